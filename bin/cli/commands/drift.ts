@@ -1,0 +1,86 @@
+import type { Command } from 'commander';
+import { runDrift } from '../../../lambdas/core/drift/run.ts';
+import { fileInput } from '../../../lambdas/core/readers/input.ts';
+import { renderHtmlReport } from '../../../lambdas/core/report/html.ts';
+import { renderTextReport } from '../../../lambdas/core/report/text.ts';
+import { ConfigError } from '../../../lambdas/core/errors.ts';
+import { loadBaseline } from '../baseline.ts';
+import { EXIT } from '../exit.ts';
+import {
+  type ColumnFlags,
+  collectList,
+  collectRepeated,
+  columnOptions,
+  type DecisionFlags,
+  decisionOptions,
+  parseByteSize,
+  parseWholeNumber,
+} from '../flags.ts';
+import { emit } from '../output.ts';
+import { ProgressReporter } from '../progress.ts';
+
+interface DriftFlags extends ColumnFlags, DecisionFlags {
+  format?: string;
+  out?: string;
+  quiet?: boolean;
+  failOnDrift?: boolean;
+  maxDecompressedBytes?: number;
+}
+
+/** Flags shared by `drift` and `profile`: which columns are what and how they are sampled. */
+export function addColumnFlags(command: Command): Command {
+  return command
+    .option('--numeric <columns>', 'treat these columns as numeric (comma-separated)', collectList)
+    .option('--categorical <columns>', 'treat these columns as categorical, labels as raw text', collectList)
+    .option('--exclude <columns>', 'columns that are not features: labels, predictions, ids', collectList)
+    .option('--segment <column>', 'also test every feature within each value of this column')
+    .option('--sample-cap <n>', 'values per feature kept for KS/Wasserstein; exact below it (default 250000)', parseWholeNumber('--sample-cap', 1))
+    .option('--seed <n>', 'seed of the sampler (default 42)', parseWholeNumber('--seed', 0))
+    .option('--max-categories <n>', 'distinct values above which a categorical column is rejected (default 10000)', parseWholeNumber('--max-categories', 2))
+    .option('--max-segments <n>', 'distinct segment values allowed (default 100)', parseWholeNumber('--max-segments', 1))
+    .option('--max-decompressed-bytes <size>', 'refuse gzip inputs that expand past this (default 10GiB)', parseByteSize('--max-decompressed-bytes'));
+}
+
+export function registerDrift(program: Command): void {
+  const command = program
+    .command('drift')
+    .summary('compare CURRENT data with a BASELINE data file or profile')
+    .description(
+      'Compare CURRENT with BASELINE (a CSV, JSON Lines or Parquet file, optionally .gz, or a profile from\n' +
+        '`driftwatch profile`) feature by feature, as shared/docs/drift-spec.md defines.',
+    )
+    .argument('<baseline>', 'baseline data file or profile')
+    .argument('<current>', 'current data file');
+  addColumnFlags(command)
+    .option('--method <method[:threshold]>', 'method for every feature it applies to: auto, ks, psi, jensenShannon, wasserstein, chi2')
+    .option('--feature-method <feature=method[:threshold]>', 'method for one feature (repeatable)', collectRepeated)
+    .option('--drift-share <share>', 'share of drifted features that makes the dataset drifted (default 0.5)')
+    .option('--format <format>', 'text, json or html (default: text on a terminal, json otherwise)')
+    .option('-o, --out <file>', 'write the report to FILE instead of stdout')
+    .option('--fail-on-drift', `exit ${EXIT.breach} when the dataset drifted`)
+    .option('-q, --quiet', 'no progress on stderr')
+    .action(async (baselinePath: string, currentPath: string, flags: DriftFlags) => {
+      const format = flags.format ?? (process.stdout.isTTY && !flags.out ? 'text' : 'json');
+      if (!['text', 'json', 'html'].includes(format)) throw new ConfigError('--format', `expected text, json or html, got ${JSON.stringify(format)}`);
+      const options = { ...columnOptions(flags), ...decisionOptions(flags) };
+      const progress = new ProgressReporter(!flags.quiet);
+      const baseline = await loadBaseline(baselinePath);
+      let report;
+      try {
+        report = await runDrift(baseline, fileInput(currentPath), options, {
+          maxDecompressedBytes: flags.maxDecompressedBytes,
+          onProgress: (input, update) => progress.update(input, update),
+        });
+      } finally {
+        progress.done();
+      }
+      const body =
+        format === 'json'
+          ? JSON.stringify(report, null, 2)
+          : format === 'html'
+            ? renderHtmlReport(report)
+            : renderTextReport(report, { color: Boolean(process.stdout.isTTY) && !flags.out && !process.env['NO_COLOR'], width: process.stdout.columns });
+      await emit(body, flags.out);
+      if (flags.failOnDrift && report.datasetDrift) process.exitCode = EXIT.breach;
+    });
+}

@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { profileToJson } from '../../../lambdas/core/drift/profile.ts';
+import { profileTable } from '../../../lambdas/core/drift/run.ts';
+import { fileInput } from '../../../lambdas/core/readers/input.ts';
+import { type ColumnFlags, columnOptions } from '../flags.ts';
+import { writeFileAtomic } from '../output.ts';
+import { ProgressReporter } from '../progress.ts';
+import { addColumnFlags } from './drift.ts';
+
+interface ProfileFlags extends ColumnFlags {
+  out: string;
+  quiet?: boolean;
+  maxDecompressedBytes?: number;
+}
+
+export function registerProfile(program: Command): void {
+  const command = program
+    .command('profile')
+    .summary('store what later drift checks need of a training file')
+    .description(
+      'Profile FILE once (schema, PSI bin edges, category counts, a bounded sample for KS/Wasserstein and\n' +
+        'summary statistics) so later `driftwatch drift PROFILE CURRENT` runs need not read it again.\n' +
+        'A .gz output is gzip-compressed.',
+    )
+    .argument('<file>', 'training data: CSV, JSON Lines or Parquet, optionally .gz')
+    .requiredOption('-o, --out <file>', 'where to write the profile (JSON)');
+  addColumnFlags(command)
+    .option('-q, --quiet', 'no progress on stderr')
+    .action(async (file: string, flags: ProfileFlags) => {
+      const progress = new ProgressReporter(!flags.quiet);
+      let profile;
+      try {
+        profile = await profileTable(fileInput(file), columnOptions(flags), {
+          maxDecompressedBytes: flags.maxDecompressedBytes,
+          onProgress: (input, update) => progress.update(input, update),
+        });
+      } finally {
+        progress.done();
+      }
+      await writeFileAtomic(flags.out, profileToJson(profile));
+      if (!flags.quiet) {
+        process.stderr.write(
+          `driftwatch: profiled ${profile.rows} rows, ${profile.features.length} features` +
+            `${profile.options.segment ? `, ${profile.segments.length} segments of ${profile.options.segment}` : ''} -> ${flags.out}\n`,
+        );
+      }
+    });
+}

@@ -1,0 +1,140 @@
+import { ConfigError } from '../errors.ts';
+import type { TableInput } from '../readers/input.ts';
+import { readTable } from '../readers/read-table.ts';
+import type { ReadProgress } from '../readers/types.ts';
+import { computeDriftReport } from './compute.ts';
+import {
+  checkColumnsExist,
+  type ColumnOptions,
+  DEFAULT_DRIFT_SHARE,
+  type DriftOptions,
+  type ResolvedColumnOptions,
+  resolveColumnOptions,
+} from './options.ts';
+import type { TableProfile } from './profile.ts';
+import { type AccumulatorContext, TableAccumulator } from './table-accumulator.ts';
+import type { DriftReport } from './types.ts';
+
+/** How inputs are read, shared by profile and drift runs. */
+export interface ReadSettings {
+  /** @default 10 GiB */
+  maxDecompressedBytes?: number;
+  onProgress?: (input: string, progress: ReadProgress) => void;
+}
+
+/** A baseline is either data read now or a profile built earlier by `driftwatch profile`. */
+export type BaselineSource = { kind: 'data'; input: TableInput } | { kind: 'profile'; profile: TableProfile };
+
+async function profileInput(
+  input: TableInput,
+  options: ResolvedColumnOptions,
+  context: Omit<AccumulatorContext, 'name'>,
+  read: ReadSettings,
+): Promise<TableProfile> {
+  const sink = new TableAccumulator(options, { ...context, name: input.name });
+  const onProgress = read.onProgress;
+  const result = await readTable(input, sink, {
+    maxDecompressedBytes: read.maxDecompressedBytes,
+    onProgress: onProgress ? (progress) => onProgress(input.name, progress) : undefined,
+  });
+  return sink.finish({ format: result.format });
+}
+
+/** Profiles one table: what `driftwatch profile` stores as a baseline. */
+export async function profileTable(
+  input: TableInput,
+  options: ColumnOptions,
+  read: ReadSettings = {},
+): Promise<TableProfile> {
+  const resolved = resolveColumnOptions(options);
+  const profile = await profileInput(input, resolved, {}, read);
+  checkColumnsExist(options, profile.columns, input.name);
+  return profile;
+}
+
+/**
+ * Column options for a drift run against a stored profile: the profile's choices stand, the run may add to
+ * them, and anything that would need data the profile did not keep is an error naming the flag.
+ */
+export function mergeWithProfile(profile: TableProfile, options: ColumnOptions): ColumnOptions {
+  const built = profile.options;
+  if (options.segment !== undefined && options.segment !== null && options.segment !== built.segment) {
+    throw new ConfigError(
+      '--segment',
+      `the baseline profile ${profile.name} was built ${built.segment === null ? 'without a segment column' : `with --segment ${built.segment}`}; rebuild it with --segment ${options.segment}`,
+    );
+  }
+  for (const name of options.categorical ?? []) {
+    if (!built.categorical.includes(name) && profile.whole.get(name)?.categories === null) {
+      throw new ConfigError(
+        '--categorical',
+        `the baseline profile ${profile.name} did not keep the categories of ${JSON.stringify(name)}; rebuild it with --categorical ${name}`,
+      );
+    }
+  }
+  const union = (a: readonly string[], b: readonly string[] | undefined) => [...new Set([...a, ...(b ?? [])])];
+  return {
+    ...options,
+    numeric: union(built.numeric, options.numeric),
+    categorical: union(built.categorical, options.categorical),
+    exclude: union(built.exclude, options.exclude),
+    segment: built.segment,
+    sampleCap: options.sampleCap ?? built.sampleCap,
+    seed: options.seed ?? built.seed,
+  };
+}
+
+/** Drift of `current` against a baseline: reads what needs reading and computes the spec's report. */
+export async function runDrift(
+  baseline: BaselineSource,
+  current: TableInput,
+  options: DriftOptions,
+  read: ReadSettings = {},
+): Promise<DriftReport> {
+  const started = performance.now();
+  let baselineProfile: TableProfile;
+  let columnOptions: ColumnOptions;
+  if (baseline.kind === 'profile') {
+    baselineProfile = baseline.profile;
+    columnOptions = mergeWithProfile(baselineProfile, options);
+    checkColumnsExist(options, baselineProfile.columns, baselineProfile.name);
+  } else {
+    columnOptions = options;
+    baselineProfile = await profileTable(baseline.input, options, read);
+  }
+  const resolved = resolveColumnOptions(columnOptions);
+  const baselineDone = performance.now();
+  const segmentsByValue = new Map(baselineProfile.segments.map((segment) => [segment.value, segment]));
+  const currentProfile = await profileInput(
+    current,
+    resolved,
+    {
+      expected: { columns: new Set(baselineProfile.features), source: baselineProfile.name },
+      edges: (feature, segment) => {
+        const profile =
+          segment === null ? baselineProfile.whole.get(feature) : segmentsByValue.get(segment)?.features.get(feature);
+        return profile && profile.edges.length > 0 ? profile.edges : null;
+      },
+    },
+    read,
+  );
+  const currentDone = performance.now();
+  const report = computeDriftReport(baselineProfile, currentProfile, options, resolved);
+  const finished = performance.now();
+  report.metadata = {
+    specVersion: 1,
+    generatedAt: new Date().toISOString(),
+    baseline: { name: baselineProfile.name, kind: baseline.kind },
+    current: { name: current.name },
+    driftShareThreshold: options.driftShare ?? DEFAULT_DRIFT_SHARE,
+    segmentColumn: resolved.segment,
+    sampleCap: resolved.sampleCap,
+    sampleSeed: resolved.seed,
+    timings: {
+      baselineMs: Math.round(baselineDone - started),
+      currentMs: Math.round(currentDone - baselineDone),
+      computeMs: Math.round(finished - currentDone),
+    },
+  };
+  return report;
+}

@@ -1,0 +1,259 @@
+import { InputError, ValueError } from '../errors.ts';
+import type { CellValue, TableSink } from '../readers/types.ts';
+import { CategoryDictionary } from './category-dictionary.ts';
+import { ColumnStats } from './column-stats.ts';
+import type { ResolvedColumnOptions } from './options.ts';
+import { type FeatureProfile, snapshotColumn, type TableProfile } from './profile.ts';
+import { seedFor } from './reservoir.ts';
+import { isMissingBytes, isMissingText, parseNumberBytes, parseNumberText } from './values.ts';
+
+const MISSING = 0;
+const NUMBER = 1;
+const CATEGORY = 2;
+
+const INFER = 0;
+const DECLARED_NUMERIC = 1;
+const TEXT_ONLY = 2;
+
+type Mode = typeof INFER | typeof DECLARED_NUMERIC | typeof TEXT_ONLY;
+
+interface Column {
+  name: string;
+  mode: Mode;
+  dictionary: CategoryDictionary;
+  /** Null for the segment column, which is read but not profiled. */
+  whole: ColumnStats | null;
+  /** Stats per segment id, created when the segment first has a row. */
+  segments: (ColumnStats | undefined)[];
+}
+
+export interface AccumulatorContext {
+  /** The input's name, for errors. */
+  name: string;
+  /** The baseline's feature columns when this is the current side, so a schema change fails early. */
+  expected?: { columns: ReadonlySet<string>; source: string };
+  /** The baseline's PSI bin edges for a feature, overall (segment null) or within a segment. */
+  edges?: (feature: string, segment: string | null) => Float64Array | null;
+}
+
+/**
+ * A {@link TableSink} that profiles a table in one pass: for each feature column (and each segment) the
+ * stats of {@link ColumnStats}. A row's values are held until the row ends, because the segment value may
+ * come after them.
+ */
+export class TableAccumulator implements TableSink {
+  private rows = 0;
+  private readonly columns: (Column | null)[] = [];
+  private readonly names: string[] = [];
+  private kinds = new Uint8Array(64);
+  private numbers = new Float64Array(64);
+  private ids = new Int32Array(64);
+  private segmentIndex = -1;
+  private readonly segmentDictionary: CategoryDictionary;
+  private segmentRows: number[] = [];
+  private readonly options: ResolvedColumnOptions;
+  private readonly context: AccumulatorContext;
+
+  constructor(options: ResolvedColumnOptions, context: AccumulatorContext) {
+    this.options = options;
+    this.context = context;
+    this.segmentDictionary = new CategoryDictionary(
+      options.maxSegments,
+      `segment column ${JSON.stringify(options.segment)} has more than ${options.maxSegments} distinct values; ` +
+        'choose a coarser column or raise --max-segments',
+    );
+  }
+
+  column(name: string): number {
+    const index = this.names.length;
+    if (this.names.includes(name)) throw new ValueError(`duplicate column name ${JSON.stringify(name)}`);
+    const { options, context } = this;
+    const isSegment = name === options.segment;
+    const excluded = options.exclude.has(name);
+    if (context.expected && !excluded && !isSegment && !context.expected.columns.has(name)) {
+      throw new ValueError(`column ${JSON.stringify(name)} is not in the baseline (${context.expected.source})`);
+    }
+    this.names.push(name);
+    if (index >= this.kinds.length) this.growRow();
+    if (excluded) {
+      this.columns.push(null);
+      return index;
+    }
+    if (isSegment) this.segmentIndex = index;
+    const mode: Mode = isSegment || options.categorical.has(name)
+      ? TEXT_ONLY
+      : options.numeric.has(name)
+        ? DECLARED_NUMERIC
+        : INFER;
+    const dictionary = isSegment
+      ? this.segmentDictionary
+      : new CategoryDictionary(
+          options.maxCategories,
+          `column ${JSON.stringify(name)} has more than ${options.maxCategories} distinct values; if it is ` +
+            'an identifier or free text exclude it (--exclude), otherwise raise --max-categories',
+        );
+    const whole = isSegment ? null : this.newStats(name, null);
+    this.columns.push({ name, mode, dictionary, whole, segments: [] });
+    return index;
+  }
+
+  bytes(index: number, buf: Uint8Array, start: number, end: number): void {
+    const column = this.columns[index];
+    if (column === null || column === undefined || isMissingBytes(buf, start, end)) return;
+    if (column.mode !== TEXT_ONLY) {
+      const value = parseNumberBytes(buf, start, end);
+      if (value === value) {
+        this.kinds[index] = NUMBER;
+        this.numbers[index] = value;
+        return;
+      }
+      if (column.mode === DECLARED_NUMERIC) notANumber();
+    }
+    this.kinds[index] = CATEGORY;
+    this.ids[index] = column.dictionary.idForBytes(buf, start, end);
+  }
+
+  value(index: number, value: CellValue): void {
+    const column = this.columns[index];
+    if (column === null || column === undefined || value === null) return;
+    let text: string;
+    if (typeof value === 'number') {
+      if (Number.isNaN(value)) return;
+      if (Number.isFinite(value) && column.mode !== TEXT_ONLY) {
+        this.kinds[index] = NUMBER;
+        this.numbers[index] = value;
+        return;
+      }
+      text = String(value);
+    } else if (typeof value === 'boolean') {
+      text = String(value);
+    } else {
+      if (isMissingText(value)) return;
+      if (column.mode !== TEXT_ONLY) {
+        const parsed = parseNumberText(value);
+        if (parsed === parsed) {
+          this.kinds[index] = NUMBER;
+          this.numbers[index] = parsed;
+          return;
+        }
+      }
+      text = value;
+    }
+    if (column.mode === DECLARED_NUMERIC) notANumber();
+    this.kinds[index] = CATEGORY;
+    this.ids[index] = column.dictionary.idForText(text);
+  }
+
+  endRow(): void {
+    this.rows++;
+    const { kinds, numbers, ids, columns } = this;
+    let segment = -1;
+    if (this.segmentIndex >= 0 && kinds[this.segmentIndex] === CATEGORY) {
+      segment = ids[this.segmentIndex]!;
+      this.segmentRows[segment] = (this.segmentRows[segment] ?? 0) + 1;
+    }
+    for (let index = 0; index < columns.length; index++) {
+      const kind = kinds[index];
+      if (kind === MISSING) continue;
+      kinds[index] = MISSING;
+      const column = columns[index]!;
+      const whole = column.whole;
+      if (whole === null) continue;
+      const inSegment = segment < 0 ? undefined : (column.segments[segment] ?? this.segmentStats(column, segment));
+      if (kind === NUMBER) {
+        const value = numbers[index]!;
+        whole.addNumber(value);
+        inSegment?.addNumber(value);
+      } else {
+        const id = ids[index]!;
+        whole.addCategory(id);
+        inSegment?.addCategory(id);
+      }
+    }
+  }
+
+  /** Ends the pass: checks the schema against the baseline and returns the profile. */
+  finish(source: { format?: string }): TableProfile {
+    const { context, options } = this;
+    if (context.expected) {
+      const seen = new Set(this.names);
+      for (const name of context.expected.columns) {
+        if (!seen.has(name)) {
+          throw new InputError(
+            { file: context.name, field: name },
+            `column ${JSON.stringify(name)} of the baseline (${context.expected.source}) is missing`,
+          );
+        }
+      }
+    }
+    if (options.segment !== null && this.segmentIndex < 0) {
+      throw new InputError({ file: context.name, field: options.segment }, 'the segment column is missing');
+    }
+    const features: string[] = [];
+    const whole = new Map<string, FeatureProfile>();
+    for (const column of this.columns) {
+      if (column === null || column.whole === null) continue;
+      features.push(column.name);
+      whole.set(column.name, snapshotColumn(column.whole, column.dictionary, this.rows));
+    }
+    const segments = this.segmentDictionary.labels
+      .map((value, id) => {
+        const rows = this.segmentRows[id] ?? 0;
+        const perFeature = new Map<string, FeatureProfile>();
+        for (const column of this.columns) {
+          const stats = column?.segments[id];
+          if (column && stats) perFeature.set(column.name, snapshotColumn(stats, column.dictionary, rows));
+        }
+        return { value, rows, features: perFeature };
+      })
+      .filter((segment) => segment.rows > 0)
+      .sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+    return {
+      name: context.name,
+      format: source.format,
+      rows: this.rows,
+      columns: [...this.names],
+      features,
+      options: {
+        numeric: [...options.numeric],
+        categorical: [...options.categorical],
+        exclude: [...options.exclude],
+        segment: options.segment,
+        sampleCap: options.sampleCap,
+        seed: options.seed,
+      },
+      whole,
+      segments,
+    };
+  }
+
+  private newStats(feature: string, segment: string | null): ColumnStats {
+    const { options, context } = this;
+    const seed = segment === null ? seedFor(options.seed, feature) : seedFor(options.seed, feature, segment);
+    return new ColumnStats(options.sampleCap, seed, context.edges?.(feature, segment) ?? null);
+  }
+
+  private segmentStats(column: Column, segment: number): ColumnStats {
+    const stats = this.newStats(column.name, this.segmentDictionary.labels[segment]!);
+    column.segments[segment] = stats;
+    return stats;
+  }
+
+  private growRow(): void {
+    const size = this.kinds.length * 2;
+    const kinds = new Uint8Array(size);
+    kinds.set(this.kinds);
+    const numbers = new Float64Array(size);
+    numbers.set(this.numbers);
+    const ids = new Int32Array(size);
+    ids.set(this.ids);
+    this.kinds = kinds;
+    this.numbers = numbers;
+    this.ids = ids;
+  }
+}
+
+/** The value itself stays out of the message: errors end up in logs, and data rows must not. */
+function notANumber(): never {
+  throw new ValueError('the value is not a number, but the column is declared --numeric');
+}

@@ -1,0 +1,136 @@
+/**
+ * How raw field text becomes a value: the spec's missing tokens and its number grammar. Shared by every
+ * reader path so CSV bytes and JSON strings classify the same way.
+ */
+
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+const N = 0x4e;
+const A = 0x41;
+const a = 0x61;
+const l = 0x6c;
+const u = 0x75;
+const o = 0x6f;
+const e = 0x65;
+const n = 0x6e;
+
+/** True for an empty field or exactly `NA`, `NaN`, `null` or `None` (the spec's missing values). */
+export function isMissingBytes(buf: Uint8Array, start: number, end: number): boolean {
+  switch (end - start) {
+    case 0:
+      return true;
+    case 2:
+      return buf[start] === N && buf[start + 1] === A;
+    case 3:
+      return buf[start] === N && buf[start + 1] === a && buf[start + 2] === N;
+    case 4: {
+      const b0 = buf[start];
+      if (b0 === n) return buf[start + 1] === u && buf[start + 2] === l && buf[start + 3] === l;
+      if (b0 === N) return buf[start + 1] === o && buf[start + 2] === n && buf[start + 3] === e;
+      return false;
+    }
+    default:
+      return false;
+  }
+}
+
+export function isMissingText(text: string): boolean {
+  return text === '' || text === 'NA' || text === 'NaN' || text === 'null' || text === 'None';
+}
+
+function isSpace(byte: number): boolean {
+  return byte === 0x20 || byte === 0x09;
+}
+
+const latin1 = new TextDecoder('latin1');
+
+/**
+ * Parses a decimal number (optional sign, digits with an optional fraction, optional exponent, surrounding
+ * blanks allowed, as Python's `float` does) straight from bytes. Returns NaN when the text is not such a
+ * number or is not finite. Up to 15 significant digits and a power of ten within 22 take Clinger's exact
+ * fast path; anything else goes through `Number`, which is also correctly rounded.
+ */
+export function parseNumberBytes(buf: Uint8Array, start: number, end: number): number {
+  while (start < end && isSpace(buf[start]!)) start++;
+  while (end > start && isSpace(buf[end - 1]!)) end--;
+  if (start === end) return Number.NaN;
+  let i = start;
+  let negative = false;
+  const first = buf[i]!;
+  if (first === 0x2d || first === 0x2b) {
+    negative = first === 0x2d;
+    i++;
+  }
+  let mantissa = 0;
+  let significant = 0;
+  let digits = 0;
+  let scale = 0;
+  while (i < end) {
+    const d = buf[i]! - 0x30;
+    if (d < 0 || d > 9) break;
+    if (significant > 0 || d !== 0) {
+      if (significant < 15) mantissa = mantissa * 10 + d;
+      else scale++;
+      significant++;
+    }
+    digits++;
+    i++;
+  }
+  if (i < end && buf[i] === 0x2e) {
+    i++;
+    while (i < end) {
+      const d = buf[i]! - 0x30;
+      if (d < 0 || d > 9) break;
+      if (significant > 0 || d !== 0) {
+        if (significant < 15) {
+          mantissa = mantissa * 10 + d;
+          scale--;
+        }
+        significant++;
+      } else {
+        scale--;
+      }
+      digits++;
+      i++;
+    }
+  }
+  if (digits === 0) return Number.NaN;
+  let exponent = 0;
+  if (i < end && (buf[i] === 0x65 || buf[i] === 0x45)) {
+    i++;
+    let expNegative = false;
+    if (i < end && (buf[i] === 0x2d || buf[i] === 0x2b)) {
+      expNegative = buf[i] === 0x2d;
+      i++;
+    }
+    const expStart = i;
+    while (i < end) {
+      const d = buf[i]! - 0x30;
+      if (d < 0 || d > 9) break;
+      if (exponent < 100000) exponent = exponent * 10 + d;
+      i++;
+    }
+    if (i === expStart) return Number.NaN;
+    if (expNegative) exponent = -exponent;
+  }
+  if (i !== end) return Number.NaN;
+  let value: number;
+  const power = scale + exponent;
+  if (significant <= 15 && power >= -22 && power <= 22) {
+    value = power >= 0 ? mantissa * POW10[power]! : mantissa / POW10[-power]!;
+  } else if (mantissa === 0) {
+    value = 0;
+  } else {
+    value = Number(latin1.decode(buf.subarray(start, end)));
+    return Number.isFinite(value) ? value : Number.NaN;
+  }
+  return negative ? -value : value;
+}
+
+const NUMBER_PATTERN = /^[ \t]*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[ \t]*$/;
+
+/** {@link parseNumberBytes} for text that is already a string (JSON Lines, Parquet). */
+export function parseNumberText(text: string): number {
+  if (!NUMBER_PATTERN.test(text)) return Number.NaN;
+  const value = Number(text);
+  return Number.isFinite(value) ? value : Number.NaN;
+}

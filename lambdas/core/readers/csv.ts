@@ -1,0 +1,458 @@
+import { isUtf8 } from 'node:buffer';
+import { InputError, type InputLocation, LimitExceededError, ValueError } from '../errors.ts';
+import type { TableSink } from './types.ts';
+
+const QUOTE = 0x22;
+const LF = 0x0a;
+const CR = 0x0d;
+const BOM = new Uint8Array([0xef, 0xbb, 0xbf]);
+
+// Byte classes of the scanning loops: anything but PLAIN stops the tight loop.
+const PLAIN = 0;
+const DELIMITER = 1;
+const NEWLINE = 2;
+const RETURN = 3;
+const HIGH = 4;
+const CLOSE = 5;
+
+// Parser states between bytes (and between chunks).
+const FIELD_START = 0;
+const UNQUOTED = 1;
+const QUOTED = 2;
+/** Just after a quote inside a quoted field: the next byte says whether it was `""` or the closing quote. */
+const QUOTE_IN_QUOTED = 3;
+/** Just after a CR that ended a record: a following LF belongs to the same line break. */
+const AFTER_RETURN = 4;
+
+/** Default of {@link CsvOptions.maxFieldBytes}. */
+export const DEFAULT_MAX_FIELD_BYTES = 64 * 1024 * 1024;
+
+/** Classes inside a quoted field, the same for every delimiter. */
+const QUOTED_CLASSES = byteClasses(-1);
+QUOTED_CLASSES[QUOTE] = CLOSE;
+QUOTED_CLASSES[CR] = PLAIN;
+
+function byteClasses(delimiter: number): Uint8Array {
+  const classes = new Uint8Array(256);
+  for (let byte = 0x80; byte < 256; byte++) classes[byte] = HIGH;
+  classes[LF] = NEWLINE;
+  classes[CR] = RETURN;
+  if (delimiter >= 0) classes[delimiter] = DELIMITER;
+  return classes;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export interface CsvOptions {
+  /** Name used in error messages. */
+  name: string;
+  /**
+   * Field separator, one ASCII byte.
+   * @default ','
+   */
+  delimiter?: string;
+  /**
+   * Longest field, in bytes, the parser will hold; a longer one is almost always an unterminated quote.
+   * @default 64 MiB
+   */
+  maxFieldBytes?: number;
+}
+
+/**
+ * A streaming RFC 4180 parser: push byte chunks of any size, then {@link CsvParser.finish}. It is a
+ * byte-level state machine that hands each field to {@link TableSink.bytes} as a range of the chunk itself,
+ * so no string is created per field. Only fields that need rewriting are copied into a reused scratch
+ * buffer: a quoted field with `""` in it, or a field cut by a chunk boundary.
+ *
+ * Accepted: a required header row, a leading UTF-8 BOM, LF or CRLF line ends (a lone CR ends a line too),
+ * quoted fields holding delimiters, `""` and line breaks, blank lines (skipped). A quote inside an unquoted
+ * field is kept as a literal character. Lines in errors are physical lines, counting the line breaks inside
+ * quoted fields; columns are 1-based field positions.
+ *
+ * @example
+ * ```ts
+ * const parser = new CsvParser(sink, { name: 'current.csv' });
+ * for await (const chunk of stream) parser.push(chunk);
+ * parser.finish();
+ * ```
+ */
+export class CsvParser {
+  private readonly sink: TableSink;
+  private readonly name: string;
+  private readonly delimiter: number;
+  private readonly maxFieldBytes: number;
+  private readonly classes: Uint8Array;
+
+  private state = FIELD_START;
+  /** Physical line of the byte being read. */
+  private line = 1;
+  /** 0-based position of the current field in its row. */
+  private fieldIndex = 0;
+  /** Line on which the current field started. */
+  private fieldLine = 1;
+  /** Whether the current field has a byte >= 0x80 (and so needs a UTF-8 check). */
+  private high = false;
+  /** Line of the first field past the header's count in the current row, or 0. */
+  private extraLine = 0;
+
+  /** Field bytes kept across a chunk boundary or rewritten to drop `""`; `scratchActive` says it is in use. */
+  private scratch = new Uint8Array(64 * 1024);
+  private scratchLength = 0;
+  private scratchActive = false;
+
+  private bomMatched = 0;
+  private bomDone = false;
+
+  private header: string[] | null = null;
+  private readonly headerNames: string[] = [];
+  private readonly headerLines: number[] = [];
+  /** Sink column index of each field position. */
+  private columnIds = new Int32Array(0);
+  private columnCount = 0;
+  private rowCount = 0;
+
+  constructor(sink: TableSink, options: CsvOptions) {
+    this.sink = sink;
+    this.name = options.name;
+    const delimiter = options.delimiter ?? ',';
+    const code = delimiter.charCodeAt(0);
+    if (delimiter.length !== 1 || code >= 0x80 || code === QUOTE || code === LF || code === CR) {
+      throw new RangeError(`the delimiter must be one ASCII character other than a quote or line break`);
+    }
+    this.delimiter = code;
+    this.maxFieldBytes = options.maxFieldBytes ?? DEFAULT_MAX_FIELD_BYTES;
+    this.classes = byteClasses(code);
+  }
+
+  /** Data rows passed to the sink so far. */
+  get rows(): number {
+    return this.rowCount;
+  }
+
+  /** Parses the next chunk. The chunk is not kept: the caller may reuse it once this returns. */
+  push(chunk: Uint8Array): void {
+    if (this.bomDone) {
+      this.parse(chunk);
+      return;
+    }
+    const before = this.bomMatched;
+    let matched = 0;
+    while (matched < chunk.length && this.bomMatched < 3 && chunk[matched] === BOM[this.bomMatched]) {
+      matched++;
+      this.bomMatched++;
+    }
+    if (this.bomMatched === 3) {
+      this.bomDone = true;
+      this.parse(chunk.subarray(matched));
+    } else if (matched < chunk.length) {
+      // Not a BOM after all: the bytes held back from earlier chunks are data.
+      this.bomDone = true;
+      if (before > 0) this.parse(BOM.subarray(0, before));
+      this.parse(chunk);
+    }
+  }
+
+  /** Ends the input: flushes the last row and checks that the file had a header and data. */
+  finish(): void {
+    if (!this.bomDone) {
+      this.bomDone = true;
+      if (this.bomMatched > 0) this.parse(BOM.subarray(0, this.bomMatched));
+    }
+    const { fieldIndex, fieldLine, line } = this;
+    switch (this.state) {
+      case FIELD_START:
+        // After a delimiter the row still has its last, empty field; at a row start there is no row.
+        if (fieldIndex > 0) {
+          this.emitField(this.scratch, 0, 0, fieldIndex, line, false);
+          this.endRow(fieldIndex + 1, line);
+        }
+        break;
+      case UNQUOTED:
+        this.emitField(this.scratch, 0, this.takeScratch(), fieldIndex, fieldLine, this.high);
+        this.endRow(fieldIndex + 1, line);
+        break;
+      case QUOTED:
+        throw new InputError(
+          this.location(fieldLine, fieldIndex),
+          'a quoted field is not closed before the end of the file',
+        );
+      case QUOTE_IN_QUOTED:
+        // The closing quote was the last byte, and it is still in the scratch buffer: drop it.
+        this.emitField(this.scratch, 0, this.takeScratch() - 1, fieldIndex, fieldLine, this.high);
+        this.endRow(fieldIndex + 1, line);
+        break;
+    }
+    this.state = AFTER_RETURN;
+    if (this.header === null) throw new InputError({ file: this.name }, 'the file is empty: a header row is required');
+    if (this.rowCount === 0) throw new InputError({ file: this.name }, 'the file has a header but no data rows');
+  }
+
+  /**
+   * The state machine. Locals mirror the fields while the loop runs; the fields are written back at the end
+   * of the chunk (and read again after calls that may change them).
+   */
+  private parse(buf: Uint8Array): void {
+    const n = buf.length;
+    const classes = this.classes;
+    const delimiter = this.delimiter;
+    let state = this.state;
+    let line = this.line;
+    let fieldIndex = this.fieldIndex;
+    let fieldLine = this.fieldLine;
+    let high = this.high;
+    let start = 0;
+    let i = 0;
+    while (i < n) {
+      if (state === FIELD_START) {
+        const byte = buf[i];
+        fieldLine = line;
+        high = false;
+        if (byte === QUOTE) {
+          state = QUOTED;
+          start = ++i;
+          continue;
+        }
+        if (fieldIndex === 0 && (byte === LF || byte === CR)) {
+          // A blank line.
+          line++;
+          i++;
+          if (byte === CR) state = AFTER_RETURN;
+          continue;
+        }
+        state = UNQUOTED;
+        start = i;
+      }
+      if (state === UNQUOTED) {
+        let kind = PLAIN;
+        while (i < n) {
+          kind = classes[buf[i]];
+          if (kind === PLAIN) {
+            i++;
+          } else if (kind === HIGH) {
+            high = true;
+            i++;
+          } else {
+            break;
+          }
+        }
+        if (i === n) break;
+        this.emitField(buf, start, i, fieldIndex, fieldLine, high);
+        i++;
+        if (kind === DELIMITER) {
+          fieldIndex++;
+        } else {
+          this.endRow(fieldIndex + 1, line);
+          line++;
+          fieldIndex = 0;
+          if (kind === RETURN) {
+            state = AFTER_RETURN;
+            continue;
+          }
+        }
+        state = FIELD_START;
+        continue;
+      }
+      if (state === QUOTED) {
+        while (i < n) {
+          const kind = QUOTED_CLASSES[buf[i]];
+          if (kind === PLAIN) {
+            i++;
+          } else if (kind === HIGH) {
+            high = true;
+            i++;
+          } else if (kind === NEWLINE) {
+            line++;
+            i++;
+          } else {
+            break;
+          }
+        }
+        if (i === n) break;
+        state = QUOTE_IN_QUOTED;
+        i++;
+        continue;
+      }
+      if (state === QUOTE_IN_QUOTED) {
+        const byte = buf[i];
+        if (byte === QUOTE) {
+          // `""`: keep the first quote (the last byte of [start, i)), skip the second.
+          this.append(buf, start, i, fieldIndex, fieldLine);
+          start = ++i;
+          state = QUOTED;
+          continue;
+        }
+        let end = i - 1;
+        if (end < start) {
+          // The closing quote ended the previous chunk and was saved with the field: drop it.
+          this.scratchLength--;
+          end = start;
+        }
+        if (byte === delimiter) {
+          this.emitField(buf, start, end, fieldIndex, fieldLine, high);
+          fieldIndex++;
+          state = FIELD_START;
+          i++;
+          continue;
+        }
+        if (byte === LF || byte === CR) {
+          this.emitField(buf, start, end, fieldIndex, fieldLine, high);
+          this.endRow(fieldIndex + 1, line);
+          line++;
+          fieldIndex = 0;
+          state = byte === CR ? AFTER_RETURN : FIELD_START;
+          i++;
+          continue;
+        }
+        this.state = AFTER_RETURN;
+        throw new InputError(
+          this.location(line, fieldIndex),
+          `unexpected character ${describeByte(byte)} after the closing quote of a quoted field`,
+        );
+      }
+      // AFTER_RETURN: an LF completes a CRLF.
+      if (buf[i] === LF) i++;
+      state = FIELD_START;
+    }
+    if (state === UNQUOTED || state === QUOTED || state === QUOTE_IN_QUOTED) {
+      // The field continues in the next chunk: keep what we have of it.
+      this.append(buf, start, n, fieldIndex, fieldLine);
+    }
+    this.state = state;
+    this.line = line;
+    this.fieldIndex = fieldIndex;
+    this.fieldLine = fieldLine;
+    this.high = high;
+  }
+
+  /** Hands one complete field to the sink (or to the header), from the chunk or from the scratch buffer. */
+  private emitField(
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    fieldIndex: number,
+    fieldLine: number,
+    high: boolean,
+  ): void {
+    if (this.scratchActive) {
+      this.append(buf, start, end, fieldIndex, fieldLine);
+      buf = this.scratch;
+      start = 0;
+      end = this.scratchLength;
+      this.scratchActive = false;
+      this.scratchLength = 0;
+    }
+    if (high && !isUtf8(buf.subarray(start, end))) {
+      throw new InputError(this.location(fieldLine, fieldIndex), 'the field is not valid UTF-8');
+    }
+    if (fieldIndex < this.columnCount) {
+      try {
+        this.sink.bytes(this.columnIds[fieldIndex], buf, start, end);
+      } catch (error) {
+        throw this.relocate(error, fieldLine, fieldIndex);
+      }
+    } else if (this.header === null) {
+      this.headerNames.push(utf8.decode(buf.subarray(start, end)));
+      this.headerLines.push(fieldLine);
+    } else if (this.extraLine === 0) {
+      this.extraLine = fieldLine;
+    }
+  }
+
+  /** Ends a record of `count` fields whose line break (or the end of the file) is on `line`. */
+  private endRow(count: number, line: number): void {
+    if (this.header === null) {
+      this.declareHeader();
+      return;
+    }
+    const expected = this.columnCount;
+    if (count !== expected) {
+      const extraLine = this.extraLine;
+      this.extraLine = 0;
+      const location =
+        count < expected ? this.location(line, count) : { file: this.name, line: extraLine, column: expected + 1 };
+      throw new InputError(location, `expected ${expected} fields, found ${count}`);
+    }
+    this.rowCount++;
+    try {
+      this.sink.endRow();
+    } catch (error) {
+      throw this.relocate(error, line, -1);
+    }
+  }
+
+  private declareHeader(): void {
+    const names = this.headerNames;
+    const seen = new Map<string, number>();
+    const ids = new Int32Array(names.length);
+    for (let index = 0; index < names.length; index++) {
+      const name = names[index];
+      const location: InputLocation = { file: this.name, line: this.headerLines[index], column: index + 1 };
+      if (name === '') throw new InputError(location, 'the header has an empty column name');
+      const first = seen.get(name);
+      if (first !== undefined) {
+        throw new InputError(
+          { ...location, field: name },
+          `duplicate column name in the header (also column ${first + 1})`,
+        );
+      }
+      seen.set(name, index);
+      try {
+        ids[index] = this.sink.column(name);
+      } catch (error) {
+        if (error instanceof ValueError) throw new InputError({ ...location, field: name }, error.message);
+        throw error;
+      }
+    }
+    this.header = names;
+    this.columnIds = ids;
+    this.columnCount = names.length;
+  }
+
+  /** Ends the use of the scratch buffer and returns the length of what it holds (still readable until reused). */
+  private takeScratch(): number {
+    const length = this.scratchLength;
+    this.scratchActive = false;
+    this.scratchLength = 0;
+    return length;
+  }
+
+  /** Appends bytes [start, end) of `buf` to the scratch buffer, growing it as needed. */
+  private append(buf: Uint8Array, start: number, end: number, fieldIndex: number, fieldLine: number): void {
+    this.scratchActive = true;
+    const length = this.scratchLength + (end - start);
+    if (length > this.scratch.length) {
+      if (length > this.maxFieldBytes) {
+        throw new LimitExceededError(
+          this.location(fieldLine, fieldIndex),
+          `the field is longer than the limit of ${this.maxFieldBytes} bytes (is a quote not closed?)`,
+          this.maxFieldBytes,
+        );
+      }
+      const grown = new Uint8Array(Math.min(Math.max(length, this.scratch.length * 2), this.maxFieldBytes));
+      grown.set(this.scratch.subarray(0, this.scratchLength));
+      this.scratch = grown;
+    }
+    this.scratch.set(buf.subarray(start, end), this.scratchLength);
+    this.scratchLength = length;
+  }
+
+  /** Where a field is: `fieldIndex` -1 for the row as a whole. */
+  private location(line: number, fieldIndex: number): InputLocation {
+    const location: InputLocation = { file: this.name, line };
+    if (fieldIndex < 0) return location;
+    location.column = fieldIndex + 1;
+    const field = this.header?.[fieldIndex];
+    if (field !== undefined) location.field = field;
+    return location;
+  }
+
+  /** A sink's {@link ValueError} becomes an {@link InputError} saying where the value was. */
+  private relocate(error: unknown, line: number, fieldIndex: number): unknown {
+    this.state = AFTER_RETURN;
+    return error instanceof ValueError ? new InputError(this.location(line, fieldIndex), error.message) : error;
+  }
+}
+
+function describeByte(byte: number): string {
+  return byte >= 0x20 && byte < 0x7f ? JSON.stringify(String.fromCharCode(byte)) : `0x${byte.toString(16).padStart(2, '0')}`;
+}

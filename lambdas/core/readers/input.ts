@@ -1,0 +1,63 @@
+import { createReadStream, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+
+/**
+ * A table to read: a name for messages and a way to stream its bytes. CSV and JSON Lines need nothing more
+ * than `open`; Parquet reads its footer and row groups through `readRange` when the source offers it (a
+ * local file, an S3 object with ranged GETs) and otherwise spools the stream to a temporary file.
+ *
+ * @example
+ * ```ts
+ * const input: TableInput = { name: 'inline.csv', open: async function* () { yield Buffer.from('a\n1\n'); } };
+ * ```
+ */
+export interface TableInput {
+  /** Name used in messages and to guess the format from the extension (a path or an object key). */
+  name: string;
+  /** Streams the whole input from the start; each call starts a new stream. */
+  open(): AsyncIterable<Uint8Array>;
+  /** Size in bytes when known: used for progress and required for `readRange`. */
+  size?: number;
+  /** Bytes [start, end) of the input; used only together with `size`. */
+  readRange?(start: number, end: number): Promise<Uint8Array>;
+}
+
+/** Read size of local file streams: large reads keep the per-chunk overhead of the parsers negligible. */
+export const FILE_CHUNK_BYTES = 1 << 20;
+
+/**
+ * A local file as a {@link TableInput}. The size is taken now (undefined when the file does not exist, in
+ * which case `open` fails with the system's error); ranges are read through a file handle opened per call,
+ * so nothing stays open between reads.
+ *
+ * @example
+ * ```ts
+ * const result = await readTable(fileInput('data/current.csv.gz'), sink);
+ * ```
+ */
+export function fileInput(path: string): TableInput {
+  const stats = statSync(path, { throwIfNoEntry: false });
+  return {
+    name: path,
+    size: stats?.isFile() ? stats.size : undefined,
+    open: () => createReadStream(path, { highWaterMark: FILE_CHUNK_BYTES }),
+    readRange: (start, end) => readFileRange(path, start, end),
+  };
+}
+
+async function readFileRange(path: string, start: number, end: number): Promise<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    // A buffer of exactly the range's size, so callers that need an ArrayBuffer can use its `.buffer`.
+    const buffer = new Uint8Array(Math.max(0, end - start));
+    let filled = 0;
+    while (filled < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, start + filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled === buffer.length ? buffer : buffer.slice(0, filled);
+  } finally {
+    await handle.close();
+  }
+}

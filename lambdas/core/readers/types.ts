@@ -1,0 +1,50 @@
+/**
+ * The contract between readers and whatever consumes rows. Readers push; sinks never pull. A reader calls
+ * `column` for each column before its first value, then for each row zero or more `bytes`/`value` calls
+ * (at most one per column; a column not given a value in a row is missing there), then `endRow`.
+ */
+
+/** A typed value from a self-describing format. `null` is a missing value. */
+export type CellValue = string | number | boolean | null;
+
+export interface TableSink {
+  /**
+   * Declares a column and returns the index used for its values. Called for every header field before the
+   * first row, and for JSON keys first seen in a later row (earlier rows count as missing there).
+   * @throws ValueError when the name is a duplicate or otherwise unusable.
+   */
+  column(name: string): number;
+  /**
+   * A text field from a delimited file: bytes [start, end) of `buf`, quotes already removed. The bytes are
+   * valid UTF-8 and are only valid during the call (the buffer is reused).
+   */
+  bytes(column: number, buf: Uint8Array, start: number, end: number): void;
+  /** A typed value from JSON Lines or Parquet. */
+  value(column: number, value: CellValue): void;
+  /** Ends the current row. */
+  endRow(): void;
+}
+
+/** Progress of a read, for progress bars. */
+export interface ReadProgress {
+  /** Compressed bytes consumed from the source so far. */
+  bytesRead: number;
+  /** Total source size when known. */
+  totalBytes?: number;
+  rows: number;
+}
+
+export interface ReadOptions {
+  /** Name used in error messages (the file path or object key). */
+  name: string;
+  /**
+   * Largest number of bytes the input may expand to after gzip decompression.
+   * @default 10 GiB
+   */
+  maxDecompressedBytes?: number;
+  /** Called now and then while reading. */
+  onProgress?: (progress: ReadProgress) => void;
+}
+
+/** Input formats the readers understand; any may be gzip-compressed. */
+export type InputFormat = 'csv' | 'jsonl' | 'parquet';
