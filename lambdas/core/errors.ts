@@ -28,7 +28,7 @@ function describe(location: InputLocation): string {
  * cannot be used. Never retried: the same bytes give the same error.
  */
 export class InputError extends Error {
-  override readonly name = 'InputError';
+  override readonly name: string = 'InputError';
   readonly location: InputLocation;
   readonly reason: string;
 
@@ -44,12 +44,12 @@ export class InputError extends Error {
  * catch it and rethrow an {@link InputError} with the file, line and column.
  */
 export class ValueError extends Error {
-  override readonly name = 'ValueError';
+  override readonly name: string = 'ValueError';
 }
 
 /** An input grew past a configured limit (decompressed size, categories, segments). */
 export class LimitExceededError extends InputError {
-  override readonly name = 'LimitExceededError';
+  override readonly name: string = 'LimitExceededError';
   readonly limit: number;
 
   constructor(location: InputLocation, reason: string, limit: number) {
@@ -60,7 +60,7 @@ export class LimitExceededError extends InputError {
 
 /** Options or configuration that contradict the data or each other, e.g. a flag naming an unknown column. */
 export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
+  override readonly name: string = 'ConfigError';
   /** The option or config field at fault, e.g. `--numeric` or `models[0].drift.threshold`. */
   readonly field: string;
 

@@ -12,7 +12,10 @@ export interface CliResult {
 }
 
 /** Runs the real `driftwatch` command in a child process, as a user would (stdout and stderr are pipes). */
-export function runCli(args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: options.cwd,
@@ -33,7 +36,9 @@ export function runCli(args: readonly string[], options: { cwd?: string; env?: R
 }
 
 /** A fresh temporary directory, removed by the returned cleanup. */
-export async function tempDir(prefix = 'driftwatch-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+export async function tempDir(
+  prefix = 'driftwatch-test-',
+): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }

@@ -21,7 +21,7 @@ import type {
 /** Floor of the standard deviation that normalises Wasserstein, so constant baselines do not divide by 0. */
 const MIN_WASSERSTEIN_SCALE = 0.001;
 const HISTOGRAM_BINS = 20;
-const CHART_CATEGORIES = 12;
+const CHART_CATEGORIES = 20;
 
 /** Tests on a numeric feature, from the two sides' samples and the baseline's decile bins. */
 export function numericTests(baseline: FeatureProfile, current: FeatureProfile): NumericTests {

@@ -77,8 +77,17 @@ export function snapshotColumn(stats: ColumnStats, dictionary: CategoryDictionar
     sample,
     edges: hasNumbers ? decileEdges(sample) : new Float64Array(0),
     binCounts: stats.binCounts,
-    categories: stats.categories(dictionary),
+    categories: canonicalOrder(stats.categories(dictionary)),
   };
+}
+
+/**
+ * Categories by count (most frequent first), ties by label: one order whether the counts come from data or
+ * from a stored profile, so sums over categories round the same way and both give identical numbers.
+ */
+function canonicalOrder(categories: Map<string, number> | null): Map<string, number> | null {
+  if (categories === null) return null;
+  return new Map([...categories].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
 }
 
 /** Whether KS and Wasserstein on this side ran on a sample rather than every value. */

@@ -174,7 +174,7 @@ export class CsvParser {
       case QUOTED:
         throw new InputError(
           this.location(fieldLine, fieldIndex),
-          'a quoted field is not closed before the end of the file',
+          'unterminated quoted field: the quote is not closed before the end of the file',
         );
       case QUOTE_IN_QUOTED:
         // The closing quote was the last byte, and it is still in the scratch buffer: drop it.
@@ -183,8 +183,10 @@ export class CsvParser {
         break;
     }
     this.state = AFTER_RETURN;
-    if (this.header === null) throw new InputError({ file: this.name }, 'the file is empty: a header row is required');
-    if (this.rowCount === 0) throw new InputError({ file: this.name }, 'the file has a header but no data rows');
+    if (this.header === null)
+      throw new InputError({ file: this.name }, 'the file is empty: a header row is required');
+    if (this.rowCount === 0)
+      throw new InputError({ file: this.name }, 'the file has a header but no data rows');
   }
 
   /**
@@ -369,7 +371,9 @@ export class CsvParser {
       const extraLine = this.extraLine;
       this.extraLine = 0;
       const location =
-        count < expected ? this.location(line, count) : { file: this.name, line: extraLine, column: expected + 1 };
+        count < expected
+          ? this.location(line, count)
+          : { file: this.name, line: extraLine, column: expected + 1 };
       throw new InputError(location, `expected ${expected} fields, found ${count}`);
     }
     this.rowCount++;
@@ -449,10 +453,14 @@ export class CsvParser {
   /** A sink's {@link ValueError} becomes an {@link InputError} saying where the value was. */
   private relocate(error: unknown, line: number, fieldIndex: number): unknown {
     this.state = AFTER_RETURN;
-    return error instanceof ValueError ? new InputError(this.location(line, fieldIndex), error.message) : error;
+    return error instanceof ValueError
+      ? new InputError(this.location(line, fieldIndex), error.message)
+      : error;
   }
 }
 
 function describeByte(byte: number): string {
-  return byte >= 0x20 && byte < 0x7f ? JSON.stringify(String.fromCharCode(byte)) : `0x${byte.toString(16).padStart(2, '0')}`;
+  return byte >= 0x20 && byte < 0x7f
+    ? JSON.stringify(String.fromCharCode(byte))
+    : `0x${byte.toString(16).padStart(2, '0')}`;
 }

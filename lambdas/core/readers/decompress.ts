@@ -1,5 +1,4 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InputError, LimitExceededError } from '../errors.ts';
 import { peek } from './peek.ts';
@@ -70,7 +69,8 @@ export async function* gunzip(
     }
   } catch (error) {
     if (isZlibError(error)) {
-      const reason = error.code === 'Z_BUF_ERROR' ? 'the gzip stream is truncated' : 'the gzip stream is corrupt';
+      const reason =
+        error.code === 'Z_BUF_ERROR' ? 'the gzip stream is truncated' : 'the gzip stream is corrupt';
       throw new InputError({ file: options.name }, `${reason} (${error.message})`);
     }
     throw error;
@@ -81,9 +81,7 @@ export async function* gunzip(
 }
 
 function isZlibError(error: unknown): error is Error & { code: string } {
-  return (
-    error instanceof Error &&
-    typeof (error as { code?: unknown }).code === 'string' &&
-    (error as { code: string }).code.startsWith('Z_')
-  );
+  if (!(error instanceof Error)) return false;
+  const code: unknown = (error as Error & { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('Z_');
 }

@@ -1,0 +1,288 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { runDrift } from '../core/drift/run.ts';
+import type { DriftReport } from '../core/drift/types.ts';
+import { LimitExceededError } from '../core/errors.ts';
+import { renderHtmlReport } from '../core/report/html.ts';
+import type { AwsClients } from '../shared/clients.ts';
+import {
+  DETAIL_TYPE,
+  type DriftDetectedDetail,
+  driftReportKey,
+  EVENT_SOURCE,
+  type HistoryItem,
+  historyKey,
+  segmentDimensionValue,
+} from '../shared/contract.ts';
+import { putHistoryItem } from '../shared/history.ts';
+import type { CreatedObject } from '../shared/s3-event.ts';
+import { findObject, type S3ObjectVersion, s3TableInput } from '../shared/s3-input.ts';
+import type { BaselineProfileCache } from './baseline.ts';
+import { type DriftHandlerConfig, driftOptions } from './config.ts';
+import { driftDetectedDetail } from './drift-event.ts';
+import { driftMetricPoints, fileErrorPoints, publishMetricPoints } from './emit-metrics.ts';
+import { describeFailure, isPermanentFailure } from './failures.ts';
+
+/** What checking one object needs; built once per execution environment. */
+export interface CheckDependencies {
+  config: DriftHandlerConfig;
+  clients: Pick<AwsClients, 's3' | 'documents' | 'eventBridge' | 'sqs'>;
+  baselines: BaselineProfileCache;
+  metrics: Metrics;
+  logger: Logger;
+  /** @default () => new Date() */
+  now?: () => Date;
+}
+
+/** How a check ended. Stored by the idempotency layer, so it holds no report data beyond the summary. */
+export type CheckOutcome =
+  | {
+      status: 'succeeded';
+      key: string;
+      versionId: string | null;
+      reportKey: string;
+      htmlReportKey: string;
+      datasetDrift: boolean;
+      driftShare: number;
+      driftDetected: boolean;
+    }
+  | { status: 'failed'; key: string; error: { name: string; message: string } }
+  | { status: 'skipped'; reason: string };
+
+/** EventBridge accepted the call but not the entry (throttled, internal error): worth a retry. */
+export class EventPublishError extends Error {
+  override readonly name = 'EventPublishError';
+}
+
+/**
+ * Checks one created object against the model's baseline profile and records the result: the JSON and
+ * HTML reports in the results bucket, a history item, the metrics and, when drift calls for it, a
+ * `Drift Detected` event. A permanent failure (see {@link isPermanentFailure}) is recorded instead (history
+ * item, `FileErrors`, the message sent to the dead-letter queue) and the check returns normally, so the
+ * message is not retried; any other error is thrown, so the message is.
+ *
+ * @example
+ * ```ts
+ * const outcome = await checkObject(dependencies, parseCreatedObjects(record.body)[0]!, record.body);
+ * ```
+ */
+export async function checkObject(
+  deps: CheckDependencies,
+  object: CreatedObject,
+  messageBody: string,
+): Promise<CheckOutcome> {
+  const { config, logger } = deps;
+  const model = config.model;
+  if (object.bucket !== config.dataBucket) {
+    logger.warn('Event for another bucket ignored', { bucket: object.bucket, dataBucket: config.dataBucket });
+    return { status: 'skipped', reason: `the bucket is not ${config.dataBucket}` };
+  }
+  const keys = object.keyCandidates.filter((key) => key.startsWith(model.incomingPrefix));
+  if (keys.length === 0) {
+    logger.warn('Object outside the incoming prefix ignored', { incomingPrefix: model.incomingPrefix });
+    return { status: 'skipped', reason: `the key is not under ${model.incomingPrefix}` };
+  }
+
+  let found: S3ObjectVersion | null = null;
+  let report: DriftReport;
+  try {
+    found = await findObject(deps.clients.s3, object.bucket, keys, object.versionId);
+    if (found.size > model.maxObjectBytes) {
+      throw new LimitExceededError(
+        { file: found.key },
+        `the object is ${found.size} bytes, above the limit of ${model.maxObjectBytes} bytes (maxObjectBytes)`,
+        model.maxObjectBytes,
+      );
+    }
+    const profile = await deps.baselines.load(config.dataBucket, model.baselineProfileKey);
+    report = await runDrift(
+      { kind: 'profile', profile },
+      s3TableInput(deps.clients.s3, found),
+      driftOptions(model),
+      {
+        maxDecompressedBytes: model.maxDecompressedBytes,
+      },
+    );
+  } catch (error) {
+    if (!isPermanentFailure(error)) throw error;
+    return recordFailure(deps, object, found?.key ?? keys[0]!, error, messageBody);
+  }
+  return recordSuccess(deps, object, found, report);
+}
+
+async function recordSuccess(
+  deps: CheckDependencies,
+  object: CreatedObject,
+  found: S3ObjectVersion,
+  report: DriftReport,
+): Promise<CheckOutcome> {
+  const { config, clients, logger } = deps;
+  const model = config.model;
+  const checkedAt = (deps.now?.() ?? new Date()).toISOString();
+  const reportKey = driftReportKey(config.reportsPrefix, model.name, checkedAt, found.key, 'json');
+  const htmlReportKey = driftReportKey(config.reportsPrefix, model.name, checkedAt, found.key, 'html');
+  const source = { bucket: found.bucket, key: found.key, versionId: found.versionId };
+  await clients.s3.send(
+    new PutObjectCommand({
+      Bucket: config.resultsBucket,
+      Key: reportKey,
+      Body: JSON.stringify({ ...report, source }),
+      ContentType: 'application/json',
+    }),
+  );
+  await clients.s3.send(
+    new PutObjectCommand({
+      Bucket: config.resultsBucket,
+      Key: htmlReportKey,
+      Body: renderHtmlReport(report, { title: `Drift report: ${model.name}, ${found.key}` }),
+      ContentType: 'text/html; charset=utf-8',
+    }),
+  );
+
+  const wholeDrifted = report.features.filter((entry) => entry.segment === null && entry.drifted);
+  const driftedSegments = [
+    ...new Set(
+      report.features
+        .filter((entry) => entry.segment !== null && entry.drifted)
+        .map((entry) => segmentDimensionValue(entry.segment)),
+    ),
+  ];
+  const item: HistoryItem = {
+    ...historyKey(model.name, 'drift', checkedAt, found.key),
+    model: model.name,
+    kind: 'drift',
+    status: 'succeeded',
+    checkedAt,
+    bucket: found.bucket,
+    key: found.key,
+    versionId: found.versionId,
+    etag: found.etag ?? object.etag,
+    reportKey,
+    htmlReportKey,
+    rows: report.rows,
+    datasetDrift: report.datasetDrift,
+    driftShare: report.driftShare,
+    driftedFeatures: wholeDrifted.map((entry) => entry.feature),
+    driftedSegments,
+  };
+  await putHistoryItem(clients.documents, config.historyTable, item);
+
+  const detail = driftDetectedDetail(report, {
+    model: model.name,
+    bucket: found.bucket,
+    key: found.key,
+    versionId: found.versionId,
+    reportKey,
+    criticalFeatures: model.criticalFeatures,
+  });
+  if (detail !== null) await putDriftDetected(deps, detail);
+
+  // Last, so a retry after a failed write above does not count the file twice.
+  publishMetricPoints(
+    deps.metrics,
+    driftMetricPoints(report, { model: model.name, criticalFeatures: model.criticalFeatures }),
+  );
+  logger.info('Drift checked', {
+    versionId: found.versionId,
+    rows: report.rows,
+    datasetDrift: report.datasetDrift,
+    driftShare: report.driftShare,
+    driftedFeatures: item.driftedFeatures,
+    driftedSegments: driftedSegments.length,
+    driftDetectedEvent: detail !== null,
+    reportKey,
+    timings: report.metadata?.timings,
+  });
+  return {
+    status: 'succeeded',
+    key: found.key,
+    versionId: found.versionId,
+    reportKey,
+    htmlReportKey,
+    datasetDrift: report.datasetDrift,
+    driftShare: report.driftShare,
+    driftDetected: detail !== null,
+  };
+}
+
+async function putDriftDetected(deps: CheckDependencies, detail: DriftDetectedDetail): Promise<void> {
+  const response = await deps.clients.eventBridge.send(
+    new PutEventsCommand({
+      Entries: [
+        {
+          EventBusName: deps.config.eventBusName,
+          Source: EVENT_SOURCE,
+          DetailType: DETAIL_TYPE.driftDetected,
+          Detail: JSON.stringify(detail),
+          Resources: [],
+        },
+      ],
+    }),
+  );
+  if ((response.FailedEntryCount ?? 0) > 0) {
+    const entry = response.Entries?.[0];
+    throw new EventPublishError(
+      `EventBridge refused the ${DETAIL_TYPE.driftDetected} event: ${entry?.ErrorCode ?? 'unknown'} ${entry?.ErrorMessage ?? ''}`.trim(),
+    );
+  }
+}
+
+/**
+ * Records a permanent failure: a failed history item, a `FileErrors` metric and the original message in the
+ * dead-letter queue, with the error as message attributes. Thrown errors here (S3, DynamoDB or SQS being
+ * unavailable) leave the message to be retried.
+ */
+export async function recordFailure(
+  deps: CheckDependencies,
+  object: CreatedObject | null,
+  key: string,
+  error: Error,
+  messageBody: string,
+): Promise<CheckOutcome> {
+  const { config, clients, logger } = deps;
+  const model = config.model;
+  const failure = describeFailure(error);
+  if (object !== null) {
+    const checkedAt = (deps.now?.() ?? new Date()).toISOString();
+    await putHistoryItem(clients.documents, config.historyTable, {
+      ...historyKey(model.name, 'drift', checkedAt, key),
+      model: model.name,
+      kind: 'drift',
+      status: 'failed',
+      checkedAt,
+      bucket: object.bucket,
+      key,
+      versionId: object.versionId,
+      etag: object.etag,
+      error: failure,
+    });
+  }
+  await sendToDeadLetterQueue(deps, messageBody, failure, key);
+  publishMetricPoints(deps.metrics, fileErrorPoints(model.name));
+  logger.warn('File not checked', { error: failure, deadLetterQueue: true });
+  return { status: 'failed', key, error: failure };
+}
+
+async function sendToDeadLetterQueue(
+  deps: CheckDependencies,
+  messageBody: string,
+  failure: { name: string; message: string },
+  key: string,
+): Promise<void> {
+  const attribute = (value: string) => ({ DataType: 'String', StringValue: value === '' ? '-' : value });
+  await deps.clients.sqs.send(
+    new SendMessageCommand({
+      QueueUrl: deps.config.deadLetterQueueUrl,
+      MessageBody: messageBody,
+      MessageAttributes: {
+        errorName: attribute(failure.name),
+        errorMessage: attribute(failure.message),
+        model: attribute(deps.config.model.name),
+        key: attribute(key),
+      },
+    }),
+  );
+}

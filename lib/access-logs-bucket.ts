@@ -1,0 +1,55 @@
+import { Duration } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
+import { Construct } from 'constructs';
+import { acknowledge } from './nag.ts';
+import { secureBucketProps } from './secure-defaults.ts';
+
+export interface AccessLogsBucketProps {
+  /** How long access logs are kept. @default 365 days */
+  retention?: Duration;
+}
+
+/**
+ * The bucket that receives the S3 server access logs of the other buckets. SSE-S3 encrypted (S3 cannot
+ * deliver access logs to an SSE-KMS bucket), private, SSL-only; log delivery is allowed by bucket policy, not
+ * by ACL.
+ *
+ * @example
+ * ```ts
+ * const logs = new AccessLogsBucket(this, 'AccessLogs');
+ * new LandingBucket(this, 'Landing', { serverAccessLogsBucket: logs.bucket });
+ * ```
+ */
+export class AccessLogsBucket extends Construct {
+  readonly bucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: AccessLogsBucketProps = {}) {
+    super(scope, id);
+    // Grant log delivery with a bucket policy (the current AWS advice) whatever the app's feature flags.
+    this.node.setContext(S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
+    const retention = props.retention ?? Duration.days(365);
+    this.bucket = new s3.Bucket(
+      this,
+      'Bucket',
+      secureBucketProps(
+        {},
+        {
+          lifecycleRules: [
+            {
+              id: 'expire-access-logs',
+              expiration: retention,
+              noncurrentVersionExpiration: Duration.days(1),
+              abortIncompleteMultipartUploadAfter: Duration.days(1),
+            },
+          ],
+        },
+      ),
+    );
+    acknowledge(
+      this.bucket,
+      'S1',
+      'This is the access log bucket itself: logging its own access would log every log delivery, without end.',
+    );
+  }
+}

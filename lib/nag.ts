@@ -1,0 +1,41 @@
+/**
+ * Acknowledgements of cdk-nag AwsSolutions findings, recorded with CDK's own `Validations` API so the
+ * constructs need no cdk-nag import. Every acknowledgement carries the reason a reviewer reads.
+ */
+import { Stack, Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+
+/** Acknowledges rule `AwsSolutions-<rule>` (e.g. `S1`, `IAM5[Resource::*]`) on `scope` and its children. */
+export function acknowledge(scope: IConstruct, rule: string, reason: string): void {
+  Validations.of(scope).acknowledge({ id: `AwsSolutions-${rule}`, reason });
+}
+
+/**
+ * Acknowledges the IAM5 (wildcard) finding of one resource ARN, by the id cdk-nag gives it: the ARN with each
+ * reference flattened to `<LogicalId.Attribute>`. Only that ARN is acknowledged; any other wildcard is still
+ * reported.
+ */
+export function acknowledgeWildcardResource(scope: IConstruct, arn: string, reason: string): void {
+  acknowledge(scope, `IAM5[Resource::${flatten(Stack.of(scope).resolve(arn))}]`, reason);
+}
+
+/** cdk-nag's rendering of a resolved CloudFormation value (its `flattenCfnReference`, not exported). */
+function flatten(node: unknown): string {
+  if (node === undefined) return '';
+  if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/}/g, '>');
+  if (typeof node === 'object' && node !== null) {
+    const value = node as Record<string, unknown>;
+    if ('Fn::Join' in value) {
+      const [delimiter, items] = value['Fn::Join'] as [string, unknown[]];
+      return items.map(flatten).join(delimiter);
+    }
+    if ('Fn::Sub' in value) return flatten(value['Fn::Sub']);
+    if ('Fn::GetAtt' in value) {
+      const [resource, attribute] = value['Fn::GetAtt'] as [unknown, unknown];
+      return `<${flatten(resource)}.${flatten(attribute)}>`;
+    }
+    if ('Fn::ImportValue' in value) return flatten(value['Fn::ImportValue']);
+    if ('Ref' in value) return `<${flatten(value['Ref'])}>`;
+  }
+  return JSON.stringify(node);
+}

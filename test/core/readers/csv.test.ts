@@ -1,0 +1,223 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { InputError, LimitExceededError } from '../../../lambdas/core/errors.ts';
+import { CsvParser } from '../../../lambdas/core/readers/csv.ts';
+import { RecordingSink } from '../../helpers/recording-sink.ts';
+
+const encoder = new TextEncoder();
+
+/** Parses `bytes` pushed as the given chunks (cut at `cuts`, sorted offsets) and returns the sink. */
+function parse(
+  input: string | Uint8Array,
+  options: { cuts?: number[]; delimiter?: string; sink?: RecordingSink; maxFieldBytes?: number } = {},
+): RecordingSink {
+  const bytes = typeof input === 'string' ? encoder.encode(input) : input;
+  const sink = options.sink ?? new RecordingSink();
+  const parser = new CsvParser(sink, {
+    name: 't.csv',
+    delimiter: options.delimiter,
+    maxFieldBytes: options.maxFieldBytes,
+  });
+  let start = 0;
+  for (const cut of [...(options.cuts ?? []), bytes.length]) {
+    // A fresh copy per chunk: the parser must not keep references into a chunk after `push` returns.
+    parser.push(bytes.slice(start, cut));
+    start = cut;
+  }
+  parser.finish();
+  expect(parser.rows).toBe(sink.rows.length);
+  return sink;
+}
+
+function parseError(
+  input: string | Uint8Array,
+  options: { cuts?: number[]; sink?: RecordingSink } = {},
+): InputError {
+  try {
+    parse(input, options);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InputError);
+    return error as InputError;
+  }
+  throw new Error('expected an InputError');
+}
+
+describe('CsvParser: RFC 4180', () => {
+  it('reads a header and rows of plain fields', () => {
+    const sink = parse('a,b,c\n1,2,3\n4,,6\n');
+    expect(sink.columns).toEqual(['a', 'b', 'c']);
+    expect(sink.table()).toEqual([
+      ['1', '2', '3'],
+      ['4', '', '6'],
+    ]);
+  });
+
+  it('reads quoted fields with delimiters, doubled quotes and line breaks', () => {
+    const sink = parse('name,note\n"Smith, J","said ""hi"""\n"multi\nline","a\r\nb"\n"",x\n');
+    expect(sink.table()).toEqual([
+      ['Smith, J', 'said "hi"'],
+      ['multi\nline', 'a\r\nb'],
+      ['', 'x'],
+    ]);
+  });
+
+  it('accepts CRLF, a lone CR, a missing final line break and a trailing empty field', () => {
+    expect(parse('a,b\r\n1,2\r\n3,4').table()).toEqual([
+      ['1', '2'],
+      ['3', '4'],
+    ]);
+    expect(parse('a,b\r1,2\r').table()).toEqual([['1', '2']]);
+    expect(parse('a,b\n1,').table()).toEqual([['1', '']]);
+    expect(parse('a,b\n1,"x"').table()).toEqual([['1', 'x']]);
+  });
+
+  it('drops a leading UTF-8 BOM but keeps other non-ASCII text', () => {
+    const sink = parse('\ufeffcité,b\nété,😀\n');
+    expect(sink.columns).toEqual(['cité', 'b']);
+    expect(sink.table()).toEqual([['été', '😀']]);
+  });
+
+  it('skips blank lines but keeps a row holding one empty quoted field', () => {
+    expect(parse('a\n\n1\n\r\n\n2\n\n').table()).toEqual([['1'], ['2']]);
+    expect(parse('a\n""\n1\n').table()).toEqual([[''], ['1']]);
+  });
+
+  it('keeps a quote inside an unquoted field as a character', () => {
+    expect(parse('a,b\n5" disk,x\n').table()).toEqual([['5" disk', 'x']]);
+  });
+
+  it('uses another delimiter when asked', () => {
+    expect(parse('a\tb\n1,5\t"x\ty"\n', { delimiter: '\t' }).table()).toEqual([['1,5', 'x\ty']]);
+  });
+
+  it('gives the same result whatever the chunk boundaries, including single bytes', () => {
+    const text = '\ufeffid,"na""me",note\r\n1,"a,b","x\r\ny"\r\n\r\n2,é😀,""""\n3,,"last"';
+    const bytes = encoder.encode(text);
+    const expected = parse(bytes).table();
+    expect(expected).toEqual([
+      ['1', 'a,b', 'x\r\ny'],
+      ['2', 'é😀', '"'],
+      ['3', '', 'last'],
+    ]);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      expect(parse(bytes, { cuts: [cut] }).table(), `cut at ${cut}`).toEqual(expected);
+    }
+    const everyByte = Array.from({ length: bytes.length }, (_, i) => i);
+    expect(parse(bytes, { cuts: everyByte }).table()).toEqual(expected);
+  });
+});
+
+/** Serialises a table as RFC 4180 CSV: fields quoted when they need it, or when `quoteAll`. */
+function toCsv(
+  header: string[],
+  rows: string[][],
+  lineEnd: string,
+  quoteAll: boolean,
+  finalBreak: boolean,
+): string {
+  const field = (value: string) =>
+    quoteAll || /[",\r\n]/.test(value) || (value === '' && header.length === 1)
+      ? `"${value.replaceAll('"', '""')}"`
+      : value;
+  const lines = [header, ...rows].map((row) => row.map(field).join(','));
+  return lines.join(lineEnd) + (finalBreak ? lineEnd : '');
+}
+
+describe('CsvParser: property', () => {
+  const cell = fc.string({
+    unit: fc.constantFrom('a', 'Z', '0', ' ', ',', '"', '\n', '\r', 'é', '😀', '\t', "'"),
+    maxLength: 8,
+  });
+
+  const nameChar = fc.constantFrom('a', 'b', ' ', ',', '"', '\n', 'é');
+
+  it('parses back any table serialised with quoting, cut into chunks anywhere', () => {
+    const table = fc.integer({ min: 1, max: 5 }).chain((width) =>
+      fc.record({
+        header: fc.uniqueArray(fc.string({ unit: nameChar, minLength: 1, maxLength: 4 }), {
+          minLength: width,
+          maxLength: width,
+        }),
+        rows: fc.array(fc.array(cell, { minLength: width, maxLength: width }), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        lineEnd: fc.constantFrom('\n', '\r\n'),
+        quoteAll: fc.boolean(),
+        finalBreak: fc.boolean(),
+        bom: fc.boolean(),
+        cutSeeds: fc.uniqueArray(fc.nat(), { maxLength: 12 }),
+      }),
+    );
+    fc.assert(
+      fc.property(table, ({ header, rows, lineEnd, quoteAll, finalBreak, bom, cutSeeds }) => {
+        const text = (bom ? '\ufeff' : '') + toCsv(header, rows, lineEnd, quoteAll, finalBreak);
+        const bytes = encoder.encode(text);
+        const cuts = [...new Set(cutSeeds.map((seed) => seed % (bytes.length + 1)))].sort((x, y) => x - y);
+        const sink = parse(bytes, { cuts });
+        expect(sink.columns).toEqual(header);
+        expect(sink.table()).toEqual(rows);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('CsvParser: errors', () => {
+  it('names the line and column of a row with too few or too many fields', () => {
+    const few = parseError('a,b,c\n1,2,3\n4,5\n');
+    // A short row is reported at its first missing column.
+    expect(few.message).toBe('t.csv: line 3, column 3 ("c"): expected 3 fields, found 2');
+    expect(few.location).toMatchObject({ line: 3, column: 3 });
+    const many = parseError('a,b\n1,2\n3,"4\n",5\n');
+    expect(many.location).toMatchObject({ file: 't.csv', line: 4, column: 3 });
+    expect(many.reason).toBe('expected 2 fields, found 3');
+  });
+
+  it('reports an unterminated quote at the line where the field starts', () => {
+    const error = parseError('a,b\n1,2\n3,"open\nmore\nstill\n');
+    expect(error.location).toMatchObject({ line: 3, column: 2, field: 'b' });
+    expect(error.reason).toMatch(/quoted field is not closed/);
+  });
+
+  it('rejects text after a closing quote', () => {
+    const error = parseError('a,b\n"x"y,2\n');
+    expect(error.location).toMatchObject({ line: 2, column: 1, field: 'a' });
+    expect(error.reason).toMatch(/unexpected character "y" after the closing quote/);
+  });
+
+  it('rejects bytes that are not UTF-8, naming the line and column, at any chunk boundary', () => {
+    const bytes = new Uint8Array([...encoder.encode('a,b\n1,x'), 0xe9, ...encoder.encode('t\n')]);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const error = parseError(bytes, { cuts: [cut] });
+      expect(error.message).toBe('t.csv: line 2, column 2 ("b"): the field is not valid UTF-8');
+    }
+    expect(parseError(new Uint8Array([0x61, 0xff, 0x0a, 0x31, 0x0a])).location).toMatchObject({
+      line: 1,
+      column: 1,
+    });
+  });
+
+  it('rejects an empty file, a header without rows, and bad header names', () => {
+    expect(parseError('').message).toBe('t.csv: the file is empty: a header row is required');
+    expect(parseError('\n\r\n').reason).toMatch(/^the file is empty/);
+    expect(parseError('a,b\n').reason).toBe('the file has a header but no data rows');
+    expect(parseError('a,,b\n1,2,3\n').location).toMatchObject({ line: 1, column: 2 });
+    expect(parseError('a,b,a\n1,2,3\n').message).toMatch(/line 1, column 3 \("a"\): duplicate column name/);
+  });
+
+  it('stops a field that grows past the limit', () => {
+    const text = `a\n"${'x'.repeat(300_000)}`;
+    const cuts = [100_000, 200_000];
+    expect(() => parse(text, { cuts, maxFieldBytes: 150_000 })).toThrow(LimitExceededError);
+    expect(() => parse(text, { cuts, maxFieldBytes: 150_000 })).toThrow(
+      /line 2, column 1 \("a"\): the field is longer/,
+    );
+  });
+
+  it("places a sink's ValueError at the line and column of the value", () => {
+    const sink = new RecordingSink((column, value) => column === 'b' && value === 'bad');
+    const error = parseError('a,b\n1,ok\n2,"multi\nline"\n3,bad\n', { sink });
+    expect(error.message).toBe('t.csv: line 5, column 2 ("b"): the value is not acceptable');
+  });
+});
