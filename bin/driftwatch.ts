@@ -2,10 +2,13 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerDrift } from './cli/commands/drift.ts';
+import { registerEvaluate } from './cli/commands/evaluate.ts';
 import { registerProfile } from './cli/commands/profile.ts';
 import { EXIT, reportError } from './cli/exit.ts';
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 const program = new Command('driftwatch')
   .description('Data drift and model performance checks for ML models, locally and on AWS.')
@@ -15,6 +18,7 @@ const program = new Command('driftwatch')
 
 registerProfile(program);
 registerDrift(program);
+registerEvaluate(program);
 
 try {
   await program.parseAsync(process.argv);

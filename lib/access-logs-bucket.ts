@@ -2,7 +2,6 @@ import { Duration } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
-import { acknowledge } from './nag.ts';
 import { secureBucketProps } from './secure-defaults.ts';
 
 export interface AccessLogsBucketProps {
@@ -13,7 +12,7 @@ export interface AccessLogsBucketProps {
 /**
  * The bucket that receives the S3 server access logs of the other buckets. SSE-S3 encrypted (S3 cannot
  * deliver access logs to an SSE-KMS bucket), private, SSL-only; log delivery is allowed by bucket policy, not
- * by ACL.
+ * by ACL. cdk-nag accepts it without access logs of its own because other buckets log to it.
  *
  * @example
  * ```ts
@@ -45,11 +44,6 @@ export class AccessLogsBucket extends Construct {
           ],
         },
       ),
-    );
-    acknowledge(
-      this.bucket,
-      'S1',
-      'This is the access log bucket itself: logging its own access would log every log delivery, without end.',
     );
   }
 }

@@ -34,7 +34,8 @@ export class LandingBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: LandingBucketProps = {}) {
     super(scope, id);
-    const serverAccessLogsBucket = props.serverAccessLogsBucket ?? new AccessLogsBucket(this, 'AccessLogs').bucket;
+    const serverAccessLogsBucket =
+      props.serverAccessLogsBucket ?? new AccessLogsBucket(this, 'AccessLogs').bucket;
     this.bucket = new s3.Bucket(
       this,
       'Bucket',

@@ -36,7 +36,8 @@ export class ResultsStore extends Construct {
   constructor(scope: Construct, id: string, props: ResultsStoreProps = {}) {
     super(scope, id);
     this.reportsPrefix = props.reportsPrefix ?? DEFAULT_REPORTS_PREFIX;
-    const serverAccessLogsBucket = props.serverAccessLogsBucket ?? new AccessLogsBucket(this, 'AccessLogs').bucket;
+    const serverAccessLogsBucket =
+      props.serverAccessLogsBucket ?? new AccessLogsBucket(this, 'AccessLogs').bucket;
     this.bucket = new s3.Bucket(
       this,
       'Bucket',

@@ -25,7 +25,10 @@ export interface SecureBucketOptions {
 }
 
 /** Props of an encrypted, SSL-only, private, versioned bucket whose incomplete uploads and old versions expire. */
-export function secureBucketProps(options: SecureBucketOptions, overrides: s3.BucketProps = {}): s3.BucketProps {
+export function secureBucketProps(
+  options: SecureBucketOptions,
+  overrides: s3.BucketProps = {},
+): s3.BucketProps {
   const { encryptionKey } = options;
   return {
     encryption: encryptionKey ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
@@ -43,7 +46,8 @@ export function secureBucketProps(options: SecureBucketOptions, overrides: s3.Bu
       {
         id: 'expire-old-versions-and-uploads',
         abortIncompleteMultipartUploadAfter: Duration.days(7),
-        noncurrentVersionExpiration: options.noncurrentVersionExpiration ?? DEFAULT_NONCURRENT_VERSION_EXPIRATION,
+        noncurrentVersionExpiration:
+          options.noncurrentVersionExpiration ?? DEFAULT_NONCURRENT_VERSION_EXPIRATION,
       },
     ],
     removalPolicy: RemovalPolicy.RETAIN,

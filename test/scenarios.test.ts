@@ -27,7 +27,17 @@ interface Scenario {
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** The fields the spec defines; the rest (`count`, `sampled`, `distribution`, `metadata`) are ours. */
-const SPEC_FEATURE_FIELDS = ['feature', 'segment', 'type', 'missing', 'method', 'score', 'threshold', 'drifted', 'tests'];
+const SPEC_FEATURE_FIELDS = [
+  'feature',
+  'segment',
+  'type',
+  'missing',
+  'method',
+  'score',
+  'threshold',
+  'drifted',
+  'tests',
+];
 
 function compare(actual: Json | undefined, expected: Json, path: string): void {
   if (typeof expected === 'number') {
@@ -36,9 +46,13 @@ function compare(actual: Json | undefined, expected: Json, path: string): void {
   } else if (Array.isArray(expected)) {
     expect(Array.isArray(actual), `${path} is an array`).toBe(true);
     expect((actual as Json[]).length, `${path} length`).toBe(expected.length);
-    expected.forEach((item, index) => compare((actual as Json[])[index], item, `${path}[${index}]`));
+    for (const [index, item] of expected.entries())
+      compare((actual as Json[])[index], item, `${path}[${index}]`);
   } else if (expected !== null && typeof expected === 'object') {
-    expect(actual !== null && typeof actual === 'object' && !Array.isArray(actual), `${path} is an object`).toBe(true);
+    expect(
+      actual !== null && typeof actual === 'object' && !Array.isArray(actual),
+      `${path} is an object`,
+    ).toBe(true);
     const object = actual as Record<string, Json>;
     expect(Object.keys(object).sort(), `${path} keys`).toEqual(Object.keys(expected).sort());
     for (const [key, value] of Object.entries(expected)) compare(object[key], value, `${path}.${key}`);
@@ -76,7 +90,15 @@ describe.each(SCENARIOS)('scenario %s matches scipy', (name) => {
   const current = join(dir, scenario.current);
 
   it('with the data file as baseline', async () => {
-    const result = await runCli(['drift', baseline, current, '--format', 'json', '--quiet', ...scenario.args]);
+    const result = await runCli([
+      'drift',
+      baseline,
+      current,
+      '--format',
+      'json',
+      '--quiet',
+      ...scenario.args,
+    ]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     compareReport(JSON.parse(result.stdout) as Record<string, Json>, expected);

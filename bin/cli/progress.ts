@@ -9,7 +9,11 @@ function megabytes(bytes: number): string {
 }
 
 function rowsText(rows: number): string {
-  return rows >= 1e6 ? `${(rows / 1e6).toFixed(2)}M rows` : rows >= 1e3 ? `${(rows / 1e3).toFixed(1)}k rows` : `${rows} rows`;
+  return rows >= 1e6
+    ? `${(rows / 1e6).toFixed(2)}M rows`
+    : rows >= 1e3
+      ? `${(rows / 1e3).toFixed(1)}k rows`
+      : `${rows} rows`;
 }
 
 /**
@@ -34,7 +38,9 @@ export class ProgressReporter {
     if (now - this.started < QUIET_PERIOD_MS) return;
     if (now - this.last < (this.tty ? TTY_INTERVAL_MS : LOG_INTERVAL_MS)) return;
     this.last = now;
-    const share = progress.totalBytes ? ` ${Math.min(100, (100 * progress.bytesRead) / progress.totalBytes).toFixed(0)}%` : '';
+    const share = progress.totalBytes
+      ? ` ${Math.min(100, (100 * progress.bytesRead) / progress.totalBytes).toFixed(0)}%`
+      : '';
     const of = progress.totalBytes ? ` of ${megabytes(progress.totalBytes)}` : '';
     const line = `reading ${input}${share} (${megabytes(progress.bytesRead)}${of}, ${rowsText(progress.rows)})`;
     if (this.tty) {

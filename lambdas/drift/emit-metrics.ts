@@ -1,3 +1,4 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { MetricUnit } from '@aws-lambda-powertools/metrics/types';
 import type { DriftReport } from '../core/drift/types.ts';
@@ -80,8 +81,9 @@ export function fileErrorPoints(model: string): MetricPoint[] {
  * dimensions it lists, so alarms and dashboards find them. The caller sets `Model` as default dimension
  * once it knows the model (`metrics.setDefaultDimensions({ Model: name })`).
  */
-export function createMetrics(): Metrics {
-  const metrics = new Metrics({ namespace: METRIC_NAMESPACE });
+export function createMetrics(logger?: Logger): Metrics {
+  // Powertools' own warnings (an invocation without metrics, say) go through the structured logger.
+  const metrics = new Metrics({ namespace: METRIC_NAMESPACE, ...(logger ? { logger } : {}) });
   metrics.clearDefaultDimensions();
   return metrics;
 }

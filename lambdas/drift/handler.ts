@@ -28,7 +28,7 @@ import { createMetrics } from './emit-metrics.ts';
 const IDEMPOTENCY_EXPIRY_SECONDS = 24 * 60 * 60;
 
 const logger = new Logger({ serviceName: 'driftwatch-drift' });
-const metrics = createMetrics();
+const metrics = createMetrics(logger);
 
 interface CheckRequest {
   /** What makes two deliveries the same: see {@link objectIdentity}. The idempotency key is its hash. */

@@ -18,14 +18,17 @@ export function loadConfig(path: string): DriftwatchConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw new ConfigValidationError(path, [new ConfigError('(file)', `cannot be read: ${reason}`)]);
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new ConfigValidationError(path, [new ConfigError('(file)', `is not valid JSON: ${(error as Error).message}`)]);
+    throw new ConfigValidationError(path, [
+      new ConfigError('(file)', `is not valid JSON: ${(error as Error).message}`),
+    ]);
   }
   return validateConfig(raw, path);
 }

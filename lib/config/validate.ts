@@ -62,7 +62,8 @@ const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 const ENDPOINT_NAME = /^[a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,62}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const INSTANCE_TYPE = /^ml\.[a-z0-9]+\.[a-z0-9]+$/;
-const ECR_IMAGE = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/[a-z0-9._/-]+(?::[\w.-]+|@sha256:[a-f0-9]{64})?$/;
+const ECR_IMAGE =
+  /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/[a-z0-9._/-]+(?::[\w.-]+|@sha256:[a-f0-9]{64})?$/;
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 const CRON = /^cron\(([^()]+)\)$/;
 /** SageMaker's limit on a training job's longest runtime: 28 days. */
@@ -83,7 +84,8 @@ const MAX_TRAINING_MINUTES = 28 * 24 * 60;
 export function validateConfig(raw: unknown, source = 'driftwatch.config.json'): DriftwatchConfig {
   const check = new Checker();
   const config = readConfig(check, raw);
-  if (check.problems.length > 0 || config === undefined) throw new ConfigValidationError(source, check.problems);
+  if (check.problems.length > 0 || config === undefined)
+    throw new ConfigValidationError(source, check.problems);
   return config;
 }
 
@@ -102,19 +104,29 @@ function readConfig(check: Checker, raw: unknown): DriftwatchConfig | undefined 
     pattern: STACK_NAME,
     hint: 'letters, digits and -, starting with a letter, at most 128 characters',
   });
-  const encryption = check.oneOf<BucketEncryptionSetting>(root['encryption'], 'encryption', ['kms', 's3-managed'], {
-    default: 'kms',
-  });
+  const encryption = check.oneOf<BucketEncryptionSetting>(
+    root['encryption'],
+    'encryption',
+    ['kms', 's3-managed'],
+    {
+      default: 'kms',
+    },
+  );
   const logRetentionDays = check.number(root['logRetentionDays'], 'logRetentionDays', {
     default: DEFAULT_LOG_RETENTION_DAYS,
     integer: true,
   });
   if (logRetentionDays !== undefined && !LOG_RETENTION_DAYS.includes(logRetentionDays)) {
-    check.fail('logRetentionDays', `${logRetentionDays} is not a retention CloudWatch Logs accepts (${LOG_RETENTION_DAYS.join(', ')})`);
+    check.fail(
+      'logRetentionDays',
+      `${logRetentionDays} is not a retention CloudWatch Logs accepts (${LOG_RETENTION_DAYS.join(', ')})`,
+    );
   }
   const reportsPrefix = check.prefix(root['reportsPrefix'], 'reportsPrefix', DEFAULT_REPORTS_PREFIX);
   const alerts = readAlerts(check, root['alerts']);
-  const models = check.array(root['models'], 'models', { minLength: 1 })?.map((model, i) => readModel(check, model, `models[${i}]`));
+  const models = check
+    .array(root['models'], 'models', { minLength: 1 })
+    ?.map((model, i) => readModel(check, model, `models[${i}]`));
   if (models) checkAcrossModels(check, models);
   return { stackName, encryption, logRetentionDays, reportsPrefix, alerts, models } as DriftwatchConfig;
 }
@@ -124,9 +136,11 @@ function readAlerts(check: Checker, raw: unknown): AlertsConfig {
   const alerts = check.object(raw, 'alerts', ['emails', 'httpsEndpoints']);
   const emails = check.stringList(alerts?.['emails'], 'alerts.emails', { default: [] }) ?? [];
   emails.forEach((email, i) => {
-    if (!EMAIL.test(email)) check.fail(`alerts.emails[${i}]`, `${JSON.stringify(email)} is not an email address`);
+    if (!EMAIL.test(email))
+      check.fail(`alerts.emails[${i}]`, `${JSON.stringify(email)} is not an email address`);
   });
-  const httpsEndpoints = check.stringList(alerts?.['httpsEndpoints'], 'alerts.httpsEndpoints', { default: [] }) ?? [];
+  const httpsEndpoints =
+    check.stringList(alerts?.['httpsEndpoints'], 'alerts.httpsEndpoints', { default: [] }) ?? [];
   httpsEndpoints.forEach((url, i) => {
     const problem = httpsUrlProblem(url);
     if (problem) check.fail(`alerts.httpsEndpoints[${i}]`, problem);
@@ -141,8 +155,10 @@ function httpsUrlProblem(text: string): string | undefined {
   } catch {
     return `${JSON.stringify(text)} is not a URL`;
   }
-  if (url.protocol !== 'https:') return `${JSON.stringify(text)} must use https (SNS sends alarms in clear over http)`;
-  if (url.username || url.password) return 'must not carry credentials in the URL (anyone who can read the topic sees them)';
+  if (url.protocol !== 'https:')
+    return `${JSON.stringify(text)} must use https (SNS sends alarms in clear over http)`;
+  if (url.username || url.password)
+    return 'must not carry credentials in the URL (anyone who can read the topic sees them)';
   return undefined;
 }
 
@@ -170,14 +186,24 @@ function readModel(check: Checker, raw: unknown, path: string): ModelConfig | un
   const features = readFeatures(check, model['features'], `${path}.features`);
   const exclude = check.stringList(model['exclude'], `${path}.exclude`, { default: [] }) ?? [];
   exclude.forEach((column, i) => {
-    if (features[column]) check.fail(`${path}.exclude[${i}]`, `${JSON.stringify(column)} is also declared in ${path}.features`);
+    if (features[column])
+      check.fail(`${path}.exclude[${i}]`, `${JSON.stringify(column)} is also declared in ${path}.features`);
   });
-  const segment = model['segment'] === null ? null : (check.string(model['segment'], `${path}.segment`, { default: null }) ?? null);
+  const segment =
+    model['segment'] === undefined || model['segment'] === null
+      ? null
+      : (check.string(model['segment'], `${path}.segment`) ?? null);
   if (segment !== null && features[segment]) {
-    check.fail(`${path}.segment`, `${JSON.stringify(segment)} is a segment column, so it cannot also be in ${path}.features`);
+    check.fail(
+      `${path}.segment`,
+      `${JSON.stringify(segment)} is a segment column, so it cannot also be in ${path}.features`,
+    );
   }
   if (segment !== null && exclude.includes(segment)) {
-    check.fail(`${path}.segment`, `${JSON.stringify(segment)} is also in ${path}.exclude (a segment column is already not a feature)`);
+    check.fail(
+      `${path}.segment`,
+      `${JSON.stringify(segment)} is also in ${path}.exclude (a segment column is already not a feature)`,
+    );
   }
   const columns: Columns = { features, exclude, segment, path };
   const drift = readDrift(check, model['drift'], `${path}.drift`, columns);
@@ -197,7 +223,9 @@ function readModel(check: Checker, raw: unknown, path: string): ModelConfig | un
       ? undefined
       : readRetraining(check, model['retraining'], `${path}.retraining`, performance !== undefined);
   const canary =
-    model['canary'] === undefined ? undefined : readCanary(check, model['canary'], `${path}.canary`, endpointName);
+    model['canary'] === undefined
+      ? undefined
+      : readCanary(check, model['canary'], `${path}.canary`, endpointName);
   return {
     name,
     description,
@@ -250,8 +278,10 @@ interface Columns {
 /** Problem with using `column` as a feature, or undefined. */
 function featureProblem(columns: Columns, column: string): string | undefined {
   const { features, exclude, segment, path } = columns;
-  if (exclude.includes(column)) return `${JSON.stringify(column)} is in ${path}.exclude, so it is not a feature`;
-  if (column === segment) return `${JSON.stringify(column)} is the segment column (${path}.segment), not a feature`;
+  if (exclude.includes(column))
+    return `${JSON.stringify(column)} is in ${path}.exclude, so it is not a feature`;
+  if (column === segment)
+    return `${JSON.stringify(column)} is the segment column (${path}.segment), not a feature`;
   if (Object.keys(features).length > 0 && !features[column]) {
     return `${JSON.stringify(column)} is not among the declared features (${Object.keys(features).join(', ')})`;
   }
@@ -278,7 +308,9 @@ function readDrift(check: Checker, raw: unknown, path: string, columns: Columns)
   const method = methodText === undefined ? undefined : check.method(methodText, `${path}.method`);
   const featureMethods: Record<string, MethodSetting> = {};
   const featureMethodsRaw =
-    drift['featureMethods'] === undefined ? {} : (check.object(drift['featureMethods'], `${path}.featureMethods`) ?? {});
+    drift['featureMethods'] === undefined
+      ? {}
+      : (check.object(drift['featureMethods'], `${path}.featureMethods`) ?? {});
   for (const [feature, text] of Object.entries(featureMethodsRaw)) {
     const field = at(`${path}.featureMethods`, feature);
     const problem = featureProblem(columns, feature);
@@ -297,7 +329,8 @@ function readDrift(check: Checker, raw: unknown, path: string, columns: Columns)
     above: 0,
     max: 1,
   });
-  const criticalFeatures = check.stringList(drift['criticalFeatures'], `${path}.criticalFeatures`, { default: [] }) ?? [];
+  const criticalFeatures =
+    check.stringList(drift['criticalFeatures'], `${path}.criticalFeatures`, { default: [] }) ?? [];
   criticalFeatures.forEach((feature, i) => {
     const problem = featureProblem(columns, feature);
     if (problem) check.fail(`${path}.criticalFeatures[${i}]`, problem);
@@ -307,7 +340,11 @@ function readDrift(check: Checker, raw: unknown, path: string, columns: Columns)
     featureMethods,
     driftShare,
     criticalFeatures,
-    baselineProfile: check.relativeKey(drift['baselineProfile'], `${path}.baselineProfile`, DEFAULT_BASELINE_PROFILE),
+    baselineProfile: check.relativeKey(
+      drift['baselineProfile'],
+      `${path}.baselineProfile`,
+      DEFAULT_BASELINE_PROFILE,
+    ),
     maxObjectBytes: check.number(drift['maxObjectBytes'], `${path}.maxObjectBytes`, {
       default: DEFAULT_MAX_OBJECT_BYTES,
       integer: true,
@@ -366,11 +403,17 @@ function readPerformance(
   }
   const timezone = check.string(performance['timezone'], `${path}.timezone`, { default: 'UTC' });
   if (timezone !== undefined && !isTimeZone(timezone)) {
-    check.fail(`${path}.timezone`, `${JSON.stringify(timezone)} is not an IANA time zone (e.g. "Europe/Paris")`);
+    check.fail(
+      `${path}.timezone`,
+      `${JSON.stringify(timezone)} is not an IANA time zone (e.g. "Europe/Paris")`,
+    );
   }
   const labelColumn = check.string(performance['labelColumn'], `${path}.labelColumn`);
   if (labelColumn !== undefined && columns.features[labelColumn]) {
-    check.fail(`${path}.labelColumn`, `${JSON.stringify(labelColumn)} is declared as a feature; list it in ${columns.path}.exclude`);
+    check.fail(
+      `${path}.labelColumn`,
+      `${JSON.stringify(labelColumn)} is declared as a feature; list it in ${columns.path}.exclude`,
+    );
   }
   const positiveClass = check.string(performance['positiveClass'], `${path}.positiveClass`, {
     hint: 'write the label value as a string, e.g. "1" or "yes"',
@@ -379,10 +422,16 @@ function readPerformance(
   if (performance['scoreColumn'] !== undefined) {
     scoreColumn = check.string(performance['scoreColumn'], `${path}.scoreColumn`);
     if (scoreColumn !== undefined && columns.features[scoreColumn]) {
-      check.fail(`${path}.scoreColumn`, `${JSON.stringify(scoreColumn)} is declared as a feature; list it in ${columns.path}.exclude`);
+      check.fail(
+        `${path}.scoreColumn`,
+        `${JSON.stringify(scoreColumn)} is declared as a feature; list it in ${columns.path}.exclude`,
+      );
     }
   } else if (endpointName === undefined) {
-    check.fail(`${path}.scoreColumn`, `required when the model has no ${columns.path}.endpointName to score the golden dataset`);
+    check.fail(
+      `${path}.scoreColumn`,
+      `required when the model has no ${columns.path}.endpointName to score the golden dataset`,
+    );
   }
   const segmentColumn =
     performance['segmentColumn'] === undefined
@@ -398,7 +447,11 @@ function readPerformance(
     const key = `${limit.metric}/${limit.segment ?? ''}`;
     const first = seen.get(key);
     if (first === undefined) seen.set(key, i);
-    else check.fail(`${path}.limits[${i}]`, `repeats the ${limit.metric} limit of ${path}.limits[${first}]; merge them`);
+    else
+      check.fail(
+        `${path}.limits[${i}]`,
+        `repeats the ${limit.metric} limit of ${path}.limits[${first}]; merge them`,
+      );
   });
   return {
     schedule,
@@ -418,7 +471,12 @@ function readPerformance(
   } as PerformanceConfig;
 }
 
-function readLimit(check: Checker, raw: unknown, path: string, segmentColumn: string | null): PerformanceLimit | undefined {
+function readLimit(
+  check: Checker,
+  raw: unknown,
+  path: string,
+  segmentColumn: string | null,
+): PerformanceLimit | undefined {
   const limit = check.object(raw, path, ['metric', 'segment', 'min', 'max', 'maxRelativeDrop']);
   if (limit === undefined) return undefined;
   const metric = check.oneOf(limit['metric'], `${path}.metric`, PERFORMANCE_METRICS);
@@ -426,12 +484,16 @@ function readLimit(check: Checker, raw: unknown, path: string, segmentColumn: st
   if (limit['segment'] !== undefined) {
     const segment = check.string(limit['segment'], `${path}.segment`);
     if (segment !== undefined && segmentColumn === null) {
-      check.fail(`${path}.segment`, 'a segment limit needs a segment column (the model\'s segment or performance.segmentColumn)');
+      check.fail(
+        `${path}.segment`,
+        "a segment limit needs a segment column (the model's segment or performance.segmentColumn)",
+      );
     }
     if (segment !== undefined) result.segment = segment;
   }
   // Bounds a metric's values can take, so a limit outside them is a typo rather than a limit never reached.
-  const range = metric === 'gini' ? { min: -1, max: 1 } : metric === 'logLoss' ? { min: 0 } : { min: 0, max: 1 };
+  const range =
+    metric === 'gini' ? { min: -1, max: 1 } : metric === 'logLoss' ? { min: 0 } : { min: 0, max: 1 };
   for (const bound of ['min', 'max'] as const) {
     if (limit[bound] === undefined) continue;
     const value = check.number(limit[bound], `${path}.${bound}`, range);
@@ -447,7 +509,10 @@ function readLimit(check: Checker, raw: unknown, path: string, segmentColumn: st
     check.fail(path, `min ${result.min} is above max ${result.max}`);
   }
   if (limit['maxRelativeDrop'] !== undefined) {
-    result.maxRelativeDrop = check.number(limit['maxRelativeDrop'], `${path}.maxRelativeDrop`, { above: 0, max: 1 });
+    result.maxRelativeDrop = check.number(limit['maxRelativeDrop'], `${path}.maxRelativeDrop`, {
+      above: 0,
+      max: 1,
+    });
   }
   if (limit['min'] === undefined && limit['max'] === undefined && limit['maxRelativeDrop'] === undefined) {
     check.fail(path, 'sets no bound: give min, max or maxRelativeDrop');
@@ -469,7 +534,8 @@ function scheduleProblem(schedule: string): string | undefined {
   const cron = CRON.exec(schedule);
   if (cron) {
     const fields = cron[1]!.trim().split(/\s+/);
-    if (fields.length !== 6) return `a cron expression has 6 fields (minutes hours day-of-month month day-of-week year), got ${fields.length}`;
+    if (fields.length !== 6)
+      return `a cron expression has 6 fields (minutes hours day-of-month month day-of-week year), got ${fields.length}`;
     return undefined;
   }
   return `${JSON.stringify(schedule)} is neither rate(N unit) nor cron(6 fields), e.g. "rate(1 day)" or "cron(0 6 * * ? *)"`;
@@ -484,7 +550,12 @@ function isTimeZone(name: string): boolean {
   }
 }
 
-function readRetraining(check: Checker, raw: unknown, path: string, hasPerformance: boolean): RetrainingConfig | undefined {
+function readRetraining(
+  check: Checker,
+  raw: unknown,
+  path: string,
+  hasPerformance: boolean,
+): RetrainingConfig | undefined {
   const retraining = check.object(raw, path, [
     'triggers',
     'cooldownHours',
@@ -501,19 +572,28 @@ function readRetraining(check: Checker, raw: unknown, path: string, hasPerforman
   triggers.forEach((trigger, i) => {
     check.oneOf(trigger, `${path}.triggers[${i}]`, RETRAINING_TRIGGERS);
     if (trigger === 'performance' && !hasPerformance) {
-      check.fail(`${path}.triggers[${i}]`, 'the performance trigger needs a performance section in the same model');
+      check.fail(
+        `${path}.triggers[${i}]`,
+        'the performance trigger needs a performance section in the same model',
+      );
     }
   });
-  const monthlyBudgetUsd = check.number(retraining['monthlyBudgetUsd'], `${path}.monthlyBudgetUsd`, { above: 0 });
+  const monthlyBudgetUsd = check.number(retraining['monthlyBudgetUsd'], `${path}.monthlyBudgetUsd`, {
+    above: 0,
+  });
   const instanceCount = check.number(retraining['instanceCount'], `${path}.instanceCount`, {
     default: 1,
     integer: true,
     min: 1,
     max: 100,
   });
-  const instancePricePerHourUsd = check.number(retraining['instancePricePerHourUsd'], `${path}.instancePricePerHourUsd`, {
-    above: 0,
-  });
+  const instancePricePerHourUsd = check.number(
+    retraining['instancePricePerHourUsd'],
+    `${path}.instancePricePerHourUsd`,
+    {
+      above: 0,
+    },
+  );
   const maxRuntimeMinutes = check.number(retraining['maxRuntimeMinutes'], `${path}.maxRuntimeMinutes`, {
     default: 60,
     integer: true,
@@ -542,8 +622,13 @@ function readRetraining(check: Checker, raw: unknown, path: string, hasPerforman
       : (check.object(retraining['hyperparameters'], `${path}.hyperparameters`) ?? {});
   for (const [key, value] of Object.entries(hyperparametersRaw)) {
     const field = at(`${path}.hyperparameters`, key);
-    if (key.length === 0 || key.length > 256) check.fail(field, 'a hyperparameter name has 1 to 256 characters');
-    if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) {
+    if (key.length === 0 || key.length > 256)
+      check.fail(field, 'a hyperparameter name has 1 to 256 characters');
+    if (
+      typeof value === 'string' ||
+      typeof value === 'boolean' ||
+      (typeof value === 'number' && Number.isFinite(value))
+    ) {
       hyperparameters[key] = String(value);
     } else {
       check.fail(field, `must be a string, number or boolean, got ${describe(value)}`);
@@ -551,7 +636,10 @@ function readRetraining(check: Checker, raw: unknown, path: string, hasPerforman
   }
   return {
     triggers: [...new Set(triggers)],
-    cooldownHours: check.number(retraining['cooldownHours'], `${path}.cooldownHours`, { default: 24, min: 0 }),
+    cooldownHours: check.number(retraining['cooldownHours'], `${path}.cooldownHours`, {
+      default: 24,
+      min: 0,
+    }),
     monthlyBudgetUsd,
     instanceType: check.string(retraining['instanceType'], `${path}.instanceType`, {
       pattern: INSTANCE_TYPE,
@@ -568,11 +656,19 @@ function readRetraining(check: Checker, raw: unknown, path: string, hasPerforman
   } as RetrainingConfig;
 }
 
-function readCanary(check: Checker, raw: unknown, path: string, endpointName: string | undefined): CanaryConfig | undefined {
+function readCanary(
+  check: Checker,
+  raw: unknown,
+  path: string,
+  endpointName: string | undefined,
+): CanaryConfig | undefined {
   const canary = check.object(raw, path, ['steps', 'bakeMinutes', 'alpha', 'minSamples', 'shadow']);
   if (canary === undefined) return undefined;
   if (endpointName === undefined) {
-    check.fail(path, `a canary needs the endpoint it rolls out on: set ${path.replace(/\.canary$/, '')}.endpointName`);
+    check.fail(
+      path,
+      `a canary needs the endpoint it rolls out on: set ${path.replace(/\.canary$/, '')}.endpointName`,
+    );
   }
   let steps = [...DEFAULT_CANARY_STEPS];
   if (canary['steps'] !== undefined) {
@@ -586,14 +682,24 @@ function readCanary(check: Checker, raw: unknown, path: string, endpointName: st
       }
     });
     const last = given.at(-1);
-    if (last !== undefined && last !== 100) check.fail(`${path}.steps`, 'the last step must be 100 (the full rollout)');
+    if (last !== undefined && last !== 100)
+      check.fail(`${path}.steps`, 'the last step must be 100 (the full rollout)');
     steps = given as number[];
   }
   return {
     steps,
-    bakeMinutes: check.number(canary['bakeMinutes'], `${path}.bakeMinutes`, { default: 30, integer: true, min: 1, max: 1440 }),
+    bakeMinutes: check.number(canary['bakeMinutes'], `${path}.bakeMinutes`, {
+      default: 30,
+      integer: true,
+      min: 1,
+      max: 1440,
+    }),
     alpha: check.number(canary['alpha'], `${path}.alpha`, { default: 0.05, above: 0, max: 0.5 }),
-    minSamples: check.number(canary['minSamples'], `${path}.minSamples`, { default: 500, integer: true, min: 1 }),
+    minSamples: check.number(canary['minSamples'], `${path}.minSamples`, {
+      default: 500,
+      integer: true,
+      min: 1,
+    }),
     shadow: check.boolean(canary['shadow'], `${path}.shadow`, false),
   } as CanaryConfig;
 }
@@ -607,7 +713,11 @@ function checkAcrossModels(check: Checker, models: readonly (ModelConfig | undef
     if (typeof model.name === 'string') {
       const first = names.get(model.name);
       if (first === undefined) names.set(model.name, i);
-      else check.fail(`models[${i}].name`, `${JSON.stringify(model.name)} is already the name of models[${first}]`);
+      else
+        check.fail(
+          `models[${i}].name`,
+          `${JSON.stringify(model.name)} is already the name of models[${first}]`,
+        );
     }
     for (const kind of ['incoming', 'golden', 'baselines'] as const) {
       const prefix = model.prefixes?.[kind];
@@ -617,7 +727,10 @@ function checkAcrossModels(check: Checker, models: readonly (ModelConfig | undef
       // to a drift check; overlapping golden/baseline prefixes would mix models' files.
       for (const other of prefixes) {
         if (prefix.startsWith(other.prefix) || other.prefix.startsWith(prefix)) {
-          check.fail(path, `${JSON.stringify(prefix)} overlaps ${other.path} (${JSON.stringify(other.prefix)})`);
+          check.fail(
+            path,
+            `${JSON.stringify(prefix)} overlaps ${other.path} (${JSON.stringify(other.prefix)})`,
+          );
         }
       }
       prefixes.push({ prefix, path });
@@ -667,7 +780,8 @@ class Checker {
     }
     if (keys) {
       for (const key of Object.keys(value)) {
-        if (!keys.includes(key)) this.fail(at(path, key), `unknown field (expected one of: ${keys.join(', ')})`);
+        if (!keys.includes(key))
+          this.fail(at(path, key), `unknown field (expected one of: ${keys.join(', ')})`);
       }
     }
     return value as Record<string, unknown>;
@@ -677,16 +791,19 @@ class Checker {
     if (value === undefined) return this.fail(path, 'is required');
     if (!Array.isArray(value)) return this.fail(path, `must be an array, got ${describe(value)}`);
     if (rule.minLength !== undefined && value.length < rule.minLength) {
-      return this.fail(path, `must have at least ${rule.minLength} ${rule.minLength === 1 ? 'entry' : 'entries'}`);
+      return this.fail(
+        path,
+        `must have at least ${rule.minLength} ${rule.minLength === 1 ? 'entry' : 'entries'}`,
+      );
     }
     return value;
   }
 
-  string<D extends string | null = never>(
+  string(
     value: unknown,
     path: string,
-    rule: { default?: D; pattern?: RegExp; hint?: string } = {},
-  ): string | D | undefined {
+    rule: { default?: string; pattern?: RegExp; hint?: string } = {},
+  ): string | undefined {
     if (value === undefined) return 'default' in rule ? rule.default : this.fail(path, 'is required');
     if (typeof value !== 'string') {
       return this.fail(path, `must be a string, got ${describe(value)}${rule.hint ? ` (${rule.hint})` : ''}`);
@@ -698,7 +815,12 @@ class Checker {
     return value;
   }
 
-  oneOf<T extends string>(value: unknown, path: string, allowed: readonly T[], rule: { default?: T } = {}): T | undefined {
+  oneOf<T extends string>(
+    value: unknown,
+    path: string,
+    allowed: readonly T[],
+    rule: { default?: T } = {},
+  ): T | undefined {
     if (value === undefined) return 'default' in rule ? rule.default : this.fail(path, 'is required');
     if (typeof value !== 'string' || !allowed.includes(value as T)) {
       return this.fail(path, `${describe(value)} is not one of ${allowed.join(', ')}`);
@@ -708,11 +830,16 @@ class Checker {
 
   number(value: unknown, path: string, rule: NumberRule = {}): number | undefined {
     if (value === undefined) return 'default' in rule ? rule.default : this.fail(path, 'is required');
-    if (typeof value !== 'number' || !Number.isFinite(value)) return this.fail(path, `must be a number, got ${describe(value)}`);
-    if (rule.integer && !Number.isInteger(value)) return this.fail(path, `must be a whole number, got ${value}`);
-    if (rule.min !== undefined && value < rule.min) return this.fail(path, `must be at least ${rule.min}, got ${value}`);
-    if (rule.above !== undefined && value <= rule.above) return this.fail(path, `must be above ${rule.above}, got ${value}`);
-    if (rule.max !== undefined && value > rule.max) return this.fail(path, `must be at most ${rule.max}, got ${value}`);
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      return this.fail(path, `must be a number, got ${describe(value)}`);
+    if (rule.integer && !Number.isInteger(value))
+      return this.fail(path, `must be a whole number, got ${value}`);
+    if (rule.min !== undefined && value < rule.min)
+      return this.fail(path, `must be at least ${rule.min}, got ${value}`);
+    if (rule.above !== undefined && value <= rule.above)
+      return this.fail(path, `must be above ${rule.above}, got ${value}`);
+    if (rule.max !== undefined && value > rule.max)
+      return this.fail(path, `must be at most ${rule.max}, got ${value}`);
     return value;
   }
 
@@ -723,7 +850,11 @@ class Checker {
   }
 
   /** Distinct non-empty strings. */
-  stringList(value: unknown, path: string, rule: { default?: string[]; minLength?: number } = {}): string[] | undefined {
+  stringList(
+    value: unknown,
+    path: string,
+    rule: { default?: string[]; minLength?: number } = {},
+  ): string[] | undefined {
     if (value === undefined && rule.default) return [...rule.default];
     const list = this.array(value, path, rule);
     if (list === undefined) return undefined;
@@ -739,22 +870,32 @@ class Checker {
 
   /** An S3 key prefix: non-empty, ends with `/`, no leading `/`, no empty path segment. */
   prefix(value: unknown, path: string, fallback?: string): string | undefined {
-    const text = fallback === undefined ? this.string(value, path) : this.string(value, path, { default: fallback });
+    const text =
+      fallback === undefined ? this.string(value, path) : this.string(value, path, { default: fallback });
     if (text === undefined) return undefined;
-    if (!text.endsWith('/')) return this.fail(path, `${JSON.stringify(text)} must end with "/" (a prefix names a folder)`);
+    if (!text.endsWith('/'))
+      return this.fail(path, `${JSON.stringify(text)} must end with "/" (a prefix names a folder)`);
     if (text.startsWith('/') || text.includes('//')) {
-      return this.fail(path, `${JSON.stringify(text)} must not start with "/" or contain "//" (S3 keys have no leading slash)`);
+      return this.fail(
+        path,
+        `${JSON.stringify(text)} must not start with "/" or contain "//" (S3 keys have no leading slash)`,
+      );
     }
-    if (/[*?]/.test(text)) return this.fail(path, `${JSON.stringify(text)} is a literal prefix; wildcards are not supported`);
+    if (/[*?]/.test(text))
+      return this.fail(path, `${JSON.stringify(text)} is a literal prefix; wildcards are not supported`);
     return text;
   }
 
   /** An object key relative to a prefix: no leading or trailing `/`. */
   relativeKey(value: unknown, path: string, fallback?: string): string | undefined {
-    const text = fallback === undefined ? this.string(value, path) : this.string(value, path, { default: fallback });
+    const text =
+      fallback === undefined ? this.string(value, path) : this.string(value, path, { default: fallback });
     if (text === undefined) return undefined;
     if (text.startsWith('/') || text.endsWith('/')) {
-      return this.fail(path, `${JSON.stringify(text)} is a key relative to the model's prefix: no leading or trailing "/"`);
+      return this.fail(
+        path,
+        `${JSON.stringify(text)} is a key relative to the model's prefix: no leading or trailing "/"`,
+      );
     }
     return text;
   }

@@ -29,7 +29,7 @@ export interface Fault {
  */
 export class FaultProxy {
   readonly faults: Fault[] = [];
-  /** Requests seen, as `METHOD path`, for assertions. */
+  /** Requests seen, as `METHOD path` and ` range=bytes=…` for ranged GETs, for assertions. */
   readonly requests: string[] = [];
   private readonly server: Server;
   private readonly target: AddressInfo;
@@ -43,7 +43,8 @@ export class FaultProxy {
     const server = createServer();
     const proxy = new FaultProxy(server, target);
     server.on('request', (incoming, outgoing) => {
-      proxy.requests.push(`${incoming.method} ${incoming.url}`);
+      const range = incoming.headers.range;
+      proxy.requests.push(`${incoming.method} ${incoming.url}${range ? ` range=${range}` : ''}`);
       const fault = proxy.faults.find((rule) => rule.matches(incoming));
       if (fault) {
         incoming.resume();
@@ -54,7 +55,13 @@ export class FaultProxy {
         return;
       }
       const forward = request(
-        { host: '127.0.0.1', port: proxy.target.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
+        {
+          host: '127.0.0.1',
+          port: proxy.target.port,
+          method: incoming.method,
+          path: incoming.url,
+          headers: incoming.headers,
+        },
         (response) => {
           outgoing.writeHead(response.statusCode ?? 502, response.headers);
           response.pipe(outgoing);

@@ -4,7 +4,11 @@ import { vi } from 'vitest';
 export interface EmfDocument {
   _aws: {
     Timestamp: number;
-    CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[];
+    CloudWatchMetrics: {
+      Namespace: string;
+      Dimensions: string[][];
+      Metrics: { Name: string; Unit: string }[];
+    }[];
   };
   [key: string]: unknown;
 }
@@ -19,17 +23,20 @@ export interface EmittedMetric {
 }
 
 /**
- * Captures what is written to stdout, where Powertools Logger and Metrics print their JSON lines in Lambda,
- * and keeps it out of the test output.
+ * Captures what is written to stdout and stderr, where Powertools Logger and Metrics print their JSON lines
+ * in Lambda (EMF and logs up to INFO on stdout, warnings and errors on stderr), and keeps it out of the test
+ * output. Lines are kept in the order they were written.
  */
-export class StdoutCapture {
+export class OutputCapture {
   private text = '';
-  private readonly spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    this.text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    return true;
-  });
+  private readonly spies = [process.stdout, process.stderr].map((stream) =>
+    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      this.text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      return true;
+    }),
+  );
 
-  /** Every JSON line written so far. */
+  /** Every JSON line written so far (other lines are ignored). */
   json(): Record<string, unknown>[] {
     return this.text
       .split('\n')
@@ -77,6 +84,6 @@ export class StdoutCapture {
   }
 
   restore(): void {
-    this.spy.mockRestore();
+    for (const spy of this.spies) spy.mockRestore();
   }
 }

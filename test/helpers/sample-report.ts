@@ -6,7 +6,7 @@
 import { computeDriftReport } from '../../lambdas/core/drift/compute.ts';
 import { DEFAULT_DRIFT_SHARE, resolveColumnOptions } from '../../lambdas/core/drift/options.ts';
 import type { TableProfile } from '../../lambdas/core/drift/profile.ts';
-import { TableAccumulator } from '../../lambdas/core/drift/table-accumulator.ts';
+import { binEdgesOf, TableAccumulator } from '../../lambdas/core/drift/table-accumulator.ts';
 import type { DriftReport, FeatureDrift } from '../../lambdas/core/drift/types.ts';
 import type { CellValue } from '../../lambdas/core/readers/types.ts';
 
@@ -68,13 +68,7 @@ function profile(
     name,
     ...(baseline && {
       expected: { columns: new Set(baseline.features), source: baseline.name },
-      edges: (feature: string, value: string | null) => {
-        const side =
-          value === null
-            ? baseline.whole.get(feature)
-            : baseline.segments.find((s) => s.value === value)?.features.get(feature);
-        return side && side.edges.length > 0 ? side.edges : null;
-      },
+      edges: binEdgesOf(baseline),
     }),
   });
   const header = Object.keys(data[0]!);

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { runDrift } from '../../../lambdas/core/drift/run.ts';
+import type { DriftReport } from '../../../lambdas/core/drift/types.ts';
+import { ConfigError } from '../../../lambdas/core/errors.ts';
 import { fileInput } from '../../../lambdas/core/readers/input.ts';
 import { renderHtmlReport } from '../../../lambdas/core/report/html.ts';
 import { renderTextReport } from '../../../lambdas/core/report/text.ts';
-import { ConfigError } from '../../../lambdas/core/errors.ts';
 import { loadBaseline } from '../baseline.ts';
 import { EXIT } from '../exit.ts';
 import {
@@ -17,6 +18,7 @@ import {
   parseWholeNumber,
 } from '../flags.ts';
 import { emit } from '../output.ts';
+import { parallelProfiler } from '../parallel/profile-parallel.ts';
 import { ProgressReporter } from '../progress.ts';
 
 interface DriftFlags extends ColumnFlags, DecisionFlags {
@@ -25,6 +27,7 @@ interface DriftFlags extends ColumnFlags, DecisionFlags {
   quiet?: boolean;
   failOnDrift?: boolean;
   maxDecompressedBytes?: number;
+  threads?: number;
 }
 
 /** Flags shared by `drift` and `profile`: which columns are what and how they are sampled. */
@@ -34,11 +37,32 @@ export function addColumnFlags(command: Command): Command {
     .option('--categorical <columns>', 'treat these columns as categorical, labels as raw text', collectList)
     .option('--exclude <columns>', 'columns that are not features: labels, predictions, ids', collectList)
     .option('--segment <column>', 'also test every feature within each value of this column')
-    .option('--sample-cap <n>', 'values per feature kept for KS/Wasserstein; exact below it (default 250000)', parseWholeNumber('--sample-cap', 1))
+    .option(
+      '--sample-cap <n>',
+      'values per feature kept for KS/Wasserstein; exact below it (default 250000)',
+      parseWholeNumber('--sample-cap', 1),
+    )
     .option('--seed <n>', 'seed of the sampler (default 42)', parseWholeNumber('--seed', 0))
-    .option('--max-categories <n>', 'distinct values above which a categorical column is rejected (default 10000)', parseWholeNumber('--max-categories', 2))
-    .option('--max-segments <n>', 'distinct segment values allowed (default 100)', parseWholeNumber('--max-segments', 1))
-    .option('--max-decompressed-bytes <size>', 'refuse gzip inputs that expand past this (default 10GiB)', parseByteSize('--max-decompressed-bytes'));
+    .option(
+      '--max-categories <n>',
+      'distinct values above which a categorical column is rejected (default 10000)',
+      parseWholeNumber('--max-categories', 2),
+    )
+    .option(
+      '--max-segments <n>',
+      'distinct segment values allowed (default 100)',
+      parseWholeNumber('--max-segments', 1),
+    )
+    .option(
+      '--max-decompressed-bytes <size>',
+      'refuse gzip inputs that expand past this (default 10GiB)',
+      parseByteSize('--max-decompressed-bytes'),
+    )
+    .option(
+      '--threads <n>',
+      'threads for large plain CSV files (default: cores, at most 4; 1: one thread)',
+      parseWholeNumber('--threads', 1),
+    );
 }
 
 export function registerDrift(program: Command): void {
@@ -52,8 +76,15 @@ export function registerDrift(program: Command): void {
     .argument('<baseline>', 'baseline data file or profile')
     .argument('<current>', 'current data file');
   addColumnFlags(command)
-    .option('--method <method[:threshold]>', 'method for every feature it applies to: auto, ks, psi, jensenShannon, wasserstein, chi2')
-    .option('--feature-method <feature=method[:threshold]>', 'method for one feature (repeatable)', collectRepeated)
+    .option(
+      '--method <method[:threshold]>',
+      'method for every feature it applies to: auto, ks, psi, jensenShannon, wasserstein, chi2',
+    )
+    .option(
+      '--feature-method <feature=method[:threshold]>',
+      'method for one feature (repeatable)',
+      collectRepeated,
+    )
     .option('--drift-share <share>', 'share of drifted features that makes the dataset drifted (default 0.5)')
     .option('--format <format>', 'text, json or html (default: text on a terminal, json otherwise)')
     .option('-o, --out <file>', 'write the report to FILE instead of stdout')
@@ -61,14 +92,16 @@ export function registerDrift(program: Command): void {
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (baselinePath: string, currentPath: string, flags: DriftFlags) => {
       const format = flags.format ?? (process.stdout.isTTY && !flags.out ? 'text' : 'json');
-      if (!['text', 'json', 'html'].includes(format)) throw new ConfigError('--format', `expected text, json or html, got ${JSON.stringify(format)}`);
+      if (!['text', 'json', 'html'].includes(format))
+        throw new ConfigError('--format', `expected text, json or html, got ${JSON.stringify(format)}`);
       const options = { ...columnOptions(flags), ...decisionOptions(flags) };
       const progress = new ProgressReporter(!flags.quiet);
       const baseline = await loadBaseline(baselinePath);
-      let report;
+      let report: DriftReport;
       try {
         report = await runDrift(baseline, fileInput(currentPath), options, {
           maxDecompressedBytes: flags.maxDecompressedBytes,
+          profiler: flags.threads === 1 ? undefined : parallelProfiler({ workers: flags.threads }),
           onProgress: (input, update) => progress.update(input, update),
         });
       } finally {
@@ -79,7 +112,10 @@ export function registerDrift(program: Command): void {
           ? JSON.stringify(report, null, 2)
           : format === 'html'
             ? renderHtmlReport(report)
-            : renderTextReport(report, { color: Boolean(process.stdout.isTTY) && !flags.out && !process.env['NO_COLOR'], width: process.stdout.columns });
+            : renderTextReport(report, {
+                color: Boolean(process.stdout.isTTY) && !flags.out && !process.env['NO_COLOR'],
+                width: process.stdout.columns,
+              });
       await emit(body, flags.out);
       if (flags.failOnDrift && report.datasetDrift) process.exitCode = EXIT.breach;
     });

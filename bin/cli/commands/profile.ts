@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import { profileToJson } from '../../../lambdas/core/drift/profile.ts';
+import { profileToJson, type TableProfile } from '../../../lambdas/core/drift/profile.ts';
 import { profileTable } from '../../../lambdas/core/drift/run.ts';
 import { fileInput } from '../../../lambdas/core/readers/input.ts';
 import { type ColumnFlags, columnOptions } from '../flags.ts';
 import { writeFileAtomic } from '../output.ts';
+import { parallelProfiler } from '../parallel/profile-parallel.ts';
 import { ProgressReporter } from '../progress.ts';
 import { addColumnFlags } from './drift.ts';
 
@@ -11,6 +12,7 @@ interface ProfileFlags extends ColumnFlags {
   out: string;
   quiet?: boolean;
   maxDecompressedBytes?: number;
+  threads?: number;
 }
 
 export function registerProfile(program: Command): void {
@@ -28,10 +30,11 @@ export function registerProfile(program: Command): void {
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (file: string, flags: ProfileFlags) => {
       const progress = new ProgressReporter(!flags.quiet);
-      let profile;
+      let profile: TableProfile;
       try {
         profile = await profileTable(fileInput(file), columnOptions(flags), {
           maxDecompressedBytes: flags.maxDecompressedBytes,
+          profiler: flags.threads === 1 ? undefined : parallelProfiler({ workers: flags.threads }),
           onProgress: (input, update) => progress.update(input, update),
         });
       } finally {

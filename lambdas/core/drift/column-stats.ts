@@ -2,7 +2,10 @@ import { binIndex } from '../stats/quantile.ts';
 import type { CategoryDictionary } from './category-dictionary.ts';
 import { Reservoir } from './reservoir.ts';
 
-/** Above this many distinct numbers a column stops counting them as potential categories. */
+/**
+ * Above this many distinct labels a column whose type is inferred stops counting the raw text of its numbers
+ * as potential categories (a column of many distinct numbers with some text is rejected as ambiguous).
+ */
 export const NUMERIC_CATEGORY_LIMIT = 1000;
 
 /**
@@ -23,11 +26,6 @@ export class ColumnStats {
   readonly sample: Reservoir;
   /** Counts per category id of the column's dictionary. */
   categoryCounts: Float64Array = new Float64Array(8);
-  /**
-   * Numbers counted as categories, in case the column turns out to mix numbers and text; dropped (null)
-   * once the column has too many distinct numbers to be categorical.
-   */
-  numberCounts: Map<number, number> | null = new Map();
   /** Baseline PSI bin edges (current side only) and the exact counts over them. */
   readonly edges: Float64Array | null;
   readonly binCounts: Float64Array | null;
@@ -48,18 +46,20 @@ export class ColumnStats {
     if (x > this.max) this.max = x;
     this.sample.add(x);
     if (this.binCounts !== null) this.binCounts[binIndex(this.edges!, x)]!++;
-    const numbers = this.numberCounts;
-    if (numbers !== null) {
-      const seen = numbers.get(x);
-      if (seen !== undefined) numbers.set(x, seen + 1);
-      else if (numbers.size < NUMERIC_CATEGORY_LIMIT) numbers.set(x, 1);
-      else this.numberCounts = null;
-    }
   }
 
+  /** A text value: a category of the column's dictionary. */
   addCategory(id: number): void {
     this.present++;
     this.textCount++;
+    this.addLabel(id);
+  }
+
+  /**
+   * Counts a label without counting a value: the raw text of a number (added with {@link addNumber}), kept
+   * in case the column turns out to mix numbers and text and so is categorical, labelled by its raw text.
+   */
+  addLabel(id: number): void {
     if (id >= this.categoryCounts.length) {
       const grown = new Float64Array(Math.max(id + 1, this.categoryCounts.length * 2));
       grown.set(this.categoryCounts);
@@ -74,21 +74,15 @@ export class ColumnStats {
   }
 
   /**
-   * Category label -> count over text values and, where still tracked, numbers (labelled as JS prints them).
-   * Null when the numbers are no longer tracked.
+   * Category label -> count over text values and the raw text of numbers. Null when the column has numbers
+   * whose labels were not all kept (`numbersLabelled` false: too many distinct numbers to be categorical).
    */
-  categories(dictionary: CategoryDictionary): Map<string, number> | null {
-    if (this.numericCount > 0 && this.numberCounts === null) return null;
+  categories(dictionary: CategoryDictionary, numbersLabelled: boolean): Map<string, number> | null {
+    if (this.numericCount > 0 && !numbersLabelled) return null;
     const result = new Map<string, number>();
     for (let id = 0; id < dictionary.size; id++) {
       const count = this.categoryCounts[id] ?? 0;
       if (count > 0) result.set(dictionary.labels[id]!, count);
-    }
-    if (this.numberCounts !== null) {
-      for (const [value, count] of this.numberCounts) {
-        const label = String(value);
-        result.set(label, (result.get(label) ?? 0) + count);
-      }
     }
     return result;
   }

@@ -54,7 +54,10 @@ export function alignCategories(
   };
 }
 
-export function categoricalTests(baseline: Map<string, number>, current: Map<string, number>): CategoricalTests {
+export function categoricalTests(
+  baseline: Map<string, number>,
+  current: Map<string, number>,
+): CategoricalTests {
   const aligned = alignCategories(baseline, current);
   const total = (counts: Float64Array) => counts.reduce((sum, count) => sum + count, 0);
   const baselineP = flooredProportions(aligned.baseline, total(aligned.baseline));
@@ -191,7 +194,10 @@ export function computeDriftReport(
 ): DriftReport {
   for (const feature of Object.keys(decision.features ?? {})) {
     if (!baseline.whole.has(feature)) {
-      throw new ConfigError('--feature-method', `${JSON.stringify(feature)} is not a feature of ${baseline.name}`);
+      throw new ConfigError(
+        '--feature-method',
+        `${JSON.stringify(feature)} is not a feature of ${baseline.name}`,
+      );
     }
   }
   const types = new Map<string, FeatureType>();
@@ -203,7 +209,16 @@ export function computeDriftReport(
     if (!c) continue;
     const type = featureType(feature, b, c, declared);
     types.set(feature, type);
-    const entry = featureEntry({ feature, segment: null, type, baseline: b, current: c, ...names, decision, withDistribution: true });
+    const entry = featureEntry({
+      feature,
+      segment: null,
+      type,
+      baseline: b,
+      current: c,
+      ...names,
+      decision,
+      withDistribution: true,
+    });
     if (entry) entries.push(entry);
   }
   const overall = entries.length;
@@ -225,7 +240,16 @@ export function computeDriftReport(
         const cf = c.features.get(feature);
         if (!type || !bf || !cf) continue;
         const segment = { column, value };
-        const entry = featureEntry({ feature, segment, type, baseline: bf, current: cf, ...names, decision, withDistribution: false });
+        const entry = featureEntry({
+          feature,
+          segment,
+          type,
+          baseline: bf,
+          current: cf,
+          ...names,
+          decision,
+          withDistribution: false,
+        });
         if (entry) entries.push(entry);
       }
     }

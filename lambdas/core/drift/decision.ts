@@ -76,20 +76,26 @@ function withThreshold(method: DriftMethod, threshold: number | undefined): Chos
 /** Parses `psi`, `psi:0.2` or `auto` as given on the command line or in a config file. */
 export function parseMethodSetting(text: string, field: string): MethodSetting {
   const [name, thresholdText, ...rest] = text.split(':');
-  if (rest.length > 0 || name === undefined) throw new ConfigError(field, `expected METHOD[:THRESHOLD], got ${JSON.stringify(text)}`);
+  if (rest.length > 0 || name === undefined)
+    throw new ConfigError(field, `expected METHOD[:THRESHOLD], got ${JSON.stringify(text)}`);
   if (name === 'auto') {
-    if (thresholdText !== undefined) throw new ConfigError(field, 'auto takes no threshold: it uses the spec\'s thresholds');
+    if (thresholdText !== undefined)
+      throw new ConfigError(field, "auto takes no threshold: it uses the spec's thresholds");
     return { method: 'auto' };
   }
   const method = ALL_METHODS.find((m) => m.toLowerCase() === name.toLowerCase());
   if (!method) {
-    throw new ConfigError(field, `unknown method ${JSON.stringify(name)} (use auto, ${ALL_METHODS.join(', ')})`);
+    throw new ConfigError(
+      field,
+      `unknown method ${JSON.stringify(name)} (use auto, ${ALL_METHODS.join(', ')})`,
+    );
   }
   if (thresholdText === undefined) return { method };
   const threshold = Number(thresholdText);
   if (thresholdText.trim() === '' || !Number.isFinite(threshold) || threshold < 0) {
     throw new ConfigError(field, `threshold ${JSON.stringify(thresholdText)} is not a number >= 0`);
   }
-  if (isPValueMethod(method) && threshold > 1) throw new ConfigError(field, `${method} takes a p-value threshold in [0, 1]`);
+  if (isPValueMethod(method) && threshold > 1)
+    throw new ConfigError(field, `${method} takes a p-value threshold in [0, 1]`);
   return { method, threshold };
 }

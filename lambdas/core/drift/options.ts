@@ -104,7 +104,10 @@ export function checkColumnsExist(options: DriftOptions, columns: readonly strin
   const check = (flag: string, names: Iterable<string> | undefined) => {
     for (const name of names ?? []) {
       if (!known.has(name)) {
-        throw new ConfigError(flag, `no column ${JSON.stringify(name)} in ${source} (columns: ${preview(columns)})`);
+        throw new ConfigError(
+          flag,
+          `no column ${JSON.stringify(name)} in ${source} (columns: ${preview(columns)})`,
+        );
       }
     }
   };

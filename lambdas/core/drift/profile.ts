@@ -60,7 +60,12 @@ export interface TableProfile {
 }
 
 /** Freezes the stats of a finished pass into a profile entry. */
-export function snapshotColumn(stats: ColumnStats, dictionary: CategoryDictionary, rows: number): FeatureProfile {
+export function snapshotColumn(
+  stats: ColumnStats,
+  dictionary: CategoryDictionary,
+  numbersLabelled: boolean,
+  rows: number,
+): FeatureProfile {
   const sample = stats.sample.sorted();
   const exact = stats.numericCount === sample.length;
   const hasNumbers = stats.numericCount > 0;
@@ -77,7 +82,7 @@ export function snapshotColumn(stats: ColumnStats, dictionary: CategoryDictionar
     sample,
     edges: hasNumbers ? decileEdges(sample) : new Float64Array(0),
     binCounts: stats.binCounts,
-    categories: canonicalOrder(stats.categories(dictionary)),
+    categories: canonicalOrder(stats.categories(dictionary, numbersLabelled)),
   };
 }
 
@@ -186,14 +191,20 @@ export function profileToJson(profile: TableProfile, createdAt = new Date()): st
     features: profile.features,
     options: profile.options,
     whole: mapToRecord(profile.whole),
-    segments: profile.segments.map((s) => ({ value: s.value, rows: s.rows, features: mapToRecord(s.features) })),
+    segments: profile.segments.map((s) => ({
+      value: s.value,
+      rows: s.rows,
+      features: mapToRecord(s.features),
+    })),
   };
   return JSON.stringify(json);
 }
 
 /** True when a parsed JSON document looks like a driftwatch profile (any version). */
 export function isProfileDocument(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && (value as { format?: unknown }).format === PROFILE_FORMAT;
+  return (
+    typeof value === 'object' && value !== null && (value as { format?: unknown }).format === PROFILE_FORMAT
+  );
 }
 
 /** Reads a profile document; `file` names it in errors. */
@@ -204,9 +215,13 @@ export function profileFromJson(text: string, file: string): TableProfile {
   } catch (error) {
     throw new InputError({ file }, `not a valid profile: ${(error as Error).message}`);
   }
-  if (!isProfileDocument(json)) throw new InputError({ file }, `not a driftwatch profile (no "format": "${PROFILE_FORMAT}")`);
+  if (!isProfileDocument(json))
+    throw new InputError({ file }, `not a driftwatch profile (no "format": "${PROFILE_FORMAT}")`);
   if (json.version !== PROFILE_VERSION) {
-    throw new InputError({ file, field: 'version' }, `profile version ${json.version} is not supported (expected ${PROFILE_VERSION})`);
+    throw new InputError(
+      { file, field: 'version' },
+      `profile version ${json.version} is not supported (expected ${PROFILE_VERSION})`,
+    );
   }
   return {
     name: json.source.name,

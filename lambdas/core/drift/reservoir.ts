@@ -1,7 +1,10 @@
+import { sortFloat64 } from '../stats/radix-sort.ts';
+
 /**
- * A uniform random sample of at most `capacity` numbers from a stream of unknown length (Vitter's
- * Algorithm R), reproducible from its seed. Below the capacity it holds every value, which is what lets
- * KS and Wasserstein be exact there.
+ * A uniform random sample of at most `capacity` numbers from a stream of unknown length, reproducible from
+ * its seed. Below the capacity it holds every value, which is what lets KS and Wasserstein be exact there.
+ * Past it, Li's Algorithm L draws how many values to skip before the next replacement, so the per-value
+ * cost is a comparison rather than a random number (K. Li, ACM TOMS 20(4), 1994).
  */
 export class Reservoir {
   readonly capacity: number;
@@ -9,6 +12,10 @@ export class Reservoir {
   seen = 0;
   private data: Float64Array;
   private state: number;
+  /** Index (in `seen` order) of the next value that replaces a sampled one. */
+  private next = 0;
+  /** Algorithm L's running weight. */
+  private weight = 0;
 
   constructor(capacity: number, seed: number) {
     this.capacity = capacity;
@@ -25,15 +32,26 @@ export class Reservoir {
     if (seen < this.capacity) {
       if (seen === this.data.length) this.grow();
       this.data[seen] = value;
+      if (seen + 1 === this.capacity) {
+        this.weight = Math.exp(Math.log(1 - this.random()) / this.capacity);
+        this.skip(seen);
+      }
       return;
     }
-    const slot = Math.floor(this.random() * (seen + 1));
-    if (slot < this.capacity) this.data[slot] = value;
+    if (seen !== this.next) return;
+    this.data[Math.floor(this.random() * this.capacity)] = value;
+    this.weight *= Math.exp(Math.log(1 - this.random()) / this.capacity);
+    this.skip(seen);
+  }
+
+  private skip(from: number): void {
+    // random() is in [0, 1); 1 - random() is in (0, 1], so the logarithm is finite.
+    this.next = from + Math.floor(Math.log(1 - this.random()) / Math.log(1 - this.weight)) + 1;
   }
 
   /** The sample as a new array, sorted ascending. */
   sorted(): Float64Array {
-    return this.data.slice(0, this.size).sort();
+    return sortFloat64(this.data.slice(0, this.size));
   }
 
   private grow(): void {

@@ -4,22 +4,34 @@ import { readTable } from '../readers/read-table.ts';
 import type { ReadProgress } from '../readers/types.ts';
 import { computeDriftReport } from './compute.ts';
 import {
-  checkColumnsExist,
   type ColumnOptions,
+  checkColumnsExist,
   DEFAULT_DRIFT_SHARE,
   type DriftOptions,
   type ResolvedColumnOptions,
   resolveColumnOptions,
 } from './options.ts';
 import type { TableProfile } from './profile.ts';
-import { type AccumulatorContext, TableAccumulator } from './table-accumulator.ts';
+import { type AccumulatorContext, binEdgesOf, TableAccumulator } from './table-accumulator.ts';
 import type { DriftReport } from './types.ts';
+
+/**
+ * Profiles an input some faster way (the CLI reads large local CSV files on several threads), or returns
+ * null to leave it to the single-threaded reader, which then also produces any error with its exact line.
+ */
+export type Profiler = (
+  input: TableInput,
+  options: ResolvedColumnOptions,
+  context: AccumulatorContext,
+  onProgress?: (progress: ReadProgress) => void,
+) => Promise<TableProfile | null>;
 
 /** How inputs are read, shared by profile and drift runs. */
 export interface ReadSettings {
   /** @default 10 GiB */
   maxDecompressedBytes?: number;
   onProgress?: (input: string, progress: ReadProgress) => void;
+  profiler?: Profiler;
 }
 
 /** A baseline is either data read now or a profile built earlier by `driftwatch profile`. */
@@ -31,11 +43,14 @@ async function profileInput(
   context: Omit<AccumulatorContext, 'name'>,
   read: ReadSettings,
 ): Promise<TableProfile> {
-  const sink = new TableAccumulator(options, { ...context, name: input.name });
   const onProgress = read.onProgress;
+  const progress = onProgress ? (update: ReadProgress) => onProgress(input.name, update) : undefined;
+  const fast = await read.profiler?.(input, options, { ...context, name: input.name }, progress);
+  if (fast) return fast;
+  const sink = new TableAccumulator(options, { ...context, name: input.name });
   const result = await readTable(input, sink, {
     maxDecompressedBytes: read.maxDecompressedBytes,
-    onProgress: onProgress ? (progress) => onProgress(input.name, progress) : undefined,
+    onProgress: progress,
   });
   return sink.finish({ format: result.format });
 }
@@ -72,7 +87,9 @@ export function mergeWithProfile(profile: TableProfile, options: ColumnOptions):
       );
     }
   }
-  const union = (a: readonly string[], b: readonly string[] | undefined) => [...new Set([...a, ...(b ?? [])])];
+  const union = (a: readonly string[], b: readonly string[] | undefined) => [
+    ...new Set([...a, ...(b ?? [])]),
+  ];
   return {
     ...options,
     numeric: union(built.numeric, options.numeric),
@@ -104,17 +121,12 @@ export async function runDrift(
   }
   const resolved = resolveColumnOptions(columnOptions);
   const baselineDone = performance.now();
-  const segmentsByValue = new Map(baselineProfile.segments.map((segment) => [segment.value, segment]));
   const currentProfile = await profileInput(
     current,
     resolved,
     {
       expected: { columns: new Set(baselineProfile.features), source: baselineProfile.name },
-      edges: (feature, segment) => {
-        const profile =
-          segment === null ? baselineProfile.whole.get(feature) : segmentsByValue.get(segment)?.features.get(feature);
-        return profile && profile.edges.length > 0 ? profile.edges : null;
-      },
+      edges: binEdgesOf(baselineProfile),
     },
     read,
   );

@@ -1,7 +1,7 @@
 import { InputError, ValueError } from '../errors.ts';
 import type { CellValue, TableSink } from '../readers/types.ts';
-import { CategoryDictionary } from './category-dictionary.ts';
-import { ColumnStats } from './column-stats.ts';
+import { CategoryDictionary, NOT_TRACKED } from './category-dictionary.ts';
+import { ColumnStats, NUMERIC_CATEGORY_LIMIT } from './column-stats.ts';
 import type { ResolvedColumnOptions } from './options.ts';
 import { type FeatureProfile, snapshotColumn, type TableProfile } from './profile.ts';
 import { seedFor } from './reservoir.ts';
@@ -21,10 +21,33 @@ interface Column {
   name: string;
   mode: Mode;
   dictionary: CategoryDictionary;
+  /**
+   * Whether every number so far also has its raw text counted as a label (inferred columns only), so the
+   * column can still turn categorical with labels exactly as written.
+   */
+  numbersLabelled: boolean;
   /** Null for the segment column, which is read but not profiled. */
   whole: ColumnStats | null;
   /** Stats per segment id, created when the segment first has a row. */
   segments: (ColumnStats | undefined)[];
+}
+
+/** Baseline PSI bin edges per feature, overall and per segment value. Plain data: workers receive it. */
+export interface BinEdges {
+  whole: Map<string, Float64Array>;
+  segments: Map<string, Map<string, Float64Array>>;
+}
+
+/** The bin edges of every numeric feature of a baseline profile. */
+export function binEdgesOf(profile: TableProfile): BinEdges {
+  const pick = (features: Map<string, FeatureProfile>) =>
+    new Map(
+      [...features].filter(([, feature]) => feature.edges.length > 0).map(([name, f]) => [name, f.edges]),
+    );
+  return {
+    whole: pick(profile.whole),
+    segments: new Map(profile.segments.map((segment) => [segment.value, pick(segment.features)])),
+  };
 }
 
 export interface AccumulatorContext {
@@ -32,14 +55,14 @@ export interface AccumulatorContext {
   name: string;
   /** The baseline's feature columns when this is the current side, so a schema change fails early. */
   expected?: { columns: ReadonlySet<string>; source: string };
-  /** The baseline's PSI bin edges for a feature, overall (segment null) or within a segment. */
-  edges?: (feature: string, segment: string | null) => Float64Array | null;
+  /** The baseline's PSI bin edges, so the current side is counted over them as it streams. */
+  edges?: BinEdges;
 }
 
 /**
  * A {@link TableSink} that profiles a table in one pass: for each feature column (and each segment) the
- * stats of {@link ColumnStats}. A row's values are held until the row ends, because the segment value may
- * come after them.
+ * stats of {@link ColumnStats}. With a segment column a row's values are held until the row ends, because
+ * the segment value may come after them; without one they are counted as they arrive.
  */
 export class TableAccumulator implements TableSink {
   private rows = 0;
@@ -53,10 +76,13 @@ export class TableAccumulator implements TableSink {
   private segmentRows: number[] = [];
   private readonly options: ResolvedColumnOptions;
   private readonly context: AccumulatorContext;
+  /** No segment column: values go straight to the whole-table stats. */
+  private readonly direct: boolean;
 
   constructor(options: ResolvedColumnOptions, context: AccumulatorContext) {
     this.options = options;
     this.context = context;
+    this.direct = options.segment === null;
     this.segmentDictionary = new CategoryDictionary(
       options.maxSegments,
       `segment column ${JSON.stringify(options.segment)} has more than ${options.maxSegments} distinct values; ` +
@@ -71,7 +97,9 @@ export class TableAccumulator implements TableSink {
     const isSegment = name === options.segment;
     const excluded = options.exclude.has(name);
     if (context.expected && !excluded && !isSegment && !context.expected.columns.has(name)) {
-      throw new ValueError(`column ${JSON.stringify(name)} is not in the baseline (${context.expected.source})`);
+      throw new ValueError(
+        `column ${JSON.stringify(name)} is not in the baseline (${context.expected.source})`,
+      );
     }
     this.names.push(name);
     if (index >= this.kinds.length) this.growRow();
@@ -80,11 +108,12 @@ export class TableAccumulator implements TableSink {
       return index;
     }
     if (isSegment) this.segmentIndex = index;
-    const mode: Mode = isSegment || options.categorical.has(name)
-      ? TEXT_ONLY
-      : options.numeric.has(name)
-        ? DECLARED_NUMERIC
-        : INFER;
+    const mode: Mode =
+      isSegment || options.categorical.has(name)
+        ? TEXT_ONLY
+        : options.numeric.has(name)
+          ? DECLARED_NUMERIC
+          : INFER;
     const dictionary = isSegment
       ? this.segmentDictionary
       : new CategoryDictionary(
@@ -93,7 +122,7 @@ export class TableAccumulator implements TableSink {
             'an identifier or free text exclude it (--exclude), otherwise raise --max-categories',
         );
     const whole = isSegment ? null : this.newStats(name, null);
-    this.columns.push({ name, mode, dictionary, whole, segments: [] });
+    this.columns.push({ name, mode, dictionary, numbersLabelled: mode === INFER, whole, segments: [] });
     return index;
   }
 
@@ -102,15 +131,18 @@ export class TableAccumulator implements TableSink {
     if (column === null || column === undefined || isMissingBytes(buf, start, end)) return;
     if (column.mode !== TEXT_ONLY) {
       const value = parseNumberBytes(buf, start, end);
-      if (value === value) {
-        this.kinds[index] = NUMBER;
-        this.numbers[index] = value;
+      if (!Number.isNaN(value)) {
+        let label = NOT_TRACKED;
+        if (column.numbersLabelled) {
+          label = column.dictionary.lookupBytes(buf, start, end, NUMERIC_CATEGORY_LIMIT);
+          if (label === NOT_TRACKED) column.numbersLabelled = false;
+        }
+        this.addNumber(index, column, value, label);
         return;
       }
       if (column.mode === DECLARED_NUMERIC) notANumber();
     }
-    this.kinds[index] = CATEGORY;
-    this.ids[index] = column.dictionary.idForBytes(buf, start, end);
+    this.addCategory(index, column, column.dictionary.idForBytes(buf, start, end));
   }
 
   value(index: number, value: CellValue): void {
@@ -119,33 +151,59 @@ export class TableAccumulator implements TableSink {
     let text: string;
     if (typeof value === 'number') {
       if (Number.isNaN(value)) return;
+      text = String(value);
       if (Number.isFinite(value) && column.mode !== TEXT_ONLY) {
-        this.kinds[index] = NUMBER;
-        this.numbers[index] = value;
+        this.addNumber(index, column, value, this.numberLabel(column, text));
         return;
       }
-      text = String(value);
     } else if (typeof value === 'boolean') {
       text = String(value);
     } else {
       if (isMissingText(value)) return;
       if (column.mode !== TEXT_ONLY) {
         const parsed = parseNumberText(value);
-        if (parsed === parsed) {
-          this.kinds[index] = NUMBER;
-          this.numbers[index] = parsed;
+        if (!Number.isNaN(parsed)) {
+          this.addNumber(index, column, parsed, this.numberLabel(column, value));
           return;
         }
       }
       text = value;
     }
     if (column.mode === DECLARED_NUMERIC) notANumber();
+    this.addCategory(index, column, column.dictionary.idForText(text));
+  }
+
+  private numberLabel(column: Column, text: string): number {
+    if (!column.numbersLabelled) return NOT_TRACKED;
+    const label = column.dictionary.lookupText(text, NUMERIC_CATEGORY_LIMIT);
+    if (label === NOT_TRACKED) column.numbersLabelled = false;
+    return label;
+  }
+
+  private addNumber(index: number, column: Column, value: number, label: number): void {
+    if (this.direct) {
+      const whole = column.whole!;
+      whole.addNumber(value);
+      if (label !== NOT_TRACKED) whole.addLabel(label);
+      return;
+    }
+    this.kinds[index] = NUMBER;
+    this.numbers[index] = value;
+    this.ids[index] = label;
+  }
+
+  private addCategory(index: number, column: Column, id: number): void {
+    if (this.direct) {
+      column.whole!.addCategory(id);
+      return;
+    }
     this.kinds[index] = CATEGORY;
-    this.ids[index] = column.dictionary.idForText(text);
+    this.ids[index] = id;
   }
 
   endRow(): void {
     this.rows++;
+    if (this.direct) return;
     const { kinds, numbers, ids, columns } = this;
     let segment = -1;
     if (this.segmentIndex >= 0 && kinds[this.segmentIndex] === CATEGORY) {
@@ -159,11 +217,17 @@ export class TableAccumulator implements TableSink {
       const column = columns[index]!;
       const whole = column.whole;
       if (whole === null) continue;
-      const inSegment = segment < 0 ? undefined : (column.segments[segment] ?? this.segmentStats(column, segment));
+      const inSegment =
+        segment < 0 ? undefined : (column.segments[segment] ?? this.segmentStats(column, segment));
       if (kind === NUMBER) {
         const value = numbers[index]!;
+        const label = ids[index]!;
         whole.addNumber(value);
         inSegment?.addNumber(value);
+        if (label !== NOT_TRACKED) {
+          whole.addLabel(label);
+          inSegment?.addLabel(label);
+        }
       } else {
         const id = ids[index]!;
         whole.addCategory(id);
@@ -194,7 +258,10 @@ export class TableAccumulator implements TableSink {
     for (const column of this.columns) {
       if (column === null || column.whole === null) continue;
       features.push(column.name);
-      whole.set(column.name, snapshotColumn(column.whole, column.dictionary, this.rows));
+      whole.set(
+        column.name,
+        snapshotColumn(column.whole, column.dictionary, column.numbersLabelled, this.rows),
+      );
     }
     const segments = this.segmentDictionary.labels
       .map((value, id) => {
@@ -202,7 +269,11 @@ export class TableAccumulator implements TableSink {
         const perFeature = new Map<string, FeatureProfile>();
         for (const column of this.columns) {
           const stats = column?.segments[id];
-          if (column && stats) perFeature.set(column.name, snapshotColumn(stats, column.dictionary, rows));
+          if (column && stats)
+            perFeature.set(
+              column.name,
+              snapshotColumn(stats, column.dictionary, column.numbersLabelled, rows),
+            );
         }
         return { value, rows, features: perFeature };
       })
@@ -230,7 +301,11 @@ export class TableAccumulator implements TableSink {
   private newStats(feature: string, segment: string | null): ColumnStats {
     const { options, context } = this;
     const seed = segment === null ? seedFor(options.seed, feature) : seedFor(options.seed, feature, segment);
-    return new ColumnStats(options.sampleCap, seed, context.edges?.(feature, segment) ?? null);
+    const edges =
+      segment === null
+        ? context.edges?.whole.get(feature)
+        : context.edges?.segments.get(segment)?.get(feature);
+    return new ColumnStats(options.sampleCap, seed, edges ?? null);
   }
 
   private segmentStats(column: Column, segment: number): ColumnStats {

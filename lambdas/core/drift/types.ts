@@ -44,7 +44,13 @@ export interface SegmentRef {
  */
 export type Distribution =
   | { kind: 'bins'; edges: number[]; baseline: number[]; current: number[] }
-  | { kind: 'categories'; categories: string[]; baseline: number[]; current: number[]; otherCategories: number };
+  | {
+      kind: 'categories';
+      categories: string[];
+      baseline: number[];
+      current: number[];
+      otherCategories: number;
+    };
 
 export interface FeatureDrift {
   feature: string;

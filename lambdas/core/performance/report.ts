@@ -48,7 +48,10 @@ export function performanceReportFromJson(text: string, name: string): Performan
   try {
     parsed = JSON.parse(text) as Json;
   } catch {
-    throw new InputError({ file: name }, 'not JSON: expected a report of `driftwatch evaluate --format json`');
+    throw new InputError(
+      { file: name },
+      'not JSON: expected a report of `driftwatch evaluate --format json`',
+    );
   }
   const fail = (field: string, reason: string): never => {
     throw new InputError({ file: name, field }, reason);
@@ -75,15 +78,18 @@ export function performanceReportFromJson(text: string, name: string): Performan
   };
 
   const root = object(parsed, '(root)');
+  const rows = count(root['rows'], 'rows');
+  const skipped = count(root['skipped'], 'skipped');
   const threshold = root['threshold'];
   if (typeof threshold !== 'number' || !Number.isFinite(threshold)) fail('threshold', 'expected a number');
+  const overall = metrics(root['metrics'], 'metrics');
   const segments = root['segments'];
   if (!Array.isArray(segments)) fail('segments', 'expected an array');
   return {
-    rows: count(root['rows'], 'rows'),
-    skipped: count(root['skipped'], 'skipped'),
+    rows,
+    skipped,
     threshold: threshold as number,
-    metrics: metrics(root['metrics'], 'metrics'),
+    metrics: overall,
     segments: (segments as Json[]).map((entry, index) => {
       const field = `segments[${index}]`;
       const segment = object(entry, field);

@@ -4,26 +4,48 @@ import { ConfigError } from '../../../lambdas/core/errors.ts';
 
 describe('chooseMethod', () => {
   it('follows the spec for auto: a test up to 1,000 baseline values, a distance above', () => {
-    expect(chooseMethod('x', 'numeric', 1000, undefined, undefined)).toEqual({ method: 'ks', threshold: 0.05 });
-    expect(chooseMethod('x', 'numeric', 1001, undefined, undefined)).toEqual({ method: 'wasserstein', threshold: 0.1 });
-    expect(chooseMethod('x', 'categorical', 1000, undefined, undefined)).toEqual({ method: 'chi2', threshold: 0.05 });
-    expect(chooseMethod('x', 'categorical', 1001, undefined, undefined)).toEqual({ method: 'jensenShannon', threshold: 0.1 });
+    expect(chooseMethod('x', 'numeric', 1000, undefined, undefined)).toEqual({
+      method: 'ks',
+      threshold: 0.05,
+    });
+    expect(chooseMethod('x', 'numeric', 1001, undefined, undefined)).toEqual({
+      method: 'wasserstein',
+      threshold: 0.1,
+    });
+    expect(chooseMethod('x', 'categorical', 1000, undefined, undefined)).toEqual({
+      method: 'chi2',
+      threshold: 0.05,
+    });
+    expect(chooseMethod('x', 'categorical', 1001, undefined, undefined)).toEqual({
+      method: 'jensenShannon',
+      threshold: 0.1,
+    });
   });
 
   it('applies a method for all features only where it fits the type', () => {
     const ks = { method: 'ks' as const };
     expect(chooseMethod('x', 'numeric', 5000, ks, undefined)).toEqual({ method: 'ks', threshold: 0.05 });
     expect(chooseMethod('x', 'categorical', 5000, ks, undefined).method).toBe('jensenShannon');
-    expect(chooseMethod('x', 'categorical', 5, { method: 'psi', threshold: 0.2 }, undefined)).toEqual({ method: 'psi', threshold: 0.2 });
+    expect(chooseMethod('x', 'categorical', 5, { method: 'psi', threshold: 0.2 }, undefined)).toEqual({
+      method: 'psi',
+      threshold: 0.2,
+    });
   });
 
   it('lets a per-feature setting win, and rejects one that does not fit', () => {
-    expect(chooseMethod('x', 'numeric', 5, { method: 'psi' }, { method: 'wasserstein', threshold: 0.3 })).toEqual({
+    expect(
+      chooseMethod('x', 'numeric', 5, { method: 'psi' }, { method: 'wasserstein', threshold: 0.3 }),
+    ).toEqual({
       method: 'wasserstein',
       threshold: 0.3,
     });
-    expect(chooseMethod('x', 'numeric', 5, { method: 'psi' }, { method: 'auto' })).toEqual({ method: 'ks', threshold: 0.05 });
-    expect(() => chooseMethod('plan', 'categorical', 5, undefined, { method: 'ks' })).toThrow(/ks does not apply to "plan", a categorical feature/);
+    expect(chooseMethod('x', 'numeric', 5, { method: 'psi' }, { method: 'auto' })).toEqual({
+      method: 'ks',
+      threshold: 0.05,
+    });
+    expect(() => chooseMethod('plan', 'categorical', 5, undefined, { method: 'ks' })).toThrow(
+      /ks does not apply to "plan", a categorical feature/,
+    );
   });
 });
 

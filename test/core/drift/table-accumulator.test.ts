@@ -20,12 +20,16 @@ function feed(sink: TableAccumulator, header: string[], rows: string[][]): void 
 describe('TableAccumulator', () => {
   it('counts missing values, infers types and keeps every value below the cap', () => {
     const sink = new TableAccumulator(resolveColumnOptions({}), { name: 't.csv' });
-    feed(sink, ['x', 'c', 'mixed'], [
-      ['1.5', 'a', '1'],
-      ['NA', 'b', 'x'],
-      ['', 'a', '2'],
-      ['-2', 'None', '1'],
-    ]);
+    feed(
+      sink,
+      ['x', 'c', 'mixed'],
+      [
+        ['1.5', 'a', '1'],
+        ['NA', 'b', 'x'],
+        ['', 'a', '2'],
+        ['-2', 'None', '1'],
+      ],
+    );
     const profile = sink.finish({ format: 'csv' });
     expect(profile.rows).toBe(4);
     const x = profile.whole.get('x')!;
@@ -33,21 +37,34 @@ describe('TableAccumulator', () => {
     expect([...x.sample]).toEqual([-2, 1.5]);
     expect([x.min, x.max, x.mean]).toEqual([-2, 1.5, -0.25]);
     const c = profile.whole.get('c')!;
-    expect([...c.categories!]).toEqual([['a', 2], ['b', 1]]);
+    expect([...c.categories!]).toEqual([
+      ['a', 2],
+      ['b', 1],
+    ]);
     expect(c.missing).toBe(1);
     const mixed = profile.whole.get('mixed')!;
     expect(mixed.textCount).toBe(1);
-    expect(new Map(mixed.categories!)).toEqual(new Map([['x', 1], ['1', 2], ['2', 1]]));
+    expect(new Map(mixed.categories!)).toEqual(
+      new Map([
+        ['x', 1],
+        ['1', 2],
+        ['2', 1],
+      ]),
+    );
   });
 
   it('profiles each segment, skipping rows whose segment value is missing', () => {
     const sink = new TableAccumulator(resolveColumnOptions({ segment: 'tier' }), { name: 't.csv' });
-    feed(sink, ['x', 'tier'], [
-      ['1', 'prime'],
-      ['2', 'sub'],
-      ['3', 'prime'],
-      ['4', ''],
-    ]);
+    feed(
+      sink,
+      ['x', 'tier'],
+      [
+        ['1', 'prime'],
+        ['2', 'sub'],
+        ['3', 'prime'],
+        ['4', ''],
+      ],
+    );
     const profile = sink.finish({});
     expect(profile.features).toEqual(['x']);
     expect(profile.segments.map((s) => [s.value, s.rows, [...s.features.get('x')!.sample]])).toEqual([
@@ -58,22 +75,36 @@ describe('TableAccumulator', () => {
   });
 
   it('keeps raw labels of declared categorical columns and skips excluded ones', () => {
-    const sink = new TableAccumulator(resolveColumnOptions({ categorical: ['zip'], exclude: ['id'] }), { name: 't.csv' });
-    feed(sink, ['id', 'zip'], [
-      ['1', '02134'],
-      ['2', '2134'],
-      ['3', '02134'],
-    ]);
+    const sink = new TableAccumulator(resolveColumnOptions({ categorical: ['zip'], exclude: ['id'] }), {
+      name: 't.csv',
+    });
+    feed(
+      sink,
+      ['id', 'zip'],
+      [
+        ['1', '02134'],
+        ['2', '2134'],
+        ['3', '02134'],
+      ],
+    );
     const profile = sink.finish({});
     expect(profile.features).toEqual(['zip']);
-    expect([...profile.whole.get('zip')!.categories!]).toEqual([['02134', 2], ['2134', 1]]);
+    expect([...profile.whole.get('zip')!.categories!]).toEqual([
+      ['02134', 2],
+      ['2134', 1],
+    ]);
   });
 
   it('counts typed values from JSON Lines and Parquet the same way', () => {
     const sink = new TableAccumulator(resolveColumnOptions({}), { name: 't.jsonl' });
     const x = sink.column('x');
     const flag = sink.column('flag');
-    for (const [a, b] of [[1, true], ['2.5', false], [null, true], [Number.NaN, null]] as const) {
+    for (const [a, b] of [
+      [1, true],
+      ['2.5', false],
+      [null, true],
+      [Number.NaN, null],
+    ] as const) {
       sink.value(x, a);
       sink.value(flag, b);
       sink.endRow();
@@ -84,7 +115,10 @@ describe('TableAccumulator', () => {
     const profile = sink.finish({});
     expect([...profile.whole.get('x')!.sample]).toEqual([1, 2.5]);
     expect(profile.whole.get('x')!.missing).toBe(3);
-    expect([...profile.whole.get('flag')!.categories!]).toEqual([['true', 2], ['false', 1]]);
+    expect([...profile.whole.get('flag')!.categories!]).toEqual([
+      ['true', 2],
+      ['false', 1],
+    ]);
     expect(profile.whole.get('late')!.missing).toBe(4);
   });
 
@@ -95,7 +129,9 @@ describe('TableAccumulator', () => {
     });
     expect(() => current.column('z')).toThrow(/column "z" is not in the baseline \(base\.csv\)/);
     current.column('x');
-    expect(() => current.finish({})).toThrow(/cur\.csv \("y"\): column "y" of the baseline \(base\.csv\) is missing/);
+    expect(() => current.finish({})).toThrow(
+      /cur\.csv \("y"\): column "y" of the baseline \(base\.csv\) is missing/,
+    );
 
     const declared = new TableAccumulator(resolveColumnOptions({ numeric: ['x'] }), { name: 't.csv' });
     expect(() => feed(declared, ['x'], [['abc']])).toThrow(ValueError);
@@ -108,7 +144,10 @@ describe('TableAccumulator', () => {
 
   it('bins the current side on the baseline edges as it streams', () => {
     const edges = Float64Array.from([1, 2]);
-    const sink = new TableAccumulator(resolveColumnOptions({}), { name: 'cur.csv', edges: () => edges });
+    const sink = new TableAccumulator(resolveColumnOptions({}), {
+      name: 'cur.csv',
+      edges: { whole: new Map([['x', edges]]), segments: new Map() },
+    });
     feed(sink, ['x'], [['0'], ['1'], ['1.5'], ['2'], ['3'], ['9']]);
     expect([...sink.finish({}).whole.get('x')!.binCounts!]).toEqual([2, 2, 2]);
   });

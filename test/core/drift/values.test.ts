@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isMissingBytes, isMissingText, parseNumberBytes, parseNumberText } from '../../../lambdas/core/drift/values.ts';
+import {
+  isMissingBytes,
+  isMissingText,
+  parseNumberBytes,
+  parseNumberText,
+} from '../../../lambdas/core/drift/values.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const parse = (text: string) => {
@@ -45,13 +50,28 @@ describe('parseNumberBytes', () => {
     expect(Object.is(parse(text), expected)).toBe(true);
   });
 
-  it.each(['', ' ', 'abc', '1.2.3', '1e', 'e5', '--1', '1-', '0x10', 'inf', 'Infinity', 'nan', '1e400', '.', '+', '1 2', '１'])(
-    '%j is not a finite number',
-    (text) => {
-      expect(parse(text)).toBeNaN();
-      expect(parseNumberText(text)).toBeNaN();
-    },
-  );
+  it.each([
+    '',
+    ' ',
+    'abc',
+    '1.2.3',
+    '1e',
+    'e5',
+    '--1',
+    '1-',
+    '0x10',
+    'inf',
+    'Infinity',
+    'nan',
+    '1e400',
+    '.',
+    '+',
+    '1 2',
+    '１',
+  ])('%j is not a finite number', (text) => {
+    expect(parse(text)).toBeNaN();
+    expect(parseNumberText(text)).toBeNaN();
+  });
 
   it('agrees with Number() on every decimal it accepts (correct rounding)', () => {
     const decimal = fc
@@ -61,7 +81,10 @@ describe('parseNumberBytes', () => {
         fc.option(fc.stringMatching(/^\d{0,25}$/)),
         fc.option(fc.integer({ min: -330, max: 310 })),
       )
-      .map(([sign, whole, fraction, exponent]) => `${sign}${whole}${fraction === null ? '' : `.${fraction}`}${exponent === null ? '' : `e${exponent}`}`);
+      .map(
+        ([sign, whole, fraction, exponent]) =>
+          `${sign}${whole}${fraction === null ? '' : `.${fraction}`}${exponent === null ? '' : `e${exponent}`}`,
+      );
     fc.assert(
       fc.property(decimal, (text) => {
         const expected = Number(text);

@@ -177,7 +177,7 @@ describe('CsvParser: errors', () => {
   it('reports an unterminated quote at the line where the field starts', () => {
     const error = parseError('a,b\n1,2\n3,"open\nmore\nstill\n');
     expect(error.location).toMatchObject({ line: 3, column: 2, field: 'b' });
-    expect(error.reason).toMatch(/quoted field is not closed/);
+    expect(error.reason).toMatch(/unterminated quoted field/);
   });
 
   it('rejects text after a closing quote', () => {

@@ -1,0 +1,186 @@
+import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
+import type { Command } from 'commander';
+import { ConfigError, InputError } from '../../../lambdas/core/errors.ts';
+import { evaluateTable, type TableEvaluation } from '../../../lambdas/core/performance/evaluate.ts';
+import {
+  assertDistinctLimits,
+  checkLimits,
+  describeBreach,
+  describeUnchecked,
+  type LimitKind,
+  type PerformanceLimit,
+  parseLimitFlag,
+} from '../../../lambdas/core/performance/limits.ts';
+import {
+  type PerformanceReport,
+  performanceReportFromJson,
+} from '../../../lambdas/core/performance/report.ts';
+import { renderPerformanceText } from '../../../lambdas/core/performance/text.ts';
+import { fileInput } from '../../../lambdas/core/readers/input.ts';
+import { EXIT } from '../exit.ts';
+import { collectList, collectRepeated, parseByteSize, parseWholeNumber } from '../flags.ts';
+import { emit } from '../output.ts';
+import { ProgressReporter } from '../progress.ts';
+
+interface EvaluateFlags {
+  label: string;
+  score: string;
+  positive?: string;
+  threshold?: string;
+  segment?: string;
+  classes?: string[];
+  format?: string;
+  out?: string;
+  baseline?: string;
+  min?: string[];
+  max?: string[];
+  maxDrop?: string[];
+  maxSegments?: number;
+  maxDecompressedBytes?: number;
+  quiet?: boolean;
+}
+
+const LIMIT_FLAGS: readonly { kind: LimitKind; flag: string; key: 'min' | 'max' | 'maxDrop' }[] = [
+  { kind: 'min', flag: '--min', key: 'min' },
+  { kind: 'max', flag: '--max', key: 'max' },
+  { kind: 'maxDrop', flag: '--max-drop', key: 'maxDrop' },
+];
+
+function parseThreshold(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const threshold = Number(text);
+  if (text.trim() === '' || !(threshold >= 0 && threshold <= 1)) {
+    throw new ConfigError('--threshold', `expected a number in [0, 1], got ${JSON.stringify(text)}`);
+  }
+  return threshold;
+}
+
+function limitsFromFlags(flags: EvaluateFlags): PerformanceLimit[] {
+  const entries: { limit: PerformanceLimit; field: string }[] = [];
+  for (const { kind, flag, key } of LIMIT_FLAGS) {
+    for (const text of flags[key] ?? [])
+      entries.push({ limit: parseLimitFlag(text, kind, flag), field: flag });
+  }
+  assertDistinctLimits(entries);
+  return entries.map((entry) => entry.limit);
+}
+
+/** A report written by `driftwatch evaluate --format json` (optionally gzip-compressed). */
+async function loadBaselineReport(path: string): Promise<PerformanceReport> {
+  let bytes = await readFile(path);
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch (error) {
+      throw new InputError({ file: path }, `corrupt gzip stream: ${(error as Error).message}`);
+    }
+  }
+  return performanceReportFromJson(bytes.toString('utf8'), path);
+}
+
+export function registerEvaluate(program: Command): void {
+  program
+    .command('evaluate')
+    .summary('measure model performance on a labelled FILE, optionally against limits')
+    .description(
+      'Compute accuracy, precision, recall, f1, ROC AUC, Gini, log loss, Brier score and the positive rate of\n' +
+        'the scores in FILE (CSV, JSON Lines or Parquet, optionally .gz) against its labels, overall and per\n' +
+        'segment, as shared/docs/performance-spec.md defines. Limits take METRIC=VALUE[@segment=VALUE]; VALUE\n' +
+        `may end in % (5% = 0.05). Exits ${EXIT.breach} when a limit is breached.`,
+    )
+    .argument('<file>', 'labelled data file with a score column')
+    .requiredOption('--label <column>', 'the label column')
+    .requiredOption('--score <column>', "the score column: the model's probability of the positive class")
+    .option('--positive <value>', 'the positive label, compared as raw text (default "1")')
+    .option('--threshold <t>', 'predict positive when score >= t (default 0.5)')
+    .option('--segment <column>', 'also evaluate each value of this column')
+    .option(
+      '--classes <labels>',
+      'the only labels allowed (comma-separated); any other label is an error',
+      collectList,
+    )
+    .option(
+      '--baseline <report>',
+      'a report of `driftwatch evaluate --format json` to compare with (--max-drop)',
+    )
+    .option(
+      '--min <metric=value>',
+      'floor of a higher-is-better metric or positiveRate (repeatable)',
+      collectRepeated,
+    )
+    .option('--max <metric=value>', 'ceiling of logLoss, brier or positiveRate (repeatable)', collectRepeated)
+    .option(
+      '--max-drop <metric=share>',
+      'largest relative degradation against --baseline (repeatable)',
+      collectRepeated,
+    )
+    .option(
+      '--max-segments <n>',
+      'distinct segment values allowed (default 100)',
+      parseWholeNumber('--max-segments', 1),
+    )
+    .option(
+      '--max-decompressed-bytes <size>',
+      'refuse gzip inputs that expand past this (default 10GiB)',
+      parseByteSize('--max-decompressed-bytes'),
+    )
+    .option('--format <format>', 'text or json (default: text on a terminal, json otherwise)')
+    .option('-o, --out <file>', 'write the report to FILE instead of stdout')
+    .option('-q, --quiet', 'no progress or warnings on stderr')
+    .action(async (path: string, flags: EvaluateFlags) => {
+      const format = flags.format ?? (process.stdout.isTTY && !flags.out ? 'text' : 'json');
+      if (!['text', 'json'].includes(format)) {
+        throw new ConfigError('--format', `expected text or json, got ${JSON.stringify(format)}`);
+      }
+      const limits = limitsFromFlags(flags);
+      if (flags.baseline === undefined && limits.some((limit) => limit.maxDrop !== undefined)) {
+        throw new ConfigError('--max-drop', 'needs --baseline, the report to compare with');
+      }
+      const baseline = flags.baseline === undefined ? null : await loadBaselineReport(flags.baseline);
+      const options = {
+        label: flags.label,
+        score: flags.score,
+        positive: flags.positive,
+        threshold: parseThreshold(flags.threshold),
+        segment: flags.segment,
+        classes: flags.classes,
+        maxSegments: flags.maxSegments,
+        fields: {
+          label: '--label',
+          score: '--score',
+          positive: '--positive',
+          threshold: '--threshold',
+          segment: '--segment',
+          classes: '--classes',
+          maxSegments: '--max-segments',
+        },
+      };
+      const progress = new ProgressReporter(!flags.quiet);
+      let evaluation: TableEvaluation;
+      try {
+        evaluation = await evaluateTable(fileInput(path), options, {
+          maxDecompressedBytes: flags.maxDecompressedBytes,
+          onProgress: (update) => progress.update(path, update),
+        });
+      } finally {
+        progress.done();
+      }
+      const { report } = evaluation;
+      const check = limits.length > 0 ? checkLimits(report, limits, baseline) : null;
+      if (!flags.quiet) {
+        for (const warning of evaluation.warnings) process.stderr.write(`driftwatch: warning: ${warning}\n`);
+        for (const unchecked of check?.unchecked ?? []) {
+          process.stderr.write(`driftwatch: warning: ${describeUnchecked(unchecked)}\n`);
+        }
+      }
+      for (const breach of check?.breaches ?? [])
+        process.stderr.write(`driftwatch: breach: ${describeBreach(breach)}\n`);
+      const body =
+        format === 'json'
+          ? JSON.stringify(report, null, 2)
+          : renderPerformanceText(report, { input: path, positive: options.positive ?? '1', check });
+      await emit(body, flags.out);
+      if (check !== null && check.breaches.length > 0) process.exitCode = EXIT.breach;
+    });
+}

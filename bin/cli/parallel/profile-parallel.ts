@@ -1,0 +1,186 @@
+import { open } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { mergeTableProfiles } from '../../../lambdas/core/drift/merge-profiles.ts';
+import type { ResolvedColumnOptions } from '../../../lambdas/core/drift/options.ts';
+import type { TableProfile } from '../../../lambdas/core/drift/profile.ts';
+import { seedFor } from '../../../lambdas/core/drift/reservoir.ts';
+import type { Profiler } from '../../../lambdas/core/drift/run.ts';
+import type { AccumulatorContext } from '../../../lambdas/core/drift/table-accumulator.ts';
+import type { TableInput } from '../../../lambdas/core/readers/input.ts';
+import type { ReadProgress } from '../../../lambdas/core/readers/types.ts';
+import type { PartTask, WorkerMessage } from './messages.ts';
+
+/** Below this size one thread is about as fast as starting workers. */
+export const PARALLEL_MIN_BYTES = 48 * 1024 * 1024;
+/**
+ * A file is cut into one part per PART_BYTES, at most MAX_PARTS: the cut depends on the file alone, not on
+ * the number of cores, so the samples (and so the numbers of sampled entries) are the same on every machine.
+ */
+export const PART_BYTES = 96 * 1024 * 1024;
+export const MAX_PARTS = 4;
+const HEAD_BYTES = 1 << 20;
+
+const DELIMITERS: Record<string, string> = { csv: ',', tsv: '\t', tab: '\t' };
+
+/**
+ * A {@link Profiler} for large local CSV files: cuts the file into ranges of whole lines,
+ * profiles them on worker threads and merges the parts in order. It declines (returns null, and the
+ * single-threaded reader takes over) for anything else: small, compressed or non-CSV files, a header with a
+ * quote, a range with a quote (a line break might be inside a quoted field), or any error in a part, so
+ * errors keep their exact line numbers.
+ */
+export interface ParallelOptions {
+  /** Worker threads. @default the number of cores, at most MAX_PARTS */
+  workers?: number;
+  /** Smallest file read in parallel. @default PARALLEL_MIN_BYTES */
+  minBytes?: number;
+  /** Bytes per part (2 to MAX_PARTS parts). @default PART_BYTES */
+  partBytes?: number;
+}
+
+export function parallelProfiler(settings: ParallelOptions = {}): Profiler {
+  const workers = settings.workers ?? Math.min(availableParallelism(), MAX_PARTS);
+  const minBytes = settings.minBytes ?? PARALLEL_MIN_BYTES;
+  const partBytes = settings.partBytes ?? PART_BYTES;
+  return async (input, options, context, onProgress) => {
+    if (workers < 2 || input.size === undefined || input.size < minBytes) return null;
+    const extension = /\.([a-z]+)$/i.exec(input.name)?.[1]?.toLowerCase() ?? '';
+    const delimiter = DELIMITERS[extension];
+    if (delimiter === undefined) return null;
+    const parts = Math.min(MAX_PARTS, Math.max(2, Math.round(input.size / partBytes)));
+    const ranges = await lineRanges(input.name, input.size, parts);
+    if (ranges === null) return null;
+    return runParts(input, ranges, { delimiter, options, context, workers, onProgress });
+  };
+}
+
+interface Ranges {
+  header: Uint8Array;
+  parts: [number, number][];
+}
+
+/** The header line and `parts` ranges cut just after a line feed; null for gzip or a header with a quote. */
+async function lineRanges(path: string, size: number, parts: number): Promise<Ranges | null> {
+  const handle = await open(path, 'r');
+  try {
+    const read = async (position: number) => {
+      const buffer = Buffer.alloc(HEAD_BYTES);
+      const { bytesRead } = await handle.read(buffer, 0, HEAD_BYTES, position);
+      return buffer.subarray(0, bytesRead);
+    };
+    const head = await read(0);
+    if (head[0] === 0x1f && head[1] === 0x8b) return null;
+    const headerEnd = head.indexOf(0x0a) + 1;
+    if (headerEnd === 0 || head.subarray(0, headerEnd).indexOf(0x22) >= 0) return null;
+    const cuts = [headerEnd];
+    for (let part = 1; part < parts; part++) {
+      const at = headerEnd + Math.floor(((size - headerEnd) * part) / parts);
+      const window = await read(at);
+      const newline = window.indexOf(0x0a);
+      if (newline < 0) return null;
+      cuts.push(Math.max(cuts.at(-1)!, at + newline + 1));
+    }
+    cuts.push(size);
+    const ranges = cuts.slice(0, -1).map((start, i): [number, number] => [start, cuts[i + 1]!]);
+    return { header: Uint8Array.from(head.subarray(0, headerEnd)), parts: ranges };
+  } finally {
+    await handle.close();
+  }
+}
+
+interface RunSettings {
+  delimiter: string;
+  options: ResolvedColumnOptions;
+  context: AccumulatorContext;
+  workers: number;
+  onProgress: ((progress: ReadProgress) => void) | undefined;
+}
+
+async function runParts(
+  input: TableInput,
+  ranges: Ranges,
+  settings: RunSettings,
+): Promise<TableProfile | null> {
+  const { options } = settings;
+  const tasks: PartTask[] = ranges.parts.map(([start, end], part) => ({
+    part,
+    path: input.name,
+    delimiter: settings.delimiter,
+    header: ranges.header,
+    start,
+    end,
+    // Each part samples with its own seed; the merge draws from the parts with the run's seed.
+    options: { ...options, seed: seedFor(options.seed, `part-${part}`) },
+    context: settings.context,
+  }));
+  const bytes = new Array<number>(tasks.length).fill(0);
+  const rows = new Array<number>(tasks.length).fill(0);
+  const done = new Map<number, TableProfile>();
+  let merged: TableProfile | null = null;
+  let nextToMerge = 0;
+  const pool = Array.from(
+    { length: Math.min(settings.workers, tasks.length) },
+    () => new Worker(new URL('./profile-worker.ts', import.meta.url)),
+  );
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let queued = 0;
+      let finished = 0;
+      const dispatch = (worker: Worker) => {
+        if (queued < tasks.length) worker.postMessage(tasks[queued++]);
+      };
+      for (const worker of pool) {
+        worker.on('error', reject);
+        worker.on('message', (message: WorkerMessage) => {
+          if (message.type === 'progress') {
+            bytes[message.part] = message.bytesRead;
+            rows[message.part] = message.rows;
+            settings.onProgress?.({ bytesRead: sum(bytes), totalBytes: input.size, rows: sum(rows) });
+            return;
+          }
+          if (message.type === 'declined') {
+            reject(new Declined(message.reason));
+            return;
+          }
+          done.set(message.part, message.profile);
+          // Merge in part order as soon as possible, so at most a few part profiles are held at once.
+          while (done.has(nextToMerge)) {
+            const profile = done.get(nextToMerge)!;
+            done.delete(nextToMerge);
+            merged = merged === null ? profile : mergeTableProfiles([merged, profile]);
+            nextToMerge++;
+          }
+          if (++finished === tasks.length) resolve();
+          else dispatch(worker);
+        });
+        dispatch(worker);
+      }
+    });
+  } catch (error) {
+    if (error instanceof Declined) return null;
+    throw error;
+  } finally {
+    await Promise.all(pool.map((worker) => worker.terminate()));
+  }
+  const profile = merged as TableProfile | null;
+  if (profile === null) return null;
+  // Limits are checked per part; the union may exceed them, and then the single pass reports it.
+  if (profile.segments.length > options.maxSegments) return null;
+  for (const feature of profile.whole.values()) {
+    if (
+      feature.categories !== null &&
+      feature.textCount > 0 &&
+      feature.categories.size > options.maxCategories
+    ) {
+      return null;
+    }
+  }
+  return { ...profile, name: input.name, options: { ...profile.options, seed: options.seed } };
+}
+
+class Declined extends Error {
+  override readonly name: string = 'Declined';
+}
+
+const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);

@@ -1,0 +1,77 @@
+import { describeBreach, describeUnchecked, type LimitCheck } from './limits.ts';
+import { METRIC_NAMES, type MetricName, type PerformanceMetrics } from './metrics.ts';
+import type { PerformanceReport } from './report.ts';
+
+export interface PerformanceTextOptions {
+  /** The input's name for the title. */
+  input?: string;
+  /** The positive label, for the title. */
+  positive?: string;
+  /** The result of checking limits: breached cells are marked with `!` and every breach is listed. */
+  check?: LimitCheck | null;
+}
+
+function cell(value: number | null): string {
+  return value === null ? 'n/a' : value.toFixed(4);
+}
+
+/**
+ * A plain-text report for a terminal: one line for all rows and one per segment, the metrics in columns,
+ * breached values marked `!`, then the limits' verdict.
+ *
+ * @example renderPerformanceText(report, { input: 'golden.csv', check: checkLimits(report, limits) })
+ */
+export function renderPerformanceText(
+  report: PerformanceReport,
+  options: PerformanceTextOptions = {},
+): string {
+  const check = options.check ?? null;
+  const breached = new Set(
+    (check?.breaches ?? []).map((breach) => JSON.stringify([breach.segment?.value ?? null, breach.metric])),
+  );
+  const mark = (segment: string | null, metric: MetricName) =>
+    breached.has(JSON.stringify([segment, metric])) ? '!' : ' ';
+
+  const header = ['', 'rows', ...METRIC_NAMES];
+  const rows: string[][] = [];
+  const line = (name: string, segment: string | null, count: number, metrics: PerformanceMetrics) => {
+    rows.push([
+      name,
+      count.toLocaleString('en-US'),
+      ...METRIC_NAMES.map((metric) => cell(metrics[metric]) + mark(segment, metric)),
+    ]);
+  };
+  line('all rows', null, report.rows, report.metrics);
+  for (const segment of report.segments) {
+    line(`${segment.column}=${segment.value}`, segment.value, segment.rows, segment.metrics);
+  }
+  const widths = header.map((title, column) =>
+    Math.max(title.length + (column >= 2 ? 1 : 0), ...rows.map((row) => row[column]!.length)),
+  );
+  const format = (row: string[]) =>
+    row
+      .map((text, column) => (column === 0 ? text.padEnd(widths[0]!) : text.padStart(widths[column]!)))
+      .join('  ')
+      .trimEnd();
+
+  const source = options.input ? ` of ${options.input}` : '';
+  const positive =
+    options.positive === undefined ? '' : `, positive label ${JSON.stringify(options.positive)}`;
+  const lines = [
+    `Performance${source}: ${report.rows.toLocaleString('en-US')} rows evaluated, ` +
+      `${report.skipped.toLocaleString('en-US')} skipped (label or score missing), ` +
+      `threshold ${report.threshold}${positive}`,
+    '',
+    format(header.map((title, column) => (column >= 2 ? `${title} ` : title))),
+    ...rows.map(format),
+  ];
+  if (check !== null && check.checked + check.unchecked.length > 0) {
+    const met = check.checked - check.breaches.length;
+    const parts = [`${check.breaches.length} breached`, `${met} met`];
+    if (check.unchecked.length > 0) parts.push(`${check.unchecked.length} not checked`);
+    lines.push('', `Limits: ${parts.join(', ')}`);
+    for (const breach of check.breaches) lines.push(`  ! ${describeBreach(breach)}`);
+    for (const unchecked of check.unchecked) lines.push(`  ? ${describeUnchecked(unchecked)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,46 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { sortFloat64 } from '../../../lambdas/core/stats/radix-sort.ts';
+
+const sameAsBuiltIn = (values: number[]) => {
+  const expected = Float64Array.from(values).sort();
+  const actual = sortFloat64(Float64Array.from(values));
+  // Object.is tells -0 from 0.
+  expect([...actual].map((x) => Object.is(x, -0))).toEqual([...expected].map((x) => Object.is(x, -0)));
+  expect(actual).toEqual(expected);
+};
+
+describe('sortFloat64', () => {
+  it('sorts as Float64Array.prototype.sort does, -0, infinities and subnormals included', () => {
+    const special = [
+      0,
+      -0,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+      5e-324,
+      -5e-324,
+      1e308,
+      -1e308,
+    ];
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(fc.double({ noNaN: true }), fc.constantFrom(...special), fc.integer({ min: -3, max: 3 })),
+          {
+            minLength: 512,
+            maxLength: 3000,
+          },
+        ),
+        sameAsBuiltIn,
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('handles values that share their high digits, and short arrays', () => {
+    sameAsBuiltIn(Array.from({ length: 5000 }, (_, i) => 1 + ((i * 7919) % 5000) * 1e-12));
+    sameAsBuiltIn(Array.from({ length: 4000 }, (_, i) => (i % 3) - 1));
+    sameAsBuiltIn([3, -1, 2]);
+    sameAsBuiltIn([]);
+  });
+});

@@ -1,0 +1,308 @@
+import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { profileToJson } from '../../../lambdas/core/drift/profile.ts';
+import { profileTable } from '../../../lambdas/core/drift/run.ts';
+import { fileInput } from '../../../lambdas/core/readers/input.ts';
+import { handler } from '../../../lambdas/drift/handler.ts';
+import {
+  DRIFT_ENV,
+  type DriftDetectedDetail,
+  type DriftModelRuntimeConfig,
+  type HistoryItem,
+} from '../../../lambdas/shared/contract.ts';
+import { AwsEmulators } from '../../helpers/aws-emulators.ts';
+import { OutputCapture } from '../../helpers/emf.ts';
+
+export const SCENARIOS = new URL('../../fixtures/scenarios/', import.meta.url).pathname;
+export const DATA_BUCKET = 'driftwatch-data';
+export const RESULTS_BUCKET = 'driftwatch-results';
+export const HISTORY_TABLE = 'driftwatch-history';
+export const IDEMPOTENCY_TABLE = 'driftwatch-idempotency';
+export const EVENT_BUS = 'driftwatch-bus';
+export const DLQ_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/driftwatch-drift-dlq';
+export const REPORTS_PREFIX = 'reports/';
+
+/** The churn model: baseline = one random half of mlc_churn, segments by area code, churn is the label. */
+export const MODEL: DriftModelRuntimeConfig = {
+  name: 'churn',
+  incomingPrefix: 'incoming/',
+  baselineProfileKey: 'baselines/churn.profile.json.gz',
+  numeric: [],
+  categorical: [],
+  exclude: ['churn'],
+  segment: 'area_code',
+  method: null,
+  featureMethods: {},
+  driftShare: 0.5,
+  criticalFeatures: ['total_day_minutes'],
+  maxObjectBytes: 1_000_000,
+  maxDecompressedBytes: 2_000_000,
+};
+
+export interface Uploaded {
+  key: string;
+  etag: string;
+  size: number;
+}
+
+/** An EventBridge "Object Created" event from S3, as the rule delivers it to the queue. */
+export function objectCreatedEvent(
+  object: Uploaded,
+  options: { versionId?: string; bucket?: string; key?: string; sequencer?: string } = {},
+): string {
+  return JSON.stringify({
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Object Created',
+    source: 'aws.s3',
+    account: '123456789012',
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources: [`arn:aws:s3:::${options.bucket ?? DATA_BUCKET}`],
+    detail: {
+      version: '0',
+      bucket: { name: options.bucket ?? DATA_BUCKET },
+      object: {
+        key: options.key ?? object.key,
+        size: object.size,
+        etag: object.etag,
+        ...(options.versionId === undefined ? {} : { 'version-id': options.versionId }),
+        sequencer: options.sequencer ?? '0065A1B2C3D4E5F607',
+      },
+      'request-id': 'N4N7GDK58NMKJ12R',
+      requester: '123456789012',
+      'source-ip-address': '1.2.3.4',
+      reason: 'PutObject',
+    },
+  });
+}
+
+/** An S3 event notification (the `Records` format S3 sends to SQS directly), key URL-encoded as S3 does. */
+export function s3NotificationEvent(object: Uploaded, encodedKey: string, versionId: string): string {
+  return JSON.stringify({
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: 'us-east-1',
+        eventTime: new Date().toISOString(),
+        eventName: 'ObjectCreated:Put',
+        s3: {
+          s3SchemaVersion: '1.0',
+          bucket: { name: DATA_BUCKET, arn: `arn:aws:s3:::${DATA_BUCKET}` },
+          object: {
+            key: encodedKey,
+            size: object.size,
+            eTag: object.etag,
+            versionId,
+            sequencer: '0065A1B2C3D4E5F608',
+          },
+        },
+      },
+    ],
+  });
+}
+
+export function sqsRecord(body: string, messageId: string = randomUUID()): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `handle-${messageId}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(Date.now()),
+      SenderId: 'AIDAIENQZJOLO23YVJ4VO',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:driftwatch-drift',
+    awsRegion: 'us-east-1',
+  };
+}
+
+export function lambdaContext(): Context {
+  const requestId = randomUUID();
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: 'driftwatch-drift-churn',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:driftwatch-drift-churn',
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: '/aws/lambda/driftwatch-drift-churn',
+    logStreamName: `2025/01/01/[$LATEST]${requestId}`,
+    getRemainingTimeInMillis: () => 120_000,
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+/**
+ * The drift handler's world on loopback: S3 (s3rver, behind a fault proxy) with the data and results
+ * buckets and the churn baseline profile, DynamoDB (dynalite) with the history and idempotency tables,
+ * EventBridge and SQS stubbed, stdout captured for the EMF and log lines.
+ */
+export class DriftEnvironment {
+  readonly aws: AwsEmulators;
+  readonly eventBridge = mockClient(EventBridgeClient);
+  readonly sqs = mockClient(SQSClient);
+  readonly output = new OutputCapture();
+  private readonly savedEnv: Record<string, string | undefined> = {};
+
+  private constructor(aws: AwsEmulators) {
+    this.aws = aws;
+  }
+
+  static async start(): Promise<DriftEnvironment> {
+    const aws = await AwsEmulators.start({
+      buckets: [DATA_BUCKET, RESULTS_BUCKET],
+      tables: [
+        { name: HISTORY_TABLE, partitionKey: 'pk', sortKey: 'sk' },
+        { name: IDEMPOTENCY_TABLE, partitionKey: 'id' },
+      ],
+    });
+    const environment = new DriftEnvironment(aws);
+    environment.setEnv({
+      ...aws.environment,
+      [DRIFT_ENV.modelConfig]: JSON.stringify(MODEL),
+      [DRIFT_ENV.dataBucket]: DATA_BUCKET,
+      [DRIFT_ENV.resultsBucket]: RESULTS_BUCKET,
+      [DRIFT_ENV.reportsPrefix]: REPORTS_PREFIX,
+      [DRIFT_ENV.historyTable]: HISTORY_TABLE,
+      [DRIFT_ENV.idempotencyTable]: IDEMPOTENCY_TABLE,
+      [DRIFT_ENV.eventBusName]: EVENT_BUS,
+      [DRIFT_ENV.deadLetterQueueUrl]: DLQ_URL,
+      AWS_ENDPOINT_URL: undefined,
+      AWS_PROFILE: undefined,
+      POWERTOOLS_DEV: undefined,
+      POWERTOOLS_METRICS_DISABLED: undefined,
+      POWERTOOLS_IDEMPOTENCY_DISABLED: undefined,
+    });
+    environment.resetStubs();
+    await environment.uploadBaselineProfile();
+    return environment;
+  }
+
+  private setEnv(values: Record<string, string | undefined>): void {
+    for (const [name, value] of Object.entries(values)) {
+      this.savedEnv[name] = process.env[name];
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+
+  /** The profile `driftwatch profile --exclude churn --segment area_code` makes of the baseline half, gzip. */
+  async uploadBaselineProfile(): Promise<void> {
+    const profile = await profileTable(fileInput(`${SCENARIOS}churn-halves/baseline.csv`), {
+      exclude: MODEL.exclude,
+      segment: MODEL.segment,
+    });
+    await this.upload(MODEL.baselineProfileKey, gzipSync(profileToJson(profile)));
+  }
+
+  async deleteObject(key: string): Promise<void> {
+    await this.aws.s3.send(new DeleteObjectCommand({ Bucket: DATA_BUCKET, Key: key }));
+  }
+
+  /** EventBridge accepts every event; SQS accepts every message. Call history cleared. */
+  resetStubs(): void {
+    this.eventBridge.reset();
+    this.eventBridge
+      .on(PutEventsCommand)
+      .resolves({ FailedEntryCount: 0, Entries: [{ EventId: randomUUID() }] });
+    this.sqs.reset();
+    this.sqs.on(SendMessageCommand).resolves({ MessageId: randomUUID() });
+  }
+
+  async upload(key: string, body: string | Uint8Array): Promise<Uploaded> {
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    const response = await this.aws.s3.send(
+      new PutObjectCommand({ Bucket: DATA_BUCKET, Key: key, Body: bytes }),
+    );
+    return { key, etag: (response.ETag ?? '').replaceAll('"', ''), size: bytes.length };
+  }
+
+  /** Runs the real handler on one SQS batch. */
+  async invoke(records: SQSRecord[]): Promise<SQSBatchResponse> {
+    return (await handler({ Records: records }, lambdaContext())) as SQSBatchResponse;
+  }
+
+  async history(): Promise<HistoryItem[]> {
+    const response = await this.aws.documents.send(
+      new QueryCommand({
+        TableName: HISTORY_TABLE,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `MODEL#${MODEL.name}` },
+      }),
+    );
+    return (response.Items ?? []) as HistoryItem[];
+  }
+
+  async historyFor(key: string): Promise<HistoryItem[]> {
+    return (await this.history()).filter((item) => item.key === key);
+  }
+
+  async resultKeys(): Promise<string[]> {
+    const response = await this.aws.s3.send(new ListObjectsV2Command({ Bucket: RESULTS_BUCKET }));
+    return (response.Contents ?? []).map((object) => object.Key ?? '');
+  }
+
+  async resultText(key: string): Promise<string> {
+    const response = await this.aws.s3.send(new GetObjectCommand({ Bucket: RESULTS_BUCKET, Key: key }));
+    return (await response.Body?.transformToString('utf8')) ?? '';
+  }
+
+  /** Details of the `Drift Detected` events put so far, with the entry fields around them. */
+  putEvents(): { source: string; detailType: string; bus: string; detail: DriftDetectedDetail }[] {
+    return this.eventBridge.commandCalls(PutEventsCommand).flatMap((call) =>
+      (call.args[0].input.Entries ?? []).map((entry) => ({
+        source: entry.Source ?? '',
+        detailType: entry.DetailType ?? '',
+        bus: entry.EventBusName ?? '',
+        detail: JSON.parse(entry.Detail ?? 'null') as DriftDetectedDetail,
+      })),
+    );
+  }
+
+  /** Messages sent to the dead-letter queue: body and string attributes. */
+  deadLetters(): { queueUrl: string; body: string; attributes: Record<string, string> }[] {
+    return this.sqs.commandCalls(SendMessageCommand).map((call) => {
+      const input = call.args[0].input;
+      return {
+        queueUrl: input.QueueUrl ?? '',
+        body: input.MessageBody ?? '',
+        attributes: Object.fromEntries(
+          Object.entries(input.MessageAttributes ?? {}).map(([name, value]) => [
+            name,
+            value.StringValue ?? '',
+          ]),
+        ),
+      };
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.output.restore();
+    this.eventBridge.restore();
+    this.sqs.restore();
+    await this.aws.stop();
+    for (const [name, value] of Object.entries(this.savedEnv)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}

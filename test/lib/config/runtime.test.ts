@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseModelConfig } from '../../../lambdas/drift/config.ts';
+import { driftRuntimeConfig } from '../../../lib/config/runtime.ts';
+import { validateConfig } from '../../../lib/config/validate.ts';
+import { rawConfig, testConfig } from '../../helpers/cdk.ts';
+
+describe('driftRuntimeConfig', () => {
+  it('maps a validated model to what the drift Lambda reads', () => {
+    const raw = rawConfig();
+    Object.assign(raw.models[0]!, {
+      drift: {
+        method: 'psi:0.2',
+        featureMethods: { plan: 'chi2:0.01', calls: 'auto' },
+        driftShare: 0.3,
+        criticalFeatures: ['amount', 'plan'],
+        baselineProfile: 'v2/profile.json.gz',
+        maxObjectBytes: 1000,
+        maxDecompressedBytes: 5000,
+      },
+    });
+    expect(driftRuntimeConfig(testConfig(raw).models[0]!)).toEqual({
+      name: 'churn',
+      incomingPrefix: 'churn/incoming/',
+      baselineProfileKey: 'churn/baselines/v2/profile.json.gz',
+      numeric: ['amount', 'calls'],
+      categorical: ['plan'],
+      exclude: ['label'],
+      segment: 'region',
+      method: { method: 'psi', threshold: 0.2 },
+      featureMethods: { plan: { method: 'chi2', threshold: 0.01 }, calls: { method: 'auto' } },
+      driftShare: 0.3,
+      criticalFeatures: ['amount', 'plan'],
+      maxObjectBytes: 1000,
+      maxDecompressedBytes: 5000,
+    });
+  });
+
+  it('passes auto as a null method and no features as empty lists', () => {
+    const config = testConfig({
+      models: [{ name: 'm', prefixes: { incoming: 'in/', golden: 'g/', baselines: 'b/' } }],
+    });
+    expect(driftRuntimeConfig(config.models[0]!)).toMatchObject({
+      baselineProfileKey: 'b/profile.json',
+      numeric: [],
+      categorical: [],
+      segment: null,
+      method: null,
+      featureMethods: {},
+    });
+  });
+
+  it('gives every model of the example config a runtime config the handler accepts unchanged', () => {
+    const config = validateConfig(JSON.parse(readFileSync('driftwatch.config.json', 'utf8')));
+    for (const model of config.models) {
+      const runtime = driftRuntimeConfig(model);
+      expect(parseModelConfig(JSON.stringify(runtime))).toEqual(runtime);
+    }
+  });
+});
