@@ -46,11 +46,11 @@ export class DriftwatchStack extends Stack {
   readonly models: ReadonlyMap<string, ModelResources>;
 
   constructor(scope: Construct, id: string, props: DriftwatchStackProps) {
+    const { config, driftHandlerEntry, ...stackProps } = props;
     super(scope, id, {
       description: 'driftwatch: drift checks of ML model inputs, with alarms that page on-call',
-      ...props,
+      ...stackProps,
     });
-    const { config } = props;
     this.key = new kms.Key(
       this,
       'Key',
@@ -85,7 +85,7 @@ export class DriftwatchStack extends Stack {
         historyTable: this.results.historyTable,
         idempotencyTable: this.idempotency.table,
         eventBus: this.eventBus,
-        entry: props.driftHandlerEntry,
+        entry: driftHandlerEntry,
         memorySize: model.drift.memoryMb,
         timeout: Duration.seconds(model.drift.timeoutSeconds),
         maxConcurrency: model.drift.maxConcurrency,

@@ -40,7 +40,7 @@ export class ModelDashboard extends Construct {
         markdown:
           `# driftwatch: ${model.name}\n` +
           `Incoming files under \`${model.incomingPrefix}\` are compared with \`${model.baselineProfileKey}\`. ` +
-          `The dataset drifts when ${model.driftShare * 100}% of features drift` +
+          `The dataset drifts when ${Math.round(model.driftShare * 1000) / 10}% of features drift` +
           (model.criticalFeatures.length > 0
             ? `; critical features: ${model.criticalFeatures.join(', ')}.`
             : '.'),

@@ -16,7 +16,8 @@ import { renderTextReport } from '../lambdas/core/report/text.ts';
 const root = new URL('..', import.meta.url).pathname;
 const out = join(root, 'out', 'demo');
 const started = Date.now();
-const say = (line: string) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${line}\n`);
+const say = (line: string) =>
+  process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${line}\n`);
 
 /** Deterministic pseudo-random numbers, so every run of the demo tells the same story. */
 function random(seed: number): () => number {
@@ -81,12 +82,19 @@ await writeFile(join(out, 'training.csv'), toCsv(header, training));
 await writeFile(join(out, 'month-clean.csv'), toCsv(header, clean));
 await writeFile(join(out, 'month-shifted.csv'), toCsv(header, shiftMonth(header, clean)));
 
-const profile = await profileTable(fileInput(join(out, 'training.csv')), { exclude: ['churn'], segment: 'area_code' });
+const profile = await profileTable(fileInput(join(out, 'training.csv')), {
+  exclude: ['churn'],
+  segment: 'area_code',
+});
 const profilePath = join(out, 'baseline.profile.json');
 await writeFile(profilePath, profileToJson(profile));
-say(`baseline profile: ${profile.rows} rows, ${profile.features.length} features, ${profile.segments.length} segments of area_code`);
+say(
+  `baseline profile: ${profile.rows} rows, ${profile.features.length} features, ${profile.segments.length} segments of area_code`,
+);
 
 await check('month-clean', profilePath, join(out, 'month-clean.csv'));
 const shifted = await check('month-shifted', profilePath, join(out, 'month-shifted.csv'));
-process.stdout.write(`\n${renderTextReport({ ...shifted, features: shifted.features.filter((f) => f.segment === null) }, { color: Boolean(process.stdout.isTTY) })}\n`);
+process.stdout.write(
+  `\n${renderTextReport({ ...shifted, features: shifted.features.filter((f) => f.segment === null) }, { color: Boolean(process.stdout.isTTY) })}\n`,
+);
 say('done');

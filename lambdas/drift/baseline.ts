@@ -1,7 +1,7 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { profileFromJson, type TableProfile } from '../core/drift/profile.ts';
 import { maybeGunzip } from '../core/readers/decompress.ts';
-import { isNotFound } from '../shared/s3-input.ts';
+import { isForbidden, isNotFound } from '../shared/s3-input.ts';
 
 /** The model's baseline profile is not in the data bucket: every file fails until it is uploaded. */
 export class BaselineProfileMissingError extends Error {
@@ -9,9 +9,13 @@ export class BaselineProfileMissingError extends Error {
   readonly bucket: string;
   readonly key: string;
 
-  constructor(bucket: string, key: string) {
+  constructor(bucket: string, key: string, options: { forbidden?: boolean } = {}) {
     super(
-      `the baseline profile s3://${bucket}/${key} does not exist; upload one made by \`driftwatch profile\``,
+      `the baseline profile s3://${bucket}/${key} does not exist` +
+        (options.forbidden
+          ? ' or may not be read (S3 answers 403 for a missing key without s3:ListBucket)'
+          : '') +
+        '; upload one made by `driftwatch profile`',
     );
     this.bucket = bucket;
     this.key = key;
@@ -46,6 +50,7 @@ export class BaselineProfileCache {
       etag = head.ETag ?? '';
     } catch (error) {
       if (isNotFound(error)) throw new BaselineProfileMissingError(bucket, key);
+      if (isForbidden(error)) throw new BaselineProfileMissingError(bucket, key, { forbidden: true });
       throw error;
     }
     const cached = this.cached;

@@ -63,6 +63,11 @@ function getRuntime(): Runtime {
     eventKeyJmesPath: 'identity',
     expiresAfterSeconds: IDEMPOTENCY_EXPIRY_SECONDS,
     throwOnNoIdempotencyKey: true,
+    // Runs only when a duplicate is answered from the record of an earlier check.
+    responseHook: (response) => {
+      logger.info('Duplicate event: already checked', { outcome: response });
+      return response;
+    },
   });
   const check = makeIdempotent(
     (request: CheckRequest) => checkObject(dependencies, request.object, request.body),

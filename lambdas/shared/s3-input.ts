@@ -8,8 +8,14 @@ export class ObjectNotFoundError extends Error {
   readonly key: string;
   readonly versionId: string | null;
 
-  constructor(bucket: string, key: string, versionId: string | null) {
-    super(`s3://${bucket}/${key}${versionId === null ? '' : ` (version ${versionId})`} does not exist`);
+  constructor(bucket: string, key: string, versionId: string | null, options: { forbidden?: boolean } = {}) {
+    const version = versionId === null ? '' : ` (version ${versionId})`;
+    super(
+      `s3://${bucket}/${key}${version} does not exist` +
+        (options.forbidden
+          ? ' or may not be read (S3 answers 403 for a missing key without s3:ListBucket)'
+          : ''),
+    );
     this.bucket = bucket;
     this.key = key;
     this.versionId = versionId;
@@ -27,17 +33,28 @@ export interface S3ObjectVersion {
   size: number;
 }
 
+const statusOf = (error: unknown) =>
+  (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+
 /** True for the 404s of S3: `NotFound` (HEAD), `NoSuchKey`, `NoSuchVersion`. */
 export function isNotFound(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return status === 404 || ['NotFound', 'NoSuchKey', 'NoSuchVersion'].includes(error.name);
+  return statusOf(error) === 404 || ['NotFound', 'NoSuchKey', 'NoSuchVersion'].includes(error.name);
+}
+
+/**
+ * True for a 403 on HEAD: what S3 answers for a missing key when the caller may not list the bucket, and
+ * also for a key the caller may not read.
+ */
+export function isForbidden(error: unknown): boolean {
+  return error instanceof Error && (statusOf(error) === 403 || error.name === 'Forbidden');
 }
 
 const unquote = (etag: string | undefined) => (etag === undefined ? null : etag.replace(/^"(.*)"$/, '$1'));
 
 /**
- * HEADs the first of `keys` that exists (in the given version when there is one).
+ * HEADs the first of `keys` that exists (in the given version when there is one). A 403 counts as "not
+ * this key" too: without s3:ListBucket, that is how S3 says a key is missing.
  *
  * @throws ObjectNotFoundError when none does; other S3 errors pass through unchanged.
  *
@@ -52,6 +69,7 @@ export async function findObject(
   keys: readonly string[],
   versionId: string | null,
 ): Promise<S3ObjectVersion> {
+  let forbidden = false;
   for (const key of keys) {
     try {
       const head = await s3.send(
@@ -65,10 +83,11 @@ export async function findObject(
         size: head.ContentLength ?? 0,
       };
     } catch (error) {
-      if (!isNotFound(error)) throw error;
+      if (isForbidden(error)) forbidden = true;
+      else if (!isNotFound(error)) throw error;
     }
   }
-  throw new ObjectNotFoundError(bucket, keys[0] ?? '', versionId);
+  throw new ObjectNotFoundError(bucket, keys[0] ?? '', versionId, { forbidden });
 }
 
 /**

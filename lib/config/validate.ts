@@ -181,19 +181,22 @@ function readModel(check: Checker, raw: unknown, path: string): ModelConfig | un
     pattern: MODEL_NAME,
     hint: 'lower-case letters, digits and -, starting with a letter, at most 32 characters (it names AWS resources)',
   });
-  const description = check.string(model['description'], `${path}.description`, { default: '' });
+  const description =
+    model['description'] === ''
+      ? ''
+      : check.string(model['description'], `${path}.description`, { default: '' });
   const prefixes = readPrefixes(check, model['prefixes'], `${path}.prefixes`);
   const features = readFeatures(check, model['features'], `${path}.features`);
   const exclude = check.stringList(model['exclude'], `${path}.exclude`, { default: [] }) ?? [];
   exclude.forEach((column, i) => {
-    if (features[column])
+    if (Object.hasOwn(features, column))
       check.fail(`${path}.exclude[${i}]`, `${JSON.stringify(column)} is also declared in ${path}.features`);
   });
   const segment =
     model['segment'] === undefined || model['segment'] === null
       ? null
       : (check.string(model['segment'], `${path}.segment`) ?? null);
-  if (segment !== null && features[segment]) {
+  if (segment !== null && Object.hasOwn(features, segment)) {
     check.fail(
       `${path}.segment`,
       `${JSON.stringify(segment)} is a segment column, so it cannot also be in ${path}.features`,
@@ -282,7 +285,7 @@ function featureProblem(columns: Columns, column: string): string | undefined {
     return `${JSON.stringify(column)} is in ${path}.exclude, so it is not a feature`;
   if (column === segment)
     return `${JSON.stringify(column)} is the segment column (${path}.segment), not a feature`;
-  if (Object.keys(features).length > 0 && !features[column]) {
+  if (Object.keys(features).length > 0 && !Object.hasOwn(features, column)) {
     return `${JSON.stringify(column)} is not among the declared features (${Object.keys(features).join(', ')})`;
   }
   return undefined;
@@ -318,7 +321,7 @@ function readDrift(check: Checker, raw: unknown, path: string, columns: Columns)
     const settingText = check.string(text, field);
     const setting = settingText === undefined ? undefined : check.method(settingText, field);
     if (setting === undefined) continue;
-    const type = columns.features[feature];
+    const type = Object.hasOwn(columns.features, feature) ? columns.features[feature] : undefined;
     if (type && setting.method !== 'auto' && !appliesTo(setting.method, type)) {
       check.fail(field, `${setting.method} does not apply to ${JSON.stringify(feature)}, a ${type} feature`);
     }
@@ -409,7 +412,7 @@ function readPerformance(
     );
   }
   const labelColumn = check.string(performance['labelColumn'], `${path}.labelColumn`);
-  if (labelColumn !== undefined && columns.features[labelColumn]) {
+  if (labelColumn !== undefined && Object.hasOwn(columns.features, labelColumn)) {
     check.fail(
       `${path}.labelColumn`,
       `${JSON.stringify(labelColumn)} is declared as a feature; list it in ${columns.path}.exclude`,
@@ -421,7 +424,7 @@ function readPerformance(
   let scoreColumn: string | undefined;
   if (performance['scoreColumn'] !== undefined) {
     scoreColumn = check.string(performance['scoreColumn'], `${path}.scoreColumn`);
-    if (scoreColumn !== undefined && columns.features[scoreColumn]) {
+    if (scoreColumn !== undefined && Object.hasOwn(columns.features, scoreColumn)) {
       check.fail(
         `${path}.scoreColumn`,
         `${JSON.stringify(scoreColumn)} is declared as a feature; list it in ${columns.path}.exclude`,

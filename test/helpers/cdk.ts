@@ -4,10 +4,10 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
+import type { ConfigError } from '../../lambdas/core/errors.ts';
 import { ConfigValidationError } from '../../lib/config/errors.ts';
 import type { DriftwatchConfig } from '../../lib/config/model-config.ts';
 import { validateConfig } from '../../lib/config/validate.ts';
-import type { ConfigError } from '../../lambdas/core/errors.ts';
 
 /** Context that skips asset bundling: for tests of constructs whose Lambda code is not under test. */
 export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] as string[] };
@@ -80,7 +80,10 @@ export function actionsOf(statement: TemplateStatement): string[] {
 }
 
 /** The one resource of `type` in the template, or a failure naming how many there were. */
-export function onlyResource(template: Template, type: string): { id: string; properties: Record<string, unknown> } {
+export function onlyResource(
+  template: Template,
+  type: string,
+): { id: string; properties: Record<string, unknown> } {
   const found = Object.entries(template.findResources(type));
   if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
   const [id, resource] = found[0]!;

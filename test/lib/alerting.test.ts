@@ -1,6 +1,6 @@
-import { type Stack } from 'aws-cdk-lib';
+import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -15,7 +15,8 @@ let alerting: Alerting;
 let alarms: DriftAlarms;
 let retrainingAlarm: cloudwatch.Alarm;
 let template: Template;
-const id = (construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as never);
+const id = (construct: { node: { defaultChild?: unknown } }) =>
+  stack.getLogicalId(construct.node.defaultChild as never);
 
 beforeAll(() => {
   stack = testStack();
@@ -50,17 +51,27 @@ describe('Alerting topic', () => {
     expect(onlyResource(template, 'AWS::SNS::Topic').properties['KmsMasterKeyId']).toEqual({
       'Fn::GetAtt': [id(alerting.masterKey as never), 'Arn'],
     });
-    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
-    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: 'https://hooks.example.com/a' });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'https',
+      Endpoint: 'https://hooks.example.com/a',
+    });
     template.resourceCountIs('AWS::SNS::Subscription', 2);
   });
 
-  it('refuses publishers without TLS and lets only this account\'s alarms publish', () => {
+  it("refuses publishers without TLS and lets only this account's alarms publish", () => {
     const statements = onlyResource(template, 'AWS::SNS::TopicPolicy').properties['PolicyDocument'] as {
       Statement: unknown[];
     };
     expect(statements.Statement).toEqual([
-      expect.objectContaining({ Effect: 'Deny', Action: 'sns:Publish', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: 'sns:Publish',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
       expect.objectContaining({
         Effect: 'Allow',
         Principal: { Service: 'cloudwatch.amazonaws.com' },
@@ -93,7 +104,13 @@ describe('Alerting drift alarms', () => {
       ['criticalFeatureDrift', 'dw-churn-CriticalFeatureDrift', 'CriticalFeatureDrift', 1, 'Maximum'],
       ['fileErrors', 'dw-churn-FileErrors', 'FileErrors', 3, 'Sum'],
       ['functionErrors', 'dw-churn-FunctionErrors', 'Errors', 1, 'Sum'],
-      ['deadLetterMessages', 'dw-churn-DeadLetterMessages', 'ApproximateNumberOfMessagesVisible', 1, 'Maximum'],
+      [
+        'deadLetterMessages',
+        'dw-churn-DeadLetterMessages',
+        'ApproximateNumberOfMessagesVisible',
+        1,
+        'Maximum',
+      ],
     ];
     for (const [key, name, metricName, threshold, statistic] of expected) {
       expect(alarmProperties(alarms[key])).toMatchObject({
@@ -136,7 +153,11 @@ describe('Alerting.alarmOnFailedExecutions', () => {
       TreatMissingData: 'notBreaching',
       AlarmActions: [{ Ref: id(alerting.topic) }],
     });
-    const metrics = properties['Metrics'] as { Id: string; Expression?: string; MetricStat?: { Metric: { MetricName: string } } }[];
+    const metrics = properties['Metrics'] as {
+      Id: string;
+      Expression?: string;
+      MetricStat?: { Metric: { MetricName: string } };
+    }[];
     expect(metrics.find((metric) => metric.Expression)?.Expression).toBe(
       'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
     );

@@ -16,7 +16,8 @@ let stack: Stack;
 let detector: DriftDetector;
 let template: Template;
 let assemblyDir: string;
-const id = (construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as never);
+const id = (construct: { node: { defaultChild?: unknown } }) =>
+  stack.getLogicalId(construct.node.defaultChild as never);
 
 beforeAll(() => {
   stack = testStack({ bundle: true });
@@ -63,9 +64,15 @@ describe('DriftDetector event path', () => {
     template.hasResourceProperties('AWS::SQS::Queue', {
       VisibilityTimeout: 720,
       SqsManagedSseEnabled: true,
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [id(detector.deadLetterQueue), 'Arn'] }, maxReceiveCount: 3 },
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [id(detector.deadLetterQueue), 'Arn'] },
+        maxReceiveCount: 3,
+      },
     });
-    template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      MessageRetentionPeriod: 1209600,
+      SqsManagedSseEnabled: true,
+    });
   });
 
   it('refuses queue requests without TLS on both queues', () => {
@@ -73,7 +80,11 @@ describe('DriftDetector event path', () => {
     expect(policies).toHaveLength(2);
     for (const policy of policies) {
       expect(policy['Properties']['PolicyDocument']['Statement']).toContainEqual(
-        expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        expect.objectContaining({
+          Effect: 'Deny',
+          Action: 'sqs:*',
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        }),
       );
     }
   });
@@ -108,7 +119,12 @@ describe('DriftDetector function', () => {
       Variables: Record<string, unknown>;
     };
     expect(Object.keys(variables.Variables).sort()).toEqual(
-      [...Object.values(DRIFT_ENV), 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'NODE_OPTIONS'].sort(),
+      [
+        ...Object.values(DRIFT_ENV),
+        'POWERTOOLS_SERVICE_NAME',
+        'POWERTOOLS_METRICS_NAMESPACE',
+        'NODE_OPTIONS',
+      ].sort(),
     );
     expect(JSON.parse(variables.Variables[DRIFT_ENV.modelConfig] as string)).toEqual(model);
     expect(variables.Variables).toMatchObject({
@@ -125,7 +141,9 @@ describe('DriftDetector function', () => {
     const dir = join(assemblyDir, `asset.${hash}`);
     expect(readdirSync(dir).sort()).toEqual(['index.mjs', 'index.mjs.map']);
     const bundle = readFileSync(join(dir, 'index.mjs'), 'utf8');
-    expect(bundle.startsWith("import { createRequire as driftwatchCreateRequire } from 'node:module';")).toBe(true);
+    expect(bundle.startsWith("import { createRequire as driftwatchCreateRequire } from 'node:module';")).toBe(
+      true,
+    );
     expect(bundle).toMatch(/export\s*\{[^}]*\bhandler\b/);
     expect(existsSync(join(dir, 'node_modules'))).toBe(false);
   });
@@ -142,7 +160,9 @@ describe('DriftDetector permissions', () => {
     const landingArn = { 'Fn::GetAtt': [expect.stringMatching(/^Landing/), 'Arn'] };
     const resultsArn = { 'Fn::GetAtt': [expect.stringMatching(/^Results/), 'Arn'] };
     const join = (arn: unknown, suffix: string) => ({ 'Fn::Join': ['', [arn, suffix]] });
-    expect(statements().map(({ Sid, Action, Resource, Condition }) => ({ Sid, Action, Resource, Condition }))).toEqual([
+    expect(
+      statements().map(({ Sid, Action, Resource, Condition }) => ({ Sid, Action, Resource, Condition })),
+    ).toEqual([
       {
         Sid: undefined,
         Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -155,7 +175,12 @@ describe('DriftDetector permissions', () => {
         Resource: [join(landingArn, '/churn/incoming/*'), join(landingArn, '/churn/baselines/profile.json')],
         Condition: undefined,
       },
-      { Sid: 'WriteReports', Action: 's3:PutObject', Resource: join(resultsArn, '/reports/churn/*'), Condition: undefined },
+      {
+        Sid: 'WriteReports',
+        Action: 's3:PutObject',
+        Resource: join(resultsArn, '/reports/churn/*'),
+        Condition: undefined,
+      },
       {
         Sid: 'WriteHistory',
         Action: 'dynamodb:PutItem',
@@ -174,7 +199,15 @@ describe('DriftDetector permissions', () => {
         Resource: {
           'Fn::Join': [
             '',
-            ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':event-bus/default'],
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':events:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':event-bus/default',
+            ],
           ],
         },
         Condition: { StringEquals: { 'events:source': 'driftwatch' } },
@@ -229,8 +262,12 @@ describe('DriftDetector permissions', () => {
       model,
       landingBucket: new s3.Bucket(other, 'Landing'),
       resultsBucket: new s3.Bucket(other, 'Results'),
-      historyTable: new dynamodb.Table(other, 'History', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } }),
-      idempotencyTable: new dynamodb.Table(other, 'Idem', { partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING } }),
+      historyTable: new dynamodb.Table(other, 'History', {
+        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      }),
+      idempotencyTable: new dynamodb.Table(other, 'Idem', {
+        partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+      }),
     });
     const actions = policyStatements(Template.fromStack(other)).flatMap(actionsOf);
     expect(actions.filter((action) => action.startsWith('kms:'))).toEqual([]);

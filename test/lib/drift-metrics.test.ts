@@ -9,7 +9,12 @@ describe('DriftMetrics', () => {
   it('takes names and dimensions from the contract', () => {
     const cases = [
       [metrics.datasetDrift(), METRIC.datasetDrift.name, 'Maximum', { [DIMENSION.model]: 'churn' }],
-      [metrics.criticalFeatureDrift(), METRIC.criticalFeatureDrift.name, 'Maximum', { [DIMENSION.model]: 'churn' }],
+      [
+        metrics.criticalFeatureDrift(),
+        METRIC.criticalFeatureDrift.name,
+        'Maximum',
+        { [DIMENSION.model]: 'churn' },
+      ],
       [
         metrics.datasetDriftShare(),
         METRIC.datasetDriftShare.name,

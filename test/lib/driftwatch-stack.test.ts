@@ -42,8 +42,12 @@ describe('DriftwatchStack resources', () => {
   });
 
   it('has no custom resource and no Lambda but the drift functions', () => {
-    const types = Object.values(template.toJSON()['Resources'] as Record<string, { Type: string }>).map((r) => r.Type);
-    expect(types.filter((type) => type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource')).toEqual([]);
+    const types = Object.values(template.toJSON()['Resources'] as Record<string, { Type: string }>).map(
+      (r) => r.Type,
+    );
+    expect(
+      types.filter((type) => type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource'),
+    ).toEqual([]);
     expect(resources('AWS::Lambda::Function').map(([, fn]) => fn['Properties']['Runtime'])).toEqual([
       'nodejs24.x',
       'nodejs24.x',
@@ -53,11 +57,17 @@ describe('DriftwatchStack resources', () => {
   it('gives each model its own rule on its own prefix and its runtime config', () => {
     for (const model of config.models) {
       const { detector } = stack.models.get(model.name)!;
-      const rule = template.findResources('AWS::Events::Rule')[stack.getLogicalId(detector.rule.node.defaultChild as never)]!;
-      expect(rule['Properties']['EventPattern']['detail']['object']).toEqual({ key: [{ prefix: model.prefixes.incoming }] });
-      const fn = template.findResources('AWS::Lambda::Function')[
-        stack.getLogicalId(detector.function.node.defaultChild as never)
-      ]!;
+      const rule =
+        template.findResources('AWS::Events::Rule')[
+          stack.getLogicalId(detector.rule.node.defaultChild as never)
+        ]!;
+      expect(rule['Properties']['EventPattern']['detail']['object']).toEqual({
+        key: [{ prefix: model.prefixes.incoming }],
+      });
+      const fn =
+        template.findResources('AWS::Lambda::Function')[
+          stack.getLogicalId(detector.function.node.defaultChild as never)
+        ]!;
       const variables = fn['Properties']['Environment']['Variables'];
       expect(JSON.parse(variables[DRIFT_ENV.modelConfig])).toEqual(driftRuntimeConfig(model));
       expect(fn['Properties']['MemorySize']).toBe(model.drift.memoryMb);
@@ -78,17 +88,28 @@ describe('DriftwatchStack resources', () => {
         .sort(),
     );
     for (const alarm of alarms) expect(alarm['AlarmActions']).toEqual([{ Ref: topic }]);
-    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ml-oncall@example.com' });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ml-oncall@example.com',
+    });
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https' });
   });
 
   it('has a dashboard per model and outputs what a user needs', () => {
-    expect(resources('AWS::CloudWatch::Dashboard').map(([, d]) => d['Properties']['DashboardName']).sort()).toEqual([
-      'Driftwatch-churn',
-      'Driftwatch-credit',
-    ]);
+    expect(
+      resources('AWS::CloudWatch::Dashboard')
+        .map(([, d]) => d['Properties']['DashboardName'])
+        .sort(),
+    ).toEqual(['Driftwatch-churn', 'Driftwatch-credit']);
     expect(Object.keys(template.toJSON()['Outputs']).sort()).toEqual(
-      ['AlarmTopicArn', 'DashboardOfchurn', 'DashboardOfcredit', 'HistoryTableName', 'LandingBucketName', 'ResultsBucketName'].sort(),
+      [
+        'AlarmTopicArn',
+        'DashboardOfchurn',
+        'DashboardOfcredit',
+        'HistoryTableName',
+        'LandingBucketName',
+        'ResultsBucketName',
+      ].sort(),
     );
   });
 });
@@ -99,7 +120,10 @@ describe('DriftwatchStack security', () => {
     const policies = resources('AWS::S3::BucketPolicy').map(([, policy]) => policy['Properties']);
     for (const [id, bucket] of resources('AWS::S3::Bucket')) {
       const properties = bucket['Properties'];
-      const sse = properties['BucketEncryption']['ServerSideEncryptionConfiguration'][0]['ServerSideEncryptionByDefault'];
+      const sse =
+        properties['BucketEncryption']['ServerSideEncryptionConfiguration'][0][
+          'ServerSideEncryptionByDefault'
+        ];
       // The access log bucket must be SSE-S3: S3 does not deliver access logs to SSE-KMS buckets.
       if (id.startsWith('AccessLogs')) expect(sse).toEqual({ SSEAlgorithm: 'AES256' });
       else expect(sse).toEqual({ SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [key, 'Arn'] } });
@@ -119,7 +143,8 @@ describe('DriftwatchStack security', () => {
   });
 
   it('encrypts every queue and table, with point-in-time recovery', () => {
-    for (const [, queue] of resources('AWS::SQS::Queue')) expect(queue['Properties']['SqsManagedSseEnabled']).toBe(true);
+    for (const [, queue] of resources('AWS::SQS::Queue'))
+      expect(queue['Properties']['SqsManagedSseEnabled']).toBe(true);
     for (const [, table] of resources('AWS::DynamoDB::Table')) {
       expect(table['Properties']).toMatchObject({
         SSESpecification: { SSEEnabled: true },
@@ -152,8 +177,12 @@ describe('DriftwatchStack security', () => {
     for (const statement of statements) {
       const list = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
       for (const resource of list.map(flat).filter((text) => text.includes('*'))) {
-        expect(explained.some((pattern) => pattern.test(resource)), resource).toBe(true);
-        if (resource === '*') expect(actionsOf(statement)).toEqual(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+        expect(
+          explained.some((pattern) => pattern.test(resource)),
+          resource,
+        ).toBe(true);
+        if (resource === '*')
+          expect(actionsOf(statement)).toEqual(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
         wildcards.push(resource.replace(/<(\w+?)[0-9A-F]{8}\.Arn>/, '<$1>'));
       }
       for (const action of actionsOf(statement)) expect(action).not.toContain('*');
@@ -168,10 +197,13 @@ describe('DriftwatchStack security', () => {
     ]);
   });
 
-  it('lets each drift function read only its own model\'s prefix', () => {
+  it("lets each drift function read only its own model's prefix", () => {
     for (const model of config.models) {
       const { detector } = stack.models.get(model.name)!;
-      const own = policyStatements(template, stack.getLogicalId(detector.role.node.defaultChild as never).replace(/Role.*/, 'Role'));
+      const own = policyStatements(
+        template,
+        stack.getLogicalId(detector.role.node.defaultChild as never).replace(/Role.*/, 'Role'),
+      );
       const reads = own.find((statement) => statement.Sid === 'ReadIncomingFilesAndBaseline')!;
       const text = JSON.stringify(reads.Resource);
       expect(text).toContain(`/${model.prefixes.incoming}*`);
@@ -182,11 +214,15 @@ describe('DriftwatchStack security', () => {
   });
 
   it('uses SSE-S3 for the data buckets when the config says s3-managed', () => {
-    const plain = new DriftwatchStack(testApp(), 'Plain', { config: { ...config, encryption: 's3-managed' } });
+    const plain = new DriftwatchStack(testApp(), 'Plain', {
+      config: { ...config, encryption: 's3-managed' },
+    });
     const buckets = Object.values(Template.fromStack(plain).findResources('AWS::S3::Bucket'));
     for (const bucket of buckets) {
       expect(
-        bucket['Properties']['BucketEncryption']['ServerSideEncryptionConfiguration'][0]['ServerSideEncryptionByDefault'],
+        bucket['Properties']['BucketEncryption']['ServerSideEncryptionConfiguration'][0][
+          'ServerSideEncryptionByDefault'
+        ],
       ).toEqual({ SSEAlgorithm: 'AES256' });
     }
     // The key stays: the alarm topic needs a customer-managed key CloudWatch may use.

@@ -14,7 +14,10 @@ let bucketProperties: Record<string, unknown>;
 beforeAll(() => {
   stack = testStack();
   const key = new kms.Key(stack, 'Key');
-  landing = new LandingBucket(stack, 'Landing', { encryptionKey: key, noncurrentVersionExpiration: Duration.days(10) });
+  landing = new LandingBucket(stack, 'Landing', {
+    encryptionKey: key,
+    noncurrentVersionExpiration: Duration.days(10),
+  });
   template = Template.fromStack(stack);
   const id = stack.getLogicalId(landing.bucket.node.defaultChild as s3.CfnBucket);
   bucketProperties = template.findResources('AWS::S3::Bucket')[id]!['Properties'];
@@ -76,9 +79,10 @@ describe('LandingBucket', () => {
   it('is SSE-S3 encrypted without a key', () => {
     const other = testStack();
     const plain = new LandingBucket(other, 'Landing');
-    const properties = Template.fromStack(other).findResources('AWS::S3::Bucket')[
-      other.getLogicalId(plain.bucket.node.defaultChild as s3.CfnBucket)
-    ]!['Properties'];
+    const properties =
+      Template.fromStack(other).findResources('AWS::S3::Bucket')[
+        other.getLogicalId(plain.bucket.node.defaultChild as s3.CfnBucket)
+      ]!['Properties'];
     expect(properties['BucketEncryption']).toEqual({
       ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
     });

@@ -61,7 +61,9 @@ describe('ModelDashboard', () => {
   });
 
   it('finds the feature scores by SEARCH, with no feature listed', () => {
-    const scores = widgets.find((widget) => widget.properties.title === 'Feature drift scores (whole dataset)')!;
+    const scores = widgets.find(
+      (widget) => widget.properties.title === 'Feature drift scores (whole dataset)',
+    )!;
     expect(JSON.stringify(scores.properties.metrics)).toContain(
       `SEARCH('{Driftwatch,Model,Feature,Segment} MetricName=\\"FeatureDriftScore\\" Model=\\"churn\\" Segment=\\"all\\"', 'Maximum', 300)`,
     );
@@ -69,6 +71,8 @@ describe('ModelDashboard', () => {
 
   it('marks the drift threshold on the drift share', () => {
     const share = widgets.find((widget) => widget.properties.title === 'Dataset drift share')!;
-    expect(JSON.stringify(share.properties)).toContain('"annotations":{"horizontal":[{"value":0.5,"label":"Drift threshold"');
+    expect(JSON.stringify(share.properties)).toContain(
+      '"annotations":{"horizontal":[{"value":0.5,"label":"Drift threshold"',
+    );
   });
 });

@@ -85,7 +85,8 @@ describe('cdk-nag AwsSolutions checks of the example stack', () => {
     const raw = findings(app, false);
     for (const { path, id } of acknowledgements(app)) {
       const hidden = raw.find(
-        (finding) => finding.ruleName === id && finding.paths.some((resource) => resource.startsWith(`${path}/`)),
+        (finding) =>
+          finding.ruleName === id && finding.paths.some((resource) => resource.startsWith(`${path}/`)),
       );
       expect(hidden, `${path}: ${id}`).toBeDefined();
     }
@@ -98,7 +99,11 @@ describe('acknowledgeWildcardResource', () => {
     acknowledgeWildcardResource(stack, `arn:${stack.partition}:s3:::${stack.account}-data/in/*`, 'Reason.');
     acknowledge(stack, 'S1', 'Other reason.');
     expect(acknowledgements(stack)).toEqual([
-      { path: 'Default', id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<AWS::AccountId>-data/in/*]', reason: 'Reason.' },
+      {
+        path: 'Default',
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<AWS::AccountId>-data/in/*]',
+        reason: 'Reason.',
+      },
       { path: 'Default', id: 'AwsSolutions-S1', reason: 'Other reason.' },
     ]);
   });
@@ -106,7 +111,11 @@ describe('acknowledgeWildcardResource', () => {
   it('agrees with cdk-nag on references in ARNs', () => {
     const stack = new Stack();
     const bucket = new s3.Bucket(stack, 'Bucket');
-    const arns = [bucket.arnForObjects('a/*'), `${bucket.bucketArn}/b/*`, stack.formatArn({ service: 'sqs', resource: '*' })];
+    const arns = [
+      bucket.arnForObjects('a/*'),
+      `${bucket.bucketArn}/b/*`,
+      stack.formatArn({ service: 'sqs', resource: '*' }),
+    ];
     for (const arn of arns) acknowledgeWildcardResource(stack, arn, 'Reason.');
     expect(acknowledgements(stack).map(({ id }) => id)).toEqual(
       arns.map((arn) => `AwsSolutions-IAM5[Resource::${flattenCfnReference(stack.resolve(arn))}]`),

@@ -10,7 +10,10 @@ let template: Template;
 beforeAll(() => {
   const stack = testStack();
   const logs = new s3.Bucket(stack, 'Logs');
-  store = new ResultsStore(stack, 'Results', { serverAccessLogsBucket: logs, historyTimeToLiveAttribute: 'expiresAt' });
+  store = new ResultsStore(stack, 'Results', {
+    serverAccessLogsBucket: logs,
+    historyTimeToLiveAttribute: 'expiresAt',
+  });
   template = Template.fromStack(stack);
 });
 

@@ -41,9 +41,25 @@ async function profilePart(task: PartTask): Promise<WorkerMessage> {
   return { type: 'done', part: task.part, profile: sink.finish({ format: 'csv' }) };
 }
 
+/** The profile's array buffers, moved to the main thread rather than copied. */
+function buffersOf(message: WorkerMessage): ArrayBuffer[] {
+  if (message.type !== 'done') return [];
+  const buffers = new Set<ArrayBuffer>();
+  const features = [
+    ...message.profile.whole.values(),
+    ...message.profile.segments.flatMap((s) => [...s.features.values()]),
+  ];
+  for (const feature of features) {
+    for (const array of [feature.sample, feature.edges, feature.binCounts]) {
+      if (array && array.buffer instanceof ArrayBuffer && array.byteLength > 0) buffers.add(array.buffer);
+    }
+  }
+  return [...buffers];
+}
+
 parentPort!.on('message', (task: PartTask) => {
   profilePart(task).then(
-    (message) => parentPort!.postMessage(message),
+    (message) => parentPort!.postMessage(message, buffersOf(message)),
     (error: unknown) =>
       parentPort!.postMessage({
         type: 'declined',

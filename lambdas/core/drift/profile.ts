@@ -66,7 +66,7 @@ export function snapshotColumn(
   numbersLabelled: boolean,
   rows: number,
 ): FeatureProfile {
-  const sample = stats.sample.sorted();
+  const sample = stats.sample.takeSorted();
   const exact = stats.numericCount === sample.length;
   const hasNumbers = stats.numericCount > 0;
   return {

@@ -49,6 +49,17 @@ export class Reservoir {
     this.next = from + Math.floor(Math.log(1 - this.random()) / Math.log(1 - this.weight)) + 1;
   }
 
+  /**
+   * The sample sorted ascending, in place: no copy, but the reservoir must not be used afterwards (profiles
+   * take it once a pass is over).
+   */
+  takeSorted(): Float64Array {
+    const sample = sortFloat64(this.data.subarray(0, this.size));
+    this.data = new Float64Array(0);
+    this.seen = 0;
+    return sample;
+  }
+
   /** The sample as a new array, sorted ascending. */
   sorted(): Float64Array {
     return sortFloat64(this.data.slice(0, this.size));

@@ -219,6 +219,21 @@ describe('drift handler: files that cannot be checked', () => {
     );
   });
 
+  it('takes a 403 on HEAD for a missing key, as S3 answers without s3:ListBucket', async () => {
+    const object = await env.upload('incoming/bad/forbidden.csv', halves);
+    env.aws.proxy.faults.push({
+      matches: (request) => request.method === 'HEAD' && (request.url ?? '').includes('forbidden.csv'),
+      status: 403,
+      code: 'AccessDenied',
+    });
+    await expectPermanentFailure(
+      object,
+      sqsRecord(objectCreatedEvent(object, { versionId: 'v-forbidden' })),
+      'ObjectNotFoundError',
+      /does not exist or may not be read/,
+    );
+  });
+
   it('sends a message that is not an S3 event to the dead-letter queue', async () => {
     const record = sqsRecord('{"hello": "world"}');
     const response = await env.invoke([record]);

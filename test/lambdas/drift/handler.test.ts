@@ -221,6 +221,14 @@ describe('drift handler', () => {
     expect(reports).toHaveLength(1);
     expect(env.putEvents()).toHaveLength(1);
     expect(env.output.metrics().filter((metric) => metric.name === 'FilesChecked')).toHaveLength(1);
+    const duplicates = env.output
+      .logs()
+      .filter((line) => line['message'] === 'Duplicate event: already checked');
+    expect(duplicates).toHaveLength(2);
+    expect(duplicates[0]).toMatchObject({
+      key: object.key,
+      outcome: { status: 'succeeded', versionId: 'v-duplicate-1' },
+    });
 
     // A new version of the same key is a new check.
     await env.invoke([sqsRecord(objectCreatedEvent(object, { versionId: 'v-duplicate-2' }))]);
@@ -272,6 +280,28 @@ describe('drift handler', () => {
       expect(await env.historyFor(key)).toContainEqual(
         expect.objectContaining({ versionId: 'v-key-3', key }),
       );
+    });
+
+    it('falls back to the decoded key when HEAD of the encoded one is refused (no s3:ListBucket)', async () => {
+      const decoded = 'incoming/refused fallback+1.csv';
+      const object = await env.upload(decoded, halves);
+      // A literal % in the key shows as %25 in the request path: only the encoded candidate has one.
+      env.aws.proxy.faults.push({
+        matches: (request) => request.method === 'HEAD' && (request.url ?? '').includes('%25'),
+        status: 403,
+        code: 'AccessDenied',
+      });
+      try {
+        const response = await env.invoke([
+          sqsRecord(
+            objectCreatedEvent(object, { key: 'incoming/refused+fallback%2B1.csv', versionId: 'v-key-4' }),
+          ),
+        ]);
+        expect(response.batchItemFailures).toEqual([]);
+      } finally {
+        env.aws.proxy.faults.length = 0;
+      }
+      expect(await env.historyFor(decoded)).toEqual([expect.objectContaining({ status: 'succeeded' })]);
     });
 
     it('keeps a literal + when the key really has one', async () => {

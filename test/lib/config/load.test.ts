@@ -32,7 +32,9 @@ describe('loadConfig', () => {
 
   it('names a missing file', () => {
     const error = loadError(join(dir, 'missing.json'));
-    expect(error.message).toBe(`${join(dir, 'missing.json')}: 1 problem\n  - (file): cannot be read: no such file`);
+    expect(error.message).toBe(
+      `${join(dir, 'missing.json')}: 1 problem\n  - (file): cannot be read: no such file`,
+    );
   });
 
   it('says where the JSON is broken', async () => {

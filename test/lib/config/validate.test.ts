@@ -106,12 +106,20 @@ describe('validateConfig', () => {
     expect(model.performance).toMatchObject({ timezone: 'UTC', threshold: 0.5, segmentColumn: 'region' });
     expect(model.performance?.scoreColumn).toBeUndefined();
     expect(model.retraining).toMatchObject({ cooldownHours: 24, instanceCount: 1, maxRuntimeMinutes: 60 });
-    expect(model.canary).toEqual({ steps: [5, 25, 100], bakeMinutes: 30, alpha: 0.05, minSamples: 500, shadow: false });
+    expect(model.canary).toEqual({
+      steps: [5, 25, 100],
+      bakeMinutes: 30,
+      alpha: 0.05,
+      minSamples: 500,
+      shadow: false,
+    });
   });
 
   it('passes hyperparameters to SageMaker as strings', () => {
     const raw = rawConfig();
-    raw.models[0]!['retraining'] = retraining({ hyperparameters: { max_depth: 5, eta: 0.2, early: true, obj: 'x' } });
+    raw.models[0]!['retraining'] = retraining({
+      hyperparameters: { max_depth: 5, eta: 0.2, early: true, obj: 'x' },
+    });
     expect(validateConfig(raw).models[0]!.retraining?.hyperparameters).toEqual({
       max_depth: '5',
       eta: '0.2',
@@ -130,12 +138,37 @@ describe('validateConfig', () => {
 
 describe('validateConfig errors name the field and say what is wrong', () => {
   const cases: [string, (raw: Raw, model: Json) => void, string, RegExp][] = [
-    ['a root that is not an object', (raw) => Object.assign(raw, { models: 'x' }), 'models', /must be an array/],
+    [
+      'a root that is not an object',
+      (raw) => Object.assign(raw, { models: 'x' }),
+      'models',
+      /must be an array/,
+    ],
     ['an unknown root field', (raw) => Object.assign(raw, { modles: [] }), 'modles', /unknown field/],
-    ['a stack name with a space', (raw) => Object.assign(raw, { stackName: 'my stack' }), 'stackName', /letters, digits/],
-    ['an unknown encryption', (raw) => Object.assign(raw, { encryption: 'aes' }), 'encryption', /not one of kms, s3-managed/],
-    ['an unknown log retention', (raw) => Object.assign(raw, { logRetentionDays: 42 }), 'logRetentionDays', /not a retention/],
-    ['a reports prefix without /', (raw) => Object.assign(raw, { reportsPrefix: 'reports' }), 'reportsPrefix', /must end with "\/"/],
+    [
+      'a stack name with a space',
+      (raw) => Object.assign(raw, { stackName: 'my stack' }),
+      'stackName',
+      /letters, digits/,
+    ],
+    [
+      'an unknown encryption',
+      (raw) => Object.assign(raw, { encryption: 'aes' }),
+      'encryption',
+      /not one of kms, s3-managed/,
+    ],
+    [
+      'an unknown log retention',
+      (raw) => Object.assign(raw, { logRetentionDays: 42 }),
+      'logRetentionDays',
+      /not a retention/,
+    ],
+    [
+      'a reports prefix without /',
+      (raw) => Object.assign(raw, { reportsPrefix: 'reports' }),
+      'reportsPrefix',
+      /must end with "\/"/,
+    ],
     [
       'a malformed email',
       (raw) => Object.assign(raw, { alerts: { emails: ['oncall.example.com'] } }),
@@ -160,27 +193,50 @@ describe('validateConfig errors name the field and say what is wrong', () => {
       'alerts.httpsEndpoints[0]',
       /credentials/,
     ],
-    ['a duplicate email', (raw) => Object.assign(raw, { alerts: { emails: ['a@b.io', 'a@b.io'] } }), 'alerts.emails[1]', /listed twice/],
+    [
+      'a duplicate email',
+      (raw) => Object.assign(raw, { alerts: { emails: ['a@b.io', 'a@b.io'] } }),
+      'alerts.emails[1]',
+      /listed twice/,
+    ],
     ['no models', (raw) => Object.assign(raw, { models: [] }), 'models', /at least 1 entry/],
-    ['a model that is not an object', (raw) => raw.models.push(3 as never), 'models[1]', /must be an object, got number 3/],
-    ['a model name with capitals', (_, model) => Object.assign(model, { name: 'Churn' }), 'models[0].name', /lower-case/],
+    [
+      'a model that is not an object',
+      (raw) => raw.models.push(3 as never),
+      'models[1]',
+      /must be an object, got number 3/,
+    ],
+    [
+      'a model name with capitals',
+      (_, model) => Object.assign(model, { name: 'Churn' }),
+      'models[0].name',
+      /lower-case/,
+    ],
     ['a missing model name', (_, model) => delete model['name'], 'models[0].name', /is required/],
-    ['a misspelt model field', (_, model) => Object.assign(model, { drfit: {} }), 'models[0].drfit', /unknown field .*drift/],
+    [
+      'a misspelt model field',
+      (_, model) => Object.assign(model, { drfit: {} }),
+      'models[0].drfit',
+      /unknown field .*drift/,
+    ],
     [
       'a prefix without a trailing /',
-      (_, model) => Object.assign(model, { prefixes: { incoming: 'churn/in', golden: 'g/', baselines: 'b/' } }),
+      (_, model) =>
+        Object.assign(model, { prefixes: { incoming: 'churn/in', golden: 'g/', baselines: 'b/' } }),
       'models[0].prefixes.incoming',
       /must end with "\/"/,
     ],
     [
       'a prefix with a leading /',
-      (_, model) => Object.assign(model, { prefixes: { incoming: '/churn/', golden: 'g/', baselines: 'b/' } }),
+      (_, model) =>
+        Object.assign(model, { prefixes: { incoming: '/churn/', golden: 'g/', baselines: 'b/' } }),
       'models[0].prefixes.incoming',
       /must not start with "\/"/,
     ],
     [
       'a prefix with a wildcard',
-      (_, model) => Object.assign(model, { prefixes: { incoming: 'churn/*/', golden: 'g/', baselines: 'b/' } }),
+      (_, model) =>
+        Object.assign(model, { prefixes: { incoming: 'churn/*/', golden: 'g/', baselines: 'b/' } }),
       'models[0].prefixes.incoming',
       /wildcards/,
     ],
@@ -191,11 +247,36 @@ describe('validateConfig errors name the field and say what is wrong', () => {
       'models[0].prefixes.golden',
       /overlaps models\[0\]\.prefixes\.incoming/,
     ],
-    ['a feature of unknown type', (_, model) => Object.assign(model, { features: { amount: 'text' } }), 'models[0].features.amount', /not one of numeric, categorical/],
-    ['a column both feature and excluded', (_, model) => Object.assign(model, { exclude: ['amount'] }), 'models[0].exclude[0]', /also declared in models\[0\]\.features/],
-    ['a segment that is a feature', (_, model) => Object.assign(model, { segment: 'amount' }), 'models[0].segment', /cannot also be in models\[0\]\.features/],
-    ['a segment that is excluded', (_, model) => Object.assign(model, { segment: 'label' }), 'models[0].segment', /also in models\[0\]\.exclude/],
-    ['an unknown method', (_, model) => Object.assign(drift(model), { method: 'foo' }), 'models[0].drift.method', /unknown method "foo"/],
+    [
+      'a feature of unknown type',
+      (_, model) => Object.assign(model, { features: { amount: 'text' } }),
+      'models[0].features.amount',
+      /not one of numeric, categorical/,
+    ],
+    [
+      'a column both feature and excluded',
+      (_, model) => Object.assign(model, { exclude: ['amount'] }),
+      'models[0].exclude[0]',
+      /also declared in models\[0\]\.features/,
+    ],
+    [
+      'a segment that is a feature',
+      (_, model) => Object.assign(model, { segment: 'amount' }),
+      'models[0].segment',
+      /cannot also be in models\[0\]\.features/,
+    ],
+    [
+      'a segment that is excluded',
+      (_, model) => Object.assign(model, { segment: 'label' }),
+      'models[0].segment',
+      /also in models\[0\]\.exclude/,
+    ],
+    [
+      'an unknown method',
+      (_, model) => Object.assign(drift(model), { method: 'foo' }),
+      'models[0].drift.method',
+      /unknown method "foo"/,
+    ],
     [
       'an unknown feature method',
       (_, model) => Object.assign(drift(model), { featureMethods: { amount: 'foo' } }),
@@ -226,9 +307,24 @@ describe('validateConfig errors name the field and say what is wrong', () => {
       'models[0].drift.featureMethods["total amount"]',
       /not among the declared features/,
     ],
-    ['a drift share of 0', (_, model) => Object.assign(drift(model), { driftShare: 0 }), 'models[0].drift.driftShare', /must be above 0/],
-    ['a drift share above 1', (_, model) => Object.assign(drift(model), { driftShare: 1.5 }), 'models[0].drift.driftShare', /at most 1/],
-    ['a drift share as text', (_, model) => Object.assign(drift(model), { driftShare: '0.5' }), 'models[0].drift.driftShare', /must be a number, got string "0.5"/],
+    [
+      'a drift share of 0',
+      (_, model) => Object.assign(drift(model), { driftShare: 0 }),
+      'models[0].drift.driftShare',
+      /must be above 0/,
+    ],
+    [
+      'a drift share above 1',
+      (_, model) => Object.assign(drift(model), { driftShare: 1.5 }),
+      'models[0].drift.driftShare',
+      /at most 1/,
+    ],
+    [
+      'a drift share as text',
+      (_, model) => Object.assign(drift(model), { driftShare: '0.5' }),
+      'models[0].drift.driftShare',
+      /must be a number, got string "0.5"/,
+    ],
     [
       'an undeclared critical feature',
       (_, model) => Object.assign(drift(model), { criticalFeatures: ['income'] }),
@@ -247,12 +343,42 @@ describe('validateConfig errors name the field and say what is wrong', () => {
       'models[0].drift.criticalFeatures[0]',
       /the segment column/,
     ],
-    ['a baseline key with a leading /', (_, model) => Object.assign(drift(model), { baselineProfile: '/p.json' }), 'models[0].drift.baselineProfile', /relative/],
-    ['a fractional object size', (_, model) => Object.assign(drift(model), { maxObjectBytes: 1.5 }), 'models[0].drift.maxObjectBytes', /whole number/],
-    ['too little memory', (_, model) => Object.assign(drift(model), { memoryMb: 64 }), 'models[0].drift.memoryMb', /at least 128/],
-    ['a timeout past Lambda\'s limit', (_, model) => Object.assign(drift(model), { timeoutSeconds: 901 }), 'models[0].drift.timeoutSeconds', /at most 900/],
-    ['a concurrency SQS cannot set', (_, model) => Object.assign(drift(model), { maxConcurrency: 1 }), 'models[0].drift.maxConcurrency', /at least 2/],
-    ['a bad endpoint name', (_, model) => Object.assign(model, { endpointName: 'churn_prod' }), 'models[0].endpointName', /SageMaker endpoint name/],
+    [
+      'a baseline key with a leading /',
+      (_, model) => Object.assign(drift(model), { baselineProfile: '/p.json' }),
+      'models[0].drift.baselineProfile',
+      /relative/,
+    ],
+    [
+      'a fractional object size',
+      (_, model) => Object.assign(drift(model), { maxObjectBytes: 1.5 }),
+      'models[0].drift.maxObjectBytes',
+      /whole number/,
+    ],
+    [
+      'too little memory',
+      (_, model) => Object.assign(drift(model), { memoryMb: 64 }),
+      'models[0].drift.memoryMb',
+      /at least 128/,
+    ],
+    [
+      "a timeout past Lambda's limit",
+      (_, model) => Object.assign(drift(model), { timeoutSeconds: 901 }),
+      'models[0].drift.timeoutSeconds',
+      /at most 900/,
+    ],
+    [
+      'a concurrency SQS cannot set',
+      (_, model) => Object.assign(drift(model), { maxConcurrency: 1 }),
+      'models[0].drift.maxConcurrency',
+      /at least 2/,
+    ],
+    [
+      'a bad endpoint name',
+      (_, model) => Object.assign(model, { endpointName: 'churn_prod' }),
+      'models[0].endpointName',
+      /SageMaker endpoint name/,
+    ],
     [
       'a schedule that is neither rate nor cron',
       (_, model) => Object.assign(model, { performance: performance({ schedule: 'daily' }) }),
@@ -303,25 +429,29 @@ describe('validateConfig errors name the field and say what is wrong', () => {
     ],
     [
       'an unknown metric',
-      (_, model) => Object.assign(model, { performance: performance({ limits: [{ metric: 'auc', min: 0.7 }] }) }),
+      (_, model) =>
+        Object.assign(model, { performance: performance({ limits: [{ metric: 'auc', min: 0.7 }] }) }),
       'models[0].performance.limits[0].metric',
       /not one of accuracy/,
     ],
     [
       'an accuracy floor above 1',
-      (_, model) => Object.assign(model, { performance: performance({ limits: [{ metric: 'accuracy', min: 85 }] }) }),
+      (_, model) =>
+        Object.assign(model, { performance: performance({ limits: [{ metric: 'accuracy', min: 85 }] }) }),
       'models[0].performance.limits[0].min',
       /at most 1/,
     ],
     [
       'a floor on a loss',
-      (_, model) => Object.assign(model, { performance: performance({ limits: [{ metric: 'logLoss', min: 0.1 }] }) }),
+      (_, model) =>
+        Object.assign(model, { performance: performance({ limits: [{ metric: 'logLoss', min: 0.1 }] }) }),
       'models[0].performance.limits[0].min',
       /lower logLoss is better/,
     ],
     [
       'a ceiling on accuracy',
-      (_, model) => Object.assign(model, { performance: performance({ limits: [{ metric: 'accuracy', max: 0.9 }] }) }),
+      (_, model) =>
+        Object.assign(model, { performance: performance({ limits: [{ metric: 'accuracy', max: 0.9 }] }) }),
       'models[0].performance.limits[0].max',
       /takes a min/,
     ],
@@ -333,7 +463,10 @@ describe('validateConfig errors name the field and say what is wrong', () => {
     ],
     [
       'a relative drop above 1',
-      (_, model) => Object.assign(model, { performance: performance({ limits: [{ metric: 'gini', maxRelativeDrop: 5 }] }) }),
+      (_, model) =>
+        Object.assign(model, {
+          performance: performance({ limits: [{ metric: 'gini', maxRelativeDrop: 5 }] }),
+        }),
       'models[0].performance.limits[0].maxRelativeDrop',
       /at most 1/,
     ],
@@ -341,7 +474,10 @@ describe('validateConfig errors name the field and say what is wrong', () => {
       'a segment limit without a segment column',
       (_, model) =>
         Object.assign(model, {
-          performance: performance({ segmentColumn: null, limits: [{ metric: 'gini', segment: 'subprime', maxRelativeDrop: 0.05 }] }),
+          performance: performance({
+            segmentColumn: null,
+            limits: [{ metric: 'gini', segment: 'subprime', maxRelativeDrop: 0.05 }],
+          }),
         }),
       'models[0].performance.limits[0].segment',
       /needs a segment column/,
@@ -376,7 +512,12 @@ describe('validateConfig errors name the field and say what is wrong', () => {
       'a budget below one run',
       (_, model) =>
         Object.assign(model, {
-          retraining: retraining({ monthlyBudgetUsd: 1, instanceCount: 2, instancePricePerHourUsd: 1, maxRuntimeMinutes: 60 }),
+          retraining: retraining({
+            monthlyBudgetUsd: 1,
+            instanceCount: 2,
+            instancePricePerHourUsd: 1,
+            maxRuntimeMinutes: 60,
+          }),
         }),
       'models[0].retraining.monthlyBudgetUsd',
       /one run can cost up to \$2\.00 .*more than the budget of \$1/,
@@ -394,8 +535,11 @@ describe('validateConfig errors name the field and say what is wrong', () => {
       /ECR image URI/,
     ],
     [
-      'a runtime past SageMaker\'s limit',
-      (_, model) => Object.assign(model, { retraining: retraining({ maxRuntimeMinutes: 50_000, monthlyBudgetUsd: 1e6 }) }),
+      "a runtime past SageMaker's limit",
+      (_, model) =>
+        Object.assign(model, {
+          retraining: retraining({ maxRuntimeMinutes: 50_000, monthlyBudgetUsd: 1e6 }),
+        }),
       'models[0].retraining.maxRuntimeMinutes',
       /at most 40320/,
     ],
@@ -405,7 +549,12 @@ describe('validateConfig errors name the field and say what is wrong', () => {
       'models[0].retraining.hyperparameters.layers',
       /string, number or boolean, got an array/,
     ],
-    ['a canary without endpoint', (_, model) => Object.assign(model, { canary: {} }), 'models[0].canary', /set models\[0\]\.endpointName/],
+    [
+      'a canary without endpoint',
+      (_, model) => Object.assign(model, { canary: {} }),
+      'models[0].canary',
+      /set models\[0\]\.endpointName/,
+    ],
     [
       'canary steps that go down',
       (_, model) => Object.assign(model, { endpointName: 'e', canary: { steps: [25, 5, 100] } }),
@@ -443,7 +592,10 @@ describe('validateConfig errors name the field and say what is wrong', () => {
 
   it('finds a second model with the same name', () => {
     const raw = rawConfig();
-    raw.models.push({ ...structuredClone(raw.models[0]!), prefixes: { incoming: 'b/', golden: 'c/', baselines: 'd/' } });
+    raw.models.push({
+      ...structuredClone(raw.models[0]!),
+      prefixes: { incoming: 'b/', golden: 'c/', baselines: 'd/' },
+    });
     expect(configProblems(raw).map((problem) => problem.message)).toEqual([
       'models[1].name: "churn" is already the name of models[0]',
     ]);
@@ -451,7 +603,10 @@ describe('validateConfig errors name the field and say what is wrong', () => {
 
   it('finds prefixes that overlap across models', () => {
     const raw = rawConfig();
-    raw.models.push({ name: 'credit', prefixes: { incoming: 'churn/', golden: 'credit/g/', baselines: 'credit/b/' } });
+    raw.models.push({
+      name: 'credit',
+      prefixes: { incoming: 'churn/', golden: 'credit/g/', baselines: 'credit/b/' },
+    });
     const messages = configProblems(raw).map((problem) => problem.message);
     expect(messages).toEqual([
       'models[1].prefixes.incoming: "churn/" overlaps models[0].prefixes.incoming ("churn/incoming/")',
@@ -485,7 +640,18 @@ describe('validateConfig errors name the field and say what is wrong', () => {
     for (const problem of problems) expect(message).toContain(`  - ${problem.message}`);
   });
 
+  it('treats a column named like an Object property as any other column', () => {
+    const raw = rawConfig();
+    Object.assign(raw.models[0]!, { features: { amount: 'numeric' }, exclude: ['constructor'] });
+    Object.assign(drift(raw.models[0]!), { criticalFeatures: ['toString'], featureMethods: {} });
+    expect(configProblems(raw).map((problem) => problem.message)).toEqual([
+      'models[0].drift.criticalFeatures[0]: "toString" is not among the declared features (amount)',
+    ]);
+  });
+
   it('rejects a config that is not an object', () => {
-    expect(configProblems([]).map((problem) => problem.message)).toEqual(['(config root): must be an object, got an array']);
+    expect(configProblems([]).map((problem) => problem.message)).toEqual([
+      '(config root): must be an object, got an array',
+    ]);
   });
 });

@@ -1,0 +1,23 @@
+/** The constructs and config functions of driftwatch, for use in your own CDK app. */
+export { AccessLogsBucket, type AccessLogsBucketProps } from './access-logs-bucket.ts';
+export {
+  Alerting,
+  type AlertingProps,
+  type DriftAlarmOptions,
+  type DriftAlarms,
+  type FailedExecutionsAlarmOptions,
+  type MetricAlarmOptions,
+} from './alerting.ts';
+export { ConfigValidationError } from './config/errors.ts';
+export { DEFAULT_CONFIG_FILE, loadConfig } from './config/load.ts';
+export type * from './config/model-config.ts';
+export { driftRuntimeConfig } from './config/runtime.ts';
+export { validateConfig } from './config/validate.ts';
+export { DRIFT_HANDLER_ENTRY, DriftDetector, type DriftDetectorProps } from './drift-detector.ts';
+export { DriftMetrics } from './drift-metrics.ts';
+export { DriftwatchStack, type DriftwatchStackProps, type ModelResources } from './driftwatch-stack.ts';
+export { IdempotencyTable } from './idempotency-table.ts';
+export { LandingBucket, type LandingBucketProps } from './landing-bucket.ts';
+export { ModelDashboard, type ModelDashboardProps } from './model-dashboard.ts';
+export { ResultsStore, type ResultsStoreProps } from './results-store.ts';
+export { secureBucketProps, secureKeyProps, secureQueueProps, secureTopicProps } from './secure-defaults.ts';
