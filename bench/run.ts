@@ -245,6 +245,7 @@ async function main(): Promise<void> {
     options: {
       rows: { type: 'string', default: '1000000' },
       big: { type: 'string', default: '5000000' },
+      threads: { type: 'string', default: '1' },
       'reference-only': { type: 'boolean', default: false },
       cli: { type: 'string' },
     },
@@ -292,6 +293,8 @@ async function main(): Promise<void> {
       'json',
       '--out',
       relative(ROOT, driftwatchOut),
+      '--threads',
+      values.threads,
     ]);
   }
   rmSync(referenceOut, { force: true });
@@ -370,6 +373,8 @@ async function main(): Promise<void> {
       'json',
       '--out',
       relative(ROOT, join(OUT_DIR, `driftwatch-${bigRows}.json`)),
+      '--threads',
+      values.threads,
     ]);
     process.stdout.write(
       `\n${table([

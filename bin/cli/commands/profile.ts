@@ -34,7 +34,7 @@ export function registerProfile(program: Command): void {
       try {
         profile = await profileTable(fileInput(file), columnOptions(flags), {
           maxDecompressedBytes: flags.maxDecompressedBytes,
-          profiler: flags.threads === 1 ? undefined : parallelProfiler({ workers: flags.threads }),
+          profiler: (flags.threads ?? 1) > 1 ? parallelProfiler({ workers: flags.threads }) : undefined,
           onProgress: (input, update) => progress.update(input, update),
         });
       } finally {

@@ -19,8 +19,9 @@ export class ColumnStats {
   /** Values that were not numbers (they make an undeclared column categorical). */
   textCount = 0;
   numericCount = 0;
-  mean = 0;
-  private m2 = 0;
+  private shift = 0;
+  private sum = 0;
+  private sumOfSquares = 0;
   min = Number.POSITIVE_INFINITY;
   max = Number.NEGATIVE_INFINITY;
   readonly sample: Reservoir;
@@ -38,10 +39,12 @@ export class ColumnStats {
 
   addNumber(x: number): void {
     this.present++;
-    const count = ++this.numericCount;
-    const delta = x - this.mean;
-    this.mean += delta / count;
-    this.m2 += delta * (x - this.mean);
+    if (this.numericCount++ === 0) this.shift = x;
+    // Sums of the values shifted by the first one: no division per value, and no cancellation for data far
+    // from 0 (epochs, say) as long as the spread is not tiny next to the first value.
+    const d = x - this.shift;
+    this.sum += d;
+    this.sumOfSquares += d * d;
     if (x < this.min) this.min = x;
     if (x > this.max) this.max = x;
     this.sample.add(x);
@@ -68,9 +71,17 @@ export class ColumnStats {
     this.categoryCounts[id]!++;
   }
 
-  /** Population standard deviation (ddof 0) of every number seen, from Welford's running moments. */
+  /** Mean of every number seen (0 when none). */
+  get mean(): number {
+    return this.numericCount > 0 ? this.shift + this.sum / this.numericCount : 0;
+  }
+
+  /** Population standard deviation (ddof 0) of every number seen, from the shifted sums. */
   get std(): number {
-    return this.numericCount > 0 ? Math.sqrt(this.m2 / this.numericCount) : 0;
+    const n = this.numericCount;
+    if (n === 0) return 0;
+    const mean = this.sum / n;
+    return Math.sqrt(Math.max(0, this.sumOfSquares / n - mean * mean));
   }
 
   /**
