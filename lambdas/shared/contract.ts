@@ -4,6 +4,9 @@
  * in lib/ (which alarm and draw dashboards) and the tests. No AWS SDK imports: plain data only.
  */
 import type { MethodSetting } from '../core/drift/options.ts';
+import type { FeatureType } from '../core/drift/types.ts';
+import type { LimitKind, PerformanceLimit } from '../core/performance/limits.ts';
+import type { MetricName } from '../core/performance/metrics.ts';
 
 /** CloudWatch namespace of every driftwatch metric. */
 export const METRIC_NAMESPACE = 'Driftwatch';
@@ -14,6 +17,8 @@ export const DIMENSION = {
   feature: 'Feature',
   /** `column=value` of a segment, or `all` for whole-dataset values. */
   segment: 'Segment',
+  /** Performance metrics: the report's metric key, e.g. `accuracy`, `gini`. */
+  metric: 'Metric',
 } as const;
 
 /** Segment dimension value of whole-dataset metrics. */
@@ -51,6 +56,21 @@ export const METRIC = {
   fileErrors: { name: 'FileErrors', unit: 'Count' },
   /** Rows read from a checked file (Model). */
   rowsChecked: { name: 'RowsChecked', unit: 'Count' },
+  /** The value of one metric of a performance report, whole dataset or segment (Model, Metric, Segment). */
+  performanceMetric: { name: 'PerformanceMetric', unit: 'None' },
+  /**
+   * Relative degradation of a metric against the baseline report, for each `maxDrop` limit checked
+   * (Model, Metric, Segment); 0.05 = 5% worse.
+   */
+  performanceDrop: { name: 'PerformanceDrop', unit: 'None' },
+  /** Performance checks that stored a report (Model). */
+  performanceChecks: { name: 'PerformanceChecks', unit: 'Count' },
+  /** Performance checks that could not complete: bad golden file, endpoint errors, missing data (Model). */
+  performanceCheckErrors: { name: 'PerformanceCheckErrors', unit: 'Count' },
+  /** Limits breached by one performance check (Model). */
+  performanceBreaches: { name: 'PerformanceBreaches', unit: 'Count' },
+  /** Rows of the golden dataset evaluated by one performance check (Model). */
+  performanceRows: { name: 'PerformanceRowsEvaluated', unit: 'Count' },
 } as const;
 
 /** EventBridge source of driftwatch's own events. */
@@ -103,6 +123,17 @@ export interface HistoryItem {
   driftShare?: number;
   driftedFeatures?: string[];
   driftedSegments?: string[];
+  /** Performance checks: the run's id (the schedule's execution id, else the Lambda request id). */
+  runId?: string;
+  /** Performance checks, on success: rows evaluated and rows skipped for a missing label or score. */
+  evaluatedRows?: number;
+  skippedRows?: number;
+  /** Performance checks, on success: every limit the report breached. */
+  breaches?: PerformanceBreachSummary[];
+  /** Performance checks, on success: the baseline report compared with (null: none yet). */
+  baselineReportKey?: string | null;
+  /** Performance checks, on success: true when this run stored its report as the model's baseline. */
+  baselineCreated?: boolean;
   /** Present on failure: the error's class name and its one-line message (never data rows). */
   error?: { name: string; message: string };
 }
@@ -164,4 +195,132 @@ export const DRIFT_ENV = {
   idempotencyTable: 'IDEMPOTENCY_TABLE',
   eventBusName: 'EVENT_BUS_NAME',
   deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
+} as const;
+
+/** One breached limit, as history items and `Performance Degraded` events name it. */
+export interface PerformanceBreachSummary {
+  metric: MetricName;
+  /** The segment, or null for the whole dataset. */
+  segment: { column: string; value: string } | null;
+  limitKind: LimitKind;
+  /** The report's value of the metric. */
+  value: number;
+  /** The bound: the min, the max, or the max drop (a share: 0.05 = 5%). */
+  limit: number;
+  /** The baseline report's value of the metric; null without a baseline. */
+  baseline: number | null;
+}
+
+/**
+ * Detail of a `Performance Degraded` event: one per breached limit of a scheduled performance check.
+ *
+ * @example
+ * ```json
+ * {"model": "credit", "metric": "gini", "segment": {"column": "tier", "value": "subprime"}, "value": 0.4397,
+ *  "limit": 0.05, "limitKind": "maxDrop", "baseline": 0.5252, "drop": 0.1629,
+ *  "reportKey": "reports/credit/performance/2025-01-02T03:04:05.000Z.json", ...}
+ * ```
+ */
+export interface PerformanceDegradedDetail extends PerformanceBreachSummary {
+  model: string;
+  /**
+   * The relative degradation against the baseline (maxDrop only; null for min and max, and when the
+   * baseline is 0, where it is infinite).
+   */
+  drop: number | null;
+  /** S3 key of the JSON report in the results bucket. */
+  reportKey: string;
+  /** The golden dataset checked: bucket, key and version. */
+  bucket: string;
+  key: string;
+  versionId: string | null;
+  /** ISO 8601 time the check finished. */
+  checkedAt: string;
+  runId: string;
+}
+
+/** How the performance Lambda obtains the scores of the golden dataset. */
+export type PerformanceScoring =
+  | {
+      kind: 'column';
+      /** The column of the golden dataset holding the model's score. */
+      scoreColumn: string;
+    }
+  | {
+      kind: 'endpoint';
+      /** SageMaker endpoint answering `InvokeEndpoint`. */
+      endpointName: string;
+      /** Request and response format: see `lambdas/performance/score-with-endpoint.ts`. */
+      contentType: EndpointContentType;
+      /** The model's features, in the order of the config; sent for each row, in this order for CSV. */
+      features: { name: string; type: FeatureType }[];
+      /** Most rows per request (fewer when the payload would reach the 6 MB limit). */
+      batchRows: number;
+      /** Most requests in flight at once. */
+      maxConcurrency: number;
+    };
+
+/** Payload formats of `InvokeEndpoint` requests. */
+export type EndpointContentType = 'application/json' | 'text/csv';
+
+/** What the performance Lambda needs to know of its model, passed as JSON in the `MODEL_CONFIG` variable. */
+export interface PerformanceModelRuntimeConfig {
+  name: string;
+  /** Key of the golden (labelled) dataset in the data bucket. */
+  goldenDatasetKey: string;
+  /** Key of the baseline performance report in the data bucket: written by the first successful run. */
+  baselineReportKey: string;
+  labelColumn: string;
+  /** Label value of the positive class. */
+  positiveClass: string;
+  /** The only labels allowed; null: any label (all but the positive one are negative). */
+  classes: string[] | null;
+  /** A row is predicted positive when its score is >= this. */
+  threshold: number;
+  /** Column whose values segment limits refer to; null: whole dataset only. */
+  segmentColumn: string | null;
+  limits: PerformanceLimit[];
+  scoring: PerformanceScoring;
+  /** gzip golden datasets that expand past this are refused. */
+  maxDecompressedBytes: number;
+}
+
+/**
+ * Input of the performance Lambda, as its EventBridge Scheduler schedule sends it. `executionId` and
+ * `scheduledTime` are the Scheduler's context attributes; a hand-made invocation may leave them out.
+ *
+ * @example
+ * ```json
+ * {"model": "churn", "executionId": "1b9b2bd7-…", "scheduledTime": "2025-01-02T05:00:00Z"}
+ * ```
+ */
+export interface PerformanceCheckEvent {
+  model: string;
+  executionId?: string;
+  scheduledTime?: string;
+}
+
+/**
+ * Key of a performance report in the results bucket: `<prefix><model>/performance/<ISO time>.json`.
+ *
+ * @example
+ * ```ts
+ * performanceReportKey('reports/', 'churn', '2025-01-02T03:04:05.000Z');
+ * // 'reports/churn/performance/2025-01-02T03:04:05.000Z.json'
+ * ```
+ */
+export function performanceReportKey(reportsPrefix: string, model: string, checkedAt: string): string {
+  return `${reportsPrefix}${model}/performance/${checkedAt}.json`;
+}
+
+/** Environment variables of the performance Lambda. */
+export const PERFORMANCE_ENV = {
+  modelConfig: 'MODEL_CONFIG',
+  /** The landing bucket: golden datasets and baseline reports. */
+  dataBucket: 'DATA_BUCKET',
+  resultsBucket: 'RESULTS_BUCKET',
+  /** Prefix of reports in the results bucket; see {@link performanceReportKey}. */
+  reportsPrefix: 'REPORTS_PREFIX',
+  historyTable: 'HISTORY_TABLE',
+  eventBusName: 'EVENT_BUS_NAME',
 } as const;

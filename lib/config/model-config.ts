@@ -3,11 +3,14 @@
  * {@link validateConfig}. Code past the validator trusts these types. No CDK imports, so the CLI can load the
  * same file.
  *
- * Sections a later issue deploys (`performance`, `retraining`, `canary`) are typed and validated now so a
- * config written today keeps working when they are wired.
+ * Sections a later issue deploys (`retraining`, `canary`) are typed and validated now so a config written
+ * today keeps working when they are wired.
  */
 import type { MethodSetting } from '../../lambdas/core/drift/options.ts';
 import type { FeatureType } from '../../lambdas/core/drift/types.ts';
+import type { PerformanceLimit } from '../../lambdas/core/performance/limits.ts';
+import type { MetricName } from '../../lambdas/core/performance/metrics.ts';
+import type { EndpointContentType } from '../../lambdas/shared/contract.ts';
 
 /** How the data buckets (landing and results) are encrypted. */
 export type BucketEncryptionSetting = 'kms' | 's3-managed';
@@ -96,34 +99,18 @@ export interface DriftSettings {
 }
 
 /** Performance metrics of `shared/docs/performance-spec.md`. */
-export type PerformanceMetric =
-  | 'accuracy'
-  | 'precision'
-  | 'recall'
-  | 'f1'
-  | 'rocAuc'
-  | 'gini'
-  | 'logLoss'
-  | 'brier'
-  | 'positiveRate';
+export type PerformanceMetric = MetricName;
 
-/** A limit on one metric, for the whole dataset or one segment value. At least one bound is set. */
-export interface PerformanceLimit {
-  metric: PerformanceMetric;
-  /** Segment value the limit applies to; omitted: the whole dataset. */
-  segment?: string;
-  /** Absolute floor (metrics where higher is better, and `positiveRate`). */
-  min?: number;
-  /** Absolute ceiling (`logLoss`, `brier`, `positiveRate`). */
-  max?: number;
-  /**
-   * Largest allowed relative degradation against the baseline report, in (0, 1]: a drop for metrics where
-   * higher is better, a rise for `logLoss` and `brier`.
-   */
-  maxRelativeDrop?: number;
-}
+/**
+ * A limit on one metric, for the whole dataset or one segment value: the core's type, the same as
+ * `driftwatch evaluate --min/--max/--max-drop` take. At least one bound is set.
+ */
+export type { PerformanceLimit };
 
-/** Scheduled performance checks on a golden dataset (deployed by a later issue). */
+/** Payload format of the requests that score a golden dataset with the model's endpoint. */
+export type { EndpointContentType };
+
+/** Scheduled performance checks on a golden dataset. */
 export interface PerformanceConfig {
   /** EventBridge Scheduler expression: `rate(1 day)` or `cron(0 6 * * ? *)`. */
   schedule: string;
@@ -136,6 +123,8 @@ export interface PerformanceConfig {
   labelColumn: string;
   /** Label value of the positive class. */
   positiveClass: string;
+  /** The only label values allowed (a row with another is a failed check); includes `positiveClass`. @default any */
+  classes: string[] | null;
   /** Column holding the model's score; omitted: the golden dataset is scored by `endpointName`. */
   scoreColumn?: string;
   /** Score at or above which the prediction is positive, in [0, 1]. @default 0.5 */
@@ -143,6 +132,16 @@ export interface PerformanceConfig {
   /** Column whose values the segment limits refer to. @default the model's `segment` */
   segmentColumn: string | null;
   limits: PerformanceLimit[];
+  /** Format of `InvokeEndpoint` requests (endpoint scoring only). @default "application/json" */
+  contentType: EndpointContentType;
+  /** Most rows per `InvokeEndpoint` request; fewer when the payload would reach 6 MB. @default 500 */
+  batchRows: number;
+  /** Most `InvokeEndpoint` requests in flight at once. @default 4 */
+  maxConcurrency: number;
+  /** Memory of the performance Lambda, MB. @default 1769 */
+  memoryMb: number;
+  /** Timeout of the performance Lambda, seconds (at most 900). @default 600 */
+  timeoutSeconds: number;
 }
 
 export type RetrainingTrigger = 'drift' | 'criticalFeatureDrift' | 'performance';

@@ -1,5 +1,5 @@
 import { decileEdges } from '../stats/quantile.ts';
-import { populationStd } from '../stats/wasserstein.ts';
+import { mergeSorted, populationStd } from '../stats/wasserstein.ts';
 import type { FeatureProfile, SegmentProfile, TableProfile } from './profile.ts';
 import { seedFor } from './reservoir.ts';
 
@@ -162,17 +162,6 @@ function subsample(sorted: Float64Array, count: number, random: () => number): F
       needed--;
     }
   }
-  return out;
-}
-
-function mergeSorted(a: Float64Array, b: Float64Array): Float64Array {
-  const out = new Float64Array(a.length + b.length);
-  let i = 0;
-  let j = 0;
-  let k = 0;
-  while (i < a.length && j < b.length) out[k++] = a[i]! <= b[j]! ? a[i++]! : b[j++]!;
-  while (i < a.length) out[k++] = a[i++]!;
-  while (j < b.length) out[k++] = b[j++]!;
   return out;
 }
 

@@ -1,5 +1,5 @@
 import { createReadStream, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 
 /**
  * A table to read: a name for messages and a way to stream its bytes. CSV and JSON Lines need nothing more
@@ -48,16 +48,21 @@ export function fileInput(path: string): TableInput {
 async function readFileRange(path: string, start: number, end: number): Promise<Uint8Array> {
   const handle = await open(path, 'r');
   try {
-    // A buffer of exactly the range's size, so callers that need an ArrayBuffer can use its `.buffer`.
-    const buffer = new Uint8Array(Math.max(0, end - start));
-    let filled = 0;
-    while (filled < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, start + filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    return filled === buffer.length ? buffer : buffer.slice(0, filled);
+    return await readHandleRange(handle, start, end);
   } finally {
     await handle.close();
   }
+}
+
+/** Bytes [start, end) of an open file, fewer at its end. */
+export async function readHandleRange(handle: FileHandle, start: number, end: number): Promise<Uint8Array> {
+  // A buffer of exactly the range's size, so callers that need an ArrayBuffer can use its `.buffer`.
+  const buffer = new Uint8Array(Math.max(0, end - start));
+  let filled = 0;
+  while (filled < buffer.length) {
+    const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, start + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled === buffer.length ? buffer : buffer.slice(0, filled);
 }

@@ -15,7 +15,7 @@ import {
   toJson,
 } from 'hyparquet';
 import { InputError, ValueError } from '../errors.ts';
-import type { TableInput } from './input.ts';
+import { readHandleRange, type TableInput } from './input.ts';
 import type { CellValue, TableSink } from './types.ts';
 
 /** Where Parquet bytes come from: ranged reads of a source of known size. */
@@ -93,16 +93,7 @@ export async function readParquetStream(
         }
         size += chunk.length;
       }
-      const readRange = async (start: number, end: number): Promise<Uint8Array> => {
-        const buffer = new Uint8Array(Math.max(0, end - start));
-        let filled = 0;
-        while (filled < buffer.length) {
-          const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, start + filled);
-          if (bytesRead === 0) break;
-          filled += bytesRead;
-        }
-        return filled === buffer.length ? buffer : buffer.slice(0, filled);
-      };
+      const readRange = (start: number, end: number) => readHandleRange(handle, start, end);
       return await readParquetRanges({ size, readRange }, sink, options);
     } finally {
       await handle.close();

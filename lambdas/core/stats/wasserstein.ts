@@ -32,7 +32,8 @@ export function wassersteinDistance(sortedU: Float64Array, sortedV: Float64Array
   return pairwiseSum(terms);
 }
 
-function mergeSorted(a: Float64Array, b: Float64Array): Float64Array {
+/** Two ascending arrays as one ascending array. */
+export function mergeSorted(a: Float64Array, b: Float64Array): Float64Array {
   const merged = new Float64Array(a.length + b.length);
   let i = 0;
   let j = 0;
