@@ -8,6 +8,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { DriftDetector } from './drift-detector.ts';
+import type { PerformanceMonitor } from './performance-monitor.ts';
 import { secureKeyProps, secureTopicProps } from './secure-defaults.ts';
 
 export interface AlertingProps {
@@ -44,6 +45,22 @@ export interface DriftAlarms {
   fileErrors: cloudwatch.Alarm;
   functionErrors: cloudwatch.Alarm;
   deadLetterMessages: cloudwatch.Alarm;
+}
+
+/** Options of {@link Alerting.alarmOnPerformanceMonitor}. */
+export interface PerformanceAlarmOptions {
+  /** Period each alarm evaluates. @default the monitor's metric period (1 hour) */
+  period?: Duration;
+}
+
+/** The alarms of one model's scheduled performance checks. */
+export interface PerformanceAlarms {
+  /** One per bound of each configured limit (`min`, `max`, `maxDrop`), in the config's order. */
+  limits: cloudwatch.Alarm[];
+  /** A check could not complete. */
+  checkErrors: cloudwatch.Alarm;
+  /** The performance Lambda failed (could not even record the check). */
+  functionErrors: cloudwatch.Alarm;
 }
 
 /** Options of {@link Alerting.alarmOnFailedExecutions}. */
@@ -209,6 +226,99 @@ export class Alerting extends Construct {
           `Model ${name}: files that were never checked wait in the dead-letter queue. Runbook: read a message ` +
           'to see which file, fix the cause (see the FunctionErrors and FileErrors alarms), then redrive the ' +
           'queue to its source queue from the SQS console.',
+      }),
+    };
+  }
+
+  /**
+   * The alarms of a model's performance checks: one per bound of each configured limit (a floor on
+   * `PerformanceMetric` for `min`, a ceiling for `max`, a ceiling on `PerformanceDrop` for `maxDrop`, each on
+   * its Metric and Segment), one on failed checks and one on the Lambda failing. A limit alarm keeps its
+   * state between checks (missing data is ignored): it stays in ALARM until a check finds the metric within
+   * its limit again.
+   */
+  alarmOnPerformanceMonitor(
+    monitor: PerformanceMonitor,
+    options: PerformanceAlarmOptions = {},
+  ): PerformanceAlarms {
+    const { model, metrics } = monitor;
+    const name = model.name;
+    const scope = new Construct(this, `Performance-${name}`);
+    const period = options.period ?? metrics.period;
+    const report =
+      `the latest report under the results bucket's reports prefix, ${name}/performance/ (its key is in the ` +
+      '"Performance Degraded" event)';
+    const limits: cloudwatch.Alarm[] = [];
+    model.limits.forEach((limit, index) => {
+      const segment = limit.segment ?? null;
+      const target =
+        segment === null
+          ? `${limit.metric} of the whole golden dataset`
+          : `${limit.metric} of segment ${segment}`;
+      const label = `${limit.metric}-${segment === null ? 'all' : segment}`;
+      const runbook =
+        `Runbook: open ${report} and compare with the baseline report ${model.baselineReportKey}; if the golden ` +
+        'dataset or the endpoint changed unexpectedly, fix that; if the model degraded, retrain it.';
+      if (limit.min !== undefined) {
+        limits.push(
+          this.alarmOnMetric(scope, `Limit${index}-Min`, {
+            name: `${name}-${label}-Min`,
+            metric: metrics.value(limit.metric, segment, 'Minimum').with({ period }),
+            threshold: limit.min,
+            comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+            description: `Model ${name}: ${target} fell below ${limit.min}. ${runbook}`,
+          }),
+        );
+      }
+      if (limit.max !== undefined) {
+        limits.push(
+          this.alarmOnMetric(scope, `Limit${index}-Max`, {
+            name: `${name}-${label}-Max`,
+            metric: metrics.value(limit.metric, segment, 'Maximum').with({ period }),
+            threshold: limit.max,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+            description: `Model ${name}: ${target} rose above ${limit.max}. ${runbook}`,
+          }),
+        );
+      }
+      if (limit.maxDrop !== undefined) {
+        limits.push(
+          this.alarmOnMetric(scope, `Limit${index}-MaxDrop`, {
+            name: `${name}-${label}-MaxDrop`,
+            metric: metrics.drop(limit.metric, segment).with({ period }),
+            threshold: limit.maxDrop,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+            description:
+              `Model ${name}: ${target} is more than ${Number((limit.maxDrop * 100).toPrecision(4))}% worse than in ` +
+              `the baseline report. ${runbook} If the baseline itself is outdated, replace it.`,
+          }),
+        );
+      }
+    });
+    return {
+      limits,
+      checkErrors: this.alarmOnMetric(scope, 'CheckErrors', {
+        name: `${name}-PerformanceCheckErrors`,
+        metric: metrics.checkErrors().with({ period }),
+        description:
+          `Model ${name}: a scheduled performance check failed (golden dataset missing or malformed, a label ` +
+          'or score out of range, a column missing, or the endpoint erroring or answering with the wrong number ' +
+          'of predictions). Runbook: find the history item (kind "performance", status "failed") or the log ' +
+          'line "Performance check failed" with its run id; fix the golden dataset or the endpoint, then invoke ' +
+          'the function with {"model": "' +
+          name +
+          '"} or wait for the next scheduled run.',
+      }),
+      functionErrors: this.alarmOnMetric(scope, 'FunctionErrors', {
+        name: `${name}-PerformanceFunctionErrors`,
+        metric: monitor.function.metricErrors({ period, statistic: 'Sum' }),
+        description:
+          `Model ${name}: the performance Lambda failed, so a check may have no record. Runbook: read its log ` +
+          'group and X-Ray traces; a permission, throttling or timeout error needs a deploy fix (memory or ' +
+          "timeout in the model's performance settings). Lambda retries a failed run twice.",
       }),
     };
   }

@@ -25,18 +25,12 @@ import {
   DEFAULT_REPORTS_PREFIX,
 } from './config/validate.ts';
 import { DriftMetrics } from './drift-metrics.ts';
+import { lambdaBundling } from './lambda-bundling.ts';
 import { acknowledge, acknowledgeWildcardResource } from './nag.ts';
 import { secureQueueProps } from './secure-defaults.ts';
 
 /** The drift handler shipped with driftwatch. */
 export const DRIFT_HANDLER_ENTRY = fileURLToPath(new URL('../lambdas/drift/handler.ts', import.meta.url));
-
-/**
- * Lets CommonJS dependencies that `require()` Node built-ins run inside the ESM bundle (esbuild cannot turn
- * those calls into imports).
- */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as driftwatchCreateRequire } from 'node:module'; const require = driftwatchCreateRequire(import.meta.url);";
 
 /** Receives before a message moves to the dead-letter queue. */
 export const DEFAULT_MAX_RECEIVE_COUNT = 3;
@@ -185,21 +179,7 @@ export class DriftDetector extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        // ESM: the project is ESM and so are its dependencies; the banner covers CommonJS ones.
-        format: nodejs.OutputFormat.ESM,
-        banner: ESM_REQUIRE_BANNER,
-        mainFields: ['module', 'main'],
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // Bundle the AWS SDK too: the function runs the SDK versions it was tested with, and a tree-shaken
-        // bundle loads faster than the runtime's full SDK.
-        bundleAwsSDK: true,
-        externalModules: [],
-        forceDockerBundling: false,
-      },
+      bundling: lambdaBundling(),
     });
     this.function.addEventSource(
       new SqsEventSource(this.queue, {

@@ -3,15 +3,19 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { retrainingNames } from '../lambdas/shared/retraining-contract.ts';
 import { AccessLogsBucket } from './access-logs-bucket.ts';
-import { Alerting, type DriftAlarms } from './alerting.ts';
+import { Alerting, type DriftAlarms, type PerformanceAlarms } from './alerting.ts';
 import type { DriftwatchConfig } from './config/model-config.ts';
-import { driftRuntimeConfig } from './config/runtime.ts';
+import { driftRuntimeConfig, performanceRuntimeConfig } from './config/runtime.ts';
 import { DriftDetector } from './drift-detector.ts';
 import { IdempotencyTable } from './idempotency-table.ts';
 import { LandingBucket } from './landing-bucket.ts';
 import { ModelDashboard } from './model-dashboard.ts';
+import { ModelStateTable } from './model-state-table.ts';
+import { PerformanceMonitor } from './performance-monitor.ts';
 import { ResultsStore } from './results-store.ts';
+import { RetrainingPipeline } from './retraining-pipeline.ts';
 import { secureKeyProps } from './secure-defaults.ts';
 
 export interface DriftwatchStackProps extends StackProps {
@@ -19,6 +23,8 @@ export interface DriftwatchStackProps extends StackProps {
   config: DriftwatchConfig;
   /** Drift handler source. @default the handler shipped with driftwatch */
   driftHandlerEntry?: string;
+  /** Performance handler source. @default the handler shipped with driftwatch */
+  performanceHandlerEntry?: string;
 }
 
 /** What the stack deploys for one model. */
@@ -26,6 +32,8 @@ export interface ModelResources {
   detector: DriftDetector;
   alarms: DriftAlarms;
   dashboard: ModelDashboard;
+  /** Scheduled performance checks and their alarms; present when the model has a `performance` section. */
+  performance?: { monitor: PerformanceMonitor; alarms: PerformanceAlarms };
 }
 
 /**
@@ -44,9 +52,13 @@ export class DriftwatchStack extends Stack {
   readonly eventBus: events.IEventBus;
   /** By model name. */
   readonly models: ReadonlyMap<string, ModelResources>;
+  /** Retraining pipelines, by model name (models with a `retraining` section). */
+  readonly retraining: ReadonlyMap<string, RetrainingPipeline>;
+  /** Lock, cooldown, spend and champion per model; present when a model retrains. */
+  readonly modelState?: ModelStateTable;
 
   constructor(scope: Construct, id: string, props: DriftwatchStackProps) {
-    const { config, driftHandlerEntry, ...stackProps } = props;
+    const { config, driftHandlerEntry, performanceHandlerEntry, ...stackProps } = props;
     super(scope, id, {
       description: 'driftwatch: drift checks of ML model inputs, with alarms that page on-call',
       ...stackProps,
@@ -96,13 +108,67 @@ export class DriftwatchStack extends Stack {
         detector,
         alarms: Object.values(alarms),
       });
-      models.set(model.name, { detector, alarms, dashboard });
+      // Performance: a schedule per model with a performance section, alarms on its limits, dashboard widgets.
+      let performance: ModelResources['performance'];
+      if (model.performance !== undefined) {
+        const monitor = new PerformanceMonitor(this, `Performance-${model.name}`, {
+          model: performanceRuntimeConfig({ ...model, performance: model.performance }),
+          schedule: model.performance.schedule,
+          timezone: model.performance.timezone,
+          landingBucket: this.landing.bucket,
+          resultsBucket: this.results.bucket,
+          reportsPrefix: this.results.reportsPrefix,
+          historyTable: this.results.historyTable,
+          eventBus: this.eventBus,
+          entry: performanceHandlerEntry,
+          memorySize: model.performance.memoryMb,
+          timeout: Duration.seconds(model.performance.timeoutSeconds),
+          logRetention: config.logRetentionDays as logs.RetentionDays,
+        });
+        const performanceAlarms = this.alerting.alarmOnPerformanceMonitor(monitor);
+        dashboard.addPerformanceWidgets(monitor, [
+          ...performanceAlarms.limits,
+          performanceAlarms.checkErrors,
+          performanceAlarms.functionErrors,
+        ]);
+        performance = { monitor, alarms: performanceAlarms };
+      }
+      models.set(model.name, { detector, alarms, dashboard, ...(performance && { performance }) });
       new CfnOutput(this, `DashboardOf-${model.name}`, {
         description: `CloudWatch dashboard of model ${model.name}`,
         value: dashboard.dashboard.dashboardName,
       });
     }
     this.models = models;
+
+    // Retraining: one state machine per model with a retraining section, sharing the model-state table.
+    const retrained = config.models.filter((model) => model.retraining !== undefined);
+    if (retrained.length > 0) {
+      this.modelState = new ModelStateTable(this, 'ModelState', {
+        tableName: retrainingNames.stateTable(config.stackName),
+      });
+      new CfnOutput(this, 'ModelStateTableName', { value: this.modelState.table.tableName });
+    }
+    const retraining = new Map<string, RetrainingPipeline>();
+    for (const model of retrained) {
+      const pipeline = new RetrainingPipeline(this, `Retraining-${model.name}`, {
+        model,
+        stackName: config.stackName,
+        landingBucket: this.landing.bucket,
+        resultsBucket: this.results.bucket,
+        stateTable: this.modelState!.table,
+        topic: this.alerting.topic,
+        eventBus: this.eventBus,
+        logRetention: config.logRetentionDays as logs.RetentionDays,
+      });
+      this.alerting.alarmOnFailedExecutions(pipeline.stateMachine, { model: model.name });
+      retraining.set(model.name, pipeline);
+      new CfnOutput(this, `RetrainingStateMachineOf-${model.name}`, {
+        description: `Retraining state machine of model ${model.name} (driftwatch retrain ${model.name})`,
+        value: pipeline.stateMachine.stateMachineArn,
+      });
+    }
+    this.retraining = retraining;
 
     new CfnOutput(this, 'LandingBucketName', {
       description: "Upload files under each model's prefixes here",

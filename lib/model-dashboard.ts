@@ -1,7 +1,9 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
+import type { MetricName } from '../lambdas/core/performance/metrics.ts';
 import type { DriftDetector } from './drift-detector.ts';
+import type { PerformanceMonitor } from './performance-monitor.ts';
 
 export interface ModelDashboardProps {
   detector: DriftDetector;
@@ -140,6 +142,107 @@ export class ModelDashboard extends Construct {
           }),
         ],
         width: THIRD,
+        height: HEIGHT,
+      }),
+    );
+  }
+
+  /**
+   * Adds the model's performance checks: for each metric with a limit, its history for the whole golden
+   * dataset and every segment (found by SEARCH, so segments need not be listed) against the limits; the
+   * relative drops against the baseline when a limit has `maxDrop`; checks, failures and breaches; and the
+   * Lambda's duration and errors.
+   *
+   * @example
+   * ```ts
+   * dashboard.addPerformanceWidgets(monitor, Object.values(alerting.alarmOnPerformanceMonitor(monitor)).flat());
+   * ```
+   */
+  addPerformanceWidgets(monitor: PerformanceMonitor, alarms: readonly cloudwatch.IAlarm[] = []): void {
+    const { model, metrics } = monitor;
+    const scoredBy =
+      model.scoring.kind === 'endpoint'
+        ? `scored by endpoint \`${model.scoring.endpointName}\``
+        : `scores in column \`${model.scoring.scoreColumn}\``;
+    this.dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown:
+          `## Performance on the golden dataset\n\`${model.goldenDatasetKey}\`, ${scoredBy}, compared with ` +
+          `\`${model.baselineReportKey}\`. Segments: ${model.segmentColumn === null ? 'none' : `\`${model.segmentColumn}\``}.`,
+        width: FULL,
+        height: 2,
+      }),
+    );
+    if (alarms.length > 0) {
+      this.dashboard.addWidgets(
+        new cloudwatch.AlarmStatusWidget({
+          title: 'Performance alarms',
+          alarms: [...alarms],
+          width: FULL,
+          height: 3,
+        }),
+      );
+    }
+    const limited = [...new Set(model.limits.map((limit) => limit.metric))];
+    const graphs = limited.map((metric: MetricName) => {
+      const annotations: cloudwatch.HorizontalAnnotation[] = [];
+      for (const limit of model.limits.filter((candidate) => candidate.metric === metric)) {
+        const where = limit.segment ? ` (${limit.segment})` : '';
+        if (limit.min !== undefined) {
+          annotations.push({ value: limit.min, label: `min${where}`, color: cloudwatch.Color.RED });
+        }
+        if (limit.max !== undefined) {
+          annotations.push({ value: limit.max, label: `max${where}`, color: cloudwatch.Color.RED });
+        }
+      }
+      return new cloudwatch.GraphWidget({
+        title: `${metric} by segment`,
+        left: [metrics.valueBySegment(metric)],
+        leftYAxis: { showUnits: false },
+        leftAnnotations: annotations,
+        width: HALF,
+        height: HEIGHT,
+      });
+    });
+    const drops = model.limits.filter((limit) => limit.maxDrop !== undefined);
+    if (drops.length > 0) {
+      graphs.push(
+        new cloudwatch.GraphWidget({
+          title: 'Relative drop against the baseline report',
+          left: drops.map((limit) => metrics.drop(limit.metric, limit.segment ?? null)),
+          leftYAxis: { showUnits: false },
+          leftAnnotations: drops.map((limit) => ({
+            value: limit.maxDrop!,
+            label: `max drop ${limit.metric}${limit.segment ? ` (${limit.segment})` : ''}`,
+            color: cloudwatch.Color.RED,
+          })),
+          width: HALF,
+          height: HEIGHT,
+        }),
+      );
+    }
+    for (let i = 0; i < graphs.length; i += 2) this.dashboard.addWidgets(...graphs.slice(i, i + 2));
+    const period = metrics.period;
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Performance checks',
+        left: [
+          metrics.checks().with({ label: 'Checked' }),
+          metrics.checkErrors().with({ label: 'Failed' }),
+          metrics.breaches().with({ label: 'Limits breached' }),
+        ],
+        right: [metrics.rowsEvaluated().with({ label: 'Rows evaluated' })],
+        width: HALF,
+        height: HEIGHT,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Performance Lambda',
+        left: [monitor.function.metricDuration({ period, statistic: 'Maximum', label: 'Duration max' })],
+        right: [
+          monitor.function.metricErrors({ period, statistic: 'Sum', label: 'Errors' }),
+          monitor.function.metricThrottles({ period, statistic: 'Sum', label: 'Throttles' }),
+        ],
+        width: HALF,
         height: HEIGHT,
       }),
     );

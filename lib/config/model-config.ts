@@ -166,6 +166,31 @@ export interface RetrainingConfig {
   image: string;
   /** Passed to the training job as strings. @default {} */
   hyperparameters: Record<string, string>;
+  /**
+   * Scheduled retraining, an EventBridge Scheduler expression (`rate(30 days)`, `cron(0 3 1 * ? *)`), in UTC.
+   * @default none: only events and `driftwatch retrain` start a run
+   */
+  schedule?: string;
+  /** Inference image of the retrained model (CreateModel). @default the training `image` */
+  inferenceImage: string;
+  /** Days of incoming data (by upload time) the training run uses. @default 30 */
+  dataWindowDays: number;
+  /**
+   * Labelled holdout both models are scored on, relative to `prefixes.golden`.
+   * @default the model's `performance.goldenDataset`
+   */
+  holdoutDataset: string;
+  /** Metric the challenger must improve. @default "rocAuc" */
+  primaryMetric: PerformanceMetric;
+  /**
+   * Least improvement of the primary metric over the champion, in the metric's units (a rise, or a fall for
+   * `logLoss` and `brier`). @default 0.005
+   */
+  minImprovement: number;
+  /** Largest regression of the primary metric allowed in any segment, in the metric's units. @default 0.02 */
+  segmentTolerance: number;
+  /** Instance type of the batch transforms that score the holdout. @default "ml.m5.large" */
+  transformInstanceType: string;
 }
 
 /** Canary rollout of a retrained model (deployed by a later issue). */
@@ -180,4 +205,20 @@ export interface CanaryConfig {
   minSamples: number;
   /** Mirror traffic to the new variant without serving its answers first. @default false */
   shadow: boolean;
+  /**
+   * Longest a step may stay inconclusive before the rollout is rolled back, minutes (at least `bakeMinutes`).
+   * @default 120
+   */
+  deadlineMinutes: number;
+  /** Largest share of the new variant's requests that may fail with a 5XX. @default 0.01 */
+  maxErrorRate: number;
+  /** Largest rise of the new variant's mean model latency over the current one's, a share. @default 0.2 */
+  maxLatencyIncrease: number;
+  /** Longest wait for the endpoint to be `InService` before or after an update, minutes. @default 60 */
+  endpointWaitMinutes: number;
+  /**
+   * Where labelled feedback of the served predictions is uploaded (CSV: `variant,label,score`), a prefix of
+   * the landing bucket. @default "<model>/feedback/"
+   */
+  feedbackPrefix: string;
 }

@@ -1,5 +1,8 @@
-import type { DriftModelRuntimeConfig } from '../../lambdas/shared/contract.ts';
-import type { ModelConfig } from './model-config.ts';
+import type {
+  DriftModelRuntimeConfig,
+  PerformanceModelRuntimeConfig,
+} from '../../lambdas/shared/contract.ts';
+import type { ModelConfig, PerformanceConfig } from './model-config.ts';
 
 /**
  * What the drift Lambda of `model` needs, passed to it as the `MODEL_CONFIG` JSON. Pure: the same validated
@@ -20,6 +23,41 @@ export function driftRuntimeConfig(model: ModelConfig): DriftModelRuntimeConfig 
     driftShare: model.drift.driftShare,
     criticalFeatures: [...model.drift.criticalFeatures],
     maxObjectBytes: model.drift.maxObjectBytes,
+    maxDecompressedBytes: model.drift.maxDecompressedBytes,
+  };
+}
+
+/**
+ * What the performance Lambda of `model` needs, passed to it as the `MODEL_CONFIG` JSON: keys made absolute,
+ * and how scores are obtained (the golden dataset's score column, or the endpoint with the model's declared
+ * features in their order). Pure, like {@link driftRuntimeConfig}.
+ */
+export function performanceRuntimeConfig(
+  model: ModelConfig & { performance: PerformanceConfig },
+): PerformanceModelRuntimeConfig {
+  const { performance } = model;
+  return {
+    name: model.name,
+    goldenDatasetKey: `${model.prefixes.golden}${performance.goldenDataset}`,
+    baselineReportKey: `${model.prefixes.baselines}${performance.baselineReport}`,
+    labelColumn: performance.labelColumn,
+    positiveClass: performance.positiveClass,
+    classes: performance.classes === null ? null : [...performance.classes],
+    threshold: performance.threshold,
+    segmentColumn: performance.segmentColumn,
+    limits: performance.limits.map((limit) => ({ ...limit })),
+    scoring:
+      performance.scoreColumn !== undefined
+        ? { kind: 'column', scoreColumn: performance.scoreColumn }
+        : {
+            kind: 'endpoint',
+            // Validation requires an endpoint when there is no score column.
+            endpointName: model.endpointName!,
+            contentType: performance.contentType,
+            features: Object.entries(model.features).map(([name, type]) => ({ name, type })),
+            batchRows: performance.batchRows,
+            maxConcurrency: performance.maxConcurrency,
+          },
     maxDecompressedBytes: model.drift.maxDecompressedBytes,
   };
 }

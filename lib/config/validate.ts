@@ -8,7 +8,14 @@ import { appliesTo, parseMethodSetting } from '../../lambdas/core/drift/decision
 import { DEFAULT_DRIFT_SHARE, type MethodSetting } from '../../lambdas/core/drift/options.ts';
 import type { FeatureType } from '../../lambdas/core/drift/types.ts';
 import { ConfigError } from '../../lambdas/core/errors.ts';
+import {
+  assertDistinctLimits,
+  type PerformanceLimit,
+  validateLimit,
+} from '../../lambdas/core/performance/limits.ts';
+import { METRIC_NAMES } from '../../lambdas/core/performance/metrics.ts';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES } from '../../lambdas/core/readers/decompress.ts';
+import type { EndpointContentType } from '../../lambdas/shared/contract.ts';
 import { ConfigValidationError } from './errors.ts';
 import type {
   AlertsConfig,
@@ -19,7 +26,6 @@ import type {
   ModelConfig,
   ModelPrefixes,
   PerformanceConfig,
-  PerformanceLimit,
   PerformanceMetric,
   RetrainingConfig,
   RetrainingTrigger,
@@ -36,25 +42,31 @@ export const DEFAULT_DRIFT_MEMORY_MB = 1769;
 export const DEFAULT_DRIFT_TIMEOUT_SECONDS = 300;
 export const DEFAULT_DRIFT_MAX_CONCURRENCY = 5;
 export const DEFAULT_CANARY_STEPS: readonly number[] = [5, 25, 100];
+export const DEFAULT_CANARY_BAKE_MINUTES = 30;
+export const DEFAULT_CANARY_DEADLINE_MINUTES = 120;
+export const DEFAULT_CANARY_MAX_ERROR_RATE = 0.01;
+export const DEFAULT_CANARY_MAX_LATENCY_INCREASE = 0.2;
+export const DEFAULT_ENDPOINT_WAIT_MINUTES = 60;
+export const DEFAULT_RETRAINING_DATA_WINDOW_DAYS = 30;
+export const DEFAULT_PRIMARY_METRIC: PerformanceMetric = 'rocAuc';
+export const DEFAULT_MIN_IMPROVEMENT = 0.005;
+export const DEFAULT_SEGMENT_TOLERANCE = 0.02;
+export const DEFAULT_TRANSFORM_INSTANCE_TYPE = 'ml.m5.large';
+export const DEFAULT_ENDPOINT_CONTENT_TYPE: EndpointContentType = 'application/json';
+export const ENDPOINT_CONTENT_TYPES: readonly EndpointContentType[] = ['application/json', 'text/csv'];
+/** Rows per `InvokeEndpoint` request by default: small enough to stay far below the 6 MB payload limit. */
+export const DEFAULT_ENDPOINT_BATCH_ROWS = 500;
+export const DEFAULT_ENDPOINT_MAX_CONCURRENCY = 4;
+export const DEFAULT_PERFORMANCE_MEMORY_MB = 1769;
+export const DEFAULT_PERFORMANCE_TIMEOUT_SECONDS = 600;
 
 /** Retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS: readonly number[] = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
-export const PERFORMANCE_METRICS: readonly PerformanceMetric[] = [
-  'accuracy',
-  'precision',
-  'recall',
-  'f1',
-  'rocAuc',
-  'gini',
-  'logLoss',
-  'brier',
-  'positiveRate',
-];
-/** Metrics where a lower value is better: they take `max`, never `min`. */
-const LOWER_IS_BETTER: ReadonlySet<PerformanceMetric> = new Set(['logLoss', 'brier']);
+/** The metrics a performance limit can name: the report's, in the spec's order. */
+export const PERFORMANCE_METRICS: readonly PerformanceMetric[] = METRIC_NAMES;
 const RETRAINING_TRIGGERS: readonly RetrainingTrigger[] = ['drift', 'criticalFeatureDrift', 'performance'];
 
 const MODEL_NAME = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
@@ -224,11 +236,11 @@ function readModel(check: Checker, raw: unknown, path: string): ModelConfig | un
   const retraining =
     model['retraining'] === undefined
       ? undefined
-      : readRetraining(check, model['retraining'], `${path}.retraining`, performance !== undefined);
+      : readRetraining(check, model['retraining'], `${path}.retraining`, performance, endpointName);
   const canary =
     model['canary'] === undefined
       ? undefined
-      : readCanary(check, model['canary'], `${path}.canary`, endpointName);
+      : readCanary(check, model['canary'], `${path}.canary`, endpointName, name);
   return {
     name,
     description,
@@ -393,10 +405,16 @@ function readPerformance(
     'baselineReport',
     'labelColumn',
     'positiveClass',
+    'classes',
     'scoreColumn',
     'threshold',
     'segmentColumn',
     'limits',
+    'contentType',
+    'batchRows',
+    'maxConcurrency',
+    'memoryMb',
+    'timeoutSeconds',
   ]);
   if (performance === undefined) return undefined;
   const schedule = check.string(performance['schedule'], `${path}.schedule`);
@@ -421,6 +439,16 @@ function readPerformance(
   const positiveClass = check.string(performance['positiveClass'], `${path}.positiveClass`, {
     hint: 'write the label value as a string, e.g. "1" or "yes"',
   });
+  let classes: string[] | null = null;
+  if (performance['classes'] !== undefined) {
+    classes = check.stringList(performance['classes'], `${path}.classes`, { minLength: 2 }) ?? null;
+    if (classes !== null && positiveClass !== undefined && !classes.includes(positiveClass)) {
+      check.fail(
+        `${path}.classes`,
+        `does not include the positive class ${JSON.stringify(positiveClass)} (${path}.positiveClass)`,
+      );
+    }
+  }
   let scoreColumn: string | undefined;
   if (performance['scoreColumn'] !== undefined) {
     scoreColumn = check.string(performance['scoreColumn'], `${path}.scoreColumn`);
@@ -430,10 +458,28 @@ function readPerformance(
         `${JSON.stringify(scoreColumn)} is declared as a feature; list it in ${columns.path}.exclude`,
       );
     }
+    if (scoreColumn !== undefined && scoreColumn === labelColumn) {
+      check.fail(`${path}.scoreColumn`, `the same column as ${path}.labelColumn`);
+    }
+    // Request settings of endpoint scoring would be ignored: say so rather than let them look in effect.
+    for (const field of ['contentType', 'batchRows', 'maxConcurrency']) {
+      if (performance[field] !== undefined) {
+        check.fail(
+          `${path}.${field}`,
+          `only applies when the golden dataset is scored by the endpoint (without ${path}.scoreColumn)`,
+        );
+      }
+    }
   } else if (endpointName === undefined) {
     check.fail(
       `${path}.scoreColumn`,
       `required when the model has no ${columns.path}.endpointName to score the golden dataset`,
+    );
+  } else if (Object.keys(columns.features).length === 0) {
+    check.fail(
+      `${columns.path}.features`,
+      `scoring the golden dataset with ${columns.path}.endpointName needs the features declared: ` +
+        'each request sends them, in the order declared',
     );
   }
   const segmentColumn =
@@ -443,19 +489,13 @@ function readPerformance(
         ? null
         : (check.string(performance['segmentColumn'], `${path}.segmentColumn`) ?? null);
   const limitsRaw = check.array(performance['limits'], `${path}.limits`, { minLength: 1 }) ?? [];
-  const limits = limitsRaw.map((limit, i) => readLimit(check, limit, `${path}.limits[${i}]`, segmentColumn));
-  const seen = new Map<string, number>();
-  limits.forEach((limit, i) => {
-    if (!limit) return;
-    const key = `${limit.metric}/${limit.segment ?? ''}`;
-    const first = seen.get(key);
-    if (first === undefined) seen.set(key, i);
-    else
-      check.fail(
-        `${path}.limits[${i}]`,
-        `repeats the ${limit.metric} limit of ${path}.limits[${first}]; merge them`,
-      );
+  const entries: { limit: PerformanceLimit; field: string }[] = [];
+  limitsRaw.forEach((raw, i) => {
+    const field = `${path}.limits[${i}]`;
+    const limit = readLimit(check, raw, field, segmentColumn);
+    if (limit !== undefined) entries.push({ limit, field });
   });
+  check.attempt(() => assertDistinctLimits(entries));
   return {
     schedule,
     timezone,
@@ -467,60 +507,77 @@ function readPerformance(
     ),
     labelColumn,
     positiveClass,
+    classes,
     ...(scoreColumn !== undefined && { scoreColumn }),
     threshold: check.number(performance['threshold'], `${path}.threshold`, { default: 0.5, min: 0, max: 1 }),
     segmentColumn,
-    limits,
+    limits: entries.map((entry) => entry.limit),
+    contentType: check.oneOf(performance['contentType'], `${path}.contentType`, ENDPOINT_CONTENT_TYPES, {
+      default: DEFAULT_ENDPOINT_CONTENT_TYPE,
+    }),
+    batchRows: check.number(performance['batchRows'], `${path}.batchRows`, {
+      default: DEFAULT_ENDPOINT_BATCH_ROWS,
+      integer: true,
+      min: 1,
+      max: 100_000,
+    }),
+    maxConcurrency: check.number(performance['maxConcurrency'], `${path}.maxConcurrency`, {
+      default: DEFAULT_ENDPOINT_MAX_CONCURRENCY,
+      integer: true,
+      min: 1,
+      max: 64,
+    }),
+    memoryMb: check.number(performance['memoryMb'], `${path}.memoryMb`, {
+      default: DEFAULT_PERFORMANCE_MEMORY_MB,
+      integer: true,
+      min: 128,
+      max: 10240,
+    }),
+    timeoutSeconds: check.number(performance['timeoutSeconds'], `${path}.timeoutSeconds`, {
+      default: DEFAULT_PERFORMANCE_TIMEOUT_SECONDS,
+      integer: true,
+      min: 1,
+      max: 900,
+    }),
   } as PerformanceConfig;
 }
 
+/**
+ * One limit, checked by the core's {@link validateLimit} (the type `driftwatch evaluate` uses), plus what
+ * only the config knows: a segment limit needs a segment column, and a bound outside the values its metric
+ * can take is a typo (accuracy 85 for 0.85) rather than a limit never reached.
+ */
 function readLimit(
   check: Checker,
   raw: unknown,
   path: string,
   segmentColumn: string | null,
 ): PerformanceLimit | undefined {
-  const limit = check.object(raw, path, ['metric', 'segment', 'min', 'max', 'maxRelativeDrop']);
+  const limit = check.attempt(() => validateLimit(raw, path));
   if (limit === undefined) return undefined;
-  const metric = check.oneOf(limit['metric'], `${path}.metric`, PERFORMANCE_METRICS);
-  const result: Partial<PerformanceLimit> = {};
-  if (limit['segment'] !== undefined) {
-    const segment = check.string(limit['segment'], `${path}.segment`);
-    if (segment !== undefined && segmentColumn === null) {
-      check.fail(
-        `${path}.segment`,
-        "a segment limit needs a segment column (the model's segment or performance.segmentColumn)",
-      );
-    }
-    if (segment !== undefined) result.segment = segment;
+  if (limit.segment !== undefined && limit.segment !== null && segmentColumn === null) {
+    check.fail(
+      `${path}.segment`,
+      "a segment limit needs a segment column (the model's segment or performance.segmentColumn)",
+    );
   }
-  // Bounds a metric's values can take, so a limit outside them is a typo rather than a limit never reached.
   const range =
-    metric === 'gini' ? { min: -1, max: 1 } : metric === 'logLoss' ? { min: 0 } : { min: 0, max: 1 };
+    limit.metric === 'gini'
+      ? { min: -1, max: 1 }
+      : limit.metric === 'logLoss'
+        ? { min: 0 }
+        : { min: 0, max: 1 };
   for (const bound of ['min', 'max'] as const) {
-    if (limit[bound] === undefined) continue;
-    const value = check.number(limit[bound], `${path}.${bound}`, range);
-    if (value === undefined || metric === undefined) continue;
-    if (bound === 'min' && LOWER_IS_BETTER.has(metric)) {
-      check.fail(`${path}.min`, `lower ${metric} is better, so it takes a max, not a min`);
-    } else if (bound === 'max' && metric !== 'positiveRate' && !LOWER_IS_BETTER.has(metric)) {
-      check.fail(`${path}.max`, `higher ${metric} is better, so it takes a min, not a max`);
-    }
-    result[bound] = value;
+    const value = limit[bound];
+    if (value !== undefined) check.number(value, `${path}.${bound}`, range);
   }
-  if (result.min !== undefined && result.max !== undefined && result.min > result.max) {
-    check.fail(path, `min ${result.min} is above max ${result.max}`);
+  if (limit.maxDrop !== undefined && limit.maxDrop > 1) {
+    check.fail(`${path}.maxDrop`, `must be at most 1, got ${limit.maxDrop} (a share: 0.05 is 5%)`);
   }
-  if (limit['maxRelativeDrop'] !== undefined) {
-    result.maxRelativeDrop = check.number(limit['maxRelativeDrop'], `${path}.maxRelativeDrop`, {
-      above: 0,
-      max: 1,
-    });
+  if (limit.min !== undefined && limit.max !== undefined && limit.min > limit.max) {
+    check.fail(path, `min ${limit.min} is above max ${limit.max}`);
   }
-  if (limit['min'] === undefined && limit['max'] === undefined && limit['maxRelativeDrop'] === undefined) {
-    check.fail(path, 'sets no bound: give min, max or maxRelativeDrop');
-  }
-  return { metric, ...result } as PerformanceLimit;
+  return limit;
 }
 
 function scheduleProblem(schedule: string): string | undefined {
@@ -557,9 +614,19 @@ function readRetraining(
   check: Checker,
   raw: unknown,
   path: string,
-  hasPerformance: boolean,
+  performance: PerformanceConfig | undefined,
+  endpointName: string | undefined,
 ): RetrainingConfig | undefined {
+  const hasPerformance = performance !== undefined;
   const retraining = check.object(raw, path, [
+    'schedule',
+    'inferenceImage',
+    'dataWindowDays',
+    'holdoutDataset',
+    'primaryMetric',
+    'minImprovement',
+    'segmentTolerance',
+    'transformInstanceType',
     'triggers',
     'cooldownHours',
     'monthlyBudgetUsd',
@@ -571,6 +638,18 @@ function readRetraining(
     'hyperparameters',
   ]);
   if (retraining === undefined) return undefined;
+  const modelPath = path.replace(/\.retraining$/, '');
+  // The run scores the challenger against the champion on a labelled holdout (performance section) and rolls
+  // it out on the model's endpoint, so both must be declared.
+  if (endpointName === undefined) {
+    check.fail(path, `retraining rolls the new model out on an endpoint: set ${modelPath}.endpointName`);
+  }
+  if (!hasPerformance) {
+    check.fail(
+      path,
+      `retraining evaluates the new model with ${modelPath}.performance (label, positive class, floors): add that section`,
+    );
+  }
   const triggers = check.stringList(retraining['triggers'], `${path}.triggers`, { minLength: 1 }) ?? [];
   triggers.forEach((trigger, i) => {
     check.oneOf(trigger, `${path}.triggers[${i}]`, RETRAINING_TRIGGERS);
@@ -656,7 +735,86 @@ function readRetraining(
       hint: 'an ECR image URI such as "123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn-train:1.4"',
     }),
     hyperparameters,
+    ...readRetrainingEvaluation(check, retraining, path, performance),
   } as RetrainingConfig;
+}
+
+/** The retraining fields added with the pipeline: schedule, data window, holdout and the challenger's bar. */
+function readRetrainingEvaluation(
+  check: Checker,
+  retraining: Record<string, unknown>,
+  path: string,
+  performance: PerformanceConfig | undefined,
+): Partial<RetrainingConfig> {
+  const result: Partial<RetrainingConfig> = {};
+  if (retraining['schedule'] !== undefined) {
+    const schedule = check.string(retraining['schedule'], `${path}.schedule`);
+    const problem = schedule === undefined ? undefined : scheduleProblem(schedule);
+    if (problem) check.fail(`${path}.schedule`, problem);
+    if (schedule !== undefined) result.schedule = schedule;
+  }
+  const image = typeof retraining['image'] === 'string' ? retraining['image'] : undefined;
+  result.inferenceImage =
+    retraining['inferenceImage'] === undefined
+      ? image
+      : check.string(retraining['inferenceImage'], `${path}.inferenceImage`, {
+          pattern: ECR_IMAGE,
+          hint: 'an ECR image URI such as "123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn-serve:1.4"',
+        });
+  result.dataWindowDays = check.number(retraining['dataWindowDays'], `${path}.dataWindowDays`, {
+    default: DEFAULT_RETRAINING_DATA_WINDOW_DAYS,
+    integer: true,
+    min: 1,
+    max: 3650,
+  });
+  const holdoutDefault = performance?.goldenDataset;
+  result.holdoutDataset =
+    holdoutDefault === undefined
+      ? check.relativeKey(retraining['holdoutDataset'], `${path}.holdoutDataset`)
+      : check.relativeKey(retraining['holdoutDataset'], `${path}.holdoutDataset`, holdoutDefault);
+  result.primaryMetric = check.oneOf(retraining['primaryMetric'], `${path}.primaryMetric`, PERFORMANCE_METRICS, {
+    default: DEFAULT_PRIMARY_METRIC,
+  });
+  if (result.primaryMetric === 'positiveRate') {
+    check.fail(`${path}.primaryMetric`, 'positiveRate has no better direction, so a challenger cannot beat it');
+  }
+  result.minImprovement = check.number(retraining['minImprovement'], `${path}.minImprovement`, {
+    default: DEFAULT_MIN_IMPROVEMENT,
+    min: 0,
+  });
+  result.segmentTolerance = check.number(retraining['segmentTolerance'], `${path}.segmentTolerance`, {
+    default: DEFAULT_SEGMENT_TOLERANCE,
+    min: 0,
+  });
+  result.transformInstanceType = check.string(
+    retraining['transformInstanceType'],
+    `${path}.transformInstanceType`,
+    {
+      default: DEFAULT_TRANSFORM_INSTANCE_TYPE,
+      pattern: INSTANCE_TYPE,
+      hint: 'a SageMaker instance type such as "ml.m5.large"',
+    },
+  );
+  return result;
+}
+
+/**
+ * The canary settings of a model without a `canary` section: a retrained model is still rolled out, with
+ * these defaults.
+ */
+export function defaultCanaryConfig(modelName: string): CanaryConfig {
+  return {
+    steps: [...DEFAULT_CANARY_STEPS],
+    bakeMinutes: DEFAULT_CANARY_BAKE_MINUTES,
+    alpha: 0.05,
+    minSamples: 500,
+    shadow: false,
+    deadlineMinutes: DEFAULT_CANARY_DEADLINE_MINUTES,
+    maxErrorRate: DEFAULT_CANARY_MAX_ERROR_RATE,
+    maxLatencyIncrease: DEFAULT_CANARY_MAX_LATENCY_INCREASE,
+    endpointWaitMinutes: DEFAULT_ENDPOINT_WAIT_MINUTES,
+    feedbackPrefix: `${modelName}/feedback/`,
+  };
 }
 
 function readCanary(
@@ -664,8 +822,20 @@ function readCanary(
   raw: unknown,
   path: string,
   endpointName: string | undefined,
+  modelName: string | undefined,
 ): CanaryConfig | undefined {
-  const canary = check.object(raw, path, ['steps', 'bakeMinutes', 'alpha', 'minSamples', 'shadow']);
+  const canary = check.object(raw, path, [
+    'steps',
+    'bakeMinutes',
+    'alpha',
+    'minSamples',
+    'shadow',
+    'deadlineMinutes',
+    'maxErrorRate',
+    'maxLatencyIncrease',
+    'endpointWaitMinutes',
+    'feedbackPrefix',
+  ]);
   if (canary === undefined) return undefined;
   if (endpointName === undefined) {
     check.fail(
@@ -704,7 +874,53 @@ function readCanary(
       min: 1,
     }),
     shadow: check.boolean(canary['shadow'], `${path}.shadow`, false),
+    ...readCanaryRollout(check, canary, path, modelName),
   } as CanaryConfig;
+}
+
+/** The canary fields added with the pipeline: deadline, operational limits and the feedback prefix. */
+function readCanaryRollout(
+  check: Checker,
+  canary: Record<string, unknown>,
+  path: string,
+  modelName: string | undefined,
+): Partial<CanaryConfig> {
+  const bakeMinutes = typeof canary['bakeMinutes'] === 'number' ? canary['bakeMinutes'] : 30;
+  const deadlineMinutes = check.number(canary['deadlineMinutes'], `${path}.deadlineMinutes`, {
+    default: Math.max(DEFAULT_CANARY_DEADLINE_MINUTES, bakeMinutes),
+    integer: true,
+    min: 1,
+    max: 10_080,
+  });
+  if (deadlineMinutes !== undefined && deadlineMinutes < bakeMinutes) {
+    check.fail(
+      `${path}.deadlineMinutes`,
+      `${deadlineMinutes} is shorter than bakeMinutes (${bakeMinutes}): no step could ever be judged`,
+    );
+  }
+  return {
+    deadlineMinutes,
+    maxErrorRate: check.number(canary['maxErrorRate'], `${path}.maxErrorRate`, {
+      default: DEFAULT_CANARY_MAX_ERROR_RATE,
+      min: 0,
+      max: 1,
+    }),
+    maxLatencyIncrease: check.number(canary['maxLatencyIncrease'], `${path}.maxLatencyIncrease`, {
+      default: DEFAULT_CANARY_MAX_LATENCY_INCREASE,
+      min: 0,
+    }),
+    endpointWaitMinutes: check.number(canary['endpointWaitMinutes'], `${path}.endpointWaitMinutes`, {
+      default: DEFAULT_ENDPOINT_WAIT_MINUTES,
+      integer: true,
+      min: 1,
+      max: 1440,
+    }),
+    feedbackPrefix: check.prefix(
+      canary['feedbackPrefix'],
+      `${path}.feedbackPrefix`,
+      modelName === undefined ? undefined : `${modelName}/feedback/`,
+    ),
+  };
 }
 
 /** Checks that need every model: unique names, and prefixes that never overlap. */
@@ -904,8 +1120,13 @@ class Checker {
   }
 
   method(text: string, path: string): MethodSetting | undefined {
+    return this.attempt(() => parseMethodSetting(text, path));
+  }
+
+  /** The result of a check that throws {@link ConfigError} (a core validator), its error recorded. */
+  attempt<T>(run: () => T): T | undefined {
     try {
-      return parseMethodSetting(text, path);
+      return run();
     } catch (error) {
       if (error instanceof ConfigError) {
         this.problems.push(error);

@@ -18,6 +18,12 @@ beforeAll(() => {
 });
 
 const resources = (type: string) => Object.entries(template.findResources(type));
+/** Resources of the retraining pipelines (test/lib/retraining-pipeline.test.ts covers them). */
+const isRetraining = (logicalId: string) => /^(Retraining|ModelState|AlertingExecutions)/.test(logicalId);
+/** Resources of the performance checks (test/lib/performance-monitor.test.ts covers them in detail). */
+const isPerformance = (logicalId: string) => /^(Performance|AlertingPerformance)/.test(logicalId);
+const driftResources = (type: string) =>
+  resources(type).filter(([id]) => !isRetraining(id) && !isPerformance(id));
 
 describe('DriftwatchStack resources', () => {
   it('deploys what the example config declares, one drift path per model', () => {
@@ -38,7 +44,8 @@ describe('DriftwatchStack resources', () => {
       'AWS::CloudWatch::Alarm': 10,
       'AWS::CloudWatch::Dashboard': 2,
     };
-    for (const [type, count] of Object.entries(counts)) template.resourceCountIs(type, count);
+    for (const [type, count] of Object.entries(counts))
+      expect(driftResources(type), type).toHaveLength(count);
   });
 
   it('has no custom resource and no Lambda but the drift functions', () => {
@@ -48,7 +55,7 @@ describe('DriftwatchStack resources', () => {
     expect(
       types.filter((type) => type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource'),
     ).toEqual([]);
-    expect(resources('AWS::Lambda::Function').map(([, fn]) => fn['Properties']['Runtime'])).toEqual([
+    expect(driftResources('AWS::Lambda::Function').map(([, fn]) => fn['Properties']['Runtime'])).toEqual([
       'nodejs24.x',
       'nodejs24.x',
     ]);
@@ -77,7 +84,7 @@ describe('DriftwatchStack resources', () => {
 
   it('pages on five alarms per model through the one topic', () => {
     const topic = resources('AWS::SNS::Topic')[0]![0];
-    const alarms = resources('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm['Properties']);
+    const alarms = driftResources('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm['Properties']);
     expect(alarms.map((alarm) => alarm['AlarmName']).sort()).toEqual(
       ['churn', 'credit']
         .flatMap((model) =>
@@ -101,7 +108,11 @@ describe('DriftwatchStack resources', () => {
         .map(([, d]) => d['Properties']['DashboardName'])
         .sort(),
     ).toEqual(['Driftwatch-churn', 'Driftwatch-credit']);
-    expect(Object.keys(template.toJSON()['Outputs']).sort()).toEqual(
+    expect(
+      Object.keys(template.toJSON()['Outputs'])
+        .filter((output) => !/^(RetrainingStateMachineOf|ModelStateTableName)/.test(output))
+        .sort(),
+    ).toEqual(
       [
         'AlarmTopicArn',
         'DashboardOfchurn',
@@ -172,7 +183,9 @@ describe('DriftwatchStack security', () => {
             .replace(/^\{"Fn::Join":\["",\[/, '')
             .replace(/\]\]\}$/, '')
             .replace(/","|",|,"|"/g, '');
-    const statements: TemplateStatement[] = policyStatements(template);
+    const statements: TemplateStatement[] = Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => !isRetraining(id) && !isPerformance(id))
+      .flatMap(([, policy]) => policy['Properties']['PolicyDocument']['Statement'] as TemplateStatement[]);
     const wildcards: string[] = [];
     for (const statement of statements) {
       const list = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
@@ -227,5 +240,72 @@ describe('DriftwatchStack security', () => {
     }
     // The key stays: the alarm topic needs a customer-managed key CloudWatch may use.
     Template.fromStack(plain).resourceCountIs('AWS::KMS::Key', 1);
+  });
+});
+
+describe('DriftwatchStack performance checks', () => {
+  const performanceResources = (type: string) => resources(type).filter(([id]) => isPerformance(id));
+
+  it('schedules one check per model with a performance section, in its time zone', () => {
+    const schedules = performanceResources('AWS::Scheduler::Schedule').map(
+      ([, schedule]) => schedule['Properties'],
+    );
+    expect(
+      schedules.map((schedule) => [schedule['ScheduleExpression'], schedule['ScheduleExpressionTimezone']]),
+    ).toEqual([
+      ['cron(0 6 * * ? *)', 'Europe/Paris'],
+      ['rate(7 days)', 'UTC'],
+    ]);
+    expect(
+      performanceResources('AWS::Lambda::Function').map(([, fn]) => fn['Properties']['Runtime']),
+    ).toEqual(['nodejs24.x', 'nodejs24.x']);
+    for (const model of config.models) {
+      const { monitor } = stack.models.get(model.name)!.performance!;
+      const fn =
+        template.findResources('AWS::Lambda::Function')[
+          stack.getLogicalId(monitor.function.node.defaultChild as never)
+        ]!;
+      expect(fn['Properties']['MemorySize']).toBe(model.performance!.memoryMb);
+      expect(fn['Properties']['Timeout']).toBe(model.performance!.timeoutSeconds);
+    }
+  });
+
+  it('alarms on every configured limit and on failed checks, through the one topic', () => {
+    const topic = resources('AWS::SNS::Topic')[0]![0];
+    const alarms = performanceResources('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm['Properties']);
+    expect(alarms.map((alarm) => alarm['AlarmName']).sort()).toEqual(
+      [
+        'Driftwatch-churn-accuracy-all-Min',
+        'Driftwatch-churn-rocAuc-all-MaxDrop',
+        'Driftwatch-churn-PerformanceCheckErrors',
+        'Driftwatch-churn-PerformanceFunctionErrors',
+        'Driftwatch-credit-rocAuc-all-Min',
+        'Driftwatch-credit-gini-subprime-MaxDrop',
+        'Driftwatch-credit-PerformanceCheckErrors',
+        'Driftwatch-credit-PerformanceFunctionErrors',
+      ].sort(),
+    );
+    for (const alarm of alarms) expect(alarm['AlarmActions']).toEqual([{ Ref: topic }]);
+  });
+
+  it("writes reports only under each model's performance prefix and invokes only the churn endpoint", () => {
+    const statements = Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => isPerformance(id))
+      .flatMap(([, policy]) => policy['Properties']['PolicyDocument']['Statement'] as TemplateStatement[]);
+    const wildcards = statements
+      .flatMap((statement) => (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]))
+      .map((resource) => JSON.stringify(resource))
+      .filter((text) => text.includes('*'));
+    expect(wildcards.sort()).toEqual([
+      '"*"',
+      '"*"',
+      expect.stringContaining('/reports/churn/performance/*'),
+      expect.stringContaining('/reports/credit/performance/*'),
+    ]);
+    const invoke = statements.filter((statement) =>
+      actionsOf(statement).includes('sagemaker:InvokeEndpoint'),
+    );
+    expect(invoke).toHaveLength(1);
+    expect(JSON.stringify(invoke[0]!.Resource)).toContain(':endpoint/churn-prod');
   });
 });

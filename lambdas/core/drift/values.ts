@@ -3,7 +3,7 @@
  * reader path so CSV bytes and JSON strings classify the same way.
  */
 
-const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+const POW10 = Float64Array.from({ length: 23 }, (_, i) => 10 ** i);
 const N = 0x4e;
 const A = 0x41;
 const a = 0x61;
@@ -43,15 +43,23 @@ function isSpace(byte: number): boolean {
 
 const latin1 = new TextDecoder('latin1');
 
+/** 2^53: integers below it are exact doubles. */
+const EXACT_INTEGER_LIMIT = 9007199254740992;
+
 /**
  * Parses a decimal number (optional sign, digits with an optional fraction, optional exponent, surrounding
  * blanks allowed, as Python's `float` does) straight from bytes. Returns NaN when the text is not such a
- * number or is not finite. Up to 15 significant digits and a power of ten within 22 take Clinger's exact
- * fast path; anything else goes through `Number`, which is also correctly rounded.
+ * number or is not finite. When the digits form an integer below 2^53 and the power of ten is within 22,
+ * one multiplication or division is exact and correctly rounded (Clinger's fast path); anything else goes
+ * through `Number`, which is also correctly rounded.
  */
 export function parseNumberBytes(buf: Uint8Array, start: number, end: number): number {
-  while (start < end && isSpace(buf[start]!)) start++;
-  while (end > start && isSpace(buf[end - 1]!)) end--;
+  if (start < end && isSpace(buf[start]!)) {
+    while (start < end && isSpace(buf[start]!)) start++;
+  }
+  if (end > start && isSpace(buf[end - 1]!)) {
+    while (end > start && isSpace(buf[end - 1]!)) end--;
+  }
   if (start === end) return Number.NaN;
   let i = start;
   let negative = false;
@@ -60,39 +68,26 @@ export function parseNumberBytes(buf: Uint8Array, start: number, end: number): n
     negative = first === 0x2d;
     i++;
   }
+  // The digits as one integer, exact while it stays below 2^53 (it only grows, so checking at the end is enough).
   let mantissa = 0;
-  let significant = 0;
-  let digits = 0;
-  let scale = 0;
-  while (i < end) {
-    const d = buf[i]! - 0x30;
-    if (d < 0 || d > 9) break;
-    if (significant > 0 || d !== 0) {
-      if (significant < 15) mantissa = mantissa * 10 + d;
-      else scale++;
-      significant++;
-    }
-    digits++;
+  let d = 0;
+  const integerStart = i;
+  while (i < end && (d = buf[i]! - 0x30) >= 0 && d <= 9) {
+    mantissa = mantissa * 10 + d;
     i++;
   }
+  let digits = i - integerStart;
+  let fraction = 0;
   if (i < end && buf[i] === 0x2e) {
-    i++;
-    while (i < end) {
-      const d = buf[i]! - 0x30;
-      if (d < 0 || d > 9) break;
-      if (significant > 0 || d !== 0) {
-        if (significant < 15) {
-          mantissa = mantissa * 10 + d;
-          scale--;
-        }
-        significant++;
-      } else {
-        scale--;
-      }
-      digits++;
+    const fractionStart = ++i;
+    while (i < end && (d = buf[i]! - 0x30) >= 0 && d <= 9) {
+      mantissa = mantissa * 10 + d;
       i++;
     }
+    fraction = i - fractionStart;
+    digits += fraction;
   }
+  // No digit at all: "+", ".", "-.", "e5".
   if (digits === 0) return Number.NaN;
   let exponent = 0;
   if (i < end && (buf[i] === 0x65 || buf[i] === 0x45)) {
@@ -103,9 +98,7 @@ export function parseNumberBytes(buf: Uint8Array, start: number, end: number): n
       i++;
     }
     const expStart = i;
-    while (i < end) {
-      const d = buf[i]! - 0x30;
-      if (d < 0 || d > 9) break;
+    while (i < end && (d = buf[i]! - 0x30) >= 0 && d <= 9) {
       if (exponent < 100000) exponent = exponent * 10 + d;
       i++;
     }
@@ -113,12 +106,12 @@ export function parseNumberBytes(buf: Uint8Array, start: number, end: number): n
     if (expNegative) exponent = -exponent;
   }
   if (i !== end) return Number.NaN;
+  const power = exponent - fraction;
   let value: number;
-  const power = scale + exponent;
-  if (significant <= 15 && power >= -22 && power <= 22) {
-    value = power >= 0 ? mantissa * POW10[power]! : mantissa / POW10[-power]!;
-  } else if (mantissa === 0) {
+  if (mantissa === 0) {
     value = 0;
+  } else if (mantissa < EXACT_INTEGER_LIMIT && power >= -22 && power <= 22) {
+    value = power >= 0 ? mantissa * POW10[power]! : mantissa / POW10[-power]!;
   } else {
     value = Number(latin1.decode(buf.subarray(start, end)));
     return Number.isFinite(value) ? value : Number.NaN;

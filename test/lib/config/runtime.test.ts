@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../../../lambdas/drift/config.ts';
-import { driftRuntimeConfig } from '../../../lib/config/runtime.ts';
+import { parsePerformanceModelConfig } from '../../../lambdas/performance/config.ts';
+import type { ModelConfig, PerformanceConfig } from '../../../lib/config/model-config.ts';
+import { driftRuntimeConfig, performanceRuntimeConfig } from '../../../lib/config/runtime.ts';
 import { validateConfig } from '../../../lib/config/validate.ts';
 import { rawConfig, testConfig } from '../../helpers/cdk.ts';
 
@@ -55,6 +57,59 @@ describe('driftRuntimeConfig', () => {
     for (const model of config.models) {
       const runtime = driftRuntimeConfig(model);
       expect(parseModelConfig(JSON.stringify(runtime))).toEqual(runtime);
+    }
+  });
+});
+
+describe('performanceRuntimeConfig', () => {
+  const config = validateConfig(JSON.parse(readFileSync('driftwatch.config.json', 'utf8')));
+  const withPerformance = (name: string) =>
+    config.models.find((model) => model.name === name) as ModelConfig & { performance: PerformanceConfig };
+
+  it('scores churn with its endpoint, sending the declared features in their order', () => {
+    const churn = withPerformance('churn');
+    expect(performanceRuntimeConfig(churn)).toEqual({
+      name: 'churn',
+      goldenDatasetKey: 'churn/golden/latest.csv',
+      baselineReportKey: 'churn/baselines/performance.json',
+      labelColumn: 'churn',
+      positiveClass: 'yes',
+      classes: ['no', 'yes'],
+      threshold: 0.5,
+      segmentColumn: 'area_code',
+      limits: [
+        { metric: 'accuracy', min: 0.85 },
+        { metric: 'rocAuc', maxDrop: 0.05 },
+      ],
+      scoring: {
+        kind: 'endpoint',
+        endpointName: 'churn-prod',
+        contentType: 'application/json',
+        features: Object.entries(churn.features).map(([name, type]) => ({ name, type })),
+        batchRows: 500,
+        maxConcurrency: 4,
+      },
+      maxDecompressedBytes: churn.drift.maxDecompressedBytes,
+    });
+  });
+
+  it('reads credit scores from the golden dataset, the subprime Gini limited against the baseline', () => {
+    expect(performanceRuntimeConfig(withPerformance('credit'))).toMatchObject({
+      goldenDatasetKey: 'credit/golden/labelled.csv',
+      segmentColumn: 'tier',
+      limits: [
+        { metric: 'rocAuc', min: 0.75 },
+        { metric: 'gini', segment: 'subprime', maxDrop: 0.05 },
+      ],
+      scoring: { kind: 'column', scoreColumn: 'score' },
+    });
+  });
+
+  it('gives every model of the example config a runtime config the handler accepts unchanged', () => {
+    for (const model of config.models) {
+      if (model.performance === undefined) continue;
+      const runtime = performanceRuntimeConfig(model as ModelConfig & { performance: PerformanceConfig });
+      expect(parsePerformanceModelConfig(JSON.stringify(runtime))).toEqual(runtime);
     }
   });
 });

@@ -47,8 +47,9 @@ describe('validateConfig', () => {
     expect(config.models[1]!.performance?.limits).toContainEqual({
       metric: 'gini',
       segment: 'subprime',
-      maxRelativeDrop: 0.05,
+      maxDrop: 0.05,
     });
+    expect(config.models[0]!.performance?.limits).toContainEqual({ metric: 'accuracy', min: 0.85 });
   });
 
   it('fills in every default', () => {
@@ -103,22 +104,79 @@ describe('validateConfig', () => {
       canary: {},
     });
     const model = validateConfig(raw).models[0]!;
-    expect(model.performance).toMatchObject({ timezone: 'UTC', threshold: 0.5, segmentColumn: 'region' });
+    expect(model.performance).toMatchObject({
+      timezone: 'UTC',
+      threshold: 0.5,
+      segmentColumn: 'region',
+      classes: null,
+      contentType: 'application/json',
+      batchRows: 500,
+      maxConcurrency: 4,
+      memoryMb: 1769,
+      timeoutSeconds: 600,
+    });
     expect(model.performance?.scoreColumn).toBeUndefined();
-    expect(model.retraining).toMatchObject({ cooldownHours: 24, instanceCount: 1, maxRuntimeMinutes: 60 });
+    expect(model.retraining).toMatchObject({
+      cooldownHours: 24,
+      instanceCount: 1,
+      maxRuntimeMinutes: 60,
+      inferenceImage: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn-train:1.0',
+      dataWindowDays: 30,
+      holdoutDataset: 'latest.csv',
+      primaryMetric: 'rocAuc',
+      minImprovement: 0.005,
+      segmentTolerance: 0.02,
+      transformInstanceType: 'ml.m5.large',
+    });
+    expect(model.retraining?.schedule).toBeUndefined();
     expect(model.canary).toEqual({
       steps: [5, 25, 100],
       bakeMinutes: 30,
       alpha: 0.05,
       minSamples: 500,
       shadow: false,
+      deadlineMinutes: 120,
+      maxErrorRate: 0.01,
+      maxLatencyIncrease: 0.2,
+      endpointWaitMinutes: 60,
+      feedbackPrefix: 'churn/feedback/',
     });
+  });
+
+  it('needs an endpoint and performance checks to retrain', () => {
+    const raw = rawConfig();
+    raw.models[0]!['retraining'] = retraining();
+    expect(configProblems(raw).map((problem) => problem.message)).toEqual([
+      'models[0].retraining: retraining rolls the new model out on an endpoint: set models[0].endpointName',
+      'models[0].retraining: retraining evaluates the new model with models[0].performance (label, positive class, floors): add that section',
+      'models[0].retraining.holdoutDataset: is required',
+    ]);
+  });
+
+  it('checks the retraining and canary fields of the pipeline', () => {
+    const raw = rawConfig();
+    Object.assign(raw.models[0]!, {
+      endpointName: 'churn-prod',
+      performance: performance(),
+      retraining: retraining({ schedule: 'rate(30 day)', primaryMetric: 'positiveRate', minImprovement: -1 }),
+      canary: { bakeMinutes: 60, deadlineMinutes: 30, maxErrorRate: 2, feedbackPrefix: 'fb' },
+    });
+    expect(configProblems(raw).map((problem) => problem.field)).toEqual([
+      'models[0].retraining.schedule',
+      'models[0].retraining.primaryMetric',
+      'models[0].retraining.minImprovement',
+      'models[0].canary.deadlineMinutes',
+      'models[0].canary.maxErrorRate',
+      'models[0].canary.feedbackPrefix',
+    ]);
   });
 
   it('passes hyperparameters to SageMaker as strings', () => {
     const raw = rawConfig();
-    raw.models[0]!['retraining'] = retraining({
-      hyperparameters: { max_depth: 5, eta: 0.2, early: true, obj: 'x' },
+    Object.assign(raw.models[0]!, {
+      endpointName: 'churn-prod',
+      performance: performance(),
+      retraining: retraining({ hyperparameters: { max_depth: 5, eta: 0.2, early: true, obj: 'x' } }),
     });
     expect(validateConfig(raw).models[0]!.retraining?.hyperparameters).toEqual({
       max_depth: '5',
@@ -432,7 +490,7 @@ describe('validateConfig errors name the field and say what is wrong', () => {
       (_, model) =>
         Object.assign(model, { performance: performance({ limits: [{ metric: 'auc', min: 0.7 }] }) }),
       'models[0].performance.limits[0].metric',
-      /not one of accuracy/,
+      /unknown metric "auc"; expected one of accuracy/,
     ],
     [
       'an accuracy floor above 1',
@@ -446,29 +504,131 @@ describe('validateConfig errors name the field and say what is wrong', () => {
       (_, model) =>
         Object.assign(model, { performance: performance({ limits: [{ metric: 'logLoss', min: 0.1 }] }) }),
       'models[0].performance.limits[0].min',
-      /lower logLoss is better/,
+      /logLoss is better when lower/,
     ],
     [
       'a ceiling on accuracy',
       (_, model) =>
         Object.assign(model, { performance: performance({ limits: [{ metric: 'accuracy', max: 0.9 }] }) }),
       'models[0].performance.limits[0].max',
-      /takes a min/,
+      /better when higher, so a ceiling never warns; use min/,
     ],
     [
       'a limit with no bound',
       (_, model) => Object.assign(model, { performance: performance({ limits: [{ metric: 'gini' }] }) }),
       'models[0].performance.limits[0]',
-      /sets no bound/,
+      /expected at least one of min, max, maxDrop/,
     ],
     [
       'a relative drop above 1',
       (_, model) =>
         Object.assign(model, {
-          performance: performance({ limits: [{ metric: 'gini', maxRelativeDrop: 5 }] }),
+          performance: performance({ limits: [{ metric: 'gini', maxDrop: 5 }] }),
+        }),
+      'models[0].performance.limits[0].maxDrop',
+      /at most 1, got 5 \(a share: 0\.05 is 5%\)/,
+    ],
+    [
+      'a negative drop',
+      (_, model) =>
+        Object.assign(model, {
+          performance: performance({ limits: [{ metric: 'gini', maxDrop: -0.05 }] }),
+        }),
+      'models[0].performance.limits[0].maxDrop',
+      /a share >= 0/,
+    ],
+    [
+      'a drop on the positive rate',
+      (_, model) =>
+        Object.assign(model, {
+          performance: performance({ limits: [{ metric: 'positiveRate', maxDrop: 0.1 }] }),
+        }),
+      'models[0].performance.limits[0].maxDrop',
+      /no better direction/,
+    ],
+    [
+      'the old name of maxDrop',
+      (_, model) =>
+        Object.assign(model, {
+          performance: performance({ limits: [{ metric: 'gini', maxRelativeDrop: 0.05 }] }),
         }),
       'models[0].performance.limits[0].maxRelativeDrop',
-      /at most 1/,
+      /unknown key; expected metric, segment, min, max, maxDrop/,
+    ],
+    [
+      'a ceiling below the floor',
+      (_, model) =>
+        Object.assign(model, {
+          performance: performance({ limits: [{ metric: 'positiveRate', min: 0.4, max: 0.2 }] }),
+        }),
+      'models[0].performance.limits[0]',
+      /min 0\.4 is above max 0\.2/,
+    ],
+    [
+      'classes without the positive class',
+      (_, model) => Object.assign(model, { performance: performance({ classes: ['no', 'maybe'] }) }),
+      'models[0].performance.classes',
+      /does not include the positive class "yes"/,
+    ],
+    [
+      'a single class',
+      (_, model) => Object.assign(model, { performance: performance({ classes: ['yes'] }) }),
+      'models[0].performance.classes',
+      /at least 2 entries/,
+    ],
+    [
+      'the score column as label',
+      (_, model) => Object.assign(model, { performance: performance({ scoreColumn: 'label' }) }),
+      'models[0].performance.scoreColumn',
+      /the same column as models\[0\]\.performance\.labelColumn/,
+    ],
+    [
+      'endpoint settings with a score column',
+      (_, model) => Object.assign(model, { performance: performance({ batchRows: 100 }) }),
+      'models[0].performance.batchRows',
+      /only applies when the golden dataset is scored by the endpoint/,
+    ],
+    [
+      'endpoint scoring without declared features',
+      (_, model) =>
+        Object.assign(model, {
+          features: {},
+          drift: {},
+          endpointName: 'churn-prod',
+          performance: performance({ scoreColumn: undefined }),
+        }),
+      'models[0].features',
+      /needs the features declared/,
+    ],
+    [
+      'an unknown content type',
+      (_, model) =>
+        Object.assign(model, {
+          endpointName: 'churn-prod',
+          performance: performance({ scoreColumn: undefined, contentType: 'application/x-npy' }),
+        }),
+      'models[0].performance.contentType',
+      /not one of application\/json, text\/csv/,
+    ],
+    [
+      'too many rows per request',
+      (_, model) =>
+        Object.assign(model, {
+          endpointName: 'churn-prod',
+          performance: performance({ scoreColumn: undefined, batchRows: 1_000_000 }),
+        }),
+      'models[0].performance.batchRows',
+      /at most 100000/,
+    ],
+    [
+      'no concurrency',
+      (_, model) =>
+        Object.assign(model, {
+          endpointName: 'churn-prod',
+          performance: performance({ scoreColumn: undefined, maxConcurrency: 0 }),
+        }),
+      'models[0].performance.maxConcurrency',
+      /at least 1/,
     ],
     [
       'a segment limit without a segment column',
@@ -476,7 +636,7 @@ describe('validateConfig errors name the field and say what is wrong', () => {
         Object.assign(model, {
           performance: performance({
             segmentColumn: null,
-            limits: [{ metric: 'gini', segment: 'subprime', maxRelativeDrop: 0.05 }],
+            limits: [{ metric: 'gini', segment: 'subprime', maxDrop: 0.05 }],
           }),
         }),
       'models[0].performance.limits[0].segment',
@@ -488,13 +648,13 @@ describe('validateConfig errors name the field and say what is wrong', () => {
         Object.assign(model, {
           performance: performance({
             limits: [
-              { metric: 'accuracy', min: 0.8 },
-              { metric: 'accuracy', maxRelativeDrop: 0.1 },
+              { metric: 'accuracy', min: 0.8, maxDrop: 0.1 },
+              { metric: 'accuracy', min: 0.85 },
             ],
           }),
         }),
       'models[0].performance.limits[1]',
-      /repeats the accuracy limit of models\[0\]\.performance\.limits\[0\]/,
+      /min of accuracy \[all rows\] is also set by models\[0\]\.performance\.limits\[0\]/,
     ],
     [
       'an unknown trigger',

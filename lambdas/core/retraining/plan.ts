@@ -1,0 +1,123 @@
+import type {
+  RetrainingExecutionInput,
+  RetrainingRuntimeConfig,
+  RunPlan,
+} from '../../shared/retraining-contract.ts';
+import { ConfigError } from '../errors.ts';
+import { calendarMonth } from './cost.ts';
+
+/** Longest SageMaker resource name. */
+const MAX_NAME = 63;
+/** ISO time after every real one: the cooldown cutoff of a forced run. */
+const FAR_FUTURE = '9999-12-31T23:59:59.999Z';
+
+/** `20250102-030405` of an instant (UTC): sortable, and valid in every SageMaker name. */
+export function runIdOf(at: Date): string {
+  return at.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
+}
+
+/** `<base>-<suffix>`, the base cut so the whole fits SageMaker's 63 characters. */
+export function sageMakerName(base: string, suffix: string): string {
+  const room = MAX_NAME - suffix.length - 1;
+  return `${base.slice(0, room).replace(/-+$/, '')}-${suffix}`;
+}
+
+/**
+ * The segment a run trains on: the one the trigger names (`driftwatch retrain --segment`, a `Performance
+ * Degraded` event for a segment), or the single drifted segment of a `Drift Detected` event whose whole
+ * dataset did not drift. Otherwise null: the whole data window.
+ */
+export function triggerSegment(
+  trigger: RetrainingExecutionInput['trigger'],
+): { column: string; value: string } | null {
+  if (trigger.segment) return trigger.segment;
+  const detail = trigger.detail as Record<string, unknown> | undefined;
+  if (!detail || typeof detail !== 'object') return null;
+  const segment = detail['segment'];
+  if (segment && typeof segment === 'object') {
+    const { column, value } = segment as Record<string, unknown>;
+    if (typeof column === 'string' && typeof value === 'string') return { column, value };
+  }
+  const drifted = detail['driftedSegments'];
+  if (detail['datasetDrift'] === false && Array.isArray(drifted) && drifted.length === 1) {
+    const { column, value } = drifted[0] as Record<string, unknown>;
+    if (typeof column === 'string' && typeof value === 'string') return { column, value };
+  }
+  return null;
+}
+
+function triggerReason(input: RetrainingExecutionInput): string {
+  const { type, detail } = input.trigger;
+  const d = (detail ?? {}) as Record<string, unknown>;
+  switch (type) {
+    case 'drift':
+      return `data drift in ${String(d['key'] ?? 'an incoming file')} (drift share ${String(d['driftShare'] ?? '?')})`;
+    case 'criticalFeatureDrift':
+      return `critical features drifted: ${Array.isArray(d['criticalFeatures']) ? d['criticalFeatures'].join(', ') : '?'}`;
+    case 'performance':
+      return `performance degraded${typeof d['reason'] === 'string' ? `: ${d['reason']}` : ''}`;
+    case 'schedule':
+      return 'scheduled retraining';
+    case 'manual':
+      return `manual start${typeof detail === 'string' ? `: ${detail}` : ''}`;
+  }
+}
+
+/**
+ * Everything a run decides up front: its id, the names of what it creates, where its files go, the cooldown
+ * cutoff and the canary weights. Pure: the same input at the same instant gives the same plan.
+ *
+ * @throws ConfigError when the execution is for another model than the config's.
+ */
+export function planRun(
+  config: RetrainingRuntimeConfig,
+  input: RetrainingExecutionInput,
+  now: Date,
+  workBucket: string,
+): RunPlan {
+  if (input.model !== config.name) {
+    throw new ConfigError(
+      'model',
+      `this pipeline retrains ${config.name}, not ${JSON.stringify(input.model)}`,
+    );
+  }
+  const runId = runIdOf(now);
+  const base = `${config.name}-${runId}`;
+  const work = `s3://${workBucket}/${config.workPrefix}${runId}/`;
+  const cooldownCutoff = input.trigger.force
+    ? FAR_FUTURE
+    : new Date(now.getTime() - config.cooldownHours * 3_600_000).toISOString();
+  const steps = config.canary.shadow ? [100] : config.canary.steps;
+  return {
+    runId,
+    now: now.toISOString(),
+    month: calendarMonth(now),
+    cooldownCutoff,
+    trigger: {
+      type: input.trigger.type,
+      reason: triggerReason(input),
+      segment: triggerSegment(input.trigger),
+    },
+    names: {
+      trainingJob: base,
+      challengerModel: base,
+      championTransformJob: sageMakerName(base, 'champion'),
+      challengerTransformJob: sageMakerName(base, 'challenger'),
+      canaryEndpointConfig: sageMakerName(config.endpointName, `${runId}-canary`),
+      promotedEndpointConfig: sageMakerName(config.endpointName, runId),
+      challengerVariant: `v${runId}`,
+    },
+    s3: {
+      trainUri: `${work}train/`,
+      outputUri: `${work}output/`,
+      holdoutFeaturesUri: `${work}holdout/features.csv`,
+      championScoresUri: `${work}scores/champion/`,
+      challengerScoresUri: `${work}scores/challenger/`,
+      metricsUri: `${work}evaluation.json`,
+    },
+    canarySteps: steps.map((challenger) => ({ challenger, champion: 100 - challenger })),
+    lastStepIndex: steps.length - 1,
+    shadow: config.canary.shadow,
+    bakeSeconds: config.canary.bakeMinutes * 60,
+  };
+}

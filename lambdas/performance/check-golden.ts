@@ -1,0 +1,447 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  type EvaluateOptions,
+  type Evaluation,
+  evaluateTable,
+  PerformanceAccumulator,
+  resolveEvaluateOptions,
+} from '../core/performance/evaluate.ts';
+import {
+  checkLimits,
+  describeBreach,
+  describeUnchecked,
+  type LimitCheck,
+} from '../core/performance/limits.ts';
+import { type PerformanceReport, performanceReportFromJson } from '../core/performance/report.ts';
+import { maybeGunzip } from '../core/readers/decompress.ts';
+import { readTable } from '../core/readers/read-table.ts';
+import {
+  DETAIL_TYPE,
+  EVENT_SOURCE,
+  type HistoryItem,
+  historyKey,
+  type PerformanceDegradedDetail,
+  type PerformanceModelRuntimeConfig,
+  performanceReportKey,
+} from '../shared/contract.ts';
+import { putHistoryItem } from '../shared/history.ts';
+import { publishMetricPoints } from '../shared/metrics.ts';
+import {
+  findObject,
+  isForbidden,
+  isNotFound,
+  type S3ObjectVersion,
+  s3TableInput,
+} from '../shared/s3-input.ts';
+import type { PerformanceHandlerConfig } from './config.ts';
+import { breachSummary, performanceDegradedDetails } from './degraded-event.ts';
+import { checkErrorPoints, limitDrops, performanceMetricPoints } from './emit-metrics.ts';
+import {
+  ENDPOINT_SCORE_COLUMN,
+  EndpointScoringSink,
+  type RetryOptions,
+  type ScoringSummary,
+  type Timing,
+  withBackpressure,
+} from './score-with-endpoint.ts';
+
+/** What a check needs; built once per execution environment. */
+export interface CheckDependencies {
+  config: PerformanceHandlerConfig;
+  clients: {
+    s3: S3Client;
+    documents: DynamoDBDocumentClient;
+    eventBridge: Pick<EventBridgeClient, 'send'>;
+    sagemakerRuntime: Pick<SageMakerRuntimeClient, 'send'>;
+  };
+  metrics: Metrics;
+  logger: Logger;
+  /** @default () => new Date() */
+  now?: () => Date;
+  /** Retries of endpoint calls. @default DEFAULT_RETRY */
+  retry?: RetryOptions;
+  /** @default real time */
+  timing?: Timing;
+}
+
+/** How a check ended: a summary for logs and the invocation's result, never data rows. */
+export type CheckOutcome =
+  | {
+      status: 'succeeded';
+      runId: string;
+      key: string;
+      versionId: string | null;
+      reportKey: string;
+      rows: number;
+      breaches: number;
+      baselineReportKey: string | null;
+      baselineCreated: boolean;
+    }
+  | { status: 'failed'; runId: string; key: string; error: { name: string; message: string } };
+
+/** EventBridge accepted the call but not every entry. */
+export class EventPublishError extends Error {
+  override readonly name = 'EventPublishError';
+}
+
+/** Largest baseline report read, after decompression: a report is a few kilobytes per segment. */
+export const MAX_BASELINE_REPORT_BYTES = 64 * 1024 ** 2;
+
+/** Longest error message kept in history items. */
+export const MAX_ERROR_MESSAGE_CHARS = 1000;
+
+/** PutEvents takes at most 10 entries per call. */
+const EVENTS_PER_CALL = 10;
+
+/** How the config names the options, for errors in history items and logs. */
+const FIELDS = {
+  label: 'performance.labelColumn',
+  score: 'performance.scoreColumn',
+  positive: 'performance.positiveClass',
+  threshold: 'performance.threshold',
+  segment: 'performance.segmentColumn',
+  classes: 'performance.classes',
+  maxSegments: 'performance.maxSegments',
+} as const;
+
+interface Evaluated {
+  found: S3ObjectVersion;
+  report: PerformanceReport;
+  baseline: PerformanceReport | null;
+  check: LimitCheck;
+  warnings: string[];
+  scoring: ScoringSummary | null;
+}
+
+/**
+ * One scheduled performance check of the model: reads the golden dataset (scoring it with the endpoint
+ * unless it holds a score column), evaluates it, checks the limits against the baseline report, and records
+ * the result: the report in the results bucket, the baseline on the first success, a history item, a
+ * `Performance Degraded` event per breach and the metrics. Anything that stops the check before a report
+ * exists (a missing file or column, a bad label or score, the endpoint failing or answering wrongly) is
+ * recorded as a failure instead: a failed history item and `PerformanceCheckErrors`; nothing partial is
+ * stored as a success. Errors while recording are thrown (the invocation fails, and Lambda retries it).
+ *
+ * @param runId the schedule's execution id or the Lambda request id, named in logs, history and events.
+ */
+export async function checkGolden(deps: CheckDependencies, runId: string): Promise<CheckOutcome> {
+  const model = deps.config.model;
+  let found: S3ObjectVersion | null = null;
+  let evaluated: Evaluated;
+  try {
+    found = await findObject(deps.clients.s3, deps.config.dataBucket, [model.goldenDatasetKey], null);
+    const baseline = await loadBaselineReport(
+      deps.clients.s3,
+      deps.config.dataBucket,
+      model.baselineReportKey,
+    );
+    const { evaluation, scoring } = await evaluateGolden(deps, found);
+    const { report } = evaluation;
+    evaluated = {
+      found,
+      report,
+      baseline,
+      check: checkLimits(report, model.limits, baseline),
+      warnings: evaluation.warnings,
+      scoring,
+    };
+  } catch (error) {
+    return recordFailure(deps, runId, found, error);
+  }
+  return recordSuccess(deps, runId, evaluated);
+}
+
+function evaluateOptions(model: PerformanceModelRuntimeConfig, score: string): EvaluateOptions {
+  return {
+    label: model.labelColumn,
+    score,
+    positive: model.positiveClass,
+    threshold: model.threshold,
+    segment: model.segmentColumn,
+    classes: model.classes,
+    fields: FIELDS,
+  };
+}
+
+async function evaluateGolden(
+  deps: CheckDependencies,
+  found: S3ObjectVersion,
+): Promise<{ evaluation: Evaluation; scoring: ScoringSummary | null }> {
+  const model = deps.config.model;
+  const input = s3TableInput(deps.clients.s3, found);
+  const readOptions = { maxDecompressedBytes: model.maxDecompressedBytes };
+  const { scoring } = model;
+  if (scoring.kind === 'column') {
+    const evaluation = await evaluateTable(input, evaluateOptions(model, scoring.scoreColumn), readOptions);
+    return { evaluation, scoring: null };
+  }
+  const options = resolveEvaluateOptions(evaluateOptions(model, ENDPOINT_SCORE_COLUMN));
+  const accumulator = new PerformanceAccumulator(options, found.key);
+  const sink = new EndpointScoringSink(
+    {
+      client: deps.clients.sagemakerRuntime,
+      endpointName: scoring.endpointName,
+      contentType: scoring.contentType,
+      features: scoring.features,
+      labelColumn: model.labelColumn,
+      segmentColumn: model.segmentColumn,
+      classes: options.classes,
+      fields: { label: FIELDS.label, segment: FIELDS.segment, features: 'features', classes: FIELDS.classes },
+      batchRows: scoring.batchRows,
+      maxConcurrency: scoring.maxConcurrency,
+      ...(deps.retry && { retry: deps.retry }),
+      ...(deps.timing && { timing: deps.timing }),
+      logger: deps.logger,
+    },
+    accumulator,
+  );
+  let summary: ScoringSummary;
+  try {
+    await readTable(
+      withBackpressure(input, () => sink.ready()),
+      sink,
+      readOptions,
+    );
+    summary = await sink.finish();
+  } finally {
+    await sink.close();
+  }
+  return { evaluation: accumulator.finish(), scoring: summary };
+}
+
+/**
+ * The model's baseline report (JSON, optionally gzip), or null when there is none yet. A 403 counts as
+ * none: without s3:ListBucket, that is how S3 answers for a missing key.
+ *
+ * @throws InputError when the object is not a performance report.
+ */
+export async function loadBaselineReport(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<PerformanceReport | null> {
+  let body: AsyncIterable<Uint8Array>;
+  try {
+    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    if (response.Body === undefined) return null;
+    body = response.Body as AsyncIterable<Uint8Array>;
+  } catch (error) {
+    if (isNotFound(error) || isForbidden(error) || (error as Error).name === 'AccessDenied') return null;
+    throw error;
+  }
+  const name = `s3://${bucket}/${key}`;
+  const { stream } = await maybeGunzip(body, { name, maxDecompressedBytes: MAX_BASELINE_REPORT_BYTES });
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return performanceReportFromJson(Buffer.concat(chunks).toString('utf8'), name);
+}
+
+async function recordSuccess(
+  deps: CheckDependencies,
+  runId: string,
+  evaluated: Evaluated,
+): Promise<CheckOutcome> {
+  const { config, clients, logger } = deps;
+  const model = config.model;
+  const { found, report, baseline, check, scoring } = evaluated;
+  const checkedAt = (deps.now?.() ?? new Date()).toISOString();
+  const reportKey = performanceReportKey(config.reportsPrefix, model.name, checkedAt);
+  const source = { bucket: found.bucket, key: found.key, versionId: found.versionId, etag: found.etag };
+  const provenance = { model: model.name, checkedAt, runId, source };
+  const breaches = check.breaches.map((breach) => ({
+    ...breachSummary(breach),
+    drop: breach.drop !== null && Number.isFinite(breach.drop) ? breach.drop : null,
+  }));
+  await clients.s3.send(
+    new PutObjectCommand({
+      Bucket: config.resultsBucket,
+      Key: reportKey,
+      // The spec's report, with what was checked added (the spec allows added fields).
+      Body: JSON.stringify({
+        ...report,
+        ...provenance,
+        scoring: model.scoring.kind === 'column' ? 'scoreColumn' : 'endpoint',
+        baselineReportKey: baseline === null ? null : model.baselineReportKey,
+        limits: model.limits,
+        breaches,
+        unchecked: check.unchecked,
+      }),
+      ContentType: 'application/json',
+    }),
+  );
+  const baselineCreated = baseline === null && (await storeBaseline(deps, { ...report, ...provenance }));
+
+  const item: HistoryItem = {
+    ...historyKey(model.name, 'performance', checkedAt, found.key),
+    model: model.name,
+    kind: 'performance',
+    status: 'succeeded',
+    checkedAt,
+    bucket: found.bucket,
+    key: found.key,
+    versionId: found.versionId,
+    etag: found.etag,
+    runId,
+    reportKey,
+    evaluatedRows: report.rows,
+    skippedRows: report.skipped,
+    breaches: breaches.map(({ drop: _drop, ...summary }) => summary),
+    baselineReportKey: baseline === null ? null : model.baselineReportKey,
+    baselineCreated,
+  };
+  await putHistoryItem(clients.documents, config.historyTable, item);
+
+  const details = performanceDegradedDetails(check.breaches, {
+    model: model.name,
+    reportKey,
+    bucket: found.bucket,
+    key: found.key,
+    versionId: found.versionId,
+    checkedAt,
+    runId,
+  });
+  await putPerformanceDegraded(deps, details);
+
+  // Last, so a retried invocation after a failed write above does not count the check twice.
+  publishMetricPoints(
+    deps.metrics,
+    performanceMetricPoints(report, check, limitDrops(report, baseline, model.limits), model.name),
+  );
+  for (const warning of evaluated.warnings) logger.warn('Golden dataset warning', { warning });
+  for (const unchecked of check.unchecked) {
+    // The first run has no baseline by design: not worth a warning.
+    const log = baseline === null && unchecked.kind === 'maxDrop' ? logger.info : logger.warn;
+    log.call(logger, 'Limit not checked', { limit: describeUnchecked(unchecked) });
+  }
+  logger.info('Performance checked', {
+    versionId: found.versionId,
+    rows: report.rows,
+    skipped: report.skipped,
+    segments: report.segments.length,
+    metrics: report.metrics,
+    breaches: check.breaches.map(describeBreach),
+    checked: check.checked,
+    baselineCreated,
+    reportKey,
+    ...(scoring && { scoring }),
+  });
+  return {
+    status: 'succeeded',
+    runId,
+    key: found.key,
+    versionId: found.versionId,
+    reportKey,
+    rows: report.rows,
+    breaches: check.breaches.length,
+    baselineReportKey: baseline === null ? null : model.baselineReportKey,
+    baselineCreated,
+  };
+}
+
+/**
+ * Stores the first successful report as the model's baseline, unless one appeared meanwhile: the write is
+ * conditional (`If-None-Match: *`), so a baseline someone uploaded is never replaced.
+ *
+ * @returns whether this run's report became the baseline.
+ */
+async function storeBaseline(deps: CheckDependencies, report: object): Promise<boolean> {
+  const { config, logger } = deps;
+  try {
+    await deps.clients.s3.send(
+      new PutObjectCommand({
+        Bucket: config.dataBucket,
+        Key: config.model.baselineReportKey,
+        Body: JSON.stringify(report, null, 2),
+        ContentType: 'application/json',
+        IfNoneMatch: '*',
+      }),
+    );
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 412 || status === 409) {
+      logger.info('Baseline report already exists: not replaced', { key: config.model.baselineReportKey });
+      return false;
+    }
+    throw error;
+  }
+  logger.info('Baseline report stored', { key: config.model.baselineReportKey });
+  return true;
+}
+
+async function putPerformanceDegraded(
+  deps: CheckDependencies,
+  details: readonly PerformanceDegradedDetail[],
+): Promise<void> {
+  for (let start = 0; start < details.length; start += EVENTS_PER_CALL) {
+    const response = await deps.clients.eventBridge.send(
+      new PutEventsCommand({
+        Entries: details.slice(start, start + EVENTS_PER_CALL).map((detail) => ({
+          EventBusName: deps.config.eventBusName,
+          Source: EVENT_SOURCE,
+          DetailType: DETAIL_TYPE.performanceDegraded,
+          Detail: JSON.stringify(detail),
+          Resources: [],
+        })),
+      }),
+    );
+    if ((response.FailedEntryCount ?? 0) > 0) {
+      const entry = response.Entries?.find((candidate) => candidate.ErrorCode !== undefined);
+      throw new EventPublishError(
+        `EventBridge refused ${response.FailedEntryCount} ${DETAIL_TYPE.performanceDegraded} events: ` +
+          `${entry?.ErrorCode ?? 'unknown'} ${entry?.ErrorMessage ?? ''}`.trim(),
+      );
+    }
+  }
+}
+
+/** The error as history items hold it: its name and one line of message. */
+export function describeFailure(error: unknown): { name: string; message: string } {
+  const { name, message } = error instanceof Error ? error : new Error(String(error));
+  const line = message.replace(/\s+/g, ' ').trim();
+  return {
+    name,
+    message: line.length > MAX_ERROR_MESSAGE_CHARS ? `${line.slice(0, MAX_ERROR_MESSAGE_CHARS - 1)}…` : line,
+  };
+}
+
+/**
+ * Records a check that did not produce a report: a failed history item naming the golden dataset (and its
+ * version when it was found) and `PerformanceCheckErrors`. Errors here are thrown.
+ */
+async function recordFailure(
+  deps: CheckDependencies,
+  runId: string,
+  found: S3ObjectVersion | null,
+  error: unknown,
+): Promise<CheckOutcome> {
+  const { config, clients, logger } = deps;
+  const model = config.model;
+  const failure = describeFailure(error);
+  const checkedAt = (deps.now?.() ?? new Date()).toISOString();
+  const key = found?.key ?? model.goldenDatasetKey;
+  await putHistoryItem(clients.documents, config.historyTable, {
+    ...historyKey(model.name, 'performance', checkedAt, key),
+    model: model.name,
+    kind: 'performance',
+    status: 'failed',
+    checkedAt,
+    bucket: found?.bucket ?? config.dataBucket,
+    key,
+    versionId: found?.versionId ?? null,
+    etag: found?.etag ?? null,
+    runId,
+    error: failure,
+  });
+  publishMetricPoints(deps.metrics, checkErrorPoints(model.name));
+  logger.error('Performance check failed', {
+    error: failure,
+    // The stack helps with errors we did not foresee; messages never hold data rows.
+    ...(error instanceof Error && { stack: error.stack }),
+  });
+  return { status: 'failed', runId, key, error: failure };
+}

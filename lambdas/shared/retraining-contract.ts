@@ -1,0 +1,170 @@
+/**
+ * What the retraining pipeline's pieces agree on: the runtime config of its Lambdas, the payloads they
+ * exchange through the state machine, the model-state record and the naming conventions the CLI relies on.
+ * Plain data only (no AWS SDK), imported by the handlers, lib/retraining-pipeline.ts, the CLI and the tests.
+ */
+import type { MetricName } from '../core/performance/metrics.ts';
+
+/** Environment variables of the retraining Lambdas. */
+export const RETRAINING_ENV = {
+  /** {@link RetrainingRuntimeConfig} as JSON. */
+  modelConfig: 'MODEL_CONFIG',
+  /** Landing bucket: labelled data under the golden prefix, feedback under the feedback prefix. */
+  dataBucket: 'DATA_BUCKET',
+  /** Results bucket: training inputs, artifacts and scores under `retraining/<model>/<run>/`. */
+  workBucket: 'WORK_BUCKET',
+  stateTable: 'STATE_TABLE',
+} as const;
+
+/** A floor of the evaluation: an absolute bound of the model's performance limits. */
+export interface RetrainingFloor {
+  metric: MetricName;
+  segment?: string;
+  min?: number;
+  max?: number;
+}
+
+/** What the retraining Lambdas know of their model (derived from the validated config, see lib/config). */
+export interface RetrainingRuntimeConfig {
+  name: string;
+  endpointName: string;
+  packageGroupName: string;
+  /** Labelled data for training and the holdout live under this prefix of the landing bucket. */
+  goldenPrefix: string;
+  holdoutKey: string;
+  /** Work prefix in the results bucket, `retraining/<model>/`. */
+  workPrefix: string;
+  feedbackPrefix: string;
+  labelColumn: string;
+  positiveClass: string;
+  threshold: number;
+  segmentColumn: string | null;
+  /** Columns the model reads, in order; null: every column but the label, segment and excluded ones. */
+  featureColumns: string[] | null;
+  exclude: string[];
+  dataWindowDays: number;
+  cooldownHours: number;
+  monthlyBudgetUsd: number;
+  instanceCount: number;
+  instancePricePerHourUsd: number;
+  maxRuntimeMinutes: number;
+  inferenceImage: string;
+  primaryMetric: MetricName;
+  minImprovement: number;
+  segmentTolerance: number;
+  floors: RetrainingFloor[];
+  canary: {
+    steps: number[];
+    bakeMinutes: number;
+    alpha: number;
+    minSamples: number;
+    shadow: boolean;
+    deadlineMinutes: number;
+    maxErrorRate: number;
+    maxLatencyIncrease: number;
+  };
+}
+
+/** The kinds of start of a run. */
+export type RetrainingTriggerType = 'drift' | 'criticalFeatureDrift' | 'performance' | 'schedule' | 'manual';
+
+/** Input of an execution: what EventBridge rules, the schedule and `driftwatch retrain` send. */
+export interface RetrainingExecutionInput {
+  model: string;
+  trigger: {
+    type: RetrainingTriggerType;
+    /** The event's detail, the schedule's name, or the CLI's note. */
+    detail?: unknown;
+    /** Train on this segment's rows only. */
+    segment?: { column: string; value: string } | null;
+    /** Ignore the cooldown (never the lock); `driftwatch retrain --force`. */
+    force?: boolean;
+  };
+}
+
+/** Names of everything a run creates; SageMaker names are at most 63 characters. */
+export interface RunNames {
+  trainingJob: string;
+  challengerModel: string;
+  championTransformJob: string;
+  challengerTransformJob: string;
+  canaryEndpointConfig: string;
+  promotedEndpointConfig: string;
+  challengerVariant: string;
+}
+
+/** Output of the plan Lambda, at `$.plan`. */
+export interface RunPlan {
+  runId: string;
+  now: string;
+  month: string;
+  /** Runs that started at or after this ISO time block a new one (cooldown); far future with `force`. */
+  cooldownCutoff: string;
+  trigger: { type: RetrainingTriggerType; reason: string; segment: { column: string; value: string } | null };
+  names: RunNames;
+  s3: {
+    trainUri: string;
+    outputUri: string;
+    holdoutFeaturesUri: string;
+    championScoresUri: string;
+    challengerScoresUri: string;
+    metricsUri: string;
+  };
+  /** Per canary step, the weights of the two variants (they sum to 100). */
+  canarySteps: { challenger: number; champion: number }[];
+  lastStepIndex: number;
+  shadow: boolean;
+  /** Seconds the state machine bakes each step (Wait state). */
+  bakeSeconds: number;
+}
+
+/** One data file of the run, for lineage. */
+export interface DataFile {
+  key: string;
+  etag: string | null;
+  versionId: string | null;
+}
+
+/** Output of the prepare-inputs Lambda, at `$.data`. */
+export interface PreparedInputs {
+  trainUri: string;
+  files: DataFile[];
+  segment: { column: string; value: string } | null;
+  /** Rows written when the data was filtered by segment; null for a plain copy. */
+  trainingRows: number | null;
+  holdout: DataFile & { rows: number; featureColumns: string[] };
+  /** S3 URI of the JSON manifest of every file above. */
+  manifestUri: string;
+}
+
+/** The model-state record, one item per model (partition key `model`). */
+export interface ModelStateItem {
+  model: string;
+  /** Execution that holds the lock; absent when no run is in progress. */
+  runningExecution?: string;
+  lockedAt?: string;
+  /** Start of the last run that took the lock (cooldown). */
+  lastRunAt?: string;
+  spendMonth?: string;
+  spendUsd?: number;
+  champion?: ChampionRecord;
+}
+
+export interface ChampionRecord {
+  modelName: string;
+  packageArn: string | null;
+  variantName: string;
+  endpointConfigName: string;
+  since: string;
+}
+
+/**
+ * Naming conventions, so the CLI finds what the stack deployed from the config alone: the state machine
+ * `<stack>-<model>-retraining`, the model-state table `<stack>-model-state`, the package group
+ * `<stack>-<model>`.
+ */
+export const retrainingNames = {
+  stateMachine: (stack: string, model: string) => `${stack}-${model}-retraining`,
+  stateTable: (stack: string) => `${stack}-model-state`,
+  packageGroup: (stack: string, model: string) => `${stack}-${model}`,
+} as const;

@@ -1,0 +1,813 @@
+import { Duration, Size, Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import type { CanaryConfig, RetrainingConfig } from '../config/model-config.ts';
+import { ENDPOINT_POLL_SECONDS, guardedEndpointChange } from './endpoint-states.ts';
+
+/** The Lambdas of a run, one per step that needs code. */
+export interface RetrainingFunctions {
+  plan: lambda.IFunction;
+  costGate: lambda.IFunction;
+  prepareInputs: lambda.IFunction;
+  evaluate: lambda.IFunction;
+  register: lambda.IFunction;
+  canaryDecision: lambda.IFunction;
+}
+
+export interface RetrainingStatesProps {
+  model: string;
+  endpointName: string;
+  retraining: RetrainingConfig;
+  canary: CanaryConfig;
+  functions: RetrainingFunctions;
+  stateTable: dynamodb.ITable;
+  topic: sns.ITopic;
+  sageMakerRole: iam.IRole;
+}
+
+/** SageMaker errors worth retrying: throttling, quotas and capacity (SageMaker's names and SFN's). */
+export const SAGEMAKER_RETRY_ERRORS = [
+  'SageMaker.ThrottlingException',
+  'SageMaker.ResourceLimitExceeded',
+  'SageMaker.ResourceLimitExceededException',
+  'SageMaker.CapacityError',
+  'SageMaker.InsufficientCapacityError',
+  'ThrottlingException',
+];
+
+const LAMBDA_TIMEOUT = Duration.minutes(5);
+const SAGEMAKER_CALL_TIMEOUT = Duration.minutes(2);
+/** Margin over the training job's stopping condition for its `.sync` task (provisioning, upload). */
+const TRAINING_MARGIN = Duration.minutes(30);
+const TRANSFORM_TIMEOUT = Duration.hours(2);
+
+const ml = (instanceType: string) => new ec2.InstanceType(instanceType.replace(/^ml\./, ''));
+
+/**
+ * The retraining state machine's definition: lock, cost gate, training, evaluation, registry, canary (or
+ * shadow) rollout, promotion or rollback, notification and lock release. See the README ("Retraining") for
+ * the outline; every Task has a Retry, a Catch and a timeout.
+ */
+export function retrainingDefinition(scope: Construct, props: RetrainingStatesProps): sfn.IChainable {
+  const { functions, retraining, canary, endpointName } = props;
+  const stack = Stack.of(scope);
+  const endpointArn = stack.formatArn({
+    service: 'sagemaker',
+    resource: 'endpoint',
+    resourceName: endpointName.toLowerCase(),
+  });
+  const endpointConfigArn = stack.formatArn({
+    service: 'sagemaker',
+    resource: 'endpoint-config',
+    resourceName: `${endpointName.toLowerCase()}*`,
+  });
+  const anyEndpointConfigArn = stack.formatArn({
+    service: 'sagemaker',
+    resource: 'endpoint-config',
+    resourceName: '*',
+  });
+  const maxPolls = Math.ceil((canary.endpointWaitMinutes * 60) / ENDPOINT_POLL_SECONDS);
+  const path = sfn.JsonPath.stringAt;
+
+  const sageMakerRetry = (task: sfn.TaskStateBase) =>
+    task.addRetry({
+      errors: SAGEMAKER_RETRY_ERRORS,
+      interval: Duration.seconds(10),
+      maxAttempts: 5,
+      backoffRate: 2,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+
+  const invoke = (id: string, fn: lambda.IFunction, payload: Record<string, unknown>, resultPath: string) => {
+    const task = new tasks.LambdaInvoke(scope, id, {
+      lambdaFunction: fn,
+      payload: sfn.TaskInput.fromObject(payload),
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: true,
+      resultPath,
+      taskTimeout: sfn.Timeout.duration(LAMBDA_TIMEOUT),
+    });
+    task.addRetry({
+      errors: ['Lambda.TooManyRequestsException'],
+      interval: Duration.seconds(2),
+      maxAttempts: 6,
+      backoffRate: 2,
+    });
+    return task;
+  };
+
+  const describeEndpoint = (id: string) =>
+    sageMakerRetry(
+      new tasks.CallAwsService(scope, id, {
+        service: 'sagemaker',
+        action: 'describeEndpoint',
+        iamAction: 'sagemaker:DescribeEndpoint',
+        iamResources: [endpointArn],
+        parameters: { EndpointName: endpointName },
+        resultSelector: { 'status.$': '$.EndpointStatus', 'configName.$': '$.EndpointConfigName' },
+        resultPath: '$.endpoint',
+        taskTimeout: sfn.Timeout.duration(SAGEMAKER_CALL_TIMEOUT),
+      }),
+    );
+
+  const updateEndpoint = (id: string, configPath: string) =>
+    sageMakerRetry(
+      new tasks.SageMakerUpdateEndpoint(scope, id, {
+        endpointName,
+        endpointConfigName: path(configPath),
+        resultPath: sfn.JsonPath.DISCARD,
+        taskTimeout: sfn.Timeout.duration(SAGEMAKER_CALL_TIMEOUT),
+      }),
+    );
+
+  const setWeights = (id: string, champion: string | number, challenger: string | number) =>
+    sageMakerRetry(
+      new tasks.CallAwsService(scope, id, {
+        service: 'sagemaker',
+        action: 'updateEndpointWeightsAndCapacities',
+        iamAction: 'sagemaker:UpdateEndpointWeightsAndCapacities',
+        iamResources: [endpointArn],
+        parameters: {
+          EndpointName: endpointName,
+          DesiredWeightsAndCapacities: [
+            {
+              VariantName: path('$.champion.variantName'),
+              DesiredWeight: typeof champion === 'number' ? champion : sfn.JsonPath.numberAt(champion),
+            },
+            {
+              VariantName: path('$.plan.names.challengerVariant'),
+              DesiredWeight: typeof challenger === 'number' ? challenger : sfn.JsonPath.numberAt(challenger),
+            },
+          ],
+        },
+        resultPath: sfn.JsonPath.DISCARD,
+        taskTimeout: sfn.Timeout.duration(SAGEMAKER_CALL_TIMEOUT),
+      }),
+    );
+
+  const createEndpointConfig = (id: string, parameters: Record<string, unknown>) =>
+    sageMakerRetry(
+      new tasks.CallAwsService(scope, id, {
+        service: 'sagemaker',
+        action: 'createEndpointConfig',
+        iamAction: 'sagemaker:CreateEndpointConfig',
+        iamResources: [endpointConfigArn],
+        parameters,
+        resultPath: sfn.JsonPath.DISCARD,
+        taskTimeout: sfn.Timeout.duration(SAGEMAKER_CALL_TIMEOUT),
+      }),
+    );
+
+  const variant = (name: string, model: string, weight: number) => ({
+    VariantName: path(name),
+    ModelName: path(model),
+    InstanceType: path('$.champion.instanceType'),
+    InitialInstanceCount: sfn.JsonPath.numberAt('$.champion.instanceCount'),
+    InitialVariantWeight: weight,
+  });
+
+  // --- Endings: every run that took the lock notifies, releases it, then ends by its outcome -------------
+  const succeeded = (id: string, comment: string) =>
+    new sfn.Succeed(scope, id, { comment, outputPath: '$.outcome' });
+  const skipped = succeeded('RetrainingSkipped', 'Not run: another run in progress, cooldown, or the budget');
+  const promoted = succeeded(
+    'ChallengerPromoted',
+    'The challenger serves all traffic; its package is Approved',
+  );
+  const rejected = succeeded(
+    'ChallengerRejected',
+    'The challenger did not beat the champion; package Rejected',
+  );
+  const rolledBack = succeeded(
+    'CanaryRolledBack',
+    'The canary was worse or inconclusive; the champion serves again',
+  );
+  const failed = new sfn.Fail(scope, 'RetrainingFailed', {
+    error: 'RetrainingFailed',
+    causePath: '$.outcome.message',
+  });
+  const route = new sfn.Choice(scope, 'RouteOutcome')
+    .when(sfn.Condition.stringEquals('$.outcome.status', 'promoted'), promoted)
+    .when(sfn.Condition.stringEquals('$.outcome.status', 'rejected'), rejected)
+    .when(sfn.Condition.stringEquals('$.outcome.status', 'rolled-back'), rolledBack)
+    .when(sfn.Condition.stringEquals('$.outcome.status', 'refused'), skipped)
+    .otherwise(failed);
+  const releaseLock = new tasks.DynamoUpdateItem(scope, 'ReleaseLock', {
+    table: props.stateTable,
+    key: { model: tasks.DynamoAttributeValue.fromString(path('$.model')) },
+    updateExpression: 'REMOVE runningExecution, lockedAt',
+    conditionExpression: 'runningExecution = :execution',
+    expressionAttributeValues: {
+      ':execution': tasks.DynamoAttributeValue.fromString(path('$$.Execution.Id')),
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+    taskTimeout: sfn.Timeout.duration(Duration.seconds(30)),
+  });
+  releaseLock.addRetry({
+    errors: [
+      'DynamoDB.ProvisionedThroughputExceededException',
+      'DynamoDB.ThrottlingException',
+      'DynamoDB.InternalServerErrorException',
+    ],
+    maxAttempts: 5,
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+  });
+  // A lock that cannot be released (already gone) must not turn the outcome into a loop.
+  releaseLock.addCatch(route, { errors: [sfn.Errors.ALL], resultPath: '$.releaseError' });
+  releaseLock.next(route);
+  const notify = new tasks.SnsPublish(scope, 'Notify', {
+    topic: props.topic,
+    subject: path('$.outcome.subject'),
+    message: sfn.TaskInput.fromJsonPathAt('$.outcome.message'),
+    resultPath: sfn.JsonPath.DISCARD,
+    taskTimeout: sfn.Timeout.duration(Duration.seconds(30)),
+  });
+  notify.addRetry({
+    errors: ['SNS.ThrottledException', 'SNS.InternalErrorException', 'SNS.KMSThrottlingException'],
+    maxAttempts: 4,
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+  });
+  notify.addCatch(releaseLock, { errors: [sfn.Errors.ALL], resultPath: '$.notifyError' });
+  notify.next(releaseLock);
+
+  const outcome = (id: string, status: string, subject: string, message: string, ...args: string[]) =>
+    new sfn.Pass(scope, id, {
+      parameters: {
+        status,
+        subject: sfn.JsonPath.format(subject, path('$.model')),
+        message: sfn.JsonPath.format(message, ...args.map((arg) => path(arg))),
+      },
+      resultPath: '$.outcome',
+    });
+
+  const recordFailure = outcome(
+    'RecordFailure',
+    'failed',
+    'driftwatch: retraining of {} failed',
+    'Model {}: retraining run {} failed before the endpoint was changed: {} {}',
+    '$.model',
+    '$.plan.runId',
+    '$.error.Error',
+    '$.error.Cause',
+  ).next(notify);
+  const catchBefore = (task: sfn.TaskStateBase) => {
+    task.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    return task;
+  };
+
+  // --- Rollback: champion weights back to 100, then the champion's own config, then package Rejected -----
+  const rollbackFailed = outcome(
+    'RecordRollbackFailure',
+    'failed',
+    'driftwatch: ROLLBACK of {} FAILED',
+    'Model {}: the rollback of run {} failed ({} {}); the endpoint may still serve the challenger: restore it with `driftwatch rollback`',
+    '$.model',
+    '$.plan.runId',
+    '$.error.Error',
+    '$.error.Cause',
+  ).next(notify);
+  const rejectAfterRollback = catchToNotify(
+    invoke(
+      'RejectAfterRollback',
+      functions.register,
+      {
+        action: 'reject',
+        'model.$': '$.model',
+        'packageArn.$': '$.package.packageArn',
+        'reason.$': '$.outcome.message',
+      },
+      '$.rejection',
+    ),
+  ).next(notify);
+  function catchToNotify(task: sfn.TaskStateBase) {
+    task.addCatch(notify, { errors: [sfn.Errors.ALL], resultPath: '$.rejectError' });
+    return task;
+  }
+  const restoreConfig = guardedEndpointChange(scope, {
+    prefix: 'RestoreChampionConfig',
+    describe: describeEndpoint,
+    change: updateEndpoint('RestoreChampionEndpoint', '$.champion.endpointConfigName'),
+    maxPolls,
+    settle: true,
+    expectConfigPath: '$.champion.endpointConfigName',
+    onError: rollbackFailed,
+    next: rejectAfterRollback,
+  });
+  const restoreWeights = guardedEndpointChange(scope, {
+    prefix: 'RestoreWeights',
+    describe: describeEndpoint,
+    change: setWeights('RestoreChampionWeights', 1, 0),
+    maxPolls,
+    settle: true,
+    onError: restoreConfig,
+    next: restoreConfig,
+  });
+  const inspect = new sfn.Choice(scope, 'RollbackNeeded?')
+    .when(
+      sfn.Condition.stringEqualsJsonPath('$.endpoint.configName', '$.champion.endpointConfigName'),
+      rejectAfterRollback,
+    )
+    .when(
+      sfn.Condition.and(
+        sfn.Condition.stringEqualsJsonPath('$.endpoint.configName', '$.plan.names.canaryEndpointConfig'),
+        sfn.Condition.booleanEquals('$.plan.shadow', false),
+      ),
+      restoreWeights,
+    )
+    .otherwise(restoreConfig);
+  const rollback = guardedEndpointChange(scope, {
+    prefix: 'Rollback',
+    describe: describeEndpoint,
+    change: null,
+    maxPolls,
+    settle: false,
+    onError: rollbackFailed,
+    next: inspect,
+  });
+  const recordEndpointFailure = outcome(
+    'RecordEndpointFailure',
+    'failed',
+    'driftwatch: retraining of {} failed during rollout',
+    'Model {}: retraining run {} failed after the endpoint was changed ({} {}); the champion is being restored',
+    '$.model',
+    '$.plan.runId',
+    '$.error.Error',
+    '$.error.Cause',
+  ).next(rollback);
+  const catchAfter = (task: sfn.TaskStateBase) => {
+    task.addCatch(recordEndpointFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    return task;
+  };
+
+  // --- Promotion: a config with the challenger alone, the endpoint updated to it, package Approved -------
+  const recordPromotion = outcome(
+    'RecordPromotion',
+    'promoted',
+    'driftwatch: new model of {} promoted',
+    'Model {}: {} now serves all traffic of {} (package {}): {}',
+    '$.model',
+    '$.plan.names.challengerModel',
+    '$.endpointName',
+    '$.package.packageArn',
+    '$.evaluation.reason',
+  ).next(notify);
+  const approve = catchAfter(
+    invoke(
+      'ApproveCandidate',
+      functions.register,
+      {
+        action: 'approve',
+        'model.$': '$.model',
+        'packageArn.$': '$.package.packageArn',
+        'reason.$': '$.decision.reason',
+        champion: {
+          'modelName.$': '$.plan.names.challengerModel',
+          'variantName.$': '$.plan.names.challengerVariant',
+          'endpointConfigName.$': '$.plan.names.promotedEndpointConfig',
+        },
+        'now.$': '$.plan.now',
+      },
+      '$.approval',
+    ),
+  ).next(recordPromotion);
+  const promote = catchAfter(
+    createEndpointConfig('CreatePromotedEndpointConfig', {
+      EndpointConfigName: path('$.plan.names.promotedEndpointConfig'),
+      ProductionVariants: [variant('$.plan.names.challengerVariant', '$.plan.names.challengerModel', 1)],
+    }),
+  ).next(
+    guardedEndpointChange(scope, {
+      prefix: 'Promote',
+      describe: describeEndpoint,
+      change: updateEndpoint('UpdateEndpointToChallenger', '$.plan.names.promotedEndpointConfig'),
+      maxPolls,
+      settle: true,
+      expectConfigPath: '$.plan.names.promotedEndpointConfig',
+      onError: recordEndpointFailure,
+      next: approve,
+    }),
+  );
+
+  // --- Canary steps: shift, bake, judge; shadow mode bakes once on mirrored traffic ----------------------
+  const recordRollback = outcome(
+    'RecordCanaryRollback',
+    'rolled-back',
+    'driftwatch: canary of {} rolled back',
+    'Model {}: the canary of {} was rolled back at {}% of traffic: {}',
+    '$.model',
+    '$.plan.names.challengerModel',
+    '$.canary.weights.challenger',
+    '$.decision.reason',
+  ).next(rollback);
+  const bake = new sfn.Wait(scope, 'Bake', { time: sfn.WaitTime.secondsPath('$.plan.bakeSeconds') });
+  const judge = catchAfter(
+    invoke(
+      'JudgeCanary',
+      functions.canaryDecision,
+      {
+        'model.$': '$.model',
+        'plan.$': '$.plan',
+        'championVariant.$': '$.champion.variantName',
+        'challengerVariant.$': '$.plan.names.challengerVariant',
+        'round.$': '$.canary.round',
+      },
+      '$.decision',
+    ),
+  );
+  const nextRound = new sfn.Pass(scope, 'NextRound', {
+    parameters: {
+      'index.$': '$.canary.index',
+      'round.$': 'States.MathAdd($.canary.round, 1)',
+      'weights.$': '$.canary.weights',
+    },
+    resultPath: '$.canary',
+  }).next(bake);
+  const selectStep = new sfn.Pass(scope, 'SelectStep', {
+    parameters: {
+      'index.$': '$.canary.index',
+      round: 0,
+      'weights.$': 'States.ArrayGetItem($.plan.canarySteps, $.canary.index)',
+    },
+    resultPath: '$.canary',
+  });
+  const nextStep = new sfn.Pass(scope, 'NextStep', {
+    parameters: { 'index.$': 'States.MathAdd($.canary.index, 1)' },
+    resultPath: '$.canary',
+  }).next(selectStep);
+  const verdict = new sfn.Choice(scope, 'CanaryVerdict')
+    .when(sfn.Condition.stringEquals('$.decision.decision', 'rollback'), recordRollback)
+    .when(sfn.Condition.stringEquals('$.decision.decision', 'wait'), nextRound)
+    .when(sfn.Condition.numberEqualsJsonPath('$.canary.index', '$.plan.lastStepIndex'), promote)
+    .otherwise(nextStep);
+  bake.next(judge).next(verdict);
+  selectStep.next(
+    guardedEndpointChange(scope, {
+      prefix: 'Shift',
+      describe: describeEndpoint,
+      change: setWeights('ShiftTraffic', '$.canary.weights.champion', '$.canary.weights.challenger'),
+      maxPolls,
+      settle: true,
+      onError: recordEndpointFailure,
+      next: bake,
+    }),
+  );
+  const startCanary = new sfn.Choice(scope, 'ShadowMode?')
+    .when(
+      sfn.Condition.booleanEquals('$.plan.shadow', true),
+      new sfn.Pass(scope, 'StartShadow', {
+        parameters: { index: 0, round: 0, 'weights.$': 'States.ArrayGetItem($.plan.canarySteps, 0)' },
+        resultPath: '$.canary',
+      }).next(bake),
+    )
+    .otherwise(
+      new sfn.Pass(scope, 'StartCanary', { parameters: { index: 0 }, resultPath: '$.canary' }).next(
+        selectStep,
+      ),
+    );
+  const toCanaryConfig = guardedEndpointChange(scope, {
+    prefix: 'Canary',
+    describe: describeEndpoint,
+    change: updateEndpoint('UpdateEndpointToCanary', '$.plan.names.canaryEndpointConfig'),
+    maxPolls,
+    settle: true,
+    expectConfigPath: '$.plan.names.canaryEndpointConfig',
+    onError: recordEndpointFailure,
+    next: startCanary,
+  });
+  const canaryConfig = catchBefore(
+    createEndpointConfig('CreateCanaryEndpointConfig', {
+      EndpointConfigName: path('$.plan.names.canaryEndpointConfig'),
+      ProductionVariants: [
+        variant('$.champion.variantName', '$.champion.modelName', 1),
+        variant('$.plan.names.challengerVariant', '$.plan.names.challengerModel', 0),
+      ],
+    }),
+  ).next(toCanaryConfig);
+  const shadowConfig = catchBefore(
+    createEndpointConfig('CreateShadowEndpointConfig', {
+      EndpointConfigName: path('$.plan.names.canaryEndpointConfig'),
+      ProductionVariants: [variant('$.champion.variantName', '$.champion.modelName', 1)],
+      ShadowProductionVariants: [
+        variant('$.plan.names.challengerVariant', '$.plan.names.challengerModel', 1),
+      ],
+    }),
+  ).next(toCanaryConfig);
+
+  // --- Evaluation and registry ---------------------------------------------------------------------------
+  const recordRejection = outcome(
+    'RecordRejection',
+    'rejected',
+    'driftwatch: retrained model of {} rejected',
+    'Model {}: the retrained model {} was rejected at evaluation (package {}): {}',
+    '$.model',
+    '$.plan.names.challengerModel',
+    '$.package.packageArn',
+    '$.evaluation.reason',
+  ).next(notify);
+  const rejectCandidate = catchBefore(
+    invoke(
+      'RejectCandidate',
+      functions.register,
+      {
+        action: 'reject',
+        'model.$': '$.model',
+        'packageArn.$': '$.package.packageArn',
+        'reason.$': '$.evaluation.reason',
+      },
+      '$.rejection',
+    ),
+  ).next(recordRejection);
+  const accepted = new sfn.Choice(scope, 'ChallengerAccepted?')
+    .when(
+      sfn.Condition.booleanEquals('$.evaluation.accepted', true),
+      new sfn.Choice(scope, 'RolloutMode?')
+        .when(sfn.Condition.booleanEquals('$.plan.shadow', true), shadowConfig)
+        .otherwise(canaryConfig),
+    )
+    .otherwise(rejectCandidate);
+  const register = catchBefore(
+    invoke(
+      'RegisterCandidate',
+      functions.register,
+      {
+        action: 'register',
+        'model.$': '$.model',
+        'executionId.$': '$$.Execution.Id',
+        'plan.$': '$.plan',
+        'data.$': '$.data',
+        'training.$': '$.training',
+        evaluation: {
+          'accepted.$': '$.evaluation.accepted',
+          'reason.$': '$.evaluation.reason',
+          'primaryMetric.$': '$.evaluation.primaryMetric',
+          'champion.$': '$.evaluation.champion',
+          'challenger.$': '$.evaluation.challenger',
+        },
+      },
+      '$.package',
+    ),
+  ).next(accepted);
+  const evaluate = catchBefore(
+    invoke(
+      'EvaluateChallenger',
+      functions.evaluate,
+      { 'model.$': '$.model', 'plan.$': '$.plan', 'data.$': '$.data' },
+      '$.evaluation',
+    ),
+  ).next(register);
+  const transform = (id: string, jobName: string, modelName: string, outputUri: string) =>
+    catchBefore(
+      sageMakerRetry(
+        new tasks.SageMakerCreateTransformJob(scope, id, {
+          integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+          transformJobName: path(jobName),
+          modelName: path(modelName),
+          role: props.sageMakerRole,
+          transformInput: {
+            transformDataSource: {
+              s3DataSource: {
+                s3Uri: path('$.plan.s3.holdoutFeaturesUri'),
+                s3DataType: tasks.S3DataType.S3_PREFIX,
+              },
+            },
+            contentType: 'text/csv',
+            splitType: tasks.SplitType.LINE,
+          },
+          transformOutput: {
+            s3OutputPath: path(outputUri),
+            assembleWith: tasks.AssembleWith.LINE,
+            accept: 'text/csv',
+          },
+          transformResources: { instanceCount: 1, instanceType: ml(retraining.transformInstanceType) },
+          resultPath: sfn.JsonPath.DISCARD,
+          taskTimeout: sfn.Timeout.duration(TRANSFORM_TIMEOUT),
+        }),
+      ),
+    );
+  const scoreChampion = transform(
+    'ScoreHoldoutWithChampion',
+    '$.plan.names.championTransformJob',
+    '$.champion.modelName',
+    '$.plan.s3.championScoresUri',
+  );
+  const scoreChallenger = transform(
+    'ScoreHoldoutWithChallenger',
+    '$.plan.names.challengerTransformJob',
+    '$.plan.names.challengerModel',
+    '$.plan.s3.challengerScoresUri',
+  );
+  scoreChampion.next(scoreChallenger).next(evaluate);
+
+  const describeLiveEndpoint = catchBefore(
+    sageMakerRetry(
+      new tasks.CallAwsService(scope, 'DescribeLiveEndpoint', {
+        service: 'sagemaker',
+        action: 'describeEndpoint',
+        iamAction: 'sagemaker:DescribeEndpoint',
+        iamResources: [endpointArn],
+        parameters: { EndpointName: endpointName },
+        resultSelector: { 'status.$': '$.EndpointStatus', 'configName.$': '$.EndpointConfigName' },
+        resultPath: '$.endpoint',
+        taskTimeout: sfn.Timeout.duration(SAGEMAKER_CALL_TIMEOUT),
+      }),
+    ),
+  );
+  const describeLiveConfig = catchBefore(
+    sageMakerRetry(
+      new tasks.CallAwsService(scope, 'DescribeLiveEndpointConfig', {
+        service: 'sagemaker',
+        action: 'describeEndpointConfig',
+        iamAction: 'sagemaker:DescribeEndpointConfig',
+        iamResources: [anyEndpointConfigArn],
+        parameters: { EndpointConfigName: path('$.endpoint.configName') },
+        resultSelector: {
+          'endpointConfigName.$': '$.EndpointConfigName',
+          'modelName.$': '$.ProductionVariants[0].ModelName',
+          'variantName.$': '$.ProductionVariants[0].VariantName',
+          'instanceType.$': '$.ProductionVariants[0].InstanceType',
+          'instanceCount.$': '$.ProductionVariants[0].InitialInstanceCount',
+        },
+        resultPath: '$.champion',
+        taskTimeout: sfn.Timeout.duration(SAGEMAKER_CALL_TIMEOUT),
+      }),
+    ),
+  );
+  describeLiveEndpoint.next(describeLiveConfig).next(scoreChampion);
+
+  // --- Training ---------------------------------------------------------------------------------------------
+  const createModel = catchBefore(
+    sageMakerRetry(
+      new tasks.SageMakerCreateModel(scope, 'CreateChallengerModel', {
+        modelName: path('$.plan.names.challengerModel'),
+        role: props.sageMakerRole,
+        primaryContainer: new tasks.ContainerDefinition({
+          image: tasks.DockerImage.fromRegistry(retraining.inferenceImage),
+          modelS3Location: tasks.S3Location.fromJsonExpression('$.training.artifacts'),
+        }),
+        resultPath: sfn.JsonPath.DISCARD,
+        taskTimeout: sfn.Timeout.duration(SAGEMAKER_CALL_TIMEOUT),
+      }),
+    ),
+  );
+  createModel.next(describeLiveEndpoint);
+  const train = catchBefore(
+    sageMakerRetry(
+      new tasks.SageMakerCreateTrainingJob(scope, 'TrainChallenger', {
+        integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+        trainingJobName: path('$.plan.names.trainingJob'),
+        role: props.sageMakerRole,
+        algorithmSpecification: {
+          trainingImage: tasks.DockerImage.fromRegistry(retraining.image),
+          trainingInputMode: tasks.InputMode.FILE,
+        },
+        hyperparameters: retraining.hyperparameters,
+        inputDataConfig: [
+          {
+            channelName: 'train',
+            contentType: 'text/csv',
+            dataSource: {
+              s3DataSource: {
+                s3DataType: tasks.S3DataType.S3_PREFIX,
+                s3Location: tasks.S3Location.fromJsonExpression('$.plan.s3.trainUri'),
+              },
+            },
+          },
+        ],
+        outputDataConfig: { s3OutputLocation: tasks.S3Location.fromJsonExpression('$.plan.s3.outputUri') },
+        resourceConfig: {
+          instanceCount: retraining.instanceCount,
+          instanceType: ml(retraining.instanceType),
+          volumeSize: Size.gibibytes(30),
+        },
+        stoppingCondition: { maxRuntime: Duration.minutes(retraining.maxRuntimeMinutes) },
+        resultSelector: {
+          'jobName.$': '$.TrainingJobName',
+          'jobArn.$': '$.TrainingJobArn',
+          'artifacts.$': '$.ModelArtifacts.S3ModelArtifacts',
+        },
+        resultPath: '$.training',
+        taskTimeout: sfn.Timeout.duration(
+          Duration.minutes(retraining.maxRuntimeMinutes).plus(TRAINING_MARGIN),
+        ),
+      }),
+    ),
+  );
+  train.next(createModel);
+  const prepare = catchBefore(
+    invoke('PrepareInputs', functions.prepareInputs, { 'model.$': '$.model', 'plan.$': '$.plan' }, '$.data'),
+  ).next(train);
+
+  // --- Start: plan, lock (or skip), cost gate ----------------------------------------------------------
+  const recordRefusal = outcome(
+    'RecordBudgetRefusal',
+    'refused',
+    'driftwatch: retraining of {} refused by the budget',
+    'Model {}: retraining not started: {}',
+    '$.model',
+    '$.cost.reason',
+  ).next(notify);
+  const costGate = catchBefore(
+    invoke('CostGate', functions.costGate, { 'model.$': '$.model', 'plan.$': '$.plan' }, '$.cost'),
+  ).next(
+    new sfn.Choice(scope, 'WithinBudget?')
+      .when(sfn.Condition.booleanEquals('$.cost.allowed', true), prepare)
+      .otherwise(recordRefusal),
+  );
+  const skipReason = (id: string, format: string, ...args: string[]) =>
+    new sfn.Pass(scope, id, {
+      parameters: {
+        status: 'skipped',
+        reason: sfn.JsonPath.format(format, ...args.map((arg) => path(arg))),
+      },
+      resultPath: '$.outcome',
+    }).next(skipped);
+  const runInProgress = skipReason(
+    'SkippedRunInProgress',
+    'another retraining of {} is in progress: {}',
+    '$.model',
+    '$.state.Item.runningExecution.S',
+  );
+  const coolingDown = skipReason(
+    'SkippedCoolingDown',
+    `the last retraining of {} started at {}, within the cooldown of ${retraining.cooldownHours} h`,
+    '$.model',
+    '$.state.Item.lastRunAt.S',
+  );
+  const readState = new tasks.DynamoGetItem(scope, 'ReadModelState', {
+    table: props.stateTable,
+    key: { model: tasks.DynamoAttributeValue.fromString(path('$.model')) },
+    consistentRead: true,
+    resultPath: '$.state',
+    taskTimeout: sfn.Timeout.duration(Duration.seconds(30)),
+  });
+  readState.addRetry({
+    errors: ['DynamoDB.ProvisionedThroughputExceededException', 'DynamoDB.ThrottlingException'],
+    maxAttempts: 3,
+  });
+  const unknownSkip = new sfn.Pass(scope, 'SkippedLockHeld', {
+    parameters: { status: 'skipped', reason: 'the model-state record refused the lock' },
+    resultPath: '$.outcome',
+  }).next(skipped);
+  readState.addCatch(unknownSkip, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+  readState.next(
+    new sfn.Choice(scope, 'WhySkipped?')
+      .when(sfn.Condition.isPresent('$.state.Item.runningExecution'), runInProgress)
+      .when(sfn.Condition.isPresent('$.state.Item.lastRunAt'), coolingDown)
+      .otherwise(unknownSkip),
+  );
+  const lockFailed = new sfn.Fail(scope, 'LockFailed', { error: 'LockFailed', causePath: '$.error.Cause' });
+  const acquireLock = new tasks.DynamoUpdateItem(scope, 'AcquireLock', {
+    table: props.stateTable,
+    key: { model: tasks.DynamoAttributeValue.fromString(path('$.model')) },
+    updateExpression: 'SET runningExecution = :execution, lockedAt = :now, lastRunAt = :now',
+    conditionExpression:
+      'attribute_not_exists(runningExecution) AND (attribute_not_exists(lastRunAt) OR lastRunAt < :cutoff)',
+    expressionAttributeValues: {
+      ':execution': tasks.DynamoAttributeValue.fromString(path('$$.Execution.Id')),
+      ':now': tasks.DynamoAttributeValue.fromString(path('$.plan.now')),
+      ':cutoff': tasks.DynamoAttributeValue.fromString(path('$.plan.cooldownCutoff')),
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+    taskTimeout: sfn.Timeout.duration(Duration.seconds(30)),
+  });
+  acquireLock.addRetry({
+    errors: [
+      'DynamoDB.ProvisionedThroughputExceededException',
+      'DynamoDB.ThrottlingException',
+      'DynamoDB.InternalServerErrorException',
+    ],
+    maxAttempts: 5,
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+  });
+  acquireLock.addCatch(readState, {
+    errors: ['DynamoDB.ConditionalCheckFailedException'],
+    resultPath: '$.error',
+  });
+  acquireLock.addCatch(lockFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+  acquireLock.next(costGate);
+
+  const planFailed = new sfn.Fail(scope, 'PlanFailed', { error: 'PlanFailed', causePath: '$.error.Cause' });
+  const plan = invoke(
+    'Plan',
+    functions.plan,
+    {
+      input: { 'model.$': '$.model', 'trigger.$': '$.trigger' },
+      'startTime.$': '$$.Execution.StartTime',
+    },
+    '$.plan',
+  );
+  plan.addCatch(planFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+  const start = new sfn.Pass(scope, 'Start', {
+    parameters: { 'model.$': '$.model', 'trigger.$': '$.trigger', endpointName },
+  });
+  return start.next(plan).next(acquireLock);
+}
