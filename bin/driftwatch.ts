@@ -3,7 +3,10 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerDrift } from './cli/commands/drift.ts';
 import { registerEvaluate } from './cli/commands/evaluate.ts';
+import { registerHistory } from './cli/commands/history.ts';
 import { registerProfile } from './cli/commands/profile.ts';
+import { registerRetrain } from './cli/commands/retrain.ts';
+import { registerRollback } from './cli/commands/rollback.ts';
 import { EXIT, reportError } from './cli/exit.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -19,6 +22,9 @@ const program = new Command('driftwatch')
 registerProfile(program);
 registerDrift(program);
 registerEvaluate(program);
+registerRetrain(program);
+registerHistory(program);
+registerRollback(program);
 
 try {
   await program.parseAsync(process.argv);

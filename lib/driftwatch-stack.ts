@@ -38,8 +38,9 @@ export interface ModelResources {
 
 /**
  * Everything one config file declares: a landing bucket whose new files go, by model prefix, to a drift
- * detector per model; reports and history in the results store; alarms per model paging through one topic;
- * a dashboard per model. Environment-agnostic: it synthesizes offline, with no lookups.
+ * detector per model; scheduled performance checks of the models with a `performance` section; reports and
+ * history in the results store; alarms per model paging through one topic; a dashboard per model.
+ * Environment-agnostic: it synthesizes offline, with no lookups.
  */
 export class DriftwatchStack extends Stack {
   /** Encrypts the alarm topic and, with `encryption: "kms"`, the landing and results buckets. */
@@ -132,6 +133,10 @@ export class DriftwatchStack extends Stack {
           performanceAlarms.functionErrors,
         ]);
         performance = { monitor, alarms: performanceAlarms };
+        new CfnOutput(this, `PerformanceFunctionOf-${model.name}`, {
+          description: `Performance check of model ${model.name} (invoke with {"model": "${model.name}"} to run it now)`,
+          value: monitor.function.functionName,
+        });
       }
       models.set(model.name, { detector, alarms, dashboard, ...(performance && { performance }) });
       new CfnOutput(this, `DashboardOf-${model.name}`, {

@@ -7,17 +7,26 @@ export {
   type DriftAlarms,
   type FailedExecutionsAlarmOptions,
   type MetricAlarmOptions,
+  type PerformanceAlarmOptions,
+  type PerformanceAlarms,
 } from './alerting.ts';
 export { ConfigValidationError } from './config/errors.ts';
 export { DEFAULT_CONFIG_FILE, loadConfig } from './config/load.ts';
 export type * from './config/model-config.ts';
-export { driftRuntimeConfig } from './config/runtime.ts';
+export { driftRuntimeConfig, performanceRuntimeConfig } from './config/runtime.ts';
 export { validateConfig } from './config/validate.ts';
 export { DRIFT_HANDLER_ENTRY, DriftDetector, type DriftDetectorProps } from './drift-detector.ts';
 export { DriftMetrics } from './drift-metrics.ts';
 export { DriftwatchStack, type DriftwatchStackProps, type ModelResources } from './driftwatch-stack.ts';
 export { IdempotencyTable } from './idempotency-table.ts';
+export { ESM_REQUIRE_BANNER, lambdaBundling } from './lambda-bundling.ts';
 export { LandingBucket, type LandingBucketProps } from './landing-bucket.ts';
 export { ModelDashboard, type ModelDashboardProps } from './model-dashboard.ts';
+export { DEFAULT_PERFORMANCE_PERIOD, PerformanceMetrics } from './performance-metrics.ts';
+export {
+  PERFORMANCE_HANDLER_ENTRY,
+  PerformanceMonitor,
+  type PerformanceMonitorProps,
+} from './performance-monitor.ts';
 export { ResultsStore, type ResultsStoreProps } from './results-store.ts';
 export { secureBucketProps, secureKeyProps, secureQueueProps, secureTopicProps } from './secure-defaults.ts';

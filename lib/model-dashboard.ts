@@ -209,7 +209,11 @@ export class ModelDashboard extends Construct {
       graphs.push(
         new cloudwatch.GraphWidget({
           title: 'Relative drop against the baseline report',
-          left: drops.map((limit) => metrics.drop(limit.metric, limit.segment ?? null)),
+          left: drops.map((limit) =>
+            metrics
+              .drop(limit.metric, limit.segment ?? null)
+              .with({ label: `${limit.metric} (${limit.segment ?? 'all rows'})` }),
+          ),
           leftYAxis: { showUnits: false },
           leftAnnotations: drops.map((limit) => ({
             value: limit.maxDrop!,

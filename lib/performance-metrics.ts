@@ -59,7 +59,7 @@ export class PerformanceMetrics {
     return this.metric(METRIC.performanceMetric, statistic, {
       [DIMENSION.metric]: metric,
       [DIMENSION.segment]: this.segmentDimension(segment),
-    }).with({ label: `${metric} ${segment === null ? '(all rows)' : `(${segment})`}` });
+    });
   }
 
   /** The relative degradation of `metric` against the baseline report (0.05 = 5% worse), Maximum. */
@@ -67,7 +67,7 @@ export class PerformanceMetrics {
     return this.metric(METRIC.performanceDrop, 'Maximum', {
       [DIMENSION.metric]: metric,
       [DIMENSION.segment]: this.segmentDimension(segment),
-    }).with({ label: `${metric} drop ${segment === null ? '(all rows)' : `(${segment})`}` });
+    });
   }
 
   /** Every segment's value of `metric` (whole dataset included), one line each, found by SEARCH. */

@@ -547,14 +547,14 @@ export class EndpointScoringSink implements TableSink {
       const batch = this.queued.shift();
       if (batch === undefined) return;
       this.inFlight++;
+      // Never rejects: a failed request and a row the target refuses (too many segments, say) both end the
+      // pass through fail(), which the reader or finish() sees.
       const run: Promise<void> = this.score(batch)
-        .then(
-          (scores) => {
-            batch.scores = scores;
-            this.replayCompleted();
-          },
-          (error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))),
-        )
+        .then((scores) => {
+          batch.scores = scores;
+          this.replayCompleted();
+        })
+        .catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))))
         .finally(() => {
           this.inFlight--;
           this.running.delete(run);

@@ -102,13 +102,11 @@ export interface DriftSettings {
 export type PerformanceMetric = MetricName;
 
 /**
- * A limit on one metric, for the whole dataset or one segment value: the core's type, the same as
- * `driftwatch evaluate --min/--max/--max-drop` take. At least one bound is set.
+ * `PerformanceLimit`: a limit on one metric, for the whole dataset or one segment value; the core's type, the
+ * same as `driftwatch evaluate --min/--max/--max-drop` take (at least one bound is set).
+ * `EndpointContentType`: the payload format of the requests that score a golden dataset with the endpoint.
  */
-export type { PerformanceLimit };
-
-/** Payload format of the requests that score a golden dataset with the model's endpoint. */
-export type { EndpointContentType };
+export type { EndpointContentType, PerformanceLimit };
 
 /** Scheduled performance checks on a golden dataset. */
 export interface PerformanceConfig {

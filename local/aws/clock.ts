@@ -109,6 +109,7 @@ export class Clock {
   private sequence = 0;
   private timers: Scheduled[] = [];
   private advancing = false;
+  private readonly sleepers = new Set<(reason: unknown) => void>();
 
   constructor(start: number, activity: Activity) {
     this.current = start;
@@ -145,20 +146,25 @@ export class Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const wake = this.activity.sleep();
+      const stop = (reason: unknown) => {
+        timer.cancel();
+        wake();
+        this.sleepers.delete(stop);
+        signal?.removeEventListener('abort', onAbort);
+        reject(reason);
+      };
       const timer = this.at(
         this.current + Math.max(0, ms),
         () => {
           wake();
+          this.sleepers.delete(stop);
           signal?.removeEventListener('abort', onAbort);
           resolve();
         },
         'sleep',
       );
-      const onAbort = () => {
-        timer.cancel();
-        wake();
-        reject(signal?.reason ?? new Error('aborted'));
-      };
+      const onAbort = () => stop(signal?.reason ?? new Error('aborted'));
+      this.sleepers.add(stop);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
@@ -196,10 +202,11 @@ export class Clock {
     }
   }
 
-  /** Drops every timer (when the local AWS stops). */
+  /** Drops every timer and rejects every sleep (when the local AWS stops). */
   clear(): void {
     for (const timer of this.timers) timer.cancelled = true;
     this.timers = [];
+    for (const stop of [...this.sleepers]) stop(new Error('the clock was stopped'));
   }
 
   private nextDue(until: number): Scheduled | undefined {

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { SynthesisError, TemplateError } from './errors.ts';
 
@@ -184,6 +184,71 @@ export async function synthesizeApp(options: SynthesizeOptions): Promise<string>
   });
   if (exitCode !== 0) throw new SynthesisError(cdkJson.app, exitCode, stderr.join(''));
   return outdir;
+}
+
+/** Files and directories whose content decides what the app synthesizes, relative to the project. */
+export const SYNTH_INPUTS = [
+  'bin',
+  'lib',
+  'lambdas',
+  'cdk.json',
+  'cdk.context.json',
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+];
+
+function hashInputs(hash: ReturnType<typeof createHash>, path: string, label: string): void {
+  if (!existsSync(path)) return;
+  if (statSync(path).isDirectory()) {
+    for (const entry of readdirSync(path).sort()) hashInputs(hash, join(path, entry), `${label}/${entry}`);
+    return;
+  }
+  hash.update(`${label}\0`);
+  hash.update(readFileSync(path));
+  hash.update('\0');
+}
+
+/**
+ * {@link synthesizeApp} through a cache: the assembly of the same inputs (the config file's content, the
+ * project files of {@link SYNTH_INPUTS}, the context) is synthesized once and reused, so starting the local
+ * AWS again after changing nothing takes no synthesis. The newest few assemblies are kept.
+ *
+ * @example
+ * ```ts
+ * const dir = await synthesizeCached({ configPath: 'driftwatch.config.json', cacheDir: 'node_modules/.cache/x' });
+ * ```
+ */
+export async function synthesizeCached(
+  options: Omit<SynthesizeOptions, 'outdir'> & { cacheDir: string; keep?: number },
+): Promise<string> {
+  const projectDir = resolve(options.projectDir ?? process.cwd());
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify(options.context ?? {}));
+  hash.update(readFileSync(options.configPath));
+  for (const input of SYNTH_INPUTS) hashInputs(hash, join(projectDir, input), input);
+  const key = hash.digest('hex').slice(0, 32);
+  const target = join(options.cacheDir, key);
+  if (existsSync(join(target, 'manifest.json'))) return target;
+  mkdirSync(options.cacheDir, { recursive: true });
+  const staging = `${target}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    await synthesizeApp({ ...options, projectDir, outdir: staging });
+    renameSync(staging, target);
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    // Another process finished the same assembly first: use it.
+    if (existsSync(join(target, 'manifest.json'))) return target;
+    throw error;
+  }
+  const entries = readdirSync(options.cacheDir)
+    .filter((entry) => !entry.endsWith('.tmp'))
+    .map((entry) => ({ entry, time: statSync(join(options.cacheDir, entry)).mtimeMs }))
+    .sort((a, b) => b.time - a.time);
+  for (const { entry } of entries.slice(options.keep ?? 3)) {
+    rmSync(join(options.cacheDir, entry), { recursive: true, force: true });
+  }
+  return target;
 }
 
 /** What `Ref` and `Fn::GetAtt` of one resource give locally. */

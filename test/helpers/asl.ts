@@ -74,7 +74,8 @@ export function stateMachineDefinition(template: Template, prefix: string): AslD
   const machines = Object.entries(template.findResources('AWS::StepFunctions::StateMachine')).filter(([id]) =>
     id.startsWith(prefix),
   );
-  if (machines.length !== 1) throw new Error(`expected one state machine ${prefix}*, found ${machines.length}`);
+  if (machines.length !== 1)
+    throw new Error(`expected one state machine ${prefix}*, found ${machines.length}`);
   const [, machine] = machines[0]!;
   return JSON.parse(resolveTokens(template, machine['Properties']['DefinitionString'])) as AslDefinition;
 }

@@ -6,11 +6,12 @@
  */
 // biome-ignore lint/suspicious/noExplicitAny: the JSON values aws-local-stepfunctions passes (its type is not exported)
 type JSONValue = any;
+
+import type { RetrainingEnvironment } from '../../lambdas/retraining/aws.ts';
+import { parseS3Uri } from '../../lambdas/retraining/aws.ts';
 import { handleCanaryDecision } from '../../lambdas/retraining/canary-decision.ts';
 import { handleCostGate } from '../../lambdas/retraining/cost-gate.ts';
 import { handleEvaluate } from '../../lambdas/retraining/evaluate.ts';
-import type { RetrainingEnvironment } from '../../lambdas/retraining/aws.ts';
-import { parseS3Uri } from '../../lambdas/retraining/aws.ts';
 import { handlePlan } from '../../lambdas/retraining/plan.ts';
 import type {
   ModelRegistry,
@@ -184,7 +185,9 @@ export class FakeAwsWorld {
   /** Weights of the serving variants, normalised to percentages, by variant name. */
   weights(): Record<string, number> {
     const total = this.endpoint.variants.reduce((sum, v) => sum + v.weight, 0);
-    return Object.fromEntries(this.endpoint.variants.map((v) => [v.name, total === 0 ? 0 : (100 * v.weight) / total]));
+    return Object.fromEntries(
+      this.endpoint.variants.map((v) => [v.name, total === 0 ? 0 : (100 * v.weight) / total]),
+    );
   }
 
   // --- ports for the real handlers ---------------------------------------------------------------------
@@ -229,9 +232,9 @@ export class FakeAwsWorld {
 
   readonly metrics: VariantMetricsSource = {
     get: async (_endpoint, variant) => {
-      const challenger = !this.endpoint.variants.concat(this.endpoint.shadowVariants).some(
-        (v) => v.name === variant && v.model === this.championModel,
-      );
+      const challenger = !this.endpoint.variants
+        .concat(this.endpoint.shadowVariants)
+        .some((v) => v.name === variant && v.model === this.championModel);
       return this.traffic(variant, challenger ? 'challenger' : 'champion');
     },
   };
@@ -240,7 +243,8 @@ export class FakeAwsWorld {
   describeEndpoint(input: { EndpointName: string }) {
     this.calls.push('SageMaker.DescribeEndpoint');
     const endpoint = this.endpoints.get(input.EndpointName);
-    if (!endpoint) throw serviceError('SageMaker.ValidationException', `Could not find endpoint ${input.EndpointName}`);
+    if (!endpoint)
+      throw serviceError('SageMaker.ValidationException', `Could not find endpoint ${input.EndpointName}`);
     if (endpoint.pending) {
       if (endpoint.pending.polls > 0) endpoint.pending.polls--;
       else {
@@ -249,7 +253,11 @@ export class FakeAwsWorld {
         endpoint.status = 'InService';
       }
     }
-    return { EndpointName: input.EndpointName, EndpointStatus: endpoint.status, EndpointConfigName: endpoint.configName };
+    return {
+      EndpointName: input.EndpointName,
+      EndpointStatus: endpoint.status,
+      EndpointConfigName: endpoint.configName,
+    };
   }
 
   private applyConfig(endpoint: FakeEndpoint, configName: string) {
@@ -264,14 +272,21 @@ export class FakeAwsWorld {
   describeEndpointConfig(input: { EndpointConfigName: string }) {
     this.calls.push('SageMaker.DescribeEndpointConfig');
     const config = this.configs.get(input.EndpointConfigName);
-    if (!config) throw serviceError('SageMaker.ValidationException', `Could not find config ${input.EndpointConfigName}`);
+    if (!config)
+      throw serviceError(
+        'SageMaker.ValidationException',
+        `Could not find config ${input.EndpointConfigName}`,
+      );
     return { EndpointConfigName: input.EndpointConfigName, ...structuredClone(config) };
   }
 
   createEndpointConfig(input: FakeConfig & { EndpointConfigName: string }) {
     this.calls.push('SageMaker.CreateEndpointConfig');
     if (this.configs.has(input.EndpointConfigName)) {
-      throw serviceError('SageMaker.ValidationException', `Cannot create already existing endpoint configuration`);
+      throw serviceError(
+        'SageMaker.ValidationException',
+        `Cannot create already existing endpoint configuration`,
+      );
     }
     for (const v of [...input.ProductionVariants, ...(input.ShadowProductionVariants ?? [])]) {
       if (!this.models.has(v.ModelName) && v.ModelName !== this.championModel) {
@@ -280,7 +295,9 @@ export class FakeAwsWorld {
     }
     const { EndpointConfigName, ...config } = input;
     this.configs.set(EndpointConfigName, structuredClone(config));
-    return { EndpointConfigArn: `arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/${EndpointConfigName}` };
+    return {
+      EndpointConfigArn: `arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/${EndpointConfigName}`,
+    };
   }
 
   updateEndpoint(input: { EndpointName: string; EndpointConfigName: string }) {
@@ -299,14 +316,20 @@ export class FakeAwsWorld {
       );
     }
     if (!this.configs.has(input.EndpointConfigName)) {
-      throw serviceError('SageMaker.ValidationException', `Could not find config ${input.EndpointConfigName}`);
+      throw serviceError(
+        'SageMaker.ValidationException',
+        `Could not find config ${input.EndpointConfigName}`,
+      );
     }
     endpoint.status = 'Updating';
     endpoint.pending = { configName: input.EndpointConfigName, polls: this.updatePolls };
     return { EndpointArn: `arn:aws:sagemaker:us-east-1:123456789012:endpoint/${input.EndpointName}` };
   }
 
-  updateWeights(input: { EndpointName: string; DesiredWeightsAndCapacities: { VariantName: string; DesiredWeight: number }[] }) {
+  updateWeights(input: {
+    EndpointName: string;
+    DesiredWeightsAndCapacities: { VariantName: string; DesiredWeight: number }[];
+  }) {
     this.calls.push('SageMaker.UpdateEndpointWeightsAndCapacities');
     const endpoint = this.endpoints.get(input.EndpointName)!;
     if (endpoint.status !== 'InService') {
@@ -317,7 +340,11 @@ export class FakeAwsWorld {
     );
     for (const desired of input.DesiredWeightsAndCapacities) {
       const variant = endpoint.variants.find((v) => v.name === desired.VariantName);
-      if (!variant) throw serviceError('SageMaker.ValidationException', `The variant ${desired.VariantName} does not exist`);
+      if (!variant)
+        throw serviceError(
+          'SageMaker.ValidationException',
+          `The variant ${desired.VariantName} does not exist`,
+        );
       variant.weight = desired.DesiredWeight;
     }
     endpoint.status = 'Updating';
@@ -332,7 +359,10 @@ export class FakeAwsWorld {
     const output = (input['OutputDataConfig'] as { S3OutputPath: string }).S3OutputPath;
     if (this.trainingFailure) {
       this.trainingJobs.push({ name, status: 'Failed', parameters: input });
-      throw serviceError('States.TaskFailed', JSON.stringify({ TrainingJobName: name, FailureReason: this.trainingFailure }));
+      throw serviceError(
+        'States.TaskFailed',
+        JSON.stringify({ TrainingJobName: name, FailureReason: this.trainingFailure }),
+      );
     }
     this.trainingJobs.push({ name, status: 'Completed', parameters: input });
     return {
@@ -345,7 +375,10 @@ export class FakeAwsWorld {
 
   createModel(input: { ModelName: string; PrimaryContainer: { Image: string; ModelDataUrl: string } }) {
     this.calls.push('SageMaker.CreateModel');
-    this.models.set(input.ModelName, { image: input.PrimaryContainer.Image, modelDataUrl: input.PrimaryContainer.ModelDataUrl });
+    this.models.set(input.ModelName, {
+      image: input.PrimaryContainer.Image,
+      modelDataUrl: input.PrimaryContainer.ModelDataUrl,
+    });
     return { ModelArn: `arn:aws:sagemaker:us-east-1:123456789012:model/${input.ModelName}` };
   }
 
@@ -363,7 +396,11 @@ export class FakeAwsWorld {
     const lines = text.split('\n').filter((line) => line !== '');
     const output = parseS3Uri(input.TransformOutput.S3OutputPath);
     const name = source.key.slice(source.key.lastIndexOf('/') + 1);
-    this.s3.put(output.bucket, `${output.key}${name}.out`, lines.map((_, i) => `${this.scorer(input.ModelName, i)}\n`).join(''));
+    this.s3.put(
+      output.bucket,
+      `${output.key}${name}.out`,
+      lines.map((_, i) => `${this.scorer(input.ModelName, i)}\n`).join(''),
+    );
     return { TransformJobName: input.TransformJobName, TransformJobStatus: 'Completed' };
   }
 
@@ -381,7 +418,8 @@ export class FakeAwsWorld {
     if (input.UpdateExpression.startsWith('SET runningExecution')) {
       const free = item.runningExecution === undefined;
       const cooled = item.lastRunAt === undefined || item.lastRunAt < values[':cutoff']!.S;
-      if (!(free && cooled)) throw serviceError('DynamoDB.ConditionalCheckFailedException', 'The conditional request failed');
+      if (!(free && cooled))
+        throw serviceError('DynamoDB.ConditionalCheckFailedException', 'The conditional request failed');
       item.runningExecution = values[':execution']!.S;
       item.lockedAt = values[':now']!.S;
       item.lastRunAt = values[':now']!.S;
@@ -421,7 +459,10 @@ export class FakeAwsWorld {
    * A handler for every Task of `definition`, chosen by its Resource (the service integration, or the
    * Lambda function named after the handler it bundles). A Task without one is an error: nothing may call AWS.
    */
-  handlers(definition: AslDefinition, functionIds: Record<string, string>): Record<string, (input: JSONValue) => Promise<JSONValue>> {
+  handlers(
+    definition: AslDefinition,
+    functionIds: Record<string, string>,
+  ): Record<string, (input: JSONValue) => Promise<JSONValue>> {
     const environment = this.environment;
     const byResource: Record<string, (input: never) => unknown> = {
       'aws-sdk:sagemaker:describeEndpoint': (input) => this.describeEndpoint(input),
@@ -458,7 +499,8 @@ export class FakeAwsWorld {
       }
       if (!handler) throw new Error(`no local handler for Task ${name} (${resource})`);
       const run = handler;
-      handlers[name] = async (input) => JSON.parse(JSON.stringify((await run(input as never)) ?? {})) as JSONValue;
+      handlers[name] = async (input) =>
+        JSON.parse(JSON.stringify((await run(input as never)) ?? {})) as JSONValue;
     }
     return handlers;
   }

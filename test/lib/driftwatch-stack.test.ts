@@ -19,7 +19,8 @@ beforeAll(() => {
 
 const resources = (type: string) => Object.entries(template.findResources(type));
 /** Resources of the retraining pipelines (test/lib/retraining-pipeline.test.ts covers them). */
-const isRetraining = (logicalId: string) => /^(Retraining|ModelState|AlertingExecutions)/.test(logicalId);
+const isRetraining = (logicalId: string) =>
+  /^(Retraining|ModelState|AlertingExecutions|SchedulerRoleForTarget)/.test(logicalId);
 /** Resources of the performance checks (test/lib/performance-monitor.test.ts covers them in detail). */
 const isPerformance = (logicalId: string) => /^(Performance|AlertingPerformance)/.test(logicalId);
 const driftResources = (type: string) =>
@@ -110,7 +111,9 @@ describe('DriftwatchStack resources', () => {
     ).toEqual(['Driftwatch-churn', 'Driftwatch-credit']);
     expect(
       Object.keys(template.toJSON()['Outputs'])
-        .filter((output) => !/^(RetrainingStateMachineOf|ModelStateTableName)/.test(output))
+        .filter(
+          (output) => !/^(RetrainingStateMachineOf|ModelStateTableName|PerformanceFunctionOf)/.test(output),
+        )
         .sort(),
     ).toEqual(
       [
@@ -286,6 +289,13 @@ describe('DriftwatchStack performance checks', () => {
       ].sort(),
     );
     for (const alarm of alarms) expect(alarm['AlarmActions']).toEqual([{ Ref: topic }]);
+  });
+
+  it('outputs each performance function, to run a check by hand', () => {
+    const outputs = Object.keys(template.toJSON()['Outputs']).filter((name) =>
+      name.startsWith('PerformanceFunctionOf'),
+    );
+    expect(outputs.sort()).toEqual(['PerformanceFunctionOfchurn', 'PerformanceFunctionOfcredit']);
   });
 
   it("writes reports only under each model's performance prefix and invokes only the churn endpoint", () => {

@@ -3,8 +3,9 @@
  * a local handler from the fake AWS world (test/helpers/fake-sagemaker.ts), Lambda states run the real
  * handlers against it, Wait states and retry pauses take no time.
  */
-import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+
 import { Template } from 'aws-cdk-lib/assertions';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RetrainingEnvironment } from '../../lambdas/retraining/aws.ts';
@@ -12,8 +13,9 @@ import type { RetrainingExecutionInput } from '../../lambdas/shared/retraining-c
 import { DriftwatchStack } from '../../lib/driftwatch-stack.ts';
 import type { RetrainingPipeline } from '../../lib/retraining-pipeline.ts';
 import { type AslDefinition, stateMachineDefinition } from '../helpers/asl.ts';
-import { rawConfig, testApp, testConfig } from '../helpers/cdk.ts';
+import { testApp, testConfig } from '../helpers/cdk.ts';
 import { FakeAwsWorld } from '../helpers/fake-sagemaker.ts';
+import { retrainingRawConfig } from '../helpers/retraining-config.ts';
 
 // aws-local-stepfunctions sets $$.Execution.StartTime to the real start, so the data is dated relative to now.
 const DAY = 86_400_000;
@@ -26,35 +28,6 @@ function challengerOf(world: FakeAwsWorld) {
   return { model, runId, variant: `v${runId}` };
 }
 const CHAMPION = { configName: 'churn-prod-config-1', variant: 'AllTraffic', model: 'churn-v1' };
-
-/** The example model with every retraining section: a small canary so the scenarios stay short. */
-export function retrainingRawConfig() {
-  const raw = rawConfig();
-  Object.assign(raw.models[0]!, {
-    endpointName: 'churn-prod',
-    performance: {
-      schedule: 'rate(1 day)',
-      goldenDataset: 'holdout.csv',
-      labelColumn: 'label',
-      positiveClass: '1',
-      limits: [{ metric: 'accuracy', min: 0.6 }],
-    },
-    retraining: {
-      triggers: ['drift', 'performance'],
-      cooldownHours: 24,
-      monthlyBudgetUsd: 50,
-      instanceType: 'ml.m5.xlarge',
-      instancePricePerHourUsd: 0.23,
-      image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/churn-train:1.0',
-      hyperparameters: { max_depth: 5 },
-      schedule: 'rate(30 days)',
-      primaryMetric: 'rocAuc',
-      minImprovement: 0.01,
-    },
-    canary: { steps: [5, 25, 100], bakeMinutes: 1, minSamples: 100, deadlineMinutes: 3 },
-  });
-  return raw;
-}
 
 let definition: AslDefinition;
 let pipeline: RetrainingPipeline;
@@ -80,7 +53,8 @@ const holdoutLabel = (i: number) => i % 2;
 
 function holdoutCsv(rows = 40): string {
   let csv = 'amount,plan,calls,label,region\n';
-  for (let i = 0; i < rows; i++) csv += `${10 + i},${i % 3 === 0 ? 'pro' : 'basic'},${i % 7},${holdoutLabel(i)},${i < rows / 2 ? 'A' : 'B'}\n`;
+  for (let i = 0; i < rows; i++)
+    csv += `${10 + i},${i % 3 === 0 ? 'pro' : 'basic'},${i % 7},${holdoutLabel(i)},${i < rows / 2 ? 'A' : 'B'}\n`;
   return csv;
 }
 
@@ -119,7 +93,9 @@ interface Run {
 }
 
 async function execute(world: FakeAwsWorld, input: RetrainingExecutionInput, name = 'run-1'): Promise<Run> {
-  const machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true, checkArn: true } });
+  const machine = new StateMachine(definition as never, {
+    validationOptions: { checkPaths: true, checkArn: true },
+  });
   const waits = Object.fromEntries(
     Object.entries(definition.States)
       .filter(([, state]) => state.Type === 'Wait')
@@ -148,7 +124,11 @@ async function execute(world: FakeAwsWorld, input: RetrainingExecutionInput, nam
   const collect = (async () => {
     for await (const event of execution.eventLogs) {
       if (event.type === 'StateEntered') visited.push(event.state.name);
-      if (process.env['DEBUG_SFN'] && (event.type === 'StateExited' || event.type === 'StateFailed')) console.log(event.state.name, JSON.stringify(event.type === 'StateExited' ? event.state.output : event).slice(0, 1500));
+      if (process.env['DEBUG_SFN'] && (event.type === 'StateExited' || event.type === 'StateFailed'))
+        console.log(
+          event.state.name,
+          JSON.stringify(event.type === 'StateExited' ? event.state.output : event).slice(0, 1500),
+        );
     }
   })();
   let output: unknown = null;
@@ -165,7 +145,10 @@ async function execute(world: FakeAwsWorld, input: RetrainingExecutionInput, nam
 
 const driftTrigger: RetrainingExecutionInput = {
   model: 'churn',
-  trigger: { type: 'drift', detail: { model: 'churn', key: 'churn/incoming/day.csv', driftShare: 0.6, datasetDrift: true } },
+  trigger: {
+    type: 'drift',
+    detail: { model: 'churn', key: 'churn/incoming/day.csv', driftShare: 0.6, datasetDrift: true },
+  },
 };
 
 const count = (visited: string[], state: string) => visited.filter((name) => name === state).length;
@@ -185,7 +168,14 @@ describe('the retraining state machine', () => {
     const { visited, output, error } = await execute(world, driftTrigger);
     expect(error).toBeNull();
     expect(output).toMatchObject({ status: 'promoted' });
-    expect(visited.slice(0, 6)).toEqual(['Start', 'Plan', 'AcquireLock', 'CostGate', 'WithinBudget?', 'PrepareInputs']);
+    expect(visited.slice(0, 6)).toEqual([
+      'Start',
+      'Plan',
+      'AcquireLock',
+      'CostGate',
+      'WithinBudget?',
+      'PrepareInputs',
+    ]);
     for (const state of [
       'TrainChallenger',
       'CreateChallengerModel',
@@ -227,7 +217,11 @@ describe('the retraining state machine', () => {
     expect(world.packages[0]!.metadata['dataEtags']).toMatch(/^2025-01-10\.csv=etag-\d+$/);
     expect(world.state.get('churn')).toMatchObject({
       spendMonth: thisMonth(),
-      champion: { modelName: CHALLENGER_MODEL, variantName: CHALLENGER_VARIANT, packageArn: world.packages[0]!.arn },
+      champion: {
+        modelName: CHALLENGER_MODEL,
+        variantName: CHALLENGER_VARIANT,
+        packageArn: world.packages[0]!.arn,
+      },
     });
     expect(world.state.get('churn')!.runningExecution).toBeUndefined();
     const [job] = world.trainingJobs;
@@ -236,7 +230,12 @@ describe('the retraining state machine', () => {
       ResourceConfig: { InstanceType: 'ml.m5.xlarge', InstanceCount: 1 },
       StoppingCondition: { MaxRuntimeInSeconds: 3600 },
       HyperParameters: { max_depth: '5' },
-      InputDataConfig: [{ ChannelName: 'train', DataSource: { S3DataSource: { S3Uri: `s3://results/retraining/churn/${runId}/train/` } } }],
+      InputDataConfig: [
+        {
+          ChannelName: 'train',
+          DataSource: { S3DataSource: { S3Uri: `s3://results/retraining/churn/${runId}/train/` } },
+        },
+      ],
     });
     expect(world.messages.at(-1)!.subject).toBe('driftwatch: new model of churn promoted');
   });
@@ -279,7 +278,17 @@ describe('the retraining state machine', () => {
     expect(count(visited, 'ShiftTraffic')).toBe(1);
     const { variant: CHALLENGER_VARIANT } = challengerOf(world);
     expect(visited.slice(visited.indexOf('JudgeCanary'))).toEqual(
-      expect.arrayContaining(['CanaryVerdict', 'RecordCanaryRollback', 'RollbackNeeded?', 'RestoreChampionWeights', 'RestoreChampionEndpoint', 'RejectAfterRollback', 'Notify', 'ReleaseLock', 'CanaryRolledBack']),
+      expect.arrayContaining([
+        'CanaryVerdict',
+        'RecordCanaryRollback',
+        'RollbackNeeded?',
+        'RestoreChampionWeights',
+        'RestoreChampionEndpoint',
+        'RejectAfterRollback',
+        'Notify',
+        'ReleaseLock',
+        'CanaryRolledBack',
+      ]),
     );
     expect(world.weightChanges).toEqual([
       { AllTraffic: 95, [CHALLENGER_VARIANT]: 5 },
@@ -319,7 +328,9 @@ describe('the retraining state machine', () => {
     expect(error).toBeNull();
     expect(output).toMatchObject({ status: 'promoted' });
     expect(count(visited, 'UpdateEndpointToCanary')).toBe(2);
-    expect(visited).toEqual(expect.arrayContaining(['CanaryRefused', 'CanaryRetryChange?', 'CanaryBackoff', 'CanaryWait']));
+    expect(visited).toEqual(
+      expect.arrayContaining(['CanaryRefused', 'CanaryRetryChange?', 'CanaryBackoff', 'CanaryWait']),
+    );
     // After the refusal the endpoint was Updating: it was described until InService before the second try.
     const retried = visited.lastIndexOf('UpdateEndpointToCanary');
     expect(visited.slice(retried - 2, retried)).toEqual(['CanaryDescribe', 'CanaryReady?']);
@@ -350,17 +361,35 @@ describe('the retraining state machine', () => {
       status: 'skipped',
       reason: expect.stringMatching(/another retraining of churn is in progress: .*:run-1$/),
     });
-    expect(second.visited).toEqual(['Start', 'Plan', 'AcquireLock', 'ReadModelState', 'WhySkipped?', 'SkippedRunInProgress', 'RetrainingSkipped']);
+    expect(second.visited).toEqual([
+      'Start',
+      'Plan',
+      'AcquireLock',
+      'ReadModelState',
+      'WhySkipped?',
+      'SkippedRunInProgress',
+      'RetrainingSkipped',
+    ]);
     expect(world.trainingJobs).toHaveLength(1);
   });
 
   it('skips a run within the cooldown unless forced', async () => {
     const world = newWorld();
-    world.state.set('churn', { model: 'churn', lastRunAt: new Date(Date.now() - 2 * 3_600_000).toISOString() });
+    world.state.set('churn', {
+      model: 'churn',
+      lastRunAt: new Date(Date.now() - 2 * 3_600_000).toISOString(),
+    });
     const skipped = await execute(world, driftTrigger);
-    expect(skipped.output).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/within the cooldown of 24 h/) });
+    expect(skipped.output).toMatchObject({
+      status: 'skipped',
+      reason: expect.stringMatching(/within the cooldown of 24 h/),
+    });
     expect(skipped.visited).toContain('SkippedCoolingDown');
-    const forced = await execute(world, { model: 'churn', trigger: { type: 'manual', force: true } }, 'run-2');
+    const forced = await execute(
+      world,
+      { model: 'churn', trigger: { type: 'manual', force: true } },
+      'run-2',
+    );
     expect(forced.output).toMatchObject({ status: 'promoted' });
   });
 
@@ -382,7 +411,9 @@ describe('the retraining state machine', () => {
       'RouteOutcome',
       'RetrainingSkipped',
     ]);
-    expect(world.messages[0]!.message).toMatch(new RegExp(`would exceed the ${thisMonth()} budget of \\$50.00: \\$49.90 already spent`));
+    expect(world.messages[0]!.message).toMatch(
+      new RegExp(`would exceed the ${thisMonth()} budget of \\$50.00: \\$49.90 already spent`),
+    );
     expect(world.trainingJobs).toHaveLength(0);
     expect(world.state.get('churn')).toMatchObject({ spendUsd: 49.9 });
     expect(world.state.get('churn')!.runningExecution).toBeUndefined();
@@ -397,7 +428,9 @@ describe('the retraining state machine', () => {
     expect(visited).not.toContain('ShiftTraffic');
     expect(count(visited, 'JudgeCanary')).toBe(1);
     const { model, runId, variant } = challengerOf(world);
-    expect(world.configs.get(`churn-prod-${runId}-canary`)!.ShadowProductionVariants?.[0]?.ModelName).toBe(model);
+    expect(world.configs.get(`churn-prod-${runId}-canary`)!.ShadowProductionVariants?.[0]?.ModelName).toBe(
+      model,
+    );
     expect(world.weights()).toEqual({ [variant]: 100 });
     expect(world.packages[0]).toMatchObject({ status: 'Approved' });
   });

@@ -70,19 +70,20 @@ export function parseNumberBytes(buf: Uint8Array, start: number, end: number): n
   }
   // The digits as one integer, exact while it stays below 2^53 (it only grows, so checking at the end is enough).
   let mantissa = 0;
-  let d = 0;
   const integerStart = i;
-  while (i < end && (d = buf[i]! - 0x30) >= 0 && d <= 9) {
+  for (; i < end; i++) {
+    const d = buf[i]! - 0x30;
+    if (d < 0 || d > 9) break;
     mantissa = mantissa * 10 + d;
-    i++;
   }
   let digits = i - integerStart;
   let fraction = 0;
   if (i < end && buf[i] === 0x2e) {
     const fractionStart = ++i;
-    while (i < end && (d = buf[i]! - 0x30) >= 0 && d <= 9) {
+    for (; i < end; i++) {
+      const d = buf[i]! - 0x30;
+      if (d < 0 || d > 9) break;
       mantissa = mantissa * 10 + d;
-      i++;
     }
     fraction = i - fractionStart;
     digits += fraction;
@@ -98,9 +99,10 @@ export function parseNumberBytes(buf: Uint8Array, start: number, end: number): n
       i++;
     }
     const expStart = i;
-    while (i < end && (d = buf[i]! - 0x30) >= 0 && d <= 9) {
+    for (; i < end; i++) {
+      const d = buf[i]! - 0x30;
+      if (d < 0 || d > 9) break;
       if (exponent < 100000) exponent = exponent * 10 + d;
-      i++;
     }
     if (i === expStart) return Number.NaN;
     if (expNegative) exponent = -exponent;

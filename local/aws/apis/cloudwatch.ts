@@ -30,7 +30,7 @@ export interface MetricsBackend {
   now(): number;
   /** Stores data put by `PutMetricData` (stamped with the local clock time). */
   put(data: MetricInput[]): void;
-  alarms?: AlarmEvaluator;
+  alarms(): AlarmEvaluator | undefined;
 }
 
 function getMetricData(backend: MetricsBackend, input: Record<string, unknown>) {
@@ -130,7 +130,7 @@ function putMetricData(backend: MetricsBackend, input: Record<string, unknown>) 
 }
 
 function describeAlarms(backend: MetricsBackend, input: Record<string, unknown>) {
-  const evaluator = backend.alarms;
+  const evaluator = backend.alarms();
   const names = Array.isArray(input['AlarmNames']) ? (input['AlarmNames'] as string[]) : undefined;
   const prefix = typeof input['AlarmNamePrefix'] === 'string' ? input['AlarmNamePrefix'] : '';
   const stateValue = input['StateValue'];

@@ -4,7 +4,7 @@
  * the function in the background.
  */
 import type { InvocationResult } from '../functions.ts';
-import type { RestRoute } from '../service-endpoint.ts';
+import type { RestResponse, RestRoute } from '../service-endpoint.ts';
 
 export interface FunctionInvoker {
   /**
@@ -19,7 +19,7 @@ export interface FunctionInvoker {
 }
 
 export function lambdaRoute(functions: FunctionInvoker): RestRoute {
-  return async ({ method, path, headers, body }) => {
+  return async ({ method, path, headers, body }): Promise<RestResponse | undefined> => {
     const match = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(path);
     if (method !== 'POST' || !match) return undefined;
     const name = decodeURIComponent(match[1]!);

@@ -21,11 +21,12 @@ function describe(record: ExecutionRecord) {
   };
 }
 
-export function stepFunctionsRoutes(stepFunctions: LocalStepFunctions): ServiceRoutes['json'] {
+export function stepFunctionsRoutes(executor: () => LocalStepFunctions): ServiceRoutes['json'] {
   return {
     'AWSStepFunctions.StartExecution': {
       namespace: 'sfn',
       operation: async (input) => {
+        const stepFunctions = executor();
         const arn = String(input['stateMachineArn'] ?? '');
         if (!stepFunctions.has(arn)) {
           throw new LocalServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
@@ -39,7 +40,7 @@ export function stepFunctionsRoutes(stepFunctions: LocalStepFunctions): ServiceR
     'AWSStepFunctions.DescribeExecution': {
       namespace: 'sfn',
       operation: (input) => {
-        const record = stepFunctions.execution(String(input['executionArn'] ?? ''));
+        const record = executor().execution(String(input['executionArn'] ?? ''));
         if (!record) throw new LocalServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(input['executionArn'])}'`);
         return describe(record);
       },

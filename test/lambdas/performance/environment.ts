@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   DeleteObjectCommand,
@@ -18,6 +19,8 @@ import {
   type PerformanceDegradedDetail,
   type PerformanceModelRuntimeConfig,
 } from '../../../lambdas/shared/contract.ts';
+import { performanceRuntimeConfig } from '../../../lib/config/runtime.ts';
+import { validateConfig } from '../../../lib/config/validate.ts';
 import { AwsEmulators } from '../../helpers/aws-emulators.ts';
 import { OutputCapture } from '../../helpers/emf.ts';
 import { type Instance, SageMakerEndpointStub } from '../../helpers/sagemaker-endpoint-stub.ts';
@@ -28,72 +31,29 @@ export const RESULTS_BUCKET = 'driftwatch-results';
 export const HISTORY_TABLE = 'driftwatch-history';
 export const EVENT_BUS = 'driftwatch-bus';
 export const REPORTS_PREFIX = 'reports/';
-export const ENDPOINT_NAME = 'churn-prod';
 
-/** The churn features of driftwatch.config.json, in its order. */
-export const CHURN_FEATURES: PerformanceModelRuntimeConfig['scoring'] & { kind: 'endpoint' } = {
-  kind: 'endpoint',
-  endpointName: ENDPOINT_NAME,
-  contentType: 'application/json',
-  features: [
-    { name: 'state', type: 'categorical' },
-    { name: 'account_length', type: 'numeric' },
-    { name: 'international_plan', type: 'categorical' },
-    { name: 'voice_mail_plan', type: 'categorical' },
-    { name: 'number_vmail_messages', type: 'numeric' },
-    { name: 'total_day_minutes', type: 'numeric' },
-    { name: 'total_day_calls', type: 'numeric' },
-    { name: 'total_day_charge', type: 'numeric' },
-    { name: 'total_eve_minutes', type: 'numeric' },
-    { name: 'total_eve_calls', type: 'numeric' },
-    { name: 'total_eve_charge', type: 'numeric' },
-    { name: 'total_night_minutes', type: 'numeric' },
-    { name: 'total_night_calls', type: 'numeric' },
-    { name: 'total_night_charge', type: 'numeric' },
-    { name: 'total_intl_minutes', type: 'numeric' },
-    { name: 'total_intl_calls', type: 'numeric' },
-    { name: 'total_intl_charge', type: 'numeric' },
-    { name: 'number_customer_service_calls', type: 'numeric' },
-  ],
-  batchRows: 500,
-  maxConcurrency: 4,
-};
+const config = validateConfig(JSON.parse(readFileSync('driftwatch.config.json', 'utf8')));
 
-/** The churn model of driftwatch.config.json as its Lambda sees it: scored by the endpoint. */
-export const CHURN: PerformanceModelRuntimeConfig = {
-  name: 'churn',
-  goldenDatasetKey: 'churn/golden/latest.csv',
-  baselineReportKey: 'churn/baselines/performance.json',
-  labelColumn: 'churn',
-  positiveClass: 'yes',
-  classes: ['no', 'yes'],
-  threshold: 0.5,
-  segmentColumn: 'area_code',
-  limits: [
-    { metric: 'accuracy', min: 0.85 },
-    { metric: 'rocAuc', maxDrop: 0.05 },
-  ],
-  scoring: CHURN_FEATURES,
-  maxDecompressedBytes: 100_000_000,
-};
+/** A model of driftwatch.config.json as its performance Lambda sees it: the seed scenarios run on these. */
+function fromConfig(name: string): PerformanceModelRuntimeConfig {
+  const model = config.models.find((candidate) => candidate.name === name);
+  if (model?.performance === undefined)
+    throw new Error(`driftwatch.config.json has no performance checks of ${name}`);
+  return performanceRuntimeConfig({ ...model, performance: model.performance });
+}
 
-/** The credit model of driftwatch.config.json: the golden dataset holds the scores. */
-export const CREDIT: PerformanceModelRuntimeConfig = {
-  name: 'credit',
-  goldenDatasetKey: 'credit/golden/labelled.csv',
-  baselineReportKey: 'credit/baselines/performance.json',
-  labelColumn: 'Status',
-  positiveClass: 'bad',
-  classes: ['good', 'bad'],
-  threshold: 0.5,
-  segmentColumn: 'tier',
-  limits: [
-    { metric: 'rocAuc', min: 0.75 },
-    { metric: 'gini', segment: 'subprime', maxDrop: 0.05 },
-  ],
-  scoring: { kind: 'column', scoreColumn: 'score' },
-  maxDecompressedBytes: 100_000_000,
-};
+/** The churn model of driftwatch.config.json: scored by its endpoint, accuracy at least 0.85. */
+export const CHURN: PerformanceModelRuntimeConfig = fromConfig('churn');
+
+/** How churn is scored: its endpoint, the declared features in their order. */
+export const CHURN_FEATURES = CHURN.scoring as Extract<
+  PerformanceModelRuntimeConfig['scoring'],
+  { kind: 'endpoint' }
+>;
+export const ENDPOINT_NAME = CHURN_FEATURES.endpointName;
+
+/** The credit model of driftwatch.config.json: scores in the file, subprime Gini at most 5% below baseline. */
+export const CREDIT: PerformanceModelRuntimeConfig = fromConfig('credit');
 
 /**
  * A churn model of a few lines, as the stub serves it: a logistic function of day minutes, service calls

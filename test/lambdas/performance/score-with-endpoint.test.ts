@@ -348,6 +348,27 @@ describe('EndpointScoringSink', () => {
     expect(calls).toBe(1);
   });
 
+  it('fails the pass, without an unhandled rejection, when the target refuses a replayed row', async () => {
+    const fake = fakeClient();
+    class Refusing extends RecordingTarget {
+      override value(index: number, value: CellValue): void {
+        if (value === 'q') throw new ValueError('segment column "s" has more than 1 distinct values');
+        super.value(index, value);
+      }
+    }
+    const sink = new EndpointScoringSink(options(fake.client), new Refusing());
+    push(sink, [
+      [10, 'a', 'q'],
+      [20, 'a', 'q'],
+      [30, 'a', 'p'],
+    ]);
+    fake.calls[0]!.resolve();
+    await flush();
+    await expect(sink.ready()).rejects.toThrow(/more than 1 distinct values/);
+    await expect(sink.finish()).rejects.toBeInstanceOf(ValueError);
+    await sink.close();
+  });
+
   it('names the columns the file lacks', async () => {
     const sink = new EndpointScoringSink(options(fakeClient().client), new RecordingTarget());
     sink.column('y');

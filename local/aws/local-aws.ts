@@ -1,0 +1,887 @@
+/**
+ * A local AWS for driftwatch, started and stopped by the project on 127.0.0.1: the app is synthesized as
+ * `cdk synth` does, and everything the template declares runs locally with the code `cdk deploy` ships.
+ * S3 is s3rver, DynamoDB is dynalite, SQS/SNS/EventBridge/CloudWatch/Step Functions/Lambda answer on one
+ * local endpoint, functions run their bundled assets in worker threads, created objects and put events
+ * are routed by the template's rules, alarms are evaluated on a clock the caller advances, and schedules
+ * fire on it.
+ *
+ * @example
+ * ```ts
+ * const aws = await startLocalAws({ configPath: 'driftwatch.config.json' });
+ * await aws.putObject(String(aws.outputs['LandingBucketName']), 'churn/incoming/day1.csv', csv);
+ * await aws.advance(60_000);
+ * aws.timeline.ofType('alarm-state');
+ * await aws.stop();
+ * ```
+ */
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import dynalite from 'dynalite';
+import S3rver from 's3rver';
+import { AlarmEvaluator, alarmNotification, type AlarmState, type AlarmStateChange } from './alarms.ts';
+import { cloudWatchRoutes } from './apis/cloudwatch.ts';
+import { eventBridgeRoutes, type PutEventsEntry } from './apis/eventbridge.ts';
+import { lambdaRoute } from './apis/lambda.ts';
+import { snsService } from './apis/sns.ts';
+import { sqsRoutes } from './apis/sqs.ts';
+import { stepFunctionsRoutes } from './apis/stepfunctions.ts';
+import { Activity, Clock, type ClockTimer } from './clock.ts';
+import { LocalServiceError } from './errors.ts';
+import {
+  type BusEvent,
+  busNameOf,
+  EventRouter,
+  objectCreatedDetail,
+  type RuleDefinition,
+  type RuleTarget,
+  type S3NotificationRecord,
+} from './event-router.ts';
+import { SqsEventSource } from './event-source-mapping.ts';
+import { type InvocationResult, LocalFunction, splitOutput } from './functions.ts';
+import { type MetricInput, MetricStore, parseEmf } from './metrics.ts';
+import type { LocalQueue, MessageAttributeValue } from './queue.ts';
+import { createTables, readStackResources, type StackResources } from './resources.ts';
+import { LocalScheduler, type ScheduleDefinition } from './scheduler.ts';
+import { ServiceEndpoint } from './service-endpoint.ts';
+import {
+  type ExecutionRecord,
+  LocalStepFunctions,
+  type ServiceIntegration,
+  type TaskResourceLocalHandler,
+} from './step-functions.ts';
+import {
+  DEFAULT_IDENTITY,
+  IntrinsicResolver,
+  type LocalIdentity,
+  type PhysicalResource,
+  readCloudAssembly,
+  synthesizeApp,
+  synthesizeCached,
+} from './template.ts';
+import { Timeline } from './timeline.ts';
+import { type LocalTopic, notificationEnvelope, type PublishedMessage, type TopicSubscription } from './topic.ts';
+
+/** Credentials s3rver accepts (its default account); the other local services accept any. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+/** Options of {@link startLocalAws}. */
+export interface LocalAwsOptions {
+  /** Config file to synthesize the app with (as `cdk synth -c config=<path>`). Ignored with `assemblyDir`. */
+  configPath?: string;
+  /** A cloud assembly already synthesized (a `cdk.out`), used as it is. */
+  assemblyDir?: string;
+  /** Directory of `cdk.json`. @default the current working directory */
+  projectDir?: string;
+  /**
+   * Where synthesized assemblies are cached by the hash of their inputs; false: synthesize every time, into
+   * the data directory.
+   * @default `<projectDir>/node_modules/.cache/driftwatch-local-aws`
+   */
+  synthCache?: string | false;
+  /** Where s3rver keeps objects and the assembly is written. @default a temporary directory, removed by stop() */
+  dataDir?: string;
+  /** Local clock time at start. @default now */
+  startTime?: number | Date;
+  identity?: Partial<LocalIdentity>;
+  /** Execution environments (worker threads) per function at most. @default 2 */
+  maxEnvironmentsPerFunction?: number;
+  /** Step Functions task handlers by state name. */
+  taskResourceLocalHandlers?: Record<string, TaskResourceLocalHandler>;
+  /** Step Functions task handlers by resource ARN (e.g. SageMaker integrations). */
+  serviceIntegrations?: Record<string, ServiceIntegration>;
+  /**
+   * Endpoints of other local services, by the SDK's service id suffix of `AWS_ENDPOINT_URL_<ID>`
+   * (`SAGEMAKER`, `SAGEMAKER_RUNTIME`). Services without one are sent to the local endpoint, which answers
+   * what it does not implement with an error (never real AWS).
+   */
+  endpoints?: Record<string, string>;
+  /** More environment variables for every function. */
+  environment?: Record<string, string>;
+}
+
+/** Where each local service listens. */
+export interface LocalEndpoints {
+  s3: string;
+  dynamodb: string;
+  /** EventBridge, SQS, SNS, CloudWatch, Step Functions and Lambda. */
+  services: string;
+}
+
+/** How an alarm stands. */
+export interface AlarmView {
+  name: string;
+  state: AlarmState;
+}
+
+const LAMBDA_ASYNC_RETRY_DELAYS_MS = [60_000, 120_000];
+const ALARM_EVALUATION_MS = 60_000;
+
+/**
+ * Starts the local AWS. Every server listens on 127.0.0.1 on a free port; {@link LocalAws.stop} stops
+ * them and the worker threads.
+ */
+export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
+  return LocalAws.start(options);
+}
+
+export class LocalAws {
+  readonly identity: LocalIdentity;
+  readonly activity = new Activity();
+  readonly clock: Clock;
+  readonly timeline: Timeline;
+  readonly metrics = new MetricStore();
+  readonly stacks: StackResources[] = [];
+  /** Stack outputs by name (and `<stack>.<name>`), resolved to local values. */
+  readonly outputs: Record<string, unknown> = {};
+  readonly dataDir: string;
+  endpoints!: LocalEndpoints;
+  stepFunctions!: LocalStepFunctions;
+  alarms!: AlarmEvaluator;
+  router!: EventRouter;
+  scheduler!: LocalScheduler;
+  private readonly options: LocalAwsOptions;
+  private readonly ownsDataDir: boolean;
+  private readonly functions = new Map<string, LocalFunction>();
+  private readonly unavailable = new Map<string, string>();
+  private readonly queues: LocalQueue[] = [];
+  private readonly topics: LocalTopic[] = [];
+  private readonly buckets = new Map<string, { eventBridge: boolean }>();
+  private readonly eventSources: SqsEventSource[] = [];
+  private readonly scheduledRules = new Map<string, RuleDefinition>();
+  private readonly closers: (() => Promise<void>)[] = [];
+  private readonly clients: { destroy(): void }[] = [];
+  private alarmTimer?: ClockTimer;
+  private sequencer = 0;
+  private stopped = false;
+
+  private constructor(options: LocalAwsOptions, dataDir: string, ownsDataDir: boolean) {
+    this.options = options;
+    this.identity = { ...DEFAULT_IDENTITY, ...options.identity };
+    this.dataDir = dataDir;
+    this.ownsDataDir = ownsDataDir;
+    const start = options.startTime === undefined ? Date.now() : new Date(options.startTime).getTime();
+    this.clock = new Clock(start, this.activity);
+    this.timeline = new Timeline(() => this.clock.now());
+  }
+
+  static async start(options: LocalAwsOptions): Promise<LocalAws> {
+    const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'driftwatch-local-aws-')));
+    const aws = new LocalAws(options, dataDir, options.dataDir === undefined);
+    try {
+      await aws.boot();
+    } catch (error) {
+      await aws.stop();
+      throw error;
+    }
+    return aws;
+  }
+
+  private async boot(): Promise<void> {
+    const { options } = this;
+    let assemblyDir = options.assemblyDir;
+    if (assemblyDir === undefined) {
+      if (options.configPath === undefined) throw new Error('startLocalAws needs configPath or assemblyDir');
+      const projectDir = options.projectDir ?? process.cwd();
+      assemblyDir =
+        options.synthCache === false
+          ? await synthesizeApp({ configPath: options.configPath, projectDir, outdir: join(this.dataDir, 'cdk.out') })
+          : await synthesizeCached({
+              configPath: options.configPath,
+              projectDir,
+              cacheDir: options.synthCache ?? join(projectDir, 'node_modules', '.cache', 'driftwatch-local-aws'),
+            });
+    }
+    const assembly = readCloudAssembly(assemblyDir);
+
+    const endpoint = await ServiceEndpoint.start(this.routes());
+    this.closers.push(() => endpoint.close());
+    const exports = new Map<string, unknown>();
+    for (const stack of assembly) {
+      const resolver = new IntrinsicResolver(stack.template, stack.stackName, this.identity, {
+        queueEndpoint: endpoint.url,
+        imports: (name) => exports.get(name),
+      });
+      const resources = readStackResources(stack, resolver, {
+        clock: this.clock,
+        dataDir: this.dataDir,
+        queueObserver: {
+          sent: (queue, message) => {
+            this.timeline.record({ type: 'message-sent', queue: queue.name, messageId: message.messageId });
+            this.putMetrics([{ namespace: 'AWS/SQS', name: 'NumberOfMessagesSent', dimensions: { QueueName: queue.name }, value: 1, unit: 'Count' }], 'sqs');
+          },
+          deadLettered: (queue, message) =>
+            this.timeline.record({
+              type: 'message-dead-lettered',
+              queue: queue.name,
+              deadLetterQueue: queue.redrive?.deadLetterQueue.name ?? '',
+              messageId: message.messageId,
+              receiveCount: message.receiveCount,
+            }),
+        },
+      });
+      this.stacks.push(resources);
+      for (const [name, value] of Object.entries(resources.outputs)) {
+        this.outputs[name] ??= value;
+        this.outputs[`${stack.stackName}.${name}`] = value;
+        const exportName = stack.template.Outputs?.[name]?.Export?.Name;
+        if (exportName !== undefined) exports.set(String(resolver.resolve(exportName)), value);
+      }
+      this.queues.push(...resources.queues);
+      this.topics.push(...resources.topics);
+      for (const bucket of resources.buckets) this.buckets.set(bucket.name, { eventBridge: bucket.eventBridge });
+      for (const { definition, reason } of resources.unavailableFunctions) this.unavailable.set(definition.arn, reason);
+    }
+
+    const s3 = await this.startS3();
+    const dynamodb = await this.startDynamoDb();
+    this.endpoints = { s3, dynamodb, services: endpoint.url };
+    const dynamoClient = this.dynamoDbClient();
+    for (const stack of this.stacks) await createTables(dynamoClient, stack.tables);
+
+    const environment = this.functionEnvironment();
+    for (const stack of this.stacks) {
+      for (const definition of stack.functions) {
+        this.functions.set(
+          definition.arn,
+          new LocalFunction(definition, {
+            environment,
+            ...(options.maxEnvironmentsPerFunction === undefined ? {} : { maxEnvironments: options.maxEnvironmentsPerFunction }),
+          }),
+        );
+      }
+    }
+    this.closers.push(async () => {
+      await Promise.all([...this.functions.values()].map((fn) => fn.close()));
+    });
+
+    this.stepFunctions = new LocalStepFunctions(
+      this.stacks.flatMap((stack) => stack.stateMachines),
+      {
+        clock: this.clock,
+        timeline: this.timeline,
+        identity: this.identity,
+        invokeFunction: (name, payload) => this.invoke(name, payload, 'states'),
+        publish: (input) => this.publish(input.topicArn, input).messageId,
+        putEvents: (entries) => this.router.putEvents(entries),
+        sendMessage: (url, body, sendOptions) => {
+          const queue = this.queue(url);
+          if (!queue) throw new LocalServiceError('QueueDoesNotExist', `The specified queue does not exist: ${url}`);
+          return queue.send(body, sendOptions);
+        },
+        putMetrics: (data) => this.putMetrics(data, 'states'),
+        putEvent: (entry) => this.router.putEvents([entry]),
+        dynamodb: dynamoClient,
+        ...(options.taskResourceLocalHandlers ? { taskResourceLocalHandlers: options.taskResourceLocalHandlers } : {}),
+        ...(options.serviceIntegrations ? { serviceIntegrations: options.serviceIntegrations } : {}),
+      },
+    );
+    this.closers.push(async () => this.stepFunctions.abortAll());
+
+    const rules = this.stacks.flatMap((stack) => stack.rules);
+    this.router = new EventRouter({
+      rules,
+      identity: this.identity,
+      now: () => this.clock.now(),
+      deliver: (target, input, event, rule) => this.deliver(target, input, event, rule),
+      observe: (event, bus, matched) =>
+        this.timeline.record({
+          type: 'event-put',
+          bus,
+          source: event.source,
+          detailType: event['detail-type'],
+          eventId: event.id,
+          rules: matched.map((rule) => rule.name),
+        }),
+    });
+
+    for (const stack of this.stacks) {
+      for (const mapping of stack.eventSourceMappings) {
+        const queue = this.queues.find((candidate) => candidate.arn === mapping.eventSourceArn);
+        if (!queue) continue; // Only SQS sources run locally.
+        const source = new SqsEventSource({
+          definition: mapping,
+          queue,
+          invoke: (event) => this.invokeOrFail(mapping.functionName, event, `sqs ${queue.name}`),
+          activity: this.activity,
+          region: this.identity.region,
+        });
+        this.eventSources.push(source);
+      }
+    }
+    this.closers.push(async () => {
+      for (const source of this.eventSources) source.stop();
+    });
+
+    this.alarms = new AlarmEvaluator(
+      this.stacks.flatMap((stack) => stack.alarms),
+      this.metrics,
+      this.clock.now(),
+    );
+    // A deployed stack's alarms have been evaluated before any data arrives (INSUFFICIENT_DATA -> OK with
+    // notBreaching), so a first breach is an OK -> ALARM transition, as in AWS.
+    this.evaluateAlarms();
+    this.armAlarmEvaluation();
+
+    const schedules: ScheduleDefinition[] = this.stacks.flatMap((stack) => stack.schedules);
+    for (const rule of rules) {
+      if (rule.scheduleExpression === undefined || !rule.enabled) continue;
+      this.scheduledRules.set(rule.arn, rule);
+      schedules.push({
+        logicalId: rule.logicalId,
+        name: rule.name,
+        arn: rule.arn,
+        expression: rule.scheduleExpression,
+        timeZone: 'UTC',
+        enabled: true,
+        target: { arn: rule.arn },
+      });
+    }
+    this.scheduler = new LocalScheduler(schedules, this.clock, (schedule, input) => this.fireSchedule(schedule, input), this.timeline);
+    this.scheduler.start();
+    this.closers.push(async () => this.scheduler.stop());
+  }
+
+  private async startS3(): Promise<string> {
+    const s3rver = new S3rver({
+      address: '127.0.0.1',
+      port: 0,
+      directory: join(this.dataDir, 's3'),
+      silent: true,
+      allowMismatchedSignatures: true,
+      vhostBuckets: false,
+      configureBuckets: [...this.buckets.keys()].map((name) => ({ name })),
+    });
+    const address = await s3rver.run();
+    this.closers.push(() => s3rver.close());
+    (s3rver as unknown as NodeJS.EventEmitter).on('event', (event: { Records?: S3NotificationRecord[] }) => {
+      for (const record of event.Records ?? []) this.objectEvent(record);
+    });
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  private async startDynamoDb(): Promise<string> {
+    const server: Server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    this.closers.push(async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  /** What every function's environment adds to its own variables: region, credentials, endpoints. */
+  private functionEnvironment(): Record<string, string> {
+    const { s3, dynamodb, services } = this.endpoints;
+    const noFile = join(this.dataDir, 'no-aws-config');
+    const endpoints: Record<string, string> = {
+      AWS_ENDPOINT_URL: services,
+      AWS_ENDPOINT_URL_S3: s3,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb,
+      ...Object.fromEntries(
+        ['EVENTBRIDGE', 'SQS', 'SNS', 'CLOUDWATCH', 'SFN', 'LAMBDA', 'SAGEMAKER', 'SAGEMAKER_RUNTIME'].map((id) => [
+          `AWS_ENDPOINT_URL_${id}`,
+          services,
+        ]),
+      ),
+      ...Object.fromEntries(
+        Object.entries(this.options.endpoints ?? {}).map(([id, url]) => [`AWS_ENDPOINT_URL_${id.toUpperCase()}`, url]),
+      ),
+    };
+    return {
+      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+      AWS_REGION: this.identity.region,
+      AWS_DEFAULT_REGION: this.identity.region,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      // The host's AWS config and instance metadata stay out of the functions.
+      AWS_CONFIG_FILE: noFile,
+      AWS_SHARED_CREDENTIALS_FILE: noFile,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      // s3rver does not understand the CRC32 trailers of streamed uploads (clients.ts sets the same).
+      AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+      AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+      ...endpoints,
+      ...this.options.environment,
+    };
+  }
+
+  /** The environment a process needs to use the local AWS through the SDK's defaults. */
+  get environment(): Record<string, string> {
+    const { PATH: _, AWS_CONFIG_FILE: __, AWS_SHARED_CREDENTIALS_FILE: ___, ...rest } = this.functionEnvironment();
+    return rest;
+  }
+
+  /** SDK client settings for a local service (`s3` adds path-style addressing and no checksum trailers). */
+  clientConfig(service: 's3' | 'dynamodb' | 'services' = 'services') {
+    return {
+      region: this.identity.region,
+      credentials: LOCAL_CREDENTIALS,
+      endpoint: this.endpoints[service],
+      ...(service === 's3'
+        ? {
+            forcePathStyle: true,
+            requestChecksumCalculation: 'WHEN_REQUIRED' as const,
+            responseChecksumValidation: 'WHEN_REQUIRED' as const,
+          }
+        : {}),
+    };
+  }
+
+  /** A new S3 client for s3rver (destroyed by stop()). */
+  s3Client(): S3Client {
+    const client = new S3Client(this.clientConfig('s3'));
+    this.clients.push(client);
+    return client;
+  }
+
+  /** A new DynamoDB client for dynalite (destroyed by stop()). */
+  dynamoDbClient(): DynamoDBClient {
+    const client = new DynamoDBClient(this.clientConfig('dynamodb'));
+    this.clients.push(client);
+    return client;
+  }
+
+  /** A resource by logical id or construct path (`Drift-churn/Queue`), with its local name, Ref and ARN. */
+  resource(idOrPath: string): PhysicalResource {
+    for (const stack of this.stacks) {
+      const logicalId =
+        idOrPath in stack.resolver.template.Resources
+          ? idOrPath
+          : (stack.paths.get(idOrPath) ?? stack.paths.get(`${idOrPath}/Resource`));
+      if (logicalId !== undefined) return stack.resolver.physicalResource(logicalId);
+    }
+    throw new Error(`no resource ${idOrPath} in the local stacks`);
+  }
+
+  /** A queue by URL, ARN or name. */
+  queue(urlArnOrName: string): LocalQueue | undefined {
+    const name = urlArnOrName.startsWith('arn:')
+      ? urlArnOrName.split(':').pop()
+      : urlArnOrName.split('/').pop();
+    return this.queues.find((queue) => queue.arn === urlArnOrName || queue.name === name);
+  }
+
+  /** A topic by ARN or name. */
+  topic(arnOrName: string): LocalTopic | undefined {
+    return this.topics.find((topic) => topic.arn === arnOrName || topic.name === arnOrName);
+  }
+
+  /** A function by name or ARN (with or without a `$LATEST` qualifier). */
+  function(nameOrArn: string): LocalFunction | undefined {
+    const bare = nameOrArn.replace(/:\$LATEST$/, '');
+    for (const fn of this.functions.values()) {
+      if (fn.definition.arn === bare || fn.definition.name === bare) return fn;
+    }
+    return undefined;
+  }
+
+  /** Every alarm and its state. */
+  alarmStates(): AlarmView[] {
+    return this.alarms.alarms.map((alarm) => ({ name: alarm.name, state: this.alarms.state(alarm.name)! }));
+  }
+
+  /** Every Step Functions execution so far. */
+  executions(): ExecutionRecord[] {
+    return this.stepFunctions.executions();
+  }
+
+  /**
+   * Uploads an object through the real S3 client and waits until everything it started (routed events,
+   * queue deliveries, invocations) has finished.
+   */
+  async putObject(
+    bucket: string,
+    key: string,
+    body: string | Uint8Array,
+    options: { contentType?: string } = {},
+  ): Promise<{ etag: string; size: number }> {
+    const client = this.s3Client();
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    const response = await client.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ...(options.contentType ? { ContentType: options.contentType } : {}) }),
+    );
+    await this.settle();
+    return { etag: (response.ETag ?? '').replaceAll('"', ''), size: bytes.length };
+  }
+
+  /**
+   * Waits until no work is in flight (work waiting for the clock aside).
+   *
+   * @throws AggregateError with the errors of local AWS work that failed unexpectedly (bugs, not function errors)
+   */
+  async settle(): Promise<void> {
+    await this.activity.settle();
+    const failures = this.activity.takeFailures();
+    if (failures.length > 0) throw new AggregateError(failures, 'local AWS work failed');
+  }
+
+  /** Moves the clock `ms` forward: schedules fire, messages become visible again, alarms are evaluated each minute. */
+  async advance(ms: number): Promise<void> {
+    await this.clock.advance(ms);
+    await this.settle();
+  }
+
+  /** Invokes a function synchronously, as Lambda `Invoke` does; undefined when there is no such function. */
+  async invoke(nameOrArn: string, payload: unknown, trigger = 'invoke'): Promise<InvocationResult | undefined> {
+    const fn = this.function(nameOrArn);
+    if (!fn) {
+      const arn = [...this.unavailable.keys()].find((candidate) => candidate === nameOrArn || candidate.endsWith(`:function:${nameOrArn}`));
+      if (arn === undefined) return undefined;
+      return {
+        functionName: nameOrArn,
+        requestId: '',
+        status: 'failed',
+        payload: null,
+        error: { errorType: 'Runtime.Unavailable', errorMessage: this.unavailable.get(arn)!, trace: [] },
+        durationMs: 0,
+        lines: [],
+      };
+    }
+    return this.activity.track(this.runInvocation(fn, payload, trigger));
+  }
+
+  /** Stops every server and worker thread and, when it made it, removes the data directory. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.alarmTimer?.cancel();
+    this.clock.clear();
+    for (const client of this.clients) client.destroy();
+    for (const close of this.closers.reverse()) {
+      await close().catch(() => {});
+    }
+    if (this.ownsDataDir) await rm(this.dataDir, { recursive: true, force: true });
+  }
+
+  private async invokeOrFail(nameOrArn: string, event: unknown, trigger: string): Promise<InvocationResult> {
+    const result = await this.invoke(nameOrArn, event, trigger);
+    if (result) return result;
+    return {
+      functionName: nameOrArn,
+      requestId: '',
+      status: 'failed',
+      payload: null,
+      error: { errorType: 'ResourceNotFoundException', errorMessage: `Function not found: ${nameOrArn}`, trace: [] },
+      durationMs: 0,
+      lines: [],
+    };
+  }
+
+  private async runInvocation(fn: LocalFunction, payload: unknown, trigger: string): Promise<InvocationResult> {
+    const { name } = fn.definition;
+    const requestId = randomUUID();
+    this.timeline.record({ type: 'function-invoked', function: name, requestId, trigger });
+    const result = await fn.invoke(payload, { requestId });
+    const { emf, logs } = splitOutput(result.lines);
+    for (const document of emf) this.putMetrics(parseEmf(document), name);
+    const dimensions = { FunctionName: name };
+    this.putMetrics(
+      [
+        { namespace: 'AWS/Lambda', name: 'Invocations', dimensions, value: 1, unit: 'Count' },
+        { namespace: 'AWS/Lambda', name: 'Errors', dimensions, value: result.status === 'failed' ? 1 : 0, unit: 'Count' },
+        { namespace: 'AWS/Lambda', name: 'Duration', dimensions, value: result.durationMs, unit: 'Milliseconds' },
+      ],
+      'lambda',
+    );
+    this.timeline.record({
+      type: 'function-finished',
+      function: name,
+      requestId,
+      status: result.status,
+      durationMs: result.durationMs,
+      ...(result.status === 'succeeded' ? { result: result.payload } : {}),
+      ...(result.error ? { error: { errorType: result.error.errorType, errorMessage: result.error.errorMessage } } : {}),
+      logs,
+    });
+    return result;
+  }
+
+  /** An asynchronous (`Event`) invocation: retried twice on error, a minute then two minutes later. */
+  private invokeAsync(nameOrArn: string, payload: unknown, trigger: string, attempt = 0): void {
+    void this.invoke(nameOrArn, payload, trigger).then((result) => {
+      if (result?.status !== 'failed' || attempt >= LAMBDA_ASYNC_RETRY_DELAYS_MS.length || this.stopped) return;
+      this.clock.at(
+        this.clock.now() + LAMBDA_ASYNC_RETRY_DELAYS_MS[attempt]!,
+        () => this.invokeAsync(nameOrArn, payload, `${trigger} (retry ${attempt + 1})`, attempt + 1),
+        `retry ${nameOrArn}`,
+      );
+    });
+  }
+
+  private putMetrics(data: readonly MetricInput[], source: string): void {
+    const now = this.clock.now();
+    for (const input of data) {
+      const datum = this.metrics.put(input, now);
+      if (!datum) continue;
+      for (const value of datum.values.length > 0 ? datum.values : [datum.sum]) {
+        this.timeline.record({
+          type: 'metric',
+          source,
+          namespace: datum.namespace,
+          name: datum.name,
+          dimensions: datum.dimensions,
+          value,
+          ...(datum.unit === undefined ? {} : { unit: datum.unit }),
+        });
+      }
+    }
+  }
+
+  private objectEvent(record: S3NotificationRecord): void {
+    const bucket = record.s3.bucket.name;
+    this.sequencer += 1;
+    const sequencer = (BigInt(this.clock.now()) * 1_000_000n + BigInt(this.sequencer)).toString(16).toUpperCase().padStart(18, '0');
+    const created = objectCreatedDetail(record, sequencer, this.identity.accountId);
+    if (!created) return;
+    const object = created.detail['object'] as { key: string; size: number; etag?: string };
+    this.timeline.record({
+      type: 'object-created',
+      bucket,
+      key: object.key,
+      size: object.size,
+      etag: object.etag ?? null,
+      reason: created.reason,
+    });
+    if (!this.buckets.get(bucket)?.eventBridge) return;
+    const event = this.router.event({
+      source: 'aws.s3',
+      detailType: 'Object Created',
+      detail: created.detail,
+      resources: [`arn:${this.identity.partition}:s3:::${bucket}`],
+    });
+    this.router.route(event, 'default');
+  }
+
+  /** Hands a rule's target its input, by the target's service; a failure goes to the target's DLQ. */
+  private deliver(target: RuleTarget, input: string, event: BusEvent, rule: RuleDefinition): void {
+    try {
+      this.send(target.arn, input, `rule ${rule.name}`);
+      this.timeline.record({ type: 'event-delivered', rule: rule.name, target: target.arn, eventId: event.id });
+    } catch (error) {
+      const message = String((error as Error)?.message ?? error);
+      this.timeline.record({ type: 'event-delivered', rule: rule.name, target: target.arn, eventId: event.id, error: message });
+      const deadLetterQueue = target.deadLetterArn ? this.queue(target.deadLetterArn) : undefined;
+      deadLetterQueue?.send(JSON.stringify(event), {
+        messageAttributes: {
+          RULE_ARN: { DataType: 'String', StringValue: rule.arn },
+          TARGET_ARN: { DataType: 'String', StringValue: target.arn },
+          ERROR_CODE: { DataType: 'String', StringValue: (error as LocalServiceError)?.code ?? 'Error' },
+          ERROR_MESSAGE: { DataType: 'String', StringValue: message },
+        },
+      });
+    }
+  }
+
+  /** Sends a payload to an ARN the way EventBridge and the Scheduler send to targets. */
+  private send(arn: string, input: string, trigger: string): void {
+    const service = arn.split(':')[2];
+    switch (service) {
+      case 'sqs': {
+        const queue = this.queue(arn);
+        if (!queue) throw new LocalServiceError('QueueDoesNotExist', `no local queue ${arn}`);
+        queue.send(input);
+        return;
+      }
+      case 'lambda': {
+        if (!this.function(arn) && !this.unavailable.has(arn)) throw new LocalServiceError('ResourceNotFoundException', `no local function ${arn}`);
+        this.invokeAsync(arn, JSON.parse(input), trigger);
+        return;
+      }
+      case 'states': {
+        if (!this.stepFunctions.has(arn)) throw new LocalServiceError('StateMachineDoesNotExist', `no local state machine ${arn}`);
+        void this.activity.track(this.stepFunctions.startExecution(arn, input));
+        return;
+      }
+      case 'sns':
+        this.publish(arn, { message: input });
+        return;
+      case 'events': {
+        const detail = JSON.parse(input) as BusEvent;
+        this.router.route(detail, busNameOf(arn));
+        return;
+      }
+    }
+    throw new LocalServiceError('UnsupportedTarget', `the local AWS cannot deliver to ${arn}`);
+  }
+
+  private fireSchedule(schedule: ScheduleDefinition, input: string | undefined): void {
+    const rule = this.scheduledRules.get(schedule.arn);
+    if (rule) {
+      const event = this.router.event({ source: 'aws.events', detailType: 'Scheduled Event', detail: {}, resources: [rule.arn] });
+      this.router.sendToTargets(rule, event);
+      return;
+    }
+    const { target } = schedule;
+    const universal = /^arn:aws:scheduler:::aws-sdk:([a-z0-9-]+):(\w+)$/.exec(target.arn);
+    if (universal) {
+      const parameters = JSON.parse(input ?? '{}') as Record<string, unknown>;
+      const call = `${universal[1]}:${universal[2]}`;
+      if (call === 'sfn:startExecution') {
+        void this.activity.track(
+          this.stepFunctions.startExecution(String(parameters['StateMachineArn']), String(parameters['Input'] ?? '{}'), {
+            ...(typeof parameters['Name'] === 'string' ? { name: parameters['Name'] } : {}),
+          }),
+        );
+        return;
+      }
+      if (call === 'lambda:invoke') {
+        this.send(String(parameters['FunctionName']), String(parameters['Payload'] ?? '{}'), `schedule ${schedule.name}`);
+        return;
+      }
+      throw new LocalServiceError('UnsupportedTarget', `the local Scheduler does not call ${call}`);
+    }
+    if (target.arn.split(':')[2] === 'events' && target.eventBridgeParameters) {
+      this.router.putEvents([
+        {
+          Source: target.eventBridgeParameters.Source,
+          DetailType: target.eventBridgeParameters.DetailType,
+          Detail: input ?? '{}',
+          EventBusName: target.arn,
+        },
+      ]);
+      return;
+    }
+    this.send(target.arn, input ?? '{}', `schedule ${schedule.name}`);
+  }
+
+  /** Publishes to a topic and delivers to its subscriptions. */
+  private publish(
+    arnOrName: string,
+    input: { message: string; subject?: string; messageAttributes?: Record<string, MessageAttributeValue> },
+  ): PublishedMessage {
+    const topic = this.topic(arnOrName);
+    if (!topic) throw new LocalServiceError('NotFound', 'Topic does not exist', { status: 404 });
+    const message = topic.publish(input, this.clock.date().toISOString(), (subscription, published) =>
+      this.deliverNotification(topic, subscription, published),
+    );
+    this.timeline.record({
+      type: 'sns-message',
+      topic: topic.name,
+      messageId: message.messageId,
+      ...(message.subject === undefined ? {} : { subject: message.subject }),
+      message: message.message,
+      deliveries: message.deliveries,
+    });
+    return message;
+  }
+
+  private deliverNotification(topic: LocalTopic, subscription: TopicSubscription, message: PublishedMessage): string {
+    const label = `${subscription.protocol} ${subscription.endpoint}`;
+    if (subscription.protocol === 'sqs') {
+      const queue = this.queue(subscription.endpoint);
+      if (!queue) return `${label} (no such local queue)`;
+      queue.send(subscription.rawMessageDelivery ? message.message : JSON.stringify(notificationEnvelope(message)));
+      return `${label} (delivered)`;
+    }
+    if (subscription.protocol === 'lambda') {
+      const envelope = notificationEnvelope(message);
+      this.invokeAsync(
+        subscription.endpoint,
+        {
+          Records: [
+            {
+              EventSource: 'aws:sns',
+              EventVersion: '1.0',
+              EventSubscriptionArn: `${topic.arn}:local`,
+              Sns: { ...envelope, Subject: message.subject ?? null },
+            },
+          ],
+        },
+        `sns ${topic.name}`,
+      );
+      return `${label} (invoked)`;
+    }
+    return `${label} (not sent: no network locally)`;
+  }
+
+  /** The local endpoint's routes; their backends are looked up per request (some exist only after boot). */
+  private routes() {
+    const directory = {
+      find: (urlOrName: string) => this.queue(urlOrName),
+      all: () => this.queues,
+    };
+    return {
+      json: {
+        ...sqsRoutes(directory),
+        ...eventBridgeRoutes((entries: PutEventsEntry[]) => this.router.putEvents(entries)),
+        ...cloudWatchRoutes({
+          store: this.metrics,
+          now: () => this.clock.now(),
+          put: (data) => this.putMetrics(data, 'PutMetricData'),
+          alarms: () => this.alarms,
+        }),
+        ...stepFunctionsRoutes(() => this.stepFunctions),
+      },
+      query: [
+        snsService({
+          find: (arn) => this.topic(arn),
+          all: () => this.topics,
+          publish: (topic, input) => this.publish(topic.arn, input),
+        }),
+      ],
+      rest: [
+        lambdaRoute({
+          invoke: async (name, payload, type) => {
+            if (type === 'RequestResponse') return this.invoke(name, payload, 'invoke');
+            if (!this.function(name)) return undefined;
+            this.invokeAsync(name, payload, 'invoke (Event)');
+            return 'accepted';
+          },
+        }),
+      ],
+    };
+  }
+
+  /** Evaluates the alarms each minute of the clock, after sampling the queue depths. */
+  private armAlarmEvaluation(): void {
+    const now = this.clock.now();
+    const next = Math.floor(now / ALARM_EVALUATION_MS) * ALARM_EVALUATION_MS + ALARM_EVALUATION_MS;
+    this.alarmTimer = this.clock.at(
+      next,
+      () => {
+        this.evaluateAlarms();
+        this.armAlarmEvaluation();
+      },
+      'alarm evaluation',
+    );
+  }
+
+  private evaluateAlarms(): void {
+    this.putMetrics(
+      this.queues.flatMap((queue): MetricInput[] => {
+        const dimensions = { QueueName: queue.name };
+        return [
+          { namespace: 'AWS/SQS', name: 'ApproximateNumberOfMessagesVisible', dimensions, value: queue.visibleCount, unit: 'Count' },
+          { namespace: 'AWS/SQS', name: 'ApproximateNumberOfMessagesNotVisible', dimensions, value: queue.inFlightCount, unit: 'Count' },
+          { namespace: 'AWS/SQS', name: 'ApproximateAgeOfOldestMessage', dimensions, value: queue.oldestAgeSeconds(), unit: 'Seconds' },
+        ];
+      }).filter((input) => input.value !== 0 || input.name === 'ApproximateNumberOfMessagesVisible'),
+      'sqs',
+    );
+    for (const change of this.alarms.evaluate(this.clock.now())) this.alarmChanged(change);
+  }
+
+  private alarmChanged(change: AlarmStateChange): void {
+    const { alarm } = change;
+    this.timeline.record({ type: 'alarm-state', alarm: alarm.name, from: change.from, to: change.to, reason: change.reason });
+    if (!alarm.actionsEnabled) return;
+    const actions = { ALARM: alarm.alarmActions, OK: alarm.okActions, INSUFFICIENT_DATA: alarm.insufficientDataActions }[change.to];
+    const { subject, message } = alarmNotification(alarm, change, this.identity);
+    for (const action of actions) {
+      const service = action.split(':')[2];
+      if (service === 'sns') this.publish(action, { message, subject });
+      else if (service === 'lambda') {
+        this.invokeAsync(action, { source: 'aws.cloudwatch', alarmArn: alarm.arn, alarmData: JSON.parse(message) }, `alarm ${alarm.name}`);
+      }
+    }
+  }
+}

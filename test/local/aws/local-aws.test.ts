@@ -1,0 +1,190 @@
+/**
+ * End to end on the current template: the app synthesized from driftwatch.config.json, its bundled drift
+ * Lambda run through the rule, queue and event source mapping the template declares, the drift alarm and
+ * topic of the template, all on loopback.
+ */
+import { connect } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { profileToJson } from '../../../lambdas/core/drift/profile.ts';
+import { profileTable } from '../../../lambdas/core/drift/run.ts';
+import { fileInput } from '../../../lambdas/core/readers/input.ts';
+import type { DriftModelRuntimeConfig, HistoryItem } from '../../../lambdas/shared/contract.ts';
+import { loadConfig } from '../../../lib/config/load.ts';
+import { driftRuntimeConfig } from '../../../lib/config/runtime.ts';
+import { type LocalAws, startLocalAws } from '../../../local/aws/local-aws.ts';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const CONFIG = `${ROOT}driftwatch.config.json`;
+const CHURN_CSV = `${ROOT}test/fixtures/data/mlc_churn.csv`;
+/** Monday 2 June 2025, 09:00 UTC: no cron schedule of the config is due in the test's minutes. */
+const START = Date.parse('2025-06-02T09:00:00Z');
+
+const model: DriftModelRuntimeConfig = driftRuntimeConfig(
+  loadConfig(CONFIG).models.find((candidate) => candidate.name === 'churn')!,
+);
+
+/** The first `rows` rows of mlc_churn, numeric columns multiplied by `factor`. */
+function churnSample(rows: number, factor = 1): string {
+  const [header, ...lines] = readFileSync(CHURN_CSV, 'utf8').trim().split('\n');
+  const columns = header!.split(',').map((name) => name.replaceAll('"', ''));
+  const scaled = lines.slice(0, rows).map((line) =>
+    line
+      .split(',')
+      .map((value, i) => (model.numeric.includes(columns[i]!) ? String(Math.round(Number(value) * factor * 100) / 100) : value))
+      .join(','),
+  );
+  return `${[header, ...scaled].join('\n')}\n`;
+}
+
+let aws: LocalAws;
+let landing: string;
+let results: string;
+let history: string;
+
+beforeAll(async () => {
+  aws = await startLocalAws({ configPath: CONFIG, projectDir: ROOT, startTime: START });
+  landing = String(aws.outputs['LandingBucketName']);
+  results = String(aws.outputs['ResultsBucketName']);
+  history = String(aws.outputs['HistoryTableName']);
+  const profile = await profileTable(fileInput(CHURN_CSV), {
+    numeric: model.numeric,
+    categorical: model.categorical,
+    exclude: model.exclude,
+    segment: model.segment,
+  });
+  await aws.putObject(landing, model.baselineProfileKey, profileToJson(profile));
+}, 120_000);
+
+afterAll(async () => {
+  await aws?.stop();
+});
+
+async function historyItems(): Promise<HistoryItem[]> {
+  const documents = DynamoDBDocumentClient.from(aws.dynamoDbClient());
+  const response = await documents.send(
+    new QueryCommand({
+      TableName: history,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `MODEL#${model.name}` },
+    }),
+  );
+  return (response.Items ?? []) as HistoryItem[];
+}
+
+const driftFunction = () => aws.resource('Drift-churn/Function').name;
+
+describe('local AWS on the synthesized template', () => {
+  it('names resources as the template resolves them and routes only incoming files', () => {
+    expect(landing).toMatch(/^driftwatch-landingbucket[0-9a-f]{8}$/);
+    expect(aws.outputs['AlarmTopicArn']).toBe(aws.resource('Alerting/Topic').arn);
+    const baselineUpload = aws.timeline.ofType('object-created').find((event) => event.key === model.baselineProfileKey);
+    expect(baselineUpload).toMatchObject({ bucket: landing, reason: 'PutObject' });
+    const routed = aws.timeline.ofType('event-put').filter((event) => event.source === 'aws.s3');
+    expect(routed).toHaveLength(1);
+    expect(routed[0]!.rules).toEqual([]);
+  });
+
+  it('checks a clean file and a shifted one with the bundled drift Lambda: reports, history, metrics', async () => {
+    await aws.putObject(landing, `${model.incomingPrefix}clean.csv`, churnSample(1000));
+    await aws.putObject(landing, `${model.incomingPrefix}shifted day.csv`, churnSample(1000, 1.5));
+
+    const runs = aws.timeline.ofType('function-finished').filter((event) => event.function === driftFunction());
+    expect(runs.map((run) => run.status)).toEqual(['succeeded', 'succeeded']);
+    expect(runs.map((run) => run.result)).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+    const rule = aws.resource('Drift-churn/ObjectCreated').name;
+    expect(
+      aws.timeline.ofType('event-put').filter((event) => event.rules.includes(rule)).length,
+    ).toBe(2);
+
+    const items = await historyItems();
+    const byKey = Object.fromEntries(items.map((item) => [item.key, item]));
+    expect(byKey[`${model.incomingPrefix}clean.csv`]).toMatchObject({ status: 'succeeded', datasetDrift: false });
+    expect(byKey[`${model.incomingPrefix}shifted day.csv`]).toMatchObject({ status: 'succeeded', datasetDrift: true });
+
+    const s3 = aws.s3Client();
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: results, Prefix: `reports/${model.name}/` }));
+    const keys = (listed.Contents ?? []).map((object) => object.Key);
+    expect(keys).toHaveLength(4);
+    const shiftedReport = byKey[`${model.incomingPrefix}shifted day.csv`]!.reportKey!;
+    expect(keys).toContain(shiftedReport);
+    const report = JSON.parse(
+      (await (await s3.send(new GetObjectCommand({ Bucket: results, Key: shiftedReport }))).Body!.transformToString()) as string,
+    );
+    expect(report).toMatchObject({ datasetDrift: true, source: { bucket: landing, key: `${model.incomingPrefix}shifted day.csv` } });
+
+    const drift = aws.metrics.query({ namespace: 'Driftwatch', name: 'DatasetDrift', dimensions: { Model: 'churn' } }, 0, Infinity);
+    expect(drift.map((datum) => datum.values)).toEqual([[0], [1]]);
+    const detected = aws.timeline.ofType('event-put').filter((event) => event.detailType === 'Drift Detected');
+    expect(detected).toHaveLength(1);
+    expect(detected[0]).toMatchObject({ source: 'driftwatch', bus: 'default' });
+  });
+
+  it('turns the drift alarm to ALARM on the next clock tick and publishes to the alarm topic', async () => {
+    await aws.advance(60_000);
+    const alarmName = aws.resource('Alerting/Drift-churn/DatasetDrift').name;
+    expect(alarmName).toBe('Driftwatch-churn-DatasetDrift');
+    expect(aws.alarms.state(alarmName)?.value).toBe('ALARM');
+    const change = aws.timeline.ofType('alarm-state').find((event) => event.alarm === alarmName && event.to === 'ALARM');
+    expect(change?.reason).toMatch(/^Threshold Crossed: 1 out of the last 1 datapoints \[1\.0 \(02\/06\/25 08:56:00\)\]/);
+
+    const topic = aws.topic(String(aws.outputs['AlarmTopicArn']))!;
+    const published = topic.messages.find(
+      (message) => message.subject === `ALARM: "${alarmName}" in US East (N. Virginia)`,
+    );
+    expect(published).toBeDefined();
+    const body = JSON.parse(published!.message);
+    expect(body).toMatchObject({
+      AlarmName: alarmName,
+      NewStateValue: 'ALARM',
+      OldStateValue: 'OK',
+      AWSAccountId: aws.identity.accountId,
+      Trigger: { MetricName: 'DatasetDrift', Namespace: 'Driftwatch', Dimensions: [{ name: 'Model', value: 'churn' }] },
+    });
+    expect(body.AlarmDescription).toMatch(/^Model churn: an incoming file drifted/);
+    expect(published!.deliveries.every((delivery) => delivery.endsWith('(not sent: no network locally)'))).toBe(true);
+    expect(aws.timeline.ofType('sns-message').some((event) => event.messageId === published!.messageId)).toBe(true);
+  });
+
+  it('records a malformed file as a failure, sends it to the dead-letter queue and alarms', async () => {
+    await aws.putObject(landing, `${model.incomingPrefix}broken.csv`, 'unrelated,columns\n1,2\n');
+    const failed = (await historyItems()).find((item) => item.key === `${model.incomingPrefix}broken.csv`);
+    expect(failed).toMatchObject({ status: 'failed', error: { name: expect.stringMatching(/Error$/) } });
+
+    const deadLetterQueue = aws.queue(aws.resource('Drift-churn/DeadLetterQueue').ref)!;
+    const [message] = deadLetterQueue.peek();
+    expect(deadLetterQueue.peek()).toHaveLength(1);
+    expect(message!.messageAttributes['errorName']?.StringValue).toBe(failed!.error!.name);
+    expect(JSON.parse(message!.body)).toMatchObject({ 'detail-type': 'Object Created', detail: { object: { key: `${model.incomingPrefix}broken.csv` } } });
+
+    await aws.advance(60_000);
+    for (const name of ['Driftwatch-churn-FileErrors', 'Driftwatch-churn-DeadLetterMessages']) {
+      expect(aws.alarms.state(name)?.value, name).toBe('ALARM');
+    }
+    // The drift alarm's period has moved on past the shifted file: no data is treated as not breaching.
+    await aws.advance(5 * 60_000);
+    expect(aws.alarms.state('Driftwatch-churn-DatasetDrift')?.value).toBe('OK');
+  });
+
+  it('stops every server and worker thread', async () => {
+    const { endpoints } = aws;
+    const functions = aws.stacks.flatMap((stack) => stack.functions).map((definition) => aws.function(definition.name)!);
+    expect(functions.some((fn) => fn.environmentCount > 0)).toBe(true);
+    await aws.stop();
+    expect(functions.every((fn) => fn.environmentCount === 0)).toBe(true);
+    for (const url of Object.values(endpoints)) {
+      const { port } = new URL(url);
+      const refused = await new Promise<boolean>((resolve) => {
+        const socket = connect(Number(port), '127.0.0.1');
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve(false);
+        });
+        socket.once('error', () => resolve(true));
+      });
+      expect(refused, url).toBe(true);
+    }
+  });
+});
