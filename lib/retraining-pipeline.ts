@@ -24,6 +24,7 @@ import {
 } from '../lambdas/shared/retraining-contract.ts';
 import type { CanaryConfig, ModelConfig } from './config/model-config.ts';
 import { defaultCanaryConfig } from './config/validate.ts';
+import { lambdaBundling } from './lambda-bundling.ts';
 import { acknowledge, acknowledgeWildcardResource } from './nag.ts';
 import { type RetrainingFunctions, retrainingDefinition } from './retraining/retraining-states.ts';
 
@@ -40,9 +41,6 @@ const HANDLERS = {
 export function retrainingHandlerEntry(name: keyof RetrainingFunctions): string {
   return fileURLToPath(new URL(`../lambdas/retraining/${HANDLERS[name]}`, import.meta.url));
 }
-
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as driftwatchCreateRequire } from 'node:module'; const require = driftwatchCreateRequire(import.meta.url);";
 
 /** Where a run's files go in the results bucket. */
 export const RETRAINING_WORK_PREFIX = 'retraining/';
@@ -265,18 +263,7 @@ export class RetrainingPipeline extends Construct {
         role,
         logGroup,
         environment: { ...environment, POWERTOOLS_SERVICE_NAME: `driftwatch-retraining-${name}` },
-        bundling: {
-          format: nodejs.OutputFormat.ESM,
-          banner: ESM_REQUIRE_BANNER,
-          mainFields: ['module', 'main'],
-          target: 'node24',
-          minify: true,
-          sourceMap: true,
-          sourcesContent: false,
-          bundleAwsSDK: true,
-          externalModules: [],
-          forceDockerBundling: false,
-        },
+        bundling: lambdaBundling(),
       });
     };
     const functions: RetrainingFunctions = {
