@@ -128,12 +128,17 @@ export function alarmFromProperties(
       : undefined;
   const period =
     metric?.period ??
-    Math.max(60, ...(metrics ?? []).map((query) => query.metricStat?.period ?? Number(properties['Period'] ?? 60)));
+    Math.max(
+      60,
+      ...(metrics ?? []).map((query) => query.metricStat?.period ?? Number(properties['Period'] ?? 60)),
+    );
   return {
     logicalId,
     name,
     arn,
-    ...(typeof properties['AlarmDescription'] === 'string' ? { description: properties['AlarmDescription'] } : {}),
+    ...(typeof properties['AlarmDescription'] === 'string'
+      ? { description: properties['AlarmDescription'] }
+      : {}),
     actionsEnabled: properties['ActionsEnabled'] !== false,
     alarmActions: strings(properties['AlarmActions']),
     okActions: strings(properties['OKActions']),
@@ -162,13 +167,17 @@ export function evaluationSeries(alarm: AlarmDefinition, store: MetricStore, now
   const values: Record<string, Series> = {};
   for (const query of queries) if (query.metricStat) values[query.id] = seriesOf(query.metricStat);
   for (const query of queries) {
-    if (query.expression !== undefined) values[query.id] = evaluateMetricMath(query.expression, values, count);
+    if (query.expression !== undefined)
+      values[query.id] = evaluateMetricMath(query.expression, values, count);
   }
   const returned = queries.find((query) => query.returnData);
   return returned ? (values[returned.id] ?? []) : [];
 }
 
-const COMPARISONS: Record<string, { phrase: string; breaches: (value: number, threshold: number) => boolean }> = {
+const COMPARISONS: Record<
+  string,
+  { phrase: string; breaches: (value: number, threshold: number) => boolean }
+> = {
   GreaterThanOrEqualToThreshold: { phrase: 'greater than or equal to', breaches: (v, t) => v >= t },
   GreaterThanThreshold: { phrase: 'greater than', breaches: (v, t) => v > t },
   LessThanThreshold: { phrase: 'less than', breaches: (v, t) => v < t },
@@ -196,11 +205,15 @@ export function decideAlarmState(
   if (!comparison) return undefined;
   const periodMs = alarm.period * 1000;
   const points = series.map((value, i) => ({ value, time: now - (series.length - i) * periodMs }));
-  const present = points.filter((point): point is { value: number; time: number } => point.value !== undefined);
+  const present = points.filter(
+    (point): point is { value: number; time: number } => point.value !== undefined,
+  );
   const missing = series.length - present.length;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   if (present.length === 0) {
-    const treatedAs = { notBreaching: 'NonBreaching', breaching: 'Breaching' }[alarm.treatMissingData as string];
+    const treatedAs = { notBreaching: 'NonBreaching', breaching: 'Breaching' }[
+      alarm.treatMissingData as string
+    ];
     if (treatedAs === undefined) {
       if (alarm.treatMissingData === 'ignore') return undefined;
       return {
@@ -350,7 +363,11 @@ export class AlarmEvaluator {
     this.alarms = alarms;
     this.store = store;
     for (const alarm of alarms) {
-      this.states.set(alarm.name, { value: 'INSUFFICIENT_DATA', reason: 'Unchecked: Initial alarm creation', updatedAt: now });
+      this.states.set(alarm.name, {
+        value: 'INSUFFICIENT_DATA',
+        reason: 'Unchecked: Initial alarm creation',
+        updatedAt: now,
+      });
     }
   }
 

@@ -14,8 +14,9 @@ export class Activity {
   private readonly failures: unknown[] = [];
 
   /**
-   * Counts `work` until it settles. A rejection is kept (see {@link Activity.takeFailures}) rather than
-   * left unhandled: the local AWS records failures in its timeline, so this only holds bugs.
+   * Counts `work` until it settles. A rejection is also kept for {@link Activity.takeFailures}: the local
+   * AWS records expected failures (function errors, failed executions) in its timeline and never rejects
+   * for them, so a rejection here is a fault of the local AWS itself, reported by `settle()`.
    */
   track<T>(work: Promise<T>): Promise<T> {
     this.active += 1;
@@ -52,7 +53,7 @@ export class Activity {
     return this.active - this.waiting <= 0;
   }
 
-  /** Errors of tracked work that nothing handled, cleared by the call. */
+  /** Rejections of tracked work since the last call. */
   takeFailures(): unknown[] {
     return this.failures.splice(0);
   }

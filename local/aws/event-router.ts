@@ -124,7 +124,11 @@ export function jsonPathValue(path: string, value: unknown): unknown {
  *   InputTemplate: '{"file": "<key>"}' } } as RuleTarget, event, rule); // '{"file": "churn/incoming/a.csv"}'
  * ```
  */
-export function targetInput(target: RuleTarget, event: BusEvent, rule: { name: string; arn: string }): string {
+export function targetInput(
+  target: RuleTarget,
+  event: BusEvent,
+  rule: { name: string; arn: string },
+): string {
   if (target.input !== undefined) return target.input;
   if (target.inputPath !== undefined) return JSON.stringify(jsonPathValue(target.inputPath, event) ?? null);
   if (!target.inputTransformer) return JSON.stringify(event);
@@ -165,7 +169,12 @@ export function targetInput(target: RuleTarget, event: BusEvent, rule: { name: s
 }
 
 /** Delivers what a rule sends to one target; throws when the target cannot take it. */
-export type TargetDelivery = (target: RuleTarget, input: string, event: BusEvent, rule: RuleDefinition) => void;
+export type TargetDelivery = (
+  target: RuleTarget,
+  input: string,
+  event: BusEvent,
+  rule: RuleDefinition,
+) => void;
 
 /**
  * Matches events against the rules and hands each matching target its input.
@@ -199,7 +208,13 @@ export class EventRouter {
   }
 
   /** Builds an event as EventBridge does for `PutEvents` entries and for service events. */
-  event(fields: { source: string; detailType: string; detail: unknown; resources?: string[]; time?: number }): BusEvent {
+  event(fields: {
+    source: string;
+    detailType: string;
+    detail: unknown;
+    resources?: string[];
+    time?: number;
+  }): BusEvent {
     return {
       version: '0',
       id: randomUUID(),
@@ -216,8 +231,15 @@ export class EventRouter {
   /** `PutEvents`: checks each entry as EventBridge does, then routes it. */
   putEvents(entries: readonly PutEventsEntry[]): PutEventsResult[] {
     return entries.map((entry) => {
-      if (typeof entry.Source !== 'string' || typeof entry.DetailType !== 'string' || typeof entry.Detail !== 'string') {
-        return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameters Source, DetailType and Detail are required.' };
+      if (
+        typeof entry.Source !== 'string' ||
+        typeof entry.DetailType !== 'string' ||
+        typeof entry.Detail !== 'string'
+      ) {
+        return {
+          ErrorCode: 'InvalidArgument',
+          ErrorMessage: 'Parameters Source, DetailType and Detail are required.',
+        };
       }
       let detail: unknown;
       try {
@@ -241,7 +263,11 @@ export class EventRouter {
   /** Sends `event` to the targets of every enabled rule of `bus` whose pattern it matches. */
   route(event: BusEvent, bus = 'default'): RuleDefinition[] {
     const matched = this.rules.filter(
-      (rule) => rule.enabled && rule.bus === bus && rule.eventPattern && matchesEventPattern(rule.eventPattern, event),
+      (rule) =>
+        rule.enabled &&
+        rule.bus === bus &&
+        rule.eventPattern &&
+        matchesEventPattern(rule.eventPattern, event),
     );
     this.observe(event, bus, matched);
     for (const rule of matched) this.sendToTargets(rule, event);
@@ -257,7 +283,10 @@ export class EventRouter {
 /** What s3rver reports for a created object (an S3 event notification record). */
 export interface S3NotificationRecord {
   eventName: string;
-  s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string; versionId?: string; sequencer?: string } };
+  s3: {
+    bucket: { name: string };
+    object: { key: string; size?: number; eTag?: string; versionId?: string; sequencer?: string };
+  };
 }
 
 const REASONS: Record<string, string> = {

@@ -68,7 +68,9 @@ export function sqsRecord(message: ReceivedMessage, queue: LocalQueue, region: s
       ]),
     ),
     md5OfBody: message.md5OfBody,
-    ...(message.md5OfMessageAttributes === undefined ? {} : { md5OfMessageAttributes: message.md5OfMessageAttributes }),
+    ...(message.md5OfMessageAttributes === undefined
+      ? {}
+      : { md5OfMessageAttributes: message.md5OfMessageAttributes }),
     eventSource: 'aws:sqs',
     eventSourceARN: queue.arn,
     awsRegion: region,
@@ -76,7 +78,10 @@ export function sqsRecord(message: ReceivedMessage, queue: LocalQueue, region: s
 }
 
 /** Whether a message passes the mapping's filters (a filter on `body` sees the parsed JSON body). */
-function passesFilters(filters: readonly Record<string, unknown>[], record: ReturnType<typeof sqsRecord>): boolean {
+function passesFilters(
+  filters: readonly Record<string, unknown>[],
+  record: ReturnType<typeof sqsRecord>,
+): boolean {
   if (filters.length === 0) return true;
   let body: unknown = record.body;
   try {
@@ -145,7 +150,9 @@ export class SqsEventSource {
     const result = await this.invoke({ Records: kept });
     if (this.stopped) return;
     if (result.status === 'failed') return; // every message becomes visible again after the timeout
-    const failed = this.definition.reportBatchItemFailures ? failedIds(result.payload, kept) : new Set<string>();
+    const failed = this.definition.reportBatchItemFailures
+      ? failedIds(result.payload, kept)
+      : new Set<string>();
     if (failed === 'all') return;
     for (const record of kept) if (!failed.has(record.messageId)) this.queue.delete(record.receiptHandle);
   }
@@ -163,7 +170,8 @@ function failedIds(payload: unknown, records: { messageId: string }[]): Set<stri
   const ids = new Set<string>();
   for (const failure of failures) {
     const id = isObject(failure) ? failure['itemIdentifier'] : undefined;
-    if (typeof id !== 'string' || id === '' || !records.some((record) => record.messageId === id)) return 'all';
+    if (typeof id !== 'string' || id === '' || !records.some((record) => record.messageId === id))
+      return 'all';
     ids.add(id);
   }
   return ids;

@@ -6,7 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import type { InvocationContext, InvokeMessage, LambdaError, WorkerMessage, WorkerSetup } from './function-worker.ts';
+import type {
+  InvocationContext,
+  InvokeMessage,
+  LambdaError,
+  WorkerMessage,
+  WorkerSetup,
+} from './function-worker.ts';
 
 /** A function as the template declares it, resolved. */
 export interface FunctionDefinition {
@@ -212,7 +218,10 @@ export class LocalFunction {
     const environment: Environment = { worker, busy: false, output: '', alive: true };
     worker.on('message', (message: WorkerMessage) => {
       if (message.type === 'output') environment.output += message.text;
-      else environment.settle?.(message.ok ? { ok: true, payload: message.payload } : { ok: false, error: message.error });
+      else
+        environment.settle?.(
+          message.ok ? { ok: true, payload: message.payload } : { ok: false, error: message.error },
+        );
     });
     const crash = (errorMessage: string, errorType = 'Runtime.ExitError') => {
       if (!environment.alive) return;
@@ -221,7 +230,10 @@ export class LocalFunction {
       if (!environment.busy) this.environments.delete(environment);
     };
     worker.on('error', (error) =>
-      crash(`RequestId: the environment crashed: ${error.stack ?? error.message}`, error.name || 'Runtime.ExitError'),
+      crash(
+        `RequestId: the environment crashed: ${error.stack ?? error.message}`,
+        error.name || 'Runtime.ExitError',
+      ),
     );
     worker.on('exit', (code) => crash(`Runtime exited with error: exit status ${code}`));
     this.environments.add(environment);
@@ -244,26 +256,34 @@ function lambdaVariables(definition: FunctionDefinition): Record<string, string>
   };
 }
 
+/** The Node.js runtime's text log prefix: `<time>\t<request id>\t<LEVEL>\t`. */
+const RUNTIME_PREFIX = /^\d{4}-\d{2}-\d{2}T[^\t]*\t[^\t]*\t[A-Z]+\t/;
+
+function emfDocument(text: string): Record<string, unknown> | undefined {
+  if (!text.startsWith('{') || !text.includes('"_aws"')) return undefined;
+  try {
+    const document = JSON.parse(text) as unknown;
+    if (typeof document === 'object' && document !== null && '_aws' in document) {
+      return document as Record<string, unknown>;
+    }
+  } catch {
+    // Not JSON after all: a log line.
+  }
+  return undefined;
+}
+
 /**
- * Splits an invocation's output into EMF documents and log lines: a line that is a JSON object with an
- * `_aws` key is an EMF document, as CloudWatch Logs reads it.
+ * Splits an invocation's output into EMF documents and log lines, as CloudWatch Logs reads them: a line
+ * that is a JSON object with an `_aws` key, alone (Powertools) or after the runtime's `console` prefix, is
+ * an EMF document.
  */
 export function splitOutput(lines: readonly string[]): { emf: Record<string, unknown>[]; logs: string[] } {
   const emf: Record<string, unknown>[] = [];
   const logs: string[] = [];
   for (const line of lines) {
-    if (line.startsWith('{') && line.includes('"_aws"')) {
-      try {
-        const document = JSON.parse(line) as unknown;
-        if (typeof document === 'object' && document !== null && '_aws' in document) {
-          emf.push(document as Record<string, unknown>);
-          continue;
-        }
-      } catch {
-        // Not JSON after all: a log line.
-      }
-    }
-    logs.push(line);
+    const document = emfDocument(line) ?? emfDocument(line.replace(RUNTIME_PREFIX, ''));
+    if (document) emf.push(document);
+    else logs.push(line);
   }
   return { emf, logs };
 }

@@ -26,7 +26,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
-import { AlarmEvaluator, alarmNotification, type AlarmState, type AlarmStateChange } from './alarms.ts';
+import { AlarmEvaluator, type AlarmState, type AlarmStateChange, alarmNotification } from './alarms.ts';
 import { cloudWatchRoutes } from './apis/cloudwatch.ts';
 import { eventBridgeRoutes, type PutEventsEntry } from './apis/eventbridge.ts';
 import { lambdaRoute } from './apis/lambda.ts';
@@ -47,7 +47,7 @@ import {
 import { SqsEventSource } from './event-source-mapping.ts';
 import { type InvocationResult, LocalFunction, splitOutput } from './functions.ts';
 import { type MetricInput, MetricStore, parseEmf } from './metrics.ts';
-import type { LocalQueue, MessageAttributeValue } from './queue.ts';
+import type { LocalQueue, MessageAttributeValue, QueueObserver } from './queue.ts';
 import { createTables, readStackResources, type StackResources } from './resources.ts';
 import { LocalScheduler, type ScheduleDefinition } from './scheduler.ts';
 import { ServiceEndpoint } from './service-endpoint.ts';
@@ -55,6 +55,7 @@ import {
   type ExecutionRecord,
   LocalStepFunctions,
   type ServiceIntegration,
+  type StepFunctionsExecutor,
   type TaskResourceLocalHandler,
 } from './step-functions.ts';
 import {
@@ -67,7 +68,21 @@ import {
   synthesizeCached,
 } from './template.ts';
 import { Timeline } from './timeline.ts';
-import { type LocalTopic, notificationEnvelope, type PublishedMessage, type TopicSubscription } from './topic.ts';
+import {
+  type LocalTopic,
+  notificationEnvelope,
+  type PublishedMessage,
+  type TopicSubscription,
+} from './topic.ts';
+
+/** A target input as the function receives it: JSON when it is JSON, else the text as a JSON string. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
 
 /** Credentials s3rver accepts (its default account); the other local services accept any. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -93,6 +108,11 @@ export interface LocalAwsOptions {
   identity?: Partial<LocalIdentity>;
   /** Execution environments (worker threads) per function at most. @default 2 */
   maxEnvironmentsPerFunction?: number;
+  /**
+   * Runs the executions that rules, schedules and `StartExecution` start. @default the local Step Functions:
+   * aws-local-stepfunctions on the template's definitions
+   */
+  stepFunctionsExecutor?: StepFunctionsExecutor;
   /** Step Functions task handlers by state name. */
   taskResourceLocalHandlers?: Record<string, TaskResourceLocalHandler>;
   /** Step Functions task handlers by resource ARN (e.g. SageMaker integrations). */
@@ -159,6 +179,7 @@ export class LocalAws {
   private readonly closers: (() => Promise<void>)[] = [];
   private readonly clients: { destroy(): void }[] = [];
   private alarmTimer?: ClockTimer;
+  private uploads?: S3Client;
   private sequencer = 0;
   private stopped = false;
 
@@ -185,47 +206,81 @@ export class LocalAws {
   }
 
   private async boot(): Promise<void> {
-    const { options } = this;
-    let assemblyDir = options.assemblyDir;
-    if (assemblyDir === undefined) {
-      if (options.configPath === undefined) throw new Error('startLocalAws needs configPath or assemblyDir');
-      const projectDir = options.projectDir ?? process.cwd();
-      assemblyDir =
-        options.synthCache === false
-          ? await synthesizeApp({ configPath: options.configPath, projectDir, outdir: join(this.dataDir, 'cdk.out') })
-          : await synthesizeCached({
-              configPath: options.configPath,
-              projectDir,
-              cacheDir: options.synthCache ?? join(projectDir, 'node_modules', '.cache', 'driftwatch-local-aws'),
-            });
-    }
-    const assembly = readCloudAssembly(assemblyDir);
-
+    const assembly = readCloudAssembly(await this.assemblyDir());
     const endpoint = await ServiceEndpoint.start(this.routes());
     this.closers.push(() => endpoint.close());
+    this.readStacks(assembly, endpoint.url);
+    const s3 = await this.startS3();
+    const dynamodb = await this.startDynamoDb();
+    this.endpoints = { s3, dynamodb, services: endpoint.url };
+    const dynamoClient = this.dynamoDbClient();
+    for (const stack of this.stacks) await createTables(dynamoClient, stack.tables);
+    this.startFunctions();
+    this.startStepFunctions(dynamoClient);
+    this.startRouter();
+    this.startEventSources();
+    this.alarms = new AlarmEvaluator(
+      this.stacks.flatMap((stack) => stack.alarms),
+      this.metrics,
+      this.clock.now(),
+    );
+    // A deployed stack's alarms have been evaluated before any data arrives (INSUFFICIENT_DATA -> OK with
+    // notBreaching), so a first breach is an OK -> ALARM transition, as in AWS.
+    this.evaluateAlarms();
+    this.armAlarmEvaluation();
+    this.startScheduler();
+  }
+
+  /** The given assembly, or the app synthesized (through the cache) with the config. */
+  private async assemblyDir(): Promise<string> {
+    const { options } = this;
+    if (options.assemblyDir !== undefined) return options.assemblyDir;
+    if (options.configPath === undefined) throw new Error('startLocalAws needs configPath or assemblyDir');
+    const projectDir = options.projectDir ?? process.cwd();
+    if (options.synthCache === false) {
+      return synthesizeApp({
+        configPath: options.configPath,
+        projectDir,
+        outdir: join(this.dataDir, 'cdk.out'),
+      });
+    }
+    return synthesizeCached({
+      configPath: options.configPath,
+      projectDir,
+      cacheDir: options.synthCache ?? join(projectDir, 'node_modules', '.cache', 'driftwatch-local-aws'),
+    });
+  }
+
+  /** Resolves every stack against the local names (queue URLs on `queueEndpoint`) and builds its resources. */
+  private readStacks(assembly: ReturnType<typeof readCloudAssembly>, queueEndpoint: string): void {
     const exports = new Map<string, unknown>();
+    const queueObserver: QueueObserver = {
+      sent: (queue, message) => {
+        this.timeline.record({ type: 'message-sent', queue: queue.name, messageId: message.messageId });
+        const dimensions = { QueueName: queue.name };
+        this.putMetrics(
+          [{ namespace: 'AWS/SQS', name: 'NumberOfMessagesSent', dimensions, value: 1, unit: 'Count' }],
+          'sqs',
+        );
+      },
+      deadLettered: (queue, message) =>
+        this.timeline.record({
+          type: 'message-dead-lettered',
+          queue: queue.name,
+          deadLetterQueue: queue.redrive?.deadLetterQueue.name ?? '',
+          messageId: message.messageId,
+          receiveCount: message.receiveCount,
+        }),
+    };
     for (const stack of assembly) {
       const resolver = new IntrinsicResolver(stack.template, stack.stackName, this.identity, {
-        queueEndpoint: endpoint.url,
+        queueEndpoint,
         imports: (name) => exports.get(name),
       });
       const resources = readStackResources(stack, resolver, {
         clock: this.clock,
         dataDir: this.dataDir,
-        queueObserver: {
-          sent: (queue, message) => {
-            this.timeline.record({ type: 'message-sent', queue: queue.name, messageId: message.messageId });
-            this.putMetrics([{ namespace: 'AWS/SQS', name: 'NumberOfMessagesSent', dimensions: { QueueName: queue.name }, value: 1, unit: 'Count' }], 'sqs');
-          },
-          deadLettered: (queue, message) =>
-            this.timeline.record({
-              type: 'message-dead-lettered',
-              queue: queue.name,
-              deadLetterQueue: queue.redrive?.deadLetterQueue.name ?? '',
-              messageId: message.messageId,
-              receiveCount: message.receiveCount,
-            }),
-        },
+        queueObserver,
       });
       this.stacks.push(resources);
       for (const [name, value] of Object.entries(resources.outputs)) {
@@ -236,32 +291,34 @@ export class LocalAws {
       }
       this.queues.push(...resources.queues);
       this.topics.push(...resources.topics);
-      for (const bucket of resources.buckets) this.buckets.set(bucket.name, { eventBridge: bucket.eventBridge });
-      for (const { definition, reason } of resources.unavailableFunctions) this.unavailable.set(definition.arn, reason);
+      for (const bucket of resources.buckets)
+        this.buckets.set(bucket.name, { eventBridge: bucket.eventBridge });
+      for (const { definition, reason } of resources.unavailableFunctions)
+        this.unavailable.set(definition.arn, reason);
     }
+  }
 
-    const s3 = await this.startS3();
-    const dynamodb = await this.startDynamoDb();
-    this.endpoints = { s3, dynamodb, services: endpoint.url };
-    const dynamoClient = this.dynamoDbClient();
-    for (const stack of this.stacks) await createTables(dynamoClient, stack.tables);
-
+  private startFunctions(): void {
     const environment = this.functionEnvironment();
-    for (const stack of this.stacks) {
-      for (const definition of stack.functions) {
-        this.functions.set(
-          definition.arn,
-          new LocalFunction(definition, {
-            environment,
-            ...(options.maxEnvironmentsPerFunction === undefined ? {} : { maxEnvironments: options.maxEnvironmentsPerFunction }),
-          }),
-        );
-      }
+    const { maxEnvironmentsPerFunction } = this.options;
+    for (const definition of this.stacks.flatMap((stack) => stack.functions)) {
+      this.functions.set(
+        definition.arn,
+        new LocalFunction(definition, {
+          environment,
+          ...(maxEnvironmentsPerFunction === undefined
+            ? {}
+            : { maxEnvironments: maxEnvironmentsPerFunction }),
+        }),
+      );
     }
     this.closers.push(async () => {
       await Promise.all([...this.functions.values()].map((fn) => fn.close()));
     });
+  }
 
+  private startStepFunctions(dynamodb: DynamoDBClient): void {
+    const { taskResourceLocalHandlers, serviceIntegrations } = this.options;
     this.stepFunctions = new LocalStepFunctions(
       this.stacks.flatMap((stack) => stack.stateMachines),
       {
@@ -273,21 +330,22 @@ export class LocalAws {
         putEvents: (entries) => this.router.putEvents(entries),
         sendMessage: (url, body, sendOptions) => {
           const queue = this.queue(url);
-          if (!queue) throw new LocalServiceError('QueueDoesNotExist', `The specified queue does not exist: ${url}`);
+          if (!queue)
+            throw new LocalServiceError('QueueDoesNotExist', `The specified queue does not exist: ${url}`);
           return queue.send(body, sendOptions);
         },
         putMetrics: (data) => this.putMetrics(data, 'states'),
         putEvent: (entry) => this.router.putEvents([entry]),
-        dynamodb: dynamoClient,
-        ...(options.taskResourceLocalHandlers ? { taskResourceLocalHandlers: options.taskResourceLocalHandlers } : {}),
-        ...(options.serviceIntegrations ? { serviceIntegrations: options.serviceIntegrations } : {}),
+        dynamodb,
+        ...(taskResourceLocalHandlers ? { taskResourceLocalHandlers } : {}),
+        ...(serviceIntegrations ? { serviceIntegrations } : {}),
       },
     );
-    this.closers.push(async () => this.stepFunctions.abortAll());
+  }
 
-    const rules = this.stacks.flatMap((stack) => stack.rules);
+  private startRouter(): void {
     this.router = new EventRouter({
-      rules,
+      rules: this.stacks.flatMap((stack) => stack.rules),
       identity: this.identity,
       now: () => this.clock.now(),
       deliver: (target, input, event, rule) => this.deliver(target, input, event, rule),
@@ -301,37 +359,29 @@ export class LocalAws {
           rules: matched.map((rule) => rule.name),
         }),
     });
+  }
 
-    for (const stack of this.stacks) {
-      for (const mapping of stack.eventSourceMappings) {
-        const queue = this.queues.find((candidate) => candidate.arn === mapping.eventSourceArn);
-        if (!queue) continue; // Only SQS sources run locally.
-        const source = new SqsEventSource({
+  /** Event source mappings whose source is a local queue (other sources, streams, do not run locally). */
+  private startEventSources(): void {
+    for (const mapping of this.stacks.flatMap((stack) => stack.eventSourceMappings)) {
+      const queue = this.queues.find((candidate) => candidate.arn === mapping.eventSourceArn);
+      if (!queue) continue;
+      this.eventSources.push(
+        new SqsEventSource({
           definition: mapping,
           queue,
           invoke: (event) => this.invokeOrFail(mapping.functionName, event, `sqs ${queue.name}`),
           activity: this.activity,
           region: this.identity.region,
-        });
-        this.eventSources.push(source);
-      }
+        }),
+      );
     }
-    this.closers.push(async () => {
-      for (const source of this.eventSources) source.stop();
-    });
+  }
 
-    this.alarms = new AlarmEvaluator(
-      this.stacks.flatMap((stack) => stack.alarms),
-      this.metrics,
-      this.clock.now(),
-    );
-    // A deployed stack's alarms have been evaluated before any data arrives (INSUFFICIENT_DATA -> OK with
-    // notBreaching), so a first breach is an OK -> ALARM transition, as in AWS.
-    this.evaluateAlarms();
-    this.armAlarmEvaluation();
-
+  /** Scheduler schedules, and EventBridge rules with a schedule expression (UTC). */
+  private startScheduler(): void {
     const schedules: ScheduleDefinition[] = this.stacks.flatMap((stack) => stack.schedules);
-    for (const rule of rules) {
+    for (const rule of this.router.rules) {
       if (rule.scheduleExpression === undefined || !rule.enabled) continue;
       this.scheduledRules.set(rule.arn, rule);
       schedules.push({
@@ -344,9 +394,13 @@ export class LocalAws {
         target: { arn: rule.arn },
       });
     }
-    this.scheduler = new LocalScheduler(schedules, this.clock, (schedule, input) => this.fireSchedule(schedule, input), this.timeline);
+    this.scheduler = new LocalScheduler(
+      schedules,
+      this.clock,
+      (schedule, input) => this.fireSchedule(schedule, input),
+      this.timeline,
+    );
     this.scheduler.start();
-    this.closers.push(async () => this.scheduler.stop());
   }
 
   private async startS3(): Promise<string> {
@@ -387,13 +441,15 @@ export class LocalAws {
       AWS_ENDPOINT_URL_S3: s3,
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb,
       ...Object.fromEntries(
-        ['EVENTBRIDGE', 'SQS', 'SNS', 'CLOUDWATCH', 'SFN', 'LAMBDA', 'SAGEMAKER', 'SAGEMAKER_RUNTIME'].map((id) => [
-          `AWS_ENDPOINT_URL_${id}`,
-          services,
-        ]),
+        ['EVENTBRIDGE', 'SQS', 'SNS', 'CLOUDWATCH', 'SFN', 'LAMBDA', 'SAGEMAKER', 'SAGEMAKER_RUNTIME'].map(
+          (id) => [`AWS_ENDPOINT_URL_${id}`, services],
+        ),
       ),
       ...Object.fromEntries(
-        Object.entries(this.options.endpoints ?? {}).map(([id, url]) => [`AWS_ENDPOINT_URL_${id.toUpperCase()}`, url]),
+        Object.entries(this.options.endpoints ?? {}).map(([id, url]) => [
+          `AWS_ENDPOINT_URL_${id.toUpperCase()}`,
+          url,
+        ]),
       ),
     };
     return {
@@ -416,7 +472,12 @@ export class LocalAws {
 
   /** The environment a process needs to use the local AWS through the SDK's defaults. */
   get environment(): Record<string, string> {
-    const { PATH: _, AWS_CONFIG_FILE: __, AWS_SHARED_CREDENTIALS_FILE: ___, ...rest } = this.functionEnvironment();
+    const {
+      PATH: _,
+      AWS_CONFIG_FILE: __,
+      AWS_SHARED_CREDENTIALS_FILE: ___,
+      ...rest
+    } = this.functionEnvironment();
     return rest;
   }
 
@@ -504,10 +565,15 @@ export class LocalAws {
     body: string | Uint8Array,
     options: { contentType?: string } = {},
   ): Promise<{ etag: string; size: number }> {
-    const client = this.s3Client();
+    this.uploads ??= this.s3Client();
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-    const response = await client.send(
-      new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ...(options.contentType ? { ContentType: options.contentType } : {}) }),
+    const response = await this.uploads.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: bytes,
+        ...(options.contentType ? { ContentType: options.contentType } : {}),
+      }),
     );
     await this.settle();
     return { etag: (response.ETag ?? '').replaceAll('"', ''), size: bytes.length };
@@ -531,10 +597,16 @@ export class LocalAws {
   }
 
   /** Invokes a function synchronously, as Lambda `Invoke` does; undefined when there is no such function. */
-  async invoke(nameOrArn: string, payload: unknown, trigger = 'invoke'): Promise<InvocationResult | undefined> {
+  async invoke(
+    nameOrArn: string,
+    payload: unknown,
+    trigger = 'invoke',
+  ): Promise<InvocationResult | undefined> {
     const fn = this.function(nameOrArn);
     if (!fn) {
-      const arn = [...this.unavailable.keys()].find((candidate) => candidate === nameOrArn || candidate.endsWith(`:function:${nameOrArn}`));
+      const arn = [...this.unavailable.keys()].find(
+        (candidate) => candidate === nameOrArn || candidate.endsWith(`:function:${nameOrArn}`),
+      );
       if (arn === undefined) return undefined;
       return {
         functionName: nameOrArn,
@@ -553,6 +625,10 @@ export class LocalAws {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // Nothing new starts: executions stop at their next state, schedules and queues stop delivering.
+    this.stepFunctions?.abortAll();
+    this.scheduler?.stop();
+    for (const source of this.eventSources) source.stop();
     this.alarmTimer?.cancel();
     this.clock.clear();
     for (const client of this.clients) client.destroy();
@@ -570,13 +646,21 @@ export class LocalAws {
       requestId: '',
       status: 'failed',
       payload: null,
-      error: { errorType: 'ResourceNotFoundException', errorMessage: `Function not found: ${nameOrArn}`, trace: [] },
+      error: {
+        errorType: 'ResourceNotFoundException',
+        errorMessage: `Function not found: ${nameOrArn}`,
+        trace: [],
+      },
       durationMs: 0,
       lines: [],
     };
   }
 
-  private async runInvocation(fn: LocalFunction, payload: unknown, trigger: string): Promise<InvocationResult> {
+  private async runInvocation(
+    fn: LocalFunction,
+    payload: unknown,
+    trigger: string,
+  ): Promise<InvocationResult> {
     const { name } = fn.definition;
     const requestId = randomUUID();
     this.timeline.record({ type: 'function-invoked', function: name, requestId, trigger });
@@ -587,8 +671,20 @@ export class LocalAws {
     this.putMetrics(
       [
         { namespace: 'AWS/Lambda', name: 'Invocations', dimensions, value: 1, unit: 'Count' },
-        { namespace: 'AWS/Lambda', name: 'Errors', dimensions, value: result.status === 'failed' ? 1 : 0, unit: 'Count' },
-        { namespace: 'AWS/Lambda', name: 'Duration', dimensions, value: result.durationMs, unit: 'Milliseconds' },
+        {
+          namespace: 'AWS/Lambda',
+          name: 'Errors',
+          dimensions,
+          value: result.status === 'failed' ? 1 : 0,
+          unit: 'Count',
+        },
+        {
+          namespace: 'AWS/Lambda',
+          name: 'Duration',
+          dimensions,
+          value: result.durationMs,
+          unit: 'Milliseconds',
+        },
       ],
       'lambda',
     );
@@ -599,29 +695,81 @@ export class LocalAws {
       status: result.status,
       durationMs: result.durationMs,
       ...(result.status === 'succeeded' ? { result: result.payload } : {}),
-      ...(result.error ? { error: { errorType: result.error.errorType, errorMessage: result.error.errorMessage } } : {}),
+      ...(result.error
+        ? { error: { errorType: result.error.errorType, errorMessage: result.error.errorMessage } }
+        : {}),
       logs,
     });
     return result;
   }
 
-  /** An asynchronous (`Event`) invocation: retried twice on error, a minute then two minutes later. */
+  /**
+   * An asynchronous (`Event`) invocation, as Lambda runs them: on a function error it is retried a minute,
+   * then two minutes later (at most `MaximumRetryAttempts` of the function's `EventInvokeConfig`, 2 by
+   * default), and the result goes to the config's `OnSuccess` or `OnFailure` destination.
+   */
   private invokeAsync(nameOrArn: string, payload: unknown, trigger: string, attempt = 0): void {
+    const fn = this.function(nameOrArn);
+    const config = this.stacks
+      .flatMap((stack) => stack.eventInvokeConfigs)
+      .find((candidate) => candidate.functionName === fn?.definition.name);
+    const retries = Math.min(config?.maximumRetryAttempts ?? 2, LAMBDA_ASYNC_RETRY_DELAYS_MS.length);
     void this.invoke(nameOrArn, payload, trigger).then((result) => {
-      if (result?.status !== 'failed' || attempt >= LAMBDA_ASYNC_RETRY_DELAYS_MS.length || this.stopped) return;
-      this.clock.at(
-        this.clock.now() + LAMBDA_ASYNC_RETRY_DELAYS_MS[attempt]!,
-        () => this.invokeAsync(nameOrArn, payload, `${trigger} (retry ${attempt + 1})`, attempt + 1),
-        `retry ${nameOrArn}`,
-      );
+      if (!result || this.stopped) return;
+      if (result.status === 'failed' && attempt < retries) {
+        this.clock.at(
+          this.clock.now() + LAMBDA_ASYNC_RETRY_DELAYS_MS[attempt]!,
+          () => this.invokeAsync(nameOrArn, payload, `${trigger} (retry ${attempt + 1})`, attempt + 1),
+          `retry ${nameOrArn}`,
+        );
+        return;
+      }
+      const destination = result.status === 'failed' ? config?.onFailure : config?.onSuccess;
+      if (destination === undefined || !fn) return;
+      this.sendToDestination(destination, {
+        version: '1.0',
+        timestamp: this.clock.date().toISOString(),
+        requestContext: {
+          requestId: result.requestId,
+          functionArn: `${fn.definition.arn}:$LATEST`,
+          condition: result.status === 'failed' ? 'RetriesExhausted' : 'Success',
+          approximateInvokeCount: attempt + 1,
+        },
+        requestPayload: payload,
+        responseContext: {
+          statusCode: 200,
+          executedVersion: '$LATEST',
+          ...(result.status === 'failed' ? { functionError: 'Unhandled' } : {}),
+        },
+        responsePayload: result.status === 'failed' ? result.error : result.payload,
+      });
     });
   }
 
-  private putMetrics(data: readonly MetricInput[], source: string): void {
+  /** Sends an asynchronous invocation record to a Lambda destination (queue, topic, function or bus). */
+  private sendToDestination(arn: string, record: Record<string, unknown>): void {
+    if (arn.split(':')[2] === 'events') {
+      const failed = (record['requestContext'] as { condition: string }).condition !== 'Success';
+      this.router.putEvents([
+        {
+          Source: 'lambda',
+          DetailType: `Lambda Function Invocation Result - ${failed ? 'Failure' : 'Success'}`,
+          Detail: JSON.stringify(record),
+          EventBusName: arn,
+          Resources: [arn],
+        },
+      ]);
+      return;
+    }
+    this.send(arn, JSON.stringify(record), 'destination');
+  }
+
+  /** Stores metric values at the local clock time and, unless they are gauge samples, records them. */
+  private putMetrics(data: readonly MetricInput[], source: string, record = true): void {
     const now = this.clock.now();
     for (const input of data) {
       const datum = this.metrics.put(input, now);
-      if (!datum) continue;
+      if (!datum || !record) continue;
       for (const value of datum.values.length > 0 ? datum.values : [datum.sum]) {
         this.timeline.record({
           type: 'metric',
@@ -639,7 +787,10 @@ export class LocalAws {
   private objectEvent(record: S3NotificationRecord): void {
     const bucket = record.s3.bucket.name;
     this.sequencer += 1;
-    const sequencer = (BigInt(this.clock.now()) * 1_000_000n + BigInt(this.sequencer)).toString(16).toUpperCase().padStart(18, '0');
+    const sequencer = (BigInt(this.clock.now()) * 1_000_000n + BigInt(this.sequencer))
+      .toString(16)
+      .toUpperCase()
+      .padStart(18, '0');
     const created = objectCreatedDetail(record, sequencer, this.identity.accountId);
     if (!created) return;
     const object = created.detail['object'] as { key: string; size: number; etag?: string };
@@ -665,10 +816,21 @@ export class LocalAws {
   private deliver(target: RuleTarget, input: string, event: BusEvent, rule: RuleDefinition): void {
     try {
       this.send(target.arn, input, `rule ${rule.name}`);
-      this.timeline.record({ type: 'event-delivered', rule: rule.name, target: target.arn, eventId: event.id });
+      this.timeline.record({
+        type: 'event-delivered',
+        rule: rule.name,
+        target: target.arn,
+        eventId: event.id,
+      });
     } catch (error) {
       const message = String((error as Error)?.message ?? error);
-      this.timeline.record({ type: 'event-delivered', rule: rule.name, target: target.arn, eventId: event.id, error: message });
+      this.timeline.record({
+        type: 'event-delivered',
+        rule: rule.name,
+        target: target.arn,
+        eventId: event.id,
+        error: message,
+      });
       const deadLetterQueue = target.deadLetterArn ? this.queue(target.deadLetterArn) : undefined;
       deadLetterQueue?.send(JSON.stringify(event), {
         messageAttributes: {
@@ -679,6 +841,15 @@ export class LocalAws {
         },
       });
     }
+  }
+
+  /** Starts an execution (tracked) with the executor: the local Step Functions or the one given. */
+  private startExecution(arn: string, input: string, options: { name?: string } = {}): void {
+    const executor = this.options.stepFunctionsExecutor;
+    if (!executor && !this.stepFunctions.has(arn)) {
+      throw new LocalServiceError('StateMachineDoesNotExist', `no local state machine ${arn}`);
+    }
+    void this.activity.track((executor ?? this.stepFunctions).startExecution(arn, input, options));
   }
 
   /** Sends a payload to an ARN the way EventBridge and the Scheduler send to targets. */
@@ -692,15 +863,14 @@ export class LocalAws {
         return;
       }
       case 'lambda': {
-        if (!this.function(arn) && !this.unavailable.has(arn)) throw new LocalServiceError('ResourceNotFoundException', `no local function ${arn}`);
-        this.invokeAsync(arn, JSON.parse(input), trigger);
+        if (!this.function(arn) && !this.unavailable.has(arn))
+          throw new LocalServiceError('ResourceNotFoundException', `no local function ${arn}`);
+        this.invokeAsync(arn, parseJson(input), trigger);
         return;
       }
-      case 'states': {
-        if (!this.stepFunctions.has(arn)) throw new LocalServiceError('StateMachineDoesNotExist', `no local state machine ${arn}`);
-        void this.activity.track(this.stepFunctions.startExecution(arn, input));
+      case 'states':
+        this.startExecution(arn, input);
         return;
-      }
       case 'sns':
         this.publish(arn, { message: input });
         return;
@@ -716,7 +886,12 @@ export class LocalAws {
   private fireSchedule(schedule: ScheduleDefinition, input: string | undefined): void {
     const rule = this.scheduledRules.get(schedule.arn);
     if (rule) {
-      const event = this.router.event({ source: 'aws.events', detailType: 'Scheduled Event', detail: {}, resources: [rule.arn] });
+      const event = this.router.event({
+        source: 'aws.events',
+        detailType: 'Scheduled Event',
+        detail: {},
+        resources: [rule.arn],
+      });
       this.router.sendToTargets(rule, event);
       return;
     }
@@ -726,15 +901,17 @@ export class LocalAws {
       const parameters = JSON.parse(input ?? '{}') as Record<string, unknown>;
       const call = `${universal[1]}:${universal[2]}`;
       if (call === 'sfn:startExecution') {
-        void this.activity.track(
-          this.stepFunctions.startExecution(String(parameters['StateMachineArn']), String(parameters['Input'] ?? '{}'), {
-            ...(typeof parameters['Name'] === 'string' ? { name: parameters['Name'] } : {}),
-          }),
-        );
+        this.startExecution(String(parameters['StateMachineArn']), String(parameters['Input'] ?? '{}'), {
+          ...(typeof parameters['Name'] === 'string' ? { name: parameters['Name'] } : {}),
+        });
         return;
       }
       if (call === 'lambda:invoke') {
-        this.send(String(parameters['FunctionName']), String(parameters['Payload'] ?? '{}'), `schedule ${schedule.name}`);
+        void this.invoke(
+          String(parameters['FunctionName']),
+          parseJson(String(parameters['Payload'] ?? '{}')),
+          `schedule ${schedule.name}`,
+        );
         return;
       }
       throw new LocalServiceError('UnsupportedTarget', `the local Scheduler does not call ${call}`);
@@ -774,12 +951,18 @@ export class LocalAws {
     return message;
   }
 
-  private deliverNotification(topic: LocalTopic, subscription: TopicSubscription, message: PublishedMessage): string {
+  private deliverNotification(
+    topic: LocalTopic,
+    subscription: TopicSubscription,
+    message: PublishedMessage,
+  ): string {
     const label = `${subscription.protocol} ${subscription.endpoint}`;
     if (subscription.protocol === 'sqs') {
       const queue = this.queue(subscription.endpoint);
       if (!queue) return `${label} (no such local queue)`;
-      queue.send(subscription.rawMessageDelivery ? message.message : JSON.stringify(notificationEnvelope(message)));
+      queue.send(
+        subscription.rawMessageDelivery ? message.message : JSON.stringify(notificationEnvelope(message)),
+      );
       return `${label} (delivered)`;
     }
     if (subscription.protocol === 'lambda') {
@@ -855,32 +1038,51 @@ export class LocalAws {
     );
   }
 
+  /** Samples the queue gauges (as SQS publishes them each minute), then evaluates every alarm. */
   private evaluateAlarms(): void {
-    this.putMetrics(
-      this.queues.flatMap((queue): MetricInput[] => {
-        const dimensions = { QueueName: queue.name };
-        return [
-          { namespace: 'AWS/SQS', name: 'ApproximateNumberOfMessagesVisible', dimensions, value: queue.visibleCount, unit: 'Count' },
-          { namespace: 'AWS/SQS', name: 'ApproximateNumberOfMessagesNotVisible', dimensions, value: queue.inFlightCount, unit: 'Count' },
-          { namespace: 'AWS/SQS', name: 'ApproximateAgeOfOldestMessage', dimensions, value: queue.oldestAgeSeconds(), unit: 'Seconds' },
-        ];
-      }).filter((input) => input.value !== 0 || input.name === 'ApproximateNumberOfMessagesVisible'),
-      'sqs',
-    );
+    const samples = this.queues.flatMap((queue): MetricInput[] => {
+      const gauge = (name: string, value: number, unit = 'Count'): MetricInput => ({
+        namespace: 'AWS/SQS',
+        name,
+        dimensions: { QueueName: queue.name },
+        value,
+        unit,
+      });
+      return [
+        gauge('ApproximateNumberOfMessagesVisible', queue.visibleCount),
+        gauge('ApproximateNumberOfMessagesNotVisible', queue.inFlightCount),
+        gauge('ApproximateAgeOfOldestMessage', queue.oldestAgeSeconds(), 'Seconds'),
+      ];
+    });
+    this.putMetrics(samples, 'sqs', false);
     for (const change of this.alarms.evaluate(this.clock.now())) this.alarmChanged(change);
   }
 
   private alarmChanged(change: AlarmStateChange): void {
     const { alarm } = change;
-    this.timeline.record({ type: 'alarm-state', alarm: alarm.name, from: change.from, to: change.to, reason: change.reason });
+    this.timeline.record({
+      type: 'alarm-state',
+      alarm: alarm.name,
+      from: change.from,
+      to: change.to,
+      reason: change.reason,
+    });
     if (!alarm.actionsEnabled) return;
-    const actions = { ALARM: alarm.alarmActions, OK: alarm.okActions, INSUFFICIENT_DATA: alarm.insufficientDataActions }[change.to];
+    const actions = {
+      ALARM: alarm.alarmActions,
+      OK: alarm.okActions,
+      INSUFFICIENT_DATA: alarm.insufficientDataActions,
+    }[change.to];
     const { subject, message } = alarmNotification(alarm, change, this.identity);
     for (const action of actions) {
       const service = action.split(':')[2];
       if (service === 'sns') this.publish(action, { message, subject });
       else if (service === 'lambda') {
-        this.invokeAsync(action, { source: 'aws.cloudwatch', alarmArn: alarm.arn, alarmData: JSON.parse(message) }, `alarm ${alarm.name}`);
+        this.invokeAsync(
+          action,
+          { source: 'aws.cloudwatch', alarmArn: alarm.arn, alarmData: JSON.parse(message) },
+          `alarm ${alarm.name}`,
+        );
       }
     }
   }

@@ -7,12 +7,19 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateTableCommand, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { type AlarmDefinition, alarmFromProperties } from './alarms.ts';
 import type { Clock } from './clock.ts';
 import { TemplateError } from './errors.ts';
 import { type RuleDefinition, ruleFromProperties } from './event-router.ts';
-import { type EventSourceMappingDefinition, eventSourceMappingFromProperties } from './event-source-mapping.ts';
+import {
+  type EventSourceMappingDefinition,
+  eventSourceMappingFromProperties,
+} from './event-source-mapping.ts';
 import type { FunctionDefinition } from './functions.ts';
 import { LocalQueue, type QueueObserver } from './queue.ts';
 import { type ScheduleDefinition, scheduleFromProperties } from './scheduler.ts';
@@ -33,6 +40,15 @@ export interface TableResource {
   input: CreateTableCommandInput;
 }
 
+/** How a function's asynchronous invocations are retried and where their results go. */
+export interface EventInvokeConfig {
+  functionName: string;
+  /** @default 2 */
+  maximumRetryAttempts: number;
+  onSuccess?: string;
+  onFailure?: string;
+}
+
 /** A function that cannot run locally (not Node.js, or no code in the assembly), and why. */
 export interface UnavailableFunction {
   definition: FunctionDefinition;
@@ -50,6 +66,7 @@ export interface StackResources {
   functions: FunctionDefinition[];
   unavailableFunctions: UnavailableFunction[];
   eventSourceMappings: EventSourceMappingDefinition[];
+  eventInvokeConfigs: EventInvokeConfig[];
   rules: RuleDefinition[];
   alarms: AlarmDefinition[];
   schedules: ScheduleDefinition[];
@@ -78,7 +95,9 @@ export function readStackResources(
 
   const buckets = ids('AWS::S3::Bucket').map((logicalId): BucketResource => {
     const properties = resolver.properties(logicalId);
-    const notifications = isObject(properties['NotificationConfiguration']) ? properties['NotificationConfiguration'] : {};
+    const notifications = isObject(properties['NotificationConfiguration'])
+      ? properties['NotificationConfiguration']
+      : {};
     const eventBridge = isObject(notifications['EventBridgeConfiguration'])
       ? notifications['EventBridgeConfiguration']['EventBridgeEnabled'] === true
       : false;
@@ -106,10 +125,14 @@ export function readStackResources(
       name,
       input: {
         TableName: name,
-        AttributeDefinitions: properties['AttributeDefinitions'] as CreateTableCommandInput['AttributeDefinitions'],
+        AttributeDefinitions: properties[
+          'AttributeDefinitions'
+        ] as CreateTableCommandInput['AttributeDefinitions'],
         KeySchema: properties['KeySchema'] as CreateTableCommandInput['KeySchema'],
         BillingMode: billing,
-        ...(billing === 'PROVISIONED' ? { ProvisionedThroughput: (properties['ProvisionedThroughput'] as never) ?? throughput } : {}),
+        ...(billing === 'PROVISIONED'
+          ? { ProvisionedThroughput: (properties['ProvisionedThroughput'] as never) ?? throughput }
+          : {}),
         ...(global.length > 0 ? { GlobalSecondaryIndexes: global as never } : {}),
         ...(local.length > 0 ? { LocalSecondaryIndexes: local as never } : {}),
       },
@@ -153,7 +176,9 @@ export function readStackResources(
       arn: resource.arn,
       ...(typeof properties['DisplayName'] === 'string' ? { displayName: properties['DisplayName'] } : {}),
     });
-    for (const inline of (Array.isArray(properties['Subscription']) ? properties['Subscription'] : []).filter(isObject)) {
+    for (const inline of (Array.isArray(properties['Subscription']) ? properties['Subscription'] : []).filter(
+      isObject,
+    )) {
       topic.subscriptions.push({
         protocol: String(inline['Protocol']),
         endpoint: String(inline['Endpoint']),
@@ -167,13 +192,18 @@ export function readStackResources(
     const properties = resolver.properties(logicalId);
     const topic = topics.find((candidate) => candidate.arn === properties['TopicArn']);
     if (!topic) continue;
-    const filterPolicy = typeof properties['FilterPolicy'] === 'string' ? JSON.parse(properties['FilterPolicy']) : properties['FilterPolicy'];
+    const filterPolicy =
+      typeof properties['FilterPolicy'] === 'string'
+        ? JSON.parse(properties['FilterPolicy'])
+        : properties['FilterPolicy'];
     topic.subscriptions.push({
       protocol: String(properties['Protocol']),
       endpoint: String(properties['Endpoint']),
-      rawMessageDelivery: properties['RawMessageDelivery'] === true || properties['RawMessageDelivery'] === 'true',
+      rawMessageDelivery:
+        properties['RawMessageDelivery'] === true || properties['RawMessageDelivery'] === 'true',
       ...(isObject(filterPolicy) ? { filterPolicy } : {}),
-      filterPolicyScope: properties['FilterPolicyScope'] === 'MessageBody' ? 'MessageBody' : 'MessageAttributes',
+      filterPolicyScope:
+        properties['FilterPolicyScope'] === 'MessageBody' ? 'MessageBody' : 'MessageAttributes',
     });
   }
 
@@ -182,9 +212,15 @@ export function readStackResources(
   for (const logicalId of ids('AWS::Lambda::Function')) {
     const properties = resolver.properties(logicalId);
     const resource = physical(logicalId);
-    const environment = isObject(properties['Environment']) && isObject(properties['Environment']['Variables'])
-      ? Object.fromEntries(Object.entries(properties['Environment']['Variables']).map(([name, value]) => [name, String(value)]))
-      : {};
+    const environment =
+      isObject(properties['Environment']) && isObject(properties['Environment']['Variables'])
+        ? Object.fromEntries(
+            Object.entries(properties['Environment']['Variables']).map(([name, value]) => [
+              name,
+              String(value),
+            ]),
+          )
+        : {};
     const logging = isObject(properties['LoggingConfig']) ? properties['LoggingConfig'] : {};
     const runtime = String(properties['Runtime'] ?? '');
     const code = isObject(properties['Code']) ? properties['Code'] : {};
@@ -206,21 +242,44 @@ export function readStackResources(
       timeoutSeconds: Number(properties['Timeout'] ?? 3),
       memoryMb: Number(properties['MemorySize'] ?? 128),
       environment,
-      logGroupName: typeof logging['LogGroup'] === 'string' ? logging['LogGroup'] : `/aws/lambda/${resource.name}`,
+      logGroupName:
+        typeof logging['LogGroup'] === 'string' ? logging['LogGroup'] : `/aws/lambda/${resource.name}`,
       ...(typeof properties['ReservedConcurrentExecutions'] === 'number'
         ? { reservedConcurrency: properties['ReservedConcurrentExecutions'] }
         : {}),
     };
     if (!runtime.startsWith('nodejs')) {
-      unavailableFunctions.push({ definition, reason: `the runtime ${runtime || '(none)'} does not run locally; only Node.js does` });
+      unavailableFunctions.push({
+        definition,
+        reason: `the runtime ${runtime || '(none)'} does not run locally; only Node.js does`,
+      });
     } else if (codeDir === undefined) {
-      unavailableFunctions.push({ definition, reason: 'its code is not in the cloud assembly (no aws:asset:path, no asset manifest entry)' });
+      unavailableFunctions.push({
+        definition,
+        reason: 'its code is not in the cloud assembly (no aws:asset:path, no asset manifest entry)',
+      });
     } else functions.push(definition);
   }
 
   const eventSourceMappings = ids('AWS::Lambda::EventSourceMapping').map((logicalId) =>
     eventSourceMappingFromProperties(logicalId, resolver.properties(logicalId)),
   );
+  const eventInvokeConfigs = ids('AWS::Lambda::EventInvokeConfig').map((logicalId): EventInvokeConfig => {
+    const properties = resolver.properties(logicalId);
+    const destinations = isObject(properties['DestinationConfig']) ? properties['DestinationConfig'] : {};
+    const destination = (key: string) => {
+      const value = destinations[key];
+      return isObject(value) && typeof value['Destination'] === 'string' ? value['Destination'] : undefined;
+    };
+    const onSuccess = destination('OnSuccess');
+    const onFailure = destination('OnFailure');
+    return {
+      functionName: String(properties['FunctionName']).split(':').pop()!,
+      maximumRetryAttempts: Number(properties['MaximumRetryAttempts'] ?? 2),
+      ...(onSuccess === undefined ? {} : { onSuccess }),
+      ...(onFailure === undefined ? {} : { onFailure }),
+    };
+  });
   const rules = ids('AWS::Events::Rule').map((logicalId) => {
     const resource = physical(logicalId);
     return ruleFromProperties(logicalId, resource.name, resource.arn, resolver.properties(logicalId));
@@ -241,7 +300,9 @@ export function readStackResources(
       definition = JSON.parse(properties['DefinitionString']) as unknown;
     }
     if (!isObject(definition)) throw new TemplateError(logicalId, 'no Definition or DefinitionString');
-    const substitutions = isObject(properties['DefinitionSubstitutions']) ? properties['DefinitionSubstitutions'] : {};
+    const substitutions = isObject(properties['DefinitionSubstitutions'])
+      ? properties['DefinitionSubstitutions']
+      : {};
     if (Object.keys(substitutions).length > 0) {
       const text = JSON.stringify(definition).replace(/\$\{([^}]+)\}/g, (whole, name: string) =>
         name in substitutions ? String(substitutions[name]).replace(/["\\]/g, '\\$&') : whole,
@@ -279,6 +340,7 @@ export function readStackResources(
     functions,
     unavailableFunctions,
     eventSourceMappings,
+    eventInvokeConfigs,
     rules,
     alarms,
     schedules,

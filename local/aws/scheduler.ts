@@ -3,7 +3,8 @@
  * EventBridge rule with a `ScheduleExpression`) fires when the clock passes its next time, in its time
  * zone, between its start and end dates. The target's `Input` gets the Scheduler's context attributes
  * (`<aws.scheduler.scheduled-time>`, `<aws.scheduler.execution-id>`, `<aws.scheduler.schedule-arn>`,
- * `<aws.scheduler.attempt-number>`) filled in.
+ * `<aws.scheduler.attempt-number>`) filled in. As in EventBridge Scheduler, a rate schedule without a
+ * `StartDate` fires as soon as it exists (when the local AWS starts), then every period.
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock, ClockTimer } from './clock.ts';
@@ -50,7 +51,10 @@ export function scheduleFromProperties(
     name,
     arn,
     expression: String(properties['ScheduleExpression']),
-    timeZone: typeof properties['ScheduleExpressionTimezone'] === 'string' ? properties['ScheduleExpressionTimezone'] : 'UTC',
+    timeZone:
+      typeof properties['ScheduleExpressionTimezone'] === 'string'
+        ? properties['ScheduleExpressionTimezone']
+        : 'UTC',
     enabled: properties['State'] !== 'DISABLED',
     ...(start === undefined ? {} : { startDate: start }),
     ...(end === undefined ? {} : { endDate: end }),
@@ -59,7 +63,11 @@ export function scheduleFromProperties(
       ...(typeof target['Input'] === 'string' ? { input: target['Input'] } : {}),
       ...(typeof target['RoleArn'] === 'string' ? { roleArn: target['RoleArn'] } : {}),
       ...(isObject(target['EventBridgeParameters'])
-        ? { eventBridgeParameters: target['EventBridgeParameters'] as ScheduleTarget['eventBridgeParameters'] & object }
+        ? {
+            eventBridgeParameters: target[
+              'EventBridgeParameters'
+            ] as ScheduleTarget['eventBridgeParameters'] & object,
+          }
         : {}),
     },
   };
@@ -104,13 +112,19 @@ export class LocalScheduler {
   private readonly timers = new Map<string, ClockTimer>();
   private readonly createdAt: number;
 
-  constructor(schedules: readonly ScheduleDefinition[], clock: Clock, fire: ScheduleFire, timeline: Timeline) {
+  constructor(
+    schedules: readonly ScheduleDefinition[],
+    clock: Clock,
+    fire: ScheduleFire,
+    timeline: Timeline,
+  ) {
     this.schedules = schedules;
     this.clock = clock;
     this.fire = fire;
     this.timeline = timeline;
     this.createdAt = clock.now();
-    for (const schedule of schedules) this.parsed.set(schedule.arn, parseScheduleExpression(schedule.expression));
+    for (const schedule of schedules)
+      this.parsed.set(schedule.arn, parseScheduleExpression(schedule.expression));
   }
 
   /** Arms every enabled schedule. */
@@ -159,7 +173,12 @@ export class LocalScheduler {
     });
     try {
       await this.fire(schedule, input, { scheduledTime, executionId });
-      this.timeline.record({ type: 'schedule-fired', schedule: schedule.name, target: schedule.target.arn, scheduledTime });
+      this.timeline.record({
+        type: 'schedule-fired',
+        schedule: schedule.name,
+        target: schedule.target.arn,
+        scheduledTime,
+      });
     } catch (error) {
       this.timeline.record({
         type: 'schedule-fired',

@@ -6,10 +6,11 @@
  * body, XML answer) routed by `Action` (SNS), and REST JSON routed by path (Lambda `Invoke`). Requests are
  * not authenticated.
  */
+
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
 import { LocalServiceError } from './errors.ts';
 
 /** An AWS JSON operation: the parsed request body in, the response body out. */
@@ -49,7 +50,10 @@ export interface ServiceRoutes {
 
 /** Escapes text for XML content. */
 export function xmlText(value: string): string {
-  return value.replace(/[<>&'"]/g, (char) => `&${{ '<': 'lt', '>': 'gt', '&': 'amp', "'": 'apos', '"': 'quot' }[char]};`);
+  return value.replace(
+    /[<>&'"]/g,
+    (char) => `&${{ '<': 'lt', '>': 'gt', '&': 'amp', "'": 'apos', '"': 'quot' }[char]};`,
+  );
 }
 
 async function readBody(request: IncomingMessage): Promise<Buffer> {
@@ -109,21 +113,41 @@ export class ServiceEndpoint {
     }
     const url = new URL(request.url ?? '/', this.url);
     for (const route of this.routes.rest) {
-      const answer = await route({ method: request.method ?? 'GET', path: url.pathname, headers: request.headers, body });
+      const answer = await route({
+        method: request.method ?? 'GET',
+        path: url.pathname,
+        headers: request.headers,
+        body,
+      });
       if (answer) {
         response.writeHead(answer.status, { 'x-amzn-requestid': randomUUID(), ...answer.headers });
         response.end(answer.body);
         return;
       }
     }
-    this.jsonError(response, '1.0', 'aws', new LocalServiceError('UnknownOperationException', `no local service answers ${request.method} ${url.pathname}`), false);
+    this.jsonError(
+      response,
+      '1.0',
+      'aws',
+      new LocalServiceError(
+        'UnknownOperationException',
+        `no local service answers ${request.method} ${url.pathname}`,
+      ),
+      false,
+    );
   }
 
   private async handleJson(target: string, request: IncomingMessage, body: Buffer, response: ServerResponse) {
     const version = (request.headers['content-type'] ?? '').includes('1.1') ? '1.1' : '1.0';
     const route = this.routes.json[target];
     if (!route) {
-      this.jsonError(response, version, 'aws', new LocalServiceError('UnknownOperationException', `the local AWS does not implement ${target}`), false);
+      this.jsonError(
+        response,
+        version,
+        'aws',
+        new LocalServiceError('UnknownOperationException', `the local AWS does not implement ${target}`),
+        false,
+      );
       return;
     }
     try {
@@ -154,18 +178,22 @@ export class ServiceEndpoint {
         ? { 'x-amzn-query-error': `${error.queryCode ?? error.code};${error.sender ? 'Sender' : 'Receiver'}` }
         : {}),
     });
-    response.end(JSON.stringify({ __type: `com.amazonaws.${namespace}#${error.code}`, message: error.message }));
+    response.end(
+      JSON.stringify({ __type: `com.amazonaws.${namespace}#${error.code}`, message: error.message }),
+    );
   }
 
   private async handleQuery(params: URLSearchParams, response: ServerResponse): Promise<void> {
     const action = params.get('Action') ?? '';
     const service =
-      this.routes.query.find((candidate) => candidate.version === params.get('Version') && action in candidate.operations) ??
-      this.routes.query.find((candidate) => action in candidate.operations);
+      this.routes.query.find(
+        (candidate) => candidate.version === params.get('Version') && action in candidate.operations,
+      ) ?? this.routes.query.find((candidate) => action in candidate.operations);
     const requestId = randomUUID();
     const xmlns = service?.xmlns ?? 'https://local.aws/';
     try {
-      if (!service) throw new LocalServiceError('InvalidAction', `the local AWS does not implement the action ${action}`);
+      if (!service)
+        throw new LocalServiceError('InvalidAction', `the local AWS does not implement the action ${action}`);
       const result = await service.operations[action]!(params);
       response.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId });
       response.end(

@@ -17,7 +17,12 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
+import {
+  ExecutionAbortedError,
+  ExecutionError,
+  ExecutionTimeoutError,
+  StateMachine,
+} from 'aws-local-stepfunctions';
 import type { PutEventsEntry, PutEventsResult } from './apis/eventbridge.ts';
 import type { Clock } from './clock.ts';
 import { LocalServiceError } from './errors.ts';
@@ -212,11 +217,20 @@ export class LocalStepFunctions implements StepFunctionsExecutor {
     for (const source of definitions) {
       // aws-local-stepfunctions sets the context's StartTime to the real time: read the local clock's instead.
       const definition = JSON.parse(
-        JSON.stringify(source.definition).replaceAll('$$.Execution.StartTime', () => '$$.Execution.LocalStartTime'),
+        JSON.stringify(source.definition).replaceAll(
+          '$$.Execution.StartTime',
+          () => '$$.Execution.LocalStartTime',
+        ),
       ) as Record<string, unknown>;
-      const prepared = { tasks: new Map<string, string>(), waits: new Map<string, WaitSpec>(), retryIntervalOverrides: {} };
+      const prepared = {
+        tasks: new Map<string, string>(),
+        waits: new Map<string, WaitSpec>(),
+        retryIntervalOverrides: {},
+      };
       if (isObject(definition['States'])) adapt(definition['States'] as never, prepared);
-      const machine = new StateMachine(definition as unknown as Definition, { validationOptions: { checkArn: false } });
+      const machine = new StateMachine(definition as unknown as Definition, {
+        validationOptions: { checkArn: false },
+      });
       this.machines.set(source.arn, { source, machine, ...prepared });
     }
   }
@@ -240,7 +254,11 @@ export class LocalStepFunctions implements StepFunctionsExecutor {
     options: { name?: string } = {},
   ): Promise<{ executionArn: string; startDate: Date }> {
     const prepared = this.machines.get(stateMachineArn);
-    if (!prepared) throw new LocalServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
+    if (!prepared)
+      throw new LocalServiceError(
+        'StateMachineDoesNotExist',
+        `State Machine Does Not Exist: '${stateMachineArn}'`,
+      );
     const { clock, timeline, identity } = this.services;
     const name = options.name ?? randomUUID();
     const machineName = prepared.source.name;
@@ -290,14 +308,16 @@ export class LocalStepFunctions implements StepFunctionsExecutor {
       for await (const event of run.eventLogs) record.events.push(event);
     })();
     record.done = clock.activity.track(
-      run.result.then(
-        (output) => this.finish(record, { status: 'SUCCEEDED', output: JSON.stringify(output) }),
-        (error: unknown) => this.finish(record, describeFailure(error)),
-      ).then(async (finished) => {
-        this.aborts.delete(run.abort);
-        await logs;
-        return finished;
-      }),
+      run.result
+        .then(
+          (output) => this.finish(record, { status: 'SUCCEEDED', output: JSON.stringify(output) }),
+          (error: unknown) => this.finish(record, describeFailure(error)),
+        )
+        .then(async (finished) => {
+          this.aborts.delete(run.abort);
+          await logs;
+          return finished;
+        }),
     );
     return { executionArn, startDate: new Date(startDate) };
   }
@@ -310,7 +330,7 @@ export class LocalStepFunctions implements StepFunctionsExecutor {
 
   private finish(
     record: ExecutionRecord,
-    outcome: { status: ExecutionStatus; output?: string; error?: string; cause?: string },
+    outcome: { status: Exclude<ExecutionStatus, 'RUNNING'>; output?: string; error?: string; cause?: string },
   ): ExecutionRecord {
     const { clock, timeline } = this.services;
     Object.assign(record, outcome, { stopDate: clock.now() });
@@ -318,7 +338,7 @@ export class LocalStepFunctions implements StepFunctionsExecutor {
       type: 'execution-finished',
       stateMachine: this.machines.get(record.stateMachineArn)!.source.name,
       executionArn: record.executionArn,
-      status: record.status as 'SUCCEEDED',
+      status: outcome.status,
       ...(record.output === undefined ? {} : { output: record.output }),
       ...(record.error === undefined ? {} : { error: record.error }),
       ...(record.cause === undefined ? {} : { cause: record.cause }),
@@ -336,7 +356,9 @@ export class LocalStepFunctions implements StepFunctionsExecutor {
       ABORTED: 'ExecutionsAborted',
     }[record.status];
     const dimensions = { StateMachineArn: record.stateMachineArn };
-    const data: MetricInput[] = [{ namespace: 'AWS/States', name: metric, dimensions, value: 1, unit: 'Count' }];
+    const data: MetricInput[] = [
+      { namespace: 'AWS/States', name: metric, dimensions, value: 1, unit: 'Count' },
+    ];
     if (record.stopDate !== undefined) {
       data.push({
         namespace: 'AWS/States',
@@ -376,12 +398,18 @@ export class LocalStepFunctions implements StepFunctionsExecutor {
     for (const [stateName, resource] of prepared.tasks) {
       const own = taskResourceLocalHandlers[stateName];
       const wait = prepared.waits.get(stateName);
-      if (wait) handlers[stateName] = (taskInput) => this.wait(wait, taskInput, { ...context, Execution: { ...(context['Execution'] as object), Input: input } });
+      if (wait)
+        handlers[stateName] = (taskInput) =>
+          this.wait(wait, taskInput, {
+            ...context,
+            Execution: { ...(context['Execution'] as object), Input: input },
+          });
       else if (own) handlers[stateName] = own;
       else {
         const integration = serviceIntegrations[resource];
         handlers[stateName] = integration
-          ? (taskInput) => integration(taskInput, { stateName, resource, executionArn, clock: this.services.clock })
+          ? (taskInput) =>
+              integration(taskInput, { stateName, resource, executionArn, clock: this.services.clock })
           : (taskInput) => this.builtIn(resource, taskInput);
       }
     }
@@ -410,8 +438,16 @@ export class LocalStepFunctions implements StepFunctionsExecutor {
     if (/^arn:[^:]+:lambda:/.test(resource)) return this.invokeFunction(resource, input);
     switch (resource) {
       case 'arn:aws:states:::lambda:invoke': {
-        const payload = await this.invokeFunction(String(parameters['FunctionName']), (parameters['Payload'] ?? null) as Json);
-        return { ExecutedVersion: '$LATEST', Payload: payload, ...httpMetadata(requestId), StatusCode: 200 } as Json;
+        const payload = await this.invokeFunction(
+          String(parameters['FunctionName']),
+          (parameters['Payload'] ?? null) as Json,
+        );
+        return {
+          ExecutedVersion: '$LATEST',
+          Payload: payload,
+          ...httpMetadata(requestId),
+          StatusCode: 200,
+        } as Json;
       }
       case 'arn:aws:states:::sns:publish': {
         const messageId = this.call(() =>
@@ -420,42 +456,73 @@ export class LocalStepFunctions implements StepFunctionsExecutor {
             message: text(parameters['Message']),
             ...(typeof parameters['Subject'] === 'string' ? { subject: parameters['Subject'] } : {}),
             ...(isObject(parameters['MessageAttributes'])
-              ? { messageAttributes: parameters['MessageAttributes'] as Record<string, MessageAttributeValue> }
+              ? {
+                  messageAttributes: parameters['MessageAttributes'] as Record<string, MessageAttributeValue>,
+                }
               : {}),
           }),
         );
         return { MessageId: messageId, ...httpMetadata(requestId) } as Json;
       }
       case 'arn:aws:states:::events:putEvents': {
-        const entries = (Array.isArray(parameters['Entries']) ? parameters['Entries'] : []) as Record<string, unknown>[];
-        const results = services.putEvents(entries.map((entry) => ({ ...entry, Detail: text(entry['Detail']) }) as PutEventsEntry));
+        const entries = (Array.isArray(parameters['Entries']) ? parameters['Entries'] : []) as Record<
+          string,
+          unknown
+        >[];
+        const results = services.putEvents(
+          entries.map((entry) => ({ ...entry, Detail: text(entry['Detail']) }) as PutEventsEntry),
+        );
         const failed = results.filter((result) => 'ErrorCode' in result).length;
-        if (failed > 0) throw new TaskFailedError('EventBridge.FailedEntry', JSON.stringify({ Entries: results, FailedEntryCount: failed }));
+        if (failed > 0)
+          throw new TaskFailedError(
+            'EventBridge.FailedEntry',
+            JSON.stringify({ Entries: results, FailedEntryCount: failed }),
+          );
         return { Entries: results, FailedEntryCount: 0 } as Json;
       }
       case 'arn:aws:states:::sqs:sendMessage': {
         const sent = this.call(() =>
           services.sendMessage(String(parameters['QueueUrl']), text(parameters['MessageBody']), {
-            ...(typeof parameters['DelaySeconds'] === 'number' ? { delaySeconds: parameters['DelaySeconds'] } : {}),
+            ...(typeof parameters['DelaySeconds'] === 'number'
+              ? { delaySeconds: parameters['DelaySeconds'] }
+              : {}),
             ...(isObject(parameters['MessageAttributes'])
-              ? { messageAttributes: parameters['MessageAttributes'] as Record<string, MessageAttributeValue> }
+              ? {
+                  messageAttributes: parameters['MessageAttributes'] as Record<string, MessageAttributeValue>,
+                }
               : {}),
           }),
         );
-        return { MessageId: sent.messageId, MD5OfMessageBody: sent.md5OfBody, ...httpMetadata(requestId) } as Json;
+        return {
+          MessageId: sent.messageId,
+          MD5OfMessageBody: sent.md5OfBody,
+          ...httpMetadata(requestId),
+        } as Json;
       }
       case 'arn:aws:states:::states:startExecution':
       case 'arn:aws:states:::states:startExecution.sync':
       case 'arn:aws:states:::states:startExecution.sync:2': {
-        const started = await this.startExecution(String(parameters['StateMachineArn']), text(parameters['Input'] ?? {}), {
-          ...(typeof parameters['Name'] === 'string' ? { name: parameters['Name'] } : {}),
-        });
+        const started = await this.startExecution(
+          String(parameters['StateMachineArn']),
+          text(parameters['Input'] ?? {}),
+          {
+            ...(typeof parameters['Name'] === 'string' ? { name: parameters['Name'] } : {}),
+          },
+        );
         if (!resource.includes('.sync')) {
           return { ExecutionArn: started.executionArn, StartDate: started.startDate.toISOString() } as Json;
         }
         const record = await this.records.get(started.executionArn)!.done;
         if (record.status !== 'SUCCEEDED') {
-          throw new TaskFailedError('States.TaskFailed', JSON.stringify({ ExecutionArn: record.executionArn, Status: record.status, Error: record.error, Cause: record.cause }));
+          throw new TaskFailedError(
+            'States.TaskFailed',
+            JSON.stringify({
+              ExecutionArn: record.executionArn,
+              Status: record.status,
+              Error: record.error,
+              Cause: record.cause,
+            }),
+          );
         }
         return {
           ExecutionArn: record.executionArn,
@@ -471,9 +538,12 @@ export class LocalStepFunctions implements StepFunctionsExecutor {
     }
     const dynamo = /^arn:aws:states:::dynamodb:(getItem|putItem|updateItem|deleteItem)$/.exec(resource);
     if (dynamo && services.dynamodb) {
-      const Command = { getItem: GetItemCommand, putItem: PutItemCommand, updateItem: UpdateItemCommand, deleteItem: DeleteItemCommand }[
-        dynamo[1] as 'getItem'
-      ];
+      const Command = {
+        getItem: GetItemCommand,
+        putItem: PutItemCommand,
+        updateItem: UpdateItemCommand,
+        deleteItem: DeleteItemCommand,
+      }[dynamo[1] as 'getItem'];
       try {
         const { $metadata: _, ...output } = await services.dynamodb.send(new Command(parameters as never));
         return output as Json;
@@ -497,24 +567,36 @@ export class LocalStepFunctions implements StepFunctionsExecutor {
 
   private async invokeFunction(nameOrArn: string, payload: Json): Promise<Json> {
     const result = await this.services.invokeFunction(nameOrArn, payload);
-    if (!result) throw new TaskFailedError('Lambda.ResourceNotFoundException', `Function not found: ${nameOrArn}`);
+    if (!result)
+      throw new TaskFailedError('Lambda.ResourceNotFoundException', `Function not found: ${nameOrArn}`);
     if (result.status === 'failed') {
       const error = result.error ?? { errorType: 'Error', errorMessage: '', trace: [] };
-      throw new TaskFailedError(error.errorType, JSON.stringify({ errorMessage: error.errorMessage, errorType: error.errorType, trace: error.trace }));
+      throw new TaskFailedError(
+        error.errorType,
+        JSON.stringify({ errorMessage: error.errorMessage, errorType: error.errorType, trace: error.trace }),
+      );
     }
     return result.payload as Json;
   }
 }
 
 /** How aws-local-stepfunctions reports the end of an execution, as Step Functions statuses. */
-function describeFailure(error: unknown): { status: ExecutionStatus; error?: string; cause?: string } {
+function describeFailure(error: unknown): {
+  status: Exclude<ExecutionStatus, 'RUNNING' | 'SUCCEEDED'>;
+  error?: string;
+  cause?: string;
+} {
   if (error instanceof ExecutionTimeoutError) return { status: 'TIMED_OUT', error: 'States.Timeout' };
   if (error instanceof ExecutionAbortedError) return { status: 'ABORTED' };
   if (error instanceof ExecutionError) {
     const cause = (error as Error & { cause?: unknown }).cause;
     if (cause instanceof Error) {
       const nested = (cause as Error & { cause?: unknown }).cause;
-      return { status: 'FAILED', error: cause.name, cause: typeof nested === 'string' ? nested : cause.message };
+      return {
+        status: 'FAILED',
+        error: cause.name,
+        cause: typeof nested === 'string' ? nested : cause.message,
+      };
     }
   }
   return { status: 'FAILED', error: 'States.Runtime', cause: String((error as Error)?.message ?? error) };

@@ -286,6 +286,24 @@ const INTRINSICS = new Set([
   'Fn::Length',
 ]);
 
+/** Types whose attributes the resolver knows; others get lenient `Fn::GetAtt` answers. */
+const MODELLED_TYPES = new Set([
+  'AWS::S3::Bucket',
+  'AWS::SQS::Queue',
+  'AWS::SNS::Topic',
+  'AWS::DynamoDB::Table',
+  'AWS::Lambda::Function',
+  'AWS::StepFunctions::StateMachine',
+  'AWS::Events::Rule',
+  'AWS::Events::EventBus',
+  'AWS::Scheduler::Schedule',
+  'AWS::Scheduler::ScheduleGroup',
+  'AWS::IAM::Role',
+  'AWS::KMS::Key',
+  'AWS::Logs::LogGroup',
+  'AWS::CloudWatch::Alarm',
+]);
+
 /** A name CloudFormation would generate: `<stack>-<logical id>` cut to the service's limit. */
 function generatedName(stackName: string, logicalId: string, maxLength: number, lower = false): string {
   const name = `${stackName}-${logicalId}`;
@@ -431,10 +449,17 @@ export class IntrinsicResolver {
     return this.physicalResource(name).ref;
   }
 
-  /** `Fn::GetAtt` of a resource. */
+  /**
+   * `Fn::GetAtt` of a resource. A type the local AWS does not model gets its ARN for `...Arn` attributes
+   * and its name for `...Name` and `...Id` ones; an unknown attribute of a modelled type is an error.
+   */
   getAtt(logicalId: string, attribute: string): unknown {
     const resource = this.physicalResource(logicalId);
     if (attribute === 'Arn' && !('Arn' in resource.attributes)) return resource.arn;
+    if (!(attribute in resource.attributes) && !MODELLED_TYPES.has(resource.type)) {
+      if (attribute.endsWith('Arn')) return resource.arn;
+      if (attribute.endsWith('Name') || attribute.endsWith('Id')) return resource.name;
+    }
     if (!(attribute in resource.attributes)) {
       throw new TemplateError(
         logicalId,

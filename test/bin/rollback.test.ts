@@ -1,4 +1,3 @@
-import type { ModelPackageSummary } from '@aws-sdk/client-sagemaker';
 import { DescribeEndpointConfigCommand, UpdateEndpointCommand } from '@aws-sdk/client-sagemaker';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import {
   chooseVersion,
   EndpointChangeError,
   ModelLockedError,
+  type PackageVersion,
   type RollbackOptions,
   rollbackModel,
 } from '../../bin/cli/commands/rollback.ts';
@@ -95,10 +95,10 @@ afterAll(async () => {
 });
 
 describe('the version to restore', () => {
-  const summary = (version: number, status: string): ModelPackageSummary => ({
+  const summary = (version: number, status: string): PackageVersion => ({
     ModelPackageArn: `arn:aws:sagemaker:us-east-1:1:model-package/g/${version}`,
     ModelPackageVersion: version,
-    ModelApprovalStatus: status as ModelPackageSummary['ModelApprovalStatus'],
+    ModelApprovalStatus: status as PackageVersion['ModelApprovalStatus'],
   });
   const packages = [
     summary(1, 'Approved'),

@@ -101,16 +101,18 @@ function keyValue(text: string): { key: string; value: string } | null {
 
 /** The lineage of one package, from DescribeModelPackage. Fields a package does not carry are null. */
 export function lineageEntry(
-  described: Pick<
-    DescribeModelPackageCommandOutput,
-    | 'ModelPackageArn'
-    | 'ModelPackageVersion'
-    | 'ModelApprovalStatus'
-    | 'ApprovalDescription'
-    | 'CreationTime'
-    | 'CustomerMetadataProperties'
-    | 'ModelMetrics'
-    | 'InferenceSpecification'
+  described: Partial<
+    Pick<
+      DescribeModelPackageCommandOutput,
+      | 'ModelPackageArn'
+      | 'ModelPackageVersion'
+      | 'ModelApprovalStatus'
+      | 'ApprovalDescription'
+      | 'CreationTime'
+      | 'CustomerMetadataProperties'
+      | 'ModelMetrics'
+      | 'InferenceSpecification'
+    >
   >,
   championArn: string | null,
 ): LineageEntry {

@@ -100,13 +100,19 @@ export interface RollbackResult {
   lockIgnored: string | null;
 }
 
+/** What the choice of a version reads of a package. */
+export type PackageVersion = Pick<
+  ModelPackageSummary,
+  'ModelPackageArn' | 'ModelPackageVersion' | 'ModelApprovalStatus'
+>;
+
 /** The version to restore: `--to`, or the latest Approved one before the champion's. */
-export function chooseVersion(
+export function chooseVersion<T extends PackageVersion>(
   model: string,
-  packages: readonly ModelPackageSummary[],
+  packages: readonly T[],
   championArn: string | null,
   to: number | undefined,
-): { target: ModelPackageSummary; current: ModelPackageSummary | null } {
+): { target: T; current: T | null } {
   const current = packages.find((item) => sameArn(item.ModelPackageArn, championArn)) ?? null;
   if (to !== undefined) {
     const target = packages.find((item) => item.ModelPackageVersion === to);
@@ -254,7 +260,7 @@ export async function rollbackModel(
     // Wait while the endpoint is busy, then update; an update refused because it just became busy waits again.
     const deadline = Date.now() + options.waitMs;
     for (;;) {
-      await waitUntilInService(sagemaker, endpointName, deadline, options, wait, progress);
+      await waitUntilInService(sagemaker, endpointName, deadline, options, wait, progress, null);
       try {
         progress(`updating endpoint ${endpointName} to ${endpointConfigName}`);
         await sagemaker.send(
@@ -275,6 +281,7 @@ export async function rollbackModel(
       options,
       wait,
       progress,
+      endpointConfigName,
     );
     if (updated.EndpointConfigName !== endpointConfigName) {
       throw new EndpointChangeError(
@@ -389,7 +396,15 @@ function describeEndpoint(sagemaker: SageMakerClient, endpointName: string): Pro
   );
 }
 
-/** DescribeEndpoint until InService; a busy status waits (until `deadline`), any other fails. */
+/** `30 s`, `60 min`. */
+function duration(ms: number): string {
+  return ms < 60_000 ? `${ms / 1000} s` : `${ms / 60_000} min`;
+}
+
+/**
+ * DescribeEndpoint until InService; a busy status waits (until `deadline`), any other fails. `updatedTo`:
+ * the config the endpoint is being updated to, null before the update.
+ */
 async function waitUntilInService(
   sagemaker: SageMakerClient,
   endpointName: string,
@@ -397,6 +412,7 @@ async function waitUntilInService(
   options: Pick<RollbackOptions, 'pollMs' | 'waitMs'>,
   wait: (ms: number) => Promise<void>,
   progress: (line: string) => void,
+  updatedTo: string | null,
 ): Promise<DescribeEndpointOutput> {
   let reported: string | undefined;
   for (;;) {
@@ -412,7 +428,9 @@ async function waitUntilInService(
     if (Date.now() >= deadline) {
       throw new EndpointChangeError(
         endpointName,
-        `still ${status} after ${options.waitMs / 1000} s; nothing was changed on it (try again later, or raise --wait-minutes)`,
+        updatedTo === null
+          ? `still ${status} after ${duration(options.waitMs)}; nothing was changed on it (try again later, or raise --wait-minutes)`
+          : `still ${status} ${duration(options.waitMs)} after the update to ${updatedTo}; the champion record is unchanged: check the endpoint, then run the rollback again`,
       );
     }
     if (status !== reported) {

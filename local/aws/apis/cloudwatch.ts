@@ -16,7 +16,9 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 function time(value: unknown, field: string): number {
   if (typeof value === 'number') return value * 1000;
   if (typeof value === 'string' && !Number.isNaN(Date.parse(value))) return Date.parse(value);
-  throw new LocalServiceError('InvalidParameterValue', `${field} is not a timestamp`, { queryCode: 'InvalidParameterValue' });
+  throw new LocalServiceError('InvalidParameterValue', `${field} is not a timestamp`, {
+    queryCode: 'InvalidParameterValue',
+  });
 }
 
 function dimensionsOf(raw: unknown): Record<string, string> {
@@ -36,9 +38,13 @@ export interface MetricsBackend {
 function getMetricData(backend: MetricsBackend, input: Record<string, unknown>) {
   const start = time(input['StartTime'], 'StartTime');
   const end = time(input['EndTime'], 'EndTime');
-  const queries = (Array.isArray(input['MetricDataQueries']) ? input['MetricDataQueries'] : []).filter(isObject);
+  const queries = (Array.isArray(input['MetricDataQueries']) ? input['MetricDataQueries'] : []).filter(
+    isObject,
+  );
   if (queries.length === 0) {
-    throw new LocalServiceError('ValidationError', 'MetricDataQueries must not be empty', { queryCode: 'ValidationError' });
+    throw new LocalServiceError('ValidationError', 'MetricDataQueries must not be empty', {
+      queryCode: 'ValidationError',
+    });
   }
   const periodOf = (query: Record<string, unknown>) => {
     const stat = isObject(query['MetricStat']) ? query['MetricStat'] : {};
@@ -59,7 +65,13 @@ function getMetricData(backend: MetricsBackend, input: Record<string, unknown>) 
     series[String(query['Id'])] = Array.from({ length: buckets }, (_, i) => {
       const from = start + i * period;
       // The store's windows are (start, end]; a bucket is [from, from + period).
-      return backend.store.statistic(metric, from - 1, Math.min(end, from + period) - 1, String(stat['Stat']), unit);
+      return backend.store.statistic(
+        metric,
+        from - 1,
+        Math.min(end, from + period) - 1,
+        String(stat['Stat']),
+        unit,
+      );
     });
   }
   for (const query of queries) {
@@ -67,7 +79,9 @@ function getMetricData(backend: MetricsBackend, input: Record<string, unknown>) 
     try {
       series[String(query['Id'])] = evaluateMetricMath(query['Expression'], series, buckets);
     } catch (error) {
-      throw new LocalServiceError('ValidationError', (error as Error).message, { queryCode: 'ValidationError' });
+      throw new LocalServiceError('ValidationError', (error as Error).message, {
+        queryCode: 'ValidationError',
+      });
     }
   }
   const descending = input['ScanBy'] !== 'TimestampAscending';
@@ -82,7 +96,11 @@ function getMetricData(backend: MetricsBackend, input: Record<string, unknown>) 
         if (descending) points.reverse();
         return {
           Id: query['Id'],
-          Label: query['Label'] ?? (isObject(query['MetricStat']) && isObject(query['MetricStat']['Metric']) ? query['MetricStat']['Metric']['MetricName'] : query['Id']),
+          Label:
+            query['Label'] ??
+            (isObject(query['MetricStat']) && isObject(query['MetricStat']['Metric'])
+              ? query['MetricStat']['Metric']['MetricName']
+              : query['Id']),
           Timestamps: points.map((point) => point.timestamp),
           Values: points.map((point) => point.value),
           StatusCode: 'Complete',
@@ -96,14 +114,18 @@ function getMetricData(backend: MetricsBackend, input: Record<string, unknown>) 
 function putMetricData(backend: MetricsBackend, input: Record<string, unknown>) {
   const namespace = input['Namespace'];
   if (typeof namespace !== 'string') {
-    throw new LocalServiceError('MissingParameter', 'The parameter Namespace is required.', { queryCode: 'MissingParameter' });
+    throw new LocalServiceError('MissingParameter', 'The parameter Namespace is required.', {
+      queryCode: 'MissingParameter',
+    });
   }
   const data = (Array.isArray(input['MetricData']) ? input['MetricData'] : []).filter(isObject);
   backend.put(
     data.map((datum): MetricInput => {
       const counts = Array.isArray(datum['Counts']) ? (datum['Counts'] as number[]) : undefined;
       const values = Array.isArray(datum['Values'])
-        ? (datum['Values'] as number[]).flatMap((value, i) => Array.from({ length: counts?.[i] ?? 1 }, () => value))
+        ? (datum['Values'] as number[]).flatMap((value, i) =>
+            Array.from({ length: counts?.[i] ?? 1 }, () => value),
+          )
         : undefined;
       const statistics = isObject(datum['StatisticValues']) ? datum['StatisticValues'] : undefined;
       return {
@@ -161,7 +183,9 @@ function describeAlarms(backend: MetricsBackend, input: Record<string, unknown>)
               Namespace: metric.metric.namespace,
               Dimensions: Object.entries(metric.metric.dimensions).map(([Name, Value]) => ({ Name, Value })),
               Period: metric.period,
-              ...(/^p\d/.test(metric.statistic) ? { ExtendedStatistic: metric.statistic } : { Statistic: metric.statistic }),
+              ...(/^p\d/.test(metric.statistic)
+                ? { ExtendedStatistic: metric.statistic }
+                : { Statistic: metric.statistic }),
             }
           : {}),
         EvaluationPeriods: alarm.evaluationPeriods,

@@ -14,7 +14,9 @@ export interface PutEventsEntry {
 
 export type PutEventsResult = { EventId: string } | { ErrorCode: string; ErrorMessage: string };
 
-export function eventBridgeRoutes(putEvents: (entries: PutEventsEntry[]) => PutEventsResult[]): ServiceRoutes['json'] {
+export function eventBridgeRoutes(
+  putEvents: (entries: PutEventsEntry[]) => PutEventsResult[],
+): ServiceRoutes['json'] {
   return {
     'AWSEvents.PutEvents': {
       namespace: 'eventbridge',

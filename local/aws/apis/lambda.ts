@@ -31,7 +31,10 @@ export function lambdaRoute(functions: FunctionInvoker): RestRoute {
       } catch {
         return {
           status: 400,
-          headers: { 'x-amzn-errortype': 'InvalidRequestContentException', 'content-type': 'application/json' },
+          headers: {
+            'x-amzn-errortype': 'InvalidRequestContentException',
+            'content-type': 'application/json',
+          },
           body: JSON.stringify({ Type: 'User', message: 'Could not parse request body into json' }),
         };
       }

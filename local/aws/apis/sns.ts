@@ -40,9 +40,17 @@ export function snsService(topics: TopicDirectory): QueryService {
     operations: {
       Publish: (params) => {
         const arn = params.get('TopicArn') ?? params.get('TargetArn');
-        if (!arn) throw new LocalServiceError('InvalidParameter', 'Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter');
+        if (!arn)
+          throw new LocalServiceError(
+            'InvalidParameter',
+            'Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter',
+          );
         const message = params.get('Message');
-        if (message === null) throw new LocalServiceError('InvalidParameter', 'Invalid parameter: Message Reason: no value for required parameter');
+        if (message === null)
+          throw new LocalServiceError(
+            'InvalidParameter',
+            'Invalid parameter: Message Reason: no value for required parameter',
+          );
         const topic = topics.find(arn);
         if (!topic) throw new LocalServiceError('NotFound', 'Topic does not exist', { status: 404 });
         const subject = params.get('Subject');

@@ -82,7 +82,9 @@ function asSqsMessage(message: ReceivedMessage, input: Record<string, unknown>) 
     Object.entries(message.attributes).filter(([name]) => wanted(attributeNames, name)),
   );
   const messageAttributes = Object.fromEntries(
-    Object.entries(message.messageAttributes).filter(([name]) => wanted(input['MessageAttributeNames'], name)),
+    Object.entries(message.messageAttributes).filter(([name]) =>
+      wanted(input['MessageAttributeNames'], name),
+    ),
   );
   return {
     MessageId: message.messageId,
@@ -116,7 +118,9 @@ export function sqsRoutes(queues: QueueDirectory): ServiceRoutes['json'] {
       const queue = queueOf(queues, input);
       const max = typeof input['MaxNumberOfMessages'] === 'number' ? input['MaxNumberOfMessages'] : 1;
       const visibility =
-        typeof input['VisibilityTimeout'] === 'number' ? input['VisibilityTimeout'] : queue.visibilityTimeoutSeconds;
+        typeof input['VisibilityTimeout'] === 'number'
+          ? input['VisibilityTimeout']
+          : queue.visibilityTimeoutSeconds;
       return { Messages: queue.receive(max, visibility).map((message) => asSqsMessage(message, input)) };
     },
     DeleteMessage: (input) => {
@@ -174,7 +178,9 @@ export function sqsRoutes(queues: QueueDirectory): ServiceRoutes['json'] {
       };
       const names = (input['AttributeNames'] as string[] | undefined) ?? [];
       return {
-        Attributes: Object.fromEntries(Object.entries(all).filter(([name]) => names.includes('All') || names.includes(name))),
+        Attributes: Object.fromEntries(
+          Object.entries(all).filter(([name]) => names.includes('All') || names.includes(name)),
+        ),
       };
     },
     PurgeQueue: (input) => {
@@ -183,7 +189,12 @@ export function sqsRoutes(queues: QueueDirectory): ServiceRoutes['json'] {
     },
     ListQueues: (input) => {
       const prefix = typeof input['QueueNamePrefix'] === 'string' ? input['QueueNamePrefix'] : '';
-      return { QueueUrls: queues.all().filter((queue) => queue.name.startsWith(prefix)).map((queue) => queue.url) };
+      return {
+        QueueUrls: queues
+          .all()
+          .filter((queue) => queue.name.startsWith(prefix))
+          .map((queue) => queue.url),
+      };
     },
   };
   return Object.fromEntries(

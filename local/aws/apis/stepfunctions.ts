@@ -41,7 +41,11 @@ export function stepFunctionsRoutes(executor: () => LocalStepFunctions): Service
       namespace: 'sfn',
       operation: (input) => {
         const record = executor().execution(String(input['executionArn'] ?? ''));
-        if (!record) throw new LocalServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(input['executionArn'])}'`);
+        if (!record)
+          throw new LocalServiceError(
+            'ExecutionDoesNotExist',
+            `Execution Does Not Exist: '${String(input['executionArn'])}'`,
+          );
         return describe(record);
       },
     },

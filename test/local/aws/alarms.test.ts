@@ -13,20 +13,25 @@ const NOW = Date.parse('2025-06-02T09:01:00Z');
 const MINUTE = 60_000;
 
 /** The template's DatasetDrift alarm, as CDK synthesizes it. */
-const driftAlarm = alarmFromProperties('Alarm', 'Driftwatch-churn-DatasetDrift', 'arn:aws:cloudwatch:us-east-1:1:alarm:x', {
-  AlarmActions: ['arn:aws:sns:us-east-1:123456789012:alarms'],
-  AlarmDescription: 'Model churn: an incoming file drifted',
-  AlarmName: 'Driftwatch-churn-DatasetDrift',
-  ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-  Dimensions: [{ Name: 'Model', Value: 'churn' }],
-  EvaluationPeriods: 1,
-  MetricName: 'DatasetDrift',
-  Namespace: 'Driftwatch',
-  Period: 300,
-  Statistic: 'Maximum',
-  Threshold: 1,
-  TreatMissingData: 'notBreaching',
-});
+const driftAlarm = alarmFromProperties(
+  'Alarm',
+  'Driftwatch-churn-DatasetDrift',
+  'arn:aws:cloudwatch:us-east-1:1:alarm:x',
+  {
+    AlarmActions: ['arn:aws:sns:us-east-1:123456789012:alarms'],
+    AlarmDescription: 'Model churn: an incoming file drifted',
+    AlarmName: 'Driftwatch-churn-DatasetDrift',
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    Dimensions: [{ Name: 'Model', Value: 'churn' }],
+    EvaluationPeriods: 1,
+    MetricName: 'DatasetDrift',
+    Namespace: 'Driftwatch',
+    Period: 300,
+    Statistic: 'Maximum',
+    Threshold: 1,
+    TreatMissingData: 'notBreaching',
+  },
+);
 
 const alarm = (overrides: Partial<AlarmDefinition>): AlarmDefinition => ({ ...driftAlarm, ...overrides });
 
@@ -40,7 +45,8 @@ describe('decideAlarmState', () => {
     });
     expect(decideAlarmState(driftAlarm, [0], NOW)).toEqual({
       value: 'OK',
-      reason: 'Threshold Crossed: 1 datapoint [0.0 (02/06/25 08:56:00)] was not greater than or equal to the threshold (1.0).',
+      reason:
+        'Threshold Crossed: 1 datapoint [0.0 (02/06/25 08:56:00)] was not greater than or equal to the threshold (1.0).',
     });
   });
 
@@ -58,12 +64,22 @@ describe('decideAlarmState', () => {
     const twoOfThree = alarm({ evaluationPeriods: 3, datapointsToAlarm: 2 });
     expect(decideAlarmState(twoOfThree, [1, 0, 1], NOW)?.value).toBe('ALARM');
     expect(decideAlarmState(twoOfThree, [1, 0, 0], NOW)?.value).toBe('OK');
-    expect(decideAlarmState(alarm({ evaluationPeriods: 3, datapointsToAlarm: 2, treatMissingData: 'breaching' }), [1, undefined, 0], NOW)?.value).toBe(
-      'ALARM',
+    expect(
+      decideAlarmState(
+        alarm({ evaluationPeriods: 3, datapointsToAlarm: 2, treatMissingData: 'breaching' }),
+        [1, undefined, 0],
+        NOW,
+      )?.value,
+    ).toBe('ALARM');
+    expect(
+      decideAlarmState(alarm({ comparisonOperator: 'LessThanThreshold', threshold: 0.8 }), [0.7], NOW)?.value,
+    ).toBe('ALARM');
+    expect(decideAlarmState(alarm({ comparisonOperator: 'GreaterThanThreshold' }), [1], NOW)?.value).toBe(
+      'OK',
     );
-    expect(decideAlarmState(alarm({ comparisonOperator: 'LessThanThreshold', threshold: 0.8 }), [0.7], NOW)?.value).toBe('ALARM');
-    expect(decideAlarmState(alarm({ comparisonOperator: 'GreaterThanThreshold' }), [1], NOW)?.value).toBe('OK');
-    expect(decideAlarmState(alarm({ comparisonOperator: 'LessThanLowerOrGreaterThanUpperThreshold' }), [1], NOW)).toBeUndefined();
+    expect(
+      decideAlarmState(alarm({ comparisonOperator: 'LessThanLowerOrGreaterThanUpperThreshold' }), [1], NOW),
+    ).toBeUndefined();
   });
 });
 
@@ -77,7 +93,9 @@ describe('evaluationSeries', () => {
     store.put({ ...metric, dimensions: { Model: 'churn', Segment: 'all' }, value: 5 }, NOW);
     expect(evaluationSeries(driftAlarm, store, NOW)).toEqual([1]);
     expect(evaluationSeries(alarm({ evaluationPeriods: 3 }), store, NOW)).toEqual([undefined, 0, 1]);
-    expect(evaluationSeries(alarm({ metric: { ...driftAlarm.metric!, statistic: 'Sum' } }), store, NOW)).toEqual([1]);
+    expect(
+      evaluationSeries(alarm({ metric: { ...driftAlarm.metric!, statistic: 'Sum' } }), store, NOW),
+    ).toEqual([1]);
   });
 
   it('evaluates metric math alarms as CDK writes them', () => {
@@ -87,11 +105,19 @@ describe('evaluationSeries', () => {
       Threshold: 1,
       TreatMissingData: 'notBreaching',
       Metrics: [
-        { Expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)', Id: 'expr_1', Label: 'Failed' },
+        {
+          Expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
+          Id: 'expr_1',
+          Label: 'Failed',
+        },
         ...['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted'].map((name, i) => ({
           Id: ['failed', 'timedOut', 'aborted'][i],
           MetricStat: {
-            Metric: { Namespace: 'AWS/States', MetricName: name, Dimensions: [{ Name: 'StateMachineArn', Value: 'sm' }] },
+            Metric: {
+              Namespace: 'AWS/States',
+              MetricName: name,
+              Dimensions: [{ Name: 'StateMachineArn', Value: 'sm' }],
+            },
             Period: 300,
             Stat: 'Sum',
           },
@@ -101,7 +127,15 @@ describe('evaluationSeries', () => {
     });
     const store = new MetricStore();
     expect(evaluationSeries(failed, store, NOW)).toEqual([0]);
-    store.put({ namespace: 'AWS/States', name: 'ExecutionsTimedOut', dimensions: { StateMachineArn: 'sm' }, value: 1 }, NOW - MINUTE);
+    store.put(
+      {
+        namespace: 'AWS/States',
+        name: 'ExecutionsTimedOut',
+        dimensions: { StateMachineArn: 'sm' },
+        value: 1,
+      },
+      NOW - MINUTE,
+    );
     expect(evaluationSeries(failed, store, NOW)).toEqual([1]);
     expect(decideAlarmState(failed, [1], NOW)?.value).toBe('ALARM');
   });
@@ -112,9 +146,20 @@ describe('AlarmEvaluator', () => {
     const store = new MetricStore();
     const evaluator = new AlarmEvaluator([driftAlarm], store, NOW - 10 * MINUTE);
     expect(evaluator.state(driftAlarm.name)?.value).toBe('INSUFFICIENT_DATA');
-    expect(evaluator.evaluate(NOW - 9 * MINUTE).map((change) => [change.from, change.to])).toEqual([['INSUFFICIENT_DATA', 'OK']]);
+    expect(evaluator.evaluate(NOW - 9 * MINUTE).map((change) => [change.from, change.to])).toEqual([
+      ['INSUFFICIENT_DATA', 'OK'],
+    ]);
     for (const input of parseEmf({
-      _aws: { Timestamp: 0, CloudWatchMetrics: [{ Namespace: 'Driftwatch', Dimensions: [['Model']], Metrics: [{ Name: 'DatasetDrift', Unit: 'Count' }] }] },
+      _aws: {
+        Timestamp: 0,
+        CloudWatchMetrics: [
+          {
+            Namespace: 'Driftwatch',
+            Dimensions: [['Model']],
+            Metrics: [{ Name: 'DatasetDrift', Unit: 'Count' }],
+          },
+        ],
+      },
       Model: 'churn',
       DatasetDrift: 1,
     })) {

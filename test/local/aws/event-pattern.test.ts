@@ -25,8 +25,12 @@ const matches = (pattern: Record<string, unknown>, event: unknown) => {
 
 describe('matchesEventPattern', () => {
   it('matches exact values, with the listed values as alternatives and every field required', () => {
-    expect(matches({ source: ['aws.ec2'], 'detail-type': ['EC2 Instance State-change Notification'] }, ec2Event)).toBe(true);
-    expect(matches({ source: ['aws.ec2'], detail: { state: ['running', 'terminated'] } }, ec2Event)).toBe(true);
+    expect(
+      matches({ source: ['aws.ec2'], 'detail-type': ['EC2 Instance State-change Notification'] }, ec2Event),
+    ).toBe(true);
+    expect(matches({ source: ['aws.ec2'], detail: { state: ['running', 'terminated'] } }, ec2Event)).toBe(
+      true,
+    );
     expect(matches({ source: ['aws.ec2'], detail: { state: ['running'] } }, ec2Event)).toBe(false);
     expect(matches({ source: ['aws.s3'], detail: { state: ['terminated'] } }, ec2Event)).toBe(false);
   });
@@ -39,7 +43,9 @@ describe('matchesEventPattern', () => {
       ],
     };
     expect(matches(pattern, ec2Event)).toBe(true);
-    expect(matches({ resources: ['arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f'] }, ec2Event)).toBe(false);
+    expect(matches({ resources: ['arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f'] }, ec2Event)).toBe(
+      false,
+    );
   });
 
   it('matches null and empty strings as values', () => {
@@ -52,31 +58,61 @@ describe('matchesEventPattern', () => {
   it('matches prefixes and suffixes, optionally ignoring case', () => {
     expect(matches({ time: [{ prefix: '2017-12-22' }] }, ec2Event)).toBe(true);
     expect(matches({ time: [{ prefix: '2017-10-02' }] }, ec2Event)).toBe(false);
-    expect(matches({ detail: { state: [{ prefix: { 'equals-ignore-case': 'TERM' } }] } }, ec2Event)).toBe(true);
+    expect(matches({ detail: { state: [{ prefix: { 'equals-ignore-case': 'TERM' } }] } }, ec2Event)).toBe(
+      true,
+    );
     expect(matches({ FileName: [{ suffix: '.png' }] }, { FileName: 'image.png' })).toBe(true);
-    expect(matches({ FileName: [{ suffix: { 'equals-ignore-case': '.PNG' } }] }, { FileName: 'image.png' })).toBe(true);
+    expect(
+      matches({ FileName: [{ suffix: { 'equals-ignore-case': '.PNG' } }] }, { FileName: 'image.png' }),
+    ).toBe(true);
     expect(matches({ FileName: [{ suffix: '.png' }] }, { FileName: 'image.jpg' })).toBe(false);
   });
 
   it('matches equals-ignore-case and wildcards', () => {
-    expect(matches({ 'detail-type': [{ 'equals-ignore-case': 'ec2 instance state-change notification' }] }, ec2Event)).toBe(true);
+    expect(
+      matches(
+        { 'detail-type': [{ 'equals-ignore-case': 'ec2 instance state-change notification' }] },
+        ec2Event,
+      ),
+    ).toBe(true);
     const bus = { EventBusArn: 'arn:aws:events:us-east-1:123456789012:event-bus/orders' };
-    expect(matches({ EventBusArn: [{ wildcard: 'arn:aws:events:us-east-1:*:event-bus/*' }] }, bus)).toBe(true);
-    expect(matches({ EventBusArn: [{ wildcard: 'arn:aws:events:us-west-2:*:event-bus/*' }] }, bus)).toBe(false);
+    expect(matches({ EventBusArn: [{ wildcard: 'arn:aws:events:us-east-1:*:event-bus/*' }] }, bus)).toBe(
+      true,
+    );
+    expect(matches({ EventBusArn: [{ wildcard: 'arn:aws:events:us-west-2:*:event-bus/*' }] }, bus)).toBe(
+      false,
+    );
   });
 
   it('matches anything-but values, lists, prefixes, suffixes, wildcards and ignore-case lists', () => {
-    const state = (value: unknown) => ({ detail: { state: value, 'x-limit': 123, FileName: 'notes.txt', FilePath: '/usr/lib/a' } });
+    const state = (value: unknown) => ({
+      detail: { state: value, 'x-limit': 123, FileName: 'notes.txt', FilePath: '/usr/lib/a' },
+    });
     expect(matches({ detail: { state: [{ 'anything-but': 'initializing' }] } }, state('running'))).toBe(true);
-    expect(matches({ detail: { state: [{ 'anything-but': 'initializing' }] } }, state('initializing'))).toBe(false);
+    expect(matches({ detail: { state: [{ 'anything-but': 'initializing' }] } }, state('initializing'))).toBe(
+      false,
+    );
     expect(matches({ detail: { 'x-limit': [{ 'anything-but': 123 }] } }, state('x'))).toBe(false);
-    expect(matches({ detail: { state: [{ 'anything-but': ['stopped', 'overloaded'] }] } }, state('stopped'))).toBe(false);
-    expect(matches({ detail: { state: [{ 'anything-but': ['stopped', 'overloaded'] }] } }, state('running'))).toBe(true);
-    expect(matches({ detail: { state: [{ 'anything-but': { prefix: 'init' } }] } }, state('initializing'))).toBe(false);
-    expect(matches({ detail: { FileName: [{ 'anything-but': { suffix: '.txt' } }] } }, state('x'))).toBe(false);
-    expect(matches({ detail: { FilePath: [{ 'anything-but': { wildcard: '*/lib/*' } }] } }, state('x'))).toBe(false);
     expect(
-      matches({ detail: { state: [{ 'anything-but': { 'equals-ignore-case': ['Stopped', 'OverLoaded'] } }] } }, state('stopped')),
+      matches({ detail: { state: [{ 'anything-but': ['stopped', 'overloaded'] }] } }, state('stopped')),
+    ).toBe(false);
+    expect(
+      matches({ detail: { state: [{ 'anything-but': ['stopped', 'overloaded'] }] } }, state('running')),
+    ).toBe(true);
+    expect(
+      matches({ detail: { state: [{ 'anything-but': { prefix: 'init' } }] } }, state('initializing')),
+    ).toBe(false);
+    expect(matches({ detail: { FileName: [{ 'anything-but': { suffix: '.txt' } }] } }, state('x'))).toBe(
+      false,
+    );
+    expect(matches({ detail: { FilePath: [{ 'anything-but': { wildcard: '*/lib/*' } }] } }, state('x'))).toBe(
+      false,
+    );
+    expect(
+      matches(
+        { detail: { state: [{ 'anything-but': { 'equals-ignore-case': ['Stopped', 'OverLoaded'] } }] } },
+        state('stopped'),
+      ),
     ).toBe(false);
     // A field that is absent matches no anything-but.
     expect(matches({ detail: { missing: [{ 'anything-but': 'x' }] } }, state('running'))).toBe(false);
@@ -127,7 +163,11 @@ describe('matchesEventPattern', () => {
       'detail-type': ['Drift Detected'],
       detail: { model: ['churn'], $or: [{ datasetDrift: [true] }, { criticalFeatures: [{ exists: true }] }] },
     };
-    const event = (detail: object) => ({ source: 'driftwatch', 'detail-type': 'Drift Detected', detail: { model: 'churn', ...detail } });
+    const event = (detail: object) => ({
+      source: 'driftwatch',
+      'detail-type': 'Drift Detected',
+      detail: { model: 'churn', ...detail },
+    });
     expect(matches(driftDetected, event({ datasetDrift: true, criticalFeatures: [] }))).toBe(true);
     expect(matches(driftDetected, event({ datasetDrift: false, criticalFeatures: ['age'] }))).toBe(true);
     // An empty array has no leaf: the critical features do not exist.
@@ -135,9 +175,18 @@ describe('matchesEventPattern', () => {
   });
 
   it('matches nested fields in arrays of objects', () => {
-    const event = { detail: { items: [{ kind: 'a', size: 1 }, { kind: 'b', size: 20 }] } };
+    const event = {
+      detail: {
+        items: [
+          { kind: 'a', size: 1 },
+          { kind: 'b', size: 20 },
+        ],
+      },
+    };
     expect(matches({ detail: { items: { kind: ['b'], size: [{ numeric: ['>', 10] }] } } }, event)).toBe(true);
-    expect(matches({ detail: { items: { kind: ['a'], size: [{ numeric: ['>', 10] }] } } }, event)).toBe(false);
+    expect(matches({ detail: { items: { kind: ['a'], size: [{ numeric: ['>', 10] }] } } }, event)).toBe(
+      false,
+    );
   });
 });
 
@@ -146,8 +195,12 @@ describe('validateEventPattern', () => {
     expect(() => validateEventPattern({ detail: { state: 'running' } })).toThrow(
       new EventPatternError('detail.state', 'must be a list of values or an object, got "running"'),
     );
-    expect(() => validateEventPattern({ detail: { n: [{ numeric: ['>', 'x'] }] } })).toThrow(/detail\.n\[0\]: numeric/);
-    expect(() => validateEventPattern({ source: [{ regex: '.*' }] })).toThrow(/source\[0\]: unknown condition/);
+    expect(() => validateEventPattern({ detail: { n: [{ numeric: ['>', 'x'] }] } })).toThrow(
+      /detail\.n\[0\]: numeric/,
+    );
+    expect(() => validateEventPattern({ source: [{ regex: '.*' }] })).toThrow(
+      /source\[0\]: unknown condition/,
+    );
     expect(() => validateEventPattern({ $or: [{ a: ['x'] }] })).toThrow(/\$or needs a list of at least two/);
     expect(() => validateEventPattern({ ip: [{ cidr: '10.0.0.0/40' }] })).toThrow(/not an IPv4 CIDR block/);
   });

@@ -38,22 +38,35 @@ describe('targetInput', () => {
       event,
       rule,
     );
-    expect(JSON.parse(transformed)).toEqual({ model: 'churn', trigger: { type: 'drift', detail: event.detail } });
+    expect(JSON.parse(transformed)).toEqual({
+      model: 'churn',
+      trigger: { type: 'drift', detail: event.detail },
+    });
     const quoted = targetInput(
       {
         id: 'T',
         arn: 'arn:q',
         inputTransformer: {
           InputPathsMap: { key: '$.detail.key', share: '$.detail.driftShare', none: '$.detail.absent' },
-          InputTemplate: '{"text": "<key> at <share>", "share": <share>, "none": <none>, "rule": "<aws.events.rule-name>"}',
+          InputTemplate:
+            '{"text": "<key> at <share>", "share": <share>, "none": <none>, "rule": "<aws.events.rule-name>"}',
         },
       },
       event,
       rule,
     );
-    expect(JSON.parse(quoted)).toEqual({ text: 'churn/incoming/say "hi".csv at 0.8', share: 0.8, none: null, rule: 'on-drift' });
+    expect(JSON.parse(quoted)).toEqual({
+      text: 'churn/incoming/say "hi".csv at 0.8',
+      share: 0.8,
+      none: null,
+      rule: 'on-drift',
+    });
     const text = targetInput(
-      { id: 'T', arn: 'arn:q', inputTransformer: { InputPathsMap: { m: '$.detail.model' }, InputTemplate: 'Model <m> drifted' } },
+      {
+        id: 'T',
+        arn: 'arn:q',
+        inputTransformer: { InputPathsMap: { m: '$.detail.model' }, InputTemplate: 'Model <m> drifted' },
+      },
       event,
       rule,
     );
@@ -62,7 +75,9 @@ describe('targetInput', () => {
 
   it('sends the constant Input, the value at InputPath, or the whole event', () => {
     expect(targetInput({ id: 'T', arn: 'a', input: '{"fixed":true}' }, event, rule)).toBe('{"fixed":true}');
-    expect(JSON.parse(targetInput({ id: 'T', arn: 'a', inputPath: '$.detail.model' }, event, rule))).toBe('churn');
+    expect(JSON.parse(targetInput({ id: 'T', arn: 'a', inputPath: '$.detail.model' }, event, rule))).toBe(
+      'churn',
+    );
     expect(JSON.parse(targetInput({ id: 'T', arn: 'a' }, event, rule))).toEqual(event);
   });
 });
@@ -78,7 +93,11 @@ describe('EventRouter', () => {
       EventPattern: { source: ['driftwatch'] },
       Targets: [{ Id: 'T', Arn: 'arn:aws:sqs:us-east-1:1:q2' }],
     }),
-    ruleFromProperties('R3', 'disabled', 'arn:r3', { State: 'DISABLED', EventPattern: { source: ['driftwatch'] }, Targets: [] }),
+    ruleFromProperties('R3', 'disabled', 'arn:r3', {
+      State: 'DISABLED',
+      EventPattern: { source: ['driftwatch'] },
+      Targets: [],
+    }),
   ];
 
   it('routes put events to the matching rules of their bus and checks entries as PutEvents does', () => {
@@ -87,11 +106,17 @@ describe('EventRouter', () => {
       rules,
       identity: DEFAULT_IDENTITY,
       now: () => Date.parse('2025-06-02T09:00:00.123Z'),
-      deliver: (target, input, _, matched) => delivered.push([matched.name, target.arn + JSON.parse(input).time]),
+      deliver: (target, input, _, matched) =>
+        delivered.push([matched.name, target.arn + JSON.parse(input).time]),
     });
     const results = router.putEvents([
       { Source: 'driftwatch', DetailType: 'Drift Detected', Detail: '{"model":"churn"}' },
-      { Source: 'driftwatch', DetailType: 'Drift Detected', Detail: '{"model":"churn"}', EventBusName: 'custom' },
+      {
+        Source: 'driftwatch',
+        DetailType: 'Drift Detected',
+        Detail: '{"model":"churn"}',
+        EventBusName: 'custom',
+      },
       { Source: 'driftwatch', DetailType: 'Drift Detected', Detail: '[1]' },
       { Source: 'driftwatch', Detail: '{}' },
     ]);
@@ -115,7 +140,10 @@ describe('objectCreatedDetail', () => {
     const created = objectCreatedDetail(
       {
         eventName: 'ObjectCreated:Put',
-        s3: { bucket: { name: 'landing' }, object: { key: 'churn/incoming/day 1+2.csv', size: 12, eTag: 'abc' } },
+        s3: {
+          bucket: { name: 'landing' },
+          object: { key: 'churn/incoming/day 1+2.csv', size: 12, eTag: 'abc' },
+        },
       },
       '0000000000000000A1',
       '123456789012',
@@ -128,9 +156,13 @@ describe('objectCreatedDetail', () => {
       requester: '123456789012',
       reason: 'PutObject',
     });
-    expect((created?.detail['object'] as Record<string, unknown>)['version-id']).toBeUndefined();
+    expect((created!.detail['object'] as Record<string, unknown>)['version-id']).toBeUndefined();
     expect(
-      objectCreatedDetail({ eventName: 'ObjectRemoved:Delete', s3: { bucket: { name: 'b' }, object: { key: 'k' } } }, 's', 'a'),
+      objectCreatedDetail(
+        { eventName: 'ObjectRemoved:Delete', s3: { bucket: { name: 'b' }, object: { key: 'k' } } },
+        's',
+        'a',
+      ),
     ).toBeUndefined();
   });
 });

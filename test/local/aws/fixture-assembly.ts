@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub strings, not JavaScript templates.
 /**
  * A small hand-written cloud assembly for the local AWS tests that do not need driftwatch's own template:
  * an S3 bucket with EventBridge notifications, a queue with a dead-letter queue and an event source mapping,
@@ -50,7 +51,10 @@ function template() {
         Type: 'AWS::SQS::Queue',
         Properties: {
           VisibilityTimeout: 60,
-          RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['DeadLetters', 'Arn'] }, maxReceiveCount: 2 },
+          RedrivePolicy: {
+            deadLetterTargetArn: { 'Fn::GetAtt': ['DeadLetters', 'Arn'] },
+            maxReceiveCount: 2,
+          },
         },
       },
       Notifications: { Type: 'AWS::SQS::Queue', Properties: {} },
@@ -76,12 +80,21 @@ function template() {
           Timeout: 10,
           MemorySize: 256,
           Code: { ZipFile: WORKER_CODE },
-          Environment: { Variables: { TABLE: { Ref: 'Table' }, STAGE: { 'Fn::If': ['IsTest', 'test', { Ref: 'AWS::NoValue' }] } } },
+          Environment: {
+            Variables: {
+              TABLE: { Ref: 'Table' },
+              STAGE: { 'Fn::If': ['IsTest', 'test', { Ref: 'AWS::NoValue' }] },
+            },
+          },
         },
       },
       Python: {
         Type: 'AWS::Lambda::Function',
-        Properties: { Runtime: 'python3.13', Handler: 'index.handler', Code: { ZipFile: 'def handler(e, c): return e' } },
+        Properties: {
+          Runtime: 'python3.13',
+          Handler: 'index.handler',
+          Code: { ZipFile: 'def handler(e, c): return e' },
+        },
       },
       WorkMapping: {
         Type: 'AWS::Lambda::EventSourceMapping',

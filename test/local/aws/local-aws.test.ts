@@ -3,8 +3,9 @@
  * Lambda run through the rule, queue and event source mapping the template declares, the drift alarm and
  * topic of the template, all on loopback.
  */
-import { connect } from 'node:net';
+
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,7 +34,9 @@ function churnSample(rows: number, factor = 1): string {
   const scaled = lines.slice(0, rows).map((line) =>
     line
       .split(',')
-      .map((value, i) => (model.numeric.includes(columns[i]!) ? String(Math.round(Number(value) * factor * 100) / 100) : value))
+      .map((value, i) =>
+        model.numeric.includes(columns[i]!) ? String(Math.round(Number(value) * factor * 100) / 100) : value,
+      )
       .join(','),
   );
   return `${[header, ...scaled].join('\n')}\n`;
@@ -80,7 +83,9 @@ describe('local AWS on the synthesized template', () => {
   it('names resources as the template resolves them and routes only incoming files', () => {
     expect(landing).toMatch(/^driftwatch-landingbucket[0-9a-f]{8}$/);
     expect(aws.outputs['AlarmTopicArn']).toBe(aws.resource('Alerting/Topic').arn);
-    const baselineUpload = aws.timeline.ofType('object-created').find((event) => event.key === model.baselineProfileKey);
+    const baselineUpload = aws.timeline
+      .ofType('object-created')
+      .find((event) => event.key === model.baselineProfileKey);
     expect(baselineUpload).toMatchObject({ bucket: landing, reason: 'PutObject' });
     const routed = aws.timeline.ofType('event-put').filter((event) => event.source === 'aws.s3');
     expect(routed).toHaveLength(1);
@@ -91,33 +96,52 @@ describe('local AWS on the synthesized template', () => {
     await aws.putObject(landing, `${model.incomingPrefix}clean.csv`, churnSample(1000));
     await aws.putObject(landing, `${model.incomingPrefix}shifted day.csv`, churnSample(1000, 1.5));
 
-    const runs = aws.timeline.ofType('function-finished').filter((event) => event.function === driftFunction());
+    const runs = aws.timeline
+      .ofType('function-finished')
+      .filter((event) => event.function === driftFunction());
     expect(runs.map((run) => run.status)).toEqual(['succeeded', 'succeeded']);
     expect(runs.map((run) => run.result)).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
     const rule = aws.resource('Drift-churn/ObjectCreated').name;
-    expect(
-      aws.timeline.ofType('event-put').filter((event) => event.rules.includes(rule)).length,
-    ).toBe(2);
+    expect(aws.timeline.ofType('event-put').filter((event) => event.rules.includes(rule)).length).toBe(2);
 
     const items = await historyItems();
     const byKey = Object.fromEntries(items.map((item) => [item.key, item]));
-    expect(byKey[`${model.incomingPrefix}clean.csv`]).toMatchObject({ status: 'succeeded', datasetDrift: false });
-    expect(byKey[`${model.incomingPrefix}shifted day.csv`]).toMatchObject({ status: 'succeeded', datasetDrift: true });
+    expect(byKey[`${model.incomingPrefix}clean.csv`]).toMatchObject({
+      status: 'succeeded',
+      datasetDrift: false,
+    });
+    expect(byKey[`${model.incomingPrefix}shifted day.csv`]).toMatchObject({
+      status: 'succeeded',
+      datasetDrift: true,
+    });
 
     const s3 = aws.s3Client();
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: results, Prefix: `reports/${model.name}/` }));
+    const listed = await s3.send(
+      new ListObjectsV2Command({ Bucket: results, Prefix: `reports/${model.name}/` }),
+    );
     const keys = (listed.Contents ?? []).map((object) => object.Key);
     expect(keys).toHaveLength(4);
     const shiftedReport = byKey[`${model.incomingPrefix}shifted day.csv`]!.reportKey!;
     expect(keys).toContain(shiftedReport);
     const report = JSON.parse(
-      (await (await s3.send(new GetObjectCommand({ Bucket: results, Key: shiftedReport }))).Body!.transformToString()) as string,
+      (await (
+        await s3.send(new GetObjectCommand({ Bucket: results, Key: shiftedReport }))
+      ).Body!.transformToString()) as string,
     );
-    expect(report).toMatchObject({ datasetDrift: true, source: { bucket: landing, key: `${model.incomingPrefix}shifted day.csv` } });
+    expect(report).toMatchObject({
+      datasetDrift: true,
+      source: { bucket: landing, key: `${model.incomingPrefix}shifted day.csv` },
+    });
 
-    const drift = aws.metrics.query({ namespace: 'Driftwatch', name: 'DatasetDrift', dimensions: { Model: 'churn' } }, 0, Infinity);
+    const drift = aws.metrics.query(
+      { namespace: 'Driftwatch', name: 'DatasetDrift', dimensions: { Model: 'churn' } },
+      0,
+      Infinity,
+    );
     expect(drift.map((datum) => datum.values)).toEqual([[0], [1]]);
-    const detected = aws.timeline.ofType('event-put').filter((event) => event.detailType === 'Drift Detected');
+    const detected = aws.timeline
+      .ofType('event-put')
+      .filter((event) => event.detailType === 'Drift Detected');
     expect(detected).toHaveLength(1);
     expect(detected[0]).toMatchObject({ source: 'driftwatch', bus: 'default' });
   });
@@ -127,8 +151,12 @@ describe('local AWS on the synthesized template', () => {
     const alarmName = aws.resource('Alerting/Drift-churn/DatasetDrift').name;
     expect(alarmName).toBe('Driftwatch-churn-DatasetDrift');
     expect(aws.alarms.state(alarmName)?.value).toBe('ALARM');
-    const change = aws.timeline.ofType('alarm-state').find((event) => event.alarm === alarmName && event.to === 'ALARM');
-    expect(change?.reason).toMatch(/^Threshold Crossed: 1 out of the last 1 datapoints \[1\.0 \(02\/06\/25 08:56:00\)\]/);
+    const change = aws.timeline
+      .ofType('alarm-state')
+      .find((event) => event.alarm === alarmName && event.to === 'ALARM');
+    expect(change?.reason).toMatch(
+      /^Threshold Crossed: 1 out of the last 1 datapoints \[1\.0 \(02\/06\/25 08:56:00\)\]/,
+    );
 
     const topic = aws.topic(String(aws.outputs['AlarmTopicArn']))!;
     const published = topic.messages.find(
@@ -141,11 +169,19 @@ describe('local AWS on the synthesized template', () => {
       NewStateValue: 'ALARM',
       OldStateValue: 'OK',
       AWSAccountId: aws.identity.accountId,
-      Trigger: { MetricName: 'DatasetDrift', Namespace: 'Driftwatch', Dimensions: [{ name: 'Model', value: 'churn' }] },
+      Trigger: {
+        MetricName: 'DatasetDrift',
+        Namespace: 'Driftwatch',
+        Dimensions: [{ name: 'Model', value: 'churn' }],
+      },
     });
     expect(body.AlarmDescription).toMatch(/^Model churn: an incoming file drifted/);
-    expect(published!.deliveries.every((delivery) => delivery.endsWith('(not sent: no network locally)'))).toBe(true);
-    expect(aws.timeline.ofType('sns-message').some((event) => event.messageId === published!.messageId)).toBe(true);
+    expect(
+      published!.deliveries.every((delivery) => delivery.endsWith('(not sent: no network locally)')),
+    ).toBe(true);
+    expect(aws.timeline.ofType('sns-message').some((event) => event.messageId === published!.messageId)).toBe(
+      true,
+    );
   });
 
   it('records a malformed file as a failure, sends it to the dead-letter queue and alarms', async () => {
@@ -157,7 +193,10 @@ describe('local AWS on the synthesized template', () => {
     const [message] = deadLetterQueue.peek();
     expect(deadLetterQueue.peek()).toHaveLength(1);
     expect(message!.messageAttributes['errorName']?.StringValue).toBe(failed!.error!.name);
-    expect(JSON.parse(message!.body)).toMatchObject({ 'detail-type': 'Object Created', detail: { object: { key: `${model.incomingPrefix}broken.csv` } } });
+    expect(JSON.parse(message!.body)).toMatchObject({
+      'detail-type': 'Object Created',
+      detail: { object: { key: `${model.incomingPrefix}broken.csv` } },
+    });
 
     await aws.advance(60_000);
     for (const name of ['Driftwatch-churn-FileErrors', 'Driftwatch-churn-DeadLetterMessages']) {
@@ -170,7 +209,9 @@ describe('local AWS on the synthesized template', () => {
 
   it('stops every server and worker thread', async () => {
     const { endpoints } = aws;
-    const functions = aws.stacks.flatMap((stack) => stack.functions).map((definition) => aws.function(definition.name)!);
+    const functions = aws.stacks
+      .flatMap((stack) => stack.functions)
+      .map((definition) => aws.function(definition.name)!);
     expect(functions.some((fn) => fn.environmentCount > 0)).toBe(true);
     await aws.stop();
     expect(functions.every((fn) => fn.environmentCount === 0)).toBe(true);

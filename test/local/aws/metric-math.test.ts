@@ -24,7 +24,9 @@ describe('evaluateMetricMath', () => {
   });
 
   it('says what it cannot evaluate', () => {
-    expect(() => evaluateMetricMath('SEARCH(\'{AWS/Lambda} Errors\', \'Sum\', 300)', series, 3)).toThrow(MetricMathError);
+    expect(() => evaluateMetricMath("SEARCH('{AWS/Lambda} Errors', 'Sum', 300)", series, 3)).toThrow(
+      MetricMathError,
+    );
     expect(() => evaluateMetricMath('c + 1', series, 3)).toThrow(/unknown metric id c/);
     expect(() => evaluateMetricMath('a +', series, 3)).toThrow(/unexpected end/);
   });
@@ -48,8 +50,20 @@ describe('metric store', () => {
       RowsChecked: [10, 20],
     });
     expect(metrics).toEqual([
-      { namespace: 'Driftwatch', name: 'RowsChecked', dimensions: { Model: 'churn' }, unit: 'Count', values: [10, 20] },
-      { namespace: 'Driftwatch', name: 'RowsChecked', dimensions: { Model: 'churn', Segment: 'all' }, unit: 'Count', values: [10, 20] },
+      {
+        namespace: 'Driftwatch',
+        name: 'RowsChecked',
+        dimensions: { Model: 'churn' },
+        unit: 'Count',
+        values: [10, 20],
+      },
+      {
+        namespace: 'Driftwatch',
+        name: 'RowsChecked',
+        dimensions: { Model: 'churn', Segment: 'all' },
+        unit: 'Count',
+        values: [10, 20],
+      },
     ]);
     expect(parseEmf({ level: 'INFO', message: 'not EMF' })).toEqual([]);
   });

@@ -55,7 +55,9 @@ describe('LocalQueue', () => {
 
   it('moves a message received maxReceiveCount times to the dead-letter queue, keeping it as it was', async () => {
     const { clock, queue, deadLetters, dead } = queues();
-    const sent = queue.send('poison', { messageAttributes: { kind: { DataType: 'String', StringValue: 'x' } } });
+    const sent = queue.send('poison', {
+      messageAttributes: { kind: { DataType: 'String', StringValue: 'x' } },
+    });
     queue.receive(1);
     await clock.advance(30_000);
     queue.receive(1);
@@ -63,7 +65,11 @@ describe('LocalQueue', () => {
     expect(queue.receive(1)).toEqual([]);
     expect(dead).toEqual([sent.messageId]);
     const [moved] = deadLetters.receive(1);
-    expect(moved).toMatchObject({ messageId: sent.messageId, body: 'poison', messageAttributes: { kind: { StringValue: 'x' } } });
+    expect(moved).toMatchObject({
+      messageId: sent.messageId,
+      body: 'poison',
+      messageAttributes: { kind: { StringValue: 'x' } },
+    });
   });
 
   it('delays messages and tells listeners when they become visible', async () => {

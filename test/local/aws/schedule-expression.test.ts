@@ -6,7 +6,12 @@ const at = (iso: string) => Date.parse(iso);
 const iso = (time: number | undefined) => (time === undefined ? undefined : new Date(time).toISOString());
 
 /** The next `count` fire times after `after`. */
-function fireTimes(expression: string, after: string, count: number, options: { timeZone?: string; start?: string } = {}) {
+function fireTimes(
+  expression: string,
+  after: string,
+  count: number,
+  options: { timeZone?: string; start?: string } = {},
+) {
   const schedule = parseScheduleExpression(expression);
   const times: (string | undefined)[] = [];
   let time = at(after);
@@ -24,12 +29,15 @@ function fireTimes(expression: string, after: string, count: number, options: { 
 
 describe('rate expressions', () => {
   it('fire at the start, then every period', () => {
-    expect(fireTimes('rate(5 minutes)', '2025-01-01T00:00:00Z', 3, { start: '2025-01-01T00:02:00Z' })).toEqual([
-      '2025-01-01T00:02:00.000Z',
-      '2025-01-01T00:07:00.000Z',
-      '2025-01-01T00:12:00.000Z',
-    ]);
-    expect(fireTimes('rate(1 day)', '2025-03-29T12:00:00Z', 2, { start: '2025-03-01T10:00:00Z', timeZone: 'Europe/Paris' })).toEqual([
+    expect(
+      fireTimes('rate(5 minutes)', '2025-01-01T00:00:00Z', 3, { start: '2025-01-01T00:02:00Z' }),
+    ).toEqual(['2025-01-01T00:02:00.000Z', '2025-01-01T00:07:00.000Z', '2025-01-01T00:12:00.000Z']);
+    expect(
+      fireTimes('rate(1 day)', '2025-03-29T12:00:00Z', 2, {
+        start: '2025-03-01T10:00:00Z',
+        timeZone: 'Europe/Paris',
+      }),
+    ).toEqual([
       '2025-03-30T10:00:00.000Z',
       // A day is 24 hours, even across the change to summer time.
       '2025-03-31T10:00:00.000Z',
@@ -54,10 +62,9 @@ describe('cron expressions', () => {
       '2025-04-01T04:00:00.000Z',
     ]);
     expect(fireTimes('cron(0 6 * * ? *)', '2025-06-01T00:00:00Z', 1)).toEqual(['2025-06-01T06:00:00.000Z']);
-    expect(fireTimes('cron(30 9 * * ? *)', '2025-11-01T00:00:00Z', 2, { timeZone: 'America/New_York' })).toEqual([
-      '2025-11-01T13:30:00.000Z',
-      '2025-11-02T14:30:00.000Z',
-    ]);
+    expect(
+      fireTimes('cron(30 9 * * ? *)', '2025-11-01T00:00:00Z', 2, { timeZone: 'America/New_York' }),
+    ).toEqual(['2025-11-01T13:30:00.000Z', '2025-11-02T14:30:00.000Z']);
   });
 
   it('skip a time that does not exist and fire once at a time that happens twice', () => {
@@ -86,7 +93,9 @@ describe('cron expressions', () => {
       '2025-01-01T17:10:00.000Z',
     ]);
     // Friday 3 January 2025, then Monday 6 January.
-    expect(fireTimes('cron(0 18 ? * MON-FRI *)', '2025-01-03T19:00:00Z', 1)).toEqual(['2025-01-06T18:00:00.000Z']);
+    expect(fireTimes('cron(0 18 ? * MON-FRI *)', '2025-01-03T19:00:00Z', 1)).toEqual([
+      '2025-01-06T18:00:00.000Z',
+    ]);
     expect(fireTimes('cron(0 0 1 JAN,jul ? *)', '2025-02-01T00:00:00Z', 2)).toEqual([
       '2025-07-01T00:00:00.000Z',
       '2026-01-01T00:00:00.000Z',
@@ -109,25 +118,29 @@ describe('cron expressions', () => {
   });
 
   it('stop after the years listed', () => {
-    expect(fireTimes('cron(0 0 1 1 ? 2030)', '2025-06-01T00:00:00Z', 2)).toEqual(['2030-01-01T00:00:00.000Z', undefined]);
+    expect(fireTimes('cron(0 0 1 1 ? 2030)', '2025-06-01T00:00:00Z', 2)).toEqual([
+      '2030-01-01T00:00:00.000Z',
+      undefined,
+    ]);
   });
 
   it('refuse malformed expressions with a reason', () => {
     expect(() => parseScheduleExpression('cron(0 6 * * *)')).toThrow(/6 fields, got 5/);
-    expect(() => parseScheduleExpression('cron(0 6 1 * MON *)')).toThrow(/exactly one of day-of-month and day-of-week/);
+    expect(() => parseScheduleExpression('cron(0 6 1 * MON *)')).toThrow(
+      /exactly one of day-of-month and day-of-week/,
+    );
     expect(() => parseScheduleExpression('cron(61 6 * * ? *)')).toThrow(/minutes: "61" is not in 0-59/);
     expect(() => parseScheduleExpression('cron(0 6 ? * FUNDAY *)')).toThrow(/day-of-week/);
-    expect(() => nextFireTime(parseScheduleExpression('cron(0 6 * * ? *)'), 0, { timeZone: 'Mars/Olympus' })).toThrow(
-      /not a time zone/,
-    );
+    expect(() =>
+      nextFireTime(parseScheduleExpression('cron(0 6 * * ? *)'), 0, { timeZone: 'Mars/Olympus' }),
+    ).toThrow(/not a time zone/);
   });
 });
 
 describe('at expressions', () => {
   it('fire once, at the local time of their zone', () => {
-    expect(fireTimes('at(2025-06-01T12:00:00)', '2025-01-01T00:00:00Z', 2, { timeZone: 'America/New_York' })).toEqual([
-      '2025-06-01T16:00:00.000Z',
-      undefined,
-    ]);
+    expect(
+      fireTimes('at(2025-06-01T12:00:00)', '2025-01-01T00:00:00Z', 2, { timeZone: 'America/New_York' }),
+    ).toEqual(['2025-06-01T16:00:00.000Z', undefined]);
   });
 });
