@@ -772,11 +772,19 @@ function readRetrainingEvaluation(
     holdoutDefault === undefined
       ? check.relativeKey(retraining['holdoutDataset'], `${path}.holdoutDataset`)
       : check.relativeKey(retraining['holdoutDataset'], `${path}.holdoutDataset`, holdoutDefault);
-  result.primaryMetric = check.oneOf(retraining['primaryMetric'], `${path}.primaryMetric`, PERFORMANCE_METRICS, {
-    default: DEFAULT_PRIMARY_METRIC,
-  });
+  result.primaryMetric = check.oneOf(
+    retraining['primaryMetric'],
+    `${path}.primaryMetric`,
+    PERFORMANCE_METRICS,
+    {
+      default: DEFAULT_PRIMARY_METRIC,
+    },
+  );
   if (result.primaryMetric === 'positiveRate') {
-    check.fail(`${path}.primaryMetric`, 'positiveRate has no better direction, so a challenger cannot beat it');
+    check.fail(
+      `${path}.primaryMetric`,
+      'positiveRate has no better direction, so a challenger cannot beat it',
+    );
   }
   result.minImprovement = check.number(retraining['minImprovement'], `${path}.minImprovement`, {
     default: DEFAULT_MIN_IMPROVEMENT,

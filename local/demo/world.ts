@@ -1,0 +1,272 @@
+/**
+ * The demo's world: the local AWS (local/aws) running the stack synthesized from the demo config, and the
+ * SageMaker emulator (local/sagemaker) it talks to. The retraining state machine's SageMaker Task states
+ * run through {@link sageMakerIntegrations} (the real SDK against the emulator), the Lambdas reach the
+ * emulator through `AWS_ENDPOINT_URL_SAGEMAKER[_RUNTIME]`, and a {@link MetricBridge} copies the
+ * emulator's per-variant invocation counts into the local CloudWatch, as SageMaker publishes them.
+ */
+import { createServer } from 'node:net';
+import {
+  CreateModelCommand,
+  CreateTrainingJobCommand,
+  CreateTransformJobCommand,
+  DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  DescribeTrainingJobCommand,
+  DescribeTransformJobCommand,
+  SageMakerClient,
+  UpdateEndpointCommand,
+  CreateEndpointConfigCommand,
+  UpdateEndpointWeightsAndCapacitiesCommand,
+} from '@aws-sdk/client-sagemaker';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { type LocalAws, LOCAL_CREDENTIALS, startLocalAws } from '../aws/local-aws.ts';
+import type { ServiceIntegration } from '../aws/step-functions.ts';
+import { type SageMakerEmulator, startSageMakerEmulator } from '../sagemaker/server.ts';
+
+const REGION = 'us-east-1';
+
+/** A free TCP port on loopback (the emulator's, known before the local AWS starts). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** An error as Step Functions names a service's: `SageMaker.ValidationException`. */
+class TaskError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+const toJson = (value: unknown) => JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+const realSleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The SageMaker Task states of the retraining state machine, run with the real SDK against the emulator.
+ * `.sync` jobs poll the job (in real time: the emulator's jobs run in real time) until it ends.
+ */
+export function sageMakerIntegrations(sagemaker: SageMakerClient): Record<string, ServiceIntegration> {
+  const call =
+    (run: (input: Record<string, unknown>) => Promise<unknown>): ServiceIntegration =>
+    async (input) => {
+      try {
+        const { $metadata: _, ...output } = (await run(input as Record<string, unknown>)) as Record<
+          string,
+          unknown
+        >;
+        return toJson(output) as never;
+      } catch (error) {
+        if (error instanceof TaskError) throw error;
+        const name = (error as Error).name;
+        throw new TaskError(`SageMaker.${name}`, (error as Error).message);
+      }
+    };
+  const send = <T>(command: T) => sagemaker.send(command as never) as Promise<unknown>;
+  const integrations: Record<string, ServiceIntegration> = {
+    'aws-sdk:sagemaker:describeEndpoint': call((input) => send(new DescribeEndpointCommand(input as never))),
+    'aws-sdk:sagemaker:describeEndpointConfig': call((input) =>
+      send(new DescribeEndpointConfigCommand(input as never)),
+    ),
+    'aws-sdk:sagemaker:createEndpointConfig': call((input) =>
+      send(new CreateEndpointConfigCommand(input as never)),
+    ),
+    'aws-sdk:sagemaker:updateEndpointWeightsAndCapacities': call((input) =>
+      send(new UpdateEndpointWeightsAndCapacitiesCommand(input as never)),
+    ),
+    'sagemaker:updateEndpoint': call((input) => send(new UpdateEndpointCommand(input as never))),
+    'sagemaker:createModel': call((input) => send(new CreateModelCommand(input as never))),
+    'sagemaker:createTrainingJob.sync': call(async (input) => {
+      await send(new CreateTrainingJobCommand(input as never));
+      const name = String(input['TrainingJobName']);
+      for (;;) {
+        const job = (await send(new DescribeTrainingJobCommand({ TrainingJobName: name }))) as {
+          TrainingJobStatus?: string;
+          FailureReason?: string;
+        };
+        if (job.TrainingJobStatus === 'Completed') return job;
+        if (job.TrainingJobStatus === 'Failed' || job.TrainingJobStatus === 'Stopped') {
+          throw new TaskError(
+            'States.TaskFailed',
+            JSON.stringify({ TrainingJobName: name, FailureReason: job.FailureReason }),
+          );
+        }
+        await realSleep(25);
+      }
+    }),
+    'sagemaker:createTransformJob.sync': call(async (input) => {
+      await send(new CreateTransformJobCommand(input as never));
+      const name = String(input['TransformJobName']);
+      for (;;) {
+        const job = (await send(new DescribeTransformJobCommand({ TransformJobName: name }))) as {
+          TransformJobStatus?: string;
+          FailureReason?: string;
+        };
+        if (job.TransformJobStatus === 'Completed') return job;
+        if (job.TransformJobStatus === 'Failed' || job.TransformJobStatus === 'Stopped') {
+          throw new TaskError(
+            'States.TaskFailed',
+            JSON.stringify({ TransformJobName: name, FailureReason: job.FailureReason }),
+          );
+        }
+        await realSleep(25);
+      }
+    }),
+  };
+  // The template's resources read `arn:${AWS::Partition}:states:::…`, resolved to the aws partition.
+  return Object.fromEntries(
+    Object.entries(integrations).map(([resource, run]) => [`arn:aws:states:::${resource}`, run]),
+  );
+}
+
+interface Totals {
+  invocations: number;
+  errors5xx: number;
+  errors4xx: number;
+  latencyCount: number;
+  latencySum: number;
+}
+
+/**
+ * Copies the emulator's per-variant counts into the local CloudWatch (namespace AWS/SageMaker, dimensions
+ * EndpointName and VariantName: Invocations, Invocation4XXErrors, Invocation5XXErrors, ModelLatency) as
+ * deltas since the last copy, on every minute of the local clock and whenever {@link flush} is called.
+ *
+ * The datapoints are stamped with the wall-clock time: the canary decision Lambda asks CloudWatch for the
+ * last minutes before its own `new Date()`, and Lambdas run on the wall clock.
+ */
+export class MetricBridge {
+  private readonly seen = new Map<string, Totals>();
+  private stopped = false;
+
+  constructor(
+    private readonly aws: LocalAws,
+    private readonly emulator: SageMakerEmulator,
+  ) {}
+
+  start(): void {
+    const tick = () => {
+      if (this.stopped) return;
+      this.flush();
+      const next = Math.floor(this.aws.clock.now() / 60_000) * 60_000 + 60_000;
+      this.aws.clock.at(next, tick, 'sagemaker metrics');
+    };
+    tick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  flush(): void {
+    const now = Date.now();
+    for (const stats of this.emulator.stats()) {
+      if (stats.shadow) continue;
+      const key = `${stats.endpoint}\u0000${stats.variant}`;
+      const previous = this.seen.get(key) ?? {
+        invocations: 0,
+        errors5xx: 0,
+        errors4xx: 0,
+        latencyCount: 0,
+        latencySum: 0,
+      };
+      const current: Totals = {
+        invocations: stats.invocations,
+        errors5xx: stats.invocation5XXErrors,
+        errors4xx: stats.invocation4XXErrors,
+        latencyCount: stats.modelLatency.count,
+        latencySum: (stats.modelLatency.average ?? 0) * stats.modelLatency.count,
+      };
+      this.seen.set(key, current);
+      const invocations = current.invocations - previous.invocations;
+      if (invocations <= 0) continue;
+      const dimensions = { EndpointName: stats.endpoint, VariantName: stats.variant };
+      const metric = (name: string, value: number, unit = 'Count') =>
+        this.aws.metrics.put({ namespace: 'AWS/SageMaker', name, dimensions, value, unit }, now);
+      metric('Invocations', invocations);
+      metric('Invocation5XXErrors', current.errors5xx - previous.errors5xx);
+      metric('Invocation4XXErrors', current.errors4xx - previous.errors4xx);
+      const count = current.latencyCount - previous.latencyCount;
+      if (count > 0) {
+        const sum = current.latencySum - previous.latencySum;
+        const mean = sum / count;
+        this.aws.metrics.put(
+          {
+            namespace: 'AWS/SageMaker',
+            name: 'ModelLatency',
+            dimensions,
+            unit: 'Microseconds',
+            statisticValues: { SampleCount: count, Sum: sum, Minimum: mean, Maximum: mean },
+          },
+          now,
+        );
+      }
+    }
+  }
+}
+
+export interface DemoWorld {
+  aws: LocalAws;
+  emulator: SageMakerEmulator;
+  sagemaker: SageMakerClient;
+  runtime: SageMakerRuntimeClient;
+  bridge: MetricBridge;
+  close(): Promise<void>;
+}
+
+export interface DemoWorldOptions {
+  configPath: string;
+  projectDir: string;
+  /** Local clock time at start. @default now */
+  startTime?: number;
+}
+
+/** Starts the emulator's port, the local AWS on the demo config, then the emulator on the local S3. */
+export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWorld> {
+  const port = await freePort();
+  const emulatorUrl = `http://127.0.0.1:${port}`;
+  const client = { region: REGION, credentials: LOCAL_CREDENTIALS };
+  const sagemaker = new SageMakerClient({ ...client, endpoint: emulatorUrl, maxAttempts: 1 });
+  const runtime = new SageMakerRuntimeClient({ ...client, endpoint: emulatorUrl, maxAttempts: 1 });
+  const aws = await startLocalAws({
+    configPath: options.configPath,
+    projectDir: options.projectDir,
+    ...(options.startTime === undefined ? {} : { startTime: options.startTime }),
+    endpoints: { SAGEMAKER: emulatorUrl, SAGEMAKER_RUNTIME: emulatorUrl },
+    serviceIntegrations: sageMakerIntegrations(sagemaker),
+  });
+  let emulator: SageMakerEmulator;
+  try {
+    emulator = await startSageMakerEmulator({
+      s3: aws.s3Client(),
+      port,
+      timings: { endpointCreateSeconds: 0, endpointUpdateSeconds: 0, weightsUpdateSeconds: 0 },
+    });
+  } catch (error) {
+    await aws.stop();
+    throw error;
+  }
+  const bridge = new MetricBridge(aws, emulator);
+  bridge.start();
+  return {
+    aws,
+    emulator,
+    sagemaker,
+    runtime,
+    bridge,
+    async close() {
+      bridge.stop();
+      sagemaker.destroy();
+      runtime.destroy();
+      await aws.stop();
+      await emulator.close();
+    },
+  };
+}
