@@ -7,7 +7,7 @@ import { sortFloat64 } from '../stats/radix-sort.ts';
  * cost is a comparison rather than a random number (K. Li, ACM TOMS 20(4), 1994).
  */
 export class Reservoir {
-  readonly capacity: number;
+  capacity: number;
   /** Values offered so far. */
   seen = 0;
   private data: Float64Array;
@@ -21,6 +21,12 @@ export class Reservoir {
     this.capacity = capacity;
     this.data = new Float64Array(Math.min(capacity, 1024));
     this.state = seed >>> 0 || 0x9e3779b9;
+  }
+
+  /** Changes the capacity before the sample is full (while every value is still kept). */
+  setCapacity(capacity: number): void {
+    if (this.seen >= Math.min(this.capacity, capacity)) throw new RangeError('the sample is already full');
+    this.capacity = capacity;
   }
 
   get size(): number {

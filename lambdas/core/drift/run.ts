@@ -140,7 +140,7 @@ export async function runDrift(
     current: { name: current.name },
     driftShareThreshold: options.driftShare ?? DEFAULT_DRIFT_SHARE,
     segmentColumn: resolved.segment,
-    sampleCap: resolved.sampleCap,
+    sampleCap: currentProfile.options.sampleCap,
     sampleSeed: resolved.seed,
     timings: {
       baselineMs: Math.round(baselineDone - started),

@@ -2,7 +2,7 @@ import { InputError, ValueError } from '../errors.ts';
 import type { CellValue, TableSink } from '../readers/types.ts';
 import { CategoryDictionary, NOT_TRACKED } from './category-dictionary.ts';
 import { ColumnStats, NUMERIC_CATEGORY_LIMIT } from './column-stats.ts';
-import type { ResolvedColumnOptions } from './options.ts';
+import { defaultSampleCap, type ResolvedColumnOptions } from './options.ts';
 import { type FeatureProfile, snapshotColumn, type TableProfile } from './profile.ts';
 import { seedFor } from './reservoir.ts';
 import { isMissingBytes, isMissingText, parseNumberBytes, parseNumberText } from './values.ts';
@@ -78,11 +78,14 @@ export class TableAccumulator implements TableSink {
   private readonly context: AccumulatorContext;
   /** No segment column: values go straight to the whole-table stats. */
   private readonly direct: boolean;
+  /** The sample cap in force: the option, or the default for this table's width once the header is known. */
+  private sampleCap: number;
 
   constructor(options: ResolvedColumnOptions, context: AccumulatorContext) {
     this.options = options;
     this.context = context;
     this.direct = options.segment === null;
+    this.sampleCap = options.sampleCap;
     this.segmentDictionary = new CategoryDictionary(
       options.maxSegments,
       `segment column ${JSON.stringify(options.segment)} has more than ${options.maxSegments} distinct values; ` +
@@ -202,7 +205,7 @@ export class TableAccumulator implements TableSink {
   }
 
   endRow(): void {
-    this.rows++;
+    if (this.rows++ === 0 && this.options.sampleCapIsDefault) this.fitSampleCap();
     if (this.direct) return;
     const { kinds, numbers, ids, columns } = this;
     let segment = -1;
@@ -290,12 +293,22 @@ export class TableAccumulator implements TableSink {
         categorical: [...options.categorical],
         exclude: [...options.exclude],
         segment: options.segment,
-        sampleCap: options.sampleCap,
+        sampleCap: this.sampleCap,
         seed: options.seed,
       },
       whole,
       segments,
     };
+  }
+
+  /** After the first row, when every header column is known: the default cap for this many features. */
+  private fitSampleCap(): void {
+    const features = this.columns.filter((column) => column !== null && column.whole !== null).length;
+    this.sampleCap = defaultSampleCap(features);
+    for (const column of this.columns) {
+      column?.whole?.sample.setCapacity(this.sampleCap);
+      for (const stats of column?.segments ?? []) stats?.sample.setCapacity(this.sampleCap);
+    }
   }
 
   private newStats(feature: string, segment: string | null): ColumnStats {
@@ -305,7 +318,7 @@ export class TableAccumulator implements TableSink {
       segment === null
         ? context.edges?.whole.get(feature)
         : context.edges?.segments.get(segment)?.get(feature);
-    return new ColumnStats(options.sampleCap, seed, edges ?? null);
+    return new ColumnStats(this.sampleCap, seed, edges ?? null);
   }
 
   private segmentStats(column: Column, segment: number): ColumnStats {

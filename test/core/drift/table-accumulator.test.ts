@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { resolveColumnOptions } from '../../../lambdas/core/drift/options.ts';
+import {
+  DEFAULT_SAMPLE_CAP,
+  defaultSampleCap,
+  resolveColumnOptions,
+} from '../../../lambdas/core/drift/options.ts';
 import { TableAccumulator } from '../../../lambdas/core/drift/table-accumulator.ts';
 import { ValueError } from '../../../lambdas/core/errors.ts';
 
@@ -150,5 +154,24 @@ describe('TableAccumulator', () => {
     });
     feed(sink, ['x'], [['0'], ['1'], ['1.5'], ['2'], ['3'], ['9']]);
     expect([...sink.finish({}).whole.get('x')!.binCounts!]).toEqual([2, 2, 2]);
+  });
+});
+
+describe('the default sample cap', () => {
+  it('grows for narrow tables, so they stay exact longer', () => {
+    const narrow = new TableAccumulator(resolveColumnOptions({}), { name: 'narrow.csv' });
+    feed(narrow, ['a', 'b'], [['1', '2']]);
+    expect(narrow.finish({}).options.sampleCap).toBe(defaultSampleCap(2));
+    expect(defaultSampleCap(2)).toBe(2_500_000);
+    const wide = new TableAccumulator(resolveColumnOptions({}), { name: 'wide.csv' });
+    const header = Array.from({ length: 40 }, (_, i) => `c${i}`);
+    feed(wide, header, [header.map(() => '1')]);
+    expect(wide.finish({}).options.sampleCap).toBe(DEFAULT_SAMPLE_CAP);
+  });
+
+  it('is left alone when set', () => {
+    const sink = new TableAccumulator(resolveColumnOptions({ sampleCap: 100_000 }), { name: 'set.csv' });
+    feed(sink, ['a'], [['1']]);
+    expect(sink.finish({}).options.sampleCap).toBe(100_000);
   });
 });
