@@ -7,6 +7,7 @@
  */
 import { createServer } from 'node:net';
 import {
+  CreateEndpointConfigCommand,
   CreateModelCommand,
   CreateTrainingJobCommand,
   CreateTransformJobCommand,
@@ -16,11 +17,10 @@ import {
   DescribeTransformJobCommand,
   SageMakerClient,
   UpdateEndpointCommand,
-  CreateEndpointConfigCommand,
   UpdateEndpointWeightsAndCapacitiesCommand,
 } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { type LocalAws, LOCAL_CREDENTIALS, startLocalAws } from '../aws/local-aws.ts';
+import { LOCAL_CREDENTIALS, type LocalAws, startLocalAws } from '../aws/local-aws.ts';
 import type { ServiceIntegration } from '../aws/step-functions.ts';
 import { type SageMakerEmulator, startSageMakerEmulator } from '../sagemaker/server.ts';
 
@@ -146,10 +146,13 @@ export class MetricBridge {
   private readonly seen = new Map<string, Totals>();
   private stopped = false;
 
-  constructor(
-    private readonly aws: LocalAws,
-    private readonly emulator: SageMakerEmulator,
-  ) {}
+  private readonly aws: LocalAws;
+  private readonly emulator: SageMakerEmulator;
+
+  constructor(aws: LocalAws, emulator: SageMakerEmulator) {
+    this.aws = aws;
+    this.emulator = emulator;
+  }
 
   start(): void {
     const tick = () => {

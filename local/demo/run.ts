@@ -1,0 +1,45 @@
+/**
+ * `npm run demo`: both scenarios of {@link runScenario}, one after the other, each in its own local AWS
+ * and SageMaker emulator; the drift reports, the timelines and `summary.json` go to the output directory.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runScenario, type ScenarioKind, type ScenarioResult } from './scenario.ts';
+
+export interface DemoSummary {
+  startedAt: string;
+  realSeconds: number;
+  scenarios: Omit<ScenarioResult, 'timeline'>[];
+}
+
+export interface RunDemoOptions {
+  root: string;
+  out: string;
+  scenarios?: ScenarioKind[];
+  log?: (line: string) => void;
+}
+
+export async function runDemo(
+  options: RunDemoOptions,
+): Promise<{ summary: DemoSummary; results: ScenarioResult[] }> {
+  const started = Date.now();
+  await rm(options.out, { recursive: true, force: true });
+  await mkdir(options.out, { recursive: true });
+  const results: ScenarioResult[] = [];
+  for (const kind of options.scenarios ?? (['promotion', 'rollback'] as const)) {
+    const result = await runScenario(kind, {
+      root: options.root,
+      out: options.out,
+      ...(options.log ? { log: options.log } : {}),
+    });
+    await writeFile(join(options.out, kind, 'timeline.txt'), `${result.timeline.join('\n')}\n`);
+    results.push(result);
+  }
+  const summary: DemoSummary = {
+    startedAt: new Date(started).toISOString(),
+    realSeconds: (Date.now() - started) / 1000,
+    scenarios: results.map(({ timeline: _, ...rest }) => rest),
+  };
+  await writeFile(join(options.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  return { summary, results };
+}

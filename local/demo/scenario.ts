@@ -1,0 +1,529 @@
+/**
+ * The demo's story on the churn data, in a {@link DemoWorld}: a champion is trained and deployed, a clean
+ * month passes, a shifted month drifts and degrades the champion, the retraining state machine trains a
+ * challenger and rolls it out as a canary while a traffic generator calls the endpoint and labelled
+ * feedback arrives. `promotion`: the better challenger is promoted. `rollback`: the challenger's variant
+ * fails a share of its requests (injected faults), so the canary rolls back.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  CreateEndpointCommand,
+  CreateEndpointConfigCommand,
+  CreateModelCommand,
+  CreateModelPackageCommand,
+  CreateModelPackageGroupCommand,
+  CreateTrainingJobCommand,
+  DescribeEndpointCommand,
+  DescribeTrainingJobCommand,
+  ListModelPackagesCommand,
+} from '@aws-sdk/client-sagemaker';
+import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { profileToJson } from '../../lambdas/core/drift/profile.ts';
+import { profileTable } from '../../lambdas/core/drift/run.ts';
+import { fileInput } from '../../lambdas/core/readers/input.ts';
+import type { HistoryItem } from '../../lambdas/shared/contract.ts';
+import type { ModelStateItem } from '../../lambdas/shared/retraining-contract.ts';
+import { loadConfig } from '../../lib/config/load.ts';
+import { driftRuntimeConfig } from '../../lib/config/runtime.ts';
+import type { TimelineEvent } from '../aws/timeline.ts';
+import { type DemoData, demoData, instances, labels, type Table, toCsv } from './data.ts';
+import { type DemoWorld, startDemoWorld } from './world.ts';
+
+export type ScenarioKind = 'promotion' | 'rollback';
+
+export const CHAMPION_IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/local-logistic:latest';
+const ROLE = 'arn:aws:iam::123456789012:role/driftwatch-demo-sagemaker';
+const CHAMPION = { model: 'churn-v1', config: 'churn-prod-config-1', variant: 'AllTraffic' };
+/** Requests the traffic generator sends each minute while a challenger serves. */
+const REQUESTS_PER_MINUTE = 250;
+/** Share of the challenger's requests that fail in the rollback scenario. */
+const ROLLBACK_FAULT_RATE = 0.3;
+/** Longest the demo drives a canary, local minutes. */
+const MAX_CANARY_MINUTES = 120;
+
+export interface DemoOptions {
+  root: string;
+  out: string;
+  log?: (line: string) => void;
+}
+
+export interface PackageView {
+  version: number;
+  status: string;
+  arn: string;
+}
+
+/** What a scenario did, for the summary and the tests. */
+export interface ScenarioResult {
+  kind: ScenarioKind;
+  realSeconds: number;
+  events: { time: string; source: string; detailType: string }[];
+  history: {
+    kind: string;
+    status: string;
+    key: string;
+    datasetDrift?: boolean;
+    driftedFeatures?: string[];
+    breaches?: number;
+    checkedAt: string;
+  }[];
+  alarms: { time: string; alarm: string; from: string; to: string }[];
+  snsMessages: { time: string; topic: string; subject: string | null }[];
+  executions: { name: string; status: string; outcome: string | null; reason: string | null }[];
+  packages: PackageView[];
+  /** Variant name -> weight of the endpoint at the end. */
+  finalWeights: Record<string, number>;
+  finalModels: Record<string, string>;
+  champion: ModelStateItem['champion'] | null;
+  challengerVariant: string | null;
+  reports: string[];
+  timeline: string[];
+}
+
+const minute = 60_000;
+
+/** A readable line of a timeline event, or null for the noise (metrics, queue traffic). */
+export function describeEvent(event: TimelineEvent): string | null {
+  switch (event.type) {
+    case 'object-created':
+      return `s3 object created s3://${event.bucket}/${event.key} (${event.size} bytes)`;
+    case 'event-put':
+      if (event.source === 'aws.s3') return null;
+      return `event "${event.detailType}" from ${event.source}${event.rules.length ? ` -> rules ${event.rules.join(', ')}` : ''}`;
+    case 'function-finished':
+      return `lambda ${event.function} ${event.status}${event.error ? `: ${event.error.errorType}: ${event.error.errorMessage.slice(0, 160)}` : ''}`;
+    case 'alarm-state':
+      return `alarm ${event.alarm}: ${event.from} -> ${event.to}`;
+    case 'sns-message':
+      return `sns ${event.topic}: ${event.subject ?? event.message.slice(0, 120)}`;
+    case 'execution-started':
+      return `state machine ${event.stateMachine} started`;
+    case 'execution-finished':
+      return `state machine ${event.stateMachine} ${event.status}${event.output ? `: ${outcomeOf(event.output)}` : ''}${event.error ? ` (${event.error})` : ''}`;
+    case 'schedule-fired':
+      return `schedule ${event.schedule} fired${event.error ? `: ${event.error}` : ''}`;
+    default:
+      return null;
+  }
+}
+
+function outcomeOf(output: string): string {
+  try {
+    const parsed = JSON.parse(output) as { status?: string; reason?: string };
+    return [parsed.status, parsed.reason].filter(Boolean).join(': ');
+  } catch {
+    return output.slice(0, 160);
+  }
+}
+
+async function waitFor<T>(probe: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const value = await probe();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Runs one scenario end to end and returns what happened; the world is stopped at the end. */
+export async function runScenario(kind: ScenarioKind, options: DemoOptions): Promise<ScenarioResult> {
+  const log = options.log ?? (() => {});
+  const realStart = Date.now();
+  const configPath = join(options.root, 'local/demo/demo.config.json');
+  const modelConfig = loadConfig(configPath).models[0]!;
+  const model = driftRuntimeConfig(modelConfig);
+  const data: DemoData = demoData(join(options.root, 'test/fixtures/data/mlc_churn.csv'));
+  const golden = modelConfig.prefixes.golden;
+  const goldenDataset = modelConfig.performance!.goldenDataset!;
+  const feedbackPrefix = modelConfig.canary!.feedbackPrefix;
+  const endpointName = modelConfig.endpointName!;
+  const outDir = join(options.out, kind);
+  await mkdir(outDir, { recursive: true });
+
+  // The local clock starts at the wall-clock time: Lambdas read the wall clock, S3 stamps objects with it.
+  const world: DemoWorld = await startDemoWorld({
+    configPath,
+    projectDir: options.root,
+    startTime: Math.floor(Date.now() / minute) * minute,
+  });
+  const { aws, emulator, sagemaker, runtime } = world;
+  const step = (line: string) => log(`${aws.clock.date().toISOString().slice(0, 16)}Z  [demo] ${line}`);
+  const timelineLines: string[] = [];
+  const stopListening = aws.timeline.on((event) => {
+    const line = describeEvent(event);
+    if (line === null) return;
+    const text = `${event.time.slice(0, 16)}Z  ${line}`;
+    timelineLines.push(text);
+    // The feedback files of every minute of the canary stay in timeline.txt, not on the terminal.
+    if (event.type === 'object-created' && event.key.includes('/feedback/')) return;
+    log(text);
+  });
+  try {
+    step(`[${kind}] local AWS up (${aws.stacks.length} stack), SageMaker emulator at ${emulator.url}`);
+    const landing = String(aws.outputs['LandingBucketName']);
+    const results = String(aws.outputs['ResultsBucketName']);
+    const historyTable = String(aws.outputs['HistoryTableName']);
+    const stateTable = String(aws.outputs['ModelStateTableName']);
+    const documents = DynamoDBDocumentClient.from(aws.dynamoDbClient());
+    const put = (bucket: string, key: string, table: Table | string) =>
+      aws.putObject(bucket, key, typeof table === 'string' ? table : toCsv(table));
+
+    // --- Baseline and champion ------------------------------------------------------------------------
+    const trainingPath = join(outDir, 'training.csv');
+    await writeFile(trainingPath, toCsv(data.training));
+    const profile = await profileTable(fileInput(trainingPath), {
+      numeric: model.numeric,
+      categorical: model.categorical,
+      exclude: model.exclude,
+      segment: model.segment,
+    });
+    await put(landing, model.baselineProfileKey, profileToJson(profile));
+    step(`baseline profile of the training window (${profile.rows} rows) at ${model.baselineProfileKey}`);
+    await put(landing, `${golden}training-window.csv`, data.training);
+    await put(landing, `${golden}${goldenDataset}`, data.golden);
+    step(`golden dataset: ${data.golden.rows.length} labelled customers at ${golden}${goldenDataset}`);
+
+    await put(results, 'demo/champion/train/train.csv', data.training);
+    await sagemaker.send(
+      new CreateTrainingJobCommand({
+        TrainingJobName: 'churn-champion-1',
+        AlgorithmSpecification: { TrainingImage: CHAMPION_IMAGE, TrainingInputMode: 'File' },
+        RoleArn: ROLE,
+        HyperParameters: modelConfig.retraining!.hyperparameters as Record<string, string>,
+        InputDataConfig: [
+          {
+            ChannelName: 'train',
+            ContentType: 'text/csv',
+            DataSource: {
+              S3DataSource: {
+                S3DataType: 'S3Prefix',
+                S3Uri: `s3://${results}/demo/champion/train/`,
+                S3DataDistributionType: 'FullyReplicated',
+              },
+            },
+          },
+        ],
+        OutputDataConfig: { S3OutputPath: `s3://${results}/demo/champion/output/` },
+        ResourceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1, VolumeSizeInGB: 10 },
+        StoppingCondition: { MaxRuntimeInSeconds: 3600 },
+      }),
+    );
+    const job = await waitFor(
+      () => sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: 'churn-champion-1' })),
+      (value) => ['Completed', 'Failed', 'Stopped'].includes(value.TrainingJobStatus ?? ''),
+      'the champion training job',
+    );
+    if (job.TrainingJobStatus !== 'Completed') throw new Error(`champion training: ${job.FailureReason}`);
+    const artifacts = job.ModelArtifacts!.S3ModelArtifacts!;
+    step(`champion trained (logistic regression): ${artifacts}`);
+    await sagemaker.send(
+      new CreateModelCommand({
+        ModelName: CHAMPION.model,
+        ExecutionRoleArn: ROLE,
+        PrimaryContainer: { Image: CHAMPION_IMAGE, ModelDataUrl: artifacts },
+      }),
+    );
+    await sagemaker.send(
+      new CreateEndpointConfigCommand({
+        EndpointConfigName: CHAMPION.config,
+        ProductionVariants: [
+          {
+            VariantName: CHAMPION.variant,
+            ModelName: CHAMPION.model,
+            InstanceType: 'ml.m5.large',
+            InitialInstanceCount: 1,
+            InitialVariantWeight: 1,
+          },
+        ],
+      }),
+    );
+    await sagemaker.send(
+      new CreateEndpointCommand({ EndpointName: endpointName, EndpointConfigName: CHAMPION.config }),
+    );
+    await waitFor(
+      () => sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName })),
+      (value) => value.EndpointStatus === 'InService' || value.EndpointStatus === 'Failed',
+      'the endpoint',
+    );
+    const groupName = `${aws.stacks[0]!.stackName}-${model.name}`;
+    await sagemaker.send(
+      new CreateModelPackageGroupCommand({
+        ModelPackageGroupName: groupName,
+        ModelPackageGroupDescription: 'driftwatch demo: churn',
+      }),
+    );
+    const championPackage = await sagemaker.send(
+      new CreateModelPackageCommand({
+        ModelPackageGroupName: groupName,
+        ModelPackageDescription: 'the first champion (logistic regression on the training window)',
+        InferenceSpecification: {
+          Containers: [{ Image: CHAMPION_IMAGE, ModelDataUrl: artifacts }],
+          SupportedContentTypes: ['text/csv', 'application/json'],
+          SupportedResponseMIMETypes: ['text/csv', 'application/json'],
+        },
+        ModelApprovalStatus: 'Approved',
+      }),
+    );
+    const champion: ModelStateItem = {
+      model: model.name,
+      champion: {
+        modelName: CHAMPION.model,
+        packageArn: championPackage.ModelPackageArn ?? null,
+        variantName: CHAMPION.variant,
+        endpointConfigName: CHAMPION.config,
+        since: aws.clock.date().toISOString(),
+      },
+    };
+    await documents.send(new PutCommand({ TableName: stateTable, Item: champion }));
+    step(
+      `endpoint ${endpointName} InService with ${CHAMPION.model} (variant ${CHAMPION.variant}); package ${championPackage.ModelPackageArn} Approved`,
+    );
+
+    const historyItems = async () =>
+      ((
+        await documents.send(
+          new QueryCommand({
+            TableName: historyTable,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': `MODEL#${model.name}` },
+          }),
+        )
+      ).Items ?? []) as HistoryItem[];
+    const reportHistory = async (key: string) => {
+      const item = (await historyItems()).find((candidate) => candidate.key === key);
+      if (!item) return step(`no history item for ${key}`);
+      if (item.kind === 'drift') {
+        step(
+          `drift check of ${key}: ${item.datasetDrift ? 'DATASET DRIFT' : 'no dataset drift'}` +
+            ` (drift share ${item.driftShare?.toFixed(2)}; drifted: ${item.driftedFeatures?.join(', ') || 'none'})`,
+        );
+      }
+    };
+    const reportPerformance = async () => {
+      const checks = (await historyItems())
+        .filter((item) => item.kind === 'performance')
+        .sort((a, b) => a.checkedAt.localeCompare(b.checkedAt));
+      const last = checks.at(-1);
+      if (!last) return step('no performance check recorded');
+      const breaches = last.breaches ?? [];
+      step(
+        `performance check on ${last.key}: ${last.status}, ${last.evaluatedRows} rows, ` +
+          (breaches.length === 0
+            ? 'every limit holds'
+            : `BREACHED: ${breaches.map((breach) => JSON.stringify(breach)).join('; ')}`),
+      );
+    };
+
+    // --- A clean month: no drift, the performance check holds ------------------------------------------
+    const performanceSchedule = () => aws.clock.pending().find((timer) => timer.label.startsWith('schedule'));
+    await put(landing, `${model.incomingPrefix}month-1.csv`, data.cleanMonth);
+    const nextCheck = performanceSchedule();
+    if (!nextCheck) throw new Error('no performance schedule is pending');
+    step(
+      `advancing the clock to the scheduled performance check (${new Date(nextCheck.time).toISOString()})`,
+    );
+    await reportHistory(`${model.incomingPrefix}month-1.csv`);
+    await aws.advance(nextCheck.time - aws.clock.now() + 2 * minute);
+    await reportPerformance();
+
+    // --- The shifted month, a minute before the next check ----------------------------------------------
+    const secondCheck = performanceSchedule()!;
+    await aws.advance(secondCheck.time - aws.clock.now() - minute);
+    await put(landing, `${golden}${goldenDataset}`, data.shiftedGolden);
+    await put(landing, `${golden}month-2-labelled.csv`, data.shiftedTraining);
+    step('labelled customers of the shifted month arrive in the golden prefix');
+    await put(landing, `${model.incomingPrefix}month-2.csv`, data.shiftedMonth);
+    await reportHistory(`${model.incomingPrefix}month-2.csv`);
+    step('advancing to the performance check');
+    await aws.advance(2 * minute);
+    await reportPerformance();
+
+    // --- The canary: traffic and feedback every minute until the run ends ------------------------------
+    const stateMachineOutput = Object.keys(aws.outputs).find((name) =>
+      /^RetrainingStateMachineOf-?churn$/.test(name),
+    );
+    const stateMachine = String(aws.outputs[stateMachineOutput ?? ''] ?? '');
+    const running = () =>
+      aws
+        .executions()
+        .filter((execution) => execution.status === 'RUNNING' && execution.stateMachineArn === stateMachine);
+    let challengerVariant: string | null = null;
+    let faulted = false;
+    let sent = 0;
+    for (let minutes = 0; minutes < MAX_CANARY_MINUTES && running().length > 0; minutes++) {
+      const endpoint = emulator.state.endpoints.get(endpointName);
+      const variants = endpoint?.variants ?? [];
+      const challenger = variants.find(
+        (variant) => variant.name !== CHAMPION.variant && variant.name !== challengerVariant,
+      );
+      if (challenger && challengerVariant === null) challengerVariant = challenger.name;
+      if (challengerVariant !== null && variants.length > 1) {
+        if (kind === 'rollback' && !faulted) {
+          emulator.injectFaults({
+            endpoint: endpointName,
+            variant: challengerVariant,
+            errorRate: ROLLBACK_FAULT_RATE,
+          });
+          faulted = true;
+          step(`fault injection: ${ROLLBACK_FAULT_RATE * 100}% of ${challengerVariant}'s requests fail`);
+        }
+        const weights = variants.map((variant) => `${variant.name} ${variant.currentWeight}`).join(', ');
+        const feedback = await generateTraffic(
+          runtime,
+          endpointName,
+          data.shiftedTraffic,
+          sent,
+          REQUESTS_PER_MINUTE,
+        );
+        sent += REQUESTS_PER_MINUTE;
+        await put(landing, `${feedbackPrefix}minute-${String(minutes).padStart(3, '0')}.csv`, feedback.csv);
+        world.bridge.flush();
+        if (minutes % 5 === 0)
+          step(
+            `traffic: ${REQUESTS_PER_MINUTE} requests (weights ${weights}): ${JSON.stringify(feedback.byVariant)}`,
+          );
+      }
+      await aws.advance(minute);
+    }
+    if (running().length > 0)
+      throw new Error(`the retraining run did not finish in ${MAX_CANARY_MINUTES} minutes`);
+    emulator.clearFaults();
+    await aws.advance(2 * minute);
+
+    // --- What it all came to ------------------------------------------------------------------------------
+    const history = await historyItems();
+    const packages = await sagemaker.send(
+      new ListModelPackagesCommand({
+        ModelPackageGroupName: groupName,
+        SortBy: 'CreationTime',
+        SortOrder: 'Ascending',
+      }),
+    );
+    const endpoint = emulator.state.endpoints.get(endpointName)!;
+    const state = await documents.send(
+      new QueryCommand({
+        TableName: stateTable,
+        KeyConditionExpression: '#model = :model',
+        ExpressionAttributeNames: { '#model': 'model' },
+        ExpressionAttributeValues: { ':model': model.name },
+      }),
+    );
+    const reports: string[] = [];
+    const listed = await aws
+      .s3Client()
+      .send(new ListObjectsV2Command({ Bucket: results, Prefix: `reports/${model.name}/` }));
+    for (const object of listed.Contents ?? []) {
+      if (!object.Key?.endsWith('.html')) continue;
+      const body = await (
+        await aws.s3Client().send(new GetObjectCommand({ Bucket: results, Key: object.Key }))
+      ).Body!.transformToString();
+      const name = object.Key.slice(object.Key.lastIndexOf('/') + 1);
+      await writeFile(join(outDir, name), body);
+      reports.push(join(kind, name));
+    }
+    const executions = aws.executions().filter((execution) => execution.stateMachineArn === stateMachine);
+    const result: ScenarioResult = {
+      kind,
+      realSeconds: (Date.now() - realStart) / 1000,
+      events: aws.timeline
+        .ofType('event-put')
+        .filter((event) => event.source !== 'aws.s3')
+        .map((event) => ({ time: event.time, source: event.source, detailType: event.detailType })),
+      history: history
+        .map((item) => ({
+          kind: item.kind,
+          status: item.status,
+          key: item.key,
+          checkedAt: item.checkedAt,
+          ...(item.datasetDrift === undefined ? {} : { datasetDrift: item.datasetDrift }),
+          ...(item.driftedFeatures === undefined ? {} : { driftedFeatures: item.driftedFeatures }),
+          ...(item.breaches === undefined ? {} : { breaches: item.breaches.length }),
+        }))
+        .sort((a, b) => a.checkedAt.localeCompare(b.checkedAt)),
+      alarms: aws.timeline
+        .ofType('alarm-state')
+        .map((event) => ({ time: event.time, alarm: event.alarm, from: event.from, to: event.to })),
+      snsMessages: aws.timeline
+        .ofType('sns-message')
+        .map((event) => ({ time: event.time, topic: event.topic, subject: event.subject ?? null })),
+      executions: executions.map((execution) => {
+        const output = execution.output ? (JSON.parse(execution.output) as Record<string, unknown>) : {};
+        const outcome = (output['outcome'] ?? output) as { status?: string; reason?: string };
+        return {
+          name: execution.name,
+          status: execution.status,
+          outcome: outcome.status ?? null,
+          reason: outcome.reason ?? null,
+        };
+      }),
+      packages: (packages.ModelPackageSummaryList ?? []).map((summary) => ({
+        version: summary.ModelPackageVersion ?? 0,
+        status: summary.ModelApprovalStatus ?? '',
+        arn: summary.ModelPackageArn ?? '',
+      })),
+      finalWeights: Object.fromEntries(
+        endpoint.variants.map((variant) => [variant.name, variant.currentWeight]),
+      ),
+      finalModels: Object.fromEntries(endpoint.variants.map((variant) => [variant.name, variant.modelName])),
+      champion: ((state.Items ?? [])[0] as ModelStateItem | undefined)?.champion ?? null,
+      challengerVariant,
+      reports,
+      timeline: timelineLines,
+    };
+    step(
+      `[${kind}] done: endpoint weights ${JSON.stringify(result.finalWeights)}, packages ${result.packages.map((p) => `v${p.version} ${p.status}`).join(', ')}`,
+    );
+    return result;
+  } finally {
+    stopListening();
+    await world.close();
+  }
+}
+
+/**
+ * Calls the endpoint `count` times, one customer per request (so each request is routed by the weights),
+ * and returns the labelled feedback CSV (`variant,label,score`) of the requests that were answered.
+ */
+export async function generateTraffic(
+  runtime: DemoWorld['runtime'],
+  endpointName: string,
+  table: Table,
+  offset: number,
+  count: number,
+): Promise<{ csv: string; byVariant: Record<string, { ok: number; failed: number }> }> {
+  const rows = instances(table, ['churn']);
+  const truth = labels(table);
+  const lines = ['variant,label,score'];
+  const byVariant: Record<string, { ok: number; failed: number }> = {};
+  const tally = (variant: string) => {
+    byVariant[variant] ??= { ok: 0, failed: 0 };
+    return byVariant[variant];
+  };
+  for (let i = 0; i < count; i++) {
+    const at = (offset + i) % rows.length;
+    try {
+      const response = await runtime.send(
+        new InvokeEndpointCommand({
+          EndpointName: endpointName,
+          ContentType: 'application/json',
+          Accept: 'application/json',
+          Body: JSON.stringify({ instances: [rows[at]] }),
+        }),
+      );
+      const variant = response.InvokedProductionVariant ?? 'unknown';
+      const body = JSON.parse(new TextDecoder().decode(response.Body)) as {
+        predictions: { score: number }[];
+      };
+      lines.push(`${variant},${truth[at]},${body.predictions[0]!.score}`);
+      tally(variant).ok++;
+    } catch {
+      // A ModelError does not say which variant failed: counted apart (the bridge's metrics know).
+      tally('(failed)').failed++;
+    }
+  }
+  return { csv: `${lines.join('\n')}\n`, byVariant };
+}
