@@ -1,8 +1,8 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
-import { secureBucketProps } from './secure-defaults.ts';
+import { type SecureBucketOptions, secureBucketProps } from './secure-defaults.ts';
 
 export interface AccessLogsBucketProps {
   /** How long access logs are kept. @default 365 days */
@@ -46,4 +46,28 @@ export class AccessLogsBucket extends Construct {
       ),
     );
   }
+}
+
+export interface AccessLoggedBucketOptions extends SecureBucketOptions {
+  /** @default RemovalPolicy.RETAIN */
+  removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * A bucket with driftwatch's secure defaults ({@link secureBucketProps}), created as `Bucket` under `scope`,
+ * whose access logs go to `serverAccessLogsBucket`, or to a new {@link AccessLogsBucket} `AccessLogs` under
+ * `scope` when none is given.
+ */
+export function accessLoggedBucket(scope: Construct, options: AccessLoggedBucketOptions): s3.Bucket {
+  const { removalPolicy, ...bucketOptions } = options;
+  const serverAccessLogsBucket =
+    options.serverAccessLogsBucket ?? new AccessLogsBucket(scope, 'AccessLogs').bucket;
+  return new s3.Bucket(
+    scope,
+    'Bucket',
+    secureBucketProps(
+      { ...bucketOptions, serverAccessLogsBucket },
+      removalPolicy === undefined ? {} : { removalPolicy },
+    ),
+  );
 }

@@ -1,11 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { DIMENSION, METRIC, METRIC_NAMESPACE, WHOLE_DATASET_SEGMENT } from '../lambdas/shared/contract.ts';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { DIMENSION, METRIC, WHOLE_DATASET_SEGMENT } from '../lambdas/shared/contract.ts';
+import { type MetricSpec, metricSearch, modelMetric } from './metric-factory.ts';
 
 /** @default period of driftwatch's metrics in alarms and dashboards. */
 export const DEFAULT_METRIC_PERIOD = Duration.minutes(5);
-
-type MetricSpec = (typeof METRIC)[keyof typeof METRIC];
 
 /**
  * Which metric, statistic and period: the one definition of a model's drift metrics, used by its alarms and
@@ -72,25 +71,17 @@ export class DriftMetrics {
     statistic: string,
     dimensions: Record<string, string> = {},
   ): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRIC_NAMESPACE,
-      metricName: spec.name,
-      dimensionsMap: { [DIMENSION.model]: this.model, ...dimensions },
-      statistic,
-      period: this.period,
-      // No unit filter: an alarm with one ignores data points emitted under any other unit.
-    });
+    return modelMetric(this.model, this.period, spec, statistic, dimensions);
   }
 
   private search(spec: MetricSpec, statistic: string, segment?: string): cloudwatch.MathExpression {
-    const schema = `{${METRIC_NAMESPACE},${DIMENSION.model},${DIMENSION.feature},${DIMENSION.segment}}`;
     const filters = [`MetricName="${spec.name}"`, `${DIMENSION.model}="${this.model}"`];
     if (segment !== undefined) filters.push(`${DIMENSION.segment}="${segment}"`);
-    return new cloudwatch.MathExpression({
-      expression: `SEARCH('${schema} ${filters.join(' ')}', '${statistic}', ${this.period.toSeconds()})`,
-      usingMetrics: {},
-      period: this.period,
-      label: '',
-    });
+    return metricSearch(
+      [DIMENSION.model, DIMENSION.feature, DIMENSION.segment],
+      filters,
+      statistic,
+      this.period,
+    );
   }
 }

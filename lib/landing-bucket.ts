@@ -1,9 +1,8 @@
 import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { AccessLogsBucket } from './access-logs-bucket.ts';
-import { secureBucketProps } from './secure-defaults.ts';
+import { accessLoggedBucket } from './access-logs-bucket.ts';
 
 export interface LandingBucketProps {
   /** KMS key of the bucket; uploaders then need `kms:GenerateDataKey` on it. @default SSE-S3 encryption */
@@ -34,21 +33,13 @@ export class LandingBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: LandingBucketProps = {}) {
     super(scope, id);
-    const serverAccessLogsBucket =
-      props.serverAccessLogsBucket ?? new AccessLogsBucket(this, 'AccessLogs').bucket;
-    this.bucket = new s3.Bucket(
-      this,
-      'Bucket',
-      secureBucketProps(
-        {
-          encryptionKey: props.encryptionKey,
-          serverAccessLogsBucket,
-          serverAccessLogsPrefix: props.serverAccessLogsPrefix ?? 'landing/',
-          noncurrentVersionExpiration: props.noncurrentVersionExpiration,
-        },
-        props.removalPolicy === undefined ? {} : { removalPolicy: props.removalPolicy },
-      ),
-    );
+    this.bucket = accessLoggedBucket(this, {
+      encryptionKey: props.encryptionKey,
+      serverAccessLogsBucket: props.serverAccessLogsBucket,
+      serverAccessLogsPrefix: props.serverAccessLogsPrefix ?? 'landing/',
+      noncurrentVersionExpiration: props.noncurrentVersionExpiration,
+      removalPolicy: props.removalPolicy,
+    });
     // Set on the CloudFormation resource itself: the `eventBridgeEnabled` prop would deploy a custom-resource
     // Lambda, with a wildcard IAM policy, to do what CloudFormation does natively.
     const cfnBucket = this.bucket.node.defaultChild as s3.CfnBucket;

@@ -1,7 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { METRIC_DIRECTION, type MetricName } from '../lambdas/core/performance/metrics.ts';
-import { DIMENSION, METRIC, METRIC_NAMESPACE, segmentDimensionValue } from '../lambdas/shared/contract.ts';
+import { DIMENSION, METRIC, segmentDimensionValue } from '../lambdas/shared/contract.ts';
+import { type MetricSpec, metricSearch, modelMetric } from './metric-factory.ts';
 
 /**
  * @default period of performance metrics in alarms and dashboards. A check emits each value once per run;
@@ -9,8 +10,6 @@ import { DIMENSION, METRIC, METRIC_NAMESPACE, segmentDimensionValue } from '../l
  * takes the worst).
  */
 export const DEFAULT_PERFORMANCE_PERIOD = Duration.hours(1);
-
-type MetricSpec = (typeof METRIC)[keyof typeof METRIC];
 
 /**
  * Which metric, statistic and period: the one definition of a model's performance metrics, used by its
@@ -72,18 +71,17 @@ export class PerformanceMetrics {
 
   /** Every segment's value of `metric` (whole dataset included), one line each, found by SEARCH. */
   valueBySegment(metric: MetricName): cloudwatch.MathExpression {
-    const schema = `{${METRIC_NAMESPACE},${DIMENSION.model},${DIMENSION.metric},${DIMENSION.segment}}`;
     const filters = [
       `MetricName="${METRIC.performanceMetric.name}"`,
       `${DIMENSION.model}="${this.model}"`,
       `${DIMENSION.metric}="${metric}"`,
     ];
-    return new cloudwatch.MathExpression({
-      expression: `SEARCH('${schema} ${filters.join(' ')}', 'Average', ${this.period.toSeconds()})`,
-      usingMetrics: {},
-      period: this.period,
-      label: '',
-    });
+    return metricSearch(
+      [DIMENSION.model, DIMENSION.metric, DIMENSION.segment],
+      filters,
+      'Average',
+      this.period,
+    );
   }
 
   /** Checks that stored a report (Sum). */
@@ -111,14 +109,7 @@ export class PerformanceMetrics {
     statistic: string,
     dimensions: Record<string, string> = {},
   ): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRIC_NAMESPACE,
-      metricName: spec.name,
-      dimensionsMap: { [DIMENSION.model]: this.model, ...dimensions },
-      statistic,
-      period: this.period,
-      // No unit filter: an alarm with one ignores data points emitted under any other unit.
-    });
+    return modelMetric(this.model, this.period, spec, statistic, dimensions);
   }
 }
 

@@ -1,11 +1,10 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { AccessLogsBucket } from './access-logs-bucket.ts';
+import { accessLoggedBucket } from './access-logs-bucket.ts';
 import { DEFAULT_REPORTS_PREFIX } from './config/validate.ts';
-import { secureBucketProps } from './secure-defaults.ts';
 
 export interface ResultsStoreProps {
   /** KMS key of the results bucket. @default SSE-S3 encryption */
@@ -36,20 +35,12 @@ export class ResultsStore extends Construct {
   constructor(scope: Construct, id: string, props: ResultsStoreProps = {}) {
     super(scope, id);
     this.reportsPrefix = props.reportsPrefix ?? DEFAULT_REPORTS_PREFIX;
-    const serverAccessLogsBucket =
-      props.serverAccessLogsBucket ?? new AccessLogsBucket(this, 'AccessLogs').bucket;
-    this.bucket = new s3.Bucket(
-      this,
-      'Bucket',
-      secureBucketProps(
-        {
-          encryptionKey: props.encryptionKey,
-          serverAccessLogsBucket,
-          serverAccessLogsPrefix: props.serverAccessLogsPrefix ?? 'results/',
-        },
-        props.removalPolicy === undefined ? {} : { removalPolicy: props.removalPolicy },
-      ),
-    );
+    this.bucket = accessLoggedBucket(this, {
+      encryptionKey: props.encryptionKey,
+      serverAccessLogsBucket: props.serverAccessLogsBucket,
+      serverAccessLogsPrefix: props.serverAccessLogsPrefix ?? 'results/',
+      removalPolicy: props.removalPolicy,
+    });
     this.historyTable = new dynamodb.Table(this, 'History', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },

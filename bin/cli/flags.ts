@@ -1,3 +1,4 @@
+import { Option } from 'commander';
 import { parseMethodSetting } from '../../lambdas/core/drift/decision.ts';
 import type { ColumnOptions, DecisionOptions, MethodSetting } from '../../lambdas/core/drift/options.ts';
 import { ConfigError } from '../../lambdas/core/errors.ts';
@@ -47,6 +48,21 @@ export function parseByteSize(flag: string): (value: string) => number {
       throw new ConfigError(flag, `expected a size such as 500MB or 2GiB, got ${JSON.stringify(value)}`);
     return Math.floor(Number(match[1]) * unit);
   };
+}
+
+/** `--max-segments <n>`: how many distinct segment values a command allows. */
+export function maxSegmentsOption(): Option {
+  return new Option('--max-segments <n>', 'distinct segment values allowed (default 100)').argParser(
+    parseWholeNumber('--max-segments', 1),
+  );
+}
+
+/** `--max-decompressed-bytes <size>`: how far a gzip input may expand before a command refuses it. */
+export function maxDecompressedBytesOption(): Option {
+  return new Option(
+    '--max-decompressed-bytes <size>',
+    'refuse gzip inputs that expand past this (default 10GiB)',
+  ).argParser(parseByteSize('--max-decompressed-bytes'));
 }
 
 export interface ColumnFlags {

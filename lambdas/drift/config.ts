@@ -1,6 +1,14 @@
 import { ALL_METHODS } from '../core/drift/decision.ts';
 import type { DriftOptions, MethodSetting } from '../core/drift/options.ts';
 import { ConfigError } from '../core/errors.ts';
+import {
+  type Environment,
+  objectField,
+  parseJsonObject,
+  readStorageEnvironment,
+  requiredEnv,
+  stringField,
+} from '../shared/config-fields.ts';
 import { DRIFT_ENV, type DriftModelRuntimeConfig } from '../shared/contract.ts';
 
 /** Everything the drift Lambda reads from its environment, validated. */
@@ -15,34 +23,12 @@ export interface DriftHandlerConfig {
   deadLetterQueueUrl: string;
 }
 
-type Environment = Readonly<Record<string, string | undefined>>;
-
-function required(env: Environment, name: string): string {
-  const value = env[name];
-  if (value === undefined || value.trim() === '') {
-    throw new ConfigError(name, 'the environment variable is not set');
-  }
-  return value;
-}
-
 const FIELD = DRIFT_ENV.modelConfig;
-
-function object(value: unknown, field: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ConfigError(field, 'expected a JSON object');
-  }
-  return value as Record<string, unknown>;
-}
-
-function string(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value === '') throw new ConfigError(field, 'expected a non-empty string');
-  return value;
-}
 
 function strings(value: unknown, field: string): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new ConfigError(field, 'expected an array of strings');
-  return value.map((item, index) => string(item, `${field}[${index}]`));
+  return value.map((item, index) => stringField(item, `${field}[${index}]`));
 }
 
 function positive(value: unknown, field: string): number {
@@ -53,7 +39,7 @@ function positive(value: unknown, field: string): number {
 }
 
 function methodSetting(value: unknown, field: string): MethodSetting {
-  const setting = object(value, field);
+  const setting = objectField(value, field);
   const method = setting['method'];
   if (method !== 'auto' && !ALL_METHODS.includes(method as never)) {
     throw new ConfigError(`${field}.method`, `expected auto or one of ${ALL_METHODS.join(', ')}`);
@@ -75,13 +61,7 @@ function methodSetting(value: unknown, field: string): MethodSetting {
  * ```
  */
 export function parseModelConfig(text: string): DriftModelRuntimeConfig {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(FIELD, `not valid JSON (${(error as Error).message})`);
-  }
-  const json = object(parsed, FIELD);
+  const json = parseJsonObject(text, FIELD);
   const field = (name: string) => `${FIELD}.${name}`;
   const incomingPrefix = typeof json['incomingPrefix'] === 'string' ? json['incomingPrefix'] : undefined;
   if (incomingPrefix === undefined) throw new ConfigError(field('incomingPrefix'), 'expected a string');
@@ -90,15 +70,15 @@ export function parseModelConfig(text: string): DriftModelRuntimeConfig {
   if (typeof driftShare !== 'number' || !(driftShare > 0 && driftShare <= 1)) {
     throw new ConfigError(field('driftShare'), 'expected a number above 0 and at most 1');
   }
-  const featureMethods = object(json['featureMethods'] ?? {}, field('featureMethods'));
+  const featureMethods = objectField(json['featureMethods'] ?? {}, field('featureMethods'));
   return {
-    name: string(json['name'], field('name')),
+    name: stringField(json['name'], field('name')),
     incomingPrefix,
-    baselineProfileKey: string(json['baselineProfileKey'], field('baselineProfileKey')),
+    baselineProfileKey: stringField(json['baselineProfileKey'], field('baselineProfileKey')),
     numeric: strings(json['numeric'], field('numeric')),
     categorical: strings(json['categorical'], field('categorical')),
     exclude: strings(json['exclude'], field('exclude')),
-    segment: segment === null ? null : string(segment, field('segment')),
+    segment: segment === null ? null : stringField(segment, field('segment')),
     method:
       json['method'] === undefined || json['method'] === null
         ? null
@@ -122,15 +102,11 @@ export function parseModelConfig(text: string): DriftModelRuntimeConfig {
  */
 export function loadDriftHandlerConfig(env: Environment = process.env): DriftHandlerConfig {
   return {
-    model: parseModelConfig(required(env, DRIFT_ENV.modelConfig)),
-    dataBucket: required(env, DRIFT_ENV.dataBucket),
-    resultsBucket: required(env, DRIFT_ENV.resultsBucket),
-    // An empty prefix is allowed: reports then start with the model's name.
-    reportsPrefix: env[DRIFT_ENV.reportsPrefix] ?? required(env, DRIFT_ENV.reportsPrefix),
-    historyTable: required(env, DRIFT_ENV.historyTable),
-    idempotencyTable: required(env, DRIFT_ENV.idempotencyTable),
-    eventBusName: required(env, DRIFT_ENV.eventBusName),
-    deadLetterQueueUrl: required(env, DRIFT_ENV.deadLetterQueueUrl),
+    model: parseModelConfig(requiredEnv(env, DRIFT_ENV.modelConfig)),
+    ...readStorageEnvironment(env, DRIFT_ENV),
+    idempotencyTable: requiredEnv(env, DRIFT_ENV.idempotencyTable),
+    eventBusName: requiredEnv(env, DRIFT_ENV.eventBusName),
+    deadLetterQueueUrl: requiredEnv(env, DRIFT_ENV.deadLetterQueueUrl),
   };
 }
 

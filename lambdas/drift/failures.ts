@@ -4,8 +4,7 @@ import { EventFormatError } from '../shared/s3-event.ts';
 import { ObjectNotFoundError } from '../shared/s3-input.ts';
 import { BaselineProfileMissingError } from './baseline.ts';
 
-/** Longest error message kept in history items and dead-letter attributes. */
-export const MAX_ERROR_MESSAGE_CHARS = 1000;
+export { describeFailure, MAX_ERROR_MESSAGE_CHARS } from '../shared/failure.ts';
 
 /**
  * Whether retrying cannot help: the same message, object and config give the same error. These are
@@ -32,16 +31,4 @@ export function isPermanentFailure(error: unknown): error is Error {
     error instanceof BaselineProfileMissingError ||
     error instanceof EventFormatError
   );
-}
-
-/** The error as history items and dead-letter attributes hold it: its name and one line of message. */
-export function describeFailure(error: Error): { name: string; message: string } {
-  const message = error.message.replace(/\s+/g, ' ').trim();
-  return {
-    name: error.name,
-    message:
-      message.length > MAX_ERROR_MESSAGE_CHARS
-        ? `${message.slice(0, MAX_ERROR_MESSAGE_CHARS - 1)}…`
-        : message,
-  };
 }

@@ -29,6 +29,7 @@ import {
   type PerformanceModelRuntimeConfig,
   performanceReportKey,
 } from '../shared/contract.ts';
+import { describeFailure } from '../shared/failure.ts';
 import { putHistoryItem } from '../shared/history.ts';
 import { publishMetricPoints } from '../shared/metrics.ts';
 import {
@@ -91,9 +92,6 @@ export class EventPublishError extends Error {
 
 /** Largest baseline report read, after decompression: a report is a few kilobytes per segment. */
 export const MAX_BASELINE_REPORT_BYTES = 64 * 1024 ** 2;
-
-/** Longest error message kept in history items. */
-export const MAX_ERROR_MESSAGE_CHARS = 1000;
 
 /** PutEvents takes at most 10 entries per call. */
 const EVENTS_PER_CALL = 10;
@@ -397,16 +395,6 @@ async function putPerformanceDegraded(
       );
     }
   }
-}
-
-/** The error as history items hold it: its name and one line of message. */
-export function describeFailure(error: unknown): { name: string; message: string } {
-  const { name, message } = error instanceof Error ? error : new Error(String(error));
-  const line = message.replace(/\s+/g, ' ').trim();
-  return {
-    name,
-    message: line.length > MAX_ERROR_MESSAGE_CHARS ? `${line.slice(0, MAX_ERROR_MESSAGE_CHARS - 1)}…` : line,
-  };
 }
 
 /**

@@ -2,6 +2,14 @@ import type { FeatureType } from '../core/drift/types.ts';
 import { ConfigError } from '../core/errors.ts';
 import { validateLimits } from '../core/performance/limits.ts';
 import {
+  type Environment,
+  objectField,
+  parseJsonObject,
+  readStorageEnvironment,
+  requiredEnv,
+  stringField,
+} from '../shared/config-fields.ts';
+import {
   type EndpointContentType,
   PERFORMANCE_ENV,
   type PerformanceModelRuntimeConfig,
@@ -19,33 +27,11 @@ export interface PerformanceHandlerConfig {
   eventBusName: string;
 }
 
-type Environment = Readonly<Record<string, string | undefined>>;
-
 const FIELD = PERFORMANCE_ENV.modelConfig;
 const CONTENT_TYPES: readonly EndpointContentType[] = ['application/json', 'text/csv'];
 
-function required(env: Environment, name: string): string {
-  const value = env[name];
-  if (value === undefined || value.trim() === '') {
-    throw new ConfigError(name, 'the environment variable is not set');
-  }
-  return value;
-}
-
-function object(value: unknown, field: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ConfigError(field, 'expected a JSON object');
-  }
-  return value as Record<string, unknown>;
-}
-
-function string(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value === '') throw new ConfigError(field, 'expected a non-empty string');
-  return value;
-}
-
 function nullableString(value: unknown, field: string): string | null {
-  return value === undefined || value === null ? null : string(value, field);
+  return value === undefined || value === null ? null : stringField(value, field);
 }
 
 function wholeNumber(value: unknown, field: string, min: number): number {
@@ -56,9 +42,9 @@ function wholeNumber(value: unknown, field: string, min: number): number {
 }
 
 function scoring(value: unknown, field: string): PerformanceScoring {
-  const json = object(value, field);
+  const json = objectField(value, field);
   if (json['kind'] === 'column') {
-    return { kind: 'column', scoreColumn: string(json['scoreColumn'], `${field}.scoreColumn`) };
+    return { kind: 'column', scoreColumn: stringField(json['scoreColumn'], `${field}.scoreColumn`) };
   }
   if (json['kind'] !== 'endpoint') throw new ConfigError(`${field}.kind`, 'expected "column" or "endpoint"');
   const contentType = json['contentType'];
@@ -71,15 +57,18 @@ function scoring(value: unknown, field: string): PerformanceScoring {
   }
   return {
     kind: 'endpoint',
-    endpointName: string(json['endpointName'], `${field}.endpointName`),
+    endpointName: stringField(json['endpointName'], `${field}.endpointName`),
     contentType: contentType as EndpointContentType,
     features: features.map((entry, index) => {
-      const feature = object(entry, `${field}.features[${index}]`);
+      const feature = objectField(entry, `${field}.features[${index}]`);
       const type = feature['type'];
       if (type !== 'numeric' && type !== 'categorical') {
         throw new ConfigError(`${field}.features[${index}].type`, 'expected "numeric" or "categorical"');
       }
-      return { name: string(feature['name'], `${field}.features[${index}].name`), type: type as FeatureType };
+      return {
+        name: stringField(feature['name'], `${field}.features[${index}].name`),
+        type: type as FeatureType,
+      };
     }),
     batchRows: wholeNumber(json['batchRows'], `${field}.batchRows`, 1),
     maxConcurrency: wholeNumber(json['maxConcurrency'], `${field}.maxConcurrency`, 1),
@@ -96,13 +85,7 @@ function scoring(value: unknown, field: string): PerformanceScoring {
  * ```
  */
 export function parsePerformanceModelConfig(text: string): PerformanceModelRuntimeConfig {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(FIELD, `not valid JSON (${(error as Error).message})`);
-  }
-  const json = object(parsed, FIELD);
+  const json = parseJsonObject(text, FIELD);
   const field = (name: string) => `${FIELD}.${name}`;
   const threshold = json['threshold'];
   if (typeof threshold !== 'number' || !(threshold >= 0 && threshold <= 1)) {
@@ -115,13 +98,13 @@ export function parsePerformanceModelConfig(text: string): PerformanceModelRunti
   const limits = json['limits'];
   if (!Array.isArray(limits)) throw new ConfigError(field('limits'), 'expected an array');
   return {
-    name: string(json['name'], field('name')),
-    goldenDatasetKey: string(json['goldenDatasetKey'], field('goldenDatasetKey')),
-    baselineReportKey: string(json['baselineReportKey'], field('baselineReportKey')),
-    labelColumn: string(json['labelColumn'], field('labelColumn')),
-    positiveClass: string(json['positiveClass'], field('positiveClass')),
+    name: stringField(json['name'], field('name')),
+    goldenDatasetKey: stringField(json['goldenDatasetKey'], field('goldenDatasetKey')),
+    baselineReportKey: stringField(json['baselineReportKey'], field('baselineReportKey')),
+    labelColumn: stringField(json['labelColumn'], field('labelColumn')),
+    positiveClass: stringField(json['positiveClass'], field('positiveClass')),
     classes: Array.isArray(classes)
-      ? classes.map((label, index) => string(label, field(`classes[${index}]`)))
+      ? classes.map((label, index) => stringField(label, field(`classes[${index}]`)))
       : null,
     threshold,
     segmentColumn: nullableString(json['segmentColumn'], field('segmentColumn')),
@@ -137,12 +120,8 @@ export function parsePerformanceModelConfig(text: string): PerformanceModelRunti
  */
 export function loadPerformanceHandlerConfig(env: Environment = process.env): PerformanceHandlerConfig {
   return {
-    model: parsePerformanceModelConfig(required(env, PERFORMANCE_ENV.modelConfig)),
-    dataBucket: required(env, PERFORMANCE_ENV.dataBucket),
-    resultsBucket: required(env, PERFORMANCE_ENV.resultsBucket),
-    // An empty prefix is allowed: reports then start with the model's name.
-    reportsPrefix: env[PERFORMANCE_ENV.reportsPrefix] ?? required(env, PERFORMANCE_ENV.reportsPrefix),
-    historyTable: required(env, PERFORMANCE_ENV.historyTable),
-    eventBusName: required(env, PERFORMANCE_ENV.eventBusName),
+    model: parsePerformanceModelConfig(requiredEnv(env, PERFORMANCE_ENV.modelConfig)),
+    ...readStorageEnvironment(env, PERFORMANCE_ENV),
+    eventBusName: requiredEnv(env, PERFORMANCE_ENV.eventBusName),
   };
 }

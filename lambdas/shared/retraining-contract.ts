@@ -24,6 +24,29 @@ export interface RetrainingFloor {
   max?: number;
 }
 
+/** How a retrained model is rolled out: what the Lambdas need of the model's canary config (lib/config). */
+export interface RetrainingCanarySettings {
+  /** Traffic percentages of the new variant, increasing, ending at 100. @default [5, 25, 100] */
+  steps: number[];
+  /** Time at each step before the next, minutes. @default 30 */
+  bakeMinutes: number;
+  /** Significance level of the comparison with the current variant, in (0, 0.5]. @default 0.05 */
+  alpha: number;
+  /** Fewest scored requests per variant before a step can pass. @default 500 */
+  minSamples: number;
+  /** Mirror traffic to the new variant without serving its answers first. @default false */
+  shadow: boolean;
+  /**
+   * Longest a step may stay inconclusive before the rollout is rolled back, minutes (at least `bakeMinutes`).
+   * @default 120
+   */
+  deadlineMinutes: number;
+  /** Largest share of the new variant's requests that may fail with a 5XX. @default 0.01 */
+  maxErrorRate: number;
+  /** Largest rise of the new variant's mean model latency over the current one's, a share. @default 0.2 */
+  maxLatencyIncrease: number;
+}
+
 /** What the retraining Lambdas know of their model (derived from the validated config, see lib/config). */
 export interface RetrainingRuntimeConfig {
   name: string;
@@ -53,16 +76,7 @@ export interface RetrainingRuntimeConfig {
   minImprovement: number;
   segmentTolerance: number;
   floors: RetrainingFloor[];
-  canary: {
-    steps: number[];
-    bakeMinutes: number;
-    alpha: number;
-    minSamples: number;
-    shadow: boolean;
-    deadlineMinutes: number;
-    maxErrorRate: number;
-    maxLatencyIncrease: number;
-  };
+  canary: RetrainingCanarySettings;
 }
 
 /** The kinds of start of a run. */

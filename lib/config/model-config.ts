@@ -11,6 +11,7 @@ import type { FeatureType } from '../../lambdas/core/drift/types.ts';
 import type { PerformanceLimit } from '../../lambdas/core/performance/limits.ts';
 import type { MetricName } from '../../lambdas/core/performance/metrics.ts';
 import type { EndpointContentType } from '../../lambdas/shared/contract.ts';
+import type { RetrainingCanarySettings } from '../../lambdas/shared/retraining-contract.ts';
 
 /** How the data buckets (landing and results) are encrypted. */
 export type BucketEncryptionSetting = 'kms' | 's3-managed';
@@ -192,26 +193,7 @@ export interface RetrainingConfig {
 }
 
 /** Canary rollout of a retrained model (deployed by a later issue). */
-export interface CanaryConfig {
-  /** Traffic percentages of the new variant, increasing, ending at 100. @default [5, 25, 100] */
-  steps: number[];
-  /** Time at each step before the next, minutes. @default 30 */
-  bakeMinutes: number;
-  /** Significance level of the comparison with the current variant, in (0, 0.5]. @default 0.05 */
-  alpha: number;
-  /** Fewest scored requests per variant before a step can pass. @default 500 */
-  minSamples: number;
-  /** Mirror traffic to the new variant without serving its answers first. @default false */
-  shadow: boolean;
-  /**
-   * Longest a step may stay inconclusive before the rollout is rolled back, minutes (at least `bakeMinutes`).
-   * @default 120
-   */
-  deadlineMinutes: number;
-  /** Largest share of the new variant's requests that may fail with a 5XX. @default 0.01 */
-  maxErrorRate: number;
-  /** Largest rise of the new variant's mean model latency over the current one's, a share. @default 0.2 */
-  maxLatencyIncrease: number;
+export interface CanaryConfig extends RetrainingCanarySettings {
   /** Longest wait for the endpoint to be `InService` before or after an update, minutes. @default 60 */
   endpointWaitMinutes: number;
   /**

@@ -50,6 +50,46 @@ const TRANSFORM_TIMEOUT = Duration.hours(2);
 const ml = (instanceType: string) => new ec2.InstanceType(instanceType.replace(/^ml\./, ''));
 
 /**
+ * A conditional update of the model's lock record, keyed by the model and bound to this execution
+ * (`:execution`), retried while DynamoDB throttles or fails internally.
+ */
+function modelLockUpdate(
+  scope: Construct,
+  id: string,
+  table: dynamodb.ITable,
+  update: {
+    updateExpression: string;
+    conditionExpression: string;
+    values?: Record<string, tasks.DynamoAttributeValue>;
+  },
+): tasks.DynamoUpdateItem {
+  const path = sfn.JsonPath.stringAt;
+  const task = new tasks.DynamoUpdateItem(scope, id, {
+    table,
+    key: { model: tasks.DynamoAttributeValue.fromString(path('$.model')) },
+    updateExpression: update.updateExpression,
+    conditionExpression: update.conditionExpression,
+    expressionAttributeValues: {
+      ':execution': tasks.DynamoAttributeValue.fromString(path('$$.Execution.Id')),
+      ...update.values,
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+    taskTimeout: sfn.Timeout.duration(Duration.seconds(30)),
+  });
+  task.addRetry({
+    errors: [
+      'DynamoDB.ProvisionedThroughputExceededException',
+      'DynamoDB.ThrottlingException',
+      'DynamoDB.InternalServerErrorException',
+    ],
+    maxAttempts: 5,
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+  });
+  return task;
+}
+
+/**
  * The retraining state machine's definition: lock, cost gate, training, evaluation, registry, canary (or
  * shadow) rollout, promotion or rollback, notification and lock release. See the README ("Retraining") for
  * the outline; every Task has a Retry, a Catch and a timeout.
@@ -198,26 +238,9 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
     .when(sfn.Condition.stringEquals('$.outcome.status', 'rolled-back'), rolledBack)
     .when(sfn.Condition.stringEquals('$.outcome.status', 'refused'), skipped)
     .otherwise(failed);
-  const releaseLock = new tasks.DynamoUpdateItem(scope, 'ReleaseLock', {
-    table: props.stateTable,
-    key: { model: tasks.DynamoAttributeValue.fromString(path('$.model')) },
+  const releaseLock = modelLockUpdate(scope, 'ReleaseLock', props.stateTable, {
     updateExpression: 'REMOVE runningExecution, lockedAt',
     conditionExpression: 'runningExecution = :execution',
-    expressionAttributeValues: {
-      ':execution': tasks.DynamoAttributeValue.fromString(path('$$.Execution.Id')),
-    },
-    resultPath: sfn.JsonPath.DISCARD,
-    taskTimeout: sfn.Timeout.duration(Duration.seconds(30)),
-  });
-  releaseLock.addRetry({
-    errors: [
-      'DynamoDB.ProvisionedThroughputExceededException',
-      'DynamoDB.ThrottlingException',
-      'DynamoDB.InternalServerErrorException',
-    ],
-    maxAttempts: 5,
-    interval: Duration.seconds(2),
-    backoffRate: 2,
   });
   // A lock that cannot be released (already gone) must not turn the outcome into a loop.
   releaseLock.addCatch(route, { errors: [sfn.Errors.ALL], resultPath: '$.releaseError' });
@@ -764,29 +787,14 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
       .otherwise(unknownSkip),
   );
   const lockFailed = new sfn.Fail(scope, 'LockFailed', { error: 'LockFailed', causePath: '$.error.Cause' });
-  const acquireLock = new tasks.DynamoUpdateItem(scope, 'AcquireLock', {
-    table: props.stateTable,
-    key: { model: tasks.DynamoAttributeValue.fromString(path('$.model')) },
+  const acquireLock = modelLockUpdate(scope, 'AcquireLock', props.stateTable, {
     updateExpression: 'SET runningExecution = :execution, lockedAt = :now, lastRunAt = :now',
     conditionExpression:
       'attribute_not_exists(runningExecution) AND (attribute_not_exists(lastRunAt) OR lastRunAt < :cutoff)',
-    expressionAttributeValues: {
-      ':execution': tasks.DynamoAttributeValue.fromString(path('$$.Execution.Id')),
+    values: {
       ':now': tasks.DynamoAttributeValue.fromString(path('$.plan.now')),
       ':cutoff': tasks.DynamoAttributeValue.fromString(path('$.plan.cooldownCutoff')),
     },
-    resultPath: sfn.JsonPath.DISCARD,
-    taskTimeout: sfn.Timeout.duration(Duration.seconds(30)),
-  });
-  acquireLock.addRetry({
-    errors: [
-      'DynamoDB.ProvisionedThroughputExceededException',
-      'DynamoDB.ThrottlingException',
-      'DynamoDB.InternalServerErrorException',
-    ],
-    maxAttempts: 5,
-    interval: Duration.seconds(2),
-    backoffRate: 2,
   });
   acquireLock.addCatch(readState, {
     errors: ['DynamoDB.ConditionalCheckFailedException'],

@@ -7,7 +7,7 @@
  */
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -30,7 +30,12 @@ import { retrainingRuntimeConfig } from '../../lib/retraining-pipeline.ts';
 import type { SageMakerEmulatorOptions } from '../../local/sagemaker/server.ts';
 import { type SageMakerEmulator, startSageMakerEmulator } from '../../local/sagemaker/server.ts';
 import { packModel } from '../../local/trainers/artifact.ts';
-import { AwsEmulators, EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../helpers/aws-emulators.ts';
+import {
+  AwsEmulators,
+  EMULATOR_CREDENTIALS,
+  EMULATOR_REGION,
+  forwardRequest,
+} from '../helpers/aws-emulators.ts';
 
 export const STACK = 'Dw';
 export const MODEL = 'churn';
@@ -228,21 +233,7 @@ async function startRouter(routes: {
       return;
     }
     const upstream = new URL(target.startsWith('DynamoDB_') ? routes.dynamodb : routes.sagemaker);
-    const forward = request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: incoming.method,
-        path: incoming.url,
-        headers: incoming.headers,
-      },
-      (response) => {
-        outgoing.writeHead(response.statusCode ?? 502, response.headers);
-        response.pipe(outgoing);
-      },
-    );
-    forward.on('error', () => outgoing.destroy());
-    incoming.pipe(forward);
+    forwardRequest(incoming, outgoing, upstream.hostname, upstream.port);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

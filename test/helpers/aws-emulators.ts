@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, request, type Server } from 'node:http';
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,24 @@ export const EMULATOR_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S
 export const EMULATOR_REGION = 'us-east-1';
 
 const url = (address: AddressInfo) => `http://127.0.0.1:${address.port}`;
+
+/** Passes `incoming` on to `host:port` as it is and pipes the answer back to `outgoing` (502 without a status). */
+export function forwardRequest(
+  incoming: IncomingMessage,
+  outgoing: ServerResponse,
+  host: string,
+  port: string | number,
+): void {
+  const forward = request(
+    { host, port, method: incoming.method, path: incoming.url, headers: incoming.headers },
+    (response) => {
+      outgoing.writeHead(response.statusCode ?? 502, response.headers);
+      response.pipe(outgoing);
+    },
+  );
+  forward.on('error', () => outgoing.destroy());
+  incoming.pipe(forward);
+}
 
 /** A rule of the {@link FaultProxy}: requests it matches get an S3 error instead of reaching S3. */
 export interface Fault {
@@ -54,21 +72,7 @@ export class FaultProxy {
         );
         return;
       }
-      const forward = request(
-        {
-          host: '127.0.0.1',
-          port: proxy.target.port,
-          method: incoming.method,
-          path: incoming.url,
-          headers: incoming.headers,
-        },
-        (response) => {
-          outgoing.writeHead(response.statusCode ?? 502, response.headers);
-          response.pipe(outgoing);
-        },
-      );
-      forward.on('error', () => outgoing.destroy());
-      incoming.pipe(forward);
+      forwardRequest(incoming, outgoing, '127.0.0.1', proxy.target.port);
     });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');

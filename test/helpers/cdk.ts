@@ -4,6 +4,7 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
+import { expect } from 'vitest';
 import type { ConfigError } from '../../lambdas/core/errors.ts';
 import { ConfigValidationError } from '../../lib/config/errors.ts';
 import type { DriftwatchConfig } from '../../lib/config/model-config.ts';
@@ -89,3 +90,48 @@ export function onlyResource(
   const [id, resource] = found[0]!;
   return { id, properties: resource['Properties'] ?? {} };
 }
+
+/** The statement of a check's role (drift or performance) that writes its history items. */
+export const WRITE_HISTORY_STATEMENT = {
+  Sid: 'WriteHistory',
+  Action: 'dynamodb:PutItem',
+  Resource: { 'Fn::GetAtt': [expect.stringMatching(/^History/), 'Arn'] },
+  Condition: undefined,
+};
+
+/** The statement of a check's role that puts events on the default bus, as source `driftwatch` only. */
+export const PUT_DRIFTWATCH_EVENTS_STATEMENT = {
+  Sid: 'PutDriftwatchEvents',
+  Action: 'events:PutEvents',
+  Resource: {
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':events:',
+        { Ref: 'AWS::Region' },
+        ':',
+        { Ref: 'AWS::AccountId' },
+        ':event-bus/default',
+      ],
+    ],
+  },
+  Condition: { StringEquals: { 'events:source': 'driftwatch' } },
+};
+
+/** The statement that lets a check's role use the test stack's KMS key `Key`. */
+export const KMS_KEY_STATEMENT = {
+  Sid: undefined,
+  Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+  Resource: { 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] },
+  Condition: undefined,
+};
+
+/** The tracing statement of a Lambda's role: X-Ray has no resource-level permissions, so it is on "*". */
+export const XRAY_TRACING_STATEMENT = {
+  Sid: undefined,
+  Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+  Resource: '*',
+  Condition: undefined,
+};

@@ -9,7 +9,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DRIFT_ENV } from '../../lambdas/shared/contract.ts';
 import { driftRuntimeConfig } from '../../lib/config/runtime.ts';
 import { DriftDetector } from '../../lib/drift-detector.ts';
-import { actionsOf, onlyResource, policyStatements, testConfig, testStack } from '../helpers/cdk.ts';
+import {
+  actionsOf,
+  KMS_KEY_STATEMENT,
+  onlyResource,
+  PUT_DRIFTWATCH_EVENTS_STATEMENT,
+  policyStatements,
+  testConfig,
+  testStack,
+  WRITE_HISTORY_STATEMENT,
+  XRAY_TRACING_STATEMENT,
+} from '../helpers/cdk.ts';
 
 const model = driftRuntimeConfig(testConfig().models[0]!);
 let stack: Stack;
@@ -181,56 +191,22 @@ describe('DriftDetector permissions', () => {
         Resource: join(resultsArn, '/reports/churn/*'),
         Condition: undefined,
       },
-      {
-        Sid: 'WriteHistory',
-        Action: 'dynamodb:PutItem',
-        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^History/), 'Arn'] },
-        Condition: undefined,
-      },
+      WRITE_HISTORY_STATEMENT,
       {
         Sid: 'IdempotencyRecords',
         Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/^Idempotency/), 'Arn'] },
         Condition: undefined,
       },
-      {
-        Sid: 'PutDriftwatchEvents',
-        Action: 'events:PutEvents',
-        Resource: {
-          'Fn::Join': [
-            '',
-            [
-              'arn:',
-              { Ref: 'AWS::Partition' },
-              ':events:',
-              { Ref: 'AWS::Region' },
-              ':',
-              { Ref: 'AWS::AccountId' },
-              ':event-bus/default',
-            ],
-          ],
-        },
-        Condition: { StringEquals: { 'events:source': 'driftwatch' } },
-      },
+      PUT_DRIFTWATCH_EVENTS_STATEMENT,
       {
         Sid: 'SendPermanentFailuresToDeadLetterQueue',
         Action: 'sqs:SendMessage',
         Resource: { 'Fn::GetAtt': [id(detector.deadLetterQueue), 'Arn'] },
         Condition: undefined,
       },
-      {
-        Sid: undefined,
-        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] },
-        Condition: undefined,
-      },
-      {
-        // X-Ray has no resource-level permissions: the one statement on "*".
-        Sid: undefined,
-        Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
-        Resource: '*',
-        Condition: undefined,
-      },
+      KMS_KEY_STATEMENT,
+      XRAY_TRACING_STATEMENT,
       {
         Sid: undefined,
         Action: [

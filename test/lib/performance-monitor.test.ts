@@ -11,7 +11,17 @@ import { Alerting, type PerformanceAlarms } from '../../lib/alerting.ts';
 import type { ModelConfig, PerformanceConfig } from '../../lib/config/model-config.ts';
 import { performanceRuntimeConfig } from '../../lib/config/runtime.ts';
 import { PerformanceMonitor } from '../../lib/performance-monitor.ts';
-import { onlyResource, policyStatements, rawConfig, testConfig, testStack } from '../helpers/cdk.ts';
+import {
+  KMS_KEY_STATEMENT,
+  onlyResource,
+  PUT_DRIFTWATCH_EVENTS_STATEMENT,
+  policyStatements,
+  rawConfig,
+  testConfig,
+  testStack,
+  WRITE_HISTORY_STATEMENT,
+  XRAY_TRACING_STATEMENT,
+} from '../helpers/cdk.ts';
 
 /** The test config's churn model, scored by an endpoint whose name has capitals (its ARN has none). */
 function churnModel(performance: Record<string, unknown>): PerformanceModelRuntimeConfig {
@@ -235,31 +245,8 @@ describe('PerformanceMonitor permissions', () => {
         ],
         Condition: undefined,
       },
-      {
-        Sid: 'WriteHistory',
-        Action: 'dynamodb:PutItem',
-        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^History/), 'Arn'] },
-        Condition: undefined,
-      },
-      {
-        Sid: 'PutDriftwatchEvents',
-        Action: 'events:PutEvents',
-        Resource: {
-          'Fn::Join': [
-            '',
-            [
-              'arn:',
-              { Ref: 'AWS::Partition' },
-              ':events:',
-              { Ref: 'AWS::Region' },
-              ':',
-              { Ref: 'AWS::AccountId' },
-              ':event-bus/default',
-            ],
-          ],
-        },
-        Condition: { StringEquals: { 'events:source': 'driftwatch' } },
-      },
+      WRITE_HISTORY_STATEMENT,
+      PUT_DRIFTWATCH_EVENTS_STATEMENT,
       {
         Sid: 'ScoreWithModelEndpoint',
         Action: 'sagemaker:InvokeEndpoint',
@@ -279,18 +266,8 @@ describe('PerformanceMonitor permissions', () => {
         },
         Condition: undefined,
       },
-      {
-        Sid: undefined,
-        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] },
-        Condition: undefined,
-      },
-      {
-        Sid: undefined,
-        Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
-        Resource: '*',
-        Condition: undefined,
-      },
+      KMS_KEY_STATEMENT,
+      XRAY_TRACING_STATEMENT,
     ]);
   });
 

@@ -14,7 +14,8 @@ import {
   columnOptions,
   type DecisionFlags,
   decisionOptions,
-  parseByteSize,
+  maxDecompressedBytesOption,
+  maxSegmentsOption,
   parseWholeNumber,
 } from '../flags.ts';
 import { emit } from '../output.ts';
@@ -48,16 +49,8 @@ export function addColumnFlags(command: Command): Command {
       'distinct values above which a categorical column is rejected (default 10000)',
       parseWholeNumber('--max-categories', 2),
     )
-    .option(
-      '--max-segments <n>',
-      'distinct segment values allowed (default 100)',
-      parseWholeNumber('--max-segments', 1),
-    )
-    .option(
-      '--max-decompressed-bytes <size>',
-      'refuse gzip inputs that expand past this (default 10GiB)',
-      parseByteSize('--max-decompressed-bytes'),
-    )
+    .addOption(maxSegmentsOption())
+    .addOption(maxDecompressedBytesOption())
     .option(
       '--threads <n>',
       'worker threads for large plain CSV files (default 1): faster, but each holds its own samples',

@@ -19,7 +19,7 @@ import {
 import { renderPerformanceText } from '../../../lambdas/core/performance/text.ts';
 import { fileInput } from '../../../lambdas/core/readers/input.ts';
 import { EXIT } from '../exit.ts';
-import { collectList, collectRepeated, parseByteSize, parseWholeNumber } from '../flags.ts';
+import { collectList, collectRepeated, maxDecompressedBytesOption, maxSegmentsOption } from '../flags.ts';
 import { emit } from '../output.ts';
 import { ProgressReporter } from '../progress.ts';
 
@@ -115,16 +115,8 @@ export function registerEvaluate(program: Command): void {
       'largest relative degradation against --baseline (repeatable)',
       collectRepeated,
     )
-    .option(
-      '--max-segments <n>',
-      'distinct segment values allowed (default 100)',
-      parseWholeNumber('--max-segments', 1),
-    )
-    .option(
-      '--max-decompressed-bytes <size>',
-      'refuse gzip inputs that expand past this (default 10GiB)',
-      parseByteSize('--max-decompressed-bytes'),
-    )
+    .addOption(maxSegmentsOption())
+    .addOption(maxDecompressedBytesOption())
     .option('--format <format>', 'text or json (default: text on a terminal, json otherwise)')
     .option('-o, --out <file>', 'write the report to FILE instead of stdout')
     .option('-q, --quiet', 'no progress or warnings on stderr')

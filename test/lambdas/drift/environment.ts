@@ -1,14 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { profileToJson } from '../../../lambdas/core/drift/profile.ts';
@@ -23,6 +17,13 @@ import {
 } from '../../../lambdas/shared/contract.ts';
 import { AwsEmulators } from '../../helpers/aws-emulators.ts';
 import { OutputCapture } from '../../helpers/emf.ts';
+import {
+  bucketKeys,
+  modelHistory,
+  objectText,
+  putEventEntries,
+  lambdaContext as sharedLambdaContext,
+} from '../../helpers/lambda-harness.ts';
 
 export const SCENARIOS = new URL('../../fixtures/scenarios/', import.meta.url).pathname;
 export const DATA_BUCKET = 'driftwatch-data';
@@ -134,21 +135,11 @@ export function sqsRecord(body: string, messageId: string = randomUUID()): SQSRe
 }
 
 export function lambdaContext(): Context {
-  const requestId = randomUUID();
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: 'driftwatch-drift-churn',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:driftwatch-drift-churn',
+  return sharedLambdaContext({
+    name: 'driftwatch-drift-churn',
     memoryLimitInMB: '1024',
-    awsRequestId: requestId,
-    logGroupName: '/aws/lambda/driftwatch-drift-churn',
-    logStreamName: `2025/01/01/[$LATEST]${requestId}`,
-    getRemainingTimeInMillis: () => 120_000,
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
+    remainingMillis: 120_000,
+  });
 }
 
 /**
@@ -242,14 +233,7 @@ export class DriftEnvironment {
   }
 
   async history(): Promise<HistoryItem[]> {
-    const response = await this.aws.documents.send(
-      new QueryCommand({
-        TableName: HISTORY_TABLE,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `MODEL#${MODEL.name}` },
-      }),
-    );
-    return (response.Items ?? []) as HistoryItem[];
+    return modelHistory<HistoryItem>(this.aws.documents, HISTORY_TABLE, MODEL.name);
   }
 
   async historyFor(key: string): Promise<HistoryItem[]> {
@@ -257,25 +241,16 @@ export class DriftEnvironment {
   }
 
   async resultKeys(): Promise<string[]> {
-    const response = await this.aws.s3.send(new ListObjectsV2Command({ Bucket: RESULTS_BUCKET }));
-    return (response.Contents ?? []).map((object) => object.Key ?? '');
+    return bucketKeys(this.aws.s3, RESULTS_BUCKET);
   }
 
   async resultText(key: string): Promise<string> {
-    const response = await this.aws.s3.send(new GetObjectCommand({ Bucket: RESULTS_BUCKET, Key: key }));
-    return (await response.Body?.transformToString('utf8')) ?? '';
+    return objectText(this.aws.s3, RESULTS_BUCKET, key);
   }
 
   /** Details of the `Drift Detected` events put so far, with the entry fields around them. */
   putEvents(): { source: string; detailType: string; bus: string; detail: DriftDetectedDetail }[] {
-    return this.eventBridge.commandCalls(PutEventsCommand).flatMap((call) =>
-      (call.args[0].input.Entries ?? []).map((entry) => ({
-        source: entry.Source ?? '',
-        detailType: entry.DetailType ?? '',
-        bus: entry.EventBusName ?? '',
-        detail: JSON.parse(entry.Detail ?? 'null') as DriftDetectedDetail,
-      })),
-    );
+    return putEventEntries<DriftDetectedDetail>(this.eventBridge);
   }
 
   /** Messages sent to the dead-letter queue: body and string attributes. */

@@ -1,13 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-} from '@aws-sdk/client-s3';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { vi } from 'vitest';
@@ -23,6 +17,13 @@ import { performanceRuntimeConfig } from '../../../lib/config/runtime.ts';
 import { validateConfig } from '../../../lib/config/validate.ts';
 import { AwsEmulators } from '../../helpers/aws-emulators.ts';
 import { OutputCapture } from '../../helpers/emf.ts';
+import {
+  bucketKeys,
+  modelHistory,
+  objectText,
+  putEventEntries,
+  lambdaContext as sharedLambdaContext,
+} from '../../helpers/lambda-harness.ts';
 import { type Instance, SageMakerEndpointStub } from '../../helpers/sagemaker-endpoint-stub.ts';
 
 export const FIXTURES = new URL('../../fixtures/', import.meta.url).pathname;
@@ -71,21 +72,11 @@ export function churnScore(instance: Instance): number {
 }
 
 export function lambdaContext(): Context {
-  const requestId = randomUUID();
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: 'driftwatch-performance',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:driftwatch-performance',
+  return sharedLambdaContext({
+    name: 'driftwatch-performance',
     memoryLimitInMB: '1769',
-    awsRequestId: requestId,
-    logGroupName: '/aws/lambda/driftwatch-performance',
-    logStreamName: `2025/01/01/[$LATEST]${requestId}`,
-    getRemainingTimeInMillis: () => 600_000,
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
+    remainingMillis: 600_000,
+  });
 }
 
 /**
@@ -194,36 +185,20 @@ export class PerformanceEnvironment {
   }
 
   async history(model: string = this.model.name): Promise<HistoryItem[]> {
-    const response = await this.aws.documents.send(
-      new QueryCommand({
-        TableName: HISTORY_TABLE,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `MODEL#${model}` },
-      }),
-    );
-    return (response.Items ?? []) as HistoryItem[];
+    return modelHistory<HistoryItem>(this.aws.documents, HISTORY_TABLE, model);
   }
 
   async resultKeys(): Promise<string[]> {
-    const response = await this.aws.s3.send(new ListObjectsV2Command({ Bucket: RESULTS_BUCKET }));
-    return (response.Contents ?? []).map((object) => object.Key ?? '');
+    return bucketKeys(this.aws.s3, RESULTS_BUCKET);
   }
 
   async resultText(key: string): Promise<string> {
-    const response = await this.aws.s3.send(new GetObjectCommand({ Bucket: RESULTS_BUCKET, Key: key }));
-    return (await response.Body?.transformToString('utf8')) ?? '';
+    return objectText(this.aws.s3, RESULTS_BUCKET, key);
   }
 
   /** The `Performance Degraded` events put so far, with the entry fields around them. */
   putEvents(): { source: string; detailType: string; bus: string; detail: PerformanceDegradedDetail }[] {
-    return this.eventBridge.commandCalls(PutEventsCommand).flatMap((call) =>
-      (call.args[0].input.Entries ?? []).map((entry) => ({
-        source: entry.Source ?? '',
-        detailType: entry.DetailType ?? '',
-        bus: entry.EventBusName ?? '',
-        detail: JSON.parse(entry.Detail ?? 'null') as PerformanceDegradedDetail,
-      })),
-    );
+    return putEventEntries<PerformanceDegradedDetail>(this.eventBridge);
   }
 
   async stop(): Promise<void> {
