@@ -307,15 +307,30 @@ async function main(): Promise<void> {
   ]);
   const referenceReport = readReport(referenceOut);
 
-  const rowsTable = [['', 'wall time', 'peak RSS', 'time ratio (reference / driftwatch)']];
+  const rowsTable = [
+    [
+      '',
+      'wall time',
+      'peak RSS',
+      'time ratio (reference / driftwatch)',
+      'RSS ratio (reference / driftwatch)',
+    ],
+  ];
   if (driftwatch) {
-    rowsTable.push(['driftwatch', seconds(driftwatch.wallSeconds), megabytes(driftwatch.peakRssMB), '1.0x']);
+    rowsTable.push([
+      'driftwatch',
+      seconds(driftwatch.wallSeconds),
+      megabytes(driftwatch.peakRssMB),
+      '1.0x',
+      '1.0x',
+    ]);
   }
   rowsTable.push([
     'pandas + scipy',
     seconds(reference.wallSeconds),
     megabytes(reference.peakRssMB),
     driftwatch ? `${(reference.wallSeconds / driftwatch.wallSeconds).toFixed(1)}x` : '-',
+    driftwatch ? `${(reference.peakRssMB / driftwatch.peakRssMB).toFixed(1)}x` : '-',
   ]);
   process.stdout.write(`\n${table(rowsTable)}\n\n  reference phases: ${phases(referenceReport)}\n`);
 
