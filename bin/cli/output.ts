@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { InputError } from '../../lambdas/core/errors.ts';
+import { isGzip } from '../../lambdas/core/readers/decompress.ts';
 
 /**
  * Writes a whole file or nothing: the content goes to a temporary file beside the target, then is renamed
@@ -30,4 +32,17 @@ export async function emit(content: string, out: string | undefined): Promise<vo
       error ? reject(error) : resolve(),
     );
   });
+}
+
+/** A whole local file as text, gunzipped when it starts with the gzip magic number (a `.gz` profile or report). */
+export async function readTextFile(path: string): Promise<string> {
+  let bytes: Uint8Array = await readFile(path);
+  if (isGzip(bytes)) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch (error) {
+      throw new InputError({ file: path }, `corrupt gzip stream: ${(error as Error).message}`);
+    }
+  }
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 }

@@ -1,6 +1,6 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { profileFromJson, type TableProfile } from '../core/drift/profile.ts';
-import { maybeGunzip } from '../core/readers/decompress.ts';
+import { readAllText } from '../core/readers/decompress.ts';
 import { isForbidden, isNotFound } from '../shared/s3-input.ts';
 
 /** The model's baseline profile is not in the data bucket: every file fails until it is uploaded. */
@@ -81,9 +81,7 @@ export class BaselineProfileCache {
       if (isNotFound(error)) throw new BaselineProfileMissingError(bucket, key);
       throw error;
     }
-    const { stream } = await maybeGunzip(body, { name, maxDecompressedBytes: MAX_PROFILE_BYTES });
-    const chunks: Uint8Array[] = [];
-    for await (const chunk of stream) chunks.push(chunk);
-    return profileFromJson(Buffer.concat(chunks).toString('utf8'), name);
+    const text = await readAllText(body, { name, maxDecompressedBytes: MAX_PROFILE_BYTES });
+    return profileFromJson(text, name);
   }
 }

@@ -18,7 +18,7 @@ import {
   type LimitCheck,
 } from '../core/performance/limits.ts';
 import { type PerformanceReport, performanceReportFromJson } from '../core/performance/report.ts';
-import { maybeGunzip } from '../core/readers/decompress.ts';
+import { readAllText } from '../core/readers/decompress.ts';
 import { readTable } from '../core/readers/read-table.ts';
 import {
   DETAIL_TYPE,
@@ -233,10 +233,8 @@ export async function loadBaselineReport(
     throw error;
   }
   const name = `s3://${bucket}/${key}`;
-  const { stream } = await maybeGunzip(body, { name, maxDecompressedBytes: MAX_BASELINE_REPORT_BYTES });
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return performanceReportFromJson(Buffer.concat(chunks).toString('utf8'), name);
+  const text = await readAllText(body, { name, maxDecompressedBytes: MAX_BASELINE_REPORT_BYTES });
+  return performanceReportFromJson(text, name);
 }
 
 async function recordSuccess(

@@ -1,7 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { gunzipSync } from 'node:zlib';
 import type { Command } from 'commander';
-import { ConfigError, InputError } from '../../../lambdas/core/errors.ts';
+import { ConfigError } from '../../../lambdas/core/errors.ts';
 import { evaluateTable, type TableEvaluation } from '../../../lambdas/core/performance/evaluate.ts';
 import {
   assertDistinctLimits,
@@ -20,7 +18,7 @@ import { renderPerformanceText } from '../../../lambdas/core/performance/text.ts
 import { fileInput } from '../../../lambdas/core/readers/input.ts';
 import { EXIT } from '../exit.ts';
 import { collectList, collectRepeated, maxDecompressedBytesOption, maxSegmentsOption } from '../flags.ts';
-import { emit } from '../output.ts';
+import { emit, readTextFile } from '../output.ts';
 import { ProgressReporter } from '../progress.ts';
 
 interface EvaluateFlags {
@@ -68,15 +66,7 @@ function limitsFromFlags(flags: EvaluateFlags): PerformanceLimit[] {
 
 /** A report written by `driftwatch evaluate --format json` (optionally gzip-compressed). */
 async function loadBaselineReport(path: string): Promise<PerformanceReport> {
-  let bytes = await readFile(path);
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (error) {
-      throw new InputError({ file: path }, `corrupt gzip stream: ${(error as Error).message}`);
-    }
-  }
-  return performanceReportFromJson(bytes.toString('utf8'), path);
+  return performanceReportFromJson(await readTextFile(path), path);
 }
 
 export function registerEvaluate(program: Command): void {

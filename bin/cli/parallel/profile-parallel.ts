@@ -7,6 +7,7 @@ import type { TableProfile } from '../../../lambdas/core/drift/profile.ts';
 import { seedFor } from '../../../lambdas/core/drift/reservoir.ts';
 import type { Profiler } from '../../../lambdas/core/drift/run.ts';
 import type { AccumulatorContext } from '../../../lambdas/core/drift/table-accumulator.ts';
+import { isGzip } from '../../../lambdas/core/readers/decompress.ts';
 import type { TableInput } from '../../../lambdas/core/readers/input.ts';
 import type { ReadProgress } from '../../../lambdas/core/readers/types.ts';
 import type { PartTask, WorkerMessage } from './messages.ts';
@@ -70,7 +71,7 @@ async function lineRanges(path: string, size: number, parts: number): Promise<Ra
       return buffer.subarray(0, bytesRead);
     };
     const head = await read(0);
-    if (head[0] === 0x1f && head[1] === 0x8b) return null;
+    if (isGzip(head)) return null;
     const headerEnd = head.indexOf(0x0a) + 1;
     if (headerEnd === 0 || head.subarray(0, headerEnd).indexOf(0x22) >= 0) return null;
     const cuts = [headerEnd];

@@ -1,6 +1,7 @@
 import { decileEdges } from '../stats/quantile.ts';
+import { mulberry32 } from '../stats/random.ts';
 import { mergeSorted, populationStd } from '../stats/wasserstein.ts';
-import type { FeatureProfile, SegmentProfile, TableProfile } from './profile.ts';
+import { canonicalOrder, type FeatureProfile, type SegmentProfile, type TableProfile } from './profile.ts';
 import { seedFor } from './reservoir.ts';
 
 /**
@@ -118,8 +119,8 @@ function mergeCategories(a: FeatureProfile, b: FeatureProfile): Map<string, numb
   if (a.categories === null || b.categories === null) return null;
   const merged = new Map(a.categories);
   for (const [label, count] of b.categories) merged.set(label, (merged.get(label) ?? 0) + count);
-  // The order a single pass gives (see profile.ts): by count, then label.
-  return new Map([...merged].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)));
+  // The order a single pass gives.
+  return canonicalOrder(merged);
 }
 
 /**
@@ -163,15 +164,4 @@ function subsample(sorted: Float64Array, count: number, random: () => number): F
     }
   }
   return out;
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -90,7 +90,7 @@ export function snapshotColumn(
  * Categories by count (most frequent first), ties by label: one order whether the counts come from data or
  * from a stored profile, so sums over categories round the same way and both give identical numbers.
  */
-function canonicalOrder(categories: Map<string, number> | null): Map<string, number> | null {
+export function canonicalOrder(categories: Map<string, number> | null): Map<string, number> | null {
   if (categories === null) return null;
   return new Map([...categories].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
 }
@@ -149,7 +149,8 @@ function featureToJson(feature: FeatureProfile): FeatureProfileJson {
     max: finiteOrNull(feature.max),
     sample: Buffer.from(bytes).toString('base64'),
     edges: [...feature.edges],
-    categories: feature.categories === null ? null : [...feature.categories].sort((a, b) => b[1] - a[1]),
+    // Already in canonical order (see canonicalOrder), which a loaded profile keeps.
+    categories: feature.categories === null ? null : [...feature.categories],
   };
 }
 

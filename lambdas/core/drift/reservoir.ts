@@ -1,4 +1,5 @@
 import { sortFloat64 } from '../stats/radix-sort.ts';
+import { mulberry32 } from '../stats/random.ts';
 
 /**
  * A uniform random sample of at most `capacity` numbers from a stream of unknown length, reproducible from
@@ -11,7 +12,7 @@ export class Reservoir {
   /** Values offered so far. */
   seen = 0;
   private data: Float64Array;
-  private state: number;
+  private readonly random: () => number;
   /** Index (in `seen` order) of the next value that replaces a sampled one. */
   private next = 0;
   /** Algorithm L's running weight. */
@@ -20,7 +21,7 @@ export class Reservoir {
   constructor(capacity: number, seed: number) {
     this.capacity = capacity;
     this.data = new Float64Array(Math.min(capacity, 1024));
-    this.state = seed >>> 0 || 0x9e3779b9;
+    this.random = mulberry32(seed >>> 0 || 0x9e3779b9);
   }
 
   /** Changes the capacity before the sample is full (while every value is still kept). */
@@ -75,15 +76,6 @@ export class Reservoir {
     const next = new Float64Array(Math.min(this.capacity, this.data.length * 2));
     next.set(this.data);
     this.data = next;
-  }
-
-  /** mulberry32: small, fast and good enough to pick reservoir slots. */
-  private random(): number {
-    this.state = (this.state + 0x6d2b79f5) | 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 }
 

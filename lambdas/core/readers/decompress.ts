@@ -85,3 +85,17 @@ function isZlibError(error: unknown): error is Error & { code: string } {
   const code: unknown = (error as Error & { code?: unknown }).code;
   return typeof code === 'string' && code.startsWith('Z_');
 }
+
+/**
+ * The whole of a small input (a profile, a report) as text, gunzipped when it starts with the gzip magic
+ * number, failing past `maxDecompressedBytes` like any gzip input.
+ */
+export async function readAllText(
+  source: AsyncIterable<Uint8Array>,
+  options: DecompressOptions,
+): Promise<string> {
+  const { stream } = await maybeGunzip(source, options);
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -45,7 +45,8 @@ export function fileInput(path: string): TableInput {
   };
 }
 
-async function readFileRange(path: string, start: number, end: number): Promise<Uint8Array> {
+/** Bytes [start, end) of a local file, fewer at its end. */
+export async function readFileRange(path: string, start: number, end: number): Promise<Uint8Array> {
   const handle = await open(path, 'r');
   try {
     return await readHandleRange(handle, start, end);
