@@ -3,10 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerDrift } from './cli/commands/drift.ts';
 import { registerEvaluate } from './cli/commands/evaluate.ts';
-import { registerHistory } from './cli/commands/history.ts';
 import { registerProfile } from './cli/commands/profile.ts';
-import { registerRetrain } from './cli/commands/retrain.ts';
-import { registerRollback } from './cli/commands/rollback.ts';
 import { EXIT, reportError } from './cli/exit.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -22,9 +19,19 @@ const program = new Command('driftwatch')
 registerProfile(program);
 registerDrift(program);
 registerEvaluate(program);
-registerRetrain(program);
-registerHistory(program);
-registerRollback(program);
+// The commands that talk to AWS load the AWS SDK (a few hundred milliseconds and tens of MB): only when one
+// of them, the help or an unknown command is asked for.
+const command = process.argv.slice(2).find((arg) => !arg.startsWith('-'));
+if (command === undefined || !['profile', 'drift', 'evaluate'].includes(command)) {
+  const [{ registerRetrain }, { registerHistory }, { registerRollback }] = await Promise.all([
+    import('./cli/commands/retrain.ts'),
+    import('./cli/commands/history.ts'),
+    import('./cli/commands/rollback.ts'),
+  ]);
+  registerRetrain(program);
+  registerHistory(program);
+  registerRollback(program);
+}
 
 try {
   await program.parseAsync(process.argv);

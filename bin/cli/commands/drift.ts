@@ -40,7 +40,7 @@ export function addColumnFlags(command: Command): Command {
     .option('--segment <column>', 'also test every feature within each value of this column')
     .option(
       '--sample-cap <n>',
-      'values per feature kept for KS/Wasserstein; exact below it (default 250000)',
+      'rows sampled per side for KS/Wasserstein; exact below it (default 250000)',
       parseWholeNumber('--sample-cap', 1),
     )
     .option('--seed <n>', 'seed of the sampler (default 42)', parseWholeNumber('--seed', 0))

@@ -1,16 +1,17 @@
 import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { mergeTableProfiles } from '../../../lambdas/core/drift/merge-profiles.ts';
+import { finishMergedProfile, mergeTableProfiles } from '../../../lambdas/core/drift/merge-profiles.ts';
 import type { ResolvedColumnOptions } from '../../../lambdas/core/drift/options.ts';
 import type { TableProfile } from '../../../lambdas/core/drift/profile.ts';
-import { seedFor } from '../../../lambdas/core/drift/reservoir.ts';
+import { seedFor } from '../../../lambdas/core/drift/row-sample.ts';
 import type { Profiler } from '../../../lambdas/core/drift/run.ts';
 import type { AccumulatorContext } from '../../../lambdas/core/drift/table-accumulator.ts';
 import { isGzip } from '../../../lambdas/core/readers/decompress.ts';
 import type { TableInput } from '../../../lambdas/core/readers/input.ts';
 import type { ReadProgress } from '../../../lambdas/core/readers/types.ts';
 import type { PartTask, WorkerMessage } from './messages.ts';
+import { profilePart } from './profile-part.ts';
 
 /** Below this size one thread is about as fast as starting workers. */
 export const PARALLEL_MIN_BYTES = 48 * 1024 * 1024;
@@ -32,7 +33,7 @@ const DELIMITERS: Record<string, string> = { csv: ',', tsv: '\t', tab: '\t' };
  * errors keep their exact line numbers.
  */
 export interface ParallelOptions {
-  /** Worker threads. @default the number of cores, at most MAX_PARTS */
+  /** Threads, the main one included. @default the number of cores, at most MAX_PARTS */
   workers?: number;
   /** Smallest file read in parallel. @default PARALLEL_MIN_BYTES */
   minBytes?: number;
@@ -41,18 +42,24 @@ export interface ParallelOptions {
 }
 
 export function parallelProfiler(settings: ParallelOptions = {}): Profiler {
-  const workers = settings.workers ?? Math.min(availableParallelism(), MAX_PARTS);
+  const threads = settings.workers ?? Math.min(availableParallelism(), MAX_PARTS);
   const minBytes = settings.minBytes ?? PARALLEL_MIN_BYTES;
   const partBytes = settings.partBytes ?? PART_BYTES;
+  // Started on first use and kept for the next file (a baseline, then the current data); idle workers do
+  // not keep the process alive.
+  const pool: Worker[] = [];
   return async (input, options, context, onProgress) => {
-    if (workers < 2 || input.size === undefined || input.size < minBytes) return null;
+    if (threads < 2 || input.size === undefined || input.size < minBytes) return null;
     const extension = /\.([a-z]+)$/i.exec(input.name)?.[1]?.toLowerCase() ?? '';
     const delimiter = DELIMITERS[extension];
     if (delimiter === undefined) return null;
     const parts = Math.min(MAX_PARTS, Math.max(2, Math.round(input.size / partBytes)));
     const ranges = await lineRanges(input.name, input.size, parts);
     if (ranges === null) return null;
-    return runParts(input, ranges, { delimiter, options, context, workers, onProgress });
+    while (pool.length < Math.min(threads, parts) - 1) {
+      pool.push(new Worker(new URL('./profile-worker.ts', import.meta.url)));
+    }
+    return runParts(input, ranges, { delimiter, options, context, pool, onProgress });
   };
 }
 
@@ -94,9 +101,16 @@ interface RunSettings {
   delimiter: string;
   options: ResolvedColumnOptions;
   context: AccumulatorContext;
-  workers: number;
+  /** Worker threads; the main thread profiles parts too. */
+  pool: Worker[];
   onProgress: ((progress: ReadProgress) => void) | undefined;
 }
+
+/** Runs one part somewhere and resolves with its profile; rejects with {@link Declined} to give up. */
+type Executor = (
+  task: PartTask,
+  progress: (bytesRead: number, rows: number) => void,
+) => Promise<TableProfile>;
 
 async function runParts(
   input: TableInput,
@@ -117,52 +131,44 @@ async function runParts(
   }));
   const bytes = new Array<number>(tasks.length).fill(0);
   const rows = new Array<number>(tasks.length).fill(0);
+  const report = (part: number) => (bytesRead: number, partRows: number) => {
+    bytes[part] = bytesRead;
+    rows[part] = partRows;
+    settings.onProgress?.({ bytesRead: sum(bytes), totalBytes: input.size, rows: sum(rows) });
+  };
   const done = new Map<number, TableProfile>();
   let merged: TableProfile | null = null;
   let nextToMerge = 0;
-  const pool = Array.from(
-    { length: Math.min(settings.workers, tasks.length) },
-    () => new Worker(new URL('./profile-worker.ts', import.meta.url)),
-  );
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let queued = 0;
-      let finished = 0;
-      const dispatch = (worker: Worker) => {
-        if (queued < tasks.length) worker.postMessage(tasks[queued++]);
-      };
-      for (const worker of pool) {
-        worker.on('error', reject);
-        worker.on('message', (message: WorkerMessage) => {
-          if (message.type === 'progress') {
-            bytes[message.part] = message.bytesRead;
-            rows[message.part] = message.rows;
-            settings.onProgress?.({ bytesRead: sum(bytes), totalBytes: input.size, rows: sum(rows) });
-            return;
-          }
-          if (message.type === 'declined') {
-            reject(new Declined(message.reason));
-            return;
-          }
-          done.set(message.part, message.profile);
-          // Merge in part order as soon as possible, so at most a few part profiles are held at once.
-          while (done.has(nextToMerge)) {
-            const profile = done.get(nextToMerge)!;
-            done.delete(nextToMerge);
-            merged = merged === null ? profile : mergeTableProfiles([merged, profile]);
-            nextToMerge++;
-          }
-          if (++finished === tasks.length) resolve();
-          else dispatch(worker);
-        });
-        dispatch(worker);
+  let queued = 0;
+  let failed = false;
+  // Each executor takes the next part until none is left; parts are merged in order as soon as possible,
+  // so at most a few part profiles are held at once.
+  const drain = async (execute: Executor) => {
+    while (queued < tasks.length && !failed) {
+      const task = tasks[queued++]!;
+      try {
+        done.set(task.part, await execute(task, report(task.part)));
+      } catch (error) {
+        failed = true;
+        throw error;
       }
+      while (done.has(nextToMerge)) {
+        const profile = done.get(nextToMerge)!;
+        done.delete(nextToMerge);
+        merged = merged === null ? profile : mergeTableProfiles([merged, profile]);
+        nextToMerge++;
+      }
+    }
+  };
+  const onMainThread: Executor = (task, progress) =>
+    profilePart(task, progress).catch((error: unknown) => {
+      throw new Declined(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
     });
+  try {
+    await Promise.all([drain(onMainThread), ...settings.pool.map((worker) => drain(onWorker(worker)))]);
   } catch (error) {
     if (error instanceof Declined) return null;
     throw error;
-  } finally {
-    await Promise.all(pool.map((worker) => worker.terminate()));
   }
   const profile = merged as TableProfile | null;
   if (profile === null) return null;
@@ -177,7 +183,40 @@ async function runParts(
       return null;
     }
   }
-  return { ...profile, name: input.name, options: { ...profile.options, seed: options.seed } };
+  return finishMergedProfile({
+    ...profile,
+    name: input.name,
+    options: { ...profile.options, seed: options.seed },
+  });
+}
+
+/** An executor that sends the part to a worker thread, which is kept referenced only while it works. */
+function onWorker(worker: Worker): Executor {
+  return (task, progress) =>
+    new Promise<TableProfile>((resolve, reject) => {
+      const finish = () => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.unref();
+      };
+      const onError = (error: Error) => {
+        finish();
+        reject(error);
+      };
+      const onMessage = (message: WorkerMessage) => {
+        if (message.type === 'progress') {
+          progress(message.bytesRead, message.rows);
+          return;
+        }
+        finish();
+        if (message.type === 'declined') reject(new Declined(message.reason));
+        else resolve(message.profile);
+      };
+      worker.ref();
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.postMessage(task);
+    });
 }
 
 class Declined extends Error {

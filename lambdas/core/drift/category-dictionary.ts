@@ -67,7 +67,9 @@ export class CategoryDictionary {
       slot = (slot + 1) & mask;
     }
     if (this.labels.length >= softLimit && softLimit < this.limit) return NOT_TRACKED;
-    return this.add(utf8.decode(buf.subarray(start, end)), buf.slice(start, end), hash);
+    // A copy (`new Uint8Array`, not `slice`, which is a view on a Buffer): the caller reuses its chunk, and
+    // a view would keep the whole chunk alive.
+    return this.add(utf8.decode(buf.subarray(start, end)), new Uint8Array(buf.subarray(start, end)), hash);
   }
 
   private add(text: string, bytes: Uint8Array, hash: number): number {

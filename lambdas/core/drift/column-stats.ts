@@ -1,6 +1,6 @@
 import { binIndex } from '../stats/quantile.ts';
 import type { CategoryDictionary } from './category-dictionary.ts';
-import { Reservoir } from './reservoir.ts';
+import type { RowSample } from './row-sample.ts';
 
 /**
  * Above this many distinct labels a column whose type is inferred stops counting the raw text of its numbers
@@ -24,15 +24,18 @@ export class ColumnStats {
   private sumOfSquares = 0;
   min = Number.POSITIVE_INFINITY;
   max = Number.NEGATIVE_INFINITY;
-  readonly sample: Reservoir;
+  /** The sample of rows this column's numbers go to (shared with the other columns), and its place there. */
+  private readonly rowSample: RowSample;
+  private readonly position: number;
   /** Counts per category id of the column's dictionary. */
   categoryCounts: Float64Array = new Float64Array(8);
   /** Baseline PSI bin edges (current side only) and the exact counts over them. */
   readonly edges: Float64Array | null;
   readonly binCounts: Float64Array | null;
 
-  constructor(sampleCap: number, seed: number, edges: Float64Array | null) {
-    this.sample = new Reservoir(sampleCap, seed);
+  constructor(rowSample: RowSample, position: number, edges: Float64Array | null) {
+    this.rowSample = rowSample;
+    this.position = position;
     this.edges = edges;
     this.binCounts = edges === null ? null : new Float64Array(edges.length + 1);
   }
@@ -47,8 +50,18 @@ export class ColumnStats {
     this.sumOfSquares += d * d;
     if (x < this.min) this.min = x;
     if (x > this.max) this.max = x;
-    this.sample.add(x);
+    this.rowSample.staging[this.position] = x;
     if (this.binCounts !== null) this.binCounts[binIndex(this.edges!, x)]!++;
+  }
+
+  /** The sampled numbers, sorted ascending: every number while the rows fit under the sample's capacity. */
+  sortedSample(): Float64Array {
+    return this.position < 0 ? new Float64Array(0) : this.rowSample.sortedColumn(this.position);
+  }
+
+  /** The sampled rows' values of this column in row order, NaN where missing (a part read in parallel). */
+  sampledRows(): Float64Array {
+    return this.position < 0 ? new Float64Array(0) : this.rowSample.rowColumn(this.position);
   }
 
   /** A text value: a category of the column's dictionary. */

@@ -101,9 +101,26 @@ function numericDistribution(baseline: FeatureProfile, current: FeatureProfile):
   const bins = high > low ? HISTOGRAM_BINS : 1;
   const width = (high - low) / bins;
   const edges = Array.from({ length: bins + 1 }, (_, i) => (i === bins ? high : low + i * width));
-  const histogram = (sample: Float64Array) => {
+  const binOf = (x: number) => Math.min(bins - 1, Math.floor((x - low) / width));
+  // Samples are sorted and binOf never decreases along them: each bin's run is found by binary search.
+  const histogram = (sorted: Float64Array) => {
     const counts = new Array<number>(bins).fill(0);
-    for (const x of sample) counts[width > 0 ? Math.min(bins - 1, Math.floor((x - low) / width)) : 0]!++;
+    if (!(width > 0)) {
+      counts[0] = sorted.length;
+      return counts;
+    }
+    for (let from = 0; from < sorted.length; ) {
+      const bin = binOf(sorted[from]!);
+      let past = from + 1;
+      let high = sorted.length;
+      while (past < high) {
+        const middle = (past + high) >>> 1;
+        if (binOf(sorted[middle]!) === bin) past = middle + 1;
+        else high = middle;
+      }
+      counts[bin]! += past - from;
+      from = past;
+    }
     return counts;
   };
   return { kind: 'bins', edges, baseline: histogram(baseline.sample), current: histogram(current.sample) };

@@ -1,22 +1,28 @@
-import { decileEdges } from '../stats/quantile.ts';
 import { mulberry32 } from '../stats/random.ts';
-import { mergeSorted, populationStd } from '../stats/wasserstein.ts';
-import { canonicalOrder, type FeatureProfile, type SegmentProfile, type TableProfile } from './profile.ts';
-import { seedFor } from './reservoir.ts';
+import {
+  canonicalOrder,
+  type FeatureProfile,
+  finishPartFeature,
+  type SegmentProfile,
+  type TableProfile,
+} from './profile.ts';
+import { seedFor } from './row-sample.ts';
 
 /**
- * Combines profiles of consecutive parts of one table (read in parallel) into the profile of the whole.
- * Counts, category counts and bin counts add up; moments combine with Chan et al.'s pairwise formula; the
- * samples are merged so that, while the whole fits under the sample cap, the result holds every value and
- * equals a single pass exactly, and above it stays a uniform sample: the number of values drawn from each
- * part follows the hypergeometric law of a uniform draw from the union.
+ * Combines profiles of consecutive parts of one table (read in parallel, each finished with `part: true`)
+ * into the profile of the whole. Counts, category counts and bin counts add up; moments combine with Chan
+ * et al.'s pairwise formula. A part's samples are its sampled rows (NaN where a value is missing, in row
+ * order), so the merge samples rows as a single pass does: all of them while the whole fits under the cap,
+ * which then equals a single pass exactly, and above it a uniform subset, the number of rows drawn from
+ * each part following the hypergeometric law of a uniform draw from the union. {@link finishMergedProfile}
+ * then sorts the samples and derives what depends on them.
  */
 export function mergeTableProfiles(parts: readonly TableProfile[]): TableProfile {
   if (parts.length === 0) throw new RangeError('no profiles to merge');
   const first = parts[0]!;
   if (parts.length === 1) return first;
   const { sampleCap, seed } = first.options;
-  const merge = (entries: FeatureProfile[], ...key: string[]) =>
+  const merge = (entries: Sized[], ...key: string[]) =>
     mergeFeatures(entries, sampleCap, seedFor(seed, 'merge', ...key));
 
   const whole = new Map<string, FeatureProfile>();
@@ -24,7 +30,7 @@ export function mergeTableProfiles(parts: readonly TableProfile[]): TableProfile
     whole.set(
       feature,
       merge(
-        parts.map((part) => part.whole.get(feature)!),
+        parts.map((part) => ({ profile: part.whole.get(feature)!, rows: part.rows })),
         feature,
       ),
     );
@@ -42,8 +48,13 @@ export function mergeTableProfiles(parts: readonly TableProfile[]): TableProfile
       const rows = list.reduce((sum, segment) => sum + segment.rows, 0);
       const features = new Map<string, FeatureProfile>();
       for (const feature of first.features) {
-        const entries = list.flatMap((segment) => segment.features.get(feature) ?? []);
-        if (entries.length > 0) features.set(feature, merge(entries, feature, value));
+        if (!list.some((segment) => segment.features.has(feature))) continue;
+        // A part where the feature had no value in this segment still had its rows.
+        const entries = list.map((segment) => ({
+          profile: segment.features.get(feature) ?? noValues(Math.min(segment.rows, sampleCap)),
+          rows: segment.rows,
+        }));
+        features.set(feature, merge(entries, feature, value));
       }
       // A segment's missing count is its rows without a value, including parts where the feature had none.
       for (const profile of features.values()) profile.missing = rows - profile.present;
@@ -58,16 +69,56 @@ export function mergeTableProfiles(parts: readonly TableProfile[]): TableProfile
   };
 }
 
-function mergeFeatures(entries: readonly FeatureProfile[], sampleCap: number, seed: number): FeatureProfile {
-  let merged = entries[0]!;
-  for (let i = 1; i < entries.length; i++) merged = mergeTwo(merged, entries[i]!, sampleCap, seed + i);
-  return merged;
+/** Sorts the merged samples and computes what a single pass derives from them: std and PSI edges. */
+export function finishMergedProfile(profile: TableProfile): TableProfile {
+  const finish = (features: Map<string, FeatureProfile>) =>
+    new Map([...features].map(([name, feature]) => [name, finishPartFeature(feature)]));
+  return {
+    ...profile,
+    whole: finish(profile.whole),
+    segments: profile.segments.map((segment) => ({ ...segment, features: finish(segment.features) })),
+  };
 }
 
-function mergeTwo(a: FeatureProfile, b: FeatureProfile, sampleCap: number, seed: number): FeatureProfile {
+/** A feature profile and the rows its sample was drawn from. */
+interface Sized {
+  profile: FeatureProfile;
+  rows: number;
+}
+
+function noValues(sampledRows: number): FeatureProfile {
+  return {
+    present: 0,
+    missing: 0,
+    numericCount: 0,
+    textCount: 0,
+    mean: Number.NaN,
+    std: Number.NaN,
+    min: Number.NaN,
+    max: Number.NaN,
+    sample: new Float64Array(sampledRows).fill(Number.NaN),
+    edges: new Float64Array(0),
+    binCounts: null,
+    categories: new Map(),
+  };
+}
+
+function mergeFeatures(entries: readonly Sized[], sampleCap: number, seed: number): FeatureProfile {
+  let merged = entries[0]!;
+  for (let i = 1; i < entries.length; i++) {
+    const next = entries[i]!;
+    merged = {
+      profile: mergeTwo(merged, next, sampleCap, seed + i),
+      rows: merged.rows + next.rows,
+    };
+  }
+  return merged.profile;
+}
+
+function mergeTwo(sizedA: Sized, sizedB: Sized, sampleCap: number, seed: number): FeatureProfile {
+  const a = sizedA.profile;
+  const b = sizedB.profile;
   const numericCount = a.numericCount + b.numericCount;
-  const sample = mergeSamples(a, b, sampleCap, seed);
-  const exact = sample.length === numericCount;
   const hasNumbers = numericCount > 0;
   return {
     present: a.present + b.present,
@@ -75,12 +126,12 @@ function mergeTwo(a: FeatureProfile, b: FeatureProfile, sampleCap: number, seed:
     numericCount,
     textCount: a.textCount + b.textCount,
     mean: hasNumbers ? combinedMean(a, b) : Number.NaN,
-    // As a single pass does: numpy's std over every value when the sample holds them all.
-    std: !hasNumbers ? Number.NaN : exact ? populationStd(sample) : combinedStd(a, b),
+    // Replaced by numpy's std over every value when the sample turns out to hold them all.
+    std: hasNumbers ? combinedStd(a, b) : Number.NaN,
     min: hasNumbers ? Math.min(orInfinity(a.min), orInfinity(b.min)) : Number.NaN,
     max: hasNumbers ? Math.max(orMinusInfinity(a.max), orMinusInfinity(b.max)) : Number.NaN,
-    sample,
-    edges: hasNumbers ? decileEdges(sample) : new Float64Array(0),
+    sample: mergeRowSamples(sizedA, sizedB, sampleCap, seed),
+    edges: new Float64Array(0),
     binCounts: addCounts(a.binCounts, b.binCounts),
     categories: mergeCategories(a, b),
   };
@@ -124,21 +175,19 @@ function mergeCategories(a: FeatureProfile, b: FeatureProfile): Map<string, numb
 }
 
 /**
- * Both sorted samples in one sorted array when everything fits; otherwise `sampleCap` values, a
- * hypergeometric share from each side (each side's sample being uniform over its values, a uniform subset
- * of it is too), merged in order.
+ * The sampled rows of both parts when they all fit; otherwise `sampleCap` rows, a hypergeometric share from
+ * each part (each part's rows being a uniform sample of its rows, a uniform subset of them is too).
  */
-function mergeSamples(a: FeatureProfile, b: FeatureProfile, sampleCap: number, seed: number): Float64Array {
-  const total = a.numericCount + b.numericCount;
-  if (total <= sampleCap && a.sample.length === a.numericCount && b.sample.length === b.numericCount) {
-    return mergeSorted(a.sample, b.sample);
-  }
+function mergeRowSamples(a: Sized, b: Sized, sampleCap: number, seed: number): Float64Array {
+  const take = Math.min(sampleCap, a.rows + b.rows);
+  const sampleA = a.profile.sample;
+  const sampleB = b.profile.sample;
+  if (take === sampleA.length + sampleB.length) return concat(sampleA, sampleB);
   const random = mulberry32(seed);
-  // Draw sampleCap values without replacement from populations of a.numericCount and b.numericCount.
+  // Draw `take` rows without replacement from populations of a.rows and b.rows.
   let fromA = 0;
-  let remainingA = a.numericCount;
-  let remainingB = b.numericCount;
-  const take = Math.min(sampleCap, total);
+  let remainingA = a.rows;
+  let remainingB = b.rows;
   for (let i = 0; i < take; i++) {
     if (random() * (remainingA + remainingB) < remainingA) {
       fromA++;
@@ -147,19 +196,24 @@ function mergeSamples(a: FeatureProfile, b: FeatureProfile, sampleCap: number, s
       remainingB--;
     }
   }
-  fromA = Math.min(fromA, a.sample.length);
-  const fromB = Math.min(take - fromA, b.sample.length);
-  return mergeSorted(subsample(a.sample, fromA, random), subsample(b.sample, fromB, random));
+  return concat(subsample(sampleA, fromA, random), subsample(sampleB, take - fromA, random));
 }
 
-/** `count` values of a sorted array chosen uniformly without replacement, still sorted (selection sampling). */
-function subsample(sorted: Float64Array, count: number, random: () => number): Float64Array {
-  if (count >= sorted.length) return sorted;
+function concat(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/** `count` entries chosen uniformly without replacement, in their order (selection sampling). */
+function subsample(values: Float64Array, count: number, random: () => number): Float64Array {
+  if (count >= values.length) return values;
   const out = new Float64Array(count);
   let needed = count;
-  for (let i = 0, filled = 0; i < sorted.length && needed > 0; i++) {
-    if (random() * (sorted.length - i) < needed) {
-      out[filled++] = sorted[i]!;
+  for (let i = 0, filled = 0; i < values.length && needed > 0; i++) {
+    if (random() * (values.length - i) < needed) {
+      out[filled++] = values[i]!;
       needed--;
     }
   }

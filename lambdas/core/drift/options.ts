@@ -21,7 +21,8 @@ export interface ColumnOptions {
   /** Column whose values split the data into segments tested separately. @default none */
   segment?: string | null;
   /**
-   * Values per feature and side kept for KS and Wasserstein; below it those tests are exact.
+   * Rows per side sampled for KS and Wasserstein (a feature keeps its values in them); below it those tests
+   * are exact.
    * @default 250000, raised for narrow tables so that samples hold up to 5,000,000 values per side
    */
   sampleCap?: number;

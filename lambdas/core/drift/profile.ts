@@ -1,5 +1,6 @@
 import { InputError } from '../errors.ts';
 import { decileEdges } from '../stats/quantile.ts';
+import { sortFloat64 } from '../stats/radix-sort.ts';
 import { populationStd } from '../stats/wasserstein.ts';
 import type { CategoryDictionary } from './category-dictionary.ts';
 import type { ColumnStats } from './column-stats.ts';
@@ -59,31 +60,54 @@ export interface TableProfile {
   segments: SegmentProfile[];
 }
 
-/** Freezes the stats of a finished pass into a profile entry. */
+/**
+ * Freezes the stats of a finished pass into a profile entry. A part of a table read in parallel (`part`)
+ * keeps its sample as sampled rows (NaN where missing, unsorted) for the merge, which then finishes it with
+ * {@link finishPartFeature}.
+ */
 export function snapshotColumn(
   stats: ColumnStats,
   dictionary: CategoryDictionary,
   numbersLabelled: boolean,
   rows: number,
+  part = false,
 ): FeatureProfile {
-  const sample = stats.sample.takeSorted();
-  const exact = stats.numericCount === sample.length;
   const hasNumbers = stats.numericCount > 0;
-  return {
+  const feature: FeatureProfile = {
     present: stats.present,
     missing: rows - stats.present,
     numericCount: stats.numericCount,
     textCount: stats.textCount,
     mean: hasNumbers ? stats.mean : Number.NaN,
-    // numpy's std of every value when the sample holds them all; Welford's otherwise.
-    std: !hasNumbers ? Number.NaN : exact ? populationStd(sample) : stats.std,
+    std: hasNumbers ? stats.std : Number.NaN,
     min: hasNumbers ? stats.min : Number.NaN,
     max: hasNumbers ? stats.max : Number.NaN,
-    sample,
-    edges: hasNumbers ? decileEdges(sample) : new Float64Array(0),
+    sample: part ? stats.sampledRows() : stats.sortedSample(),
+    edges: new Float64Array(0),
     binCounts: stats.binCounts,
     categories: canonicalOrder(stats.categories(dictionary, numbersLabelled)),
   };
+  return part ? feature : withSampleStats(feature);
+}
+
+/** A merged part's entry as a single pass gives it: the sample's present values sorted, std and edges. */
+export function finishPartFeature(feature: FeatureProfile): FeatureProfile {
+  const rows = feature.sample;
+  let present = 0;
+  for (let i = 0; i < rows.length; i++) if (!Number.isNaN(rows[i])) present++;
+  const sample = new Float64Array(present);
+  for (let i = 0, next = 0; i < rows.length; i++) if (!Number.isNaN(rows[i])) sample[next++] = rows[i]!;
+  return withSampleStats({ ...feature, sample: sortFloat64(sample) });
+}
+
+function withSampleStats(feature: FeatureProfile): FeatureProfile {
+  const { sample } = feature;
+  // No numbers, or a column with text whose sample was dropped: it is categorical.
+  if (feature.numericCount === 0 || sample.length === 0) return feature;
+  // numpy's std of every value when the sample holds them all; the streamed moments otherwise.
+  if (feature.numericCount === sample.length) feature.std = populationStd(sample);
+  feature.edges = decileEdges(sample);
+  return feature;
 }
 
 /**

@@ -4,7 +4,7 @@ import { CategoryDictionary, NOT_TRACKED } from './category-dictionary.ts';
 import { ColumnStats, NUMERIC_CATEGORY_LIMIT } from './column-stats.ts';
 import { defaultSampleCap, type ResolvedColumnOptions } from './options.ts';
 import { type FeatureProfile, snapshotColumn, type TableProfile } from './profile.ts';
-import { seedFor } from './reservoir.ts';
+import { RowSample, seedFor } from './row-sample.ts';
 import { isMissingBytes, isMissingText, parseNumberBytes, parseNumberText } from './values.ts';
 
 const MISSING = 0;
@@ -26,8 +26,14 @@ interface Column {
    * column can still turn categorical with labels exactly as written.
    */
   numbersLabelled: boolean;
+  /** Label id + 1 of small whole numbers written plainly (`0` to `4095`), so they skip the hash lookup. */
+  smallLabels: Int32Array | null;
   /** Null for the segment column, which is read but not profiled. */
   whole: ColumnStats | null;
+  /** Place in the rows of the samples; -1 for a column that only takes text. */
+  position: number;
+  /** A text value was seen: the column is categorical, and its numbers need no sample. */
+  hasText: boolean;
   /** Stats per segment id, created when the segment first has a row. */
   segments: (ColumnStats | undefined)[];
 }
@@ -74,6 +80,9 @@ export class TableAccumulator implements TableSink {
   private segmentIndex = -1;
   private readonly segmentDictionary: CategoryDictionary;
   private segmentRows: number[] = [];
+  /** Sampled rows of the whole table, and of each segment. */
+  private readonly wholeSample: RowSample;
+  private readonly segmentSamples: RowSample[] = [];
   private readonly options: ResolvedColumnOptions;
   private readonly context: AccumulatorContext;
   /** No segment column: values go straight to the whole-table stats. */
@@ -86,6 +95,7 @@ export class TableAccumulator implements TableSink {
     this.context = context;
     this.direct = options.segment === null;
     this.sampleCap = options.sampleCap;
+    this.wholeSample = new RowSample(this.sampleCap, seedFor(options.seed));
     this.segmentDictionary = new CategoryDictionary(
       options.maxSegments,
       `segment column ${JSON.stringify(options.segment)} has more than ${options.maxSegments} distinct values; ` +
@@ -124,8 +134,19 @@ export class TableAccumulator implements TableSink {
           `column ${JSON.stringify(name)} has more than ${options.maxCategories} distinct values; if it is ` +
             'an identifier or free text exclude it (--exclude), otherwise raise --max-categories',
         );
-    const whole = isSegment ? null : this.newStats(name, null);
-    this.columns.push({ name, mode, dictionary, numbersLabelled: mode === INFER, whole, segments: [] });
+    const position = mode === TEXT_ONLY ? -1 : this.wholeSample.addColumn();
+    const whole = isSegment ? null : this.newStats(name, position, null);
+    this.columns.push({
+      name,
+      mode,
+      dictionary,
+      numbersLabelled: mode === INFER,
+      smallLabels: mode === INFER ? new Int32Array(SMALL_LABELS) : null,
+      whole,
+      position,
+      hasText: false,
+      segments: [],
+    });
     return index;
   }
 
@@ -135,17 +156,46 @@ export class TableAccumulator implements TableSink {
     if (column.mode !== TEXT_ONLY) {
       const value = parseNumberBytes(buf, start, end);
       if (!Number.isNaN(value)) {
-        let label = NOT_TRACKED;
-        if (column.numbersLabelled) {
-          label = column.dictionary.lookupBytes(buf, start, end, NUMERIC_CATEGORY_LIMIT);
-          if (label === NOT_TRACKED) column.numbersLabelled = false;
-        }
-        this.addNumber(index, column, value, label);
+        this.addNumber(index, column, value, this.bytesLabel(column, value, buf, start, end));
         return;
       }
       if (column.mode === DECLARED_NUMERIC) notANumber();
+      if (!column.hasText) this.turnsCategorical(column);
     }
     this.addCategory(index, column, column.dictionary.idForBytes(buf, start, end));
+  }
+
+  /** The first text value of an inferred column: it is categorical, so its sample is dropped. */
+  private turnsCategorical(column: Column): void {
+    column.hasText = true;
+    this.wholeSample.retire(column.position);
+    for (const sample of this.segmentSamples) sample?.retire(column.position);
+  }
+
+  number(index: number, value: number, buf: Uint8Array, start: number, end: number): void {
+    const column = this.columns[index];
+    if (column === null || column === undefined) return;
+    if (column.mode === TEXT_ONLY) {
+      this.addCategory(index, column, column.dictionary.idForBytes(buf, start, end));
+      return;
+    }
+    this.addNumber(index, column, value, this.bytesLabel(column, value, buf, start, end));
+  }
+
+  /** The label of a number's raw bytes while the column still counts them ({@link NOT_TRACKED} after). */
+  private bytesLabel(column: Column, value: number, buf: Uint8Array, start: number, end: number): number {
+    if (!column.numbersLabelled) return NOT_TRACKED;
+    const small = column.smallLabels!;
+    const cached = value < SMALL_LABELS && isPlainWholeNumber(buf, start, end);
+    if (cached && small[value]! > 0) return small[value]! - 1;
+    const label = column.dictionary.lookupBytes(buf, start, end, NUMERIC_CATEGORY_LIMIT);
+    if (label === NOT_TRACKED) {
+      column.numbersLabelled = false;
+      column.smallLabels = null;
+    } else if (cached) {
+      small[value] = label + 1;
+    }
+    return label;
   }
 
   value(index: number, value: CellValue): void {
@@ -173,6 +223,7 @@ export class TableAccumulator implements TableSink {
       text = value;
     }
     if (column.mode === DECLARED_NUMERIC) notANumber();
+    if (column.mode === INFER && !column.hasText) this.turnsCategorical(column);
     this.addCategory(index, column, column.dictionary.idForText(text));
   }
 
@@ -206,13 +257,18 @@ export class TableAccumulator implements TableSink {
 
   endRow(): void {
     if (this.rows++ === 0 && this.options.sampleCapIsDefault) this.fitSampleCap();
-    if (this.direct) return;
+    if (this.direct) {
+      this.wholeSample.endRow();
+      return;
+    }
     const { kinds, numbers, ids, columns } = this;
     let segment = -1;
     if (this.segmentIndex >= 0 && kinds[this.segmentIndex] === CATEGORY) {
       segment = ids[this.segmentIndex]!;
       this.segmentRows[segment] = (this.segmentRows[segment] ?? 0) + 1;
     }
+    const segmentSample =
+      segment < 0 ? undefined : (this.segmentSamples[segment] ?? this.newSegmentSample(segment));
     for (let index = 0; index < columns.length; index++) {
       const kind = kinds[index];
       if (kind === MISSING) continue;
@@ -237,10 +293,16 @@ export class TableAccumulator implements TableSink {
         inSegment?.addCategory(id);
       }
     }
+    this.wholeSample.endRow();
+    segmentSample?.endRow();
   }
 
-  /** Ends the pass: checks the schema against the baseline and returns the profile. */
-  finish(source: { format?: string }): TableProfile {
+  /**
+   * Ends the pass: checks the schema against the baseline and returns the profile. `part`: the profile of
+   * one part of a table read in parallel, for {@link mergeTableProfiles}.
+   */
+  finish(source: { format?: string; part?: boolean }): TableProfile {
+    const part = source.part ?? false;
     const { context, options } = this;
     if (context.expected) {
       const seen = new Set(this.names);
@@ -263,7 +325,7 @@ export class TableAccumulator implements TableSink {
       features.push(column.name);
       whole.set(
         column.name,
-        snapshotColumn(column.whole, column.dictionary, column.numbersLabelled, this.rows),
+        snapshotColumn(column.whole, column.dictionary, column.numbersLabelled, this.rows, part),
       );
     }
     const segments = this.segmentDictionary.labels
@@ -275,7 +337,7 @@ export class TableAccumulator implements TableSink {
           if (column && stats)
             perFeature.set(
               column.name,
-              snapshotColumn(stats, column.dictionary, column.numbersLabelled, rows),
+              snapshotColumn(stats, column.dictionary, column.numbersLabelled, rows, part),
             );
         }
         return { value, rows, features: perFeature };
@@ -305,24 +367,32 @@ export class TableAccumulator implements TableSink {
   private fitSampleCap(): void {
     const features = this.columns.filter((column) => column !== null && column.whole !== null).length;
     this.sampleCap = defaultSampleCap(features);
-    for (const column of this.columns) {
-      column?.whole?.sample.setCapacity(this.sampleCap);
-      for (const stats of column?.segments ?? []) stats?.sample.setCapacity(this.sampleCap);
-    }
+    this.wholeSample.setCapacity(this.sampleCap);
+    for (const sample of this.segmentSamples) sample?.setCapacity(this.sampleCap);
   }
 
-  private newStats(feature: string, segment: string | null): ColumnStats {
-    const { options, context } = this;
-    const seed = segment === null ? seedFor(options.seed, feature) : seedFor(options.seed, feature, segment);
+  private newStats(feature: string, position: number, segment: number | null): ColumnStats {
     const edges =
       segment === null
-        ? context.edges?.whole.get(feature)
-        : context.edges?.segments.get(segment)?.get(feature);
-    return new ColumnStats(this.sampleCap, seed, edges ?? null);
+        ? this.context.edges?.whole.get(feature)
+        : this.context.edges?.segments.get(this.segmentDictionary.labels[segment]!)?.get(feature);
+    const sample = segment === null ? this.wholeSample : this.segmentSamples[segment]!;
+    return new ColumnStats(sample, position, edges ?? null);
+  }
+
+  private newSegmentSample(segment: number): RowSample {
+    const sample = new RowSample(
+      this.sampleCap,
+      seedFor(this.options.seed, this.segmentDictionary.labels[segment]!),
+    );
+    for (let i = 0; i < this.wholeSample.width; i++) sample.addColumn();
+    for (const column of this.columns) if (column?.hasText) sample.retire(column.position);
+    this.segmentSamples[segment] = sample;
+    return sample;
   }
 
   private segmentStats(column: Column, segment: number): ColumnStats {
-    const stats = this.newStats(column.name, this.segmentDictionary.labels[segment]!);
+    const stats = this.newStats(column.name, column.position, segment);
     column.segments[segment] = stats;
     return stats;
   }
@@ -339,6 +409,22 @@ export class TableAccumulator implements TableSink {
     this.numbers = numbers;
     this.ids = ids;
   }
+}
+
+/** Whole numbers below this have their label ids cached by value. */
+const SMALL_LABELS = 4096;
+
+/**
+ * Digits only, without a leading zero (`0` itself excepted): the one way of writing a whole number, so the
+ * value alone names the label.
+ */
+function isPlainWholeNumber(buf: Uint8Array, start: number, end: number): boolean {
+  if (end - start > 1 && buf[start] === 0x30) return false;
+  for (let i = start; i < end; i++) {
+    const byte = buf[i]!;
+    if (byte < 0x30 || byte > 0x39) return false;
+  }
+  return true;
 }
 
 /** The value itself stays out of the message: errors end up in logs, and data rows must not. */

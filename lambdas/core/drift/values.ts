@@ -3,7 +3,8 @@
  * reader path so CSV bytes and JSON strings classify the same way.
  */
 
-const POW10 = Float64Array.from({ length: 23 }, (_, i) => 10 ** i);
+/** Powers of ten that are exact doubles (10^0 to 10^22). */
+export const POW10 = Float64Array.from({ length: 23 }, (_, i) => 10 ** i);
 const N = 0x4e;
 const A = 0x41;
 const a = 0x61;
@@ -44,7 +45,7 @@ function isSpace(byte: number): boolean {
 const latin1 = new TextDecoder('latin1');
 
 /** 2^53: integers below it are exact doubles. */
-const EXACT_INTEGER_LIMIT = 9007199254740992;
+export const EXACT_INTEGER_LIMIT = 9007199254740992;
 
 /**
  * Parses a decimal number (optional sign, digits with an optional fraction, optional exponent, surrounding

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { EXACT_INTEGER_LIMIT, POW10 } from '../drift/values.ts';
 import { InputError, type InputLocation, LimitExceededError, ValueError } from '../errors.ts';
 import type { TableSink } from './types.ts';
 
@@ -6,6 +7,9 @@ const QUOTE = 0x22;
 const LF = 0x0a;
 const CR = 0x0d;
 const BOM = new Uint8Array([0xef, 0xbb, 0xbf]);
+const MINUS = 0x2d;
+const DOT = 0x2e;
+const ZERO = 0x30;
 
 // Byte classes of the scanning loops: anything but PLAIN stops the tight loop.
 const PLAIN = 0;
@@ -82,6 +86,8 @@ export class CsvParser {
   private readonly delimiter: number;
   private readonly maxFieldBytes: number;
   private readonly classes: Uint8Array;
+  /** Whether the sink takes plain numbers already parsed ({@link TableSink.number}). */
+  private readonly numbers: boolean;
 
   private state = FIELD_START;
   /** Physical line of the byte being read. */
@@ -122,6 +128,7 @@ export class CsvParser {
     this.delimiter = code;
     this.maxFieldBytes = options.maxFieldBytes ?? DEFAULT_MAX_FIELD_BYTES;
     this.classes = byteClasses(code);
+    this.numbers = typeof sink.number === 'function';
   }
 
   /** Data rows passed to the sink so far. */
@@ -204,6 +211,10 @@ export class CsvParser {
     let high = this.high;
     let start = 0;
     let i = 0;
+    // A field read by the number fast path, and its value.
+    let isNumber = false;
+    let value = 0;
+    const numbers = this.numbers;
     while (i < n) {
       if (state === FIELD_START) {
         const byte = buf[i];
@@ -223,6 +234,45 @@ export class CsvParser {
         }
         state = UNQUOTED;
         start = i;
+        if (numbers && fieldIndex < this.columnCount) {
+          // Fast path: a plain decimal number is parsed while it is scanned, so its bytes are read once.
+          // Anything else (a + sign, an exponent, blanks, a field cut by the chunk's end) takes the general
+          // path from the field's start.
+          let j = byte === MINUS ? i + 1 : i;
+          const digitsStart = j;
+          let mantissa = 0;
+          let digit = j < n ? buf[j]! - ZERO : -1;
+          while (digit >= 0 && digit <= 9) {
+            mantissa = mantissa * 10 + digit;
+            digit = ++j < n ? buf[j]! - ZERO : -1;
+          }
+          let digits = j - digitsStart;
+          let fraction = 0;
+          if (digit === DOT - ZERO) {
+            const fractionStart = ++j;
+            digit = j < n ? buf[j]! - ZERO : -1;
+            while (digit >= 0 && digit <= 9) {
+              mantissa = mantissa * 10 + digit;
+              digit = ++j < n ? buf[j]! - ZERO : -1;
+            }
+            fraction = j - fractionStart;
+            digits += fraction;
+          }
+          if (
+            j < n &&
+            digits > 0 &&
+            mantissa < EXACT_INTEGER_LIMIT &&
+            fraction <= 22 &&
+            classes[buf[j]!]! !== PLAIN &&
+            classes[buf[j]!]! !== HIGH
+          ) {
+            // As parseNumberBytes computes it: exact, so correctly rounded (Clinger's fast path).
+            value = fraction === 0 ? mantissa : mantissa / POW10[fraction]!;
+            if (byte === MINUS) value = -value;
+            isNumber = true;
+            i = j;
+          }
+        }
       }
       if (state === UNQUOTED) {
         let kind = PLAIN;
@@ -238,7 +288,12 @@ export class CsvParser {
           }
         }
         if (i === n) break;
-        this.emitField(buf, start, i, fieldIndex, fieldLine, high);
+        if (isNumber) {
+          isNumber = false;
+          this.emitNumber(value, buf, start, i, fieldIndex, fieldLine);
+        } else {
+          this.emitField(buf, start, i, fieldIndex, fieldLine, high);
+        }
         i++;
         if (kind === DELIMITER) {
           fieldIndex++;
@@ -357,6 +412,22 @@ export class CsvParser {
       this.headerLines.push(fieldLine);
     } else if (this.extraLine === 0) {
       this.extraLine = fieldLine;
+    }
+  }
+
+  /** Hands a field that the fast path read as a number to the sink. */
+  private emitNumber(
+    value: number,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    fieldIndex: number,
+    fieldLine: number,
+  ): void {
+    try {
+      this.sink.number!(this.columnIds[fieldIndex]!, value, buf, start, end);
+    } catch (error) {
+      throw this.relocate(error, fieldLine, fieldIndex);
     }
   }
 

@@ -258,5 +258,6 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   ) {
     return bytes.buffer;
   }
-  return bytes.slice().buffer as ArrayBuffer;
+  // A copy: Buffer's slice is a view, whose buffer may be a whole shared pool.
+  return new Uint8Array(bytes).buffer as ArrayBuffer;
 }

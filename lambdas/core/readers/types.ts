@@ -19,6 +19,12 @@ export interface TableSink {
    * valid UTF-8 and are only valid during the call (the buffer is reused).
    */
   bytes(column: number, buf: Uint8Array, start: number, end: number): void;
+  /**
+   * Optional fast path of a delimited file: a field that is a plain decimal number (`-?digits(.digits)?`
+   * whose digits fit in 2^53, at most 22 after the point), with its value parsed as the number grammar of
+   * `drift/values.ts` parses it (correctly rounded). Without this method such fields go to `bytes`.
+   */
+  number?(column: number, value: number, buf: Uint8Array, start: number, end: number): void;
   /** A typed value from JSON Lines or Parquet. */
   value(column: number, value: CellValue): void;
   /** Ends the current row. */

@@ -6,6 +6,7 @@ import {
 } from '../../../lambdas/core/drift/options.ts';
 import { TableAccumulator } from '../../../lambdas/core/drift/table-accumulator.ts';
 import { ValueError } from '../../../lambdas/core/errors.ts';
+import { CsvParser } from '../../../lambdas/core/readers/csv.ts';
 
 const encoder = new TextEncoder();
 
@@ -22,6 +23,29 @@ function feed(sink: TableAccumulator, header: string[], rows: string[][]): void 
 }
 
 describe('TableAccumulator', () => {
+  it('keeps its labels when the reader reuses one buffer for every chunk', () => {
+    const sink = new TableAccumulator(resolveColumnOptions({}), { name: 't.csv' });
+    const parser = new CsvParser(sink, { name: 't.csv' });
+    const text = `tier,n\n${Array.from({ length: 400 }, (_, i) => `${['low', 'mid', 'high'][i % 3]},${i % 7}`).join('\n')}\n`;
+    const bytes = encoder.encode(text);
+    const chunk = Buffer.alloc(64);
+    for (let at = 0; at < bytes.length; at += chunk.length) {
+      const part = bytes.subarray(at, at + chunk.length);
+      chunk.set(part);
+      parser.push(chunk.subarray(0, part.length));
+      // The caller may overwrite the chunk once push returns.
+      chunk.fill(0x7a);
+    }
+    parser.finish();
+    const profile = sink.finish({ format: 'csv' });
+    expect(Object.fromEntries(profile.whole.get('tier')!.categories!)).toEqual({
+      low: 134,
+      mid: 133,
+      high: 133,
+    });
+    expect(profile.whole.get('n')!.categories!.size).toBe(7);
+  });
+
   it('counts missing values, infers types and keeps every value below the cap', () => {
     const sink = new TableAccumulator(resolveColumnOptions({}), { name: 't.csv' });
     feed(

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parseNumberBytes } from '../../../lambdas/core/drift/values.ts';
 import { InputError, LimitExceededError } from '../../../lambdas/core/errors.ts';
 import { CsvParser } from '../../../lambdas/core/readers/csv.ts';
 import { RecordingSink } from '../../helpers/recording-sink.ts';
@@ -219,5 +220,53 @@ describe('CsvParser: errors', () => {
     const sink = new RecordingSink((column, value) => column === 'b' && value === 'bad');
     const error = parseError('a,b\n1,ok\n2,"multi\nline"\n3,bad\n', { sink });
     expect(error.message).toBe('t.csv: line 5, column 2 ("b"): the value is not acceptable');
+  });
+});
+
+describe('CsvParser: number fast path', () => {
+  /** Records how each field arrived: parsed by the fast path (with its value) or as bytes. */
+  class NumberSink extends RecordingSink {
+    readonly parsed: { text: string; value: number }[] = [];
+    number(column: number, value: number, buf: Uint8Array, start: number, end: number): void {
+      const text = new TextDecoder().decode(buf.subarray(start, end));
+      this.parsed.push({ text, value });
+      this.value(column, text);
+    }
+  }
+
+  const numberish = fc.string({
+    unit: fc.constantFrom('0', '1', '5', '9', '-', '+', '.', 'e', ' ', 'x'),
+    maxLength: 30,
+  });
+
+  it('gives every field the value parseNumberBytes gives its text, and the same rows as without it', () => {
+    const table = fc.record({
+      rows: fc.array(fc.array(numberish, { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 10 }),
+      cutSeeds: fc.uniqueArray(fc.nat(), { maxLength: 8 }),
+    });
+    fc.assert(
+      fc.property(table, ({ rows, cutSeeds }) => {
+        const bytes = encoder.encode(toCsv(['a', 'b', 'c'], rows, '\n', false, true));
+        const cuts = [...new Set(cutSeeds.map((seed) => seed % (bytes.length + 1)))].sort((x, y) => x - y);
+        const sink = new NumberSink();
+        parse(bytes, { cuts, sink });
+        expect(sink.table()).toEqual(rows);
+        for (const { text, value } of sink.parsed) {
+          const raw = encoder.encode(text);
+          expect(Object.is(value, parseNumberBytes(raw, 0, raw.length)), text).toBe(true);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('takes plain decimals, and leaves signs, exponents, blanks and long digit strings to the sink', () => {
+    const sink = new NumberSink();
+    const fast = ['0', '-0', '12.5', '-3.25', '.5', '7.', '9007199254740991', '0.1234567890123456'];
+    const slow = ['+1', '1e5', ' 2', '9007199254740993', '0.12345678901234567890123', '-', '.', '1.2.3'];
+    parse(`a\n${[...fast, ...slow].join('\n')}\n`, { sink });
+    expect(sink.parsed.map((entry) => entry.text)).toEqual(fast);
+    expect(Object.is(sink.parsed[1]!.value, -0)).toBe(true);
+    expect(sink.parsed.map((entry) => entry.value)).toEqual(fast.map(Number));
   });
 });
