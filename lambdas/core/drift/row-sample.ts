@@ -127,6 +127,13 @@ export class RowSample {
     return sortFloat64(values);
   }
 
+  /** Frees the sampled rows once every column is taken; the sample reads as empty afterwards. */
+  release(): void {
+    this.data = new Float64Array(0);
+    this.allocatedRows = 0;
+    this.rows = 0;
+  }
+
   private clearStaging(): void {
     const staging = this.staging;
     for (let i = 0; i < staging.length; i++) staging[i] = Number.NaN;
