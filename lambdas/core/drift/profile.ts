@@ -1,9 +1,9 @@
 import { InputError } from '../errors.ts';
 import { decileEdges } from '../stats/quantile.ts';
-import { sortFloat64 } from '../stats/radix-sort.ts';
 import { populationStd } from '../stats/wasserstein.ts';
 import type { CategoryDictionary } from './category-dictionary.ts';
 import type { ColumnStats } from './column-stats.ts';
+import { sortedPresent } from './row-sample.ts';
 
 /** What a pass learned about one feature (overall or within one segment) on one side. */
 export interface FeatureProfile {
@@ -92,12 +92,7 @@ export function snapshotColumn(
 
 /** A merged part's entry as a single pass gives it: the sample's present values sorted, std and edges. */
 export function finishPartFeature(feature: FeatureProfile): FeatureProfile {
-  const rows = feature.sample;
-  let present = 0;
-  for (let i = 0; i < rows.length; i++) if (!Number.isNaN(rows[i])) present++;
-  const sample = new Float64Array(present);
-  for (let i = 0, next = 0; i < rows.length; i++) if (!Number.isNaN(rows[i])) sample[next++] = rows[i]!;
-  return withSampleStats({ ...feature, sample: sortFloat64(sample) });
+  return withSampleStats({ ...feature, sample: sortedPresent(feature.sample) });
 }
 
 function withSampleStats(feature: FeatureProfile): FeatureProfile {

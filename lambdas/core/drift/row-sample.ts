@@ -115,16 +115,7 @@ export class RowSample {
 
   /** The present values of the column at `position` in the sampled rows, sorted ascending. */
   sortedColumn(position: number): Float64Array {
-    const rows = this.rowColumn(position);
-    let present = 0;
-    for (let i = 0; i < rows.length; i++) if (!Number.isNaN(rows[i])) present++;
-    if (present === rows.length) return sortFloat64(rows);
-    const values = new Float64Array(present);
-    for (let i = 0, next = 0; i < rows.length; i++) {
-      const value = rows[i]!;
-      if (!Number.isNaN(value)) values[next++] = value;
-    }
-    return sortFloat64(values);
+    return sortedPresent(this.rowColumn(position));
   }
 
   /** Frees the sampled rows once every column is taken; the sample reads as empty afterwards. */
@@ -177,6 +168,19 @@ export class RowSample {
     this.allocatedRows = rows;
     this.stored = stored;
   }
+}
+
+/** The values of sampled rows that are present (not NaN), sorted ascending; sorts `rows` itself if all are. */
+export function sortedPresent(rows: Float64Array): Float64Array {
+  let present = 0;
+  for (let i = 0; i < rows.length; i++) if (!Number.isNaN(rows[i])) present++;
+  if (present === rows.length) return sortFloat64(rows);
+  const values = new Float64Array(present);
+  for (let i = 0, next = 0; i < rows.length; i++) {
+    const value = rows[i]!;
+    if (!Number.isNaN(value)) values[next++] = value;
+  }
+  return sortFloat64(values);
 }
 
 /** A stable 32-bit seed for one column (and segment), so samples do not depend on column order. */

@@ -4,7 +4,7 @@
  */
 
 /** Powers of ten that are exact doubles (10^0 to 10^22). */
-export const POW10 = Float64Array.from({ length: 23 }, (_, i) => 10 ** i);
+const POW10 = Float64Array.from({ length: 23 }, (_, i) => 10 ** i);
 const N = 0x4e;
 const A = 0x41;
 const a = 0x61;
@@ -43,6 +43,14 @@ function isSpace(byte: number): boolean {
 }
 
 const latin1 = new TextDecoder('latin1');
+
+/**
+ * mantissa x 10^power in one exact operation, so correctly rounded (Clinger's fast path): only for a mantissa
+ * below {@link EXACT_INTEGER_LIMIT} and |power| <= 22.
+ */
+export function exactDecimal(mantissa: number, power: number): number {
+  return power >= 0 ? mantissa * POW10[power]! : mantissa / POW10[-power]!;
+}
 
 /** 2^53: integers below it are exact doubles. */
 export const EXACT_INTEGER_LIMIT = 9007199254740992;
@@ -114,7 +122,7 @@ export function parseNumberBytes(buf: Uint8Array, start: number, end: number): n
   if (mantissa === 0) {
     value = 0;
   } else if (mantissa < EXACT_INTEGER_LIMIT && power >= -22 && power <= 22) {
-    value = power >= 0 ? mantissa * POW10[power]! : mantissa / POW10[-power]!;
+    value = exactDecimal(mantissa, power);
   } else {
     value = Number(latin1.decode(buf.subarray(start, end)));
     return Number.isFinite(value) ? value : Number.NaN;

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { EXACT_INTEGER_LIMIT, POW10 } from '../drift/values.ts';
+import { EXACT_INTEGER_LIMIT, exactDecimal } from '../drift/values.ts';
 import { InputError, type InputLocation, LimitExceededError, ValueError } from '../errors.ts';
 import type { TableSink } from './types.ts';
 
@@ -266,8 +266,8 @@ export class CsvParser {
             classes[buf[j]!]! !== PLAIN &&
             classes[buf[j]!]! !== HIGH
           ) {
-            // As parseNumberBytes computes it: exact, so correctly rounded (Clinger's fast path).
-            value = fraction === 0 ? mantissa : mantissa / POW10[fraction]!;
+            // The arithmetic of parseNumberBytes, so both give the same value.
+            value = exactDecimal(mantissa, -fraction);
             if (byte === MINUS) value = -value;
             isNumber = true;
             i = j;
