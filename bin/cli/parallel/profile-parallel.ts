@@ -57,7 +57,13 @@ export function parallelProfiler(settings: ParallelOptions = {}): Profiler {
     const ranges = await lineRanges(input.name, input.size, parts);
     if (ranges === null) return null;
     while (pool.length < Math.min(threads, parts) - 1) {
-      pool.push(new Worker(new URL('./profile-worker.ts', import.meta.url)));
+      const worker = new Worker(new URL('./profile-worker.ts', import.meta.url));
+      // A worker that stopped (a crash) must not be handed the next file.
+      worker.once('exit', () => {
+        const index = pool.indexOf(worker);
+        if (index >= 0) pool.splice(index, 1);
+      });
+      pool.push(worker);
     }
     return runParts(input, ranges, { delimiter, options, context, pool, onProgress });
   };
@@ -197,11 +203,17 @@ function onWorker(worker: Worker): Executor {
       const finish = () => {
         worker.off('message', onMessage);
         worker.off('error', onError);
+        worker.off('exit', onExit);
         worker.unref();
       };
       const onError = (error: Error) => {
         finish();
         reject(error);
+      };
+      // Stopped without an error event: give the file to the single pass rather than wait for ever.
+      const onExit = () => {
+        finish();
+        reject(new Declined('the worker thread stopped'));
       };
       const onMessage = (message: WorkerMessage) => {
         if (message.type === 'progress') {
@@ -215,6 +227,7 @@ function onWorker(worker: Worker): Executor {
       worker.ref();
       worker.on('message', onMessage);
       worker.on('error', onError);
+      worker.on('exit', onExit);
       worker.postMessage(task);
     });
 }
