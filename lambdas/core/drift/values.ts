@@ -49,7 +49,9 @@ const latin1 = new TextDecoder('latin1');
  * below {@link EXACT_INTEGER_LIMIT} and |power| <= 22.
  */
 export function exactDecimal(mantissa: number, power: number): number {
-  return power >= 0 ? mantissa * POW10[power]! : mantissa / POW10[-power]!;
+  // Power 0 first: a caller's -0 (`-fraction` of a whole number) is no array index, and V8 deoptimizes on it.
+  if (power === 0) return mantissa;
+  return power > 0 ? mantissa * POW10[power]! : mantissa / POW10[-power]!;
 }
 
 /** 2^53: integers below it are exact doubles. */
