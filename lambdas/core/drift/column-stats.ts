@@ -50,18 +50,16 @@ export class ColumnStats {
     this.sumOfSquares += d * d;
     if (x < this.min) this.min = x;
     if (x > this.max) this.max = x;
-    this.rowSample.staging[this.position] = x;
+    this.rowSample.put(this.position, x);
     if (this.binCounts !== null) this.binCounts[binIndex(this.edges!, x)]!++;
   }
 
-  /** The sampled numbers, sorted ascending: every number while the rows fit under the sample's capacity. */
-  sortedSample(): Float64Array {
-    return this.position < 0 ? new Float64Array(0) : this.rowSample.sortedColumn(this.position);
-  }
-
-  /** The sampled rows' values of this column in row order, NaN where missing (a part read in parallel). */
-  sampledRows(): Float64Array {
-    return this.position < 0 ? new Float64Array(0) : this.rowSample.rowColumn(this.position);
+  /**
+   * The sampled numbers, sorted ascending: every number while the rows fit under the sample's capacity. With
+   * `keepMissing` (a part read in parallel) followed by NaN for each sampled row without a number. Once only.
+   */
+  takeSample(keepMissing = false): Float64Array {
+    return this.position < 0 ? new Float64Array(0) : this.rowSample.takeSorted(this.position, keepMissing);
   }
 
   /** A text value: a category of the column's dictionary. */

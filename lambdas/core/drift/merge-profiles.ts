@@ -6,16 +6,16 @@ import {
   type SegmentProfile,
   type TableProfile,
 } from './profile.ts';
-import { seedFor } from './row-sample.ts';
+import { presentPrefix, seedFor } from './row-sample.ts';
 
 /**
  * Combines profiles of consecutive parts of one table (read in parallel, each finished with `part: true`)
  * into the profile of the whole. Counts, category counts and bin counts add up; moments combine with Chan
- * et al.'s pairwise formula. A part's samples are its sampled rows (NaN where a value is missing, in row
- * order), so the merge samples rows as a single pass does: all of them while the whole fits under the cap,
+ * et al.'s pairwise formula. A part's samples hold its sampled rows (sorted, NaN where a value is missing),
+ * so the merge samples rows as a single pass does: all of them while the whole fits under the cap,
  * which then equals a single pass exactly, and above it a uniform subset, the number of rows drawn from
  * each part following the hypergeometric law of a uniform draw from the union. {@link finishMergedProfile}
- * then sorts the samples and derives what depends on them.
+ * then drops the missing entries and derives what depends on the samples.
  */
 export function mergeTableProfiles(parts: readonly TableProfile[]): TableProfile {
   if (parts.length === 0) throw new RangeError('no profiles to merge');
@@ -176,13 +176,15 @@ function mergeCategories(a: FeatureProfile, b: FeatureProfile): Map<string, numb
 
 /**
  * The sampled rows of both parts when they all fit; otherwise `sampleCap` rows, a hypergeometric share from
- * each part (each part's rows being a uniform sample of its rows, a uniform subset of them is too).
+ * each part (each part's rows being a uniform sample of its rows, a uniform subset of them is too). A part's
+ * sample holds one entry per sampled row, sorted with the missing ones (NaN) last: which rows are chosen does
+ * not depend on their order, and choosing keeps it, so the two choices merge into one sorted sample.
  */
 function mergeRowSamples(a: Sized, b: Sized, sampleCap: number, seed: number): Float64Array {
   const take = Math.min(sampleCap, a.rows + b.rows);
   const sampleA = a.profile.sample;
   const sampleB = b.profile.sample;
-  if (take === sampleA.length + sampleB.length) return concat(sampleA, sampleB);
+  if (take === sampleA.length + sampleB.length) return mergeSorted(sampleA, sampleB);
   const random = mulberry32(seed);
   // Draw `take` rows without replacement from populations of a.rows and b.rows.
   let fromA = 0;
@@ -196,13 +198,21 @@ function mergeRowSamples(a: Sized, b: Sized, sampleCap: number, seed: number): F
       remainingB--;
     }
   }
-  return concat(subsample(sampleA, fromA, random), subsample(sampleB, take - fromA, random));
+  return mergeSorted(subsample(sampleA, fromA, random), subsample(sampleB, take - fromA, random));
 }
 
-function concat(a: Float64Array, b: Float64Array): Float64Array {
+/** Two ascending runs (NaN last in each) as one, NaN last. */
+function mergeSorted(a: Float64Array, b: Float64Array): Float64Array {
+  const endA = presentPrefix(a).length;
+  const endB = presentPrefix(b).length;
   const out = new Float64Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < endA && j < endB) out[k++] = a[i]! <= b[j]! ? a[i++]! : b[j++]!;
+  while (i < endA) out[k++] = a[i++]!;
+  while (j < endB) out[k++] = b[j++]!;
+  out.fill(Number.NaN, k);
   return out;
 }
 

@@ -3,7 +3,7 @@ import { decileEdges } from '../stats/quantile.ts';
 import { populationStd } from '../stats/wasserstein.ts';
 import type { CategoryDictionary } from './category-dictionary.ts';
 import type { ColumnStats } from './column-stats.ts';
-import { sortedPresent } from './row-sample.ts';
+import { presentPrefix } from './row-sample.ts';
 
 /** What a pass learned about one feature (overall or within one segment) on one side. */
 export interface FeatureProfile {
@@ -62,8 +62,8 @@ export interface TableProfile {
 
 /**
  * Freezes the stats of a finished pass into a profile entry. A part of a table read in parallel (`part`)
- * keeps its sample as sampled rows (NaN where missing, unsorted) for the merge, which then finishes it with
- * {@link finishPartFeature}.
+ * keeps one entry per sampled row in its sample (sorted, NaN for missing values last) for the merge, which
+ * then finishes it with {@link finishPartFeature}.
  */
 export function snapshotColumn(
   stats: ColumnStats,
@@ -82,7 +82,7 @@ export function snapshotColumn(
     std: hasNumbers ? stats.std : Number.NaN,
     min: hasNumbers ? stats.min : Number.NaN,
     max: hasNumbers ? stats.max : Number.NaN,
-    sample: part ? stats.sampledRows() : stats.sortedSample(),
+    sample: stats.takeSample(part),
     edges: new Float64Array(0),
     binCounts: stats.binCounts,
     categories: canonicalOrder(stats.categories(dictionary, numbersLabelled)),
@@ -90,9 +90,9 @@ export function snapshotColumn(
   return part ? feature : withSampleStats(feature);
 }
 
-/** A merged part's entry as a single pass gives it: the sample's present values sorted, std and edges. */
+/** A merged part's entry as a single pass gives it: the sample's present values, std and edges. */
 export function finishPartFeature(feature: FeatureProfile): FeatureProfile {
-  return withSampleStats({ ...feature, sample: sortedPresent(feature.sample) });
+  return withSampleStats({ ...feature, sample: presentPrefix(feature.sample) });
 }
 
 function withSampleStats(feature: FeatureProfile): FeatureProfile {

@@ -344,7 +344,8 @@ export class TableAccumulator implements TableSink {
       })
       .filter((segment) => segment.rows > 0)
       .sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
-    // The profile holds copies: the sampled rows (tens of MB) can go even while the accumulator is referenced.
+    // The profile took the sampled columns; what is left (retired columns) can go even while the accumulator
+    // is referenced.
     this.wholeSample.release();
     for (const sample of this.segmentSamples) sample?.release();
     return {

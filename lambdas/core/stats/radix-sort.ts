@@ -3,7 +3,8 @@
  * NaN is not expected: missing values never reach the samples). An LSD radix sort over the IEEE 754 bit
  * patterns, mapped so that unsigned order is numeric order (negative: all bits flipped; positive: the sign
  * bit flipped): one pass counts all six 11-bit digits, then one pass per digit moves the values (a digit
- * that is the same for every value is skipped). Several times faster than the built-in sort on samples of
+ * that is the same for every value is skipped). `scratch` (at least twice as many words as values) saves an
+ * allocation when many arrays are sorted in turn. Several times faster than the built-in sort on samples of
  * 250,000, which matters because every numeric feature sorts its sample once per side.
  */
 const DIGITS = 6;
@@ -12,12 +13,13 @@ const MASK = RADIX - 1;
 /** Digit d is bits [SHIFTS[d], SHIFTS[d] + 11) of the low word (d < 3) or the high word. */
 const SHIFTS = [0, 11, 22, 0, 11, 22];
 
-export function sortFloat64(values: Float64Array): Float64Array {
+export function sortFloat64(values: Float64Array, scratch?: Uint32Array): Float64Array {
   const n = values.length;
   if (n < 512) return values.sort();
   const words = new Uint32Array(values.buffer, values.byteOffset, n * 2);
-  let source = new Uint32Array(n * 2);
-  let target = new Uint32Array(n * 2);
+  // The keys are made in place and move between the values' own memory and one scratch array.
+  let source = words;
+  let target = scratch !== undefined && scratch.length >= n * 2 ? scratch : new Uint32Array(n * 2);
   const counts = new Uint32Array(DIGITS * RADIX);
   // Map to sortable keys (little-endian: word 2i is the low half, 2i+1 the high half) and count digits.
   for (let i = 0; i < n; i++) {
@@ -29,8 +31,8 @@ export function sortFloat64(values: Float64Array): Float64Array {
     } else {
       high = (high | 0x80000000) >>> 0;
     }
-    source[2 * i] = low;
-    source[2 * i + 1] = high;
+    words[2 * i] = low;
+    words[2 * i + 1] = high;
     counts[low & MASK]!++;
     counts[RADIX + ((low >>> 11) & MASK)]!++;
     counts[2 * RADIX + (low >>> 22)]!++;

@@ -1,87 +1,105 @@
 import { describe, expect, it } from 'vitest';
-import { RowSample, seedFor } from '../../../lambdas/core/drift/row-sample.ts';
+import { presentPrefix, RowSample, seedFor } from '../../../lambdas/core/drift/row-sample.ts';
 
-/** Rows i = 0..rows-1 with columns (i, -i), the second missing on every third row. */
-function fill(sample: RowSample, rows: number): void {
-  for (let i = 0; i < rows; i++) {
-    sample.staging[0] = i;
-    if (i % 3 !== 0) sample.staging[1] = -i;
+/** Rows i = from..to-1 with columns (i, -i), the second missing on every third row. */
+function fill(sample: RowSample, to: number, from = 0): void {
+  for (let i = from; i < to; i++) {
+    sample.put(0, i);
+    if (i % 3 !== 0) sample.put(1, -i);
     sample.endRow();
   }
 }
 
+function twoColumns(capacity: number, seed: number): RowSample {
+  const sample = new RowSample(capacity, seed);
+  sample.addColumn();
+  sample.addColumn();
+  return sample;
+}
+
 describe('RowSample', () => {
   it('keeps every row below its capacity, missing values left out of a column', () => {
-    const sample = new RowSample(5000, 1);
-    sample.addColumn();
-    sample.addColumn();
+    const sample = twoColumns(5000, 1);
     fill(sample, 3000);
     expect(sample.size).toBe(3000);
-    expect([...sample.sortedColumn(0)]).toEqual(Array.from({ length: 3000 }, (_, i) => i));
-    const second = [...sample.sortedColumn(1)];
+    expect([...sample.takeSorted(0)]).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    const second = [...sample.takeSorted(1)];
     expect(second).toHaveLength(2000);
     expect(second.every((x) => x % 3 !== 0)).toBe(true);
-    const rows = sample.rowColumn(1);
-    expect(rows).toHaveLength(3000);
-    expect(Number.isNaN(rows[0])).toBe(true);
-    expect(rows[1]).toBe(-1);
+    expect(second[0]).toBe(-2999);
+    // Taken once: the column is handed over.
+    expect(sample.takeSorted(0)).toHaveLength(0);
+  });
+
+  it('keeps one NaN per sampled row without a value when asked, after the sorted values', () => {
+    const sample = twoColumns(5000, 1);
+    fill(sample, 30);
+    const second = sample.takeSorted(1, true);
+    expect(second).toHaveLength(30);
+    expect([...presentPrefix(second)]).toEqual(
+      Array.from({ length: 30 }, (_, i) => -i)
+        .filter((x) => x % 3 !== 0)
+        .sort((a, b) => a - b),
+    );
+    expect(second.subarray(20).every(Number.isNaN)).toBe(true);
   });
 
   it('samples rows uniformly above its capacity, the same rows for every column, reproducibly', () => {
     const run = (seed: number) => {
-      const sample = new RowSample(1000, seed);
-      sample.addColumn();
-      sample.addColumn();
+      const sample = twoColumns(1000, seed);
       fill(sample, 100_000);
       return sample;
     };
     const sample = run(7);
-    const first = sample.rowColumn(0);
-    const second = sample.rowColumn(1);
+    const first = sample.takeSorted(0);
+    const second = sample.takeSorted(1);
     expect(first).toHaveLength(1000);
-    for (let row = 0; row < first.length; row++) {
-      const i = first[row]!;
-      if (i % 3 === 0) expect(Number.isNaN(second[row])).toBe(true);
-      else expect(second[row]).toBe(-i);
-    }
-    expect(run(7).sortedColumn(0)).toEqual(sample.sortedColumn(0));
-    expect(run(8).sortedColumn(0)).not.toEqual(sample.sortedColumn(0));
+    // The second column's values are those of the rows the first one holds.
+    const expected = [...first].filter((i) => i % 3 !== 0).map((i) => -i);
+    expect([...second].sort((a, b) => a - b)).toEqual(expected.sort((a, b) => a - b));
+    expect(run(7).takeSorted(0)).toEqual(first);
+    expect(run(8).takeSorted(0)).not.toEqual(first);
     // Each decile of the stream should hold about a tenth of the sample (binomial sd ~ 9.5).
     const deciles = new Array(10).fill(0);
     for (const value of first) deciles[Math.floor(value / 10_000)]++;
     for (const count of deciles) expect(Math.abs(count - 100)).toBeLessThan(45);
   });
 
+  it('does not let a replaced row keep a value where the new row has none', () => {
+    const sample = twoColumns(10, 5);
+    fill(sample, 10_000);
+    const first = sample.takeSorted(0);
+    const second = sample.takeSorted(1, true);
+    for (const i of first) expect(presentPrefix(second).includes(-i)).toBe(i % 3 !== 0);
+    expect(presentPrefix(second)).toHaveLength([...first].filter((i) => i % 3 !== 0).length);
+  });
+
   it('takes a column added after some rows as missing in those rows', () => {
     const sample = new RowSample(100, 1);
     sample.addColumn();
-    sample.staging[0] = 1;
+    sample.put(0, 1);
     sample.endRow();
     expect(sample.addColumn()).toBe(1);
-    sample.staging[0] = 2;
-    sample.staging[1] = 20;
+    sample.put(0, 2);
+    sample.put(1, 20);
     sample.endRow();
-    expect([...sample.rowColumn(0)]).toEqual([1, 2]);
-    expect([...sample.rowColumn(1)]).toEqual([Number.NaN, 20]);
+    expect([...sample.takeSorted(0)]).toEqual([1, 2]);
+    expect([...sample.takeSorted(1, true)]).toEqual([20, Number.NaN]);
   });
 
-  it('drops a retired column, keeping the others whole', () => {
-    const sample = new RowSample(10_000, 3);
-    sample.addColumn();
-    sample.addColumn();
+  it('drops a retired column, keeping the others whole, across growth', () => {
+    const sample = twoColumns(10_000, 3);
     sample.retire(1);
     fill(sample, 5000);
-    expect(sample.rowColumn(1)).toHaveLength(0);
-    expect(sample.sortedColumn(0)).toHaveLength(5000);
-    // Retired after rows are held: the room goes at the next growth, the other column is intact.
-    const later = new RowSample(10_000, 3);
-    later.addColumn();
-    later.addColumn();
+    expect(sample.takeSorted(1)).toHaveLength(0);
+    expect(sample.takeSorted(0)).toHaveLength(5000);
+    // Retired after rows are held: the other column is intact.
+    const later = twoColumns(10_000, 3);
     fill(later, 1500);
     later.retire(0);
-    fill(later, 3000);
-    expect(later.sortedColumn(0)).toHaveLength(0);
-    expect(later.rowColumn(1)).toHaveLength(4500);
+    fill(later, 4500, 1500);
+    expect(later.takeSorted(0)).toHaveLength(0);
+    expect(later.takeSorted(1, true)).toHaveLength(4500);
   });
 
   it('derives distinct seeds per column and segment', () => {
