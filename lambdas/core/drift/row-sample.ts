@@ -59,6 +59,19 @@ export class RowSample {
     if (slot < column.length) column[slot] = value;
   }
 
+  /**
+   * {@link put} for rows read earlier: `values[row]` (NaN: missing) goes to `slots[row]`, the slot those
+   * rows had (-1: not sampled), in row order, so a slot taken twice keeps the later row.
+   */
+  putRows(position: number, values: Float64Array, rows: number, slots: Int32Array): void {
+    const column = this.columns[position]!;
+    if (column.length === 0) return;
+    for (let row = 0; row < rows; row++) {
+      const slot = slots[row]!;
+      if (slot >= 0) column[slot] = values[row]!;
+    }
+  }
+
   /** Stops keeping a column whose sample will not be used (a column that turned out to hold text). */
   retire(position: number): void {
     this.columns[position] = EMPTY;

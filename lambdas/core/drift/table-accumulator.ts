@@ -1,5 +1,5 @@
 import { InputError, ValueError } from '../errors.ts';
-import type { CellValue, TableSink } from '../readers/types.ts';
+import type { CellValue, NumberBatch, TableSink } from '../readers/types.ts';
 import { CategoryDictionary, NOT_TRACKED } from './category-dictionary.ts';
 import { ColumnStats, NUMERIC_CATEGORY_LIMIT } from './column-stats.ts';
 import { defaultSampleCap, type ResolvedColumnOptions } from './options.ts';
@@ -10,6 +10,9 @@ import { isMissingBytes, isMissingText, parseNumberBytes, parseNumberText } from
 const MISSING = 0;
 const NUMBER = 1;
 const CATEGORY = 2;
+
+/** Rows of numbers stored before they are counted (see {@link TableAccumulator.numberBatch}). */
+const BATCH_ROWS = 1024;
 
 const INFER = 0;
 const DECLARED_NUMERIC = 1;
@@ -89,6 +92,13 @@ export class TableAccumulator implements TableSink {
   private readonly direct: boolean;
   /** The sample cap in force: the option, or the default for this table's width once the header is known. */
   private sampleCap: number;
+  /**
+   * Without a segment column, numbers of columns that need no label (declared numeric, or inferred with too
+   * many distinct numbers to be categorical) are stored by row and counted a batch of rows at a time, in
+   * tight loops rather than a few calls per value. `slots` holds each stored row's place in the row sample.
+   */
+  readonly numberBatch: NumberBatch | undefined;
+  private readonly slots = new Int32Array(BATCH_ROWS);
 
   constructor(options: ResolvedColumnOptions, context: AccumulatorContext) {
     this.options = options;
@@ -96,6 +106,7 @@ export class TableAccumulator implements TableSink {
     this.direct = options.segment === null;
     this.sampleCap = options.sampleCap;
     this.wholeSample = new RowSample(this.sampleCap, seedFor(options.seed));
+    this.numberBatch = this.direct ? { row: 0, size: BATCH_ROWS, values: [] } : undefined;
     this.segmentDictionary = new CategoryDictionary(
       options.maxSegments,
       `segment column ${JSON.stringify(options.segment)} has more than ${options.maxSegments} distinct values; ` +
@@ -115,6 +126,7 @@ export class TableAccumulator implements TableSink {
       );
     }
     this.names.push(name);
+    this.numberBatch?.values.push(null);
     if (index >= this.kinds.length) this.growRow();
     if (excluded) {
       this.columns.push(null);
@@ -236,6 +248,12 @@ export class TableAccumulator implements TableSink {
 
   private addNumber(index: number, column: Column, value: number, label: number): void {
     if (this.direct) {
+      const batch = this.numberBatch!;
+      const stored = batch.values[index];
+      if (stored) {
+        stored[batch.row] = value;
+        return;
+      }
       const whole = column.whole!;
       whole.addNumber(value);
       if (label !== NOT_TRACKED) whole.addLabel(label);
@@ -258,7 +276,10 @@ export class TableAccumulator implements TableSink {
   endRow(): void {
     if (this.rows++ === 0 && this.options.sampleCapIsDefault) this.fitSampleCap();
     if (this.direct) {
+      const batch = this.numberBatch!;
+      this.slots[batch.row] = this.wholeSample.slot;
       this.wholeSample.endRow();
+      if (++batch.row === BATCH_ROWS) this.countBatch();
       return;
     }
     const { kinds, numbers, ids, columns } = this;
@@ -298,11 +319,34 @@ export class TableAccumulator implements TableSink {
   }
 
   /**
+   * Counts the stored rows of numbers, then stores the numbers of columns that have stopped labelling them
+   * too (from the next row on, so each row's values of a column are counted one way).
+   */
+  private countBatch(): void {
+    const batch = this.numberBatch;
+    if (batch === undefined) return;
+    const { values } = batch;
+    const rows = batch.row;
+    for (let index = 0; index < values.length; index++) {
+      const stored = values[index];
+      const column = this.columns[index];
+      if (stored) {
+        column!.whole!.addNumbers(stored, rows, this.slots);
+        stored.fill(Number.NaN, 0, rows);
+      } else if (column && column.mode !== TEXT_ONLY && column.whole !== null && !column.numbersLabelled) {
+        values[index] = new Float64Array(BATCH_ROWS).fill(Number.NaN);
+      }
+    }
+    batch.row = 0;
+  }
+
+  /**
    * Ends the pass: checks the schema against the baseline and returns the profile. `part`: the profile of
    * one part of a table read in parallel, for {@link mergeTableProfiles}.
    */
   finish(source: { format?: string; part?: boolean }): TableProfile {
     const part = source.part ?? false;
+    this.countBatch();
     const { context, options } = this;
     if (context.expected) {
       const seen = new Set(this.names);

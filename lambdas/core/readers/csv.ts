@@ -1,7 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import { EXACT_INTEGER_LIMIT, exactDecimal } from '../drift/values.ts';
 import { InputError, type InputLocation, LimitExceededError, ValueError } from '../errors.ts';
-import type { TableSink } from './types.ts';
+import { CsvLinesKernel, KERNEL_NUMBER, KERNEL_ROWS } from './csv-kernel.ts';
+import type { NumberBatch, TableSink } from './types.ts';
 
 const QUOTE = 0x22;
 const LF = 0x0a;
@@ -60,13 +61,23 @@ export interface CsvOptions {
    * @default 64 MiB
    */
   maxFieldBytes?: number;
+  /**
+   * Whether lines of plain unquoted ASCII fields are read by the WebAssembly loop ({@link CsvLinesKernel});
+   * the JavaScript state machine reads everything else. Both give the same fields and values.
+   * @default true
+   */
+  kernel?: boolean;
 }
+
+/** After a line the kernel does not read, it is tried again this many lines on, doubling up to the most. */
+const KERNEL_RETRY_MAX = 1024;
 
 /**
  * A streaming RFC 4180 parser: push byte chunks of any size, then {@link CsvParser.finish}. It is a
  * byte-level state machine that hands each field to {@link TableSink.bytes} as a range of the chunk itself,
  * so no string is created per field. Only fields that need rewriting are copied into a reused scratch
- * buffer: a quoted field with `""` in it, or a field cut by a chunk boundary.
+ * buffer: a quoted field with `""` in it, or a field cut by a chunk boundary. Runs of plain lines (no
+ * quote, CR or non-ASCII byte) go through a WebAssembly loop that does the same, faster.
  *
  * Accepted: a required header row, a leading UTF-8 BOM, LF or CRLF line ends (a lone CR ends a line too),
  * quoted fields holding delimiters, `""` and line breaks, blank lines (skipped). A quote inside an unquoted
@@ -88,6 +99,17 @@ export class CsvParser {
   private readonly classes: Uint8Array;
   /** Whether the sink takes plain numbers already parsed ({@link TableSink.number}). */
   private readonly numbers: boolean;
+  /** The sink's store for numbers, if it has one. */
+  private readonly batch: NumberBatch | null;
+  private readonly useKernel: boolean;
+  private kernel: CsvLinesKernel | null = null;
+  /** The kernel is tried at the start of this line or a later one; how far it was put off the last time. */
+  private kernelLine = 0;
+  private kernelRetry = 1;
+  /** Counts parse calls, so a chunk is copied into the kernel once (the caller may reuse the same buffer). */
+  private parseCalls = 0;
+  private kernelLoadedCall = -1;
+  private kernelLoadedFrom = 0;
 
   private state = FIELD_START;
   /** Physical line of the byte being read. */
@@ -129,6 +151,8 @@ export class CsvParser {
     this.maxFieldBytes = options.maxFieldBytes ?? DEFAULT_MAX_FIELD_BYTES;
     this.classes = byteClasses(code);
     this.numbers = typeof sink.number === 'function';
+    this.batch = (this.numbers && sink.numberBatch) || null;
+    this.useKernel = options.kernel ?? true;
   }
 
   /** Data rows passed to the sink so far. */
@@ -215,8 +239,18 @@ export class CsvParser {
     let isNumber = false;
     let value = 0;
     const numbers = this.numbers;
+    this.parseCalls++;
     while (i < n) {
       if (state === FIELD_START) {
+        if (fieldIndex === 0 && line >= this.kernelLine && this.useKernel && this.header !== null) {
+          const before = this.rowCount;
+          const taken = this.readPlainLines(buf, i, n, line);
+          if (taken > 0) {
+            line += this.rowCount - before;
+            i += taken;
+            continue;
+          }
+        }
         const byte = buf[i];
         fieldLine = line;
         high = false;
@@ -381,6 +415,76 @@ export class CsvParser {
     this.high = high;
   }
 
+  /**
+   * Reads the plain lines from `start` with the kernel and hands their fields to the sink; returns the bytes
+   * taken (0 when the line at `start` is not plain, or is cut by the chunk's end: the state machine takes it,
+   * and the kernel waits a while before it tries again).
+   */
+  private readPlainLines(buf: Uint8Array, start: number, end: number, line: number): number {
+    const columns = this.columnCount;
+    this.kernel ??= new CsvLinesKernel(columns, this.delimiter);
+    const kernel = this.kernel;
+    if (this.kernelLoadedCall !== this.parseCalls) {
+      kernel.load(buf, start, end);
+      this.kernelLoadedCall = this.parseCalls;
+      this.kernelLoadedFrom = start;
+    }
+    const batch = this.batch;
+    const perField: number[] = [];
+    let at = start;
+    for (;;) {
+      const rows = kernel.scan(at - this.kernelLoadedFrom);
+      const { ends, texts } = kernel;
+      for (let done = 0; done < rows; ) {
+        // Up to the end of the sink's batch (its endRow counts a full batch), so stored numbers fit in it.
+        const count = batch === null ? rows - done : Math.min(rows - done, batch.size - batch.row);
+        perField.length = 0;
+        for (let column = 0; column < columns; column++) {
+          const stored = batch?.values[this.columnIds[column]!];
+          if (stored) {
+            // A column of numbers goes to the batch as one run, NaN for its other fields, which follow.
+            const from = column * KERNEL_ROWS + done;
+            stored.set(kernel.numbers.subarray(from, from + count), batch!.row);
+            if (texts[column]! > 0) perField.push(-1 - column);
+          } else {
+            perField.push(column);
+          }
+        }
+        for (let row = done; row < done + count; row++) {
+          for (const entry of perField) {
+            const column = entry < 0 ? -1 - entry : entry;
+            const field = column * KERNEL_ROWS + row;
+            if (entry < 0 && kernel.kinds[field] === KERNEL_NUMBER) continue;
+            const fieldStart =
+              column > 0
+                ? at + ends[field - KERNEL_ROWS]! + 1
+                : row > 0
+                  ? at + ends[field - 1 + (columns - 1) * KERNEL_ROWS]! + 1
+                  : at;
+            const fieldEnd = at + ends[field]!;
+            if (this.numbers && kernel.kinds[field] === KERNEL_NUMBER) {
+              this.emitNumber(kernel.numbers[field]!, buf, fieldStart, fieldEnd, column, line);
+            } else {
+              this.emitField(buf, fieldStart, fieldEnd, column, line, false);
+            }
+          }
+          this.endRow(columns, line);
+          line++;
+        }
+        done += count;
+      }
+      at += kernel.consumed;
+      if (rows < KERNEL_ROWS) break;
+    }
+    if (at === start) {
+      this.kernelLine = line + this.kernelRetry;
+      this.kernelRetry = Math.min(this.kernelRetry * 2, KERNEL_RETRY_MAX);
+    } else {
+      this.kernelRetry = 1;
+    }
+    return at - start;
+  }
+
   /** Hands one complete field to the sink (or to the header), from the chunk or from the scratch buffer. */
   private emitField(
     buf: Uint8Array,
@@ -424,8 +528,17 @@ export class CsvParser {
     fieldIndex: number,
     fieldLine: number,
   ): void {
+    const column = this.columnIds[fieldIndex]!;
+    const batch = this.batch;
+    if (batch !== null) {
+      const values = batch.values[column];
+      if (values) {
+        values[batch.row] = value;
+        return;
+      }
+    }
     try {
-      this.sink.number!(this.columnIds[fieldIndex]!, value, buf, start, end);
+      this.sink.number!(column, value, buf, start, end);
     } catch (error) {
       throw this.relocate(error, fieldLine, fieldIndex);
     }

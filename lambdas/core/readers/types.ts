@@ -25,10 +25,26 @@ export interface TableSink {
    * `drift/values.ts` parses it (correctly rounded). Without this method such fields go to `bytes`.
    */
   number?(column: number, value: number, buf: Uint8Array, start: number, end: number): void;
+  /**
+   * Optional, with `number`: columns whose fast-path numbers are stored rather than passed in a call, so a
+   * wide table of numbers is read without a call per field. Read once, when the reader is made.
+   */
+  readonly numberBatch?: NumberBatch;
   /** A typed value from JSON Lines or Parquet. */
   value(column: number, value: CellValue): void;
   /** Ends the current row. */
   endRow(): void;
+}
+
+/**
+ * Where a delimited reader stores fast-path numbers: `values[column][row] = value` when `values[column]` is an
+ * array (NaN for a field without a number; arrays start filled with NaN); other columns get `number` calls.
+ */
+export interface NumberBatch {
+  row: number;
+  /** Rows the arrays hold: `endRow` counts them and starts again at row 0 when `row` reaches it. */
+  readonly size: number;
+  readonly values: (Float64Array | null)[];
 }
 
 /** Progress of a read, for progress bars. */

@@ -199,3 +199,47 @@ describe('the default sample cap', () => {
     expect(sink.finish({}).options.sampleCap).toBe(100_000);
   });
 });
+
+describe('TableAccumulator: numbers stored in batches', () => {
+  /**
+   * Profiles CSV text through the reader in 1000-byte chunks. With a segment column every value is counted
+   * one by one (at the end of its row), which is what the batches must agree with.
+   */
+  const profileOf = (text: string, kernel: boolean, sampleCap = 100_000, segment: string | null = null) => {
+    // Below the option's minimum, to sample 5000 rows: the accumulator takes any cap.
+    const options = { ...resolveColumnOptions({ segment }), sampleCap, sampleCapIsDefault: false };
+    // Bin edges, as on the current side of a drift run, so the exact bin counts are compared too.
+    const edges = { whole: new Map([['x', Float64Array.from([100, 300.5, 600])]]), segments: new Map() };
+    const sink = new TableAccumulator(options, { name: 't.csv', edges });
+    const parser = new CsvParser(sink, { name: 't.csv', kernel });
+    const bytes = encoder.encode(text);
+    for (let at = 0; at < bytes.length; at += 1000) parser.push(bytes.subarray(at, at + 1000));
+    parser.finish();
+    return sink.finish({ format: 'csv' });
+  };
+
+  it('counts what the value-by-value path counts: missing values, text, late text, a full sample', () => {
+    // 5000 rows: x has many distinct numbers (so it is stored in batches once its labels stop), some NA and
+    // some in exponent form (the general path); y turns to text after 3000 rows; z is a small category.
+    const rows = Array.from({ length: 5000 }, (_, i) => {
+      const x = i % 97 === 0 ? 'NA' : i % 89 === 0 ? `${i}e-3` : String(((i * 7919) % 10007) / 8);
+      const y = i === 3000 ? 'text' : String(i % 13 === 0 ? '' : -i / 4);
+      return `${x},${y},${i % 3}`;
+    });
+    const text = `x,y,z\n${rows.join('\n')}\n`;
+    for (const cap of [100_000, 1500]) {
+      const fast = profileOf(text, true, cap);
+      const slow = profileOf(text, false, cap, 'z');
+      for (const feature of ['x', 'y']) expect(fast.whole.get(feature)).toEqual(slow.whole.get(feature));
+      expect(profileOf(text, false, cap).whole).toEqual(fast.whole);
+      expect(fast.whole.get('x')!.numericCount).toBe(5000 - 52);
+      expect(fast.whole.get('y')!.textCount).toBe(1);
+    }
+    expect(profileOf(text, true).whole.get('x')!.sample).toHaveLength(5000 - 52);
+    expect(
+      profileOf(text, true)
+        .whole.get('x')!
+        .binCounts!.reduce((a, b) => a + b),
+    ).toBe(5000 - 52);
+  });
+});

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseNumberBytes } from '../../../lambdas/core/drift/values.ts';
 import { InputError, LimitExceededError } from '../../../lambdas/core/errors.ts';
 import { CsvParser } from '../../../lambdas/core/readers/csv.ts';
+import { CsvLinesKernel } from '../../../lambdas/core/readers/csv-kernel.ts';
 import { RecordingSink } from '../../helpers/recording-sink.ts';
 
 const encoder = new TextEncoder();
@@ -10,7 +11,13 @@ const encoder = new TextEncoder();
 /** Parses `bytes` pushed as the given chunks (cut at `cuts`, sorted offsets) and returns the sink. */
 function parse(
   input: string | Uint8Array,
-  options: { cuts?: number[]; delimiter?: string; sink?: RecordingSink; maxFieldBytes?: number } = {},
+  options: {
+    cuts?: number[];
+    delimiter?: string;
+    sink?: RecordingSink;
+    maxFieldBytes?: number;
+    kernel?: boolean;
+  } = {},
 ): RecordingSink {
   const bytes = typeof input === 'string' ? encoder.encode(input) : input;
   const sink = options.sink ?? new RecordingSink();
@@ -18,6 +25,7 @@ function parse(
     name: 't.csv',
     delimiter: options.delimiter,
     maxFieldBytes: options.maxFieldBytes,
+    kernel: options.kernel,
   });
   let start = 0;
   for (const cut of [...(options.cuts ?? []), bytes.length]) {
@@ -32,7 +40,7 @@ function parse(
 
 function parseError(
   input: string | Uint8Array,
-  options: { cuts?: number[]; sink?: RecordingSink } = {},
+  options: { cuts?: number[]; sink?: RecordingSink; kernel?: boolean } = {},
 ): InputError {
   try {
     parse(input, options);
@@ -223,17 +231,17 @@ describe('CsvParser: errors', () => {
   });
 });
 
-describe('CsvParser: number fast path', () => {
-  /** Records how each field arrived: parsed by the fast path (with its value) or as bytes. */
-  class NumberSink extends RecordingSink {
-    readonly parsed: { text: string; value: number }[] = [];
-    number(column: number, value: number, buf: Uint8Array, start: number, end: number): void {
-      const text = new TextDecoder().decode(buf.subarray(start, end));
-      this.parsed.push({ text, value });
-      this.value(column, text);
-    }
+/** Records how each field arrived: parsed by a fast path (with its value) or as bytes. */
+class NumberSink extends RecordingSink {
+  readonly parsed: { text: string; value: number }[] = [];
+  number(column: number, value: number, buf: Uint8Array, start: number, end: number): void {
+    const text = new TextDecoder().decode(buf.subarray(start, end));
+    this.parsed.push({ text, value });
+    this.value(column, text);
   }
+}
 
+describe('CsvParser: number fast path', () => {
   const numberish = fc.string({
     unit: fc.constantFrom('0', '1', '5', '9', '-', '+', '.', 'e', ' ', 'x'),
     maxLength: 30,
@@ -268,5 +276,71 @@ describe('CsvParser: number fast path', () => {
     expect(sink.parsed.map((entry) => entry.text)).toEqual(fast);
     expect(Object.is(sink.parsed[1]!.value, -0)).toBe(true);
     expect(sink.parsed.map((entry) => entry.value)).toEqual(fast.map(Number));
+  });
+});
+
+describe('CsvParser: plain lines read by the WebAssembly kernel', () => {
+  const cell = fc.oneof(
+    fc.string({ unit: fc.constantFrom('0', '1', '7', '-', '.', 'a', ' '), maxLength: 6 }),
+    fc.double({ noNaN: true, noDefaultInfinity: true }).map(String),
+    fc.integer().map(String),
+    fc.string({ unit: fc.constantFrom('a', '"', '\r', 'é', ','), maxLength: 3 }),
+  );
+
+  it('gives the same fields, numbers, rows and row count as the state machine alone', () => {
+    const table = fc.record({
+      rows: fc.array(fc.array(cell, { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 40 }),
+      lineEnd: fc.constantFrom('\n', '\n', '\r\n'),
+      blankLines: fc.uniqueArray(fc.nat(), { maxLength: 3 }),
+      cutSeeds: fc.uniqueArray(fc.nat(), { maxLength: 8 }),
+    });
+    fc.assert(
+      fc.property(table, ({ rows, lineEnd, blankLines, cutSeeds }) => {
+        const lines = toCsv(['a', 'b', 'c'], rows, lineEnd, false, true).split(lineEnd);
+        for (const at of blankLines) lines.splice(1 + (at % lines.length), 0, '');
+        const bytes = encoder.encode(lines.join(lineEnd));
+        const cuts = [...new Set(cutSeeds.map((seed) => seed % (bytes.length + 1)))].sort((x, y) => x - y);
+        const withKernel = parse(bytes, { cuts, sink: new NumberSink() }) as NumberSink;
+        const without = parse(bytes, { cuts, sink: new NumberSink(), kernel: false }) as NumberSink;
+        expect(withKernel.table()).toEqual(without.table());
+        expect(withKernel.table()).toEqual(rows);
+        expect(withKernel.parsed.length).toBe(without.parsed.length);
+        withKernel.parsed.forEach((entry, i) => {
+          expect(entry.text).toBe(without.parsed[i]!.text);
+          expect(Object.is(entry.value, without.parsed[i]!.value), entry.text).toBe(true);
+        });
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('reads runs longer than one call of the kernel, and gives errors the lines the state machine gives', () => {
+    const plain = Array.from({ length: 700 }, (_, i) => `${i},${i * 0.25},t${i % 5}`);
+    const text = `a,b,c\n${plain.join('\n')}\n"q",1,2\n${plain.join('\n')}\n`;
+    const scans = vi.spyOn(CsvLinesKernel.prototype, 'scan');
+    const both = [
+      parse(text, { sink: new NumberSink() }),
+      parse(text, { sink: new NumberSink(), kernel: false }),
+    ];
+    expect(both[0]!.table()).toEqual(both[1]!.table());
+    expect(both[0]!.rows).toHaveLength(1401);
+    // 256 lines a call: 3 calls per run of 700 lines, and one that stops at the quoted line.
+    expect(scans).toHaveBeenCalledTimes(7);
+    scans.mockRestore();
+    // A short row, a long row and bad UTF-8 after a run of plain lines.
+    for (const bad of ['1,2', '1,2,3,4', '1,\xff,3']) {
+      const bytes = encoder.encode(`a,b,c\n${plain.join('\n')}\n${bad}\n`);
+      if (bad.includes('\xff')) bytes[bytes.length - 4] = 0xff;
+      const errors = [parseError(bytes), parseError(bytes, { kernel: false })];
+      expect(errors[0]!.message).toBe(errors[1]!.message);
+      expect(errors[0]!.location).toEqual(errors[1]!.location);
+      expect(errors[0]!.location.line).toBe(702);
+    }
+  });
+
+  it("places a sink's error inside a plain line at its line and column", () => {
+    const text = `a,b\n${Array.from({ length: 300 }, (_, i) => `${i},x`).join('\n')}\n7,bad\n`;
+    const error = parseError(text, { sink: new RecordingSink((_, value) => value === 'bad') });
+    expect(error.location).toMatchObject({ line: 302, column: 2 });
   });
 });

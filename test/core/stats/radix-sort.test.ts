@@ -31,7 +31,7 @@ describe('sortFloat64', () => {
             maxLength: 3000,
           },
         ),
-        sameAsBuiltIn,
+        (values) => sameAsBuiltIn(values),
       ),
       { numRuns: 60 },
     );

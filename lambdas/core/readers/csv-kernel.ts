@@ -1,0 +1,123 @@
+import { CSV_LINES_WASM } from './wasm/csv-lines.wasm.ts';
+
+/** `kinds[f]` of a field the kernel read as a plain decimal number (`numbers[f]` holds it). */
+export const KERNEL_NUMBER = 1;
+/** Lines per call: small output arrays, and the sink still sees rows in order as they come. */
+export const KERNEL_ROWS = 256;
+
+/** The part of the WebAssembly API used here (the project's type libraries do not declare it). */
+interface Memory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WebAssemblyApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+
+interface Exports {
+  memory: Memory;
+  heapBase(): number;
+  consumedBytes(): number;
+  scanLines(
+    input: number,
+    length: number,
+    columns: number,
+    delimiter: number,
+    maxRows: number,
+    kinds: number,
+    numbers: number,
+    ends: number,
+    texts: number,
+  ): number;
+}
+
+let compiled: object | undefined;
+
+/**
+ * The WebAssembly loop of the CSV reader (source: wasm/csv-lines.as.ts) for one table: it reads whole lines
+ * of unquoted ASCII fields, about twice as fast as the JavaScript state machine, which keeps everything else
+ * (quotes, CRLF, errors). The caller copies a chunk in with {@link load}, then calls {@link scan} and reads
+ * the fields of the lines it took from {@link kinds}, {@link numbers} and {@link ends}: the field in `row`
+ * and `column` is at `column * KERNEL_ROWS + row`.
+ */
+export class CsvLinesKernel {
+  kinds = new Uint8Array(0);
+  numbers = new Float64Array(0);
+  /** Offset (from the scan's start) of the delimiter or LF after each field. */
+  ends = new Int32Array(0);
+  /** Per column, at least the number of its fields in the scan that are not numbers. */
+  texts = new Int32Array(0);
+  /** Bytes of the input the last {@link scan} took: its lines, each with its LF. */
+  consumed = 0;
+  private readonly exports: Exports;
+  private readonly columns: number;
+  private readonly delimiter: number;
+  private readonly kindsAt: number;
+  private readonly numbersAt: number;
+  private readonly endsAt: number;
+  private readonly textsAt: number;
+  private readonly inputAt: number;
+  private inputLength = 0;
+
+  constructor(columns: number, delimiter: number) {
+    compiled ??= new wasm.Module(Buffer.from(CSV_LINES_WASM, 'base64'));
+    this.exports = new wasm.Instance(compiled, { env: { abort: kernelAbort } }).exports as unknown as Exports;
+    this.columns = columns;
+    this.delimiter = delimiter;
+    const fields = KERNEL_ROWS * columns;
+    this.numbersAt = align(this.exports.heapBase());
+    this.endsAt = this.numbersAt + 8 * fields;
+    this.textsAt = this.endsAt + 4 * fields;
+    this.kindsAt = align(this.textsAt + 4 * columns);
+    this.inputAt = align(this.kindsAt + fields);
+    this.reserve(0);
+  }
+
+  /** Copies `buf[from, to)` in: the input of the following scans. */
+  load(buf: Uint8Array, from: number, to: number): void {
+    this.reserve(to - from);
+    new Uint8Array(this.exports.memory.buffer, this.inputAt, to - from).set(buf.subarray(from, to));
+    this.inputLength = to - from;
+  }
+
+  /** Reads up to {@link KERNEL_ROWS} lines from `offset` of the input; returns how many. */
+  scan(offset: number): number {
+    const rows = this.exports.scanLines(
+      this.inputAt + offset,
+      this.inputLength - offset,
+      this.columns,
+      this.delimiter,
+      KERNEL_ROWS,
+      this.kindsAt,
+      this.numbersAt,
+      this.endsAt,
+      this.textsAt,
+    );
+    this.consumed = this.exports.consumedBytes();
+    return rows;
+  }
+
+  /** Grows the memory to hold `bytes` of input (and a few past its end, which the loop may read). */
+  private reserve(bytes: number): void {
+    const memory = this.exports.memory;
+    const needed = this.inputAt + bytes + 16;
+    if (needed > memory.buffer.byteLength) {
+      memory.grow(Math.ceil((needed - memory.buffer.byteLength) / 65536));
+    }
+    if (this.kinds.buffer !== memory.buffer) {
+      const fields = KERNEL_ROWS * this.columns;
+      this.kinds = new Uint8Array(memory.buffer, this.kindsAt, fields);
+      this.numbers = new Float64Array(memory.buffer, this.numbersAt, fields);
+      this.ends = new Int32Array(memory.buffer, this.endsAt, fields);
+      this.texts = new Int32Array(memory.buffer, this.textsAt, this.columns);
+    }
+  }
+}
+
+const align = (offset: number) => Math.ceil(offset / 8) * 8;
+
+function kernelAbort(): never {
+  throw new Error('the CSV kernel aborted');
+}

@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CsvLinesKernel, KERNEL_NUMBER, KERNEL_ROWS } from '../../../lambdas/core/readers/csv-kernel.ts';
+import { compileKernel } from '../../../scripts/build-wasm.ts';
+
+const WASM_DIR = join(import.meta.dirname, '..', '..', '..', 'lambdas', 'core', 'readers', 'wasm');
+
+describe('CsvLinesKernel', () => {
+  it('is what its AssemblyScript source compiles to', async () => {
+    const committed = readFileSync(join(WASM_DIR, 'csv-lines.wasm.ts'), 'utf8');
+    expect(await compileKernel('csv-lines.as.ts', 'CSV_LINES_WASM')).toBe(committed);
+  }, 60_000);
+
+  it('reads plain lines column by column and stops before a line it does not read', () => {
+    const kernel = new CsvLinesKernel(3, 0x2c);
+    const text = '1,-2.5,x\n.5,,7.\n12,"q",3\n';
+    kernel.load(new TextEncoder().encode(text), 0, text.length);
+    expect(kernel.scan(0)).toBe(2);
+    expect(kernel.consumed).toBe(text.indexOf('12'));
+    const field = (row: number, column: number) => column * KERNEL_ROWS + row;
+    expect([0, 1, 2].map((column) => kernel.kinds[field(0, column)] === KERNEL_NUMBER)).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    expect([kernel.numbers[field(0, 0)], kernel.numbers[field(0, 1)], kernel.numbers[field(1, 0)]]).toEqual([
+      1, -2.5, 0.5,
+    ]);
+    expect(kernel.numbers[field(1, 2)]).toBe(7);
+    expect(Number.isNaN(kernel.numbers[field(1, 1)])).toBe(true);
+    expect([...kernel.texts]).toEqual([0, 1, 1]);
+    expect(kernel.ends[field(1, 1)]).toBe(text.indexOf(',7.'));
+    // The quoted line, a line without its LF, and a blank line are left to the state machine.
+    expect(kernel.scan(kernel.consumed)).toBe(0);
+    kernel.load(new TextEncoder().encode('1,2,3'), 0, 5);
+    expect(kernel.scan(0)).toBe(0);
+    kernel.load(new TextEncoder().encode('\n1,2,3\n'), 0, 7);
+    expect(kernel.scan(0)).toBe(0);
+  });
+});
