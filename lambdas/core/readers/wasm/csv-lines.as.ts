@@ -15,7 +15,7 @@ const QUOTE: u8 = 34;
 const MINUS: u8 = 45;
 const DOT: u8 = 46;
 /** 2^53: integers below it are exact doubles. */
-const EXACT_INTEGER_LIMIT: f64 = 9007199254740992.0;
+const EXACT_INTEGER_LIMIT: u64 = 9007199254740992;
 const POW10 = memory.data<f64>([
   1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
   1e20, 1e21, 1e22,
@@ -66,11 +66,15 @@ export function scanLines(
       const negative = load<u8>(input + j) === MINUS;
       if (negative) j++;
       const digitsStart = j;
-      let mantissa: f64 = 0;
+      // The digits as an integer: exact below 2^53, and once past it the field is not a fast-path number
+      // (the reader's double only grows too), so a later wrap-around does not matter.
+      let mantissa: u64 = 0;
+      let tooLong = false;
       while (j < length) {
         const digit = <u32>load<u8>(input + j) - 48;
         if (digit > 9) break;
-        mantissa = mantissa * 10 + <f64>digit;
+        mantissa = mantissa * 10 + <u64>digit;
+        if (mantissa >= EXACT_INTEGER_LIMIT) tooLong = true;
         j++;
       }
       let digits = j - digitsStart;
@@ -81,7 +85,8 @@ export function scanLines(
         while (j < length) {
           const digit = <u32>load<u8>(input + j) - 48;
           if (digit > 9) break;
-          mantissa = mantissa * 10 + <f64>digit;
+          mantissa = mantissa * 10 + <u64>digit;
+          if (mantissa >= EXACT_INTEGER_LIMIT) tooLong = true;
           j++;
         }
         fraction = j - fractionStart;
@@ -89,10 +94,11 @@ export function scanLines(
       }
       let kind = TEXT;
       let value: f64 = NaN;
-      if (j < length && digits > 0 && mantissa < EXACT_INTEGER_LIMIT && fraction <= 22) {
+      if (j < length && digits > 0 && !tooLong && fraction <= 22) {
         const next = load<u8>(input + j);
         if (next === delimiter || next === LF) {
-          value = fraction === 0 ? mantissa : mantissa / load<f64>(POW10 + ((<usize>fraction) << 3));
+          value = <f64>mantissa;
+          if (fraction !== 0) value /= load<f64>(POW10 + ((<usize>fraction) << 3));
           if (negative) value = -value;
           kind = NUMBER;
           i = j;
