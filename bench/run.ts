@@ -25,7 +25,7 @@ const OUT_DIR = join(BENCH_DIR, 'out');
 const GNU_TIME = '/usr/bin/time';
 const PYTHON = '/usr/bin/python3';
 /** The entry point timed; `--cli` swaps it (for instance to try the harness against a stand-in). */
-const DEFAULT_CLI = join(ROOT, 'bin', 'driftwatch.ts');
+const DEFAULT_CLI = join(ROOT, 'bin', 'driftwatch.mjs');
 
 const TARGET_SPEEDUP = 5;
 const TARGET_RSS_MB = 300;

@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const CLI = new URL('../../bin/driftwatch.ts', import.meta.url).pathname;
+/** The command as `npx driftwatch` runs it: the launcher, which runs the bundle it keeps up to date. */
+export const CLI = new URL('../../bin/driftwatch.mjs', import.meta.url).pathname;
 
 export interface CliResult {
   code: number;

@@ -22,6 +22,8 @@ export const PARALLEL_MIN_BYTES = 48 * 1024 * 1024;
 export const PART_BYTES = 96 * 1024 * 1024;
 export const MAX_PARTS = 4;
 const HEAD_BYTES = 1 << 20;
+/** The worker's module: its source, or its bundle next to the command's (bin/build-cli.mjs). */
+const WORKER_FILE = import.meta.url.endsWith('.ts') ? './profile-worker.ts' : './profile-worker.mjs';
 
 const DELIMITERS: Record<string, string> = { csv: ',', tsv: '\t', tab: '\t' };
 
@@ -57,7 +59,7 @@ export function parallelProfiler(settings: ParallelOptions = {}): Profiler {
     const ranges = await lineRanges(input.name, input.size, parts);
     if (ranges === null) return null;
     while (pool.length < Math.min(threads, parts) - 1) {
-      const worker = new Worker(new URL('./profile-worker.ts', import.meta.url));
+      const worker = new Worker(new URL(WORKER_FILE, import.meta.url));
       // A worker that stopped (a crash) must not be handed the next file.
       worker.once('exit', () => {
         const index = pool.indexOf(worker);

@@ -110,6 +110,8 @@ export class CsvParser {
   private parseCalls = 0;
   private kernelLoadedCall = -1;
   private kernelLoadedFrom = 0;
+  /** Columns handed over field by field (-1 - column: stored in a batch but with some text). */
+  private readonly perField: number[] = [];
 
   private state = FIELD_START;
   /** Physical line of the byte being read. */
@@ -429,50 +431,11 @@ export class CsvParser {
       this.kernelLoadedCall = this.parseCalls;
       this.kernelLoadedFrom = start;
     }
-    const batch = this.batch;
-    const perField: number[] = [];
     let at = start;
     for (;;) {
       const rows = kernel.scan(at - this.kernelLoadedFrom);
-      const { ends, texts } = kernel;
-      for (let done = 0; done < rows; ) {
-        // Up to the end of the sink's batch (its endRow counts a full batch), so stored numbers fit in it.
-        const count = batch === null ? rows - done : Math.min(rows - done, batch.size - batch.row);
-        perField.length = 0;
-        for (let column = 0; column < columns; column++) {
-          const stored = batch?.values[this.columnIds[column]!];
-          if (stored) {
-            // A column of numbers goes to the batch as one run, NaN for its other fields, which follow.
-            const from = column * KERNEL_ROWS + done;
-            stored.set(kernel.numbers.subarray(from, from + count), batch!.row);
-            if (texts[column]! > 0) perField.push(-1 - column);
-          } else {
-            perField.push(column);
-          }
-        }
-        for (let row = done; row < done + count; row++) {
-          for (const entry of perField) {
-            const column = entry < 0 ? -1 - entry : entry;
-            const field = column * KERNEL_ROWS + row;
-            if (entry < 0 && kernel.kinds[field] === KERNEL_NUMBER) continue;
-            const fieldStart =
-              column > 0
-                ? at + ends[field - KERNEL_ROWS]! + 1
-                : row > 0
-                  ? at + ends[field - 1 + (columns - 1) * KERNEL_ROWS]! + 1
-                  : at;
-            const fieldEnd = at + ends[field]!;
-            if (this.numbers && kernel.kinds[field] === KERNEL_NUMBER) {
-              this.emitNumber(kernel.numbers[field]!, buf, fieldStart, fieldEnd, column, line);
-            } else {
-              this.emitField(buf, fieldStart, fieldEnd, column, line, false);
-            }
-          }
-          this.endRow(columns, line);
-          line++;
-        }
-        done += count;
-      }
+      this.handOverLines(buf, at, rows, line);
+      line += rows;
       at += kernel.consumed;
       if (rows < KERNEL_ROWS) break;
     }
@@ -483,6 +446,57 @@ export class CsvParser {
       this.kernelRetry = 1;
     }
     return at - start;
+  }
+
+  /**
+   * Hands the fields of `rows` lines the kernel read from `at` to the sink. A call per scan rather than one
+   * loop over the chunk: V8 then optimizes it as a whole instead of leaving and re-entering its inner loops.
+   */
+  private handOverLines(buf: Uint8Array, at: number, rows: number, line: number): void {
+    const kernel = this.kernel!;
+    const { ends, texts, kinds } = kernel;
+    const values = kernel.numbers;
+    const columns = this.columnCount;
+    const batch = this.batch;
+    const perField = this.perField;
+    for (let done = 0; done < rows; ) {
+      // Up to the end of the sink's batch (its endRow counts a full batch), so stored numbers fit in it.
+      const count = batch === null ? rows - done : Math.min(rows - done, batch.size - batch.row);
+      perField.length = 0;
+      for (let column = 0; column < columns; column++) {
+        const stored = batch?.values[this.columnIds[column]!];
+        if (stored) {
+          // A column of numbers goes to the batch as one run, NaN for its other fields, which follow.
+          const from = column * KERNEL_ROWS + done;
+          stored.set(values.subarray(from, from + count), batch!.row);
+          if (texts[column]! > 0) perField.push(-1 - column);
+        } else {
+          perField.push(column);
+        }
+      }
+      for (let row = done; row < done + count; row++) {
+        for (let k = 0; k < perField.length; k++) {
+          const entry = perField[k]!;
+          const column = entry < 0 ? -1 - entry : entry;
+          const field = column * KERNEL_ROWS + row;
+          const isNumber = kinds[field] === KERNEL_NUMBER;
+          if (entry < 0 && isNumber) continue;
+          const fieldStart =
+            column > 0
+              ? at + ends[field - KERNEL_ROWS]! + 1
+              : row > 0
+                ? at + ends[field - 1 + (columns - 1) * KERNEL_ROWS]! + 1
+                : at;
+          const fieldEnd = at + ends[field]!;
+          if (isNumber && this.numbers)
+            this.emitNumber(values[field]!, buf, fieldStart, fieldEnd, column, line);
+          else this.emitField(buf, fieldStart, fieldEnd, column, line, false);
+        }
+        this.endRow(columns, line);
+        line++;
+      }
+      done += count;
+    }
   }
 
   /** Hands one complete field to the sink (or to the header), from the chunk or from the scratch buffer. */

@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// The `driftwatch` command: runs the bundle of bin/driftwatch.ts (see build-cli.mjs), rebuilt when a source
+// is newer, or the TypeScript sources themselves when the bundle cannot be built.
+import { freshBundle } from './build-cli.mjs';
+
+const bundle = await freshBundle();
+await import(bundle === null ? './driftwatch.ts' : new URL(`file://${bundle}`).href);
