@@ -98,6 +98,7 @@ function requirePython(): void {
 }
 
 /** Null when the CLI starts; otherwise why not. */
+/** Why the CLI does not start, or null. Run before timing: the launcher then builds its bundle, if stale. */
 function cliProblem(cli: string): string | null {
   if (!existsSync(cli)) return `${relative(ROOT, cli)} does not exist`;
   const result = spawnSync(process.execPath, [cli, '--version'], { cwd: ROOT, encoding: 'utf8' });

@@ -19,7 +19,7 @@ import {
   parseWholeNumber,
 } from '../flags.ts';
 import { emit } from '../output.ts';
-import { parallelProfiler } from '../parallel/profile-parallel.ts';
+import { commandProfiler, DEFAULT_THREADS } from '../parallel/profile-parallel.ts';
 import { ProgressReporter } from '../progress.ts';
 
 interface DriftFlags extends ColumnFlags, DecisionFlags {
@@ -90,11 +90,13 @@ export function registerDrift(program: Command): void {
       const options = { ...columnOptions(flags), ...decisionOptions(flags) };
       const progress = new ProgressReporter(!flags.quiet);
       const baseline = await loadBaseline(baselinePath);
+      const current = fileInput(currentPath);
+      const inputs = baseline.kind === 'data' ? [baseline.input, current] : [current];
       let report: DriftReport;
       try {
-        report = await runDrift(baseline, fileInput(currentPath), options, {
+        report = await runDrift(baseline, current, options, {
           maxDecompressedBytes: flags.maxDecompressedBytes,
-          profiler: (flags.threads ?? 1) > 1 ? parallelProfiler({ workers: flags.threads }) : undefined,
+          profiler: commandProfiler(flags.threads ?? DEFAULT_THREADS, inputs),
           onProgress: (input, update) => progress.update(input, update),
         });
       } finally {

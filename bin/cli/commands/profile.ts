@@ -4,7 +4,7 @@ import { profileTable } from '../../../lambdas/core/drift/run.ts';
 import { fileInput } from '../../../lambdas/core/readers/input.ts';
 import { type ColumnFlags, columnOptions } from '../flags.ts';
 import { writeFileAtomic } from '../output.ts';
-import { parallelProfiler } from '../parallel/profile-parallel.ts';
+import { commandProfiler, DEFAULT_THREADS } from '../parallel/profile-parallel.ts';
 import { ProgressReporter } from '../progress.ts';
 import { addColumnFlags } from './drift.ts';
 
@@ -32,9 +32,10 @@ export function registerProfile(program: Command): void {
       const progress = new ProgressReporter(!flags.quiet);
       let profile: TableProfile;
       try {
-        profile = await profileTable(fileInput(file), columnOptions(flags), {
+        const input = fileInput(file);
+        profile = await profileTable(input, columnOptions(flags), {
           maxDecompressedBytes: flags.maxDecompressedBytes,
-          profiler: (flags.threads ?? 1) > 1 ? parallelProfiler({ workers: flags.threads }) : undefined,
+          profiler: commandProfiler(flags.threads ?? DEFAULT_THREADS, [input]),
           onProgress: (input, update) => progress.update(input, update),
         });
       } finally {

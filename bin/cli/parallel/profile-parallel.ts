@@ -1,7 +1,11 @@
 import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { finishMergedProfile, mergeTableProfiles } from '../../../lambdas/core/drift/merge-profiles.ts';
+import {
+  finishMergedProfile,
+  mergeTableProfiles,
+  SampleShortfall,
+} from '../../../lambdas/core/drift/merge-profiles.ts';
 import type { ResolvedColumnOptions } from '../../../lambdas/core/drift/options.ts';
 import type { TableProfile } from '../../../lambdas/core/drift/profile.ts';
 import { seedFor } from '../../../lambdas/core/drift/row-sample.ts';
@@ -13,6 +17,8 @@ import type { ReadProgress } from '../../../lambdas/core/readers/types.ts';
 import type { PartTask, WorkerMessage } from './messages.ts';
 import { profilePart } from './profile-part.ts';
 
+/** Threads of `drift` and `profile` when `--threads` is not given. */
+export const DEFAULT_THREADS = 1;
 /** Below this size one thread is about as fast as starting workers. */
 export const PARALLEL_MIN_BYTES = 48 * 1024 * 1024;
 /**
@@ -22,6 +28,8 @@ export const PARALLEL_MIN_BYTES = 48 * 1024 * 1024;
 export const PART_BYTES = 96 * 1024 * 1024;
 export const MAX_PARTS = 4;
 const HEAD_BYTES = 1 << 20;
+/** A part's samples hold its share of the file's bytes times this much of the sample cap. */
+const SAMPLE_SPARE = 1.25;
 /** The worker's module: its source, or its bundle next to the command's (bin/build-cli.mjs). */
 const WORKER_FILE = import.meta.url.endsWith('.ts') ? './profile-worker.ts' : './profile-worker.mjs';
 
@@ -41,16 +49,55 @@ export interface ParallelOptions {
   minBytes?: number;
   /** Bytes per part (2 to MAX_PARTS parts). @default PART_BYTES */
   partBytes?: number;
+  /**
+   * Files the profiler will be asked for: its worker threads stop after the last, which gives their memory
+   * back before the drift numbers are computed. @default no limit (idle workers stay, unreferenced)
+   */
+  files?: number;
+  /** Start one worker thread now, so it is ready when the first (large) file comes. @default false */
+  startNow?: boolean;
+}
+
+/**
+ * The profiler of a command that reads `inputs` (in that order) with `threads` threads: none for one thread;
+ * a worker is started at once when an input is large enough to be read in parallel.
+ */
+export function commandProfiler(threads: number, inputs: readonly TableInput[]): Profiler | undefined {
+  if (threads < 2) return undefined;
+  const large = inputs.some((input) => (input.size ?? 0) >= PARALLEL_MIN_BYTES);
+  return parallelProfiler({ workers: threads, files: inputs.length, startNow: large });
 }
 
 export function parallelProfiler(settings: ParallelOptions = {}): Profiler {
   const threads = settings.workers ?? Math.min(availableParallelism(), MAX_PARTS);
   const minBytes = settings.minBytes ?? PARALLEL_MIN_BYTES;
   const partBytes = settings.partBytes ?? PART_BYTES;
-  // Started on first use and kept for the next file (a baseline, then the current data); idle workers do
-  // not keep the process alive.
+  // Started on first use (or now) and kept for the next file (a baseline, then the current data); idle
+  // workers do not keep the process alive.
   const pool: Worker[] = [];
+  const startWorkers = (count: number) => {
+    while (pool.length < count) {
+      const worker = new Worker(new URL(WORKER_FILE, import.meta.url));
+      worker.unref();
+      // A worker that stopped (a crash, or after the last file) must not be handed the next file.
+      worker.once('exit', () => {
+        const index = pool.indexOf(worker);
+        if (index >= 0) pool.splice(index, 1);
+      });
+      pool.push(worker);
+    }
+  };
+  if (settings.startNow && threads > 1) startWorkers(1);
+  let filesLeft = settings.files ?? Number.POSITIVE_INFINITY;
   return async (input, options, context, onProgress) => {
+    try {
+      return await profileInParts(input, options, context, onProgress);
+    } finally {
+      if (--filesLeft <= 0) for (const worker of [...pool]) await worker.terminate();
+    }
+  };
+
+  async function profileInParts(...[input, options, context, onProgress]: Parameters<Profiler>) {
     if (threads < 2 || input.size === undefined || input.size < minBytes) return null;
     const extension = /\.([a-z]+)$/i.exec(input.name)?.[1]?.toLowerCase() ?? '';
     const delimiter = DELIMITERS[extension];
@@ -58,17 +105,9 @@ export function parallelProfiler(settings: ParallelOptions = {}): Profiler {
     const parts = Math.min(MAX_PARTS, Math.max(2, Math.round(input.size / partBytes)));
     const ranges = await lineRanges(input.name, input.size, parts);
     if (ranges === null) return null;
-    while (pool.length < Math.min(threads, parts) - 1) {
-      const worker = new Worker(new URL(WORKER_FILE, import.meta.url));
-      // A worker that stopped (a crash) must not be handed the next file.
-      worker.once('exit', () => {
-        const index = pool.indexOf(worker);
-        if (index >= 0) pool.splice(index, 1);
-      });
-      pool.push(worker);
-    }
+    startWorkers(Math.min(threads, parts) - 1);
     return runParts(input, ranges, { delimiter, options, context, pool, onProgress });
-  };
+  }
 }
 
 interface Ranges {
@@ -126,6 +165,7 @@ async function runParts(
   settings: RunSettings,
 ): Promise<TableProfile | null> {
   const { options } = settings;
+  const dataBytes = ranges.parts.at(-1)![1] - ranges.parts[0]![0];
   const tasks: PartTask[] = ranges.parts.map(([start, end], part) => ({
     part,
     path: input.name,
@@ -135,7 +175,9 @@ async function runParts(
     end,
     // Each part samples with its own seed; the merge draws from the parts with the run's seed.
     options: { ...options, seed: seedFor(options.seed, `part-${part}`) },
-    context: settings.context,
+    // The part's share of the sample, with a quarter to spare: the merge draws about its share of the
+    // bytes (it declines, and the file is read in one pass, if the rows are spread far less evenly).
+    context: { ...settings.context, sampleShare: Math.min(1, (SAMPLE_SPARE * (end - start)) / dataBytes) },
   }));
   const bytes = new Array<number>(tasks.length).fill(0);
   const rows = new Array<number>(tasks.length).fill(0);
@@ -175,7 +217,7 @@ async function runParts(
   try {
     await Promise.all([drain(onMainThread), ...settings.pool.map((worker) => drain(onWorker(worker)))]);
   } catch (error) {
-    if (error instanceof Declined) return null;
+    if (error instanceof Declined || error instanceof SampleShortfall) return null;
     throw error;
   }
   const profile = merged as TableProfile | null;

@@ -61,8 +61,14 @@ export class ColumnStats {
   addNumbers(values: Float64Array, rows: number, slots: Int32Array): void {
     let count = this.numericCount;
     let { shift, sum, sumOfSquares, min, max } = this;
+    const { binCounts, edges } = this;
+    // Missing values (NaN) go to the sample too: a slot taken twice in the batch keeps the later row's.
+    const sample = this.rowSample.column(this.position);
+    const sampled = sample.length;
     for (let row = 0; row < rows; row++) {
       const x = values[row]!;
+      const slot = slots[row]!;
+      if (slot >= 0 && slot < sampled) sample[slot] = x;
       if (Number.isNaN(x)) continue;
       if (count++ === 0) shift = x;
       const d = x - shift;
@@ -70,6 +76,7 @@ export class ColumnStats {
       sumOfSquares += d * d;
       if (x < min) min = x;
       if (x > max) max = x;
+      if (binCounts !== null) binCounts[binIndex(edges!, x)]!++;
     }
     this.present += count - this.numericCount;
     this.numericCount = count;
@@ -78,14 +85,6 @@ export class ColumnStats {
     this.sumOfSquares = sumOfSquares;
     this.min = min;
     this.max = max;
-    const { binCounts, edges } = this;
-    if (binCounts !== null) {
-      for (let row = 0; row < rows; row++) {
-        const x = values[row]!;
-        if (!Number.isNaN(x)) binCounts[binIndex(edges!, x)]!++;
-      }
-    }
-    this.rowSample.putRows(this.position, values, rows, slots);
   }
 
   /**

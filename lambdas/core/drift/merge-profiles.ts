@@ -22,8 +22,9 @@ export function mergeTableProfiles(parts: readonly TableProfile[]): TableProfile
   const first = parts[0]!;
   if (parts.length === 1) return first;
   const { sampleCap, seed } = first.options;
+  const draws = new RowDraws(seed);
   const merge = (entries: Sized[], ...key: string[]) =>
-    mergeFeatures(entries, sampleCap, seedFor(seed, 'merge', ...key));
+    mergeFeatures(entries, sampleCap, seedFor(seed, 'merge', ...key), draws);
 
   const whole = new Map<string, FeatureProfile>();
   for (const feature of first.features) {
@@ -103,19 +104,30 @@ function noValues(sampledRows: number): FeatureProfile {
   };
 }
 
-function mergeFeatures(entries: readonly Sized[], sampleCap: number, seed: number): FeatureProfile {
+function mergeFeatures(
+  entries: readonly Sized[],
+  sampleCap: number,
+  seed: number,
+  draws: RowDraws,
+): FeatureProfile {
   let merged = entries[0]!;
   for (let i = 1; i < entries.length; i++) {
     const next = entries[i]!;
     merged = {
-      profile: mergeTwo(merged, next, sampleCap, seed + i),
+      profile: mergeTwo(merged, next, sampleCap, seed + i, draws),
       rows: merged.rows + next.rows,
     };
   }
   return merged.profile;
 }
 
-function mergeTwo(sizedA: Sized, sizedB: Sized, sampleCap: number, seed: number): FeatureProfile {
+function mergeTwo(
+  sizedA: Sized,
+  sizedB: Sized,
+  sampleCap: number,
+  seed: number,
+  draws: RowDraws,
+): FeatureProfile {
   const a = sizedA.profile;
   const b = sizedB.profile;
   const numericCount = a.numericCount + b.numericCount;
@@ -130,7 +142,7 @@ function mergeTwo(sizedA: Sized, sizedB: Sized, sampleCap: number, seed: number)
     std: hasNumbers ? combinedStd(a, b) : Number.NaN,
     min: hasNumbers ? Math.min(orInfinity(a.min), orInfinity(b.min)) : Number.NaN,
     max: hasNumbers ? Math.max(orMinusInfinity(a.max), orMinusInfinity(b.max)) : Number.NaN,
-    sample: mergeRowSamples(sizedA, sizedB, sampleCap, seed),
+    sample: mergeRowSamples(sizedA, sizedB, sampleCap, seed, draws),
     edges: new Float64Array(0),
     binCounts: addCounts(a.binCounts, b.binCounts),
     categories: mergeCategories(a, b),
@@ -180,25 +192,59 @@ function mergeCategories(a: FeatureProfile, b: FeatureProfile): Map<string, numb
  * sample holds one entry per sampled row, sorted with the missing ones (NaN) last: which rows are chosen does
  * not depend on their order, and choosing keeps it, so the two choices merge into one sorted sample.
  */
-function mergeRowSamples(a: Sized, b: Sized, sampleCap: number, seed: number): Float64Array {
+function mergeRowSamples(a: Sized, b: Sized, sampleCap: number, seed: number, draws: RowDraws): Float64Array {
   const take = Math.min(sampleCap, a.rows + b.rows);
   const sampleA = a.profile.sample;
   const sampleB = b.profile.sample;
   if (take === sampleA.length + sampleB.length) return mergeSorted(sampleA, sampleB);
-  const random = mulberry32(seed);
-  // Draw `take` rows without replacement from populations of a.rows and b.rows.
-  let fromA = 0;
-  let remainingA = a.rows;
-  let remainingB = b.rows;
-  for (let i = 0; i < take; i++) {
-    if (random() * (remainingA + remainingB) < remainingA) {
-      fromA++;
-      remainingA--;
-    } else {
-      remainingB--;
-    }
+  const fromA = draws.fromFirst(take, a.rows, b.rows);
+  // An empty sample is a column without numbers there (or with text): nothing to draw.
+  const short = (sample: Float64Array, drawn: number) => sample.length > 0 && drawn > sample.length;
+  if (short(sampleA, fromA) || short(sampleB, take - fromA)) {
+    throw new SampleShortfall('a part holds fewer sampled rows than the merge draws from it');
   }
+  const random = mulberry32(seed);
   return mergeSorted(subsample(sampleA, fromA, random), subsample(sampleB, take - fromA, random));
+}
+
+/** A part held too few sampled rows for the merge (see `sampleShare`): the table must be read in one pass. */
+export class SampleShortfall extends Error {
+  override readonly name = 'SampleShortfall';
+}
+
+/**
+ * How many of `take` rows drawn without replacement from populations of `rowsA` and `rowsB` rows come from
+ * the first: one hypergeometric draw per distinct (take, rowsA, rowsB), shared by every feature as the rows
+ * of a single pass's sample are.
+ */
+class RowDraws {
+  private readonly seed: number;
+  private readonly drawn = new Map<string, number>();
+
+  constructor(seed: number) {
+    this.seed = seed;
+  }
+
+  fromFirst(take: number, rowsA: number, rowsB: number): number {
+    const key = `${take}/${rowsA}/${rowsB}`;
+    let fromA = this.drawn.get(key);
+    if (fromA === undefined) {
+      const random = mulberry32(seedFor(this.seed, 'merge', key));
+      fromA = 0;
+      let remainingA = rowsA;
+      let remainingB = rowsB;
+      for (let i = 0; i < take; i++) {
+        if (random() * (remainingA + remainingB) < remainingA) {
+          fromA++;
+          remainingA--;
+        } else {
+          remainingB--;
+        }
+      }
+      this.drawn.set(key, fromA);
+    }
+    return fromA;
+  }
 }
 
 /** Two ascending runs (NaN last in each) as one, NaN last. */

@@ -60,16 +60,11 @@ export class RowSample {
   }
 
   /**
-   * {@link put} for rows read earlier: `values[row]` (NaN: missing) goes to `slots[row]`, the slot those
-   * rows had (-1: not sampled), in row order, so a slot taken twice keeps the later row.
+   * The column's values by slot, for writing values of rows read earlier at the slots they had; empty once
+   * the column is retired or taken. It changes when the sample grows.
    */
-  putRows(position: number, values: Float64Array, rows: number, slots: Int32Array): void {
-    const column = this.columns[position]!;
-    if (column.length === 0) return;
-    for (let row = 0; row < rows; row++) {
-      const slot = slots[row]!;
-      if (slot >= 0) column[slot] = values[row]!;
-    }
+  column(position: number): Float64Array {
+    return this.columns[position]!;
   }
 
   /** Stops keeping a column whose sample will not be used (a column that turned out to hold text). */

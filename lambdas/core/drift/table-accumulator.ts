@@ -66,6 +66,12 @@ export interface AccumulatorContext {
   expected?: { columns: ReadonlySet<string>; source: string };
   /** The baseline's PSI bin edges, so the current side is counted over them as it streams. */
   edges?: BinEdges;
+  /**
+   * For a part of a table read in parallel: the share of the sample cap its samples hold (the part's share
+   * of the table, with room to spare). The merge draws about that many rows from it, and gives up when a
+   * part holds too few. @default 1
+   */
+  sampleShare?: number;
 }
 
 /**
@@ -105,7 +111,7 @@ export class TableAccumulator implements TableSink {
     this.context = context;
     this.direct = options.segment === null;
     this.sampleCap = options.sampleCap;
-    this.wholeSample = new RowSample(this.sampleCap, seedFor(options.seed));
+    this.wholeSample = new RowSample(this.sampleRows(), seedFor(options.seed));
     this.numberBatch = this.direct ? { row: 0, size: BATCH_ROWS, values: [] } : undefined;
     this.segmentDictionary = new CategoryDictionary(
       options.maxSegments,
@@ -415,8 +421,14 @@ export class TableAccumulator implements TableSink {
   private fitSampleCap(): void {
     const features = this.columns.filter((column) => column !== null && column.whole !== null).length;
     this.sampleCap = defaultSampleCap(features);
-    this.wholeSample.setCapacity(this.sampleCap);
-    for (const sample of this.segmentSamples) sample?.setCapacity(this.sampleCap);
+    this.wholeSample.setCapacity(this.sampleRows());
+    for (const sample of this.segmentSamples) sample?.setCapacity(this.sampleRows());
+  }
+
+  /** Rows each sample holds: the cap, or a part's share of it. */
+  private sampleRows(): number {
+    const share = this.context.sampleShare ?? 1;
+    return share >= 1 ? this.sampleCap : Math.ceil(this.sampleCap * share);
   }
 
   private newStats(feature: string, position: number, segment: number | null): ColumnStats {
@@ -430,7 +442,7 @@ export class TableAccumulator implements TableSink {
 
   private newSegmentSample(segment: number): RowSample {
     const sample = new RowSample(
-      this.sampleCap,
+      this.sampleRows(),
       seedFor(this.options.seed, this.segmentDictionary.labels[segment]!),
     );
     for (let i = 0; i < this.wholeSample.width; i++) sample.addColumn();

@@ -10,7 +10,8 @@ import { pairwiseSum } from './pairwise-sum.ts';
  *
  * scipy (`_cdf_distance` with p = 1) sorts the pooled values, and for each gap between consecutive pooled
  * values adds |F_u - F_v| · gap, where F = searchsorted(sorted, value, 'right') / size. The same terms are
- * formed here by merging the two sorted inputs (O(n + m)), then summed in numpy's pairwise order.
+ * formed here by walking the two sorted inputs in merged order (O(n + m)), then summed in numpy's pairwise
+ * order.
  *
  * @example wassersteinDistance(Float64Array.of(0, 1), Float64Array.of(1, 2)) // 1
  * @throws {StatisticInputError} when either sample is empty.
@@ -19,30 +20,27 @@ export function wassersteinDistance(sortedU: Float64Array, sortedV: Float64Array
   const n = sortedU.length;
   const m = sortedV.length;
   if (n === 0 || m === 0) throw new StatisticInputError('wassersteinDistance', 'a sample is empty');
-  const pooled = mergeSorted(sortedU, sortedV);
-  const terms = new Float64Array(n + m - 1);
+  const count = n + m - 1;
+  if (terms.length < count) terms = new Float64Array(count);
+  // The pooled values in order, one ahead of the term being formed (a and b walk the merge).
+  let a = 0;
+  let b = 0;
+  const nextPooled = () => (b >= m || (a < n && sortedU[a]! <= sortedV[b]!) ? sortedU[a++]! : sortedV[b++]!);
+  let value = nextPooled();
   let i = 0;
   let j = 0;
-  for (let k = 0; k < terms.length; k++) {
-    const value = pooled[k]!;
+  for (let k = 0; k < count; k++) {
+    const following = nextPooled();
     while (i < n && sortedU[i]! <= value) i++;
     while (j < m && sortedV[j]! <= value) j++;
-    terms[k] = Math.abs(i / n - j / m) * (pooled[k + 1]! - value);
+    terms[k] = Math.abs(i / n - j / m) * (following - value);
+    value = following;
   }
-  return pairwiseSum(terms);
+  return pairwiseSum(terms, 0, count);
 }
 
-/** Two ascending arrays as one ascending array. */
-export function mergeSorted(a: Float64Array, b: Float64Array): Float64Array {
-  const merged = new Float64Array(a.length + b.length);
-  let i = 0;
-  let j = 0;
-  let k = 0;
-  while (i < a.length && j < b.length) merged[k++] = a[i]! <= b[j]! ? a[i++]! : b[j++]!;
-  while (i < a.length) merged[k++] = a[i++]!;
-  while (j < b.length) merged[k++] = b[j++]!;
-  return merged;
-}
+/** The terms of the last distance: kept, since the samples of every feature are about the same size. */
+let terms = new Float64Array(0);
 
 /**
  * `numpy.std(values)` (ddof 0), computed the way numpy does it: mean = pairwise sum / n, then the pairwise
