@@ -165,7 +165,10 @@ async function runParts(
   settings: RunSettings,
 ): Promise<TableProfile | null> {
   const { options } = settings;
-  const dataBytes = ranges.parts.at(-1)![1] - ranges.parts[0]![0];
+  // Parts merge in order, each into the merge of those before it: part i gives about its share of the bytes
+  // merged so far (parts 0 and 1 half each when they are the same size).
+  const first = ranges.parts[0]![0];
+  const mergedBytes = (part: number) => ranges.parts[Math.max(part, 1)]![1] - first;
   const tasks: PartTask[] = ranges.parts.map(([start, end], part) => ({
     part,
     path: input.name,
@@ -175,9 +178,12 @@ async function runParts(
     end,
     // Each part samples with its own seed; the merge draws from the parts with the run's seed.
     options: { ...options, seed: seedFor(options.seed, `part-${part}`) },
-    // The part's share of the sample, with a quarter to spare: the merge draws about its share of the
-    // bytes (it declines, and the file is read in one pass, if the rows are spread far less evenly).
-    context: { ...settings.context, sampleShare: Math.min(1, (SAMPLE_SPARE * (end - start)) / dataBytes) },
+    // That share of the sample, with a quarter to spare (the merge declines, and the file is read in one
+    // pass, if the rows are spread far less evenly than the bytes).
+    context: {
+      ...settings.context,
+      sampleShare: Math.min(1, (SAMPLE_SPARE * (end - start)) / mergedBytes(part)),
+    },
   }));
   const bytes = new Array<number>(tasks.length).fill(0);
   const rows = new Array<number>(tasks.length).fill(0);

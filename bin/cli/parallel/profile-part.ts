@@ -2,37 +2,17 @@
  * Profiles one byte range of a CSV file, on a worker thread or on the main thread. A range holding a quote
  * character is declined ({@link QuoteFound}), since a line break there may sit inside a quoted field.
  */
-import { open } from 'node:fs/promises';
 import type { TableProfile } from '../../../lambdas/core/drift/profile.ts';
 import { TableAccumulator } from '../../../lambdas/core/drift/table-accumulator.ts';
 import { CsvParser } from '../../../lambdas/core/readers/csv.ts';
+import { readFileChunks } from '../../../lambdas/core/readers/input.ts';
 import type { PartTask } from './messages.ts';
 
 const QUOTE = 0x22;
 const PROGRESS_BYTES = 8 * 1024 * 1024;
-const CHUNK_BYTES = 1 << 20;
 
 export class QuoteFound extends Error {
   override readonly name: string = 'QuoteFound';
-}
-
-/**
- * Bytes [start, end) of a file in chunks of one reused buffer (the parser keeps nothing of a chunk), so a
- * part leaves no trail of chunks for the garbage collector.
- */
-async function* readChunks(path: string, start: number, end: number): AsyncGenerator<Buffer> {
-  const handle = await open(path, 'r');
-  try {
-    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-    for (let at = start; at < end; ) {
-      const { bytesRead } = await handle.read(buffer, 0, Math.min(CHUNK_BYTES, end - at), at);
-      if (bytesRead === 0) break;
-      at += bytesRead;
-      yield buffer.subarray(0, bytesRead);
-    }
-  } finally {
-    await handle.close();
-  }
 }
 
 /** The part's profile, finished as a part (sampled rows kept for the merge). */
@@ -45,7 +25,7 @@ export async function profilePart(
   parser.push(task.header);
   let bytesRead = 0;
   let reported = 0;
-  for await (const chunk of readChunks(task.path, task.start, task.end)) {
+  for await (const chunk of readFileChunks(task.path, task.start, task.end)) {
     if (chunk.indexOf(QUOTE) >= 0) throw new QuoteFound('a quoted field');
     parser.push(chunk);
     bytesRead += chunk.length;

@@ -20,6 +20,12 @@ export interface TableInput {
   size?: number;
   /** Bytes [start, end) of the input; used only together with `size`. */
   readRange?(start: number, end: number): Promise<Uint8Array>;
+  /**
+   * {@link open} with every chunk a view of one buffer that the next chunk overwrites, for a consumer that
+   * is done with a chunk before it asks for the next (a parser of uncompressed text). It saves a buffer per
+   * chunk that the garbage collector would otherwise have to find, which keeps memory flat on large files.
+   */
+  openReused?(): AsyncIterable<Uint8Array>;
 }
 
 /** Read size of local file streams: large reads keep the per-chunk overhead of the parsers negligible. */
@@ -42,7 +48,27 @@ export function fileInput(path: string): TableInput {
     size: stats?.isFile() ? stats.size : undefined,
     open: () => createReadStream(path, { highWaterMark: FILE_CHUNK_BYTES }),
     readRange: (start, end) => readFileRange(path, start, end),
+    openReused: () => readFileChunks(path, 0, Number.POSITIVE_INFINITY),
   };
+}
+
+/**
+ * Bytes [start, end) of a local file (to its end at most) in chunks that are views of one reused buffer:
+ * each is overwritten by the next, so the consumer must be done with it first.
+ */
+export async function* readFileChunks(path: string, start: number, end: number): AsyncGenerator<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = new Uint8Array(FILE_CHUNK_BYTES);
+    for (let at = start; at < end; ) {
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(FILE_CHUNK_BYTES, end - at), at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Bytes [start, end) of a local file, fewer at its end. */

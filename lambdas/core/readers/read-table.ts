@@ -169,6 +169,23 @@ export async function readTable(
     }
   }
 
+  if (readRange !== undefined && size !== undefined && input.openReused !== undefined && size > 0) {
+    // Plain text from a local file: read through one reused buffer (see TableInput.openReused).
+    const head = await readRange.call(input, 0, Math.min(size, SNIFF_BYTES));
+    const format = byName?.format ?? sniffFormat(head);
+    if (!isGzip(head) && format !== 'parquet') {
+      const parser =
+        format === 'csv'
+          ? new CsvParser(sink, { name, delimiter: byName?.delimiter })
+          : new JsonlParser(sink, { name });
+      progress.rows = () => parser.rows;
+      for await (const chunk of progress.count(input.openReused())) parser.push(chunk);
+      parser.finish();
+      progress.finish();
+      return { format, compressed: false, rows: parser.rows };
+    }
+  }
+
   const { compressed, stream } = await maybeGunzip(progress.count(input.open()), {
     name,
     maxDecompressedBytes: options.maxDecompressedBytes,

@@ -41,6 +41,10 @@ beforeAll(async () => {
   await writeFile(join(work.dir, 'big-cur.csv'), table(240_000, 4, 0.05));
   const quoted = table(40_000, 5, 0).replace('\nnorth', '\n"nor\nth"');
   await writeFile(join(work.dir, 'quoted.csv'), quoted);
+  // Short rows, then long ones: the first half of the bytes holds nine rows in ten.
+  const short = Array.from({ length: 180_000 }, (_, i) => `${(i % 997) / 10},s`);
+  const long = Array.from({ length: 20_000 }, (_, i) => `${(i % 991) / 10 + 3},${'l'.repeat(80)}`);
+  await writeFile(join(work.dir, 'uneven.csv'), `x,pad\n${[...short, ...long].join('\n')}\n`);
   const lines = table(40_000, 6, 0).split('\n');
   lines[30_000] = '1,2,3';
   await writeFile(join(work.dir, 'ragged.csv'), lines.join('\n'));
@@ -84,6 +88,41 @@ describe('parallel profiling of large CSV files', () => {
         });
       }
     }
+  });
+
+  it('reads with a profiler that starts its worker at once and stops it after the last file', async () => {
+    const profiler = parallelProfiler({
+      workers: 2,
+      minBytes: 0,
+      partBytes: 256 * 1024,
+      files: 2,
+      startNow: true,
+    });
+    const baseline = { kind: 'data', input: fileInput(path('base.csv')) } as const;
+    const single = await runDrift(baseline, fileInput(path('cur.csv')), { sampleCap: 100_000 });
+    const threaded = await runDrift(
+      baseline,
+      fileInput(path('cur.csv')),
+      { sampleCap: 100_000 },
+      { profiler },
+    );
+    expect(specOf(threaded)).toEqual(specOf(single));
+  });
+
+  it('leaves a file whose rows crowd into one part to the single pass (a part holds its share of the sample)', async () => {
+    // Above the cap a merge samples differently from the single pass, so equal reports mean it declined.
+    // Two parts: the first holds nine rows in ten but room for 62,500 of the 100,000 the merge draws.
+    const parallel = parallelProfiler({ workers: 2, minBytes: 0, partBytes: 2 * 1024 * 1024 });
+    const options = { sampleCap: 100_000 };
+    const baseline = { kind: 'data', input: fileInput(path('uneven.csv')) } as const;
+    const single = await runDrift(baseline, fileInput(path('uneven.csv')), options);
+    const threaded = await runDrift(baseline, fileInput(path('uneven.csv')), options, { profiler: parallel });
+    expect(specOf(threaded)).toEqual(specOf(single));
+    const evenOptions = { sampleCap: 100_000 };
+    const even = { kind: 'data', input: fileInput(path('big-base.csv')) } as const;
+    const merged = await runDrift(even, fileInput(path('big-cur.csv')), evenOptions, { profiler: parallel });
+    const onePass = await runDrift(even, fileInput(path('big-cur.csv')), evenOptions);
+    expect(specOf(merged)).not.toEqual(specOf(onePass));
   });
 
   it('leaves files with quoted line breaks to the single pass', async () => {
