@@ -22,8 +22,10 @@ export const DEFAULT_THREADS = 1;
 /** Below this size one thread is about as fast as starting workers. */
 export const PARALLEL_MIN_BYTES = 48 * 1024 * 1024;
 /**
- * A file is cut into one part per PART_BYTES, at most MAX_PARTS: the cut depends on the file alone, not on
- * the number of cores, so the samples (and so the numbers of sampled entries) are the same on every machine.
+ * A file is cut into one part per PART_BYTES, at least 2 and at most the threads asked for (and MAX_PARTS):
+ * the cut depends on the file and the `--threads` flag alone, not on the machine, so the samples (and so the
+ * numbers of sampled entries) are the same on every machine, and each thread reads one part, whose sample
+ * memory then does not grow with the file.
  */
 export const PART_BYTES = 96 * 1024 * 1024;
 export const MAX_PARTS = 4;
@@ -47,7 +49,7 @@ export interface ParallelOptions {
   workers?: number;
   /** Smallest file read in parallel. @default PARALLEL_MIN_BYTES */
   minBytes?: number;
-  /** Bytes per part (2 to MAX_PARTS parts). @default PART_BYTES */
+  /** Bytes per part (2 parts to one per thread). @default PART_BYTES */
   partBytes?: number;
   /**
    * Files the profiler will be asked for: its worker threads stop after the last, which gives their memory
@@ -102,7 +104,7 @@ export function parallelProfiler(settings: ParallelOptions = {}): Profiler {
     const extension = /\.([a-z]+)$/i.exec(input.name)?.[1]?.toLowerCase() ?? '';
     const delimiter = DELIMITERS[extension];
     if (delimiter === undefined) return null;
-    const parts = Math.min(MAX_PARTS, Math.max(2, Math.round(input.size / partBytes)));
+    const parts = Math.min(MAX_PARTS, threads, Math.max(2, Math.round(input.size / partBytes)));
     const ranges = await lineRanges(input.name, input.size, parts);
     if (ranges === null) return null;
     startWorkers(Math.min(threads, parts) - 1);

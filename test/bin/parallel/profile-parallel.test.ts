@@ -8,8 +8,8 @@ import { fileInput } from '../../../lambdas/core/readers/input.ts';
 import { tempDir } from '../../helpers/cli.ts';
 import { expectClose } from '../../helpers/close.ts';
 
-/** Small parts so that test files of a few MB take the parallel path. */
-const parallel = parallelProfiler({ workers: 2, minBytes: 0, partBytes: 256 * 1024 });
+/** Small parts so that test files of a few MB take the parallel path, four of them (merged in turn). */
+const parallel = parallelProfiler({ workers: 4, minBytes: 0, partBytes: 256 * 1024 });
 
 function table(rows: number, seed: number, shift: number): string {
   let state = seed;
