@@ -8,7 +8,11 @@
  * npm run bench -- --rows 200000 --big 0     # a quick run
  * npm run bench -- --reference-only          # the reference alone (no CLI needed)
  * npm run bench -- --cli path/to/entry.ts    # time another entry point taking the same arguments
+ * npm run bench -- --runs 1                  # one run of each program instead of the best of 3
  * ```
+ *
+ * At 1M rows each program runs `--runs` times (3), taking turns; the best wall time of each and the highest
+ * peak RSS count, since the machine's speed drifts by 15% and more from one minute to the next.
  *
  * Wall time and peak RSS of each child come from GNU time (`/usr/bin/time -f '%e %M'`, Debian package
  * `time`): the peak resident set of the child process, as wait4 reports it. Exits 0 whatever the verdict,
@@ -235,6 +239,15 @@ function readReport(path: string): Report {
   return JSON.parse(readFileSync(path, 'utf8')) as Report;
 }
 
+/** The best wall time of several runs, with the highest peak RSS among them. */
+function best(runs: readonly Measurement[]): Measurement {
+  return {
+    label: runs[0]!.label,
+    wallSeconds: Math.min(...runs.map((run) => run.wallSeconds)),
+    peakRssMB: Math.max(...runs.map((run) => run.peakRssMB)),
+  };
+}
+
 function verdict(ok: boolean, text: string): string {
   return `  ${ok ? 'PASS' : 'FAIL'}  ${text}`;
 }
@@ -247,6 +260,7 @@ async function main(): Promise<void> {
       rows: { type: 'string', default: '1000000' },
       big: { type: 'string', default: '5000000' },
       threads: { type: 'string', default: '1' },
+      runs: { type: 'string', default: '3' },
       'reference-only': { type: 'boolean', default: false },
       cli: { type: 'string' },
     },
@@ -257,6 +271,9 @@ async function main(): Promise<void> {
     throw new BenchError(`--rows: expected a whole number >= 1, got ${values.rows}`);
   if (!Number.isInteger(bigRows) || bigRows < 0)
     throw new BenchError(`--big: expected a whole number >= 0 (0 skips), got ${values.big}`);
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new BenchError(`--runs: expected a whole number >= 1, got ${values.runs}`);
   const referenceOnly = values['reference-only'];
   const cli = values.cli === undefined ? DEFAULT_CLI : resolve(values.cli);
 
@@ -282,30 +299,50 @@ async function main(): Promise<void> {
   const referenceOut = join(OUT_DIR, 'reference.json');
   const driftwatchOut = join(OUT_DIR, 'driftwatch.json');
 
-  let driftwatch: Measurement | undefined;
-  if (!referenceOnly) {
-    rmSync(driftwatchOut, { force: true });
-    driftwatch = await measure('driftwatch', process.execPath, [
-      relative(ROOT, cli),
-      'drift',
-      base,
-      cur,
-      '--format',
-      'json',
-      '--out',
-      relative(ROOT, driftwatchOut),
-      '--threads',
-      values.threads,
-    ]);
+  // Each program runs `runs` times, taking turns, so a slow spell of the machine hits both: the best wall
+  // time of each counts (and the highest peak RSS).
+  const driftwatchRuns: Measurement[] = [];
+  const referenceRuns: Measurement[] = [];
+  for (let run = 1; run <= runs; run++) {
+    const suffix = runs > 1 ? ` (run ${run} of ${runs})` : '';
+    if (!referenceOnly) {
+      rmSync(driftwatchOut, { force: true });
+      driftwatchRuns.push(
+        await measure(`driftwatch${suffix}`, process.execPath, [
+          relative(ROOT, cli),
+          'drift',
+          base,
+          cur,
+          '--format',
+          'json',
+          '--out',
+          relative(ROOT, driftwatchOut),
+          '--threads',
+          values.threads,
+        ]),
+      );
+    }
+    rmSync(referenceOut, { force: true });
+    referenceRuns.push(
+      await measure(`reference${suffix}`, PYTHON, [
+        'bench/reference.py',
+        base,
+        cur,
+        '--out',
+        relative(ROOT, referenceOut),
+      ]),
+    );
   }
-  rmSync(referenceOut, { force: true });
-  const reference = await measure('reference', PYTHON, [
-    'bench/reference.py',
-    base,
-    cur,
-    '--out',
-    relative(ROOT, referenceOut),
-  ]);
+  const driftwatch = driftwatchRuns.length > 0 ? best(driftwatchRuns) : undefined;
+  const reference = best(referenceRuns);
+  const wallTimes = (list: Measurement[]) => list.map((m) => seconds(m.wallSeconds)).join(', ');
+  if (runs > 1) {
+    process.stdout.write(
+      `
+  wall times: ${driftwatch ? `driftwatch ${wallTimes(driftwatchRuns)}; ` : ''}reference ${wallTimes(referenceRuns)}
+`,
+    );
+  }
   const referenceReport = readReport(referenceOut);
 
   const rowsTable = [

@@ -1,13 +1,8 @@
 import { sortFloat64 } from '../stats/radix-sort.ts';
 import { mulberry32 } from '../stats/random.ts';
 
-/** How many rows a sample allocates room for at first; it doubles up to LAST_DOUBLING rows. */
+/** How many rows a sample allocates room for at first; it doubles up to its capacity. */
 const FIRST_ROWS = 1024;
-/**
- * Past this many rows a sample takes room for its whole capacity at once: a table this long is likely to
- * fill it, and further doublings would leave copies the size of the sample for the garbage collector.
- */
-const LAST_DOUBLING = 16_384;
 const EMPTY = new Float64Array(0);
 
 /**
@@ -146,10 +141,9 @@ export class RowSample {
     this.next = from + Math.floor(Math.log(1 - this.random()) / Math.log(1 - this.weight)) + 1;
   }
 
-  /** Doubles each column's room (or takes the capacity); the new rows start missing. */
+  /** Doubles each column's room (up to the capacity); the new rows start missing. */
   private grow(): void {
-    const doubled = this.allocatedRows * 2;
-    const rows = Math.min(this.capacity, doubled > LAST_DOUBLING ? this.capacity : doubled);
+    const rows = Math.min(this.capacity, this.allocatedRows * 2);
     this.columns = this.columns.map((old) => {
       if (old.length === 0) return old;
       const column = new Float64Array(rows);
