@@ -233,3 +233,31 @@ describe('readTable: progress', () => {
     expect(reports).toEqual([{ bytesRead: parquetBytes.length, totalBytes: parquetBytes.length, rows: 2 }]);
   });
 });
+
+describe('readTable: local files through one reused buffer', () => {
+  it('reads plain CSV and JSON Lines spanning many chunks as a stream of fresh chunks would', async () => {
+    // Rows cut by the 1 MiB chunks at every place in a row, a quoted field with a line break, and JSON
+    // Lines whose records cross chunks: the parsers must copy what they carry over, as the buffer is reused.
+    const rows = Array.from(
+      { length: 60_000 },
+      (_, i) => `${i},${(i * 0.37).toFixed(3)},"t${i % 7}\nx",é${i % 3}`,
+    );
+    const csv = `id,value,note,tag\n${rows.join('\n')}\n`;
+    const jsonl = rows
+      .map((_, i) => JSON.stringify({ id: i, tag: `é${i % 3}`, pad: 'p'.repeat(i % 50) }))
+      .join('\n');
+    for (const [name, content] of [
+      ['reused.csv', csv],
+      ['reused.jsonl', jsonl],
+    ] as const) {
+      const input = await file(name, content);
+      expect(input.openReused).toBeDefined();
+      const reused = new RecordingSink();
+      const streamed = new RecordingSink();
+      await readTable(input, reused);
+      await readTable({ ...input, openReused: undefined }, streamed);
+      expect(reused.rows.length).toBe(60_000);
+      expect(reused.table()).toEqual(streamed.table());
+    }
+  });
+});
