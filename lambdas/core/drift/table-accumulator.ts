@@ -84,6 +84,8 @@ export class TableAccumulator implements TableSink {
   private readonly columns: (Column | null)[] = [];
   private readonly names: string[] = [];
   private kinds = new Uint8Array(64);
+  /** Per column, the category its last value became as text, -1 when none since it was asked. */
+  private lastText = new Int32Array(64).fill(-1);
   private numbers = new Float64Array(64);
   private ids = new Int32Array(64);
   private segmentIndex = -1;
@@ -169,6 +171,8 @@ export class TableAccumulator implements TableSink {
   }
 
   bytes(index: number, buf: Uint8Array, start: number, end: number): void {
+    // Set again below only if this value becomes a category, so lastTextLabel never gives a stale one.
+    this.lastText[index] = -1;
     const column = this.columns[index];
     if (column === null || column === undefined || isMissingBytes(buf, start, end)) return;
     if (column.mode !== TEXT_ONLY) {
@@ -180,7 +184,23 @@ export class TableAccumulator implements TableSink {
       if (column.mode === DECLARED_NUMERIC) notANumber();
       if (!column.hasText) this.turnsCategorical(column);
     }
-    this.addCategory(index, column, column.dictionary.idForBytes(buf, start, end));
+    const id = column.dictionary.idForBytes(buf, start, end);
+    this.addCategory(index, column, id);
+    this.lastText[index] = id;
+  }
+
+  lastTextLabel(index: number): number {
+    const id = this.lastText[index] ?? -1;
+    this.lastText[index] = -1;
+    return id;
+  }
+
+  /**
+   * A text value with the bytes of category `id`, which {@link lastTextLabel} gave: the column already took
+   * that text as a category (so it is not a number, and an inferred column already knows it has text).
+   */
+  textLabel(index: number, id: number): void {
+    this.addCategory(index, this.columns[index]!, id);
   }
 
   /** The first text value of an inferred column: it is categorical, so its sample is dropped. */
@@ -465,6 +485,9 @@ export class TableAccumulator implements TableSink {
     numbers.set(this.numbers);
     const ids = new Int32Array(size);
     ids.set(this.ids);
+    const lastText = new Int32Array(size).fill(-1);
+    lastText.set(this.lastText);
+    this.lastText = lastText;
     this.kinds = kinds;
     this.numbers = numbers;
     this.ids = ids;

@@ -30,8 +30,15 @@ interface Exports {
     numbers: number,
     ends: number,
     texts: number,
+    tables: number,
+    labels: number,
   ): number;
+  tableBytes(): number;
+  register(table: number, bytes: number, length: number, id: number): number;
 }
+
+/** Columns that may get a label table: the first ones that need one (a table takes 37 KB). */
+const MAX_TABLES = 64;
 
 let compiled: object | undefined;
 
@@ -49,6 +56,8 @@ export class CsvLinesKernel {
   ends = new Int32Array(0);
   /** Per column, at least the number of its fields in the scan that are not numbers. */
   texts = new Int32Array(0);
+  /** For a text field: the id of its bytes in its column's label table (see {@link register}), or -1. */
+  labels = new Int32Array(0);
   /** Bytes of the input the last {@link scan} took: its lines, each with its LF. */
   consumed = 0;
   private readonly exports: Exports;
@@ -58,6 +67,11 @@ export class CsvLinesKernel {
   private readonly numbersAt: number;
   private readonly endsAt: number;
   private readonly textsAt: number;
+  private readonly labelsAt: number;
+  private readonly tablesAt: number;
+  private readonly tableAreaAt: number;
+  private readonly tableBytes: number;
+  private tablesUsed = 0;
   private readonly inputAt: number;
   private inputLength = 0;
 
@@ -70,9 +84,27 @@ export class CsvLinesKernel {
     this.numbersAt = align(this.exports.heapBase());
     this.endsAt = this.numbersAt + 8 * fields;
     this.textsAt = this.endsAt + 4 * fields;
-    this.kindsAt = align(this.textsAt + 4 * columns);
-    this.inputAt = align(this.kindsAt + fields);
+    this.labelsAt = this.textsAt + 4 * columns;
+    this.tablesAt = this.labelsAt + 4 * fields;
+    this.kindsAt = this.tablesAt + 4 * columns;
+    // Label tables before the input, so the input can grow; pages stay untouched until a table is used.
+    this.tableBytes = align(this.exports.tableBytes());
+    this.tableAreaAt = align(this.kindsAt + fields);
+    this.inputAt = this.tableAreaAt + Math.min(columns, MAX_TABLES) * this.tableBytes;
     this.reserve(0);
+  }
+
+  /**
+   * Adds label `id` of `column` with the bytes [offset, offset + length) of the input, so later text fields
+   * with those bytes get it in {@link labels}. Does nothing once the column's table, or the tables, are full.
+   */
+  register(column: number, offset: number, length: number, id: number): void {
+    const tables = new Int32Array(this.exports.memory.buffer, this.tablesAt, this.columns);
+    if (tables[column] === 0) {
+      if (this.tablesUsed === Math.min(this.columns, MAX_TABLES)) return;
+      tables[column] = this.tableAreaAt + this.tablesUsed++ * this.tableBytes;
+    }
+    this.exports.register(tables[column]!, this.inputAt + offset, length, id);
   }
 
   /** Copies `buf[from, to)` in: the input of the following scans. */
@@ -94,6 +126,8 @@ export class CsvLinesKernel {
       this.numbersAt,
       this.endsAt,
       this.textsAt,
+      this.tablesAt,
+      this.labelsAt,
     );
     this.consumed = this.exports.consumedBytes();
     return rows;
@@ -112,6 +146,7 @@ export class CsvLinesKernel {
       this.numbers = new Float64Array(memory.buffer, this.numbersAt, fields);
       this.ends = new Int32Array(memory.buffer, this.endsAt, fields);
       this.texts = new Int32Array(memory.buffer, this.textsAt, this.columns);
+      this.labels = new Int32Array(memory.buffer, this.labelsAt, fields);
     }
   }
 }

@@ -102,6 +102,8 @@ export class CsvParser {
   /** The sink's store for numbers, if it has one. */
   private readonly batch: NumberBatch | null;
   private readonly useKernel: boolean;
+  /** Whether the sink takes repeated text by label ({@link TableSink.textLabel}). */
+  private readonly textLabels: boolean;
   private kernel: CsvLinesKernel | null = null;
   /** The kernel is tried at the start of this line or a later one; how far it was put off the last time. */
   private kernelLine = 0;
@@ -155,6 +157,7 @@ export class CsvParser {
     this.numbers = typeof sink.number === 'function';
     this.batch = (this.numbers && sink.numberBatch) || null;
     this.useKernel = options.kernel ?? true;
+    this.textLabels = typeof sink.textLabel === 'function' && typeof sink.lastTextLabel === 'function';
   }
 
   /** Data rows passed to the sink so far. */
@@ -454,7 +457,7 @@ export class CsvParser {
    */
   private handOverLines(buf: Uint8Array, at: number, rows: number, line: number): void {
     const kernel = this.kernel!;
-    const { ends, texts, kinds } = kernel;
+    const { ends, texts, kinds, labels } = kernel;
     const values = kernel.numbers;
     const columns = this.columnCount;
     const batch = this.batch;
@@ -488,9 +491,17 @@ export class CsvParser {
                 ? at + ends[field - 1 + (columns - 1) * KERNEL_ROWS]! + 1
                 : at;
           const fieldEnd = at + ends[field]!;
-          if (isNumber && this.numbers)
+          if (isNumber && this.numbers) {
             this.emitNumber(values[field]!, buf, fieldStart, fieldEnd, column, line);
-          else this.emitField(buf, fieldStart, fieldEnd, column, line, false);
+          } else if (!isNumber && labels[field]! >= 0) {
+            this.emitLabel(labels[field]!, column, line);
+          } else {
+            this.emitField(buf, fieldStart, fieldEnd, column, line, false);
+            // Text the sink took as a category: the kernel knows it next time.
+            const label = this.textLabels ? this.sink.lastTextLabel!(this.columnIds[column]!) : -1;
+            if (label >= 0)
+              kernel.register(column, fieldStart - this.kernelLoadedFrom, fieldEnd - fieldStart, label);
+          }
         }
         this.endRow(columns, line);
         line++;
@@ -530,6 +541,15 @@ export class CsvParser {
       this.headerLines.push(fieldLine);
     } else if (this.extraLine === 0) {
       this.extraLine = fieldLine;
+    }
+  }
+
+  /** Hands a text field the kernel recognised as a label the sink gave earlier to the sink. */
+  private emitLabel(label: number, fieldIndex: number, fieldLine: number): void {
+    try {
+      this.sink.textLabel!(this.columnIds[fieldIndex]!, label);
+    } catch (error) {
+      throw this.relocate(error, fieldLine, fieldIndex);
     }
   }
 

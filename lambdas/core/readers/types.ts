@@ -30,6 +30,14 @@ export interface TableSink {
    * wide table of numbers is read without a call per field. Read once, when the reader is made.
    */
   readonly numberBatch?: NumberBatch;
+  /**
+   * Optional pair, for readers that recognise repeated text. `lastTextLabel` gives the label the column's
+   * last value got as text (a category, not a number or a missing value) and forgets it, -1 when it got
+   * none; a later field of the column with exactly the same bytes may then come as `textLabel` instead of
+   * `bytes`.
+   */
+  lastTextLabel?(column: number): number;
+  textLabel?(column: number, label: number): void;
   /** A typed value from JSON Lines or Parquet. */
   value(column: number, value: CellValue): void;
   /** Ends the current row. */

@@ -279,6 +279,32 @@ describe('CsvParser: number fast path', () => {
   });
 });
 
+/** A sink that takes repeated text by label: every text field is a category numbered in order of arrival. */
+class LabelSink extends NumberSink {
+  readonly ids = new Map<string, number>();
+  readonly texts: string[] = [];
+  readonly byLabel: { column: number; label: number }[] = [];
+  private last = -1;
+  override bytes(column: number, buf: Uint8Array, start: number, end: number): void {
+    const text = new TextDecoder().decode(buf.subarray(start, end));
+    if (!this.ids.has(text)) {
+      this.ids.set(text, this.texts.length);
+      this.texts.push(text);
+    }
+    this.last = this.ids.get(text)!;
+    this.value(column, text);
+  }
+  lastTextLabel(): number {
+    const label = this.last;
+    this.last = -1;
+    return label;
+  }
+  textLabel(column: number, label: number): void {
+    this.byLabel.push({ column, label });
+    this.value(column, this.texts[label]!);
+  }
+}
+
 describe('CsvParser: plain lines read by the WebAssembly kernel', () => {
   const cell = fc.oneof(
     fc.string({ unit: fc.constantFrom('0', '1', '7', '-', '.', 'a', ' '), maxLength: 6 }),
@@ -303,6 +329,8 @@ describe('CsvParser: plain lines read by the WebAssembly kernel', () => {
         const withKernel = parse(bytes, { cuts, sink: new NumberSink() }) as NumberSink;
         const without = parse(bytes, { cuts, sink: new NumberSink(), kernel: false }) as NumberSink;
         expect(withKernel.table()).toEqual(without.table());
+        // Text known by label: the same table, whichever fields came by label.
+        expect(parse(bytes, { cuts, sink: new LabelSink() }).table()).toEqual(rows);
         expect(withKernel.table()).toEqual(rows);
         expect(withKernel.parsed.length).toBe(without.parsed.length);
         withKernel.parsed.forEach((entry, i) => {
@@ -336,6 +364,18 @@ describe('CsvParser: plain lines read by the WebAssembly kernel', () => {
       expect(errors[0]!.location).toEqual(errors[1]!.location);
       expect(errors[0]!.location.line).toBe(702);
     }
+  });
+
+  it('hands repeated text over by label once the sink has named it, and only text', () => {
+    const lines = Array.from(
+      { length: 600 },
+      (_, i) => `${['a', 'bb', '7'][i % 3]},${['x', '', 'NA', 'x y'][i % 4]}`,
+    );
+    const sink = parse(`p,q\n${lines.join('\n')}\n`, { sink: new LabelSink() }) as LabelSink;
+    expect(sink.table()).toEqual(lines.map((line) => line.split(',')));
+    // '7' is a number (never a label); text is known from the second scan of 256 lines on.
+    expect(sink.byLabel.length).toBeGreaterThan(500);
+    expect(sink.byLabel.every(({ label }) => sink.texts[label] !== '7')).toBe(true);
   });
 
   it("places a sink's error inside a plain line at its line and column", () => {

@@ -21,7 +21,68 @@ const POW10 = memory.data<f64>([
   1e20, 1e21, 1e22,
 ]);
 
+// A label table (one per column that has one, made by the caller, zeroed): open addressing over FNV-1a
+// hashes, slots holding label id + 1; per id the offset of its bytes in the table's arena, their length and
+// hash; then the arena's used bytes and the arena.
+const TABLE_SLOTS: u32 = 2048;
+const TABLE_LABELS: i32 = 1024;
+const ARENA_BYTES: i32 = 16384;
+const OFFSETS_AT: usize = 4 * TABLE_SLOTS;
+const LENGTHS_AT: usize = OFFSETS_AT + 4 * TABLE_LABELS;
+const HASHES_AT: usize = LENGTHS_AT + 4 * TABLE_LABELS;
+const USED_AT: usize = HASHES_AT + 4 * TABLE_LABELS;
+const ARENA_AT: usize = USED_AT + 8;
+
 let consumed: i32 = 0;
+
+/** Bytes of one label table. */
+export function tableBytes(): i32 {
+  return <i32>ARENA_AT + ARENA_BYTES;
+}
+
+function fnv1a(ptr: usize, length: i32): u32 {
+  let hash: u32 = 0x811c9dc5;
+  for (let k = 0; k < length; k++) hash = (hash ^ load<u8>(ptr + k)) * 0x01000193;
+  return hash;
+}
+
+/** The id of the label with bytes [ptr, ptr + length) in `table`, or -1. */
+function find(table: usize, ptr: usize, length: i32, hash: u32): i32 {
+  let slot = hash & (TABLE_SLOTS - 1);
+  while (true) {
+    const entry = load<i32>(table + ((<usize>slot) << 2));
+    if (entry === 0) return -1;
+    const id = entry - 1;
+    const at = (<usize>id) << 2;
+    if (
+      load<u32>(table + HASHES_AT + at) === hash &&
+      load<i32>(table + LENGTHS_AT + at) === length &&
+      memory.compare(table + ARENA_AT + <usize>load<i32>(table + OFFSETS_AT + at), ptr, length) === 0
+    ) {
+      return id;
+    }
+    slot = (slot + 1) & (TABLE_SLOTS - 1);
+  }
+}
+
+/** Adds label `id` with bytes [ptr, ptr + length) to `table`; false when the table has no room for it. */
+export function register(table: usize, ptr: usize, length: i32, id: i32): bool {
+  if (id < 0 || id >= TABLE_LABELS) return false;
+  const used = load<i32>(table + USED_AT);
+  if (used + length > ARENA_BYTES) return false;
+  const hash = fnv1a(ptr, length);
+  if (find(table, ptr, length, hash) >= 0) return true;
+  memory.copy(table + ARENA_AT + <usize>used, ptr, length);
+  const at = (<usize>id) << 2;
+  store<i32>(table + OFFSETS_AT + at, used);
+  store<i32>(table + LENGTHS_AT + at, length);
+  store<u32>(table + HASHES_AT + at, hash);
+  store<i32>(table + USED_AT, used + length);
+  let slot = hash & (TABLE_SLOTS - 1);
+  while (load<i32>(table + ((<usize>slot) << 2)) !== 0) slot = (slot + 1) & (TABLE_SLOTS - 1);
+  store<i32>(table + ((<usize>slot) << 2), id + 1);
+  return true;
+}
 
 /** Where memory free for the caller starts. */
 export function heapBase(): usize {
@@ -37,7 +98,8 @@ export function consumedBytes(): i32 {
  * Reads up to `maxRows` simple lines from `input[0..length)`; returns how many. The field in `row` and
  * `column` is f = column * maxRows + row (column-major, so a column of numbers is one run): `kinds[f]`,
  * `ends[f]` (offset of the delimiter or LF after it) and `numbers[f]` (its value, NaN unless a number);
- * `texts[column]` counts the column's fields that are not numbers.
+ * `texts[column]` counts the column's fields that are not numbers. A text field gets `labels[f]`: the id of
+ * its bytes in its column's label table (`tables[column]`, 0 for none), or -1.
  */
 export function scanLines(
   input: usize,
@@ -49,6 +111,8 @@ export function scanLines(
   numbers: usize,
   ends: usize,
   texts: usize,
+  tables: usize,
+  labels: usize,
 ): i32 {
   memory.fill(texts, 0, (<usize>columns) << 2);
   let i: i32 = 0;
@@ -61,6 +125,7 @@ export function scanLines(
     let field = rows;
     let simple = true;
     while (true) {
+      const fieldStart = i;
       // A plain decimal number, `-?digits(.digits)?`, read as the reader's fast path reads it.
       let j = i;
       const negative = load<u8>(input + j) === MINUS;
@@ -118,6 +183,14 @@ export function scanLines(
         if (!simple) break;
         const count = texts + ((<usize>column) << 2);
         store<i32>(count, load<i32>(count) + 1);
+        const table = load<u32>(tables + ((<usize>column) << 2));
+        let label: i32 = -1;
+        if (table !== 0) {
+          const length = i - fieldStart;
+          const start = input + <usize>fieldStart;
+          label = find(table, start, length, fnv1a(start, length));
+        }
+        store<i32>(labels + ((<usize>field) << 2), label);
       }
       store<u8>(kinds + <usize>field, kind);
       store<f64>(numbers + ((<usize>field) << 3), value);
