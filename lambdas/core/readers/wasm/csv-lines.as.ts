@@ -131,32 +131,27 @@ export function scanLines(
       const negative = load<u8>(input + j) === MINUS;
       if (negative) j++;
       const digitsStart = j;
-      // The digits as an integer: exact below 2^53, and once past it the field is not a fast-path number
-      // (the reader's double only grows too), so a later wrap-around does not matter.
+      // The digits, with at most one point among them, as an integer: exact below 2^53, and once past it
+      // the field is not a fast-path number (the reader's double only grows too), so a later wrap-around
+      // does not matter.
       let mantissa: u64 = 0;
       let tooLong = false;
+      let point = -1;
       while (j < length) {
-        const digit = <u32>load<u8>(input + j) - 48;
-        if (digit > 9) break;
-        mantissa = mantissa * 10 + <u64>digit;
-        if (mantissa >= EXACT_INTEGER_LIMIT) tooLong = true;
-        j++;
-      }
-      let digits = j - digitsStart;
-      let fraction: i32 = 0;
-      if (j < length && load<u8>(input + j) === DOT) {
-        j++;
-        const fractionStart = j;
-        while (j < length) {
-          const digit = <u32>load<u8>(input + j) - 48;
-          if (digit > 9) break;
+        const byte = load<u8>(input + j);
+        const digit = <u32>byte - 48;
+        if (digit <= 9) {
           mantissa = mantissa * 10 + <u64>digit;
           if (mantissa >= EXACT_INTEGER_LIMIT) tooLong = true;
-          j++;
+        } else if (byte !== DOT || point >= 0) {
+          break;
+        } else {
+          point = j;
         }
-        fraction = j - fractionStart;
-        digits += fraction;
+        j++;
       }
+      const fraction: i32 = point < 0 ? 0 : j - point - 1;
+      const digits = j - digitsStart - (point < 0 ? 0 : 1);
       let kind = TEXT;
       let value: f64 = NaN;
       if (j < length && digits > 0 && !tooLong && fraction <= 22) {
