@@ -53,7 +53,8 @@ export function addColumnFlags(command: Command): Command {
     .addOption(maxDecompressedBytesOption())
     .option(
       '--threads <n>',
-      'worker threads for large plain CSV files (default 1): faster, but each holds its own samples',
+      'threads for plain CSV files over 48 MB (default 1): each file is read in N parts at once, ' +
+        "each holding its share of the sample (sampled numbers differ slightly from one thread's)",
       parseWholeNumber('--threads', 1),
     );
 }
