@@ -21,8 +21,8 @@ export interface TableInput {
   /** Bytes [start, end) of the input; used only together with `size`. */
   readRange?(start: number, end: number): Promise<Uint8Array>;
   /**
-   * {@link open} with every chunk a view of one buffer that the next chunk overwrites, for a consumer that
-   * is done with a chunk before it asks for the next (a parser of uncompressed text). It saves a buffer per
+   * {@link open} with every chunk a view of a reused buffer that a later chunk overwrites, for a consumer
+   * that is done with a chunk before it asks for the next (a parser of uncompressed text). It saves a buffer per
    * chunk that the garbage collector would otherwise have to find, which keeps memory flat on large files.
    */
   openReused?(): AsyncIterable<Uint8Array>;
@@ -53,20 +53,31 @@ export function fileInput(path: string): TableInput {
 }
 
 /**
- * Bytes [start, end) of a local file (to its end at most) in chunks that are views of one reused buffer:
- * each is overwritten by the next, so the consumer must be done with it first.
+ * Bytes [start, end) of a local file (to its end at most) in chunks that are views of two reused buffers: the
+ * next chunk is read into the other one while the consumer works on this one, and a chunk is overwritten
+ * once the consumer has asked for the one after it.
  */
 export async function* readFileChunks(path: string, start: number, end: number): AsyncGenerator<Uint8Array> {
   const handle = await open(path, 'r');
+  const buffers = [new Uint8Array(FILE_CHUNK_BYTES), new Uint8Array(FILE_CHUNK_BYTES)];
+  const read = async (buffer: Uint8Array, at: number) =>
+    at >= end ? 0 : (await handle.read(buffer, 0, Math.min(FILE_CHUNK_BYTES, end - at), at)).bytesRead;
+  let which = 0;
+  let at = start;
+  let pending = read(buffers[0]!, at);
   try {
-    const buffer = new Uint8Array(FILE_CHUNK_BYTES);
-    for (let at = start; at < end; ) {
-      const { bytesRead } = await handle.read(buffer, 0, Math.min(FILE_CHUNK_BYTES, end - at), at);
+    for (;;) {
+      const bytesRead = await pending;
       if (bytesRead === 0) break;
+      const chunk = buffers[which]!.subarray(0, bytesRead);
       at += bytesRead;
-      yield buffer.subarray(0, bytesRead);
+      which = 1 - which;
+      pending = read(buffers[which]!, at);
+      yield chunk;
     }
   } finally {
+    // A read may still be under way when the consumer stops early: let it end before the file closes.
+    await pending.catch(() => 0);
     await handle.close();
   }
 }

@@ -170,7 +170,7 @@ export async function readTable(
   }
 
   if (readRange !== undefined && size !== undefined && input.openReused !== undefined && size > 0) {
-    // Plain text from a local file: read through one reused buffer (see TableInput.openReused).
+    // Plain text from a local file: read through reused buffers (see TableInput.openReused).
     const head = await readRange.call(input, 0, Math.min(size, SNIFF_BYTES));
     const format = byName?.format ?? sniffFormat(head);
     if (!isGzip(head) && format !== 'parquet') {
