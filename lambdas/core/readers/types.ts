@@ -1,7 +1,8 @@
 /**
  * The contract between readers and whatever consumes rows. Readers push; sinks never pull. A reader calls
- * `column` for each column before its first value, then for each row zero or more `bytes`/`value` calls
- * (at most one per column; a column not given a value in a row is missing there), then `endRow`.
+ * `column` for each column before its first value, then for each row zero or more `bytes`/`number`/
+ * `textLabel`/`value` calls or numbers stored in the `numberBatch` (at most one value per column; a column not
+ * given a value in a row is missing there), then `endRow`.
  */
 
 /** A typed value from a self-describing format. `null` is a missing value. */
