@@ -114,7 +114,7 @@ export class TableAccumulator implements TableSink {
     this.direct = options.segment === null;
     this.sampleCap = options.sampleCap;
     this.wholeSample = new RowSample(this.sampleRows(), seedFor(options.seed));
-    this.numberBatch = this.direct ? { row: 0, size: BATCH_ROWS, values: [] } : undefined;
+    this.numberBatch = this.direct ? { row: 0, size: BATCH_ROWS, values: [], plain: [] } : undefined;
     this.segmentDictionary = new CategoryDictionary(
       options.maxSegments,
       `segment column ${JSON.stringify(options.segment)} has more than ${options.maxSegments} distinct values; ` +
@@ -135,6 +135,7 @@ export class TableAccumulator implements TableSink {
     }
     this.names.push(name);
     this.numberBatch?.values.push(null);
+    this.numberBatch?.plain.push(null);
     if (index >= this.kinds.length) this.growRow();
     if (excluded) {
       this.columns.push(null);
@@ -178,7 +179,7 @@ export class TableAccumulator implements TableSink {
     if (column.mode !== TEXT_ONLY) {
       const value = parseNumberBytes(buf, start, end);
       if (!Number.isNaN(value)) {
-        this.addNumber(index, column, value, this.bytesLabel(column, value, buf, start, end));
+        this.addNumber(index, column, value, this.bytesLabel(index, column, value, buf, start, end));
         return;
       }
       if (column.mode === DECLARED_NUMERIC) notANumber();
@@ -217,19 +218,25 @@ export class TableAccumulator implements TableSink {
       this.addCategory(index, column, column.dictionary.idForBytes(buf, start, end));
       return;
     }
-    this.addNumber(index, column, value, this.bytesLabel(column, value, buf, start, end));
+    this.addNumber(index, column, value, this.bytesLabel(index, column, value, buf, start, end));
   }
 
   /** The label of a number's raw bytes while the column still counts them ({@link NOT_TRACKED} after). */
-  private bytesLabel(column: Column, value: number, buf: Uint8Array, start: number, end: number): number {
+  private bytesLabel(
+    index: number,
+    column: Column,
+    value: number,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+  ): number {
     if (!column.numbersLabelled) return NOT_TRACKED;
     const small = column.smallLabels!;
     const cached = value < SMALL_LABELS && isPlainWholeNumber(buf, start, end);
     if (cached && small[value]! > 0) return small[value]! - 1;
     const label = column.dictionary.lookupBytes(buf, start, end, NUMERIC_CATEGORY_LIMIT);
     if (label === NOT_TRACKED) {
-      column.numbersLabelled = false;
-      column.smallLabels = null;
+      this.stopLabelling(index, column);
     } else if (cached) {
       small[value] = label + 1;
     }
@@ -244,7 +251,7 @@ export class TableAccumulator implements TableSink {
       if (Number.isNaN(value)) return;
       text = String(value);
       if (Number.isFinite(value) && column.mode !== TEXT_ONLY) {
-        this.addNumber(index, column, value, this.numberLabel(column, text));
+        this.addNumber(index, column, value, this.numberLabel(index, column, text));
         return;
       }
     } else if (typeof value === 'boolean') {
@@ -254,7 +261,7 @@ export class TableAccumulator implements TableSink {
       if (column.mode !== TEXT_ONLY) {
         const parsed = parseNumberText(value);
         if (!Number.isNaN(parsed)) {
-          this.addNumber(index, column, parsed, this.numberLabel(column, value));
+          this.addNumber(index, column, parsed, this.numberLabel(index, column, value));
           return;
         }
       }
@@ -265,10 +272,10 @@ export class TableAccumulator implements TableSink {
     this.addCategory(index, column, column.dictionary.idForText(text));
   }
 
-  private numberLabel(column: Column, text: string): number {
+  private numberLabel(index: number, column: Column, text: string): number {
     if (!column.numbersLabelled) return NOT_TRACKED;
     const label = column.dictionary.lookupText(text, NUMERIC_CATEGORY_LIMIT);
-    if (label === NOT_TRACKED) column.numbersLabelled = false;
+    if (label === NOT_TRACKED) this.stopLabelling(index, column);
     return label;
   }
 
@@ -278,6 +285,7 @@ export class TableAccumulator implements TableSink {
       const stored = batch.values[index];
       if (stored) {
         stored[batch.row] = value;
+        if (label !== NOT_TRACKED) column.whole!.addLabel(label);
         return;
       }
       const whole = column.whole!;
@@ -357,13 +365,52 @@ export class TableAccumulator implements TableSink {
       const stored = values[index];
       const column = this.columns[index];
       if (stored) {
+        const plain = batch.plain[index];
+        if (plain) {
+          this.labelPlainNumbers(index, column!, stored, plain, rows);
+          plain.fill(0, 0, rows);
+        }
         column!.whole!.addNumbers(stored, rows, this.slots);
         stored.fill(Number.NaN, 0, rows);
-      } else if (column && column.mode !== TEXT_ONLY && column.whole !== null && !column.numbersLabelled) {
+      } else if (column && column.mode !== TEXT_ONLY && column.whole !== null) {
         values[index] = new Float64Array(BATCH_ROWS).fill(Number.NaN);
+        if (column.numbersLabelled) batch.plain[index] = new Uint8Array(BATCH_ROWS);
       }
     }
     batch.row = 0;
+  }
+
+  /** Counts the labels of the numbers the reader marked as written plainly: their text is their value's. */
+  private labelPlainNumbers(
+    index: number,
+    column: Column,
+    stored: Float64Array,
+    plain: Uint8Array,
+    rows: number,
+  ): void {
+    const whole = column.whole!;
+    for (let row = 0; row < rows; row++) {
+      if (plain[row] === 0) continue;
+      const value = stored[row]!;
+      const small = column.smallLabels;
+      let label = small !== null && value < SMALL_LABELS ? small[value]! - 1 : -1;
+      if (label < 0) {
+        label = column.dictionary.lookupText(String(value), NUMERIC_CATEGORY_LIMIT);
+        if (label === NOT_TRACKED) {
+          this.stopLabelling(index, column);
+          return;
+        }
+        if (small !== null && value < SMALL_LABELS) small[value] = label + 1;
+      }
+      whole.addLabel(label);
+    }
+  }
+
+  /** Too many distinct numbers for the column to be categorical: their text is no longer counted. */
+  private stopLabelling(index: number, column: Column): void {
+    column.numbersLabelled = false;
+    column.smallLabels = null;
+    if (this.numberBatch) this.numberBatch.plain[index] = null;
   }
 
   /**

@@ -2,6 +2,8 @@ import { CSV_LINES_WASM } from './wasm/csv-lines.wasm.ts';
 
 /** `kinds[f]` of a field the kernel read as a plain decimal number (`numbers[f]` holds it). */
 export const KERNEL_NUMBER = 1;
+/** `kinds[f]` of a number written as digits alone without a leading zero (`0` aside): its value gives its text. */
+export const KERNEL_PLAIN_WHOLE = 2;
 /** Lines per call: small output arrays, and the sink still sees rows in order as they come. */
 export const KERNEL_ROWS = 256;
 

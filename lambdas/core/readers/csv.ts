@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { EXACT_INTEGER_LIMIT, exactDecimal } from '../drift/values.ts';
 import { InputError, type InputLocation, LimitExceededError, ValueError } from '../errors.ts';
-import { CsvLinesKernel, KERNEL_NUMBER, KERNEL_ROWS } from './csv-kernel.ts';
+import { CsvLinesKernel, KERNEL_NUMBER, KERNEL_PLAIN_WHOLE, KERNEL_ROWS } from './csv-kernel.ts';
 import type { NumberBatch, TableSink } from './types.ts';
 
 const QUOTE = 0x22;
@@ -69,6 +69,8 @@ export interface CsvOptions {
   kernel?: boolean;
 }
 
+/** Above every kind of field: nothing is skipped. */
+const NO_KIND = 3;
 /** After a line the kernel does not read, it is tried again this many lines on, doubling up to the most. */
 const KERNEL_RETRY_MAX = 1024;
 
@@ -112,8 +114,9 @@ export class CsvParser {
   private parseCalls = 0;
   private kernelLoadedCall = -1;
   private kernelLoadedFrom = 0;
-  /** Columns handed over field by field (-1 - column: stored in a batch but with some text). */
+  /** Columns handed over field by field, but for fields of a kind at least `skipKinds` (the batch has them). */
   private readonly perField: number[] = [];
+  private readonly skipKinds: number[] = [];
 
   private state = FIELD_START;
   /** Physical line of the byte being read. */
@@ -461,29 +464,43 @@ export class CsvParser {
     const values = kernel.numbers;
     const columns = this.columnCount;
     const batch = this.batch;
-    const perField = this.perField;
+    const { perField, skipKinds } = this;
     for (let done = 0; done < rows; ) {
       // Up to the end of the sink's batch (its endRow counts a full batch), so stored numbers fit in it.
       const count = batch === null ? rows - done : Math.min(rows - done, batch.size - batch.row);
       perField.length = 0;
+      skipKinds.length = 0;
       for (let column = 0; column < columns; column++) {
-        const stored = batch?.values[this.columnIds[column]!];
+        const id = this.columnIds[column]!;
+        const stored = batch?.values[id];
         if (stored) {
-          // A column of numbers goes to the batch as one run, NaN for its other fields, which follow.
+          // A column of numbers goes to the batch as one run, NaN for its other fields, which follow; the
+          // plainly written numbers of a column that labels them are marked, and its others follow too.
           const from = column * KERNEL_ROWS + done;
           stored.set(values.subarray(from, from + count), batch!.row);
-          if (texts[column]! > 0) perField.push(-1 - column);
+          const plain = batch!.plain[id];
+          if (plain) {
+            for (let row = 0; row < count; row++)
+              plain[batch!.row + row] = kinds[from + row] === KERNEL_PLAIN_WHOLE ? 1 : 0;
+            perField.push(column);
+            skipKinds.push(KERNEL_PLAIN_WHOLE);
+          } else if (texts[column]! > 0) {
+            perField.push(column);
+            skipKinds.push(KERNEL_NUMBER);
+          }
         } else {
           perField.push(column);
+          skipKinds.push(NO_KIND);
         }
       }
       for (let row = done; row < done + count; row++) {
         for (let k = 0; k < perField.length; k++) {
-          const entry = perField[k]!;
-          const column = entry < 0 ? -1 - entry : entry;
+          const column = perField[k]!;
           const field = column * KERNEL_ROWS + row;
-          const isNumber = kinds[field] === KERNEL_NUMBER;
-          if (entry < 0 && isNumber) continue;
+          const kind = kinds[field]!;
+          // Fields the batch already holds whole.
+          if (kind >= skipKinds[k]!) continue;
+          const isNumber = kind >= KERNEL_NUMBER;
           const fieldStart =
             column > 0
               ? at + ends[field - KERNEL_ROWS]! + 1
@@ -566,7 +583,8 @@ export class CsvParser {
     const batch = this.batch;
     if (batch !== null) {
       const values = batch.values[column];
-      if (values) {
+      // A column that labels its numbers needs each one's text, in a call.
+      if (values && !batch.plain[column]) {
         values[batch.row] = value;
         return;
       }

@@ -54,6 +54,12 @@ export interface NumberBatch {
   /** Rows the arrays hold: `endRow` counts them and starts again at row 0 when `row` reaches it. */
   readonly size: number;
   readonly values: (Float64Array | null)[];
+  /**
+   * For stored columns that also count the text of their numbers as labels: `plain[column][row] = 1` marks
+   * a number written as digits alone without a leading zero (`0` aside), whose value gives its text, and
+   * which the sink labels itself. Any other number of such a column still comes in a `number` call.
+   */
+  readonly plain: (Uint8Array | null)[];
 }
 
 /** Progress of a read, for progress bars. */

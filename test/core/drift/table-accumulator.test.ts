@@ -221,16 +221,24 @@ describe('TableAccumulator: numbers stored in batches', () => {
   it('counts what the value-by-value path counts: missing values, text, late text, a full sample', () => {
     // 5000 rows: x has many distinct numbers (so it is stored in batches once its labels stop), some NA and
     // some in exponent form (the general path); y turns to text after 3000 rows; z is a small category.
+    // n and m are small integers, so their text is counted as labels too: n written plainly, with a leading
+    // zero or a sign; m turns to text at row 4000, a category whose labels include its numbers' text.
     const rows = Array.from({ length: 5000 }, (_, i) => {
       const x = i % 97 === 0 ? 'NA' : i % 89 === 0 ? `${i}e-3` : String(((i * 7919) % 10007) / 8);
       const y = i === 3000 ? 'text' : String(i % 13 === 0 ? '' : -i / 4);
-      return `${x},${y},${i % 3}`;
+      const n = i % 5 === 0 ? '07' : i % 7 === 0 ? '-3' : i % 11 === 0 ? '0' : String(i % 20);
+      const m = i === 4000 ? 'other' : String(i % 3);
+      return `${x},${y},${i % 3},${n},${m}`;
     });
-    const text = `x,y,z\n${rows.join('\n')}\n`;
+    const text = `x,y,z,n,m\n${rows.join('\n')}\n`;
     for (const cap of [100_000, 1500]) {
       const fast = profileOf(text, true, cap);
       const slow = profileOf(text, false, cap, 'z');
-      for (const feature of ['x', 'y']) expect(fast.whole.get(feature)).toEqual(slow.whole.get(feature));
+      for (const feature of ['x', 'y', 'n', 'm']) {
+        expect(fast.whole.get(feature)).toEqual(slow.whole.get(feature));
+      }
+      expect(fast.whole.get('n')!.categories!.get('07')).toBe(1000);
+      expect(fast.whole.get('m')!.categories!.get('other')).toBe(1);
       expect(profileOf(text, false, cap).whole).toEqual(fast.whole);
       expect(fast.whole.get('x')!.numericCount).toBe(5000 - 52);
       expect(fast.whole.get('y')!.textCount).toBe(1);

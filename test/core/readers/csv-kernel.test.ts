@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CsvLinesKernel, KERNEL_NUMBER, KERNEL_ROWS } from '../../../lambdas/core/readers/csv-kernel.ts';
+import {
+  CsvLinesKernel,
+  KERNEL_NUMBER,
+  KERNEL_PLAIN_WHOLE,
+  KERNEL_ROWS,
+} from '../../../lambdas/core/readers/csv-kernel.ts';
 import { compileKernel } from '../../../scripts/build-wasm.ts';
 
 const WASM_DIR = join(import.meta.dirname, '..', '..', '..', 'lambdas', 'core', 'readers', 'wasm');
@@ -19,11 +24,13 @@ describe('CsvLinesKernel', () => {
     expect(kernel.scan(0)).toBe(2);
     expect(kernel.consumed).toBe(text.indexOf('12'));
     const field = (row: number, column: number) => column * KERNEL_ROWS + row;
-    expect([0, 1, 2].map((column) => kernel.kinds[field(0, column)] === KERNEL_NUMBER)).toEqual([
-      true,
-      true,
-      false,
+    // '1' is written plainly (its value gives its text), '-2.5' is a number, 'x' text; '7.' is not plain.
+    expect([0, 1, 2].map((column) => kernel.kinds[field(0, column)])).toEqual([
+      KERNEL_PLAIN_WHOLE,
+      KERNEL_NUMBER,
+      0,
     ]);
+    expect(kernel.kinds[field(1, 2)]).toBe(KERNEL_NUMBER);
     expect([kernel.numbers[field(0, 0)], kernel.numbers[field(0, 1)], kernel.numbers[field(1, 0)]]).toEqual([
       1, -2.5, 0.5,
     ]);

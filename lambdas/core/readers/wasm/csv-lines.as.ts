@@ -9,6 +9,8 @@
 
 const TEXT: u8 = 0;
 const NUMBER: u8 = 1;
+/** A number written as digits alone, without a leading zero (`0` itself aside): its value gives its text. */
+const PLAIN_WHOLE: u8 = 2;
 const LF: u8 = 10;
 const CR: u8 = 13;
 const QUOTE: u8 = 34;
@@ -96,7 +98,8 @@ export function consumedBytes(): i32 {
 
 /**
  * Reads up to `maxRows` simple lines from `input[0..length)`; returns how many. The field in `row` and
- * `column` is f = column * maxRows + row (column-major, so a column of numbers is one run): `kinds[f]`,
+ * `column` is f = column * maxRows + row (column-major, so a column of numbers is one run): `kinds[f]` (text,
+ * number, or a number written plainly as digits alone),
  * `ends[f]` (offset of the delimiter or LF after it) and `numbers[f]` (its value, NaN unless a number);
  * `texts[column]` counts the column's fields that are not numbers. A text field gets `labels[f]`: the id of
  * its bytes in its column's label table (`tables[column]`, 0 for none), or -1.
@@ -160,7 +163,10 @@ export function scanLines(
           value = <f64>mantissa;
           if (fraction !== 0) value /= load<f64>(POW10 + ((<usize>fraction) << 3));
           if (negative) value = -value;
-          kind = NUMBER;
+          kind =
+            !negative && point < 0 && (digits === 1 || load<u8>(input + <usize>digitsStart) !== 48)
+              ? PLAIN_WHOLE
+              : NUMBER;
           i = j;
         }
       }
