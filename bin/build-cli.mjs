@@ -77,9 +77,8 @@ export async function buildCli() {
       (a, b) => Number(!a.path.includes('chunk-')) - Number(!b.path.includes('chunk-')),
     );
     for (const file of files) {
-      const staged = join(staging, relative(staging, file.path));
-      writeFileSync(staged, file.contents);
-      renameSync(staged, join(OUT_DIR, relative(staging, file.path)));
+      writeFileSync(file.path, file.contents);
+      renameSync(file.path, join(OUT_DIR, relative(staging, file.path)));
     }
   } finally {
     rmSync(staging, { recursive: true, force: true });

@@ -235,11 +235,17 @@ export class TableAccumulator implements TableSink {
     const cached = value < SMALL_LABELS && isPlainWholeNumber(buf, start, end);
     if (cached && small[value]! > 0) return small[value]! - 1;
     const label = column.dictionary.lookupBytes(buf, start, end, NUMERIC_CATEGORY_LIMIT);
-    if (label === NOT_TRACKED) {
-      this.stopLabelling(index, column);
-    } else if (cached) {
-      small[value] = label + 1;
-    }
+    return this.keepLabel(index, column, label, cached ? value : -1);
+  }
+
+  /**
+   * What a lookup of a number's text as a label leads to: past the limit the column stops labelling its
+   * numbers; otherwise the label of a plainly written small whole number (`smallValue`, -1 for others) is
+   * remembered by value.
+   */
+  private keepLabel(index: number, column: Column, label: number, smallValue: number): number {
+    if (label === NOT_TRACKED) this.stopLabelling(index, column);
+    else if (smallValue >= 0) column.smallLabels![smallValue] = label + 1;
     return label;
   }
 
@@ -274,9 +280,7 @@ export class TableAccumulator implements TableSink {
 
   private numberLabel(index: number, column: Column, text: string): number {
     if (!column.numbersLabelled) return NOT_TRACKED;
-    const label = column.dictionary.lookupText(text, NUMERIC_CATEGORY_LIMIT);
-    if (label === NOT_TRACKED) this.stopLabelling(index, column);
-    return label;
+    return this.keepLabel(index, column, column.dictionary.lookupText(text, NUMERIC_CATEGORY_LIMIT), -1);
   }
 
   private addNumber(index: number, column: Column, value: number, label: number): void {
@@ -389,18 +393,16 @@ export class TableAccumulator implements TableSink {
     rows: number,
   ): void {
     const whole = column.whole!;
+    const small = column.smallLabels!;
     for (let row = 0; row < rows; row++) {
       if (plain[row] === 0) continue;
       const value = stored[row]!;
-      const small = column.smallLabels;
-      let label = small !== null && value < SMALL_LABELS ? small[value]! - 1 : -1;
+      const cached = value < SMALL_LABELS;
+      let label = cached ? small[value]! - 1 : -1;
       if (label < 0) {
         label = column.dictionary.lookupText(String(value), NUMERIC_CATEGORY_LIMIT);
-        if (label === NOT_TRACKED) {
-          this.stopLabelling(index, column);
-          return;
-        }
-        if (small !== null && value < SMALL_LABELS) small[value] = label + 1;
+        // Past the limit the column's labels no longer count: the rest of the batch is left unlabelled.
+        if (this.keepLabel(index, column, label, cached ? value : -1) === NOT_TRACKED) return;
       }
       whole.addLabel(label);
     }
