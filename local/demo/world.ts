@@ -5,7 +5,7 @@
  * emulator through `AWS_ENDPOINT_URL_SAGEMAKER[_RUNTIME]`, and a {@link MetricBridge} copies the
  * emulator's per-variant invocation counts into the local CloudWatch, as SageMaker publishes them.
  */
-import { createServer } from 'node:net';
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
   CreateEndpointConfigCommand,
   CreateModelCommand,
@@ -25,18 +25,6 @@ import type { ServiceIntegration } from '../aws/step-functions.ts';
 import { type SageMakerEmulator, startSageMakerEmulator } from '../sagemaker/server.ts';
 
 const REGION = 'us-east-1';
-
-/** A free TCP port on loopback (the emulator's, known before the local AWS starts). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** An error as Step Functions names a service's: `SageMaker.ValidationException`. */
 class TaskError extends Error {
@@ -231,35 +219,43 @@ export interface DemoWorldOptions {
   startTime?: number;
 }
 
-/** Starts the emulator's port, the local AWS on the demo config, then the emulator on the local S3. */
+/**
+ * Starts the emulator (listening on a port the system picks, so nothing else can take it), then the local
+ * AWS on the demo config with the emulator as its SageMaker; the emulator reaches the local S3 once it is up.
+ */
 export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWorld> {
-  const port = await freePort();
-  const emulatorUrl = `http://127.0.0.1:${port}`;
-  const client = { region: REGION, credentials: LOCAL_CREDENTIALS };
-  const sagemaker = new SageMakerClient({ ...client, endpoint: emulatorUrl, maxAttempts: 1 });
-  const runtime = new SageMakerRuntimeClient({ ...client, endpoint: emulatorUrl, maxAttempts: 1 });
-  const aws = await startLocalAws({
-    configPath: options.configPath,
-    projectDir: options.projectDir,
-    ...(options.startTime === undefined ? {} : { startTime: options.startTime }),
-    endpoints: { SAGEMAKER: emulatorUrl, SAGEMAKER_RUNTIME: emulatorUrl },
-    serviceIntegrations: sageMakerIntegrations(sagemaker),
+  let aws: LocalAws | undefined;
+  let s3: S3Client | undefined;
+  const emulator = await startSageMakerEmulator({
+    s3: () => {
+      if (aws === undefined) throw new Error('the local AWS has not started yet');
+      s3 ??= aws.s3Client();
+      return s3;
+    },
+    timings: { endpointCreateSeconds: 0, endpointUpdateSeconds: 0, weightsUpdateSeconds: 0 },
   });
-  let emulator: SageMakerEmulator;
+  const client = { region: REGION, credentials: LOCAL_CREDENTIALS };
+  const sagemaker = new SageMakerClient({ ...client, endpoint: emulator.url, maxAttempts: 1 });
+  const runtime = new SageMakerRuntimeClient({ ...client, endpoint: emulator.runtimeUrl, maxAttempts: 1 });
   try {
-    emulator = await startSageMakerEmulator({
-      s3: aws.s3Client(),
-      port,
-      timings: { endpointCreateSeconds: 0, endpointUpdateSeconds: 0, weightsUpdateSeconds: 0 },
+    aws = await startLocalAws({
+      configPath: options.configPath,
+      projectDir: options.projectDir,
+      ...(options.startTime === undefined ? {} : { startTime: options.startTime }),
+      endpoints: { SAGEMAKER: emulator.url, SAGEMAKER_RUNTIME: emulator.runtimeUrl },
+      serviceIntegrations: sageMakerIntegrations(sagemaker),
     });
   } catch (error) {
-    await aws.stop();
+    sagemaker.destroy();
+    runtime.destroy();
+    await emulator.close();
     throw error;
   }
-  const bridge = new MetricBridge(aws, emulator);
+  const local = aws;
+  const bridge = new MetricBridge(local, emulator);
   bridge.start();
   return {
-    aws,
+    aws: local,
     emulator,
     sagemaker,
     runtime,
@@ -268,7 +264,7 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
       bridge.stop();
       sagemaker.destroy();
       runtime.destroy();
-      await aws.stop();
+      await local.stop();
       await emulator.close();
     },
   };

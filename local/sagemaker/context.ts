@@ -76,7 +76,6 @@ export class EmulatorContext {
     invocations: [],
     shadowResults: [],
   };
-  readonly s3: S3Client;
   readonly clock: Clock;
   readonly timings: EmulatorTimings;
   readonly region: string;
@@ -85,20 +84,27 @@ export class EmulatorContext {
   private readonly stopping = new AbortController();
   private readonly tasks = new Set<Promise<void>>();
 
+  private readonly s3Source: S3Client | (() => S3Client);
+
   constructor(options: {
-    s3: S3Client;
+    s3: S3Client | (() => S3Client);
     clock: Clock;
     timings: EmulatorTimings;
     region: string;
     accountId: string;
     onEvent?: (event: SageMakerEvent) => void;
   }) {
-    this.s3 = options.s3;
+    this.s3Source = options.s3;
     this.clock = options.clock;
     this.timings = options.timings;
     this.region = options.region;
     this.accountId = options.accountId;
     this.onEvent = options.onEvent;
+  }
+
+  /** The S3 the jobs and endpoints use, resolved on first use when given as a function. */
+  get s3(): S3Client {
+    return typeof this.s3Source === 'function' ? this.s3Source() : this.s3Source;
   }
 
   arn(type: string, name: string): string {

@@ -22,8 +22,11 @@ import { transformOperations } from './transform.ts';
 export type Operations = Record<string, (input: Record<string, unknown>) => unknown>;
 
 export interface SageMakerEmulatorOptions {
-  /** The S3 the jobs and endpoints read from and write to (an s3rver client, path-style). */
-  s3: S3Client;
+  /**
+   * The S3 the jobs and endpoints read from and write to (an s3rver client, path-style), or a function
+   * giving it on first use, so the emulator can listen before that S3 exists.
+   */
+  s3: S3Client | (() => S3Client);
   /** @default the system clock */
   clock?: Clock;
   /** Durations of the timed state changes; unspecified ones keep {@link DEFAULT_TIMINGS}. */
