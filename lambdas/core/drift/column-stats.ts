@@ -1,4 +1,4 @@
-import { binIndex } from '../stats/quantile.ts';
+import { binIndex, paddedBinIndex, padEdges } from '../stats/quantile.ts';
 import type { CategoryDictionary } from './category-dictionary.ts';
 import type { RowSample } from './row-sample.ts';
 
@@ -32,12 +32,19 @@ export class ColumnStats {
   /** Baseline PSI bin edges (current side only) and the exact counts over them. */
   readonly edges: Float64Array | null;
   readonly binCounts: Float64Array | null;
+  /** The edges padded for {@link paddedBinIndex} (decile edges always are), or null. */
+  private readonly padded: Float64Array | null;
 
   constructor(rowSample: RowSample, position: number, edges: Float64Array | null) {
     this.rowSample = rowSample;
     this.position = position;
     this.edges = edges;
     this.binCounts = edges === null ? null : new Float64Array(edges.length + 1);
+    this.padded = edges === null ? null : padEdges(edges);
+  }
+
+  private bin(x: number): number {
+    return this.padded !== null ? paddedBinIndex(this.padded, x) : binIndex(this.edges!, x);
   }
 
   addNumber(x: number): void {
@@ -51,7 +58,7 @@ export class ColumnStats {
     if (x < this.min) this.min = x;
     if (x > this.max) this.max = x;
     this.rowSample.put(this.position, x);
-    if (this.binCounts !== null) this.binCounts[binIndex(this.edges!, x)]!++;
+    if (this.binCounts !== null) this.binCounts[this.bin(x)]!++;
   }
 
   /**
@@ -61,7 +68,7 @@ export class ColumnStats {
   addNumbers(values: Float64Array, rows: number, slots: Int32Array): void {
     let count = this.numericCount;
     let { shift, sum, sumOfSquares, min, max } = this;
-    const { binCounts, edges } = this;
+    const { binCounts, edges, padded } = this;
     // Missing values (NaN) go to the sample too: a slot taken twice in the batch keeps the later row's.
     const sample = this.rowSample.column(this.position);
     const sampled = sample.length;
@@ -76,7 +83,7 @@ export class ColumnStats {
       sumOfSquares += d * d;
       if (x < min) min = x;
       if (x > max) max = x;
-      if (binCounts !== null) binCounts[binIndex(edges!, x)]!++;
+      if (binCounts !== null) binCounts[padded !== null ? paddedBinIndex(padded, x) : binIndex(edges!, x)]!++;
     }
     this.present += count - this.numericCount;
     this.numericCount = count;

@@ -26,6 +26,11 @@ export class RowSample {
   slot = 0;
   /** Each column's values in the sampled rows, NaN where missing; empty once retired or taken. */
   private columns: Float64Array[] = [];
+  /**
+   * Positions of the columns whose old values are cleared when a row is replaced: all but those whose every
+   * row is written, missing or not ({@link writesEveryRow}). The clearing is a cache miss per column.
+   */
+  private cleared: number[] = [];
   private allocatedRows: number;
   /** The radix sort's scratch, shared by the columns taken in turn. */
   private scratch: Uint32Array | null = null;
@@ -47,7 +52,16 @@ export class RowSample {
    */
   addColumn(): number {
     this.columns.push(new Float64Array(this.allocatedRows).fill(Number.NaN));
+    this.cleared.push(this.width);
     return this.width++;
+  }
+
+  /**
+   * From now on the caller writes the column's value at the slot of every row, NaN where it is missing (see
+   * `ColumnStats.addNumbers`), so a row that replaces a sampled one need not clear its old value there.
+   */
+  writesEveryRow(position: number): void {
+    this.cleared = this.cleared.filter((cleared) => cleared !== position);
   }
 
   /** Records a value of the row being read. */
@@ -104,7 +118,10 @@ export class RowSample {
     this.weight *= Math.exp(Math.log(1 - this.random()) / capacity);
     this.skip(row);
     // The row replaces one whose values may be present where its own are missing.
-    for (const column of this.columns) if (slot < column.length) column[slot] = Number.NaN;
+    for (const position of this.cleared) {
+      const column = this.columns[position]!;
+      if (slot < column.length) column[slot] = Number.NaN;
+    }
     this.slot = slot;
   }
 

@@ -72,6 +72,12 @@ export interface AccumulatorContext {
    * part holds too few. @default 1
    */
   sampleShare?: number;
+  /**
+   * Profile only these feature columns: the others are profiled elsewhere (on another thread reading the
+   * same table) and are left out here, but still count as features, so the default sample cap and so the
+   * sample are the same as in one pass over every column. @default every column
+   */
+  only?: ReadonlySet<string>;
 }
 
 /**
@@ -98,6 +104,8 @@ export class TableAccumulator implements TableSink {
   private readonly context: AccumulatorContext;
   /** No segment column: values go straight to the whole-table stats. */
   private readonly direct: boolean;
+  /** Feature columns another accumulator profiles ({@link AccumulatorContext.only}). */
+  private featuresElsewhere = 0;
   /** The sample cap in force: the option, or the default for this table's width once the header is known. */
   private sampleCap: number;
   /**
@@ -137,7 +145,9 @@ export class TableAccumulator implements TableSink {
     this.numberBatch?.values.push(null);
     this.numberBatch?.plain.push(null);
     if (index >= this.kinds.length) this.growRow();
-    if (excluded) {
+    const elsewhere = !excluded && !isSegment && context.only !== undefined && !context.only.has(name);
+    if (excluded || elsewhere) {
+      if (elsewhere) this.featuresElsewhere++;
       this.columns.push(null);
       return index;
     }
@@ -169,6 +179,10 @@ export class TableAccumulator implements TableSink {
       segments: [],
     });
     return index;
+  }
+
+  ignores(index: number): boolean {
+    return this.columns[index] === null;
   }
 
   bytes(index: number, buf: Uint8Array, start: number, end: number): void {
@@ -379,6 +393,7 @@ export class TableAccumulator implements TableSink {
       } else if (column && column.mode !== TEXT_ONLY && column.whole !== null) {
         values[index] = new Float64Array(BATCH_ROWS).fill(Number.NaN);
         if (column.numbersLabelled) batch.plain[index] = new Uint8Array(BATCH_ROWS);
+        this.wholeSample.writesEveryRow(column.position);
       }
     }
     batch.row = 0;
@@ -488,7 +503,9 @@ export class TableAccumulator implements TableSink {
 
   /** After the first row, when every header column is known: the default cap for this many features. */
   private fitSampleCap(): void {
-    const features = this.columns.filter((column) => column !== null && column.whole !== null).length;
+    const features =
+      this.columns.filter((column) => column !== null && column.whole !== null).length +
+      this.featuresElsewhere;
     this.sampleCap = defaultSampleCap(features);
     this.wholeSample.setCapacity(this.sampleRows());
     for (const sample of this.segmentSamples) sample?.setCapacity(this.sampleRows());

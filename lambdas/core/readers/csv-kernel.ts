@@ -34,6 +34,7 @@ interface Exports {
     texts: number,
     tables: number,
     labels: number,
+    skips: number,
   ): number;
   tableBytes(): number;
   register(table: number, bytes: number, length: number, id: number): number;
@@ -71,13 +72,15 @@ export class CsvLinesKernel {
   private readonly textsAt: number;
   private readonly labelsAt: number;
   private readonly tablesAt: number;
+  private readonly skipsAt: number;
   private readonly tableAreaAt: number;
   private readonly tableBytes: number;
   private tablesUsed = 0;
   private readonly inputAt: number;
   private inputLength = 0;
 
-  constructor(columns: number, delimiter: number) {
+  /** `skipped[column]` true: the column's fields get only {@link ends} (the reader leaves them out). */
+  constructor(columns: number, delimiter: number, skipped: readonly boolean[] = []) {
     compiled ??= new wasm.Module(Buffer.from(CSV_LINES_WASM, 'base64'));
     this.exports = new wasm.Instance(compiled, { env: { abort: kernelAbort } }).exports as unknown as Exports;
     this.columns = columns;
@@ -88,12 +91,15 @@ export class CsvLinesKernel {
     this.textsAt = this.endsAt + 4 * fields;
     this.labelsAt = this.textsAt + 4 * columns;
     this.tablesAt = this.labelsAt + 4 * fields;
-    this.kindsAt = this.tablesAt + 4 * columns;
+    this.skipsAt = this.tablesAt + 4 * columns;
+    this.kindsAt = this.skipsAt + columns;
     // Label tables before the input, so the input can grow; pages stay untouched until a table is used.
     this.tableBytes = align(this.exports.tableBytes());
     this.tableAreaAt = align(this.kindsAt + fields);
     this.inputAt = this.tableAreaAt + Math.min(columns, MAX_TABLES) * this.tableBytes;
     this.reserve(0);
+    const skips = new Uint8Array(this.exports.memory.buffer, this.skipsAt, columns);
+    for (let column = 0; column < columns; column++) skips[column] = skipped[column] ? 1 : 0;
   }
 
   /**
@@ -130,6 +136,7 @@ export class CsvLinesKernel {
       this.textsAt,
       this.tablesAt,
       this.labelsAt,
+      this.skipsAt,
     );
     this.consumed = this.exports.consumedBytes();
     return rows;

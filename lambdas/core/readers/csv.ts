@@ -143,6 +143,8 @@ export class CsvParser {
   private readonly headerLines: number[] = [];
   /** Sink column index of each field position. */
   private columnIds = new Int32Array(0);
+  /** Per field position, whether the sink ignores the column ({@link TableSink.ignores}): the kernel skips it. */
+  private skipped: boolean[] = [];
   private columnCount = 0;
   private rowCount = 0;
 
@@ -430,7 +432,7 @@ export class CsvParser {
    */
   private readPlainLines(buf: Uint8Array, start: number, end: number, line: number): number {
     const columns = this.columnCount;
-    this.kernel ??= new CsvLinesKernel(columns, this.delimiter);
+    this.kernel ??= new CsvLinesKernel(columns, this.delimiter, this.skipped);
     const kernel = this.kernel;
     if (this.kernelLoadedCall !== this.parseCalls) {
       kernel.load(buf, start, end);
@@ -464,13 +466,14 @@ export class CsvParser {
     const values = kernel.numbers;
     const columns = this.columnCount;
     const batch = this.batch;
-    const { perField, skipKinds } = this;
+    const { perField, skipKinds, skipped } = this;
     for (let done = 0; done < rows; ) {
       // Up to the end of the sink's batch (its endRow counts a full batch), so stored numbers fit in it.
       const count = batch === null ? rows - done : Math.min(rows - done, batch.size - batch.row);
       perField.length = 0;
       skipKinds.length = 0;
       for (let column = 0; column < columns; column++) {
+        if (skipped[column]) continue;
         const id = this.columnIds[column]!;
         const stored = batch?.values[id];
         if (stored) {
@@ -645,6 +648,7 @@ export class CsvParser {
     }
     this.header = names;
     this.columnIds = ids;
+    this.skipped = [...ids].map((id) => this.sink.ignores?.(id) ?? false);
     this.columnCount = names.length;
   }
 

@@ -16,6 +16,12 @@ export interface TableSink {
    */
   column(name: string): number;
   /**
+   * Optional: true when the sink takes nothing from the column (excluded, or profiled elsewhere), so a
+   * reader may leave its fields out; the table's shape is checked all the same. Asked once per column after
+   * the header.
+   */
+  ignores?(column: number): boolean;
+  /**
    * A text field from a delimited file: bytes [start, end) of `buf`, quotes already removed. The bytes are
    * valid UTF-8 and are only valid during the call (the buffer is reused).
    */

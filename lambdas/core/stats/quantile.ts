@@ -73,6 +73,32 @@ export function binIndex(edges: Float64Array, x: number): number {
   return low;
 }
 
+/** Most edges {@link padEdges} takes: a search over them is four steps. */
+export const PADDED_EDGES = 15;
+
+/**
+ * Up to {@link PADDED_EDGES} ascending edges padded with +Infinity to that length, for {@link paddedBinIndex};
+ * null when there are more.
+ */
+export function padEdges(edges: Float64Array): Float64Array | null {
+  if (edges.length > PADDED_EDGES) return null;
+  const padded = new Float64Array(PADDED_EDGES).fill(Number.POSITIVE_INFINITY);
+  padded.set(edges);
+  return padded;
+}
+
+/**
+ * {@link binIndex} over edges from {@link padEdges} (x not NaN): a binary search whose four steps add a
+ * comparison's outcome rather than branch on it, so data in random order costs no mispredicted branches (the
+ * padding is never below x).
+ */
+export function paddedBinIndex(padded: Float64Array, x: number): number {
+  let i = +(padded[7]! < x) << 3;
+  i += +(padded[i + 3]! < x) << 2;
+  i += +(padded[i + 1]! < x) << 1;
+  return i + +(padded[i]! < x);
+}
+
 /**
  * Counts per bin (length edges.length + 1) of values binned by {@link binIndex}. Sorted input costs O(1)
  * per value (each value is first checked against the previous value's bin); unsorted input O(log bins).

@@ -74,6 +74,21 @@ describe('RowSample', () => {
     expect(presentPrefix(second)).toHaveLength([...first].filter((i) => i % 3 !== 0).length);
   });
 
+  it('holds the same values when the caller writes every row of a column (NaN where missing) instead', () => {
+    const cleared = twoColumns(50, 9);
+    fill(cleared, 1_000);
+    const written = twoColumns(50, 9);
+    written.writesEveryRow(1);
+    for (let i = 0; i < 1_000; i++) {
+      written.put(0, i);
+      const slot = written.slot;
+      if (slot >= 0) written.column(1)[slot] = i % 3 !== 0 ? -i : Number.NaN;
+      written.endRow();
+    }
+    expect(written.takeSorted(1, true)).toEqual(cleared.takeSorted(1, true));
+    expect(written.takeSorted(0)).toEqual(cleared.takeSorted(0));
+  });
+
   it('takes a column added after some rows as missing in those rows', () => {
     const sample = new RowSample(100, 1);
     sample.addColumn();

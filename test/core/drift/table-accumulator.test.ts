@@ -205,12 +205,21 @@ describe('TableAccumulator: numbers stored in batches', () => {
    * Profiles CSV text through the reader in 1000-byte chunks. With a segment column every value is counted
    * one by one (at the end of its row), which is what the batches must agree with.
    */
-  const profileOf = (text: string, kernel: boolean, sampleCap = 100_000, segment: string | null = null) => {
-    // Below the option's minimum, to sample 5000 rows: the accumulator takes any cap.
-    const options = { ...resolveColumnOptions({ segment }), sampleCap, sampleCapIsDefault: false };
+  const profileOf = (
+    text: string,
+    kernel: boolean,
+    sampleCap: number | null = 100_000,
+    segment: string | null = null,
+    only?: Set<string>,
+  ) => {
+    // Below the option's minimum, to sample 5000 rows: the accumulator takes any cap (null: the default).
+    const options =
+      sampleCap === null
+        ? resolveColumnOptions({ segment })
+        : { ...resolveColumnOptions({ segment }), sampleCap, sampleCapIsDefault: false };
     // Bin edges, as on the current side of a drift run, so the exact bin counts are compared too.
     const edges = { whole: new Map([['x', Float64Array.from([100, 300.5, 600])]]), segments: new Map() };
-    const sink = new TableAccumulator(options, { name: 't.csv', edges });
+    const sink = new TableAccumulator(options, { name: 't.csv', edges, ...(only ? { only } : {}) });
     const parser = new CsvParser(sink, { name: 't.csv', kernel });
     const bytes = encoder.encode(text);
     for (let at = 0; at < bytes.length; at += 1000) parser.push(bytes.subarray(at, at + 1000));
@@ -218,11 +227,11 @@ describe('TableAccumulator: numbers stored in batches', () => {
     return sink.finish({ format: 'csv' });
   };
 
-  it('counts what the value-by-value path counts: missing values, text, late text, a full sample', () => {
-    // 5000 rows: x has many distinct numbers (so it is stored in batches once its labels stop), some NA and
-    // some in exponent form (the general path); y turns to text after 3000 rows; z is a small category.
-    // n and m are small integers, so their text is counted as labels too: n written plainly, with a leading
-    // zero or a sign; m turns to text at row 4000, a category whose labels include its numbers' text.
+  // 5000 rows: x has many distinct numbers (so it is stored in batches once its labels stop), some NA and
+  // some in exponent form (the general path); y turns to text after 3000 rows; z is a small category.
+  // n and m are small integers, so their text is counted as labels too: n written plainly, with a leading
+  // zero or a sign; m turns to text at row 4000, a category whose labels include its numbers' text.
+  const mixedTable = () => {
     const rows = Array.from({ length: 5000 }, (_, i) => {
       const x = i % 97 === 0 ? 'NA' : i % 89 === 0 ? `${i}e-3` : String(((i * 7919) % 10007) / 8);
       const y = i === 3000 ? 'text' : String(i % 13 === 0 ? '' : -i / 4);
@@ -230,7 +239,32 @@ describe('TableAccumulator: numbers stored in batches', () => {
       const m = i === 4000 ? 'other' : String(i % 3);
       return `${x},${y},${i % 3},${n},${m}`;
     });
-    const text = `x,y,z,n,m\n${rows.join('\n')}\n`;
+    return `x,y,z,n,m\n${rows.join('\n')}\n`;
+  };
+
+  it('profiles some columns as one pass over all would, leaving the others out (another thread reads them)', () => {
+    const text = mixedTable();
+    for (const kernel of [true, false]) {
+      for (const cap of [100_000, 1500, null]) {
+        const all = profileOf(text, kernel, cap);
+        const parts = [new Set(['x', 'n']), new Set(['y', 'z', 'm'])].map((only) =>
+          profileOf(text, kernel, cap, null, only),
+        );
+        for (const [i, part] of parts.entries()) {
+          expect(part.features).toEqual(
+            all.features.filter((name) => (i === 0) === ['x', 'n'].includes(name)),
+          );
+          for (const feature of part.features)
+            expect(part.whole.get(feature)).toEqual(all.whole.get(feature));
+          expect(part.options.sampleCap).toBe(all.options.sampleCap);
+          expect(part.rows).toBe(5000);
+        }
+      }
+    }
+  });
+
+  it('counts what the value-by-value path counts: missing values, text, late text, a full sample', () => {
+    const text = mixedTable();
     for (const cap of [100_000, 1500]) {
       const fast = profileOf(text, true, cap);
       const slow = profileOf(text, false, cap, 'z');

@@ -45,4 +45,29 @@ describe('CsvLinesKernel', () => {
     kernel.load(new TextEncoder().encode('\n1,2,3\n'), 0, 7);
     expect(kernel.scan(0)).toBe(0);
   });
+
+  it('only finds the ends of the fields of skipped columns, and still stops where it would', () => {
+    const text = '1,-2.5,x,4\nab,z,,8\n3,"q",y,5\n';
+    const bytes = new TextEncoder().encode(text);
+    const whole = new CsvLinesKernel(4, 0x2c);
+    const skipping = new CsvLinesKernel(4, 0x2c, [false, true, false, true]);
+    for (const kernel of [whole, skipping]) kernel.load(bytes, 0, bytes.length);
+    expect(skipping.scan(0)).toBe(whole.scan(0));
+    expect(skipping.consumed).toBe(text.indexOf('3,"q"'));
+    const fields = (column: number) => [0, 1].map((row) => column * KERNEL_ROWS + row);
+    for (const column of [0, 1, 2, 3]) {
+      for (const field of fields(column)) expect(skipping.ends[field]).toBe(whole.ends[field]);
+    }
+    for (const column of [0, 2]) {
+      for (const field of fields(column)) {
+        expect(skipping.kinds[field]).toBe(whole.kinds[field]);
+        expect(skipping.numbers[field]).toBe(whole.numbers[field]);
+      }
+    }
+    // Skipped columns get nothing else: not even their texts counted.
+    expect([...whole.texts]).toEqual([1, 1, 2, 0]);
+    expect([...skipping.texts]).toEqual([1, 0, 2, 0]);
+    // A quote in a skipped column still stops the kernel before its line.
+    expect(skipping.scan(skipping.consumed)).toBe(0);
+  });
 });

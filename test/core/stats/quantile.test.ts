@@ -1,7 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { StatisticInputError } from '../../../lambdas/core/stats/errors.ts';
-import { binCounts, binIndex, decileEdges, quantileLinear } from '../../../lambdas/core/stats/quantile.ts';
+import {
+  binCounts,
+  binIndex,
+  decileEdges,
+  PADDED_EDGES,
+  paddedBinIndex,
+  padEdges,
+  quantileLinear,
+} from '../../../lambdas/core/stats/quantile.ts';
 import { goldenSample, goldenSortedSample, goldenStats } from '../../helpers/golden-stats.ts';
 
 const cases = goldenStats().quantile;
@@ -86,6 +94,24 @@ describe('binIndex and binCounts', () => {
     const edges = Float64Array.of(1, 2, 3);
     expect([0.5, 1, 1.5, 2, 3, 3.5].map((x) => binIndex(edges, x))).toEqual([0, 0, 1, 1, 2, 3]);
     expect(binIndex(new Float64Array(0), 7)).toBe(0);
+  });
+
+  it('gives the same bin through padded edges, for every count of edges up to the padding', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.double({ noNaN: true, noDefaultInfinity: true }), { maxLength: PADDED_EDGES }),
+        fc.array(fc.double({ noNaN: true }), { maxLength: 40 }),
+        (edgeValues, values) => {
+          const edges = Float64Array.from(edgeValues).sort();
+          const padded = padEdges(edges)!;
+          // The edges themselves, either side of them, and anything else.
+          const probes = [...edges, ...edges.map((e) => e + 1e-9), ...edges.map((e) => e - 1), ...values];
+          for (const x of probes) expect(paddedBinIndex(padded, x)).toBe(binIndex(edges, x));
+        },
+      ),
+    );
+    expect(padEdges(new Float64Array(PADDED_EDGES + 1))).toBeNull();
+    expect(paddedBinIndex(padEdges(Float64Array.of(1, 2))!, Number.POSITIVE_INFINITY)).toBe(2);
   });
 
   it('counts every value once, the same for sorted and shuffled input', () => {

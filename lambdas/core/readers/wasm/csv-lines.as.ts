@@ -102,7 +102,8 @@ export function consumedBytes(): i32 {
  * number, or a number written plainly as digits alone),
  * `ends[f]` (offset of the delimiter or LF after it) and `numbers[f]` (its value, NaN unless a number);
  * `texts[column]` counts the column's fields that are not numbers. A text field gets `labels[f]`: the id of
- * its bytes in its column's label table (`tables[column]`, 0 for none), or -1.
+ * its bytes in its column's label table (`tables[column]`, 0 for none), or -1. A column with `skips[column]`
+ * set gets only `ends`.
  */
 export function scanLines(
   input: usize,
@@ -116,6 +117,7 @@ export function scanLines(
   texts: usize,
   tables: usize,
   labels: usize,
+  skips: usize,
 ): i32 {
   memory.fill(texts, 0, (<usize>columns) << 2);
   let i: i32 = 0;
@@ -129,9 +131,13 @@ export function scanLines(
     let simple = true;
     while (true) {
       const fieldStart = i;
+      // A skipped column's field is only looked through for its end (and for anything not plain).
+      const skipped = load<u8>(skips + <usize>column) !== 0;
+      let kind = TEXT;
+      let value: f64 = NaN;
       // A plain decimal number, `-?digits(.digits)?`, read as the reader's fast path reads it.
       let j = i;
-      const negative = load<u8>(input + j) === MINUS;
+      const negative = !skipped && load<u8>(input + j) === MINUS;
       if (negative) j++;
       const digitsStart = j;
       // The digits, with at most one point among them, as an integer: exact below 2^53, and once past it
@@ -140,7 +146,7 @@ export function scanLines(
       let mantissa: u64 = 0;
       let tooLong = false;
       let point = -1;
-      while (j < length) {
+      while (!skipped && j < length) {
         const byte = load<u8>(input + j);
         const digit = <u32>byte - 48;
         if (digit <= 9) {
@@ -155,8 +161,6 @@ export function scanLines(
       }
       const fraction: i32 = point < 0 ? 0 : j - point - 1;
       const digits = j - digitsStart - (point < 0 ? 0 : 1);
-      let kind = TEXT;
-      let value: f64 = NaN;
       if (j < length && digits > 0 && !tooLong && fraction <= 22) {
         const next = load<u8>(input + j);
         if (next === delimiter || next === LF) {
@@ -182,19 +186,23 @@ export function scanLines(
         }
         if (i >= length) simple = false;
         if (!simple) break;
-        const count = texts + ((<usize>column) << 2);
-        store<i32>(count, load<i32>(count) + 1);
-        const table = load<u32>(tables + ((<usize>column) << 2));
-        let label: i32 = -1;
-        if (table !== 0) {
-          const length = i - fieldStart;
-          const start = input + <usize>fieldStart;
-          label = find(table, start, length, fnv1a(start, length));
-        }
-        store<i32>(labels + ((<usize>field) << 2), label);
       }
-      store<u8>(kinds + <usize>field, kind);
-      store<f64>(numbers + ((<usize>field) << 3), value);
+      if (!skipped) {
+        if (kind === TEXT) {
+          const count = texts + ((<usize>column) << 2);
+          store<i32>(count, load<i32>(count) + 1);
+          const table = load<u32>(tables + ((<usize>column) << 2));
+          let label: i32 = -1;
+          if (table !== 0) {
+            const length = i - fieldStart;
+            const start = input + <usize>fieldStart;
+            label = find(table, start, length, fnv1a(start, length));
+          }
+          store<i32>(labels + ((<usize>field) << 2), label);
+        }
+        store<u8>(kinds + <usize>field, kind);
+        store<f64>(numbers + ((<usize>field) << 3), value);
+      }
       store<i32>(ends + ((<usize>field) << 2), i);
       field += maxRows;
       column++;
