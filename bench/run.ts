@@ -259,7 +259,7 @@ async function main(): Promise<void> {
     options: {
       rows: { type: 'string', default: '1000000' },
       big: { type: 'string', default: '5000000' },
-      threads: { type: 'string', default: '1' },
+      threads: { type: 'string' },
       runs: { type: 'string', default: '3' },
       'reference-only': { type: 'boolean', default: false },
       cli: { type: 'string' },
@@ -271,6 +271,8 @@ async function main(): Promise<void> {
     throw new BenchError(`--rows: expected a whole number >= 1, got ${values.rows}`);
   if (!Number.isInteger(bigRows) || bigRows < 0)
     throw new BenchError(`--big: expected a whole number >= 0 (0 skips), got ${values.big}`);
+  // Without --threads the command uses its default (the machine's cores, at most 4).
+  const threadsFlag = values.threads === undefined ? [] : ['--threads', values.threads];
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1)
     throw new BenchError(`--runs: expected a whole number >= 1, got ${values.runs}`);
@@ -317,8 +319,7 @@ async function main(): Promise<void> {
           'json',
           '--out',
           relative(ROOT, driftwatchOut),
-          '--threads',
-          values.threads,
+          ...threadsFlag,
         ]),
       );
     }
@@ -426,8 +427,7 @@ async function main(): Promise<void> {
       'json',
       '--out',
       relative(ROOT, join(OUT_DIR, `driftwatch-${bigRows}.json`)),
-      '--threads',
-      values.threads,
+      ...threadsFlag,
     ]);
     process.stdout.write(
       `\n${table([

@@ -23,7 +23,17 @@ export async function compileKernel(source: string, name: string): Promise<strin
   let binary: Uint8Array | undefined;
   const asc = ((await import(COMPILER)) as { default: Asc }).default;
   const { error, stderr } = await asc.main(
-    [join(WASM_DIR, source), '-O3', '--runtime', 'stub', '--noAssert', '--outFile', 'kernel.wasm'],
+    [
+      join(WASM_DIR, source),
+      '-O3',
+      '--runtime',
+      'stub',
+      '--noAssert',
+      '--enable',
+      'simd',
+      '--outFile',
+      'kernel.wasm',
+    ],
     {
       writeFile: (file: string, contents: Uint8Array | string) => {
         if (file.endsWith('.wasm') && typeof contents !== 'string') binary = contents;

@@ -19,7 +19,7 @@ import {
   parseWholeNumber,
 } from '../flags.ts';
 import { emit } from '../output.ts';
-import { commandProfiler, DEFAULT_THREADS } from '../parallel/profile-parallel.ts';
+import { commandProfiler, defaultThreads, MAX_DEFAULT_THREADS } from '../parallel/profile-parallel.ts';
 import { ProgressReporter } from '../progress.ts';
 
 interface DriftFlags extends ColumnFlags, DecisionFlags {
@@ -53,8 +53,8 @@ export function addColumnFlags(command: Command): Command {
     .addOption(maxDecompressedBytesOption())
     .option(
       '--threads <n>',
-      'threads for plain CSV files over 48 MB (default 1): each file is read in N parts at once, ' +
-        "each holding its share of the sample (sampled numbers differ slightly from one thread's)",
+      'threads reading each local CSV file over 16 MB, each profiling every N-th column (default: ' +
+        `the cores, at most ${MAX_DEFAULT_THREADS}); the report is the same for any N`,
       parseWholeNumber('--threads', 1),
     );
 }
@@ -97,7 +97,7 @@ export function registerDrift(program: Command): void {
       try {
         report = await runDrift(baseline, current, options, {
           maxDecompressedBytes: flags.maxDecompressedBytes,
-          profiler: commandProfiler(flags.threads ?? DEFAULT_THREADS, inputs),
+          profiler: commandProfiler(flags.threads ?? defaultThreads(), inputs),
           onProgress: (input, update) => progress.update(input, update),
         });
       } finally {

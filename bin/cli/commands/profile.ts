@@ -4,7 +4,7 @@ import { profileTable } from '../../../lambdas/core/drift/run.ts';
 import { fileInput } from '../../../lambdas/core/readers/input.ts';
 import { type ColumnFlags, columnOptions } from '../flags.ts';
 import { writeFileAtomic } from '../output.ts';
-import { commandProfiler, DEFAULT_THREADS } from '../parallel/profile-parallel.ts';
+import { commandProfiler, defaultThreads } from '../parallel/profile-parallel.ts';
 import { ProgressReporter } from '../progress.ts';
 import { addColumnFlags } from './drift.ts';
 
@@ -35,7 +35,7 @@ export function registerProfile(program: Command): void {
         const input = fileInput(file);
         profile = await profileTable(input, columnOptions(flags), {
           maxDecompressedBytes: flags.maxDecompressedBytes,
-          profiler: commandProfiler(flags.threads ?? DEFAULT_THREADS, [input]),
+          profiler: commandProfiler(flags.threads ?? defaultThreads(), [input]),
           onProgress: (input, update) => progress.update(input, update),
         });
       } finally {

@@ -2,22 +2,15 @@ import type { ResolvedColumnOptions } from '../../../lambdas/core/drift/options.
 import type { TableProfile } from '../../../lambdas/core/drift/profile.ts';
 import type { AccumulatorContext } from '../../../lambdas/core/drift/table-accumulator.ts';
 
-/** One byte range of a CSV file for a worker to profile, with the header to parse it by. */
-export interface PartTask {
-  part: number;
+/** A local file for a worker thread to read whole, profiling the share of its columns the context names. */
+export interface ShareTask {
   path: string;
-  delimiter: string;
-  /** The header line's bytes (a BOM included), parsed before the range. */
-  header: Uint8Array;
-  /** Byte range [start, end) of the file: whole lines. */
-  start: number;
-  end: number;
   options: ResolvedColumnOptions;
   context: AccumulatorContext;
+  maxDecompressedBytes: number | undefined;
 }
 
 export type WorkerMessage =
-  | { type: 'progress'; part: number; bytesRead: number; rows: number }
-  | { type: 'done'; part: number; profile: TableProfile }
-  /** The range cannot be read on its own (a quote: a line break may be inside a field) or is bad input. */
-  | { type: 'declined'; part: number; reason: string };
+  | { type: 'done'; profile: TableProfile }
+  /** The share could not be read (bad input, most likely): the single pass reads the file and says why. */
+  | { type: 'failed'; reason: string };

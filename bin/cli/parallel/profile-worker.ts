@@ -1,26 +1,35 @@
 /**
- * Worker thread of {@link parallelProfiler}: profiles byte ranges of a CSV file with {@link profilePart}.
- * Any failure declines the part, and the single-threaded reader then reports input errors with their exact
- * line.
+ * Worker thread of {@link parallelProfiler}: reads a local file and profiles the share of its columns the
+ * task names. A failure is only reported: the single pass then reads the file and gives the exact error.
  */
 import { parentPort } from 'node:worker_threads';
-import type { PartTask, WorkerMessage } from './messages.ts';
-import { buffersOf, profilePart } from './profile-part.ts';
+import type { TableProfile } from '../../../lambdas/core/drift/profile.ts';
+import { profileInOnePass } from '../../../lambdas/core/drift/run.ts';
+import { fileInput } from '../../../lambdas/core/readers/input.ts';
+import type { ShareTask, WorkerMessage } from './messages.ts';
 
-parentPort!.on('message', (task: PartTask) => {
-  const progress = (bytesRead: number, rows: number) =>
-    parentPort!.postMessage({ type: 'progress', part: task.part, bytesRead, rows } satisfies WorkerMessage);
-  profilePart(task, progress).then(
+parentPort!.on('message', (task: ShareTask) => {
+  profileInOnePass(fileInput(task.path), task.options, task.context, {
+    maxDecompressedBytes: task.maxDecompressedBytes,
+  }).then(
     (profile) =>
-      parentPort!.postMessage(
-        { type: 'done', part: task.part, profile } satisfies WorkerMessage,
-        buffersOf(profile),
-      ),
+      parentPort!.postMessage({ type: 'done', profile } satisfies WorkerMessage, buffersOf(profile)),
     (error: unknown) =>
       parentPort!.postMessage({
-        type: 'declined',
-        part: task.part,
+        type: 'failed',
         reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
       } satisfies WorkerMessage),
   );
 });
+
+/** The profile's array buffers, to move to the main thread rather than copy. */
+function buffersOf(profile: TableProfile): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  const features = [...profile.whole.values(), ...profile.segments.flatMap((s) => [...s.features.values()])];
+  for (const feature of features) {
+    for (const array of [feature.sample, feature.edges, feature.binCounts]) {
+      if (array && array.buffer instanceof ArrayBuffer && array.byteLength > 0) buffers.add(array.buffer);
+    }
+  }
+  return [...buffers];
+}

@@ -94,12 +94,9 @@ export class ColumnStats {
     this.max = max;
   }
 
-  /**
-   * The sampled numbers, sorted ascending: every number while the rows fit under the sample's capacity. With
-   * `keepMissing` (a part read in parallel) followed by NaN for each sampled row without a number. Once only.
-   */
-  takeSample(keepMissing = false): Float64Array {
-    return this.position < 0 ? new Float64Array(0) : this.rowSample.takeSorted(this.position, keepMissing);
+  /** The sampled numbers, sorted ascending: every number while the rows fit under the sample's capacity. Once only. */
+  takeSample(): Float64Array {
+    return this.position < 0 ? new Float64Array(0) : this.rowSample.takeSorted(this.position);
   }
 
   /** A text value: a category of the column's dictionary. */

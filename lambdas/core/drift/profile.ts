@@ -3,7 +3,6 @@ import { decileEdges } from '../stats/quantile.ts';
 import { populationStd } from '../stats/wasserstein.ts';
 import type { CategoryDictionary } from './category-dictionary.ts';
 import type { ColumnStats } from './column-stats.ts';
-import { presentPrefix } from './row-sample.ts';
 
 /** What a pass learned about one feature (overall or within one segment) on one side. */
 export interface FeatureProfile {
@@ -60,17 +59,12 @@ export interface TableProfile {
   segments: SegmentProfile[];
 }
 
-/**
- * Freezes the stats of a finished pass into a profile entry. A part of a table read in parallel (`part`)
- * keeps one entry per sampled row in its sample (sorted, NaN for missing values last) for the merge, which
- * then finishes it with {@link finishPartFeature}.
- */
+/** Freezes the stats of a finished pass into a profile entry. */
 export function snapshotColumn(
   stats: ColumnStats,
   dictionary: CategoryDictionary,
   numbersLabelled: boolean,
   rows: number,
-  part = false,
 ): FeatureProfile {
   const hasNumbers = stats.numericCount > 0;
   const feature: FeatureProfile = {
@@ -82,17 +76,12 @@ export function snapshotColumn(
     std: hasNumbers ? stats.std : Number.NaN,
     min: hasNumbers ? stats.min : Number.NaN,
     max: hasNumbers ? stats.max : Number.NaN,
-    sample: stats.takeSample(part),
+    sample: stats.takeSample(),
     edges: new Float64Array(0),
     binCounts: stats.binCounts,
     categories: canonicalOrder(stats.categories(dictionary, numbersLabelled)),
   };
-  return part ? feature : withSampleStats(feature);
-}
-
-/** A merged part's entry as a single pass gives it: the sample's present values, std and edges. */
-export function finishPartFeature(feature: FeatureProfile): FeatureProfile {
-  return withSampleStats({ ...feature, sample: presentPrefix(feature.sample) });
+  return withSampleStats(feature);
 }
 
 function withSampleStats(feature: FeatureProfile): FeatureProfile {

@@ -126,11 +126,10 @@ export class RowSample {
   }
 
   /**
-   * The present values of the column at `position` in the sampled rows, sorted ascending; with `keepMissing`
-   * followed by one NaN per sampled row where it is missing (what a merge of parts needs: see
-   * `mergeTableProfiles`). Sorts the column in place and hands it over: the column reads as empty afterwards.
+   * The present values of the column at `position` in the sampled rows, sorted ascending. Sorts the column in
+   * place and hands it over: the column reads as empty afterwards.
    */
-  takeSorted(position: number, keepMissing = false): Float64Array {
+  takeSorted(position: number): Float64Array {
     const column = this.columns[position]!.subarray(0, this.size);
     this.columns[position] = EMPTY;
     let present = 0;
@@ -140,10 +139,7 @@ export class RowSample {
     }
     if (this.scratch === null || this.scratch.length < 2 * present)
       this.scratch = new Uint32Array(2 * this.size);
-    sortFloat64(column.subarray(0, present), this.scratch);
-    if (!keepMissing) return column.subarray(0, present);
-    column.fill(Number.NaN, present);
-    return column;
+    return sortFloat64(column.subarray(0, present), this.scratch);
   }
 
   /** Frees the sampled rows of every column not taken; the sample reads as empty afterwards. */
@@ -170,13 +166,6 @@ export class RowSample {
     });
     this.allocatedRows = rows;
   }
-}
-
-/** The present values of a sample sorted with its missing values (NaN) last, as parts' samples are. */
-export function presentPrefix(sorted: Float64Array): Float64Array {
-  let end = sorted.length;
-  while (end > 0 && Number.isNaN(sorted[end - 1])) end--;
-  return sorted.subarray(0, end);
 }
 
 /** A stable 32-bit seed for one column (and segment), so samples do not depend on column order. */

@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors.ts';
 import type { TableInput } from '../readers/input.ts';
-import { readTable } from '../readers/read-table.ts';
+import { type ReadTableOptions, readTable } from '../readers/read-table.ts';
 import type { ReadProgress } from '../readers/types.ts';
 import { computeDriftReport } from './compute.ts';
 import {
@@ -17,13 +17,13 @@ import type { DriftReport } from './types.ts';
 
 /**
  * Profiles an input some faster way (the CLI reads large local CSV files on several threads), or returns
- * null to leave it to the single-threaded reader, which then also produces any error with its exact line.
+ * null to leave it to {@link profileInOnePass}, which then also produces any error with its exact line.
  */
 export type Profiler = (
   input: TableInput,
   options: ResolvedColumnOptions,
   context: AccumulatorContext,
-  onProgress?: (progress: ReadProgress) => void,
+  read: ReadTableOptions,
 ) => Promise<TableProfile | null>;
 
 /** How inputs are read, shared by profile and drift runs. */
@@ -45,13 +45,23 @@ async function profileInput(
 ): Promise<TableProfile> {
   const onProgress = read.onProgress;
   const progress = onProgress ? (update: ReadProgress) => onProgress(input.name, update) : undefined;
-  const fast = await read.profiler?.(input, options, { ...context, name: input.name }, progress);
-  if (fast) return fast;
-  const sink = new TableAccumulator(options, { ...context, name: input.name });
-  const result = await readTable(input, sink, {
-    maxDecompressedBytes: read.maxDecompressedBytes,
-    onProgress: progress,
-  });
+  const named = { ...context, name: input.name };
+  const readOptions = { maxDecompressedBytes: read.maxDecompressedBytes, onProgress: progress };
+  return (
+    (await read.profiler?.(input, options, named, readOptions)) ??
+    profileInOnePass(input, options, named, readOptions)
+  );
+}
+
+/** Reads an input once, in this thread, into a profile (of a share of its columns, if the context says so). */
+export async function profileInOnePass(
+  input: TableInput,
+  options: ResolvedColumnOptions,
+  context: AccumulatorContext,
+  read: ReadTableOptions = {},
+): Promise<TableProfile> {
+  const sink = new TableAccumulator(options, context);
+  const result = await readTable(input, sink, read);
   return sink.finish({ format: result.format });
 }
 

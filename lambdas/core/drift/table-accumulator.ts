@@ -67,17 +67,12 @@ export interface AccumulatorContext {
   /** The baseline's PSI bin edges, so the current side is counted over them as it streams. */
   edges?: BinEdges;
   /**
-   * For a part of a table read in parallel: the share of the sample cap its samples hold (the part's share
-   * of the table, with room to spare). The merge draws about that many rows from it, and gives up when a
-   * part holds too few. @default 1
+   * Profile one share of the feature columns: those whose place among the table's features (header order;
+   * excluded and segment columns do not count) is `part` modulo `parts`. Other threads reading the same
+   * table profile the other shares (see `joinColumnShares`). The features left out still count toward the
+   * default sample cap, so each share's sample is that of one pass over every column. @default every column
    */
-  sampleShare?: number;
-  /**
-   * Profile only these feature columns: the others are profiled elsewhere (on another thread reading the
-   * same table) and are left out here, but still count as features, so the default sample cap and so the
-   * sample are the same as in one pass over every column. @default every column
-   */
-  only?: ReadonlySet<string>;
+  columnShare?: { part: number; parts: number };
 }
 
 /**
@@ -104,7 +99,8 @@ export class TableAccumulator implements TableSink {
   private readonly context: AccumulatorContext;
   /** No segment column: values go straight to the whole-table stats. */
   private readonly direct: boolean;
-  /** Feature columns another accumulator profiles ({@link AccumulatorContext.only}). */
+  /** Feature columns so far, and those of them other shares profile ({@link AccumulatorContext.columnShare}). */
+  private featureCount = 0;
   private featuresElsewhere = 0;
   /** The sample cap in force: the option, or the default for this table's width once the header is known. */
   private sampleCap: number;
@@ -121,7 +117,7 @@ export class TableAccumulator implements TableSink {
     this.context = context;
     this.direct = options.segment === null;
     this.sampleCap = options.sampleCap;
-    this.wholeSample = new RowSample(this.sampleRows(), seedFor(options.seed));
+    this.wholeSample = new RowSample(this.sampleCap, seedFor(options.seed));
     this.numberBatch = this.direct ? { row: 0, size: BATCH_ROWS, values: [], plain: [] } : undefined;
     this.segmentDictionary = new CategoryDictionary(
       options.maxSegments,
@@ -145,7 +141,9 @@ export class TableAccumulator implements TableSink {
     this.numberBatch?.values.push(null);
     this.numberBatch?.plain.push(null);
     if (index >= this.kinds.length) this.growRow();
-    const elsewhere = !excluded && !isSegment && context.only !== undefined && !context.only.has(name);
+    const share = context.columnShare;
+    const elsewhere =
+      !excluded && !isSegment && share !== undefined && this.featureCount++ % share.parts !== share.part;
     if (excluded || elsewhere) {
       if (elsewhere) this.featuresElsewhere++;
       this.columns.push(null);
@@ -431,11 +429,9 @@ export class TableAccumulator implements TableSink {
   }
 
   /**
-   * Ends the pass: checks the schema against the baseline and returns the profile. `part`: the profile of
-   * one part of a table read in parallel, for {@link mergeTableProfiles}.
+   * Ends the pass: checks the schema against the baseline and returns the profile.
    */
-  finish(source: { format?: string; part?: boolean }): TableProfile {
-    const part = source.part ?? false;
+  finish(source: { format?: string }): TableProfile {
     this.countBatch();
     const { context, options } = this;
     if (context.expected) {
@@ -459,7 +455,7 @@ export class TableAccumulator implements TableSink {
       features.push(column.name);
       whole.set(
         column.name,
-        snapshotColumn(column.whole, column.dictionary, column.numbersLabelled, this.rows, part),
+        snapshotColumn(column.whole, column.dictionary, column.numbersLabelled, this.rows),
       );
     }
     const segments = this.segmentDictionary.labels
@@ -471,7 +467,7 @@ export class TableAccumulator implements TableSink {
           if (column && stats)
             perFeature.set(
               column.name,
-              snapshotColumn(stats, column.dictionary, column.numbersLabelled, rows, part),
+              snapshotColumn(stats, column.dictionary, column.numbersLabelled, rows),
             );
         }
         return { value, rows, features: perFeature };
@@ -507,14 +503,8 @@ export class TableAccumulator implements TableSink {
       this.columns.filter((column) => column !== null && column.whole !== null).length +
       this.featuresElsewhere;
     this.sampleCap = defaultSampleCap(features);
-    this.wholeSample.setCapacity(this.sampleRows());
-    for (const sample of this.segmentSamples) sample?.setCapacity(this.sampleRows());
-  }
-
-  /** Rows each sample holds: the cap, or a part's share of it. */
-  private sampleRows(): number {
-    const share = this.context.sampleShare ?? 1;
-    return share >= 1 ? this.sampleCap : Math.ceil(this.sampleCap * share);
+    this.wholeSample.setCapacity(this.sampleCap);
+    for (const sample of this.segmentSamples) sample?.setCapacity(this.sampleCap);
   }
 
   private newStats(feature: string, position: number, segment: number | null): ColumnStats {
@@ -528,7 +518,7 @@ export class TableAccumulator implements TableSink {
 
   private newSegmentSample(segment: number): RowSample {
     const sample = new RowSample(
-      this.sampleRows(),
+      this.sampleCap,
       seedFor(this.options.seed, this.segmentDictionary.labels[segment]!),
     );
     for (let i = 0; i < this.wholeSample.width; i++) sample.addColumn();

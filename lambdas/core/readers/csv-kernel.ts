@@ -22,11 +22,13 @@ interface Exports {
   memory: Memory;
   heapBase(): number;
   consumedBytes(): number;
+  indexBytes(length: number): number;
+  index(input: number, length: number, delimiter: number, bitmap: number): void;
   scanLines(
     input: number,
+    from: number,
     length: number,
     columns: number,
-    delimiter: number,
     maxRows: number,
     kinds: number,
     numbers: number,
@@ -35,6 +37,7 @@ interface Exports {
     tables: number,
     labels: number,
     skips: number,
+    bitmap: number,
   ): number;
   tableBytes(): number;
   register(table: number, bytes: number, length: number, id: number): number;
@@ -78,6 +81,8 @@ export class CsvLinesKernel {
   private tablesUsed = 0;
   private readonly inputAt: number;
   private inputLength = 0;
+  /** Where {@link load} maps the input for the scans: just past it and the room the mapping reads beyond it. */
+  private bitmapAt = 0;
 
   /** `skipped[column]` true: the column's fields get only {@link ends} (the reader leaves them out). */
   constructor(columns: number, delimiter: number, skipped: readonly boolean[] = []) {
@@ -97,7 +102,7 @@ export class CsvLinesKernel {
     this.tableBytes = align(this.exports.tableBytes());
     this.tableAreaAt = align(this.kindsAt + fields);
     this.inputAt = this.tableAreaAt + Math.min(columns, MAX_TABLES) * this.tableBytes;
-    this.reserve(0);
+    this.reserve(this.inputAt);
     const skips = new Uint8Array(this.exports.memory.buffer, this.skipsAt, columns);
     for (let column = 0; column < columns; column++) skips[column] = skipped[column] ? 1 : 0;
   }
@@ -115,20 +120,23 @@ export class CsvLinesKernel {
     this.exports.register(tables[column]!, this.inputAt + offset, length, id);
   }
 
-  /** Copies `buf[from, to)` in: the input of the following scans. */
+  /** Copies `buf[from, to)` in and maps it: the input of the following scans. */
   load(buf: Uint8Array, from: number, to: number): void {
-    this.reserve(to - from);
-    new Uint8Array(this.exports.memory.buffer, this.inputAt, to - from).set(buf.subarray(from, to));
-    this.inputLength = to - from;
+    const length = to - from;
+    this.bitmapAt = align(this.inputAt + length + INPUT_SLACK);
+    this.reserve(this.bitmapAt + this.exports.indexBytes(length));
+    new Uint8Array(this.exports.memory.buffer, this.inputAt, length).set(buf.subarray(from, to));
+    this.inputLength = length;
+    this.exports.index(this.inputAt, length, this.delimiter, this.bitmapAt);
   }
 
   /** Reads up to {@link KERNEL_ROWS} lines from `offset` of the input; returns how many. */
   scan(offset: number): number {
     const rows = this.exports.scanLines(
-      this.inputAt + offset,
-      this.inputLength - offset,
+      this.inputAt,
+      offset,
+      this.inputLength,
       this.columns,
-      this.delimiter,
       KERNEL_ROWS,
       this.kindsAt,
       this.numbersAt,
@@ -137,15 +145,16 @@ export class CsvLinesKernel {
       this.tablesAt,
       this.labelsAt,
       this.skipsAt,
+      this.bitmapAt,
     );
     this.consumed = this.exports.consumedBytes();
     return rows;
   }
 
-  /** Grows the memory to hold `bytes` of input (and a few past its end, which the loop may read). */
-  private reserve(bytes: number): void {
+  /** Grows the memory to reach `end` (and a little past it). */
+  private reserve(end: number): void {
     const memory = this.exports.memory;
-    const needed = this.inputAt + bytes + 16;
+    const needed = end + INPUT_SLACK;
     if (needed > memory.buffer.byteLength) {
       memory.grow(Math.ceil((needed - memory.buffer.byteLength) / 65536));
     }
@@ -161,6 +170,8 @@ export class CsvLinesKernel {
 }
 
 const align = (offset: number) => Math.ceil(offset / 8) * 8;
+/** Bytes past the input that the mapping reads, 16 at a time (they count for nothing). */
+const INPUT_SLACK = 64;
 
 function kernelAbort(): never {
   throw new Error('the CSV kernel aborted');

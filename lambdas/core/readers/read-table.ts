@@ -41,7 +41,7 @@ export interface ReadTableResult {
  * The format a name implies: its extension once a `.gz` is stripped, case-insensitively (`x.CSV.gz` is
  * CSV). Undefined when the extension is not one of ours.
  */
-function formatFromName(name: string): { format: InputFormat; delimiter?: string } | undefined {
+export function formatFromName(name: string): { format: InputFormat; delimiter?: string } | undefined {
   let base = name.slice(name.lastIndexOf('/') + 1).toLowerCase();
   if (base.endsWith('.gz')) base = base.slice(0, -3);
   const dot = base.lastIndexOf('.');

@@ -210,7 +210,7 @@ describe('TableAccumulator: numbers stored in batches', () => {
     kernel: boolean,
     sampleCap: number | null = 100_000,
     segment: string | null = null,
-    only?: Set<string>,
+    columnShare?: { part: number; parts: number },
   ) => {
     // Below the option's minimum, to sample 5000 rows: the accumulator takes any cap (null: the default).
     const options =
@@ -219,7 +219,11 @@ describe('TableAccumulator: numbers stored in batches', () => {
         : { ...resolveColumnOptions({ segment }), sampleCap, sampleCapIsDefault: false };
     // Bin edges, as on the current side of a drift run, so the exact bin counts are compared too.
     const edges = { whole: new Map([['x', Float64Array.from([100, 300.5, 600])]]), segments: new Map() };
-    const sink = new TableAccumulator(options, { name: 't.csv', edges, ...(only ? { only } : {}) });
+    const sink = new TableAccumulator(options, {
+      name: 't.csv',
+      edges,
+      ...(columnShare ? { columnShare } : {}),
+    });
     const parser = new CsvParser(sink, { name: 't.csv', kernel });
     const bytes = encoder.encode(text);
     for (let at = 0; at < bytes.length; at += 1000) parser.push(bytes.subarray(at, at + 1000));
@@ -242,22 +246,39 @@ describe('TableAccumulator: numbers stored in batches', () => {
     return `x,y,z,n,m\n${rows.join('\n')}\n`;
   };
 
-  it('profiles some columns as one pass over all would, leaving the others out (another thread reads them)', () => {
+  it('profiles a share of the columns as one pass over all would, leaving the others out', () => {
     const text = mixedTable();
     for (const kernel of [true, false]) {
       for (const cap of [100_000, 1500, null]) {
         const all = profileOf(text, kernel, cap);
-        const parts = [new Set(['x', 'n']), new Set(['y', 'z', 'm'])].map((only) =>
-          profileOf(text, kernel, cap, null, only),
-        );
-        for (const [i, part] of parts.entries()) {
-          expect(part.features).toEqual(
-            all.features.filter((name) => (i === 0) === ['x', 'n'].includes(name)),
-          );
-          for (const feature of part.features)
-            expect(part.whole.get(feature)).toEqual(all.whole.get(feature));
-          expect(part.options.sampleCap).toBe(all.options.sampleCap);
-          expect(part.rows).toBe(5000);
+        // Features x, y, n, m (z is the segment when there is one): every other one, or every third.
+        for (const [parts, segment, expected] of [
+          [
+            2,
+            null,
+            [
+              ['x', 'z', 'm'],
+              ['y', 'n'],
+            ],
+          ],
+          [3, 'z', [['x', 'm'], ['y'], ['n']]],
+        ] as const) {
+          const whole = segment === null ? all : profileOf(text, kernel, cap, segment);
+          for (let part = 0; part < parts; part++) {
+            const share = profileOf(text, kernel, cap, segment, { part, parts });
+            expect(share.features).toEqual(expected[part]);
+            for (const feature of share.features)
+              expect(share.whole.get(feature)).toEqual(whole.whole.get(feature));
+            expect(share.segments.map((s) => [s.value, s.rows])).toEqual(
+              whole.segments.map((s) => [s.value, s.rows]),
+            );
+            for (const [i, segmentShare] of share.segments.entries())
+              for (const feature of share.features)
+                expect(segmentShare.features.get(feature)).toEqual(whole.segments[i]!.features.get(feature));
+            expect(share.options.sampleCap).toBe(whole.options.sampleCap);
+            expect(share.rows).toBe(5000);
+            expect(share.columns).toEqual(['x', 'y', 'z', 'n', 'm']);
+          }
         }
       }
     }

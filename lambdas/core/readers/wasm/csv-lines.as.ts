@@ -96,20 +96,79 @@ export function consumedBytes(): i32 {
   return consumed;
 }
 
+/** Bytes {@link index} writes for `length` bytes of input: two bitmaps of 64-bit words. */
+export function indexBytes(length: i32): i32 {
+  return ((length + 63) >> 6) << 4;
+}
+
 /**
- * Reads up to `maxRows` simple lines from `input[0..length)`; returns how many. The field in `row` and
- * `column` is f = column * maxRows + row (column-major, so a column of numbers is one run): `kinds[f]` (text,
- * number, or a number written plainly as digits alone),
- * `ends[f]` (offset of the delimiter or LF after it) and `numbers[f]` (its value, NaN unless a number);
+ * Maps `input[0..length)` for {@link scanLines}, 64 bytes to a word, 16 at a time: in the first bitmap the
+ * delimiters and LFs (bit k of word w is byte 64w + k), in the second the bytes no plain line has (a quote,
+ * a CR, a byte >= 0x80). Reads up to 63 bytes past the end (the caller leaves room), which count for nothing.
+ */
+export function index(input: usize, length: i32, delimiter: u8, bitmap: usize): void {
+  const words = (length + 63) >> 6;
+  const bad = bitmap + ((<usize>words) << 3);
+  const delimiters = i8x16.splat(delimiter);
+  const lineFeeds = i8x16.splat(LF);
+  const quotes = i8x16.splat(QUOTE);
+  const returns = i8x16.splat(CR);
+  const zero = i8x16.splat(0);
+  for (let w = 0; w < words; w++) {
+    const at = input + ((<usize>w) << 6);
+    let ends: u64 = 0;
+    let others: u64 = 0;
+    for (let k = 0; k < 4; k++) {
+      const bytes = v128.load(at + ((<usize>k) << 4));
+      const shift = <u64>(k << 4);
+      ends |= (<u64>i8x16.bitmask(v128.or(i8x16.eq(bytes, delimiters), i8x16.eq(bytes, lineFeeds)))) << shift;
+      const unusual = v128.or(
+        v128.or(i8x16.eq(bytes, quotes), i8x16.eq(bytes, returns)),
+        i8x16.lt_s(bytes, zero),
+      );
+      others |= (<u64>i8x16.bitmask(unusual)) << shift;
+    }
+    if (w === words - 1 && (length & 63) !== 0) {
+      const keep = ((<u64>1) << (<u64>(length & 63))) - 1;
+      ends &= keep;
+      others &= keep;
+    }
+    store<u64>(bitmap + ((<usize>w) << 3), ends);
+    store<u64>(bad + ((<usize>w) << 3), others);
+  }
+  badFrom = -1;
+}
+
+/** The first set bit at or after `from` in a bitmap of `words` words, or -1. */
+function nextSet(bitmap: usize, from: i32, words: i32): i32 {
+  let w = from >> 6;
+  let bits = load<u64>(bitmap + ((<usize>w) << 3)) >> <u64>(from & 63);
+  if (bits !== 0) return from + <i32>ctz(bits);
+  while (++w < words) {
+    bits = load<u64>(bitmap + ((<usize>w) << 3));
+    if (bits !== 0) return (w << 6) + <i32>ctz(bits);
+  }
+  return -1;
+}
+
+/** Where the last search for an unusual byte started (-1: none since {@link index}), and what it found. */
+let badFrom: i32 = -1;
+let badAt: i32 = 0;
+
+/**
+ * Reads up to `maxRows` simple lines from `input[from..length)`, which {@link index} mapped into `bitmap`;
+ * returns how many. The field in `row` and `column` is f = column * maxRows + row (column-major, so a column
+ * of numbers is one run): `kinds[f]` (text, number, or a number written plainly as digits alone), `ends[f]`
+ * (offset from `from` of the delimiter or LF after it) and `numbers[f]` (its value, NaN unless a number);
  * `texts[column]` counts the column's fields that are not numbers. A text field gets `labels[f]`: the id of
  * its bytes in its column's label table (`tables[column]`, 0 for none), or -1. A column with `skips[column]`
  * set gets only `ends`.
  */
 export function scanLines(
   input: usize,
+  from: i32,
   length: i32,
   columns: i32,
-  delimiter: u8,
   maxRows: i32,
   kinds: usize,
   numbers: usize,
@@ -118,9 +177,18 @@ export function scanLines(
   tables: usize,
   labels: usize,
   skips: usize,
+  bitmap: usize,
 ): i32 {
   memory.fill(texts, 0, (<usize>columns) << 2);
-  let i: i32 = 0;
+  const words = (length + 63) >> 6;
+  // The first unusual byte from here on: a line that reaches it is not plain. Scans move forward, so one
+  // search serves until they pass it.
+  if (badFrom < 0 || from < badFrom || from > badAt) {
+    badAt = nextSet(bitmap + ((<usize>words) << 3), from, words);
+    if (badAt < 0) badAt = length;
+    badFrom = from;
+  }
+  let i = from;
   let rows: i32 = 0;
   while (rows < maxRows && i < length) {
     const lineStart = i;
@@ -131,39 +199,40 @@ export function scanLines(
     let simple = true;
     while (true) {
       const fieldStart = i;
-      // A skipped column's field is only looked through for its end (and for anything not plain).
-      const skipped = load<u8>(skips + <usize>column) !== 0;
-      let kind = TEXT;
-      let value: f64 = NaN;
-      // A plain decimal number, `-?digits(.digits)?`, read as the reader's fast path reads it.
-      let j = i;
-      const negative = !skipped && load<u8>(input + j) === MINUS;
-      if (negative) j++;
-      const digitsStart = j;
-      // The digits, with at most one point among them, as an integer: exact below 2^53, and once past it
-      // the field is not a fast-path number (the reader's double only grows too), so a later wrap-around
-      // does not matter.
-      let mantissa: u64 = 0;
-      let tooLong = false;
-      let point = -1;
-      while (!skipped && j < length) {
-        const byte = load<u8>(input + j);
-        const digit = <u32>byte - 48;
-        if (digit <= 9) {
-          mantissa = mantissa * 10 + <u64>digit;
-          if (mantissa >= EXACT_INTEGER_LIMIT) tooLong = true;
-        } else if (byte !== DOT || point >= 0) {
-          break;
-        } else {
-          point = j;
-        }
-        j++;
+      const end = nextSet(bitmap, i, words);
+      // No end before the input's (a line cut short), or an unusual byte in the line so far.
+      if (end < 0 || end > badAt) {
+        simple = false;
+        break;
       }
-      const fraction: i32 = point < 0 ? 0 : j - point - 1;
-      const digits = j - digitsStart - (point < 0 ? 0 : 1);
-      if (j < length && digits > 0 && !tooLong && fraction <= 22) {
-        const next = load<u8>(input + j);
-        if (next === delimiter || next === LF) {
+      if (load<u8>(skips + <usize>column) === 0) {
+        // A plain decimal number, `-?digits(.digits)?`, read as the reader's fast path reads it: the digits
+        // as an integer, exact below 2^53 (once past it the field is not a fast-path number, so a later
+        // wrap-around does not matter), then one division by a power of ten.
+        const negative = load<u8>(input + <usize>fieldStart) === MINUS;
+        const digitsStart = negative ? fieldStart + 1 : fieldStart;
+        let mantissa: u64 = 0;
+        let tooLong = false;
+        let point: i32 = -1;
+        let j = digitsStart;
+        while (j < end) {
+          const byte = load<u8>(input + <usize>j);
+          const digit = <u32>byte - 48;
+          if (digit <= 9) {
+            mantissa = mantissa * 10 + <u64>digit;
+            if (mantissa >= EXACT_INTEGER_LIMIT) tooLong = true;
+          } else if (byte !== DOT || point >= 0) {
+            break;
+          } else {
+            point = j;
+          }
+          j++;
+        }
+        const fraction: i32 = point < 0 ? 0 : end - point - 1;
+        const digits = end - digitsStart - (point < 0 ? 0 : 1);
+        let kind = TEXT;
+        let value: f64 = NaN;
+        if (j === end && digits > 0 && !tooLong && fraction <= 22) {
           value = <f64>mantissa;
           if (fraction !== 0) value /= load<f64>(POW10 + ((<usize>fraction) << 3));
           if (negative) value = -value;
@@ -171,50 +240,34 @@ export function scanLines(
             !negative && point < 0 && (digits === 1 || load<u8>(input + <usize>digitsStart) !== 48)
               ? PLAIN_WHOLE
               : NUMBER;
-          i = j;
-        }
-      }
-      if (kind === TEXT) {
-        while (i < length) {
-          const byte = load<u8>(input + i);
-          if (byte === delimiter || byte === LF) break;
-          if (byte === QUOTE || byte === CR || byte >= 0x80) {
-            simple = false;
-            break;
-          }
-          i++;
-        }
-        if (i >= length) simple = false;
-        if (!simple) break;
-      }
-      if (!skipped) {
-        if (kind === TEXT) {
+        } else {
           const count = texts + ((<usize>column) << 2);
           store<i32>(count, load<i32>(count) + 1);
           const table = load<u32>(tables + ((<usize>column) << 2));
           let label: i32 = -1;
           if (table !== 0) {
-            const length = i - fieldStart;
+            const size = end - fieldStart;
             const start = input + <usize>fieldStart;
-            label = find(table, start, length, fnv1a(start, length));
+            label = find(table, start, size, fnv1a(start, size));
           }
           store<i32>(labels + ((<usize>field) << 2), label);
         }
         store<u8>(kinds + <usize>field, kind);
         store<f64>(numbers + ((<usize>field) << 3), value);
       }
-      store<i32>(ends + ((<usize>field) << 2), i);
+      store<i32>(ends + ((<usize>field) << 2), end - from);
       field += maxRows;
       column++;
-      if (load<u8>(input + i) === LF) {
+      if (load<u8>(input + <usize>end) === LF) {
         if (column !== columns) simple = false;
+        i = end;
         break;
       }
       if (column === columns) {
         simple = false;
         break;
       }
-      i++;
+      i = end + 1;
     }
     if (!simple) {
       i = lineStart;
@@ -223,6 +276,6 @@ export function scanLines(
     i++;
     rows++;
   }
-  consumed = i;
+  consumed = i - from;
   return rows;
 }
