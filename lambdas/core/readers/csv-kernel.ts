@@ -32,6 +32,7 @@ interface Exports {
     maxRows: number,
     kinds: number,
     numbers: number,
+    starts: number,
     ends: number,
     texts: number,
     tables: number,
@@ -58,7 +59,8 @@ let compiled: object | undefined;
 export class CsvLinesKernel {
   kinds = new Uint8Array(0);
   numbers = new Float64Array(0);
-  /** Offset (from the scan's start) of the delimiter or LF after each field. */
+  /** Offsets (from the scan's start) of each field's first byte and of the delimiter or LF after it. */
+  starts = new Int32Array(0);
   ends = new Int32Array(0);
   /** Per column, at least the number of its fields in the scan that are not numbers. */
   texts = new Int32Array(0);
@@ -71,6 +73,7 @@ export class CsvLinesKernel {
   private readonly delimiter: number;
   private readonly kindsAt: number;
   private readonly numbersAt: number;
+  private readonly startsAt: number;
   private readonly endsAt: number;
   private readonly textsAt: number;
   private readonly labelsAt: number;
@@ -84,7 +87,7 @@ export class CsvLinesKernel {
   /** Where {@link load} maps the input for the scans: just past it and the room the mapping reads beyond it. */
   private bitmapAt = 0;
 
-  /** `skipped[column]` true: the column's fields get only {@link ends} (the reader leaves them out). */
+  /** `skipped[column]` true: the column's fields get nothing (the reader leaves them out). */
   constructor(columns: number, delimiter: number, skipped: readonly boolean[] = []) {
     compiled ??= new wasm.Module(Buffer.from(CSV_LINES_WASM, 'base64'));
     this.exports = new wasm.Instance(compiled, { env: { abort: kernelAbort } }).exports as unknown as Exports;
@@ -92,19 +95,22 @@ export class CsvLinesKernel {
     this.delimiter = delimiter;
     const fields = KERNEL_ROWS * columns;
     this.numbersAt = align(this.exports.heapBase());
-    this.endsAt = this.numbersAt + 8 * fields;
+    this.startsAt = this.numbersAt + 8 * fields;
+    this.endsAt = this.startsAt + 4 * fields;
     this.textsAt = this.endsAt + 4 * fields;
     this.labelsAt = this.textsAt + 4 * columns;
     this.tablesAt = this.labelsAt + 4 * fields;
     this.skipsAt = this.tablesAt + 4 * columns;
-    this.kindsAt = this.skipsAt + columns;
+    this.kindsAt = this.skipsAt + 4 * columns;
     // Label tables before the input, so the input can grow; pages stay untouched until a table is used.
     this.tableBytes = align(this.exports.tableBytes());
     this.tableAreaAt = align(this.kindsAt + fields);
     this.inputAt = this.tableAreaAt + Math.min(columns, MAX_TABLES) * this.tableBytes;
     this.reserve(this.inputAt);
-    const skips = new Uint8Array(this.exports.memory.buffer, this.skipsAt, columns);
-    for (let column = 0; column < columns; column++) skips[column] = skipped[column] ? 1 : 0;
+    // Per column, how many skipped columns start there (the kernel passes them over in one step).
+    const skips = new Int32Array(this.exports.memory.buffer, this.skipsAt, columns);
+    for (let column = columns - 1; column >= 0; column--)
+      skips[column] = skipped[column] ? 1 + (column + 1 < columns ? skips[column + 1]! : 0) : 0;
   }
 
   /**
@@ -140,6 +146,7 @@ export class CsvLinesKernel {
       KERNEL_ROWS,
       this.kindsAt,
       this.numbersAt,
+      this.startsAt,
       this.endsAt,
       this.textsAt,
       this.tablesAt,
@@ -162,6 +169,7 @@ export class CsvLinesKernel {
       const fields = KERNEL_ROWS * this.columns;
       this.kinds = new Uint8Array(memory.buffer, this.kindsAt, fields);
       this.numbers = new Float64Array(memory.buffer, this.numbersAt, fields);
+      this.starts = new Int32Array(memory.buffer, this.startsAt, fields);
       this.ends = new Int32Array(memory.buffer, this.endsAt, fields);
       this.texts = new Int32Array(memory.buffer, this.textsAt, this.columns);
       this.labels = new Int32Array(memory.buffer, this.labelsAt, fields);

@@ -462,7 +462,7 @@ export class CsvParser {
    */
   private handOverLines(buf: Uint8Array, at: number, rows: number, line: number): void {
     const kernel = this.kernel!;
-    const { ends, texts, kinds, labels } = kernel;
+    const { starts, ends, texts, kinds, labels } = kernel;
     const values = kernel.numbers;
     const columns = this.columnCount;
     const batch = this.batch;
@@ -504,12 +504,7 @@ export class CsvParser {
           // Fields the batch already holds whole.
           if (kind >= skipKinds[k]!) continue;
           const isNumber = kind >= KERNEL_NUMBER;
-          const fieldStart =
-            column > 0
-              ? at + ends[field - KERNEL_ROWS]! + 1
-              : row > 0
-                ? at + ends[field - 1 + (columns - 1) * KERNEL_ROWS]! + 1
-                : at;
+          const fieldStart = at + starts[field]!;
           const fieldEnd = at + ends[field]!;
           if (isNumber && this.numbers) {
             this.emitNumber(values[field]!, buf, fieldStart, fieldEnd, column, line);

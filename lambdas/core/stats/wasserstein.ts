@@ -22,22 +22,34 @@ export function wassersteinDistance(sortedU: Float64Array, sortedV: Float64Array
   if (n === 0 || m === 0) throw new StatisticInputError('wassersteinDistance', 'a sample is empty');
   const count = n + m - 1;
   if (terms.length < count) terms = new Float64Array(count);
-  // The pooled values in order, one ahead of the term being formed (a and b walk the merge).
+  // Walk the merge of the two (a and b values of each taken). After taking a value, a and b count the
+  // values <= it, unless the next pooled value equals it; the gap is then 0 and so is the term, whatever
+  // the counts. The walk selects rather than branches: merged order in random data defeats prediction.
   let a = 0;
   let b = 0;
-  const nextPooled = () => (b >= m || (a < n && sortedU[a]! <= sortedV[b]!) ? sortedU[a++]! : sortedV[b++]!);
-  let value = nextPooled();
-  let i = 0;
-  let j = 0;
+  const take = () => {
+    const u = sortedU[a < n ? a : n - 1]!;
+    const v = sortedV[b < m ? b : m - 1]!;
+    // Take from u while it has values and v is done or not smaller (u first on ties, as scipy's sort).
+    const fromU = +(a < n) & (+(b >= m) | +(u <= v));
+    candidates[0] = v;
+    candidates[1] = u;
+    a += fromU;
+    b += 1 - fromU;
+    return candidates[fromU]!;
+  };
+  let value = take();
   for (let k = 0; k < count; k++) {
-    const following = nextPooled();
-    while (i < n && sortedU[i]! <= value) i++;
-    while (j < m && sortedV[j]! <= value) j++;
-    terms[k] = Math.abs(i / n - j / m) * (following - value);
+    const countU = a;
+    const countV = b;
+    const following = take();
+    terms[k] = Math.abs(countU / n - countV / m) * (following - value);
     value = following;
   }
   return pairwiseSum(terms, 0, count);
 }
+
+const candidates = new Float64Array(2);
 
 /** The terms of the last distance: kept, since the samples of every feature are about the same size. */
 let terms = new Float64Array(0);
