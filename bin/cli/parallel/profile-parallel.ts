@@ -72,7 +72,7 @@ export function parallelProfiler(settings: ParallelOptions): Profiler {
   };
   if (settings.startNow && threads > 1) startWorkers();
   let filesLeft = settings.files ?? Number.POSITIVE_INFINITY;
-  return async (input, options, context, read) => {
+  return async (input, options, context, read, onShare) => {
     try {
       if (
         threads < 2 ||
@@ -99,7 +99,11 @@ export function parallelProfiler(settings: ParallelOptions): Profiler {
             columnShare: { part: 0, parts },
           },
           read,
-        ).catch(failed),
+        ).then((share) => {
+          // Its tests can start while the worker threads still read theirs.
+          if (parts > 1) onShare?.(share);
+          return share;
+        }, failed),
         ...pool.map((worker, i) =>
           onWorker(
             worker,

@@ -13,6 +13,13 @@ export const NUMERIC_CATEGORY_LIMIT = 1000;
  * moments, a bounded sample of the numbers, category counts and, on the current side, exact counts over the
  * baseline's PSI bins.
  */
+/** The rows of a batch that go to the row sample, and their slots there (see {@link ColumnStats.addNumbers}). */
+export interface SampledRows {
+  count: number;
+  readonly rows: Int32Array;
+  readonly slots: Int32Array;
+}
+
 export class ColumnStats {
   /** Non-missing values. */
   present = 0;
@@ -62,20 +69,16 @@ export class ColumnStats {
   }
 
   /**
-   * {@link addNumber} for `values[0..rows)`, NaN where a row has no number; `slots[row]` is the row's place
-   * in the row sample (-1: not sampled). The same arithmetic in the same order, in tight loops.
+   * {@link addNumber} for `values[0..rows)`, NaN where a row has no number. The rows that go to the row
+   * sample are `sampled.rows[0..sampled.count)`, in order, at `sampled.slots`. The same arithmetic in the same
+   * order, in tight loops: the sums without a branch on sampling, then the sampled values.
    */
-  addNumbers(values: Float64Array, rows: number, slots: Int32Array): void {
+  addNumbers(values: Float64Array, rows: number, sampled: SampledRows): void {
     let count = this.numericCount;
     let { shift, sum, sumOfSquares, min, max } = this;
     const { binCounts, edges, padded } = this;
-    // Missing values (NaN) go to the sample too: a slot taken twice in the batch keeps the later row's.
-    const sample = this.rowSample.column(this.position);
-    const sampled = sample.length;
     for (let row = 0; row < rows; row++) {
       const x = values[row]!;
-      const slot = slots[row]!;
-      if (slot >= 0 && slot < sampled) sample[slot] = x;
       if (Number.isNaN(x)) continue;
       if (count++ === 0) shift = x;
       const d = x - shift;
@@ -84,6 +87,14 @@ export class ColumnStats {
       if (x < min) min = x;
       if (x > max) max = x;
       if (binCounts !== null) binCounts[padded !== null ? paddedBinIndex(padded, x) : binIndex(edges!, x)]!++;
+    }
+    // Missing values (NaN) go to the sample too: a slot taken twice in the batch keeps the later row's.
+    const sample = this.rowSample.column(this.position);
+    const room = sample.length;
+    const { rows: sampledRows, slots } = sampled;
+    for (let k = 0; k < sampled.count; k++) {
+      const slot = slots[k]!;
+      if (slot < room) sample[slot] = values[sampledRows[k]!]!;
     }
     this.present += count - this.numericCount;
     this.numericCount = count;

@@ -148,6 +148,48 @@ function categoricalDistribution(baseline: Map<string, number>, current: Map<str
   return distribution;
 }
 
+/** Numeric tests (with the overall entries' histograms) computed ahead, by the current side's feature profile. */
+export type NumericResults = Map<FeatureProfile, { tests: NumericTests; distribution?: Distribution }>;
+
+/**
+ * Computes ahead the numeric tests of the features in a share of the current profile (some of its columns,
+ * ready before the others: see `AccumulatorContext.columnShare`), overall and per segment, so that
+ * {@link computeDriftReport} only looks them up. A feature whose tests fail is left for that call, which then
+ * reports the failure where it always does.
+ */
+export function computeNumericResults(
+  baseline: TableProfile,
+  share: TableProfile,
+  declared: { numeric: ReadonlySet<string>; categorical: ReadonlySet<string> },
+  into: NumericResults,
+): void {
+  const baselineSegments = new Map(baseline.segments.map((segment) => [segment.value, segment]));
+  for (const feature of share.features) {
+    const b = baseline.whole.get(feature);
+    const c = share.whole.get(feature);
+    if (!b || !c || featureType(feature, b, c, declared) !== 'numeric') continue;
+    const pairs: [FeatureProfile | undefined, FeatureProfile | undefined, boolean][] = [
+      [b, c, true],
+      ...share.segments.map((segment): [FeatureProfile | undefined, FeatureProfile | undefined, boolean] => [
+        baselineSegments.get(segment.value)?.features.get(feature),
+        segment.features.get(feature),
+        false,
+      ]),
+    ];
+    for (const [bf, cf, overall] of pairs) {
+      if (!bf || !cf || bf.present === 0 || cf.present === 0) continue;
+      try {
+        into.set(cf, {
+          tests: numericTests(bf, cf),
+          ...(overall ? { distribution: numericDistribution(bf, cf) } : {}),
+        });
+      } catch {
+        // Left for computeDriftReport.
+      }
+    }
+  }
+}
+
 interface EntryContext {
   feature: string;
   segment: SegmentRef | null;
@@ -158,6 +200,7 @@ interface EntryContext {
   currentName: string;
   decision: DecisionOptions;
   withDistribution: boolean;
+  computed: NumericResults | undefined;
 }
 
 function featureEntry(context: EntryContext): FeatureDrift | null {
@@ -166,8 +209,10 @@ function featureEntry(context: EntryContext): FeatureDrift | null {
   let tests: NumericTests | CategoricalTests;
   let distribution: Distribution | undefined;
   if (type === 'numeric') {
-    tests = numericTests(baseline, current);
-    if (context.withDistribution) distribution = numericDistribution(baseline, current);
+    const known = context.computed?.get(current);
+    tests = known?.tests ?? numericTests(baseline, current);
+    if (context.withDistribution)
+      distribution = known?.distribution ?? numericDistribution(baseline, current);
   } else {
     const b = categoriesOf(baseline, feature, context.baselineName);
     const c = categoriesOf(current, feature, context.currentName);
@@ -208,6 +253,7 @@ export function computeDriftReport(
   current: TableProfile,
   decision: DecisionOptions,
   declared: { numeric: ReadonlySet<string>; categorical: ReadonlySet<string> },
+  computed?: NumericResults,
 ): DriftReport {
   for (const feature of Object.keys(decision.features ?? {})) {
     if (!baseline.whole.has(feature)) {
@@ -219,7 +265,7 @@ export function computeDriftReport(
   }
   const types = new Map<string, FeatureType>();
   const entries: FeatureDrift[] = [];
-  const names = { baselineName: baseline.name, currentName: current.name };
+  const names = { baselineName: baseline.name, currentName: current.name, computed };
   for (const feature of baseline.features) {
     const b = baseline.whole.get(feature)!;
     const c = current.whole.get(feature);

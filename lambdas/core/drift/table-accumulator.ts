@@ -1,7 +1,7 @@
 import { InputError, ValueError } from '../errors.ts';
 import type { CellValue, NumberBatch, TableSink } from '../readers/types.ts';
 import { CategoryDictionary, NOT_TRACKED } from './category-dictionary.ts';
-import { ColumnStats, NUMERIC_CATEGORY_LIMIT } from './column-stats.ts';
+import { ColumnStats, NUMERIC_CATEGORY_LIMIT, type SampledRows } from './column-stats.ts';
 import { defaultSampleCap, type ResolvedColumnOptions } from './options.ts';
 import { type FeatureProfile, snapshotColumn, type TableProfile } from './profile.ts';
 import { RowSample, seedFor } from './row-sample.ts';
@@ -111,6 +111,12 @@ export class TableAccumulator implements TableSink {
    */
   readonly numberBatch: NumberBatch | undefined;
   private readonly slots = new Int32Array(BATCH_ROWS);
+  /** The batch's rows that go to the sample, gathered once for all its columns. */
+  private readonly sampledRows: SampledRows = {
+    count: 0,
+    rows: new Int32Array(BATCH_ROWS),
+    slots: new Int32Array(BATCH_ROWS),
+  };
 
   constructor(options: ResolvedColumnOptions, context: AccumulatorContext) {
     this.options = options;
@@ -377,6 +383,14 @@ export class TableAccumulator implements TableSink {
     if (batch === undefined) return;
     const { values } = batch;
     const rows = batch.row;
+    const sampled = this.sampledRows;
+    sampled.count = 0;
+    for (let row = 0; row < rows; row++) {
+      const slot = this.slots[row]!;
+      if (slot < 0) continue;
+      sampled.rows[sampled.count] = row;
+      sampled.slots[sampled.count++] = slot;
+    }
     for (let index = 0; index < values.length; index++) {
       const stored = values[index];
       const column = this.columns[index];
@@ -386,7 +400,7 @@ export class TableAccumulator implements TableSink {
           this.labelPlainNumbers(index, column!, stored, plain, rows);
           plain.fill(0, 0, rows);
         }
-        column!.whole!.addNumbers(stored, rows, this.slots);
+        column!.whole!.addNumbers(stored, rows, sampled);
         stored.fill(Number.NaN, 0, rows);
       } else if (column && column.mode !== TEXT_ONLY && column.whole !== null) {
         values[index] = new Float64Array(BATCH_ROWS).fill(Number.NaN);
