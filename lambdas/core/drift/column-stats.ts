@@ -117,17 +117,24 @@ export class ColumnStats {
     this.addLabel(id);
   }
 
+  /** `count` text values of one category at once. */
+  addCategories(id: number, count: number): void {
+    this.present += count;
+    this.textCount += count;
+    this.addLabel(id, count);
+  }
+
   /**
    * Counts a label without counting a value: the raw text of a number (added with {@link addNumber}), kept
    * in case the column turns out to mix numbers and text and so is categorical, labelled by its raw text.
    */
-  addLabel(id: number): void {
+  addLabel(id: number, count = 1): void {
     if (id >= this.categoryCounts.length) {
       const grown = new Float64Array(Math.max(id + 1, this.categoryCounts.length * 2));
       grown.set(this.categoryCounts);
       this.categoryCounts = grown;
     }
-    this.categoryCounts[id]!++;
+    this.categoryCounts[id]! += count;
   }
 
   /** Mean of every number seen (0 when none). */

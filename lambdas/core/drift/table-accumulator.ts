@@ -125,6 +125,9 @@ export class TableAccumulator implements TableSink {
     this.sampleCap = options.sampleCap;
     this.wholeSample = new RowSample(this.sampleCap, seedFor(options.seed));
     this.numberBatch = this.direct ? { row: 0, size: BATCH_ROWS, values: [], plain: [] } : undefined;
+    this.textLabelCounts = this.direct
+      ? (index, id, count) => this.columns[index]!.whole!.addCategories(id, count)
+      : undefined;
     this.segmentDictionary = new CategoryDictionary(
       options.maxSegments,
       `segment column ${JSON.stringify(options.segment)} has more than ${options.maxSegments} distinct values; ` +
@@ -221,6 +224,11 @@ export class TableAccumulator implements TableSink {
   textLabel(index: number, id: number): void {
     this.addCategory(index, this.columns[index]!, id);
   }
+
+  /**
+   * Without a segment column a category counts the same whatever its row: {@link textLabel} in bulk.
+   */
+  readonly textLabelCounts: ((index: number, id: number, count: number) => void) | undefined;
 
   /** The first text value of an inferred column: it is categorical, so its sample is dropped. */
   private turnsCategorical(column: Column): void {

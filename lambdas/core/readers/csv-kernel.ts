@@ -39,8 +39,10 @@ interface Exports {
     labels: number,
     skips: number,
     bitmap: number,
+    countLabels: number,
   ): number;
   tableBytes(): number;
+  countsOffset(): number;
   register(table: number, bytes: number, length: number, id: number): number;
 }
 
@@ -82,13 +84,20 @@ export class CsvLinesKernel {
   private readonly tableAreaAt: number;
   private readonly tableBytes: number;
   private tablesUsed = 0;
+  /** Per column with a label table: its table's address and how many label ids it may hold counts for. */
+  private readonly counted: { column: number; table: number; ids: number }[] = [];
+  private readonly countLabels: boolean;
   private readonly inputAt: number;
   private inputLength = 0;
   /** Where {@link load} maps the input for the scans: just past it and the room the mapping reads beyond it. */
   private bitmapAt = 0;
 
-  /** `skipped[column]` true: the column's fields get nothing (the reader leaves them out). */
-  constructor(columns: number, delimiter: number, skipped: readonly boolean[] = []) {
+  /**
+   * `skipped[column]` true: the column's fields get nothing (the reader leaves them out). `countLabels`: text
+   * fields with a label are counted in the kernel ({@link takeLabelCounts}) rather than given in {@link labels}.
+   */
+  constructor(columns: number, delimiter: number, skipped: readonly boolean[] = [], countLabels = false) {
+    this.countLabels = countLabels;
     compiled ??= new wasm.Module(Buffer.from(CSV_LINES_WASM, 'base64'));
     this.exports = new wasm.Instance(compiled, { env: { abort: kernelAbort } }).exports as unknown as Exports;
     this.columns = columns;
@@ -122,8 +131,26 @@ export class CsvLinesKernel {
     if (tables[column] === 0) {
       if (this.tablesUsed === Math.min(this.columns, MAX_TABLES)) return;
       tables[column] = this.tableAreaAt + this.tablesUsed++ * this.tableBytes;
+      this.counted.push({ column, table: tables[column]!, ids: 0 });
     }
-    this.exports.register(tables[column]!, this.inputAt + offset, length, id);
+    if (this.exports.register(tables[column]!, this.inputAt + offset, length, id)) {
+      const entry = this.counted.find((counted) => counted.column === column)!;
+      entry.ids = Math.max(entry.ids, id + 1);
+    }
+  }
+
+  /** Hands over the label counts gathered by the scans since the last call (with `countLabels`), then zeroes them. */
+  takeLabelCounts(take: (column: number, label: number, count: number) => void): void {
+    const offset = this.exports.countsOffset();
+    for (const { column, table, ids } of this.counted) {
+      const counts = new Int32Array(this.exports.memory.buffer, table + offset, ids);
+      for (let label = 0; label < ids; label++) {
+        const count = counts[label]!;
+        if (count === 0) continue;
+        counts[label] = 0;
+        take(column, label, count);
+      }
+    }
   }
 
   /** Copies `buf[from, to)` in and maps it: the input of the following scans. */
@@ -153,6 +180,7 @@ export class CsvLinesKernel {
       this.labelsAt,
       this.skipsAt,
       this.bitmapAt,
+      this.countLabels ? 1 : 0,
     );
     this.consumed = this.exports.consumedBytes();
     return rows;

@@ -106,6 +106,8 @@ export class CsvParser {
   private readonly useKernel: boolean;
   /** Whether the sink takes repeated text by label ({@link TableSink.textLabel}). */
   private readonly textLabels: boolean;
+  /** The sink's bulk form of that ({@link TableSink.textLabelCounts}): the kernel then counts the labels. */
+  private readonly labelCounts: ((column: number, label: number, count: number) => void) | undefined;
   private kernel: CsvLinesKernel | null = null;
   /** The kernel is tried at the start of this line or a later one; how far it was put off the last time. */
   private kernelLine = 0;
@@ -163,6 +165,7 @@ export class CsvParser {
     this.batch = (this.numbers && sink.numberBatch) || null;
     this.useKernel = options.kernel ?? true;
     this.textLabels = typeof sink.textLabel === 'function' && typeof sink.lastTextLabel === 'function';
+    this.labelCounts = this.textLabels ? sink.textLabelCounts : undefined;
   }
 
   /** Data rows passed to the sink so far. */
@@ -432,7 +435,7 @@ export class CsvParser {
    */
   private readPlainLines(buf: Uint8Array, start: number, end: number, line: number): number {
     const columns = this.columnCount;
-    this.kernel ??= new CsvLinesKernel(columns, this.delimiter, this.skipped);
+    this.kernel ??= new CsvLinesKernel(columns, this.delimiter, this.skipped, this.labelCounts !== undefined);
     const kernel = this.kernel;
     if (this.kernelLoadedCall !== this.parseCalls) {
       kernel.load(buf, start, end);
@@ -446,6 +449,11 @@ export class CsvParser {
       line += rows;
       at += kernel.consumed;
       if (rows < KERNEL_ROWS) break;
+    }
+    const counts = this.labelCounts;
+    if (counts !== undefined) {
+      const ids = this.columnIds;
+      kernel.takeLabelCounts((column, label, count) => counts(ids[column]!, label, count));
     }
     if (at === start) {
       this.kernelLine = line + this.kernelRetry;
@@ -467,6 +475,7 @@ export class CsvParser {
     const columns = this.columnCount;
     const batch = this.batch;
     const { perField, skipKinds, skipped } = this;
+    const counting = this.labelCounts;
     for (let done = 0; done < rows; ) {
       // Up to the end of the sink's batch (its endRow counts a full batch), so stored numbers fit in it.
       const count = batch === null ? rows - done : Math.min(rows - done, batch.size - batch.row);
@@ -509,7 +518,8 @@ export class CsvParser {
           if (isNumber && this.numbers) {
             this.emitNumber(values[field]!, buf, fieldStart, fieldEnd, column, line);
           } else if (!isNumber && labels[field]! >= 0) {
-            this.emitLabel(labels[field]!, column, line);
+            // Counted by the kernel when the sink takes counts.
+            if (counting === undefined) this.emitLabel(labels[field]!, column, line);
           } else {
             this.emitField(buf, fieldStart, fieldEnd, column, line, false);
             // Text the sink took as a category: the kernel knows it next time.

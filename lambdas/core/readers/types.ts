@@ -45,6 +45,12 @@ export interface TableSink {
    */
   lastTextLabel?(column: number): number;
   textLabel?(column: number, label: number): void;
+  /**
+   * Optional, with that pair: `count` more fields of the column with the text of `label`. A sink that has it
+   * keeps nothing per row for such fields, so a reader may count them itself and report the counts now and
+   * then (before the input ends) instead of calling `textLabel` per field. Read once, when the reader is made.
+   */
+  readonly textLabelCounts?: ((column: number, label: number, count: number) => void) | undefined;
   /** A typed value from JSON Lines or Parquet. */
   value(column: number, value: CellValue): void;
   /** Ends the current row. */

@@ -69,4 +69,23 @@ describe('CsvLinesKernel', () => {
     // A quote in a skipped column still stops the kernel before its line.
     expect(skipping.scan(skipping.consumed)).toBe(0);
   });
+
+  it('counts the fields of known labels itself when asked', () => {
+    const text = 'a,1\nb,2\na,3\nc,4\na,5\n';
+    const bytes = new TextEncoder().encode(text);
+    const kernel = new CsvLinesKernel(2, 0x2c, [], true);
+    kernel.load(bytes, 0, bytes.length);
+    kernel.register(0, 0, 1, 0); // 'a' is label 0
+    kernel.register(0, 4, 1, 1); // 'b' is label 1
+    expect(kernel.scan(0)).toBe(5);
+    const counts: [number, number, number][] = [];
+    kernel.takeLabelCounts((column, label, count) => counts.push([column, label, count]));
+    expect(counts).toEqual([
+      [0, 0, 3],
+      [0, 1, 1],
+    ]);
+    // 'c' has no label; the counts were taken.
+    expect(kernel.labels[3]).toBe(-1);
+    kernel.takeLabelCounts(() => expect.unreachable());
+  });
 });

@@ -34,6 +34,8 @@ const LENGTHS_AT: usize = OFFSETS_AT + 4 * TABLE_LABELS;
 const HASHES_AT: usize = LENGTHS_AT + 4 * TABLE_LABELS;
 const USED_AT: usize = HASHES_AT + 4 * TABLE_LABELS;
 const ARENA_AT: usize = USED_AT + 8;
+/** Per label, the fields counted since the caller last took the counts (see `countLabels` of scanLines). */
+const COUNTS_AT: usize = ARENA_AT + ARENA_BYTES;
 
 let consumed: i32 = 0;
 
@@ -51,7 +53,12 @@ function lowBytes(bytes: i32): u64 {
 
 /** Bytes of one label table. */
 export function tableBytes(): i32 {
-  return <i32>ARENA_AT + ARENA_BYTES;
+  return <i32>COUNTS_AT + 4 * TABLE_LABELS;
+}
+
+/** Where a table's label counts start: one i32 per label id. */
+export function countsOffset(): i32 {
+  return <i32>COUNTS_AT;
 }
 
 function fnv1a(ptr: usize, length: i32): u32 {
@@ -208,7 +215,8 @@ let badAt: i32 = 0;
  * `starts[f]` and `ends[f]` (offsets from `from` of its first byte and of the delimiter or LF after it) and
  * `numbers[f]` (its value, NaN unless a number); `texts[column]` counts the column's fields that are not
  * numbers. A text field gets `labels[f]`: the id of its bytes in its column's label table (`tables[column]`,
- * 0 for none), or -1. `skips[column]` > 0 leaves out that many columns from there on: they get nothing.
+ * 0 for none), or -1; with `countLabels` a field with a label is also counted in its table, and the caller
+ * takes the counts rather than the field. `skips[column]` > 0 leaves out that many columns from there on: they get nothing.
  */
 export function scanLines(
   input: usize,
@@ -225,6 +233,7 @@ export function scanLines(
   labels: usize,
   skips: usize,
   bitmap: usize,
+  countLabels: bool,
 ): i32 {
   memory.fill(texts, 0, (<usize>columns) << 2);
   const words = (length + 63) >> 6;
@@ -343,6 +352,10 @@ export function scanLines(
           const size = end - fieldStart;
           const start = input + <usize>fieldStart;
           label = find(table, start, size, fnv1a(start, size));
+          if (label >= 0 && countLabels) {
+            const counted = table + COUNTS_AT + ((<usize>label) << 2);
+            store<i32>(counted, load<i32>(counted) + 1);
+          }
         }
         store<i32>(labels + ((<usize>field) << 2), label);
       }
