@@ -1,11 +1,12 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { computeNumericResults } from '../../../lambdas/core/drift/compute.ts';
 import { joinColumnShares } from '../../../lambdas/core/drift/join-column-shares.ts';
-import type { TableProfile } from '../../../lambdas/core/drift/profile.ts';
+import type { FeatureProfile, TableProfile } from '../../../lambdas/core/drift/profile.ts';
 import { type Profiler, profileInOnePass } from '../../../lambdas/core/drift/run.ts';
 import type { TableInput } from '../../../lambdas/core/readers/input.ts';
 import { formatFromName } from '../../../lambdas/core/readers/read-table.ts';
-import type { ShareTask, WorkerMessage } from './messages.ts';
+import { type NamedResult, placeResults, type ShareTask, type WorkerMessage } from './messages.ts';
 
 /**
  * Threads of `drift` and `profile` when `--threads` is not given: the machine's cores, at most this many
@@ -72,7 +73,7 @@ export function parallelProfiler(settings: ParallelOptions): Profiler {
   };
   if (settings.startNow && threads > 1) startWorkers();
   let filesLeft = settings.files ?? Number.POSITIVE_INFINITY;
-  return async (input, options, context, read, onShare) => {
+  return async (input, options, context, read, ahead) => {
     try {
       if (
         threads < 2 ||
@@ -100,8 +101,8 @@ export function parallelProfiler(settings: ParallelOptions): Profiler {
           },
           read,
         ).then((share) => {
-          // Its tests can start while the worker threads still read theirs.
-          if (parts > 1) onShare?.(share);
+          // Its tests, while the worker threads may still be reading.
+          if (ahead) computeNumericResults(ahead.baseline, share, ahead.declared, ahead.into);
           return share;
         }, failed),
         ...pool.map((worker, i) =>
@@ -112,13 +113,28 @@ export function parallelProfiler(settings: ParallelOptions): Profiler {
               options,
               context: { ...context, columnShare: { part: i + 1, parts } },
               maxDecompressedBytes: read.maxDecompressedBytes,
+              ...(ahead
+                ? {
+                    tests: {
+                      baseline: baselineShare(ahead.baseline, i + 1, parts),
+                      declared: {
+                        numeric: new Set(ahead.declared.numeric),
+                        categorical: new Set(ahead.declared.categorical),
+                      },
+                    },
+                  }
+                : {}),
             },
             stop.signal,
           ).catch(failed),
         ),
       ]);
-      const profiles = shares.flatMap((share) => (share.status === 'fulfilled' ? [share.value] : []));
-      return profiles.length === parts ? joinColumnShares(profiles) : null;
+      const done = shares.flatMap((share) => (share.status === 'fulfilled' ? [share.value] : []));
+      if (done.length < parts) return null;
+      const [main, ...others] = done as [TableProfile, ...{ profile: TableProfile; tests: NamedResult[] }[]];
+      const profile = joinColumnShares([main, ...others.map((share) => share.profile)]);
+      if (ahead) for (const share of others) placeResults(profile, share.tests, ahead.into);
+      return profile;
     } finally {
       if (--filesLeft <= 0) for (const worker of [...pool]) await worker.terminate();
     }
@@ -142,9 +158,29 @@ function stoppable(input: TableInput, signal: AbortSignal): TableInput {
   };
 }
 
+/**
+ * The baseline's entries of the features that share `part` of `parts` reads when the current side has the
+ * baseline's column order (features the share does not get are just not computed ahead).
+ */
+function baselineShare(baseline: TableProfile, part: number, parts: number): TableProfile {
+  const features = baseline.features.filter((_, i) => i % parts === part);
+  const keep = (entries: Map<string, FeatureProfile>) =>
+    new Map(features.flatMap((name) => (entries.has(name) ? [[name, entries.get(name)!] as const] : [])));
+  return {
+    ...baseline,
+    features,
+    whole: keep(baseline.whole),
+    segments: baseline.segments.map((segment) => ({ ...segment, features: keep(segment.features) })),
+  };
+}
+
 /** Profiles a share on a worker thread, which is kept referenced only while it works (stopped on abort). */
-function onWorker(worker: Worker, task: ShareTask, signal: AbortSignal): Promise<TableProfile> {
-  return new Promise<TableProfile>((resolve, reject) => {
+function onWorker(
+  worker: Worker,
+  task: ShareTask,
+  signal: AbortSignal,
+): Promise<{ profile: TableProfile; tests: NamedResult[] }> {
+  return new Promise((resolve, reject) => {
     const finish = () => {
       worker.off('message', onMessage);
       worker.off('error', onError);
@@ -164,7 +200,7 @@ function onWorker(worker: Worker, task: ShareTask, signal: AbortSignal): Promise
     const onMessage = (message: WorkerMessage) => {
       finish();
       if (message.type === 'failed') reject(new Error(message.reason));
-      else resolve(message.profile);
+      else resolve({ profile: message.profile, tests: message.tests });
     };
     worker.ref();
     worker.on('message', onMessage);

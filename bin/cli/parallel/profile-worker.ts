@@ -1,19 +1,25 @@
 /**
  * Worker thread of {@link parallelProfiler}: reads a local file and profiles the share of its columns the
- * task names. A failure is only reported: the single pass then reads the file and gives the exact error.
+ * task names, then computes the numeric tests of those features if the task has their baseline. A failure is
+ * only reported: the single pass then reads the file and gives the exact error.
  */
 import { parentPort } from 'node:worker_threads';
+import { computeNumericResults, type NumericResults } from '../../../lambdas/core/drift/compute.ts';
 import type { TableProfile } from '../../../lambdas/core/drift/profile.ts';
 import { profileInOnePass } from '../../../lambdas/core/drift/run.ts';
 import { fileInput } from '../../../lambdas/core/readers/input.ts';
-import type { ShareTask, WorkerMessage } from './messages.ts';
+import { nameResults, type ShareTask, type WorkerMessage } from './messages.ts';
 
 parentPort!.on('message', (task: ShareTask) => {
   profileInOnePass(fileInput(task.path), task.options, task.context, {
     maxDecompressedBytes: task.maxDecompressedBytes,
   }).then(
-    (profile) =>
-      parentPort!.postMessage({ type: 'done', profile } satisfies WorkerMessage, buffersOf(profile)),
+    (profile) => {
+      const results: NumericResults = new Map();
+      if (task.tests) computeNumericResults(task.tests.baseline, profile, task.tests.declared, results);
+      const tests = nameResults(profile, results);
+      parentPort!.postMessage({ type: 'done', profile, tests } satisfies WorkerMessage, buffersOf(profile));
+    },
     (error: unknown) =>
       parentPort!.postMessage({
         type: 'failed',

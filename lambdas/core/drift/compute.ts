@@ -148,14 +148,29 @@ function categoricalDistribution(baseline: Map<string, number>, current: Map<str
   return distribution;
 }
 
-/** Numeric tests (with the overall entries' histograms) computed ahead, by the current side's feature profile. */
-export type NumericResults = Map<FeatureProfile, { tests: NumericTests; distribution?: Distribution }>;
+/** A numeric feature's tests (with the histograms of an overall entry), computed ahead. */
+export interface NumericResult {
+  tests: NumericTests;
+  distribution?: Distribution;
+}
+/** Numeric results computed ahead, by the current side's feature profile. */
+export type NumericResults = Map<FeatureProfile, NumericResult>;
+
+/**
+ * A request to compute numeric tests ahead, against this baseline, for each share of the current profile as
+ * soon as it is ready (see `Profiler`): the results go `into` the map, which {@link computeDriftReport} then
+ * looks up.
+ */
+export interface TestsAhead {
+  baseline: TableProfile;
+  declared: { numeric: ReadonlySet<string>; categorical: ReadonlySet<string> };
+  into: NumericResults;
+}
 
 /**
  * Computes ahead the numeric tests of the features in a share of the current profile (some of its columns,
- * ready before the others: see `AccumulatorContext.columnShare`), overall and per segment, so that
- * {@link computeDriftReport} only looks them up. A feature whose tests fail is left for that call, which then
- * reports the failure where it always does.
+ * ready before the others: see `AccumulatorContext.columnShare`), overall and per segment. A feature whose
+ * tests fail is left for {@link computeDriftReport}, which then reports the failure where it always does.
  */
 export function computeNumericResults(
   baseline: TableProfile,

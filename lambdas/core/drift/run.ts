@@ -2,7 +2,7 @@ import { ConfigError } from '../errors.ts';
 import type { TableInput } from '../readers/input.ts';
 import { type ReadTableOptions, readTable } from '../readers/read-table.ts';
 import type { ReadProgress } from '../readers/types.ts';
-import { computeDriftReport, computeNumericResults, type NumericResults } from './compute.ts';
+import { computeDriftReport, type NumericResults, type TestsAhead } from './compute.ts';
 import {
   type ColumnOptions,
   checkColumnsExist,
@@ -18,15 +18,15 @@ import type { DriftReport } from './types.ts';
 /**
  * Profiles an input some faster way (the CLI reads large local CSV files on several threads), or returns
  * null to leave it to {@link profileInOnePass}, which then also produces any error with its exact line.
- * `onShare` gets a share of the profile (some of its features) that is ready before the rest, if any, so
- * work on it can start while the rest is read.
+ * With `ahead` (the current side of a drift run) it computes the numeric tests of each share of the features
+ * it reads apart as soon as that share is ready, on the thread that read it.
  */
 export type Profiler = (
   input: TableInput,
   options: ResolvedColumnOptions,
   context: AccumulatorContext,
   read: ReadTableOptions,
-  onShare?: (share: TableProfile) => void,
+  ahead?: TestsAhead,
 ) => Promise<TableProfile | null>;
 
 /** How inputs are read, shared by profile and drift runs. */
@@ -45,14 +45,14 @@ async function profileInput(
   options: ResolvedColumnOptions,
   context: Omit<AccumulatorContext, 'name'>,
   read: ReadSettings,
-  onShare?: (share: TableProfile) => void,
+  ahead?: TestsAhead,
 ): Promise<TableProfile> {
   const onProgress = read.onProgress;
   const progress = onProgress ? (update: ReadProgress) => onProgress(input.name, update) : undefined;
   const named = { ...context, name: input.name };
   const readOptions = { maxDecompressedBytes: read.maxDecompressedBytes, onProgress: progress };
   return (
-    (await read.profiler?.(input, options, named, readOptions, onShare)) ??
+    (await read.profiler?.(input, options, named, readOptions, ahead)) ??
     profileInOnePass(input, options, named, readOptions)
   );
 }
@@ -135,8 +135,7 @@ export async function runDrift(
   }
   const resolved = resolveColumnOptions(columnOptions);
   const baselineDone = performance.now();
-  // Tests of the features read first (by this thread, when the columns are shared among threads) are
-  // computed while the others are still being read.
+  // When threads share the columns, each computes the tests of its features once it has read them.
   const computed: NumericResults = new Map();
   const currentProfile = await profileInput(
     current,
@@ -146,7 +145,7 @@ export async function runDrift(
       edges: binEdgesOf(baselineProfile),
     },
     read,
-    (share) => computeNumericResults(baselineProfile, share, resolved, computed),
+    { baseline: baselineProfile, declared: resolved, into: computed },
   );
   const currentDone = performance.now();
   const report = computeDriftReport(baselineProfile, currentProfile, options, resolved, computed);
