@@ -271,7 +271,7 @@ async function main(): Promise<void> {
     throw new BenchError(`--rows: expected a whole number >= 1, got ${values.rows}`);
   if (!Number.isInteger(bigRows) || bigRows < 0)
     throw new BenchError(`--big: expected a whole number >= 0 (0 skips), got ${values.big}`);
-  // Without --threads the command uses its default (the machine's cores, at most 4).
+  // Without --threads the command uses its default (the machine's cores, at most 3).
   const threadsFlag = values.threads === undefined ? [] : ['--threads', values.threads];
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1)
