@@ -93,11 +93,13 @@ export function registerDrift(program: Command): void {
       const baseline = await loadBaseline(baselinePath);
       const current = fileInput(currentPath);
       const inputs = baseline.kind === 'data' ? [baseline.input, current] : [current];
+      const profiler = commandProfiler(flags.threads ?? defaultThreads(), inputs);
       let report: DriftReport;
       try {
         report = await runDrift(baseline, current, options, {
           maxDecompressedBytes: flags.maxDecompressedBytes,
-          profiler: commandProfiler(flags.threads ?? defaultThreads(), inputs),
+          profiler,
+          pairProfiler: profiler?.pair,
           onProgress: (input, update) => progress.update(input, update),
         });
       } finally {

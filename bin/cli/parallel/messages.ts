@@ -5,6 +5,7 @@ import type { AccumulatorContext } from '../../../lambdas/core/drift/table-accum
 
 /** A local file for a worker thread to read whole, profiling the share of its columns the context names. */
 export interface ShareTask {
+  kind: 'share';
   path: string;
   options: ResolvedColumnOptions;
   context: AccumulatorContext;
@@ -19,8 +20,19 @@ export interface NamedResult extends NumericResult {
   feature: string;
 }
 
+/** A drift run's two local files for a worker thread to read in turn, its share of the columns of each. */
+export interface PairTask {
+  kind: 'pair';
+  baselinePath: string;
+  currentPath: string;
+  options: ResolvedColumnOptions;
+  columnShare: { part: number; parts: number };
+  maxDecompressedBytes: number | undefined;
+}
+
 export type WorkerMessage =
   | { type: 'done'; profile: TableProfile; tests: NamedResult[] }
+  | { type: 'pair-done'; baseline: TableProfile; current: TableProfile; tests: NamedResult[] }
   /** The share could not be read (bad input, most likely): the single pass reads the file and says why. */
   | { type: 'failed'; reason: string };
 

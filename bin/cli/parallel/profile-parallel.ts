@@ -3,10 +3,17 @@ import { Worker } from 'node:worker_threads';
 import { computeNumericResults } from '../../../lambdas/core/drift/compute.ts';
 import { joinColumnShares } from '../../../lambdas/core/drift/join-column-shares.ts';
 import type { FeatureProfile, TableProfile } from '../../../lambdas/core/drift/profile.ts';
-import { type Profiler, profileInOnePass } from '../../../lambdas/core/drift/run.ts';
+import {
+  type PairProfiler,
+  type Profiler,
+  profileInOnePass,
+  profilePairShare,
+} from '../../../lambdas/core/drift/run.ts';
 import type { TableInput } from '../../../lambdas/core/readers/input.ts';
 import { formatFromName } from '../../../lambdas/core/readers/read-table.ts';
-import { type NamedResult, placeResults, type ShareTask, type WorkerMessage } from './messages.ts';
+import { type PairTask, placeResults, type ShareTask, type WorkerMessage } from './messages.ts';
+
+type DoneMessage = Exclude<WorkerMessage, { type: 'failed' }>;
 
 /**
  * Threads of `drift` and `profile` when `--threads` is not given: the machine's cores, at most this many.
@@ -41,7 +48,10 @@ export interface ParallelOptions {
  * The profiler of a command that reads `inputs` (in that order) with `threads` threads: none for one thread;
  * workers are started at once when an input is large enough to be read on several threads.
  */
-export function commandProfiler(threads: number, inputs: readonly TableInput[]): Profiler | undefined {
+export function commandProfiler(
+  threads: number,
+  inputs: readonly TableInput[],
+): (Profiler & { pair: PairProfiler }) | undefined {
   if (threads < 2) return undefined;
   const large = inputs.some((input) => (input.size ?? 0) >= PARALLEL_MIN_BYTES);
   return parallelProfiler({ threads, files: inputs.length, startNow: large });
@@ -54,7 +64,7 @@ export function commandProfiler(threads: number, inputs: readonly TableInput[]):
  * the number of threads. It declines (returns null, and the single pass takes over) for other inputs, and
  * when any share fails, so that bad input is reported by the single pass with its exact line.
  */
-export function parallelProfiler(settings: ParallelOptions): Profiler {
+export function parallelProfiler(settings: ParallelOptions): Profiler & { pair: PairProfiler } {
   const { threads } = settings;
   const minBytes = settings.minBytes ?? PARALLEL_MIN_BYTES;
   // Started on first use (or now) and kept for the next file (a baseline, then the current data); idle
@@ -74,17 +84,74 @@ export function parallelProfiler(settings: ParallelOptions): Profiler {
   };
   if (settings.startNow && threads > 1) startWorkers();
   let filesLeft = settings.files ?? Number.POSITIVE_INFINITY;
-  return async (input, options, context, read, ahead) => {
+  const filesDone = async (count: number) => {
+    filesLeft -= count;
+    if (filesLeft <= 0) for (const worker of [...pool]) await worker.terminate();
+  };
+  const eligible = (input: TableInput) =>
+    threads > 1 &&
+    input.size !== undefined &&
+    input.size >= minBytes &&
+    input.openReused !== undefined &&
+    formatFromName(input.name)?.format === 'csv';
+
+  const pair: PairProfiler = async (baseline, current, options, read, into) => {
     try {
-      if (
-        threads < 2 ||
-        input.size === undefined ||
-        input.size < minBytes ||
-        input.openReused === undefined ||
-        formatFromName(input.name)?.format !== 'csv'
-      ) {
-        return null;
-      }
+      if (!eligible(baseline) || !eligible(current)) return null;
+      startWorkers();
+      const parts = pool.length + 1;
+      const stop = new AbortController();
+      const failed = (error: unknown) => {
+        stop.abort();
+        throw error;
+      };
+      const shares = await Promise.allSettled([
+        profilePairShare(
+          stoppable(baseline, stop.signal),
+          stoppable(current, stop.signal),
+          options,
+          { part: 0, parts },
+          read,
+        ).catch(failed),
+        ...pool.map((worker, i) =>
+          onWorker(
+            worker,
+            {
+              kind: 'pair',
+              baselinePath: baseline.name,
+              currentPath: current.name,
+              options,
+              columnShare: { part: i + 1, parts },
+              maxDecompressedBytes: read.maxDecompressedBytes,
+            },
+            'pair-done',
+            stop.signal,
+          ).catch(failed),
+        ),
+      ]);
+      const done = shares.flatMap((share) => (share.status === 'fulfilled' ? [share.value] : []));
+      if (done.length < parts) return null;
+      const [main, ...others] = done as [
+        Awaited<ReturnType<typeof profilePairShare>>,
+        ...Extract<DoneMessage, { type: 'pair-done' }>[],
+      ];
+      // The main thread's results are keyed by its entries, which the joined profiles keep.
+      for (const [entry, result] of main.results) into.set(entry, result);
+      const joined = {
+        baseline: joinColumnShares([main.baseline, ...others.map((share) => share.baseline)]),
+        current: joinColumnShares([main.current, ...others.map((share) => share.current)]),
+        baselineMs: main.baselineMs,
+      };
+      for (const share of others) placeResults(joined.current, share.tests, into);
+      return joined;
+    } finally {
+      await filesDone(2);
+    }
+  };
+
+  const profiler: Profiler = async (input, options, context, read, ahead) => {
+    try {
+      if (!eligible(input)) return null;
       startWorkers();
       const parts = pool.length + 1;
       const stop = new AbortController();
@@ -110,6 +177,7 @@ export function parallelProfiler(settings: ParallelOptions): Profiler {
           onWorker(
             worker,
             {
+              kind: 'share',
               path: input.name,
               options,
               context: { ...context, columnShare: { part: i + 1, parts } },
@@ -126,20 +194,22 @@ export function parallelProfiler(settings: ParallelOptions): Profiler {
                   }
                 : {}),
             },
+            'done',
             stop.signal,
           ).catch(failed),
         ),
       ]);
       const done = shares.flatMap((share) => (share.status === 'fulfilled' ? [share.value] : []));
       if (done.length < parts) return null;
-      const [main, ...others] = done as [TableProfile, ...{ profile: TableProfile; tests: NamedResult[] }[]];
+      const [main, ...others] = done as [TableProfile, ...Extract<DoneMessage, { type: 'done' }>[]];
       const profile = joinColumnShares([main, ...others.map((share) => share.profile)]);
       if (ahead) for (const share of others) placeResults(profile, share.tests, ahead.into);
       return profile;
     } finally {
-      if (--filesLeft <= 0) for (const worker of [...pool]) await worker.terminate();
+      await filesDone(1);
     }
   };
+  return Object.assign(profiler, { pair });
 }
 
 /** The input, failing at its next chunk once `signal` is aborted (another share failed). */
@@ -175,12 +245,13 @@ function baselineShare(baseline: TableProfile, part: number, parts: number): Tab
   };
 }
 
-/** Profiles a share on a worker thread, which is kept referenced only while it works (stopped on abort). */
-function onWorker(
+/** Runs a task on a worker thread, which is kept referenced only while it works (stopped on abort). */
+function onWorker<Kind extends DoneMessage['type']>(
   worker: Worker,
-  task: ShareTask,
+  task: ShareTask | PairTask,
+  done: Kind,
   signal: AbortSignal,
-): Promise<{ profile: TableProfile; tests: NamedResult[] }> {
+): Promise<Extract<DoneMessage, { type: Kind }>> {
   return new Promise((resolve, reject) => {
     const finish = () => {
       worker.off('message', onMessage);
@@ -201,7 +272,8 @@ function onWorker(
     const onMessage = (message: WorkerMessage) => {
       finish();
       if (message.type === 'failed') reject(new Error(message.reason));
-      else resolve({ profile: message.profile, tests: message.tests });
+      else if (message.type !== done) reject(new Error(`the worker thread answered ${message.type}`));
+      else resolve(message as Extract<DoneMessage, { type: Kind }>);
     };
     worker.ref();
     worker.on('message', onMessage);

@@ -2,7 +2,12 @@ import { ConfigError } from '../errors.ts';
 import type { TableInput } from '../readers/input.ts';
 import { type ReadTableOptions, readTable } from '../readers/read-table.ts';
 import type { ReadProgress } from '../readers/types.ts';
-import { computeDriftReport, type NumericResults, type TestsAhead } from './compute.ts';
+import {
+  computeDriftReport,
+  computeNumericResults,
+  type NumericResults,
+  type TestsAhead,
+} from './compute.ts';
 import {
   type ColumnOptions,
   checkColumnsExist,
@@ -29,12 +34,79 @@ export type Profiler = (
   ahead?: TestsAhead,
 ) => Promise<TableProfile | null>;
 
+/** The profiles of a drift run's two data inputs, read in shares of columns by {@link profilePairShare}. */
+export interface ProfiledPair {
+  baseline: TableProfile;
+  current: TableProfile;
+  /** When the baseline was read (on the main thread). */
+  baselineMs: number;
+}
+
+/**
+ * Reads a drift run's baseline and current data some faster way (the CLI: every thread reads its share of the
+ * columns of both, see {@link profilePairShare}), computing the numeric tests of each share `into` the map;
+ * or returns null to leave both to {@link Profiler} and {@link profileInOnePass}.
+ */
+export type PairProfiler = (
+  baseline: TableInput,
+  current: TableInput,
+  options: ResolvedColumnOptions,
+  read: ReadSettings,
+  into: NumericResults,
+) => Promise<ProfiledPair | null>;
+
 /** How inputs are read, shared by profile and drift runs. */
 export interface ReadSettings {
   /** @default 10 GiB */
   maxDecompressedBytes?: number;
   onProgress?: (input: string, progress: ReadProgress) => void;
   profiler?: Profiler;
+  pairProfiler?: PairProfiler;
+}
+
+/**
+ * One thread's part of a drift run when threads share the columns: its share of the baseline's features,
+ * then of the current data's (binned on its own share's edges, so it need not wait for the other threads),
+ * then those features' numeric tests.
+ */
+export async function profilePairShare(
+  baselineInput: TableInput,
+  currentInput: TableInput,
+  options: ResolvedColumnOptions,
+  columnShare: { part: number; parts: number },
+  read: ReadSettings,
+): Promise<ProfiledPair & { results: NumericResults }> {
+  const started = performance.now();
+  const readOptions = (input: TableInput) => {
+    const onProgress = read.onProgress;
+    return {
+      maxDecompressedBytes: read.maxDecompressedBytes,
+      ...(onProgress ? { onProgress: (update: ReadProgress) => onProgress(input.name, update) } : {}),
+    };
+  };
+  const baseline = await profileInOnePass(
+    baselineInput,
+    options,
+    { name: baselineInput.name, columnShare },
+    readOptions(baselineInput),
+  );
+  const baselineMs = performance.now() - started;
+  // Every feature of the baseline, the shares' own or not, is expected in the current data.
+  const features = baseline.columns.filter((name) => !options.exclude.has(name) && name !== options.segment);
+  const current = await profileInOnePass(
+    currentInput,
+    options,
+    {
+      name: currentInput.name,
+      columnShare,
+      expected: { columns: new Set(features), source: baseline.name },
+      edges: binEdgesOf(baseline),
+    },
+    readOptions(currentInput),
+  );
+  const results: NumericResults = new Map();
+  computeNumericResults(baseline, current, options, results);
+  return { baseline, current, baselineMs, results };
 }
 
 /** A baseline is either data read now or a profile built earlier by `driftwatch profile`. */
@@ -123,30 +195,41 @@ export async function runDrift(
   read: ReadSettings = {},
 ): Promise<DriftReport> {
   const started = performance.now();
-  let baselineProfile: TableProfile;
-  let columnOptions: ColumnOptions;
+  let columnOptions: ColumnOptions = options;
   if (baseline.kind === 'profile') {
-    baselineProfile = baseline.profile;
-    columnOptions = mergeWithProfile(baselineProfile, options);
-    checkColumnsExist(options, baselineProfile.columns, baselineProfile.name);
-  } else {
-    columnOptions = options;
-    baselineProfile = await profileTable(baseline.input, options, read);
+    columnOptions = mergeWithProfile(baseline.profile, options);
+    checkColumnsExist(options, baseline.profile.columns, baseline.profile.name);
   }
   const resolved = resolveColumnOptions(columnOptions);
-  const baselineDone = performance.now();
   // When threads share the columns, each computes the tests of its features once it has read them.
   const computed: NumericResults = new Map();
-  const currentProfile = await profileInput(
-    current,
-    resolved,
-    {
-      expected: { columns: new Set(baselineProfile.features), source: baselineProfile.name },
-      edges: binEdgesOf(baselineProfile),
-    },
-    read,
-    { baseline: baselineProfile, declared: resolved, into: computed },
-  );
+  const pair =
+    baseline.kind === 'data' && read.pairProfiler
+      ? await read.pairProfiler(baseline.input, current, resolved, read, computed)
+      : null;
+  let baselineProfile: TableProfile;
+  let currentProfile: TableProfile;
+  let baselineDone: number;
+  if (pair) {
+    checkColumnsExist(options, pair.baseline.columns, pair.baseline.name);
+    baselineProfile = pair.baseline;
+    currentProfile = pair.current;
+    baselineDone = started + pair.baselineMs;
+  } else {
+    baselineProfile =
+      baseline.kind === 'profile' ? baseline.profile : await profileTable(baseline.input, options, read);
+    baselineDone = performance.now();
+    currentProfile = await profileInput(
+      current,
+      resolved,
+      {
+        expected: { columns: new Set(baselineProfile.features), source: baselineProfile.name },
+        edges: binEdgesOf(baselineProfile),
+      },
+      read,
+      { baseline: baselineProfile, declared: resolved, into: computed },
+    );
+  }
   const currentDone = performance.now();
   const report = computeDriftReport(baselineProfile, currentProfile, options, resolved, computed);
   const finished = performance.now();

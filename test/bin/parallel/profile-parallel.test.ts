@@ -53,9 +53,11 @@ afterAll(async () => work.cleanup());
 
 const path = (name: string) => join(work.dir, name);
 const data = (name: string): BaselineSource => ({ kind: 'data', input: fileInput(path(name)) });
-const threaded = (threads: number): ReadSettings => ({
-  profiler: parallelProfiler({ threads, minBytes: 0 }),
-});
+/** Both files read together (each thread its share of each), or each file on its own. */
+const threaded = (threads: number, together = true): ReadSettings => {
+  const profiler = parallelProfiler({ threads, minBytes: 0 });
+  return together ? { profiler, pairProfiler: profiler.pair } : { profiler };
+};
 
 describe('profiling large CSV files on several threads, a share of the columns each', () => {
   it('gives exactly the single-threaded report, below and above the sample cap, with and without segments', async () => {
@@ -68,22 +70,34 @@ describe('profiling large CSV files on several threads, a share of the columns e
     ];
     for (const [baseline, current, options] of cases) {
       const single = await runDrift(data(baseline), fileInput(path(current)), options);
-      for (const threads of [2, 3]) {
-        const report = await runDrift(data(baseline), fileInput(path(current)), options, threaded(threads));
+      for (const [threads, together] of [
+        [2, true],
+        [3, true],
+        [2, false],
+      ] as const) {
+        const settings = threaded(threads, together);
+        const report = await runDrift(data(baseline), fileInput(path(current)), options, settings);
         expect(specOf(report)).toEqual(specOf(single));
       }
     }
   });
 
   it('reads with a profiler that starts its workers at once and stops them after the last file', async () => {
-    const profiler = parallelProfiler({ threads: 2, minBytes: 0, files: 2, startNow: true });
     const single = await runDrift(data('base.csv'), fileInput(path('cur.csv')), {});
-    const report = await runDrift(data('base.csv'), fileInput(path('cur.csv')), {}, { profiler });
-    expect(specOf(report)).toEqual(specOf(single));
+    for (const together of [true, false]) {
+      const profiler = parallelProfiler({ threads: 2, minBytes: 0, files: 2, startNow: true });
+      const settings = together ? { profiler, pairProfiler: profiler.pair } : { profiler };
+      const report = await runDrift(data('base.csv'), fileInput(path('cur.csv')), {}, settings);
+      expect(specOf(report)).toEqual(specOf(single));
+    }
   });
 
   it('reports bad input with the exact line, as the single pass does', async () => {
     const settings = threaded(2);
+    // In the current data too: its shares are read right after the baseline's.
+    await expect(runDrift(data('cur.csv'), fileInput(path('ragged.csv')), {}, settings)).rejects.toThrow(
+      /ragged\.csv: line 30001.*expected 6 fields, found 3/,
+    );
     await expect(runDrift(data('ragged.csv'), fileInput(path('cur.csv')), {}, settings)).rejects.toThrow(
       /ragged\.csv: line 30001.*expected 6 fields, found 3/,
     );
