@@ -14,6 +14,7 @@ import { formatFromName } from '../../../lambdas/core/readers/read-table.ts';
 import { type PairTask, placeResults, type ShareTask, type WorkerMessage } from './messages.ts';
 
 type DoneMessage = Exclude<WorkerMessage, { type: 'failed' }>;
+type ColumnShare = { part: number; parts: number };
 
 /**
  * Threads of `drift` and `profile` when `--threads` is not given: the machine's cores, at most this many.
@@ -95,46 +96,56 @@ export function parallelProfiler(settings: ParallelOptions): Profiler & { pair: 
     input.openReused !== undefined &&
     formatFromName(input.name)?.format === 'csv';
 
+  /**
+   * Runs share 0 of the columns here and the others on the workers; null when any fails (stopping the
+   * others), so that the single pass reads the input and reports the error.
+   */
+  const inShares = async <Here, Kind extends DoneMessage['type']>(
+    here: (columnShare: ColumnShare, signal: AbortSignal) => Promise<Here>,
+    task: (columnShare: ColumnShare) => ShareTask | PairTask,
+    done: Kind,
+  ): Promise<[Here, Extract<DoneMessage, { type: Kind }>[]] | null> => {
+    startWorkers();
+    const parts = pool.length + 1;
+    const stop = new AbortController();
+    const failed = (error: unknown): never => {
+      stop.abort();
+      throw error;
+    };
+    const [first, ...rest] = await Promise.allSettled([
+      here({ part: 0, parts }, stop.signal).catch(failed),
+      ...pool.map((worker, i) =>
+        onWorker(worker, task({ part: i + 1, parts }), done, stop.signal).catch(failed),
+      ),
+    ]);
+    const others = rest.flatMap((share) => (share.status === 'fulfilled' ? [share.value] : []));
+    return first!.status === 'fulfilled' && others.length === rest.length ? [first!.value, others] : null;
+  };
+
   const pair: PairProfiler = async (baseline, current, options, read, into) => {
     try {
       if (!eligible(baseline) || !eligible(current)) return null;
-      startWorkers();
-      const parts = pool.length + 1;
-      const stop = new AbortController();
-      const failed = (error: unknown) => {
-        stop.abort();
-        throw error;
-      };
-      const shares = await Promise.allSettled([
-        profilePairShare(
-          stoppable(baseline, stop.signal),
-          stoppable(current, stop.signal),
+      const shares = await inShares(
+        (columnShare, signal) =>
+          profilePairShare(
+            stoppable(baseline, signal),
+            stoppable(current, signal),
+            options,
+            columnShare,
+            read,
+          ),
+        (columnShare) => ({
+          kind: 'pair',
+          baselinePath: baseline.name,
+          currentPath: current.name,
           options,
-          { part: 0, parts },
-          read,
-        ).catch(failed),
-        ...pool.map((worker, i) =>
-          onWorker(
-            worker,
-            {
-              kind: 'pair',
-              baselinePath: baseline.name,
-              currentPath: current.name,
-              options,
-              columnShare: { part: i + 1, parts },
-              maxDecompressedBytes: read.maxDecompressedBytes,
-            },
-            'pair-done',
-            stop.signal,
-          ).catch(failed),
-        ),
-      ]);
-      const done = shares.flatMap((share) => (share.status === 'fulfilled' ? [share.value] : []));
-      if (done.length < parts) return null;
-      const [main, ...others] = done as [
-        Awaited<ReturnType<typeof profilePairShare>>,
-        ...Extract<DoneMessage, { type: 'pair-done' }>[],
-      ];
+          columnShare,
+          maxDecompressedBytes: read.maxDecompressedBytes,
+        }),
+        'pair-done',
+      );
+      if (shares === null) return null;
+      const [main, others] = shares;
       // The main thread's results are keyed by its entries, which the joined profiles keep.
       for (const [entry, result] of main.results) into.set(entry, result);
       const joined = {
@@ -152,56 +163,40 @@ export function parallelProfiler(settings: ParallelOptions): Profiler & { pair: 
   const profiler: Profiler = async (input, options, context, read, ahead) => {
     try {
       if (!eligible(input)) return null;
-      startWorkers();
-      const parts = pool.length + 1;
-      const stop = new AbortController();
-      const failed = (error: unknown) => {
-        stop.abort();
-        throw error;
-      };
-      const shares = await Promise.allSettled([
-        profileInOnePass(
-          stoppable(input, stop.signal),
-          options,
-          {
-            ...context,
-            columnShare: { part: 0, parts },
-          },
-          read,
-        ).then((share) => {
+      const shares = await inShares(
+        async (columnShare, signal) => {
+          const share = await profileInOnePass(
+            stoppable(input, signal),
+            options,
+            { ...context, columnShare },
+            read,
+          );
           // Its tests, while the worker threads may still be reading.
           if (ahead) computeNumericResults(ahead.baseline, share, ahead.declared, ahead.into);
           return share;
-        }, failed),
-        ...pool.map((worker, i) =>
-          onWorker(
-            worker,
-            {
-              kind: 'share',
-              path: input.name,
-              options,
-              context: { ...context, columnShare: { part: i + 1, parts } },
-              maxDecompressedBytes: read.maxDecompressedBytes,
-              ...(ahead
-                ? {
-                    tests: {
-                      baseline: baselineShare(ahead.baseline, i + 1, parts),
-                      declared: {
-                        numeric: new Set(ahead.declared.numeric),
-                        categorical: new Set(ahead.declared.categorical),
-                      },
-                    },
-                  }
-                : {}),
-            },
-            'done',
-            stop.signal,
-          ).catch(failed),
-        ),
-      ]);
-      const done = shares.flatMap((share) => (share.status === 'fulfilled' ? [share.value] : []));
-      if (done.length < parts) return null;
-      const [main, ...others] = done as [TableProfile, ...Extract<DoneMessage, { type: 'done' }>[]];
+        },
+        (columnShare) => ({
+          kind: 'share',
+          path: input.name,
+          options,
+          context: { ...context, columnShare },
+          maxDecompressedBytes: read.maxDecompressedBytes,
+          ...(ahead
+            ? {
+                tests: {
+                  baseline: baselineShare(ahead.baseline, columnShare.part, columnShare.parts),
+                  declared: {
+                    numeric: new Set(ahead.declared.numeric),
+                    categorical: new Set(ahead.declared.categorical),
+                  },
+                },
+              }
+            : {}),
+        }),
+        'done',
+      );
+      if (shares === null) return null;
+      const [main, others] = shares;
       const profile = joinColumnShares([main, ...others.map((share) => share.profile)]);
       if (ahead) for (const share of others) placeResults(profile, share.tests, ahead.into);
       return profile;
