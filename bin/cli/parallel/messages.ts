@@ -1,7 +1,7 @@
-import type { NumericResult, NumericResults } from '../../../lambdas/core/drift/compute.ts';
+import type { DeclaredTypes, NumericResult, NumericResults } from '../../../lambdas/core/drift/compute.ts';
 import type { ResolvedColumnOptions } from '../../../lambdas/core/drift/options.ts';
 import type { FeatureProfile, TableProfile } from '../../../lambdas/core/drift/profile.ts';
-import type { AccumulatorContext } from '../../../lambdas/core/drift/table-accumulator.ts';
+import type { AccumulatorContext, ColumnShare } from '../../../lambdas/core/drift/table-accumulator.ts';
 
 /** A local file for a worker thread to read whole, profiling the share of its columns the context names. */
 export interface ShareTask {
@@ -11,7 +11,7 @@ export interface ShareTask {
   context: AccumulatorContext;
   maxDecompressedBytes: number | undefined;
   /** The baseline of the share's features, whose numeric tests the worker then computes (`TestsAhead`). */
-  tests?: { baseline: TableProfile; declared: { numeric: Set<string>; categorical: Set<string> } };
+  tests?: { baseline: TableProfile; declared: DeclaredTypes };
 }
 
 /** A result of `computeNumericResults`, named by its feature and segment (the profile's objects do not cross threads). */
@@ -26,7 +26,7 @@ export interface PairTask {
   baselinePath: string;
   currentPath: string;
   options: ResolvedColumnOptions;
-  columnShare: { part: number; parts: number };
+  columnShare: ColumnShare;
   maxDecompressedBytes: number | undefined;
 }
 

@@ -9,17 +9,17 @@ import {
   profileInOnePass,
   profilePairShare,
 } from '../../../lambdas/core/drift/run.ts';
+import { type ColumnShare, inColumnShare } from '../../../lambdas/core/drift/table-accumulator.ts';
 import type { TableInput } from '../../../lambdas/core/readers/input.ts';
 import { formatFromName } from '../../../lambdas/core/readers/read-table.ts';
 import { type PairTask, placeResults, type ShareTask, type WorkerMessage } from './messages.ts';
 
 type DoneMessage = Exclude<WorkerMessage, { type: 'failed' }>;
-type ColumnShare = { part: number; parts: number };
 
 /**
  * Threads of `drift` and `profile` when `--threads` is not given: the machine's cores, at most this many.
  * Each thread reads the whole file, so more gain less, and each costs its own memory (1M-row benchmark: peak
- * RSS about 205, 245, 277 and 321 MB for 1 to 4 threads), which keeps the default under 300 MB.
+ * RSS about 205, 235, 270 and 320 MB for 1 to 4 threads), which keeps the default under 300 MB.
  */
 export const MAX_DEFAULT_THREADS = 3;
 /** Below this size one thread is about as fast as handing columns to others. */
@@ -184,11 +184,9 @@ export function parallelProfiler(settings: ParallelOptions): Profiler & { pair: 
           ...(ahead
             ? {
                 tests: {
-                  baseline: baselineShare(ahead.baseline, columnShare.part, columnShare.parts),
-                  declared: {
-                    numeric: new Set(ahead.declared.numeric),
-                    categorical: new Set(ahead.declared.categorical),
-                  },
+                  baseline: baselineShare(ahead.baseline, columnShare),
+                  // Just the two sets: the object given may be all the column options.
+                  declared: { numeric: ahead.declared.numeric, categorical: ahead.declared.categorical },
                 },
               }
             : {}),
@@ -228,8 +226,8 @@ function stoppable(input: TableInput, signal: AbortSignal): TableInput {
  * The baseline's entries of the features that share `part` of `parts` reads when the current side has the
  * baseline's column order (features the share does not get are just not computed ahead).
  */
-function baselineShare(baseline: TableProfile, part: number, parts: number): TableProfile {
-  const features = baseline.features.filter((_, i) => i % parts === part);
+function baselineShare(baseline: TableProfile, share: ColumnShare): TableProfile {
+  const features = baseline.features.filter((_, ordinal) => inColumnShare(ordinal, share));
   const keep = (entries: Map<string, FeatureProfile>) =>
     new Map(features.flatMap((name) => (entries.has(name) ? [[name, entries.get(name)!] as const] : [])));
   return {

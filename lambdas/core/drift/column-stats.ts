@@ -8,11 +8,6 @@ import type { RowSample } from './row-sample.ts';
  */
 export const NUMERIC_CATEGORY_LIMIT = 1000;
 
-/**
- * Everything one pass learns about one column (or one column within one segment) on one side: counts,
- * moments, a bounded sample of the numbers, category counts and, on the current side, exact counts over the
- * baseline's PSI bins.
- */
 /** The rows of a batch that go to the row sample, and their slots there (see {@link ColumnStats.addNumbers}). */
 export interface SampledRows {
   count: number;
@@ -20,6 +15,11 @@ export interface SampledRows {
   readonly slots: Int32Array;
 }
 
+/**
+ * Everything one pass learns about one column (or one column within one segment) on one side: counts,
+ * moments, a bounded sample of the numbers, category counts and, on the current side, exact counts over the
+ * baseline's PSI bins.
+ */
 export class ColumnStats {
   /** Non-missing values. */
   present = 0;
@@ -76,7 +76,7 @@ export class ColumnStats {
   addNumbers(values: Float64Array, rows: number, sampled: SampledRows): void {
     let count = this.numericCount;
     let { shift, sum, sumOfSquares, min, max } = this;
-    const { binCounts, edges, padded } = this;
+    const { binCounts } = this;
     for (let row = 0; row < rows; row++) {
       const x = values[row]!;
       if (Number.isNaN(x)) continue;
@@ -86,7 +86,7 @@ export class ColumnStats {
       sumOfSquares += d * d;
       if (x < min) min = x;
       if (x > max) max = x;
-      if (binCounts !== null) binCounts[padded !== null ? paddedBinIndex(padded, x) : binIndex(edges!, x)]!++;
+      if (binCounts !== null) binCounts[this.bin(x)]!++;
     }
     // Missing values (NaN) go to the sample too: a slot taken twice in the batch keeps the later row's.
     const sample = this.rowSample.column(this.position);
@@ -110,15 +110,8 @@ export class ColumnStats {
     return this.position < 0 ? new Float64Array(0) : this.rowSample.takeSorted(this.position);
   }
 
-  /** A text value: a category of the column's dictionary. */
-  addCategory(id: number): void {
-    this.present++;
-    this.textCount++;
-    this.addLabel(id);
-  }
-
-  /** `count` text values of one category at once. */
-  addCategories(id: number, count: number): void {
+  /** A text value, or `count` of them: a category of the column's dictionary. */
+  addCategory(id: number, count = 1): void {
     this.present += count;
     this.textCount += count;
     this.addLabel(id, count);

@@ -74,12 +74,15 @@ function scoreOf(tests: NumericTests | CategoricalTests, method: string): number
   return test.pValue ?? test.value!;
 }
 
+/** Columns the options declare numeric or categorical, whatever their values. */
+export type DeclaredTypes = { numeric: ReadonlySet<string>; categorical: ReadonlySet<string> };
+
 /** Whether a feature is numeric: declared, or every non-missing value on both sides is a number. */
 export function featureType(
   feature: string,
   baseline: FeatureProfile,
   current: FeatureProfile,
-  declared: { numeric: ReadonlySet<string>; categorical: ReadonlySet<string> },
+  declared: DeclaredTypes,
 ): FeatureType {
   if (declared.categorical.has(feature)) return 'categorical';
   if (declared.numeric.has(feature)) return 'numeric';
@@ -163,7 +166,7 @@ export type NumericResults = Map<FeatureProfile, NumericResult>;
  */
 export interface TestsAhead {
   baseline: TableProfile;
-  declared: { numeric: ReadonlySet<string>; categorical: ReadonlySet<string> };
+  declared: DeclaredTypes;
   into: NumericResults;
 }
 
@@ -175,32 +178,32 @@ export interface TestsAhead {
 export function computeNumericResults(
   baseline: TableProfile,
   share: TableProfile,
-  declared: { numeric: ReadonlySet<string>; categorical: ReadonlySet<string> },
+  declared: DeclaredTypes,
   into: NumericResults,
 ): void {
   const baselineSegments = new Map(baseline.segments.map((segment) => [segment.value, segment]));
+  const compute = (b: FeatureProfile | undefined, c: FeatureProfile | undefined, overall: boolean) => {
+    if (!b || !c || b.present === 0 || c.present === 0) return;
+    try {
+      into.set(c, {
+        tests: numericTests(b, c),
+        ...(overall ? { distribution: numericDistribution(b, c) } : {}),
+      });
+    } catch {
+      // Left for computeDriftReport.
+    }
+  };
   for (const feature of share.features) {
     const b = baseline.whole.get(feature);
     const c = share.whole.get(feature);
     if (!b || !c || featureType(feature, b, c, declared) !== 'numeric') continue;
-    const pairs: [FeatureProfile | undefined, FeatureProfile | undefined, boolean][] = [
-      [b, c, true],
-      ...share.segments.map((segment): [FeatureProfile | undefined, FeatureProfile | undefined, boolean] => [
+    compute(b, c, true);
+    for (const segment of share.segments) {
+      compute(
         baselineSegments.get(segment.value)?.features.get(feature),
         segment.features.get(feature),
         false,
-      ]),
-    ];
-    for (const [bf, cf, overall] of pairs) {
-      if (!bf || !cf || bf.present === 0 || cf.present === 0) continue;
-      try {
-        into.set(cf, {
-          tests: numericTests(bf, cf),
-          ...(overall ? { distribution: numericDistribution(bf, cf) } : {}),
-        });
-      } catch {
-        // Left for computeDriftReport.
-      }
+      );
     }
   }
 }
@@ -267,7 +270,7 @@ export function computeDriftReport(
   baseline: TableProfile,
   current: TableProfile,
   decision: DecisionOptions,
-  declared: { numeric: ReadonlySet<string>; categorical: ReadonlySet<string> },
+  declared: DeclaredTypes,
   computed?: NumericResults,
 ): DriftReport {
   for (const feature of Object.keys(decision.features ?? {})) {

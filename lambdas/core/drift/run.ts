@@ -17,7 +17,12 @@ import {
   resolveColumnOptions,
 } from './options.ts';
 import type { TableProfile } from './profile.ts';
-import { type AccumulatorContext, binEdgesOf, TableAccumulator } from './table-accumulator.ts';
+import {
+  type AccumulatorContext,
+  binEdgesOf,
+  type ColumnShare,
+  TableAccumulator,
+} from './table-accumulator.ts';
 import type { DriftReport } from './types.ts';
 
 /**
@@ -73,22 +78,15 @@ export async function profilePairShare(
   baselineInput: TableInput,
   currentInput: TableInput,
   options: ResolvedColumnOptions,
-  columnShare: { part: number; parts: number },
+  columnShare: ColumnShare,
   read: ReadSettings,
 ): Promise<ProfiledPair & { results: NumericResults }> {
   const started = performance.now();
-  const readOptions = (input: TableInput) => {
-    const onProgress = read.onProgress;
-    return {
-      maxDecompressedBytes: read.maxDecompressedBytes,
-      ...(onProgress ? { onProgress: (update: ReadProgress) => onProgress(input.name, update) } : {}),
-    };
-  };
   const baseline = await profileInOnePass(
     baselineInput,
     options,
     { name: baselineInput.name, columnShare },
-    readOptions(baselineInput),
+    readOptionsFor(baselineInput, read),
   );
   const baselineMs = performance.now() - started;
   // Every feature of the baseline, the shares' own or not, is expected in the current data.
@@ -102,7 +100,7 @@ export async function profilePairShare(
       expected: { columns: new Set(features), source: baseline.name },
       edges: binEdgesOf(baseline),
     },
-    readOptions(currentInput),
+    readOptionsFor(currentInput, read),
   );
   const results: NumericResults = new Map();
   computeNumericResults(baseline, current, options, results);
@@ -119,14 +117,21 @@ async function profileInput(
   read: ReadSettings,
   ahead?: TestsAhead,
 ): Promise<TableProfile> {
-  const onProgress = read.onProgress;
-  const progress = onProgress ? (update: ReadProgress) => onProgress(input.name, update) : undefined;
   const named = { ...context, name: input.name };
-  const readOptions = { maxDecompressedBytes: read.maxDecompressedBytes, onProgress: progress };
+  const readOptions = readOptionsFor(input, read);
   return (
     (await read.profiler?.(input, options, named, readOptions, ahead)) ??
     profileInOnePass(input, options, named, readOptions)
   );
+}
+
+/** What reading `input` takes from the run's settings: the size limit and its own progress reports. */
+function readOptionsFor(input: TableInput, read: ReadSettings): ReadTableOptions {
+  const onProgress = read.onProgress;
+  return {
+    maxDecompressedBytes: read.maxDecompressedBytes,
+    ...(onProgress ? { onProgress: (update: ReadProgress) => onProgress(input.name, update) } : {}),
+  };
 }
 
 /** Reads an input once, in this thread, into a profile (of a share of its columns, if the context says so). */

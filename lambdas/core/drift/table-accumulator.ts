@@ -67,12 +67,25 @@ export interface AccumulatorContext {
   /** The baseline's PSI bin edges, so the current side is counted over them as it streams. */
   edges?: BinEdges;
   /**
-   * Profile one share of the feature columns: those whose place among the table's features (header order;
-   * excluded and segment columns do not count) is `part` modulo `parts`. Other threads reading the same
-   * table profile the other shares (see `joinColumnShares`). The features left out still count toward the
-   * default sample cap, so each share's sample is that of one pass over every column. @default every column
+   * Profile one share of the feature columns ({@link inColumnShare}); other threads reading the same table
+   * profile the other shares (see `joinColumnShares`). The features left out still count toward the default
+   * sample cap, so each share's sample is that of one pass over every column. @default every column
    */
-  columnShare?: { part: number; parts: number };
+  columnShare?: ColumnShare;
+}
+
+/** Share `part` of `parts` of a table's feature columns. */
+export interface ColumnShare {
+  part: number;
+  parts: number;
+}
+
+/**
+ * Whether the feature at `ordinal` (its place among the table's features in header order; excluded and
+ * segment columns do not count) is in the share: every `parts`-th one, from `part`.
+ */
+export function inColumnShare(ordinal: number, share: ColumnShare): boolean {
+  return ordinal % share.parts === share.part;
 }
 
 /**
@@ -99,9 +112,8 @@ export class TableAccumulator implements TableSink {
   private readonly context: AccumulatorContext;
   /** No segment column: values go straight to the whole-table stats. */
   private readonly direct: boolean;
-  /** Feature columns so far, and those of them other shares profile ({@link AccumulatorContext.columnShare}). */
+  /** Feature columns so far, this share's or not ({@link AccumulatorContext.columnShare}). */
   private featureCount = 0;
-  private featuresElsewhere = 0;
   /** The sample cap in force: the option, or the default for this table's width once the header is known. */
   private sampleCap: number;
   /**
@@ -126,7 +138,7 @@ export class TableAccumulator implements TableSink {
     this.wholeSample = new RowSample(this.sampleCap, seedFor(options.seed));
     this.numberBatch = this.direct ? { row: 0, size: BATCH_ROWS, values: [], plain: [] } : undefined;
     this.textLabelCounts = this.direct
-      ? (index, id, count) => this.columns[index]!.whole!.addCategories(id, count)
+      ? (index, id, count) => this.columns[index]!.whole!.addCategory(id, count)
       : undefined;
     this.segmentDictionary = new CategoryDictionary(
       options.maxSegments,
@@ -150,11 +162,11 @@ export class TableAccumulator implements TableSink {
     this.numberBatch?.values.push(null);
     this.numberBatch?.plain.push(null);
     if (index >= this.kinds.length) this.growRow();
+    const feature = !excluded && !isSegment;
     const share = context.columnShare;
-    const elsewhere =
-      !excluded && !isSegment && share !== undefined && this.featureCount++ % share.parts !== share.part;
+    const elsewhere = feature && share !== undefined && !inColumnShare(this.featureCount, share);
+    if (feature) this.featureCount++;
     if (excluded || elsewhere) {
-      if (elsewhere) this.featuresElsewhere++;
       this.columns.push(null);
       return index;
     }
@@ -521,10 +533,7 @@ export class TableAccumulator implements TableSink {
 
   /** After the first row, when every header column is known: the default cap for this many features. */
   private fitSampleCap(): void {
-    const features =
-      this.columns.filter((column) => column !== null && column.whole !== null).length +
-      this.featuresElsewhere;
-    this.sampleCap = defaultSampleCap(features);
+    this.sampleCap = defaultSampleCap(this.featureCount);
     this.wholeSample.setCapacity(this.sampleCap);
     for (const sample of this.segmentSamples) sample?.setCapacity(this.sampleCap);
   }

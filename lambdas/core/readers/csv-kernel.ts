@@ -55,8 +55,8 @@ let compiled: object | undefined;
  * The WebAssembly loop of the CSV reader (source: wasm/csv-lines.as.ts) for one table: it reads whole lines
  * of unquoted ASCII fields, about twice as fast as the JavaScript state machine, which keeps everything else
  * (quotes, CRLF, errors). The caller copies a chunk in with {@link load}, then calls {@link scan} and reads
- * the fields of the lines it took from {@link kinds}, {@link numbers} and {@link ends}: the field in `row`
- * and `column` is at `column * KERNEL_ROWS + row`.
+ * the fields of the lines it took from {@link kinds}, {@link numbers}, {@link starts} and {@link ends}: the
+ * field in `row` and `column` is at `column * KERNEL_ROWS + row`.
  */
 export class CsvLinesKernel {
   kinds = new Uint8Array(0);
@@ -94,7 +94,8 @@ export class CsvLinesKernel {
 
   /**
    * `skipped[column]` true: the column's fields get nothing (the reader leaves them out). `countLabels`: text
-   * fields with a label are counted in the kernel ({@link takeLabelCounts}) rather than given in {@link labels}.
+   * fields with a label are also counted in the kernel ({@link takeLabelCounts}), so the caller need not hand
+   * them over one by one.
    */
   constructor(columns: number, delimiter: number, skipped: readonly boolean[] = [], countLabels = false) {
     this.countLabels = countLabels;

@@ -2,9 +2,9 @@
 // loads (see csv-kernel.ts). A test checks that the committed module is what this source compiles to.
 //
 // The reader's hot loop for the common case: lines of unquoted ASCII fields, each ended by the delimiter or
-// an LF, with as many fields as the header. For each such line it writes every field's kind, its end offset
-// and, for a plain decimal number, its value (the arithmetic of the reader's own fast path, so the values are
-// the same doubles). Anything else (a quote, a CR, a byte >= 0x80, a blank line, the wrong number of fields,
+// an LF, with as many fields as the header. For each such line it writes every field's kind, its start and
+// end offsets and, for a plain decimal number, its value (the arithmetic of the reader's own fast path, so the
+// values are the same doubles); columns the reader skips get nothing. Anything else (a quote, a CR, a byte >= 0x80, a blank line, the wrong number of fields,
 // a line cut by the end of the input) stops it before that line, which the JavaScript reader then takes.
 
 const TEXT: u8 = 0;
