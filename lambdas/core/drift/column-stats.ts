@@ -1,3 +1,4 @@
+import { NUMBERS_STATE, numbersKernel } from '../stats/numbers-kernel.ts';
 import { binIndex, paddedBinIndex, padEdges } from '../stats/quantile.ts';
 import type { CategoryDictionary } from './category-dictionary.ts';
 import type { RowSample } from './row-sample.ts';
@@ -7,6 +8,9 @@ import type { RowSample } from './row-sample.ts';
  * as potential categories (a column of many distinct numbers with some text is rejected as ambiguous).
  */
 export const NUMERIC_CATEGORY_LIMIT = 1000;
+
+/** A column's running state on its way to and from the numbers kernel. */
+const KERNEL_STATE = new Float64Array(NUMBERS_STATE);
 
 /** The rows of a batch that go to the row sample, and their slots there (see {@link ColumnStats.addNumbers}). */
 export interface SampledRows {
@@ -71,23 +75,17 @@ export class ColumnStats {
   /**
    * {@link addNumber} for `values[0..rows)`, NaN where a row has no number. The rows that go to the row
    * sample are `sampled.rows[0..sampled.count)`, in order, at `sampled.slots`. The same arithmetic in the same
-   * order, in tight loops: the sums without a branch on sampling, then the sampled values.
+   * order: the sums in the numbers kernel, then the sampled values.
    */
   addNumbers(values: Float64Array, rows: number, sampled: SampledRows): void {
-    let count = this.numericCount;
-    let { shift, sum, sumOfSquares, min, max } = this;
-    const { binCounts } = this;
-    for (let row = 0; row < rows; row++) {
-      const x = values[row]!;
-      if (Number.isNaN(x)) continue;
-      if (count++ === 0) shift = x;
-      const d = x - shift;
-      sum += d;
-      sumOfSquares += d * d;
-      if (x < min) min = x;
-      if (x > max) max = x;
-      if (binCounts !== null) binCounts[this.bin(x)]!++;
-    }
+    const state = KERNEL_STATE;
+    state[0] = this.numericCount;
+    state[1] = this.shift;
+    state[2] = this.sum;
+    state[3] = this.sumOfSquares;
+    state[4] = this.min;
+    state[5] = this.max;
+    numbersKernel().accumulate(values, rows, state, this.edges, this.binCounts);
     // Missing values (NaN) go to the sample too: a slot taken twice in the batch keeps the later row's.
     const sample = this.rowSample.column(this.position);
     const room = sample.length;
@@ -96,13 +94,13 @@ export class ColumnStats {
       const slot = slots[k]!;
       if (slot < room) sample[slot] = values[sampledRows[k]!]!;
     }
-    this.present += count - this.numericCount;
-    this.numericCount = count;
-    this.shift = shift;
-    this.sum = sum;
-    this.sumOfSquares = sumOfSquares;
-    this.min = min;
-    this.max = max;
+    this.present += state[0]! - this.numericCount;
+    this.numericCount = state[0]!;
+    this.shift = state[1]!;
+    this.sum = state[2]!;
+    this.sumOfSquares = state[3]!;
+    this.min = state[4]!;
+    this.max = state[5]!;
   }
 
   /** The sampled numbers, sorted ascending: every number while the rows fit under the sample's capacity. Once only. */

@@ -1,8 +1,10 @@
 import { sortFloat64 } from '../stats/radix-sort.ts';
 import { mulberry32 } from '../stats/random.ts';
 
-/** How many rows a sample allocates room for at first; it doubles up to its capacity. */
+/** How many rows a sample allocates room for at first; it grows eightfold up to its capacity. */
 const FIRST_ROWS = 1024;
+/** Eightfold: a sample of 250,000 rows grows 3 times, copying 75,000 rows (doubling: 8 times, 261,000 rows). */
+const GROWTH = 8;
 const EMPTY = new Float64Array(0);
 
 /**
@@ -32,8 +34,6 @@ export class RowSample {
    */
   private cleared: number[] = [];
   private allocatedRows: number;
-  /** The radix sort's scratch, shared by the columns taken in turn. */
-  private scratch: Uint32Array | null = null;
   private readonly random: () => number;
   /** Index (in row order) of the next row that replaces a sampled one. */
   private next = 0;
@@ -137,15 +137,12 @@ export class RowSample {
       const value = column[i]!;
       if (!Number.isNaN(value)) column[present++] = value;
     }
-    if (this.scratch === null || this.scratch.length < 2 * present)
-      this.scratch = new Uint32Array(2 * this.size);
-    return sortFloat64(column.subarray(0, present), this.scratch);
+    return sortFloat64(column.subarray(0, present));
   }
 
   /** Frees the sampled rows of every column not taken; the sample reads as empty afterwards. */
   release(): void {
     this.columns = this.columns.map(() => EMPTY);
-    this.scratch = null;
     this.rows = 0;
   }
 
@@ -154,9 +151,9 @@ export class RowSample {
     this.next = from + Math.floor(Math.log(1 - this.random()) / Math.log(1 - this.weight)) + 1;
   }
 
-  /** Doubles each column's room (up to the capacity); the new rows start missing. */
+  /** Grows each column's room (up to the capacity); the new rows start missing. */
   private grow(): void {
-    const rows = Math.min(this.capacity, this.allocatedRows * 2);
+    const rows = Math.min(this.capacity, this.allocatedRows * GROWTH);
     this.columns = this.columns.map((old) => {
       if (old.length === 0) return old;
       const column = new Float64Array(rows);

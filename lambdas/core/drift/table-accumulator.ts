@@ -1,5 +1,5 @@
 import { InputError, ValueError } from '../errors.ts';
-import type { CellValue, NumberBatch, TableSink } from '../readers/types.ts';
+import { type CellValue, MISSING_TEXT, type NumberBatch, type TableSink } from '../readers/types.ts';
 import { CategoryDictionary, NOT_TRACKED } from './category-dictionary.ts';
 import { ColumnStats, NUMERIC_CATEGORY_LIMIT, type SampledRows } from './column-stats.ts';
 import { defaultSampleCap, type ResolvedColumnOptions } from './options.ts';
@@ -208,7 +208,11 @@ export class TableAccumulator implements TableSink {
     // Set again below only if this value becomes a category, so lastTextLabel never gives a stale one.
     this.lastText[index] = -1;
     const column = this.columns[index];
-    if (column === null || column === undefined || isMissingBytes(buf, start, end)) return;
+    if (column === null || column === undefined) return;
+    if (isMissingBytes(buf, start, end)) {
+      this.lastText[index] = MISSING_TEXT;
+      return;
+    }
     if (column.mode !== TEXT_ONLY) {
       const value = parseNumberBytes(buf, start, end);
       if (!Number.isNaN(value)) {

@@ -1,25 +1,20 @@
+import { reserveMemory, type WasmMemory, wasmInstance } from '../wasm-instance.ts';
 import { CSV_LINES_WASM } from './wasm/csv-lines.wasm.ts';
 
 /** `kinds[f]` of a field the kernel read as a plain decimal number (`numbers[f]` holds it). */
 export const KERNEL_NUMBER = 1;
 /** `kinds[f]` of a number written as digits alone without a leading zero (`0` aside): its value gives its text. */
 export const KERNEL_PLAIN_WHOLE = 2;
+/**
+ * `labels[f]` of a text field registered as a missing value ({@link CsvLinesKernel.registerMissing}): the
+ * caller passes over it. Category labels stay below it (MISSING_LABEL of the kernel).
+ */
+export const KERNEL_MISSING = 1023;
 /** Lines per call: small output arrays, and the sink still sees rows in order as they come. */
 export const KERNEL_ROWS = 256;
 
-/** The part of the WebAssembly API used here (the project's type libraries do not declare it). */
-interface Memory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WebAssemblyApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
-const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
-
 interface Exports {
-  memory: Memory;
+  memory: WasmMemory;
   heapBase(): number;
   consumedBytes(): number;
   indexBytes(length: number): number;
@@ -48,8 +43,6 @@ interface Exports {
 
 /** Columns that may get a label table: the first ones that need one (a table takes 37 KB). */
 const MAX_TABLES = 64;
-
-let compiled: object | undefined;
 
 /**
  * The WebAssembly loop of the CSV reader (source: wasm/csv-lines.as.ts) for one table: it reads whole lines
@@ -99,8 +92,7 @@ export class CsvLinesKernel {
    */
   constructor(columns: number, delimiter: number, skipped: readonly boolean[] = [], countLabels = false) {
     this.countLabels = countLabels;
-    compiled ??= new wasm.Module(Buffer.from(CSV_LINES_WASM, 'base64'));
-    this.exports = new wasm.Instance(compiled, { env: { abort: kernelAbort } }).exports as unknown as Exports;
+    this.exports = wasmInstance<Exports>(CSV_LINES_WASM, 'CSV kernel');
     this.columns = columns;
     this.delimiter = delimiter;
     const fields = KERNEL_ROWS * columns;
@@ -125,19 +117,29 @@ export class CsvLinesKernel {
 
   /**
    * Adds label `id` of `column` with the bytes [offset, offset + length) of the input, so later text fields
-   * with those bytes get it in {@link labels}. Does nothing once the column's table, or the tables, are full.
+   * with those bytes get it in {@link labels}. Does nothing for ids from {@link KERNEL_MISSING} on, or once
+   * the column's table, or the tables, are full.
    */
   register(column: number, offset: number, length: number, id: number): void {
-    const tables = new Int32Array(this.exports.memory.buffer, this.tablesAt, this.columns);
-    if (tables[column] === 0) {
-      if (this.tablesUsed === Math.min(this.columns, MAX_TABLES)) return;
-      tables[column] = this.tableAreaAt + this.tablesUsed++ * this.tableBytes;
-      this.counted.push({ column, table: tables[column]!, ids: 0 });
-    }
-    if (this.exports.register(tables[column]!, this.inputAt + offset, length, id)) {
+    if (id < KERNEL_MISSING && this.add(column, offset, length, id)) {
       const entry = this.counted.find((counted) => counted.column === column)!;
       entry.ids = Math.max(entry.ids, id + 1);
     }
+  }
+
+  /** Marks later text fields of `column` with these bytes {@link KERNEL_MISSING}, and never counts them. */
+  registerMissing(column: number, offset: number, length: number): void {
+    this.add(column, offset, length, KERNEL_MISSING);
+  }
+
+  private add(column: number, offset: number, length: number, id: number): boolean {
+    const tables = new Int32Array(this.exports.memory.buffer, this.tablesAt, this.columns);
+    if (tables[column] === 0) {
+      if (this.tablesUsed === Math.min(this.columns, MAX_TABLES)) return false;
+      tables[column] = this.tableAreaAt + this.tablesUsed++ * this.tableBytes;
+      this.counted.push({ column, table: tables[column]!, ids: 0 });
+    }
+    return this.exports.register(tables[column]!, this.inputAt + offset, length, id) !== 0;
   }
 
   /** Hands over the label counts gathered by the scans since the last call (with `countLabels`), then zeroes them. */
@@ -190,10 +192,7 @@ export class CsvLinesKernel {
   /** Grows the memory to reach `end` (and a little past it). */
   private reserve(end: number): void {
     const memory = this.exports.memory;
-    const needed = end + INPUT_SLACK;
-    if (needed > memory.buffer.byteLength) {
-      memory.grow(Math.ceil((needed - memory.buffer.byteLength) / 65536));
-    }
+    reserveMemory(memory, end + INPUT_SLACK);
     if (this.kinds.buffer !== memory.buffer) {
       const fields = KERNEL_ROWS * this.columns;
       this.kinds = new Uint8Array(memory.buffer, this.kindsAt, fields);
@@ -209,7 +208,3 @@ export class CsvLinesKernel {
 const align = (offset: number) => Math.ceil(offset / 8) * 8;
 /** Bytes past the input that the mapping reads, 16 at a time (they count for nothing). */
 const INPUT_SLACK = 64;
-
-function kernelAbort(): never {
-  throw new Error('the CSV kernel aborted');
-}

@@ -1,8 +1,14 @@
 import { isUtf8 } from 'node:buffer';
 import { EXACT_INTEGER_LIMIT, exactDecimal } from '../drift/values.ts';
 import { InputError, type InputLocation, LimitExceededError, ValueError } from '../errors.ts';
-import { CsvLinesKernel, KERNEL_NUMBER, KERNEL_PLAIN_WHOLE, KERNEL_ROWS } from './csv-kernel.ts';
-import type { NumberBatch, TableSink } from './types.ts';
+import {
+  CsvLinesKernel,
+  KERNEL_MISSING,
+  KERNEL_NUMBER,
+  KERNEL_PLAIN_WHOLE,
+  KERNEL_ROWS,
+} from './csv-kernel.ts';
+import { MISSING_TEXT, type NumberBatch, type TableSink } from './types.ts';
 
 const QUOTE = 0x22;
 const LF = 0x0a;
@@ -518,14 +524,16 @@ export class CsvParser {
           if (isNumber && this.numbers) {
             this.emitNumber(values[field]!, buf, fieldStart, fieldEnd, column, line);
           } else if (!isNumber && labels[field]! >= 0) {
-            // Counted by the kernel when the sink takes counts.
-            if (counting === undefined) this.emitLabel(labels[field]!, column, line);
+            // Counted by the kernel when the sink takes counts; a missing value is nothing to the sink.
+            if (counting === undefined && labels[field] !== KERNEL_MISSING)
+              this.emitLabel(labels[field]!, column, line);
           } else {
             this.emitField(buf, fieldStart, fieldEnd, column, line, false);
-            // Text the sink took as a category: the kernel knows it next time.
+            // Text the sink took as a category or as missing: the kernel knows it next time.
             const label = this.textLabels ? this.sink.lastTextLabel!(this.columnIds[column]!) : -1;
-            if (label >= 0)
-              kernel.register(column, fieldStart - this.kernelLoadedFrom, fieldEnd - fieldStart, label);
+            const offset = fieldStart - this.kernelLoadedFrom;
+            if (label >= 0) kernel.register(column, offset, fieldEnd - fieldStart, label);
+            else if (label === MISSING_TEXT) kernel.registerMissing(column, offset, fieldEnd - fieldStart);
           }
         }
         this.endRow(columns, line);

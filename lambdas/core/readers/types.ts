@@ -39,9 +39,10 @@ export interface TableSink {
   readonly numberBatch?: NumberBatch;
   /**
    * Optional pair, for readers that recognise repeated text. `lastTextLabel` gives the label the column's
-   * last value got as text (a category, not a number or a missing value) and forgets it, -1 when it got
-   * none; a later field of the column with exactly the same bytes may then come as `textLabel` instead of
-   * `bytes`.
+   * last value got as text (a category, not a number) and forgets it: a later field of the column with
+   * exactly the same bytes may then come as `textLabel` instead of `bytes`. {@link MISSING_TEXT} when the
+   * value was missing: the sink takes nothing for such a field, so a reader may pass over later ones with the
+   * same bytes. -1 when it got neither.
    */
   lastTextLabel?(column: number): number;
   textLabel?(column: number, label: number): void;
@@ -56,6 +57,9 @@ export interface TableSink {
   /** Ends the current row. */
   endRow(): void;
 }
+
+/** What `lastTextLabel` gives for a missing value. */
+export const MISSING_TEXT = -2;
 
 /**
  * Where a delimited reader stores fast-path numbers: `values[column][row] = value` when `values[column]` is an

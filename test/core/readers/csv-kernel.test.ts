@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   CsvLinesKernel,
+  KERNEL_MISSING,
   KERNEL_NUMBER,
   KERNEL_PLAIN_WHOLE,
   KERNEL_ROWS,
@@ -14,7 +15,7 @@ const WASM_DIR = join(import.meta.dirname, '..', '..', '..', 'lambdas', 'core', 
 describe('CsvLinesKernel', () => {
   it('is what its AssemblyScript source compiles to', async () => {
     const committed = readFileSync(join(WASM_DIR, 'csv-lines.wasm.ts'), 'utf8');
-    expect(await compileKernel('csv-lines.as.ts', 'CSV_LINES_WASM')).toBe(committed);
+    expect(await compileKernel('readers/wasm/csv-lines.as.ts', 'CSV_LINES_WASM')).toBe(committed);
   }, 60_000);
 
   it('reads plain lines column by column and stops before a line it does not read', () => {
@@ -87,5 +88,21 @@ describe('CsvLinesKernel', () => {
     // 'c' has no label; the counts were taken.
     expect(kernel.labels[3]).toBe(-1);
     kernel.takeLabelCounts(() => expect.unreachable());
+  });
+
+  it('marks text registered as missing, which it never counts, and keeps category ids below its mark', () => {
+    const text = 'NA,1\na,2\nNA,3\na,4\n';
+    const bytes = new TextEncoder().encode(text);
+    const kernel = new CsvLinesKernel(2, 0x2c, [], true);
+    kernel.load(bytes, 0, bytes.length);
+    kernel.registerMissing(0, 0, 2);
+    kernel.register(0, 5, 1, 0); // 'a' is label 0
+    kernel.register(1, 2, 1, KERNEL_MISSING); // not a category id: ignored
+    expect(kernel.scan(0)).toBe(4);
+    expect([0, 1, 2, 3].map((row) => kernel.labels[row])).toEqual([KERNEL_MISSING, 0, KERNEL_MISSING, 0]);
+    const counts: [number, number, number][] = [];
+    kernel.takeLabelCounts((column, label, count) => counts.push([column, label, count]));
+    expect(counts).toEqual([[0, 0, 2]]);
+    expect([...kernel.texts]).toEqual([4, 0]);
   });
 });

@@ -4,6 +4,7 @@ import { parseNumberBytes } from '../../../lambdas/core/drift/values.ts';
 import { InputError, LimitExceededError } from '../../../lambdas/core/errors.ts';
 import { CsvParser } from '../../../lambdas/core/readers/csv.ts';
 import { CsvLinesKernel } from '../../../lambdas/core/readers/csv-kernel.ts';
+import { MISSING_TEXT } from '../../../lambdas/core/readers/types.ts';
 import { RecordingSink } from '../../helpers/recording-sink.ts';
 
 const encoder = new TextEncoder();
@@ -376,6 +377,30 @@ describe('CsvParser: plain lines read by the WebAssembly kernel', () => {
     // '7' is a number (never a label); text is known from the second scan of 256 lines on.
     expect(sink.byLabel.length).toBeGreaterThan(500);
     expect(sink.byLabel.every(({ label }) => sink.texts[label] !== '7')).toBe(true);
+  });
+
+  it('passes over the missing values the sink named, and hands over the rest as before', () => {
+    /** A sink that takes 'NA' as missing: nothing is kept for it, and the reader is told. */
+    class MissingSink extends LabelSink {
+      missingCalls = 0;
+      private missing = false;
+      override bytes(column: number, buf: Uint8Array, start: number, end: number): void {
+        this.missing = new TextDecoder().decode(buf.subarray(start, end)) === 'NA';
+        if (this.missing) this.missingCalls++;
+        else super.bytes(column, buf, start, end);
+      }
+      override lastTextLabel(): number {
+        const missing = this.missing;
+        this.missing = false;
+        return missing ? MISSING_TEXT : super.lastTextLabel();
+      }
+    }
+    const lines = Array.from({ length: 600 }, (_, i) => `${i},${['x', 'NA', '2.5', 'y'][i % 4]}`);
+    const sink = parse(`p,q\n${lines.join('\n')}\n`, { sink: new MissingSink() }) as MissingSink;
+    const expected = lines.map((line) => line.split(',').filter((field) => field !== 'NA'));
+    expect(sink.table().map((row) => row.filter((field) => field !== undefined))).toEqual(expected);
+    // The first scan of 256 lines meets 64 of the 150: later scans know them.
+    expect(sink.missingCalls).toBe(64);
   });
 
   it("places a sink's error inside a plain line at its line and column", () => {

@@ -28,6 +28,8 @@ const POW10 = memory.data<f64>([
 // hash; then the arena's used bytes and the arena.
 const TABLE_SLOTS: u32 = 2048;
 const TABLE_LABELS: i32 = 1024;
+/** The label of text the caller passes over (missing values): found like others, never counted. */
+const MISSING_LABEL: i32 = TABLE_LABELS - 1;
 const ARENA_BYTES: i32 = 16384;
 const OFFSETS_AT: usize = 4 * TABLE_SLOTS;
 const LENGTHS_AT: usize = OFFSETS_AT + 4 * TABLE_LABELS;
@@ -352,7 +354,7 @@ export function scanLines(
           const size = end - fieldStart;
           const start = input + <usize>fieldStart;
           label = find(table, start, size, fnv1a(start, size));
-          if (label >= 0 && countLabels) {
+          if (label >= 0 && countLabels && label !== MISSING_LABEL) {
             const counted = table + COUNTS_AT + ((<usize>label) << 2);
             store<i32>(counted, load<i32>(counted) + 1);
           }
