@@ -27,6 +27,15 @@ export const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
 /** The worker's module: its source, or its bundle next to the command's (bin/build-cli.mjs). */
 const WORKER_FILE = import.meta.url.endsWith('.ts') ? './profile-worker.ts' : './profile-worker.mjs';
 
+/** The worker bin/early-worker.mjs started while the command's bundle loaded (its key), taken once. */
+function takeEarlyWorker(): Worker | undefined {
+  const store = globalThis as { [key: symbol]: Worker | undefined };
+  const key = Symbol.for('driftwatch.earlyWorker');
+  const worker = store[key];
+  store[key] = undefined;
+  return worker;
+}
+
 export function defaultThreads(): number {
   return Math.min(availableParallelism(), MAX_DEFAULT_THREADS);
 }
@@ -73,7 +82,7 @@ export function parallelProfiler(settings: ParallelOptions): Profiler & { pair: 
   const pool: Worker[] = [];
   const startWorkers = () => {
     while (pool.length < threads - 1) {
-      const worker = new Worker(new URL(WORKER_FILE, import.meta.url));
+      const worker = takeEarlyWorker() ?? new Worker(new URL(WORKER_FILE, import.meta.url));
       worker.unref();
       // A worker that stopped (a crash, a stop after a failure, the last file) must not get the next file.
       worker.once('exit', () => {

@@ -1,8 +1,11 @@
-import { writeFile } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parallelProfiler } from '../../../bin/cli/parallel/profile-parallel.ts';
+import { startEarlyWorker } from '../../../bin/early-worker.mjs';
 import type { DriftOptions } from '../../../lambdas/core/drift/options.ts';
 import { type BaselineSource, type ReadSettings, runDrift } from '../../../lambdas/core/drift/run.ts';
 import type { DriftReport } from '../../../lambdas/core/drift/types.ts';
@@ -91,6 +94,35 @@ describe('profiling large CSV files on several threads, a share of the columns e
       expect(specOf(report)).toEqual(specOf(single));
     }
   });
+
+  it.runIf(availableParallelism() > 1)(
+    'adopts the worker the launcher started early for a large CSV file, and no worker is started otherwise',
+    async () => {
+      const store = globalThis as { [key: symbol]: unknown };
+      const key = Symbol.for('driftwatch.earlyWorker');
+      // A sparse file: 17 MB by its size, nothing written.
+      const big = path('big-sparse.csv');
+      const handle = await open(big, 'w');
+      await handle.truncate(17 * 1024 * 1024);
+      await handle.close();
+      const idle = new URL('data:text/javascript,');
+      for (const args of [
+        ['drift', big, '--threads', '1'],
+        ['profile', big, '--threads=1'],
+        ['evaluate', big],
+        ['drift', path('base.csv'), path('cur.csv')],
+      ]) {
+        startEarlyWorker(idle, args);
+        expect(store[key], args.join(' ')).toBeUndefined();
+      }
+      startEarlyWorker(idle, ['drift', path('base.csv'), big]);
+      const early = store[key];
+      expect(early).toBeInstanceOf(Worker);
+      parallelProfiler({ threads: 2, startNow: true });
+      expect(store[key]).toBeUndefined();
+      await (early as Worker).terminate();
+    },
+  );
 
   it('reports bad input with the exact line, as the single pass does', async () => {
     const settings = threaded(2);
