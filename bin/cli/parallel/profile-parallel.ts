@@ -19,7 +19,7 @@ type DoneMessage = Exclude<WorkerMessage, { type: 'failed' }>;
 /**
  * Threads of `drift` and `profile` when `--threads` is not given: the machine's cores, at most this many.
  * Each thread reads the whole file, so more gain less, and each costs its own memory (1M-row benchmark: peak
- * RSS about 205, 235, 270 and 320 MB for 1 to 4 threads), which keeps the default under 300 MB.
+ * RSS about 195, 225, 255 and 280 MB for 1 to 4 threads), which keeps the default under 300 MB.
  */
 export const MAX_DEFAULT_THREADS = 3;
 /** Below this size one thread is about as fast as handing columns to others. */
