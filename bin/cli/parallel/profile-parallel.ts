@@ -27,7 +27,10 @@ export const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
 /** The worker's module: its source, or its bundle next to the command's (bin/build-cli.mjs). */
 const WORKER_FILE = import.meta.url.endsWith('.ts') ? './profile-worker.ts' : './profile-worker.mjs';
 
-/** The worker bin/early-worker.mjs started while the command's bundle loaded (its key), taken once. */
+/**
+ * The worker that bin/early-worker.mjs started while the command's bundle loaded, if any: taken once from
+ * globalThis, where it is kept under a registered symbol.
+ */
 function takeEarlyWorker(): Worker | undefined {
   const store = globalThis as { [key: symbol]: Worker | undefined };
   const key = Symbol.for('driftwatch.earlyWorker');

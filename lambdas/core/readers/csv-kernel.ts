@@ -59,7 +59,10 @@ export class CsvLinesKernel {
   ends = new Int32Array(0);
   /** Per column, at least the number of its fields in the scan that are not numbers. */
   texts = new Int32Array(0);
-  /** For a text field: the id of its bytes in its column's label table (see {@link register}), or -1. */
+  /**
+   * For a text field: the id of its bytes in its column's label table (see {@link register}),
+   * {@link KERNEL_MISSING}, or -1.
+   */
   labels = new Int32Array(0);
   /** Bytes of the input the last {@link scan} took: its lines, each with its LF. */
   consumed = 0;

@@ -217,8 +217,8 @@ let badAt: i32 = 0;
  * `starts[f]` and `ends[f]` (offsets from `from` of its first byte and of the delimiter or LF after it) and
  * `numbers[f]` (its value, NaN unless a number); `texts[column]` counts the column's fields that are not
  * numbers. A text field gets `labels[f]`: the id of its bytes in its column's label table (`tables[column]`,
- * 0 for none), or -1; with `countLabels` a field with a label is also counted in its table, and the caller
- * takes the counts rather than the field. `skips[column]` > 0 leaves out that many columns from there on: they get nothing.
+ * 0 for none), or -1; with `countLabels` a field with a label (but the missing values' one) is also counted
+ * in its table, and the caller takes the counts rather than the field. `skips[column]` > 0 leaves out that many columns from there on: they get nothing.
  */
 export function scanLines(
   input: usize,
