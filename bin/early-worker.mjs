@@ -1,16 +1,18 @@
 /**
  * Starts the profile worker thread while the command's bundle is still loading (about 80 ms), when the
  * command will most likely use it: `drift` or `profile`, more than one core, no `--threads 1`, and an
- * argument naming a CSV file of at least 16 MB (PARALLEL_MIN_BYTES of profile-parallel.ts). The parallel
- * profiler takes it from `globalThis` under {@link EARLY_WORKER}; one it does not take is unreferenced and
- * ends with the process.
+ * argument naming a CSV file of at least {@link PARALLEL_MIN_BYTES}. The parallel profiler takes it
+ * ({@link takeEarlyWorker}); one it does not take is unreferenced and ends with the process. Plain JavaScript,
+ * like the launcher that calls it, so it runs before anything is compiled or bundled.
  */
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
+/** Below this size one thread is about as fast as handing columns to others (see profile-parallel.ts). */
+export const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
+/** Where the worker waits: a registered symbol, so the bundle's copy of this module finds it too. */
 const EARLY_WORKER = Symbol.for('driftwatch.earlyWorker');
-const MIN_BYTES = 16 * 1024 * 1024;
 /** Names the parallel profiler reads (formatFromName's CSV extensions), gzip or not. */
 const CSV_NAME = /\.(csv|tsv)(\.gz)?$/i;
 
@@ -20,10 +22,19 @@ export function startEarlyWorker(/** @type {URL} */ workerUrl, /** @type {string
   const threads = args.indexOf('--threads');
   if ((threads >= 0 && args[threads + 1] === '1') || args.includes('--threads=1')) return;
   const large = args.some(
-    (arg) => CSV_NAME.test(arg) && (statSync(arg, { throwIfNoEntry: false })?.size ?? 0) >= MIN_BYTES,
+    (arg) =>
+      CSV_NAME.test(arg) && (statSync(arg, { throwIfNoEntry: false })?.size ?? 0) >= PARALLEL_MIN_BYTES,
   );
   if (!large) return;
   const worker = new Worker(workerUrl);
   worker.unref();
   /** @type {Record<symbol, unknown>} */ (globalThis)[EARLY_WORKER] = worker;
+}
+
+/** The worker started early, once: undefined when none was, or it was taken. */
+export function takeEarlyWorker() {
+  const store = /** @type {Record<symbol, import('node:worker_threads').Worker | undefined>} */ (globalThis);
+  const worker = store[EARLY_WORKER];
+  store[EARLY_WORKER] = undefined;
+  return worker;
 }

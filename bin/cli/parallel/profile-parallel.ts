@@ -12,6 +12,7 @@ import {
 import { type ColumnShare, inColumnShare } from '../../../lambdas/core/drift/table-accumulator.ts';
 import type { TableInput } from '../../../lambdas/core/readers/input.ts';
 import { formatFromName } from '../../../lambdas/core/readers/read-table.ts';
+import { PARALLEL_MIN_BYTES, takeEarlyWorker } from '../../early-worker.mjs';
 import { type PairTask, placeResults, type ShareTask, type WorkerMessage } from './messages.ts';
 
 type DoneMessage = Exclude<WorkerMessage, { type: 'failed' }>;
@@ -22,22 +23,9 @@ type DoneMessage = Exclude<WorkerMessage, { type: 'failed' }>;
  * RSS about 195, 225, 255 and 280 MB for 1 to 4 threads), which keeps the default under 300 MB.
  */
 export const MAX_DEFAULT_THREADS = 3;
-/** Below this size one thread is about as fast as handing columns to others. */
-export const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
+
 /** The worker's module: its source, or its bundle next to the command's (bin/build-cli.mjs). */
 const WORKER_FILE = import.meta.url.endsWith('.ts') ? './profile-worker.ts' : './profile-worker.mjs';
-
-/**
- * The worker that bin/early-worker.mjs started while the command's bundle loaded, if any: taken once from
- * globalThis, where it is kept under a registered symbol.
- */
-function takeEarlyWorker(): Worker | undefined {
-  const store = globalThis as { [key: symbol]: Worker | undefined };
-  const key = Symbol.for('driftwatch.earlyWorker');
-  const worker = store[key];
-  store[key] = undefined;
-  return worker;
-}
 
 export function defaultThreads(): number {
   return Math.min(availableParallelism(), MAX_DEFAULT_THREADS);
@@ -46,7 +34,7 @@ export function defaultThreads(): number {
 export interface ParallelOptions {
   /** Threads, the main one included. */
   threads: number;
-  /** Smallest file read on several threads. @default PARALLEL_MIN_BYTES */
+  /** Smallest file read on several threads. @default PARALLEL_MIN_BYTES (bin/early-worker.mjs) */
   minBytes?: number;
   /**
    * Files the profiler will be asked for: its worker threads stop after the last, which gives their memory
@@ -85,6 +73,7 @@ export function parallelProfiler(settings: ParallelOptions): Profiler & { pair: 
   const pool: Worker[] = [];
   const startWorkers = () => {
     while (pool.length < threads - 1) {
+      // The one the launcher started while the bundle loaded, if any (bin/early-worker.mjs).
       const worker = takeEarlyWorker() ?? new Worker(new URL(WORKER_FILE, import.meta.url));
       worker.unref();
       // A worker that stopped (a crash, a stop after a failure, the last file) must not get the next file.

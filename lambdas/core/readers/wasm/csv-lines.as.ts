@@ -4,8 +4,9 @@
 // The reader's hot loop for the common case: lines of unquoted ASCII fields, each ended by the delimiter or
 // an LF, with as many fields as the header. For each such line it writes every field's kind, its start and
 // end offsets and, for a plain decimal number, its value (the arithmetic of the reader's own fast path, so the
-// values are the same doubles); columns the reader skips get nothing. Anything else (a quote, a CR, a byte >= 0x80, a blank line, the wrong number of fields,
-// a line cut by the end of the input) stops it before that line, which the JavaScript reader then takes.
+// values are the same doubles); columns the reader skips get nothing. Anything else (a quote, a CR, a byte
+// >= 0x80, a blank line, the wrong number of fields, a line cut by the end of the input) stops it before
+// that line, which the JavaScript reader then takes.
 
 const TEXT: u8 = 0;
 const NUMBER: u8 = 1;
@@ -218,7 +219,8 @@ let badAt: i32 = 0;
  * `numbers[f]` (its value, NaN unless a number); `texts[column]` counts the column's fields that are not
  * numbers. A text field gets `labels[f]`: the id of its bytes in its column's label table (`tables[column]`,
  * 0 for none), or -1; with `countLabels` a field with a label (but the missing values' one) is also counted
- * in its table, and the caller takes the counts rather than the field. `skips[column]` > 0 leaves out that many columns from there on: they get nothing.
+ * in its table, and the caller takes the counts rather than the field. `skips[column]` > 0 leaves out that
+ * many columns from there on: they get nothing.
  */
 export function scanLines(
   input: usize,
