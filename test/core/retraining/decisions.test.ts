@@ -128,19 +128,43 @@ describe('decideCanaryStep', () => {
   });
   it('promotes on healthy metrics without feedback, and judges accuracy where feedback exists', () => {
     expect(decideCanaryStep(healthy, healthy, settings, 30).decision).toBe('promote-step');
-    const champion = { ...healthy, labelled: 100, correct: 45 };
+    const champion = { ...healthy, labelled: 1000, correct: 450 };
+    // Λ = √(V/(V + τ²)) exp(τ²θ̂²/(2V(V + τ²))), θ̂ = 0.15, V = 0.525·0.475·(2/1000), τ = 0.05:
+    // ln Λ = −0.8969 + 18.8050 = 17.908, Λ = 5.99e7 ≥ 1/alpha = 20.
     expect(
-      decideCanaryStep(champion, { ...healthy, labelled: 100, correct: 60 }, settings, 30),
+      decideCanaryStep(champion, { ...healthy, labelled: 1000, correct: 600 }, settings, 30),
     ).toMatchObject({
       decision: 'promote-step',
-      accuracyTest: { pValue: expect.closeTo(0.03367, 4) },
+      accuracyTest: {
+        proportion1: 0.6,
+        proportion2: 0.45,
+        likelihoodRatio: expect.closeTo(5.988e7, -4),
+        pValue: expect.closeTo(1.67e-8, 9),
+      },
     });
     expect(
-      decideCanaryStep({ ...healthy, labelled: 100, correct: 60 }, champion, settings, 30).decision,
+      decideCanaryStep({ ...healthy, labelled: 1000, correct: 600 }, champion, settings, 30).decision,
     ).toBe('rollback');
     expect(
-      decideCanaryStep(champion, { ...healthy, labelled: 100, correct: 47 }, settings, 30).decision,
+      decideCanaryStep(champion, { ...healthy, labelled: 1000, correct: 470 }, settings, 30).decision,
     ).toBe('wait');
+  });
+  it('does not promote on evidence a single z-test would take but a test looked at every bake may not', () => {
+    // 60/100 against 45/100: the z-test's p = 0.034 < 0.05 promoted under the repeated z-test. The mixture
+    // SPRT's likelihood ratio is 1.73 (always-valid p = 0.577), far from 1/alpha: wait for more feedback.
+    const decision = decideCanaryStep(
+      { ...healthy, labelled: 100, correct: 45 },
+      { ...healthy, labelled: 100, correct: 60 },
+      settings,
+      30,
+    );
+    expect(decision).toMatchObject({
+      decision: 'wait',
+      accuracyTest: { likelihoodRatio: expect.closeTo(1.7332, 4), pValue: expect.closeTo(0.57696, 5) },
+    });
+    expect(decision.reason).toMatch(
+      /sequential test: likelihood ratio 1\.73, always-valid p = 0\.577, alpha 0\.05/,
+    );
   });
 });
 
