@@ -12,8 +12,9 @@
  * holds, the oldest bucket is dropped and the search starts again; one or more drops in a check is one
  * detection. The window that is left is the recent data ADWIN believes stationary (`width`, `mean`).
  *
- * Every cut is evaluated, as in MOA and the paper. River's Cython loop (0.19) skips the newest bucket of
- * each row when it walks the cuts; on River's documented example both give the same detection.
+ * Every cut between buckets is evaluated, as in MOA and the paper; this reproduces the detections River
+ * documents for its example stream (scripts/golden/detectors.py). A loop that skips the newest bucket of
+ * each row, as an older River Cython loop did, detects later and more often on the same streams.
  */
 
 export interface AdwinParameters {

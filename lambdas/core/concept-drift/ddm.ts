@@ -43,8 +43,8 @@ export function createDdm(parameters: DdmParameters): DdmState {
   return { method: 'ddm', parameters, n: 0, count: 0, errorRate: 0, pMin: null, sMin: null, warning: false };
 }
 
-/** What one value signalled. */
-export type DdmSignal = 'drift' | 'warning' | null;
+/** What one value signalled, with the error rates: the best level p_min and the current p. */
+export type DdmSignal = { kind: 'drift' | 'warning'; pMin: number; p: number } | null;
 
 /** Adds one 0/1 value to the (mutable) state. */
 export function ddmPush(state: DdmState, value: number): DdmSignal {
@@ -62,10 +62,10 @@ export function ddmPush(state: DdmState, value: number): DdmSignal {
   const { pMin, sMin } = state;
   if (p + s > pMin + state.parameters.driftThreshold * sMin) {
     reset(state);
-    return 'drift';
+    return { kind: 'drift', pMin, p };
   }
   state.warning = p + s > pMin + state.parameters.warningThreshold * sMin;
-  return state.warning ? 'warning' : null;
+  return state.warning ? { kind: 'warning', pMin, p } : null;
 }
 
 function reset(state: DdmState): void {

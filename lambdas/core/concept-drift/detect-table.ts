@@ -103,8 +103,8 @@ class DetectorSink implements TableSink {
     if (Number.isNaN(value)) return;
     this.taken++;
     const signal = this.detector.update(value);
-    if (signal === 'drift') this.detections.push(row);
-    else if (signal === 'warning') this.warnings.push(row);
+    if (signal?.kind === 'drift') this.detections.push(row);
+    else if (signal?.kind === 'warning') this.warnings.push(row);
   }
 
   finish(name: string, field: string): { n: number; skipped: number } {

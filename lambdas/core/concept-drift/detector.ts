@@ -35,6 +35,23 @@ export interface DetectorParametersOf {
 
 export type DetectorParameters = AdwinParameters | DdmParameters | PageHinkleyParameters;
 
+/** A drift or a DDM warning, with the level of the stream before and after it (for events and alerts). */
+export interface DetectorSignal {
+  /** 0-based position in the whole stream. */
+  position: number;
+  kind: 'drift' | 'warning';
+  /**
+   * The level before the change: ADWIN, the mean of the values the cut dropped; DDM, p_min, the lowest error
+   * rate since the last reset; Page-Hinkley, the mean since the last reset.
+   */
+  before: number;
+  /**
+   * The recent level: ADWIN, the mean of the window it kept; DDM, the error rate since the last reset;
+   * Page-Hinkley keeps no recent window (null).
+   */
+  after: number | null;
+}
+
 /** What {@link updateDetector} returns. */
 export interface DetectorUpdate {
   /** The state after the values; the state passed in is left as it was. */
@@ -43,6 +60,8 @@ export interface DetectorUpdate {
   detections: number[];
   /** DDM only: positions where a warning period began (the detector entered the warning zone). */
   warnings: number[];
+  /** The detections and warnings in stream order, with the levels before and after each. */
+  signals: DetectorSignal[];
 }
 
 const DEFAULTS: { [M in DetectorMethod]: DetectorParametersOf[M] } = {
@@ -131,7 +150,7 @@ export function createDetector<M extends DetectorMethod>(
  */
 export class Detector {
   private readonly current: DetectorState;
-  private readonly push: (value: number) => 'drift' | 'warning' | null;
+  private readonly push: (value: number) => Omit<DetectorSignal, 'position'> | null;
 
   /** @param state taken over by the detector (copy it first to keep the original). */
   constructor(state: DetectorState) {
@@ -139,19 +158,29 @@ export class Detector {
     const current = state;
     switch (current.method) {
       case 'adwin':
-        this.push = (value) => (adwinPush(current, value) ? 'drift' : null);
+        this.push = (value) => {
+          const width = current.width + 1;
+          const total = current.total + value;
+          if (!adwinPush(current, value)) return null;
+          const before = (total - current.total) / (width - current.width);
+          return { kind: 'drift', before, after: current.total / current.width };
+        };
         break;
       case 'ddm': {
         this.push = (value) => {
           const wasWarning = current.warning;
           const signal = ddmPush(current, value);
           // A warning is reported where a warning period begins, not at every value within it.
-          return signal === 'warning' && wasWarning ? null : signal;
+          if (signal === null || (signal.kind === 'warning' && wasWarning)) return null;
+          return { kind: signal.kind, before: signal.pMin, after: signal.p };
         };
         break;
       }
       default:
-        this.push = (value) => (pageHinkleyPush(current, value) ? 'drift' : null);
+        this.push = (value) => {
+          const mean = pageHinkleyPush(current, value);
+          return mean === null ? null : { kind: 'drift', before: mean, after: null };
+        };
     }
   }
 
@@ -165,12 +194,14 @@ export class Detector {
   }
 
   /**
-   * Adds one value: 'drift' when a drift is signalled, 'warning' when DDM enters its warning zone.
+   * Adds one value: a drift, a DDM warning (where a warning period begins) or null.
    * @throws ValueError for a value the method cannot take (not finite; not 0 or 1 for DDM).
    */
-  update(value: number): 'drift' | 'warning' | null {
+  update(value: number): DetectorSignal | null {
     checkValue(this.current.method, value);
-    return this.push(value);
+    const position = this.current.n;
+    const signal = this.push(value);
+    return signal === null ? null : { position, ...signal };
   }
 
   /** A copy of the state, safe to persist while this detector goes on. */
@@ -202,13 +233,14 @@ export function updateDetector(state: DetectorState, values: Iterable<number>): 
   const detector = new Detector(structuredClone(state));
   const detections: number[] = [];
   const warnings: number[] = [];
+  const signals: DetectorSignal[] = [];
   for (const value of values) {
-    const position = detector.position;
     const signal = detector.update(value);
-    if (signal === 'drift') detections.push(position);
-    else if (signal === 'warning') warnings.push(position);
+    if (signal === null) continue;
+    signals.push(signal);
+    (signal.kind === 'drift' ? detections : warnings).push(signal.position);
   }
-  return { state: detector.snapshot(), detections, warnings };
+  return { state: detector.snapshot(), detections, warnings, signals };
 }
 
 /** The parameters of a state, for reports. */

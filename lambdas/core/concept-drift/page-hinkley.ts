@@ -60,8 +60,8 @@ export function createPageHinkley(parameters: PageHinkleyParameters): PageHinkle
   };
 }
 
-/** Adds one value to the (mutable) state; true on a drift. */
-export function pageHinkleyPush(state: PageHinkleyState, value: number): boolean {
+/** Adds one value to the (mutable) state; on a drift, the mean since the last reset, else null. */
+export function pageHinkleyPush(state: PageHinkleyState, value: number): number | null {
   const { alpha, delta, threshold, minInstances, direction } = state.parameters;
   state.n++;
   state.count++;
@@ -71,15 +71,16 @@ export function pageHinkleyPush(state: PageHinkleyState, value: number): boolean
   state.sumDecrease = alpha * state.sumDecrease + deviation + delta;
   state.minIncrease = Math.min(state.minIncrease ?? state.sumIncrease, state.sumIncrease);
   state.maxDecrease = Math.max(state.maxDecrease ?? state.sumDecrease, state.sumDecrease);
-  if (state.count < minInstances) return false;
+  if (state.count < minInstances) return null;
   const up = direction !== 'down' && state.sumIncrease - state.minIncrease > threshold;
   const down = direction !== 'up' && state.maxDecrease - state.sumDecrease > threshold;
-  if (!up && !down) return false;
+  if (!up && !down) return null;
+  const mean = state.mean;
   state.count = 0;
   state.mean = 0;
   state.sumIncrease = 0;
   state.sumDecrease = 0;
   state.minIncrease = null;
   state.maxDecrease = null;
-  return true;
+  return mean;
 }

@@ -163,7 +163,7 @@ describe('ADWIN by hand and by its invariants', () => {
   });
   it('cuts 32 zeros then ones where the Hoeffding-style bound first holds (clock 1)', () => {
     const detector = new Detector(createDetector('adwin', { clock: 1 }));
-    const signals = [...Array(32).fill(0), ...Array(32).fill(1)].map((value) => detector.update(value));
+    const signals = [...Array(32).fill(0), ...Array(32).fill(1)].map((value) => detector.update(value)?.kind);
     // After j ones the window holds n = 32 + j values, σ² = p(1 − p) with p = j/n, and the best cut is W0 =
     // the 32 zeros, W1 = the j ones: gap 1. ε = √(2 m σ² δ') + (2/3) δ' m, m = 1/(32 − 4) + 1/(j − 4),
     // δ' = ln(2 ln n / 0.002). j = 27 (n = 59): δ' = 8.313, m = 0.0792, ε = 0.572 + 0.439 = 1.011 > 1;
@@ -232,6 +232,30 @@ describe('DDM and Page-Hinkley by hand', () => {
     expect(updateDetector(createDetector('page-hinkley', { direction: 'down' }), values).detections).toEqual(
       [],
     );
+  });
+});
+
+describe('signals carry the level before and after the change (for events)', () => {
+  it('ADWIN: the mean of the dropped values and of the window kept', () => {
+    const stream = [...Array(64).fill(0), ...Array(64).fill(1)];
+    const [first] = updateDetector(createDetector('adwin'), stream).signals;
+    // The first check after the change is at position 95 (every 32 values): the zeros dropped, mean 0.
+    expect(first).toMatchObject({ position: 95, kind: 'drift', before: 0 });
+    expect(first!.after).toBeGreaterThan(0.5);
+  });
+  it('DDM: the lowest error rate and the current one; Page-Hinkley: the mean since its reset', () => {
+    const errors = bernoulliStream(21, 4000, 0.1, 0.4, 2000);
+    const drift = updateDetector(createDetector('ddm'), errors).signals.find(
+      (signal) => signal.kind === 'drift' && signal.position >= 2000,
+    )!;
+    expect(drift.before).toBeLessThan(0.12);
+    expect(drift.after!).toBeGreaterThan(drift.before);
+    const [ph] = updateDetector(createDetector('page-hinkley'), [
+      ...Array(30).fill(0),
+      ...Array(20).fill(10),
+    ]).signals;
+    // Six 10s after 30 zeros: the mean since the reset is 60/36.
+    expect(ph).toEqual({ position: 35, kind: 'drift', before: expect.closeTo(60 / 36, 12), after: null });
   });
 });
 
