@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerDrift } from './cli/commands/drift.ts';
+import { registerEstimate } from './cli/commands/estimate.ts';
 import { registerEvaluate } from './cli/commands/evaluate.ts';
 import { registerProfile } from './cli/commands/profile.ts';
 import { EXIT, reportError } from './cli/exit.ts';
@@ -19,10 +20,11 @@ const program = new Command('driftwatch')
 registerProfile(program);
 registerDrift(program);
 registerEvaluate(program);
+registerEstimate(program);
 // The commands that talk to AWS load the AWS SDK (a few hundred milliseconds and tens of MB): only when one
 // of them, the help or an unknown command is asked for.
 const command = process.argv.slice(2).find((arg) => !arg.startsWith('-'));
-if (command === undefined || !['profile', 'drift', 'evaluate'].includes(command)) {
+if (command === undefined || !['profile', 'drift', 'evaluate', 'estimate'].includes(command)) {
   const [{ registerRetrain }, { registerHistory }, { registerRollback }] = await Promise.all([
     import('./cli/commands/retrain.ts'),
     import('./cli/commands/history.ts'),

@@ -21,7 +21,7 @@ import { collectList, collectRepeated, maxDecompressedBytesOption, maxSegmentsOp
 import { emit, readTextFile } from '../output.ts';
 import { ProgressReporter } from '../progress.ts';
 
-interface EvaluateFlags {
+export interface EvaluateFlags {
   label: string;
   score: string;
   positive?: string;
@@ -45,7 +45,7 @@ const LIMIT_FLAGS: readonly { kind: LimitKind; flag: string; key: 'min' | 'max' 
   { kind: 'maxDrop', flag: '--max-drop', key: 'maxDrop' },
 ];
 
-function parseThreshold(text: string | undefined): number | undefined {
+export function parseThreshold(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const threshold = Number(text);
   if (text.trim() === '' || !(threshold >= 0 && threshold <= 1)) {
@@ -54,7 +54,7 @@ function parseThreshold(text: string | undefined): number | undefined {
   return threshold;
 }
 
-function limitsFromFlags(flags: EvaluateFlags): PerformanceLimit[] {
+export function limitsFromFlags(flags: Pick<EvaluateFlags, 'min' | 'max' | 'maxDrop'>): PerformanceLimit[] {
   const entries: { limit: PerformanceLimit; field: string }[] = [];
   for (const { kind, flag, key } of LIMIT_FLAGS) {
     for (const text of flags[key] ?? [])
@@ -65,7 +65,7 @@ function limitsFromFlags(flags: EvaluateFlags): PerformanceLimit[] {
 }
 
 /** A report written by `driftwatch evaluate --format json` (optionally gzip-compressed). */
-async function loadBaselineReport(path: string): Promise<PerformanceReport> {
+export async function loadBaselineReport(path: string): Promise<PerformanceReport> {
   return performanceReportFromJson(await readTextFile(path), path);
 }
 
