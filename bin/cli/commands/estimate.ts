@@ -3,7 +3,7 @@ import { ConfigError } from '../../../lambdas/core/errors.ts';
 import { estimateTables, type TableEstimate } from '../../../lambdas/core/performance/cbpe.ts';
 import { checkLimits, describeBreach, describeUnchecked } from '../../../lambdas/core/performance/limits.ts';
 import { renderPerformanceText } from '../../../lambdas/core/performance/text.ts';
-import { fileInput } from '../../../lambdas/core/readers/input.ts';
+import { addCaptureFlags, openTable, warnBadCaptureRecords } from '../capture.ts';
 import { EXIT } from '../exit.ts';
 import { collectList, collectRepeated, maxDecompressedBytesOption, maxSegmentsOption } from '../flags.ts';
 import { emit } from '../output.ts';
@@ -11,7 +11,7 @@ import { ProgressReporter } from '../progress.ts';
 import { type EvaluateFlags, limitsFromFlags, loadBaselineReport, parseThreshold } from './evaluate.ts';
 
 export function registerEstimate(program: Command): void {
-  program
+  const command = program
     .command('estimate')
     .summary("estimate a model's performance on CURRENT before its labels arrive (CBPE)")
     .description(
@@ -52,8 +52,9 @@ export function registerEstimate(program: Command): void {
     .addOption(maxDecompressedBytesOption())
     .option('--format <format>', 'text or json (default: text on a terminal, json otherwise)')
     .option('-o, --out <file>', 'write the report to FILE instead of stdout')
-    .option('-q, --quiet', 'no progress or warnings on stderr')
-    .action(async (referencePath: string, currentPath: string, flags: EvaluateFlags) => {
+    .option('-q, --quiet', 'no progress or warnings on stderr');
+  addCaptureFlags(command).action(
+    async (referencePath: string, currentPath: string, flags: EvaluateFlags) => {
       const format = flags.format ?? (process.stdout.isTTY && !flags.out ? 'text' : 'json');
       if (!['text', 'json'].includes(format)) {
         throw new ConfigError('--format', `expected text or json, got ${JSON.stringify(format)}`);
@@ -87,14 +88,17 @@ export function registerEstimate(program: Command): void {
         onProgress: (update: Parameters<ProgressReporter['update']>[1]) => progress.update(path, update),
       });
       let estimate: TableEstimate;
+      const { input: reference } = await openTable(referencePath, flags);
+      const { input: current } = await openTable(currentPath, flags);
       try {
-        estimate = await estimateTables(fileInput(referencePath), fileInput(currentPath), options, {
+        estimate = await estimateTables(reference, current, options, {
           reference: readOptions(referencePath),
           current: readOptions(currentPath),
         });
       } finally {
         progress.done();
       }
+      warnBadCaptureRecords([reference, current], flags.quiet);
       const { report } = estimate;
       const check = limits.length > 0 ? checkLimits(report, limits, baseline) : null;
       if (!flags.quiet) {
@@ -117,5 +121,6 @@ export function registerEstimate(program: Command): void {
             });
       await emit(body, flags.out);
       if (check !== null && check.breaches.length > 0) process.exitCode = EXIT.breach;
-    });
+    },
+  );
 }
