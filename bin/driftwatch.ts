@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerDetect } from './cli/commands/detect.ts';
 import { registerDrift } from './cli/commands/drift.ts';
+import { registerEstimate } from './cli/commands/estimate.ts';
 import { registerEvaluate } from './cli/commands/evaluate.ts';
 import { registerProfile } from './cli/commands/profile.ts';
 import { EXIT, reportError } from './cli/exit.ts';
@@ -21,10 +22,11 @@ registerProfile(program);
 registerDrift(program);
 registerEvaluate(program);
 registerDetect(program);
+registerEstimate(program);
 // The commands that talk to AWS load the AWS SDK (a few hundred milliseconds and tens of MB): only when one
 // of them, the help or an unknown command is asked for.
 const command = process.argv.slice(2).find((arg) => !arg.startsWith('-'));
-if (command === undefined || !['profile', 'drift', 'evaluate', 'detect'].includes(command)) {
+if (command === undefined || !['profile', 'drift', 'evaluate', 'detect', 'estimate'].includes(command)) {
   const [{ registerRetrain }, { registerHistory }, { registerRollback }] = await Promise.all([
     import('./cli/commands/retrain.ts'),
     import('./cli/commands/history.ts'),

@@ -2,10 +2,16 @@ import type { Command } from 'commander';
 import { runDrift } from '../../../lambdas/core/drift/run.ts';
 import type { DriftReport } from '../../../lambdas/core/drift/types.ts';
 import { ConfigError } from '../../../lambdas/core/errors.ts';
-import { fileInput } from '../../../lambdas/core/readers/input.ts';
 import { renderHtmlReport } from '../../../lambdas/core/report/html.ts';
 import { renderTextReport } from '../../../lambdas/core/report/text.ts';
 import { loadBaseline } from '../baseline.ts';
+import {
+  addCaptureFlags,
+  type CaptureFlags,
+  captureColumnOptions,
+  openTable,
+  warnBadCaptureRecords,
+} from '../capture.ts';
 import { EXIT } from '../exit.ts';
 import {
   type ColumnFlags,
@@ -22,7 +28,7 @@ import { emit } from '../output.ts';
 import { commandProfiler, defaultThreads, MAX_DEFAULT_THREADS } from '../parallel/profile-parallel.ts';
 import { ProgressReporter } from '../progress.ts';
 
-interface DriftFlags extends ColumnFlags, DecisionFlags {
+interface DriftFlags extends ColumnFlags, DecisionFlags, CaptureFlags {
   format?: string;
   out?: string;
   quiet?: boolean;
@@ -33,7 +39,7 @@ interface DriftFlags extends ColumnFlags, DecisionFlags {
 
 /** Flags shared by `drift` and `profile`: which columns are what and how they are sampled. */
 export function addColumnFlags(command: Command): Command {
-  return command
+  return addCaptureFlags(command)
     .option('--numeric <columns>', 'treat these columns as numeric (comma-separated)', collectList)
     .option('--categorical <columns>', 'treat these columns as categorical, labels as raw text', collectList)
     .option('--exclude <columns>', 'columns that are not features: labels, predictions, ids', collectList)
@@ -88,10 +94,13 @@ export function registerDrift(program: Command): void {
       const format = flags.format ?? (process.stdout.isTTY && !flags.out ? 'text' : 'json');
       if (!['text', 'json', 'html'].includes(format))
         throw new ConfigError('--format', `expected text, json or html, got ${JSON.stringify(format)}`);
-      const options = { ...columnOptions(flags), ...decisionOptions(flags) };
+      const baseline = await loadBaseline(baselinePath, flags);
+      const { input: current, capture } = await openTable(currentPath, flags);
+      const options = {
+        ...captureColumnOptions(columnOptions(flags), capture || baseline.capture),
+        ...decisionOptions(flags),
+      };
       const progress = new ProgressReporter(!flags.quiet);
-      const baseline = await loadBaseline(baselinePath);
-      const current = fileInput(currentPath);
       const inputs = baseline.kind === 'data' ? [baseline.input, current] : [current];
       const profiler = commandProfiler(flags.threads ?? defaultThreads(), inputs);
       let report: DriftReport;
@@ -105,6 +114,10 @@ export function registerDrift(program: Command): void {
       } finally {
         progress.done();
       }
+      warnBadCaptureRecords(
+        baseline.captureInput ? [baseline.captureInput, current] : [current],
+        flags.quiet,
+      );
       const body =
         format === 'json'
           ? JSON.stringify(report, null, 2)

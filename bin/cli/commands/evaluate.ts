@@ -15,13 +15,13 @@ import {
   performanceReportFromJson,
 } from '../../../lambdas/core/performance/report.ts';
 import { renderPerformanceText } from '../../../lambdas/core/performance/text.ts';
-import { fileInput } from '../../../lambdas/core/readers/input.ts';
+import { addCaptureFlags, type CaptureFlags, openTable, warnBadCaptureRecords } from '../capture.ts';
 import { EXIT } from '../exit.ts';
 import { collectList, collectRepeated, maxDecompressedBytesOption, maxSegmentsOption } from '../flags.ts';
 import { emit, readTextFile } from '../output.ts';
 import { ProgressReporter } from '../progress.ts';
 
-interface EvaluateFlags {
+export interface EvaluateFlags extends CaptureFlags {
   label: string;
   score: string;
   positive?: string;
@@ -45,7 +45,7 @@ const LIMIT_FLAGS: readonly { kind: LimitKind; flag: string; key: 'min' | 'max' 
   { kind: 'maxDrop', flag: '--max-drop', key: 'maxDrop' },
 ];
 
-function parseThreshold(text: string | undefined): number | undefined {
+export function parseThreshold(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const threshold = Number(text);
   if (text.trim() === '' || !(threshold >= 0 && threshold <= 1)) {
@@ -54,7 +54,7 @@ function parseThreshold(text: string | undefined): number | undefined {
   return threshold;
 }
 
-function limitsFromFlags(flags: EvaluateFlags): PerformanceLimit[] {
+export function limitsFromFlags(flags: Pick<EvaluateFlags, 'min' | 'max' | 'maxDrop'>): PerformanceLimit[] {
   const entries: { limit: PerformanceLimit; field: string }[] = [];
   for (const { kind, flag, key } of LIMIT_FLAGS) {
     for (const text of flags[key] ?? [])
@@ -65,12 +65,12 @@ function limitsFromFlags(flags: EvaluateFlags): PerformanceLimit[] {
 }
 
 /** A report written by `driftwatch evaluate --format json` (optionally gzip-compressed). */
-async function loadBaselineReport(path: string): Promise<PerformanceReport> {
+export async function loadBaselineReport(path: string): Promise<PerformanceReport> {
   return performanceReportFromJson(await readTextFile(path), path);
 }
 
 export function registerEvaluate(program: Command): void {
-  program
+  const command = program
     .command('evaluate')
     .summary('measure model performance on a labelled FILE, optionally against limits')
     .description(
@@ -109,60 +109,62 @@ export function registerEvaluate(program: Command): void {
     .addOption(maxDecompressedBytesOption())
     .option('--format <format>', 'text or json (default: text on a terminal, json otherwise)')
     .option('-o, --out <file>', 'write the report to FILE instead of stdout')
-    .option('-q, --quiet', 'no progress or warnings on stderr')
-    .action(async (path: string, flags: EvaluateFlags) => {
-      const format = flags.format ?? (process.stdout.isTTY && !flags.out ? 'text' : 'json');
-      if (!['text', 'json'].includes(format)) {
-        throw new ConfigError('--format', `expected text or json, got ${JSON.stringify(format)}`);
+    .option('-q, --quiet', 'no progress or warnings on stderr');
+  addCaptureFlags(command).action(async (path: string, flags: EvaluateFlags) => {
+    const format = flags.format ?? (process.stdout.isTTY && !flags.out ? 'text' : 'json');
+    if (!['text', 'json'].includes(format)) {
+      throw new ConfigError('--format', `expected text or json, got ${JSON.stringify(format)}`);
+    }
+    const limits = limitsFromFlags(flags);
+    if (flags.baseline === undefined && limits.some((limit) => limit.maxDrop !== undefined)) {
+      throw new ConfigError('--max-drop', 'needs --baseline, the report to compare with');
+    }
+    const baseline = flags.baseline === undefined ? null : await loadBaselineReport(flags.baseline);
+    const options = {
+      label: flags.label,
+      score: flags.score,
+      positive: flags.positive,
+      threshold: parseThreshold(flags.threshold),
+      segment: flags.segment,
+      classes: flags.classes,
+      maxSegments: flags.maxSegments,
+      fields: {
+        label: '--label',
+        score: '--score',
+        positive: '--positive',
+        threshold: '--threshold',
+        segment: '--segment',
+        classes: '--classes',
+        maxSegments: '--max-segments',
+      },
+    };
+    const progress = new ProgressReporter(!flags.quiet);
+    let evaluation: TableEvaluation;
+    const { input } = await openTable(path, flags);
+    try {
+      evaluation = await evaluateTable(input, options, {
+        maxDecompressedBytes: flags.maxDecompressedBytes,
+        onProgress: (update) => progress.update(path, update),
+      });
+    } finally {
+      progress.done();
+    }
+    warnBadCaptureRecords([input], flags.quiet);
+    const { report } = evaluation;
+    const check = limits.length > 0 ? checkLimits(report, limits, baseline) : null;
+    if (!flags.quiet) {
+      for (const warning of evaluation.warnings) process.stderr.write(`driftwatch: warning: ${warning}\n`);
+      for (const unchecked of check?.unchecked ?? []) {
+        process.stderr.write(`driftwatch: warning: ${describeUnchecked(unchecked)}\n`);
       }
-      const limits = limitsFromFlags(flags);
-      if (flags.baseline === undefined && limits.some((limit) => limit.maxDrop !== undefined)) {
-        throw new ConfigError('--max-drop', 'needs --baseline, the report to compare with');
-      }
-      const baseline = flags.baseline === undefined ? null : await loadBaselineReport(flags.baseline);
-      const options = {
-        label: flags.label,
-        score: flags.score,
-        positive: flags.positive,
-        threshold: parseThreshold(flags.threshold),
-        segment: flags.segment,
-        classes: flags.classes,
-        maxSegments: flags.maxSegments,
-        fields: {
-          label: '--label',
-          score: '--score',
-          positive: '--positive',
-          threshold: '--threshold',
-          segment: '--segment',
-          classes: '--classes',
-          maxSegments: '--max-segments',
-        },
-      };
-      const progress = new ProgressReporter(!flags.quiet);
-      let evaluation: TableEvaluation;
-      try {
-        evaluation = await evaluateTable(fileInput(path), options, {
-          maxDecompressedBytes: flags.maxDecompressedBytes,
-          onProgress: (update) => progress.update(path, update),
-        });
-      } finally {
-        progress.done();
-      }
-      const { report } = evaluation;
-      const check = limits.length > 0 ? checkLimits(report, limits, baseline) : null;
-      if (!flags.quiet) {
-        for (const warning of evaluation.warnings) process.stderr.write(`driftwatch: warning: ${warning}\n`);
-        for (const unchecked of check?.unchecked ?? []) {
-          process.stderr.write(`driftwatch: warning: ${describeUnchecked(unchecked)}\n`);
-        }
-      }
-      for (const breach of check?.breaches ?? [])
-        process.stderr.write(`driftwatch: breach: ${describeBreach(breach)}\n`);
-      const body =
-        format === 'json'
-          ? JSON.stringify(report, null, 2)
-          : renderPerformanceText(report, { input: path, positive: options.positive ?? '1', check });
-      await emit(body, flags.out);
-      if (check !== null && check.breaches.length > 0) process.exitCode = EXIT.breach;
-    });
+    }
+    for (const breach of check?.breaches ?? [])
+      process.stderr.write(`driftwatch: breach: ${describeBreach(breach)}\n`);
+    const body =
+      format === 'json'
+        ? JSON.stringify(report, null, 2)
+        : renderPerformanceText(report, { input: path, positive: options.positive ?? '1', check });
+    await emit(body, flags.out);
+    if (check !== null && check.breaches.length > 0) process.exitCode = EXIT.breach;
+  });
 }

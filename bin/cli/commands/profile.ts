@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
 import { profileToJson, type TableProfile } from '../../../lambdas/core/drift/profile.ts';
 import { profileTable } from '../../../lambdas/core/drift/run.ts';
-import { fileInput } from '../../../lambdas/core/readers/input.ts';
+import { type CaptureFlags, captureColumnOptions, openTable, warnBadCaptureRecords } from '../capture.ts';
 import { type ColumnFlags, columnOptions } from '../flags.ts';
 import { writeFileAtomic } from '../output.ts';
 import { commandProfiler, defaultThreads } from '../parallel/profile-parallel.ts';
 import { ProgressReporter } from '../progress.ts';
 import { addColumnFlags } from './drift.ts';
 
-interface ProfileFlags extends ColumnFlags {
+interface ProfileFlags extends ColumnFlags, CaptureFlags {
   out: string;
   quiet?: boolean;
   maxDecompressedBytes?: number;
@@ -31,9 +31,9 @@ export function registerProfile(program: Command): void {
     .action(async (file: string, flags: ProfileFlags) => {
       const progress = new ProgressReporter(!flags.quiet);
       let profile: TableProfile;
+      const { input, capture } = await openTable(file, flags);
       try {
-        const input = fileInput(file);
-        profile = await profileTable(input, columnOptions(flags), {
+        profile = await profileTable(input, captureColumnOptions(columnOptions(flags), capture), {
           maxDecompressedBytes: flags.maxDecompressedBytes,
           profiler: commandProfiler(flags.threads ?? defaultThreads(), [input]),
           onProgress: (input, update) => progress.update(input, update),
@@ -41,6 +41,7 @@ export function registerProfile(program: Command): void {
       } finally {
         progress.done();
       }
+      warnBadCaptureRecords([input], flags.quiet);
       await writeFileAtomic(flags.out, profileToJson(profile));
       if (!flags.quiet) {
         process.stderr.write(

@@ -18,6 +18,11 @@ export interface ColumnOptions {
   categorical?: readonly string[];
   /** Columns that are not features: labels, predictions, ids, timestamps. */
   exclude?: readonly string[];
+  /**
+   * Columns left out like `exclude` when the table has them, and not required to exist: the metadata a
+   * reader adds (a Data Capture record's variant, eventId, ...). A column named in another option stays.
+   */
+  metadata?: readonly string[];
   /** Column whose values split the data into segments tested separately. @default none */
   segment?: string | null;
   /**
@@ -82,6 +87,9 @@ export function resolveColumnOptions(options: ColumnOptions): ResolvedColumnOpti
   const numeric = new Set(options.numeric ?? []);
   const categorical = new Set(options.categorical ?? []);
   const exclude = new Set(options.exclude ?? []);
+  for (const name of options.metadata ?? []) {
+    if (!numeric.has(name) && !categorical.has(name) && name !== options.segment) exclude.add(name);
+  }
   for (const name of numeric) {
     if (categorical.has(name)) {
       throw new ConfigError('--numeric', `${JSON.stringify(name)} is also named in --categorical`);

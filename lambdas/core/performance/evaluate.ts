@@ -140,11 +140,28 @@ export interface Evaluation {
   warnings: string[];
 }
 
+/** The rows an accumulator kept, in file order: for CBPE, which fits on one table and estimates on another. */
+export interface ScoredRows {
+  /** Rows read, kept or not. */
+  rowsRead: number;
+  scores: Float64Array;
+  /** 1 positive, 0 negative, {@link UNLABELLED} when labels are optional and the row has none. */
+  labels: Uint8Array;
+  /** Per row, the id of its segment value (an index of `segmentValues`), -1 when missing; null without a segment column. */
+  segmentIds: Int32Array | null;
+  segmentValues: readonly string[];
+  /** The distinct label texts seen, in the order first seen. */
+  labelValues: readonly string[];
+  warnings: string[];
+}
+
 const LABEL = 1;
 const SCORE = 2;
 const SEGMENT = 4;
 
 const MISSING_LABEL = -1;
+/** The label code of a kept row without a label (only when labels are optional). */
+export const UNLABELLED = 2;
 /** A label seen for the first time is checked against the classes; one that fails is marked so. */
 const NOT_A_CLASS = -2;
 
@@ -180,9 +197,16 @@ export class PerformanceAccumulator implements TableSink {
   private labels = new Uint8Array(1024);
   private segmentIds = new Int32Array(0);
 
-  constructor(options: ResolvedEvaluateOptions, name: string) {
+  private readonly labelOptional: boolean;
+
+  /**
+   * @param labelOptional keep rows that have a score but no label (marked {@link UNLABELLED}), and accept a
+   * table without the label column: for CBPE's current data, whose labels have not arrived.
+   */
+  constructor(options: ResolvedEvaluateOptions, name: string, labelOptional = false) {
     this.options = options;
     this.name = name;
+    this.labelOptional = labelOptional;
     this.labelDictionary = new CategoryDictionary(
       MAX_LABELS,
       `the label column has more than ${MAX_LABELS} distinct values; is ${options.fields.label} the right column?`,
@@ -245,11 +269,11 @@ export class PerformanceAccumulator implements TableSink {
     this.rowLabel = MISSING_LABEL;
     this.rowScore = Number.NaN;
     this.rowSegment = -1;
-    if (label < 0 || Number.isNaN(score)) return;
+    if (Number.isNaN(score) || (label < 0 && !this.labelOptional)) return;
     const row = this.kept++;
     if (row === this.scores.length) this.grow();
     this.scores[row] = score;
-    this.labels[row] = label;
+    this.labels[row] = label < 0 ? UNLABELLED : label;
     if (this.options.segment !== null) this.segmentIds[row] = segment;
   }
 
@@ -261,8 +285,40 @@ export class PerformanceAccumulator implements TableSink {
    */
   finish(): Evaluation {
     const { options, name } = this;
+    const { labels, scores, rowsRead, warnings } = this.rows();
+    const rows = labels.length;
+    const skipped = rowsRead - rows;
+    if (rows === 0) {
+      throw new InputError(
+        { file: name },
+        `no row has both a label and a score (${skipped} ${skipped === 1 ? 'row' : 'rows'} skipped)`,
+      );
+    }
+    const report: PerformanceReport = {
+      rows,
+      skipped,
+      threshold: options.threshold,
+      metrics: computeMetrics(labels, scores, options.threshold),
+      segments: options.segment === null ? [] : this.segments(options.segment, labels, scores),
+    };
+    return {
+      report,
+      rowsRead,
+      labels: [...this.labelDictionary.labels],
+      warnings,
+    };
+  }
+
+  /**
+   * Ends the pass and gives the rows kept, in file order, without computing anything (for CBPE).
+   *
+   * @throws ConfigError when the score or segment column, or (unless labels are optional) the label column,
+   * is not in the table.
+   */
+  rows(): ScoredRows {
+    const { options, name } = this;
     const columns = [
-      [options.label, options.fields.label],
+      [this.labelOptional ? null : options.label, options.fields.label],
       [options.score, options.fields.score],
       [options.segment, options.fields.segment],
     ] as const;
@@ -274,71 +330,30 @@ export class PerformanceAccumulator implements TableSink {
         );
       }
     }
-    const rows = this.kept;
-    const skipped = this.rowsRead - rows;
-    if (rows === 0) {
-      throw new InputError(
-        { file: name },
-        `no row has both a label and a score (${skipped} ${skipped === 1 ? 'row' : 'rows'} skipped)`,
-      );
-    }
-    const labels = this.labels.subarray(0, rows);
-    const scores = this.scores.subarray(0, rows);
-    const report: PerformanceReport = {
-      rows,
-      skipped,
-      threshold: options.threshold,
-      metrics: computeMetrics(labels, scores, options.threshold),
-      segments: options.segment === null ? [] : this.segments(options.segment, labels, scores),
-    };
     return {
-      report,
       rowsRead: this.rowsRead,
-      labels: [...this.labelDictionary.labels],
+      scores: this.scores.subarray(0, this.kept),
+      labels: this.labels.subarray(0, this.kept),
+      segmentIds: options.segment === null ? null : this.segmentIds.subarray(0, this.kept),
+      segmentValues: this.segmentDictionary.labels,
+      labelValues: this.labelDictionary.labels,
       warnings: this.warnings(),
     };
   }
 
-  /**
-   * Per segment value, the rows in their original order (a counting sort by segment id), so sums run in the
-   * same order as the reference's boolean mask selects them.
-   */
   private segments(column: string, labels: Uint8Array, scores: Float64Array): SegmentPerformance[] {
-    const ids = this.segmentIds.subarray(0, this.kept);
-    const values = this.segmentDictionary.labels;
-    const counts = new Int32Array(values.length + 1);
-    for (let i = 0; i < ids.length; i++) counts[ids[i]! + 1]!++;
-    const offsets = new Int32Array(values.length + 1);
-    for (let id = 0; id < values.length; id++) offsets[id + 1] = offsets[id]! + counts[id + 1]!;
-    const inSegments = offsets[values.length]!;
-    const groupedLabels = new Uint8Array(inSegments);
-    const groupedScores = new Float64Array(inSegments);
-    const next = offsets.slice(0, values.length);
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i]!;
-      if (id < 0) continue;
-      const at = next[id]!++;
-      groupedLabels[at] = labels[i]!;
-      groupedScores[at] = scores[i]!;
-    }
-    const segments: SegmentPerformance[] = [];
-    for (let id = 0; id < values.length; id++) {
-      const start = offsets[id]!;
-      const rows = counts[id + 1]!;
-      // A value seen only in skipped rows has nothing to evaluate and is left out.
-      if (rows === 0) continue;
-      segments.push({
+    return groupBySegment(this.segmentIds.subarray(0, this.kept), this.segmentDictionary.labels).map(
+      ({ value, rows }) => ({
         column,
-        value: values[id]!,
-        rows,
+        value,
+        rows: rows.length,
         metrics: computeMetrics(
-          groupedLabels.subarray(start, start + rows),
-          groupedScores.subarray(start, start + rows),
+          Uint8Array.from(rows, (row) => labels[row]!),
+          Float64Array.from(rows, (row) => scores[row]!),
           this.options.threshold,
         ),
-      });
-    }
-    return segments.sort((a, b) => compareCodePoints(a.value, b.value));
+      }),
+    );
   }
 
   private warnings(): string[] {
@@ -402,6 +417,33 @@ export class PerformanceAccumulator implements TableSink {
       this.segmentIds = ids;
     }
   }
+}
+
+/** One segment value and its rows (indexes into the kept rows, increasing). */
+export interface SegmentRows {
+  value: string;
+  rows: Int32Array;
+}
+
+/**
+ * Groups rows by segment id: per value with at least one row, the row indexes in their original order (a
+ * counting sort), so sums run in the same order as the reference's boolean mask selects them. Values are
+ * ordered by code point; rows with id -1 (missing) belong to none.
+ */
+export function groupBySegment(ids: Int32Array, values: readonly string[]): SegmentRows[] {
+  const counts = new Int32Array(values.length);
+  for (let i = 0; i < ids.length; i++) if (ids[i]! >= 0) counts[ids[i]!]!++;
+  const groups = Array.from(counts, (count) => new Int32Array(count));
+  const next = new Int32Array(values.length);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (id >= 0) groups[id]![next[id]!++] = i;
+  }
+  const segments: SegmentRows[] = [];
+  // A value seen only in rows that were not kept has nothing to evaluate and is left out.
+  for (let id = 0; id < values.length; id++)
+    if (counts[id]! > 0) segments.push({ value: values[id]!, rows: groups[id]! });
+  return segments.sort((a, b) => compareCodePoints(a.value, b.value));
 }
 
 /** The value itself stays out of the message: errors end up in logs, and data rows must not. */

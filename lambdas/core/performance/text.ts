@@ -9,6 +9,8 @@ export interface PerformanceTextOptions {
   positive?: string;
   /** The result of checking limits: breached cells are marked with `!` and every breach is listed. */
   check?: LimitCheck | null;
+  /** For a CBPE estimate: the reference the calibrator was fitted on; the title then says "Estimated". */
+  estimatedFrom?: string;
 }
 
 function cell(value: number | null): string {
@@ -57,10 +59,14 @@ export function renderPerformanceText(
   const source = options.input ? ` of ${options.input}` : '';
   const positive =
     options.positive === undefined ? '' : `, positive label ${JSON.stringify(options.positive)}`;
+  const title =
+    options.estimatedFrom === undefined
+      ? `Performance${source}: ${report.rows.toLocaleString('en-US')} rows evaluated, ` +
+        `${report.skipped.toLocaleString('en-US')} skipped (label or score missing)`
+      : `Estimated performance${source} (CBPE, calibrated on ${options.estimatedFrom}): ` +
+        `${report.rows.toLocaleString('en-US')} rows, ${report.skipped.toLocaleString('en-US')} skipped (score missing)`;
   const lines = [
-    `Performance${source}: ${report.rows.toLocaleString('en-US')} rows evaluated, ` +
-      `${report.skipped.toLocaleString('en-US')} skipped (label or score missing), ` +
-      `threshold ${report.threshold}${positive}`,
+    `${title}, threshold ${report.threshold}${positive}`,
     '',
     format(header.map((title, column) => (column >= 2 ? `${title} ` : title))),
     ...rows.map(format),

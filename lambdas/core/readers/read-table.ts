@@ -1,4 +1,5 @@
 import { InputError } from '../errors.ts';
+import { type CaptureAwareInput, isCaptureHead, readCapture } from './capture.ts';
 import { CsvParser } from './csv.ts';
 import { isGzip, maybeGunzip } from './decompress.ts';
 import type { TableInput } from './input.ts';
@@ -135,6 +136,10 @@ export async function readTable(
   options: ReadTableOptions = {},
 ): Promise<ReadTableResult> {
   const { name } = input;
+  // SageMaker Data Capture (capture.ts): a directory of capture files, or a JSON Lines file of capture records.
+  if ((input as CaptureAwareInput).capture?.files.length) {
+    return { format: 'jsonl', compressed: false, rows: await readCapture(input, sink, options) };
+  }
   const byName = formatFromName(name);
   const progress = new ProgressCounter(input.size, options.onProgress);
   const empty = () => new InputError({ file: name }, 'the file is empty');
@@ -173,7 +178,7 @@ export async function readTable(
     // Plain text from a local file: read through reused buffers (see TableInput.openReused).
     const head = await readRange.call(input, 0, Math.min(size, SNIFF_BYTES));
     const format = byName?.format ?? sniffFormat(head);
-    if (!isGzip(head) && format !== 'parquet') {
+    if (!isGzip(head) && format !== 'parquet' && !isCaptureHead(head)) {
       const parser =
         format === 'csv'
           ? new CsvParser(sink, { name, delimiter: byName?.delimiter })
@@ -195,7 +200,9 @@ export async function readTable(
   if (head.length === 0) throw empty();
   const format = byName?.format ?? sniffFormat(head);
   let rows: number;
-  if (format === 'parquet') {
+  if (format === 'jsonl' && isCaptureHead(head)) {
+    rows = await readCapture(input, sink, options, data);
+  } else if (format === 'parquet') {
     let groupRows = 0;
     progress.rows = () => groupRows;
     rows = await readParquetStream(data, sink, {

@@ -1,0 +1,126 @@
+import type { Command } from 'commander';
+import { ConfigError } from '../../../lambdas/core/errors.ts';
+import { estimateTables, type TableEstimate } from '../../../lambdas/core/performance/cbpe.ts';
+import { checkLimits, describeBreach, describeUnchecked } from '../../../lambdas/core/performance/limits.ts';
+import { renderPerformanceText } from '../../../lambdas/core/performance/text.ts';
+import { addCaptureFlags, openTable, warnBadCaptureRecords } from '../capture.ts';
+import { EXIT } from '../exit.ts';
+import { collectList, collectRepeated, maxDecompressedBytesOption, maxSegmentsOption } from '../flags.ts';
+import { emit } from '../output.ts';
+import { ProgressReporter } from '../progress.ts';
+import { type EvaluateFlags, limitsFromFlags, loadBaselineReport, parseThreshold } from './evaluate.ts';
+
+export function registerEstimate(program: Command): void {
+  const command = program
+    .command('estimate')
+    .summary("estimate a model's performance on CURRENT before its labels arrive (CBPE)")
+    .description(
+      'Fit a calibrator (isotonic regression of the label on the score) on the labelled REFERENCE, then\n' +
+        'estimate the accuracy, precision, recall, f1, ROC AUC, Gini, log loss, Brier score and positive rate\n' +
+        "the scores in CURRENT are expected to have: confidence-based performance estimation. CURRENT's labels\n" +
+        'are not needed (and not used). The report has the shape of `driftwatch evaluate`\'s with "estimated":\n' +
+        'true and the expected confusion counts. Limits as in evaluate; exits ' +
+        `${EXIT.breach} when one is breached.\n` +
+        'The estimate assumes the relation between score and outcome is what it was on REFERENCE: it follows\n' +
+        'changes in who the model sees, not changes in what their features mean.',
+    )
+    .argument('<reference>', 'labelled data the model was validated on (label and score columns)')
+    .argument('<current>', 'data to estimate, with a score column (labels not needed)')
+    .requiredOption('--label <column>', 'the label column of REFERENCE')
+    .requiredOption('--score <column>', "the score column: the model's probability of the positive class")
+    .option('--positive <value>', 'the positive label, compared as raw text (default "1")')
+    .option('--threshold <t>', 'predict positive when score >= t (default 0.5)')
+    .option('--segment <column>', 'also estimate each value of this column')
+    .option(
+      '--classes <labels>',
+      'the only labels allowed (comma-separated); any other label is an error',
+      collectList,
+    )
+    .option('--baseline <report>', 'a performance report to compare with (--max-drop)')
+    .option(
+      '--min <metric=value>',
+      'floor of a higher-is-better metric or positiveRate (repeatable)',
+      collectRepeated,
+    )
+    .option('--max <metric=value>', 'ceiling of logLoss, brier or positiveRate (repeatable)', collectRepeated)
+    .option(
+      '--max-drop <metric=share>',
+      'largest relative degradation against --baseline (repeatable)',
+      collectRepeated,
+    )
+    .addOption(maxSegmentsOption())
+    .addOption(maxDecompressedBytesOption())
+    .option('--format <format>', 'text or json (default: text on a terminal, json otherwise)')
+    .option('-o, --out <file>', 'write the report to FILE instead of stdout')
+    .option('-q, --quiet', 'no progress or warnings on stderr');
+  addCaptureFlags(command).action(
+    async (referencePath: string, currentPath: string, flags: EvaluateFlags) => {
+      const format = flags.format ?? (process.stdout.isTTY && !flags.out ? 'text' : 'json');
+      if (!['text', 'json'].includes(format)) {
+        throw new ConfigError('--format', `expected text or json, got ${JSON.stringify(format)}`);
+      }
+      const limits = limitsFromFlags(flags);
+      if (flags.baseline === undefined && limits.some((limit) => limit.maxDrop !== undefined)) {
+        throw new ConfigError('--max-drop', 'needs --baseline, the report to compare with');
+      }
+      const baseline = flags.baseline === undefined ? null : await loadBaselineReport(flags.baseline);
+      const options = {
+        label: flags.label,
+        score: flags.score,
+        positive: flags.positive,
+        threshold: parseThreshold(flags.threshold),
+        segment: flags.segment,
+        classes: flags.classes,
+        maxSegments: flags.maxSegments,
+        fields: {
+          label: '--label',
+          score: '--score',
+          positive: '--positive',
+          threshold: '--threshold',
+          segment: '--segment',
+          classes: '--classes',
+          maxSegments: '--max-segments',
+        },
+      };
+      const progress = new ProgressReporter(!flags.quiet);
+      const readOptions = (path: string) => ({
+        maxDecompressedBytes: flags.maxDecompressedBytes,
+        onProgress: (update: Parameters<ProgressReporter['update']>[1]) => progress.update(path, update),
+      });
+      let estimate: TableEstimate;
+      const { input: reference } = await openTable(referencePath, flags);
+      const { input: current } = await openTable(currentPath, flags);
+      try {
+        estimate = await estimateTables(reference, current, options, {
+          reference: readOptions(referencePath),
+          current: readOptions(currentPath),
+        });
+      } finally {
+        progress.done();
+      }
+      warnBadCaptureRecords([reference, current], flags.quiet);
+      const { report } = estimate;
+      const check = limits.length > 0 ? checkLimits(report, limits, baseline) : null;
+      if (!flags.quiet) {
+        for (const warning of estimate.warnings) process.stderr.write(`driftwatch: warning: ${warning}\n`);
+        for (const unchecked of check?.unchecked ?? []) {
+          process.stderr.write(`driftwatch: warning: ${describeUnchecked(unchecked)}\n`);
+        }
+      }
+      for (const breach of check?.breaches ?? []) {
+        process.stderr.write(`driftwatch: breach (estimated): ${describeBreach(breach)}\n`);
+      }
+      const body =
+        format === 'json'
+          ? JSON.stringify(report, null, 2)
+          : renderPerformanceText(report, {
+              input: currentPath,
+              positive: options.positive ?? '1',
+              check,
+              estimatedFrom: referencePath,
+            });
+      await emit(body, flags.out);
+      if (check !== null && check.breaches.length > 0) process.exitCode = EXIT.breach;
+    },
+  );
+}
