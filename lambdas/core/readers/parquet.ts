@@ -34,8 +34,8 @@ export interface ParquetOptions {
 }
 
 /**
- * Codecs beyond hyparquet's own (uncompressed and Snappy) that Node's zlib decodes: pyarrow and Spark
- * users pick GZIP or ZSTD often enough. LZ4 stays unsupported and fails with hyparquet's message.
+ * Codecs for the column chunks hyparquet decodes (those with DELTA_* or BYTE_STREAM_SPLIT pages), beyond its
+ * own uncompressed and Snappy: the ones Node's zlib has, as for the chunks parquet-pages.ts decodes.
  */
 const COMPRESSORS: Compressors = {
   GZIP: (input) => zlib.gunzipSync(input),
@@ -163,9 +163,9 @@ export async function readParquetRanges(
     plans[ordinal] = { id, column, element: child.element, leaf: leaves[ordinal]!, kind: null };
   });
   const selected: ColumnPlan[] = [];
-  for (const plan of plans) {
+  for (const [ordinal, plan] of plans.entries()) {
     if (sink.ignores?.(plan.id)) continue;
-    const child = children[plans.indexOf(plan)]!;
+    const child = children[ordinal]!;
     if (child.children.length > 0 || plan.element.repetition_type === 'REPEATED') {
       throw new InputError(
         { file: name, field: plan.column },
