@@ -77,7 +77,7 @@ export class JsonlParser {
   private readonly names: string[] = [];
   private readonly ignored: number[] = [];
   /** The keys of the last object in order, to recognise the next object's keys by comparing bytes. */
-  private readonly order: { bytes: Uint8Array; column: number }[] = [];
+  private readonly order: ({ bytes: Uint8Array; column: number } | undefined)[] = [];
   /** Per column, the last row that gave it a value (a key twice in one object is an error). */
   private seen = new Float64Array(64);
   private rowStamp = 0;
@@ -170,8 +170,18 @@ export class JsonlParser {
     } else {
       for (;;) {
         if (buf[pos] !== QUOTE) this.syntax(buf, pos, end, 'a key in double quotes');
-        const keyEnd = this.scanString(buf, pos + 1, end);
-        const column = this.columnFor(buf, pos + 1, keyEnd, slot++);
+        // Mostly the key at this place in the previous object: its bytes and the closing quote, checked once.
+        const expected = this.order[slot];
+        let keyEnd: number;
+        let column: number;
+        if (expected !== undefined && isKeyAt(buf, pos + 1, end, expected.bytes)) {
+          keyEnd = pos + 1 + expected.bytes.length;
+          column = expected.column;
+          slot++;
+        } else {
+          keyEnd = this.scanString(buf, pos + 1, end);
+          column = this.columnFor(buf, pos + 1, keyEnd, slot++);
+        }
         pos = skipSpace(buf, keyEnd + 1, end);
         if (buf[pos] !== COLON) this.syntax(buf, pos, end, '":" after a key');
         pos = skipSpace(buf, pos + 1, end);
@@ -278,9 +288,6 @@ export class JsonlParser {
    * same place in the previous object (keys mostly come in the same order), else by its text.
    */
   private columnFor(buf: Uint8Array, start: number, end: number, slot: number): number {
-    const expected = this.order[slot];
-    if (expected !== undefined && !this.escaped && sameBytes(expected.bytes, buf, start, end))
-      return expected.column;
     const key = this.escaped
       ? (JSON.parse(latin1.decode(buf.subarray(start - 1, end + 1))) as string)
       : utf8.decode(buf.subarray(start, end));
@@ -300,7 +307,8 @@ export class JsonlParser {
         this.seen = grown;
       }
     }
-    this.order[slot] = { bytes: this.escaped ? encoder.encode(key) : buf.slice(start, end), column };
+    // Only a key without escapes is recognised by its bytes: with escapes, its bytes are not its text.
+    this.order[slot] = this.escaped ? undefined : { bytes: buf.slice(start, end), column };
     return column;
   }
 
@@ -481,9 +489,11 @@ function matches(buf: Uint8Array, pos: number, end: number, word: Uint8Array): b
   return true;
 }
 
-function sameBytes(known: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
-  if (known.length !== end - start) return false;
-  for (let i = 0; i < known.length; i++) if (known[i] !== buf[start + i]) return false;
+/** Whether `key` (bytes of a key without escapes, so without quotes) and then a closing quote are at `pos`. */
+function isKeyAt(buf: Uint8Array, pos: number, end: number, key: Uint8Array): boolean {
+  const length = key.length;
+  if (pos + length >= end || buf[pos + length] !== QUOTE) return false;
+  for (let i = 0; i < length; i++) if (key[i] !== buf[pos + i]) return false;
   return true;
 }
 
