@@ -22,7 +22,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { againstDuckdb, type BenchFormat, FORMATS } from './formats.ts';
 import { BENCH_DIR, benchFiles } from './generate.ts';
+import { best, type Measurement, megabytes, scientific, seconds, table, verdict } from './print.ts';
 
 const ROOT = join(BENCH_DIR, '..');
 const OUT_DIR = join(BENCH_DIR, 'out');
@@ -40,12 +42,6 @@ const TOLERANCE_FLOOR = 1e-3;
 /** A failure that ends the benchmark with exit code 1 and one clear line. */
 class BenchError extends Error {
   override readonly name = 'BenchError';
-}
-
-interface Measurement {
-  label: string;
-  wallSeconds: number;
-  peakRssMB: number;
 }
 
 /** Runs a command under GNU time from the repository root; fails with its stderr tail if it fails. */
@@ -207,22 +203,6 @@ function compareReports(driftwatch: Report, reference: Report): Comparison {
 // ---------------------------------------------------------------------------------------------------------
 // Printing
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows
-    .map((row, r) => {
-      const line = row
-        .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
-        .join('  ');
-      return r === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
-    })
-    .join('\n');
-}
-
-const seconds = (s: number) => `${s.toFixed(2)} s`;
-const megabytes = (mb: number) => `${mb.toFixed(0)} MB`;
-const scientific = (x: number | undefined) => (x === undefined ? '-' : x === 0 ? '0' : x.toExponential(1));
-
 function phases(report: Report): string {
   const timings = report.metadata?.timings;
   if (!timings) return '';
@@ -239,19 +219,6 @@ function readReport(path: string): Report {
   return JSON.parse(readFileSync(path, 'utf8')) as Report;
 }
 
-/** The best wall time of several runs, with the highest peak RSS among them. */
-function best(runs: readonly Measurement[]): Measurement {
-  return {
-    label: runs[0]!.label,
-    wallSeconds: Math.min(...runs.map((run) => run.wallSeconds)),
-    peakRssMB: Math.max(...runs.map((run) => run.peakRssMB)),
-  };
-}
-
-function verdict(ok: boolean, text: string): string {
-  return `  ${ok ? 'PASS' : 'FAIL'}  ${text}`;
-}
-
 // ---------------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -263,6 +230,8 @@ async function main(): Promise<void> {
       runs: { type: 'string', default: '3' },
       'reference-only': { type: 'boolean', default: false },
       cli: { type: 'string' },
+      formats: { type: 'string', default: FORMATS.join(',') },
+      'formats-only': { type: 'boolean', default: false },
     },
   });
   const rows = Number(values.rows.replaceAll('_', ''));
@@ -279,8 +248,15 @@ async function main(): Promise<void> {
   const referenceOnly = values['reference-only'];
   const cli = values.cli === undefined ? DEFAULT_CLI : resolve(values.cli);
 
+  const formats = values.formats === 'none' ? [] : values.formats.split(',');
+  for (const format of formats) {
+    if (!(FORMATS as readonly string[]).includes(format))
+      throw new BenchError(`--formats: expected some of ${FORMATS.join(',')} or none, got ${format}`);
+  }
+  const formatsOnly = values['formats-only'];
+
   requireGnuTime();
-  requirePython();
+  if (!formatsOnly) requirePython();
   if (!referenceOnly) {
     const problem = cliProblem(cli);
     if (problem) {
@@ -291,189 +267,222 @@ async function main(): Promise<void> {
   }
 
   const log = (line: string) => process.stdout.write(`  ${line}\n`);
-  const label = rows.toLocaleString('en-US');
-  process.stdout.write(
-    `\n== ${label} rows x 20 features (16 numeric, 4 categorical), baseline vs shifted current\n`,
-  );
-  const files = await benchFiles(rows, log);
-  const base = relative(ROOT, files.baseline);
-  const cur = relative(ROOT, files.current);
-  const referenceOut = join(OUT_DIR, 'reference.json');
-  const driftwatchOut = join(OUT_DIR, 'driftwatch.json');
-
-  // Each program runs `runs` times, taking turns, so a slow spell of the machine hits both: the best wall
-  // time of each counts (and the highest peak RSS).
-  const driftwatchRuns: Measurement[] = [];
-  const referenceRuns: Measurement[] = [];
-  for (let run = 1; run <= runs; run++) {
-    const suffix = runs > 1 ? ` (run ${run} of ${runs})` : '';
-    if (!referenceOnly) {
-      rmSync(driftwatchOut, { force: true });
-      driftwatchRuns.push(
-        await measure(`driftwatch${suffix}`, process.execPath, [
+  if (!formatsOnly) await againstPandas();
+  if (formats.length > 0) {
+    await againstDuckdb({
+      rows,
+      bigRows,
+      runs,
+      formats: formats as BenchFormat[],
+      log,
+      drift: (label, baseline, current, out) =>
+        measure(label, process.execPath, [
           relative(ROOT, cli),
           'drift',
-          base,
-          cur,
+          relative(ROOT, baseline),
+          relative(ROOT, current),
           '--format',
           'json',
           '--out',
-          relative(ROOT, driftwatchOut),
+          relative(ROOT, out),
           ...threadsFlag,
+        ]),
+      scan: (label, baseline, current) =>
+        measure(label, process.execPath, [
+          'bench/duckdb-scan.ts',
+          '--threads',
+          '2',
+          relative(ROOT, baseline),
+          relative(ROOT, current),
+        ]),
+    });
+  }
+
+  async function againstPandas(): Promise<void> {
+    const label = rows.toLocaleString('en-US');
+    process.stdout.write(
+      `\n== ${label} rows x 20 features (16 numeric, 4 categorical), baseline vs shifted current\n`,
+    );
+    const files = await benchFiles(rows, log);
+    const base = relative(ROOT, files.baseline);
+    const cur = relative(ROOT, files.current);
+    const referenceOut = join(OUT_DIR, 'reference.json');
+    const driftwatchOut = join(OUT_DIR, 'driftwatch.json');
+
+    // Each program runs `runs` times, taking turns, so a slow spell of the machine hits both: the best wall
+    // time of each counts (and the highest peak RSS).
+    const driftwatchRuns: Measurement[] = [];
+    const referenceRuns: Measurement[] = [];
+    for (let run = 1; run <= runs; run++) {
+      const suffix = runs > 1 ? ` (run ${run} of ${runs})` : '';
+      if (!referenceOnly) {
+        rmSync(driftwatchOut, { force: true });
+        driftwatchRuns.push(
+          await measure(`driftwatch${suffix}`, process.execPath, [
+            relative(ROOT, cli),
+            'drift',
+            base,
+            cur,
+            '--format',
+            'json',
+            '--out',
+            relative(ROOT, driftwatchOut),
+            ...threadsFlag,
+          ]),
+        );
+      }
+      rmSync(referenceOut, { force: true });
+      referenceRuns.push(
+        await measure(`reference${suffix}`, PYTHON, [
+          'bench/reference.py',
+          base,
+          cur,
+          '--out',
+          relative(ROOT, referenceOut),
         ]),
       );
     }
-    rmSync(referenceOut, { force: true });
-    referenceRuns.push(
-      await measure(`reference${suffix}`, PYTHON, [
-        'bench/reference.py',
-        base,
-        cur,
-        '--out',
-        relative(ROOT, referenceOut),
-      ]),
-    );
-  }
-  const driftwatch = driftwatchRuns.length > 0 ? best(driftwatchRuns) : undefined;
-  const reference = best(referenceRuns);
-  const wallTimes = (list: Measurement[]) => list.map((m) => seconds(m.wallSeconds)).join(', ');
-  if (runs > 1) {
-    process.stdout.write(
-      `
+    const driftwatch = driftwatchRuns.length > 0 ? best(driftwatchRuns) : undefined;
+    const reference = best(referenceRuns);
+    const wallTimes = (list: Measurement[]) => list.map((m) => seconds(m.wallSeconds)).join(', ');
+    if (runs > 1) {
+      process.stdout.write(
+        `
   wall times: ${driftwatch ? `driftwatch ${wallTimes(driftwatchRuns)}; ` : ''}reference ${wallTimes(referenceRuns)}
 `,
-    );
-  }
-  const referenceReport = readReport(referenceOut);
+      );
+    }
+    const referenceReport = readReport(referenceOut);
 
-  const rowsTable = [
-    [
-      '',
-      'wall time',
-      'peak RSS',
-      'time ratio (reference / driftwatch)',
-      'RSS ratio (reference / driftwatch)',
-    ],
-  ];
-  if (driftwatch) {
+    const rowsTable = [
+      [
+        '',
+        'wall time',
+        'peak RSS',
+        'time ratio (reference / driftwatch)',
+        'RSS ratio (reference / driftwatch)',
+      ],
+    ];
+    if (driftwatch) {
+      rowsTable.push([
+        'driftwatch',
+        seconds(driftwatch.wallSeconds),
+        megabytes(driftwatch.peakRssMB),
+        '1.0x',
+        '1.0x',
+      ]);
+    }
     rowsTable.push([
-      'driftwatch',
-      seconds(driftwatch.wallSeconds),
-      megabytes(driftwatch.peakRssMB),
-      '1.0x',
-      '1.0x',
+      'pandas + scipy',
+      seconds(reference.wallSeconds),
+      megabytes(reference.peakRssMB),
+      driftwatch ? `${(reference.wallSeconds / driftwatch.wallSeconds).toFixed(1)}x` : '-',
+      driftwatch ? `${(reference.peakRssMB / driftwatch.peakRssMB).toFixed(1)}x` : '-',
     ]);
-  }
-  rowsTable.push([
-    'pandas + scipy',
-    seconds(reference.wallSeconds),
-    megabytes(reference.peakRssMB),
-    driftwatch ? `${(reference.wallSeconds / driftwatch.wallSeconds).toFixed(1)}x` : '-',
-    driftwatch ? `${(reference.peakRssMB / driftwatch.peakRssMB).toFixed(1)}x` : '-',
-  ]);
-  process.stdout.write(`\n${table(rowsTable)}\n\n  reference phases: ${phases(referenceReport)}\n`);
+    process.stdout.write(`\n${table(rowsTable)}\n\n  reference phases: ${phases(referenceReport)}\n`);
 
-  if (!driftwatch) {
-    process.stdout.write('\n(reference only: the driftwatch CLI was not run, so there is no verdict)\n');
-    return;
-  }
+    if (!driftwatch) {
+      process.stdout.write('\n(reference only: the driftwatch CLI was not run, so there is no verdict)\n');
+      return;
+    }
 
-  const driftwatchReport = readReport(driftwatchOut);
-  const driftwatchPhases = phases(driftwatchReport);
-  if (driftwatchPhases) process.stdout.write(`  driftwatch phases: ${driftwatchPhases}\n`);
-  const comparison = compareReports(driftwatchReport, referenceReport);
-  const numberRows = [
-    [
-      'number',
-      'max rel. diff, exact entries',
-      'max rel. diff, sampled entries',
-      'max abs. diff (sampled)',
-      'worst feature',
-    ],
-  ];
-  for (const [name, { exact, sampled }] of comparison.numbers) {
-    const worst = sampled && (!exact || sampled.relative > exact.relative) ? sampled : exact;
-    numberRows.push([
-      name,
-      scientific(exact?.relative),
-      scientific(sampled?.relative),
-      scientific(sampled?.absolute),
-      worst?.where ?? '-',
-    ]);
-  }
-  process.stdout.write(
-    `\nAgreement with the reference (|a - b| / max(|a|, |b|, 1e-3), so the spec's tolerance is 1e-6):\n${table(numberRows)}\n` +
-      `  sampled entries (a side above the sample cap: KS and Wasserstein on a uniform sample, numeric PSI and\n` +
-      `  Jensen-Shannon on the sample's decile edges): ${comparison.sampledFeatures.join(', ') || 'none'}\n` +
-      `  categorical tests, missing counts and rows are exact at any size.\n`,
-  );
-  if (comparison.mismatches.length > 0) {
+    const driftwatchReport = readReport(driftwatchOut);
+    const driftwatchPhases = phases(driftwatchReport);
+    if (driftwatchPhases) process.stdout.write(`  driftwatch phases: ${driftwatchPhases}\n`);
+    const comparison = compareReports(driftwatchReport, referenceReport);
+    const numberRows = [
+      [
+        'number',
+        'max rel. diff, exact entries',
+        'max rel. diff, sampled entries',
+        'max abs. diff (sampled)',
+        'worst feature',
+      ],
+    ];
+    for (const [name, { exact, sampled }] of comparison.numbers) {
+      const worst = sampled && (!exact || sampled.relative > exact.relative) ? sampled : exact;
+      numberRows.push([
+        name,
+        scientific(exact?.relative),
+        scientific(sampled?.relative),
+        scientific(sampled?.absolute),
+        worst?.where ?? '-',
+      ]);
+    }
     process.stdout.write(
-      `  differences in non-numeric fields:\n${comparison.mismatches.map((m) => `    ${m}`).join('\n')}\n`,
+      `\nAgreement with the reference (|a - b| / max(|a|, |b|, 1e-3), so the spec's tolerance is 1e-6):\n${table(numberRows)}\n` +
+        `  sampled entries (a side above the sample cap: KS and Wasserstein on a uniform sample, numeric PSI and\n` +
+        `  Jensen-Shannon on the sample's decile edges): ${comparison.sampledFeatures.join(', ') || 'none'}\n` +
+        `  categorical tests, missing counts and rows are exact at any size.\n`,
     );
-  }
+    if (comparison.mismatches.length > 0) {
+      process.stdout.write(
+        `  differences in non-numeric fields:\n${comparison.mismatches.map((m) => `    ${m}`).join('\n')}\n`,
+      );
+    }
 
-  let big: Measurement | undefined;
-  if (bigRows > 0) {
-    const bigLabel = bigRows.toLocaleString('en-US');
-    process.stdout.write(`\n== ${bigLabel} rows, driftwatch only\n`);
-    const bigFiles = await benchFiles(bigRows, log);
-    big = await measure(`driftwatch-${bigRows}`, process.execPath, [
-      relative(ROOT, cli),
-      'drift',
-      relative(ROOT, bigFiles.baseline),
-      relative(ROOT, bigFiles.current),
-      '--format',
-      'json',
-      '--out',
-      relative(ROOT, join(OUT_DIR, `driftwatch-${bigRows}.json`)),
-      ...threadsFlag,
-    ]);
-    process.stdout.write(
-      `\n${table([
-        ['', 'wall time', 'peak RSS', `RSS vs ${label} rows`],
-        [
-          `driftwatch ${bigLabel}`,
-          seconds(big.wallSeconds),
-          megabytes(big.peakRssMB),
-          `${(big.peakRssMB / driftwatch.peakRssMB).toFixed(2)}x`,
-        ],
-      ])}\n`,
-    );
-  }
+    let big: Measurement | undefined;
+    if (bigRows > 0) {
+      const bigLabel = bigRows.toLocaleString('en-US');
+      process.stdout.write(`\n== ${bigLabel} rows, driftwatch only\n`);
+      const bigFiles = await benchFiles(bigRows, log);
+      big = await measure(`driftwatch-${bigRows}`, process.execPath, [
+        relative(ROOT, cli),
+        'drift',
+        relative(ROOT, bigFiles.baseline),
+        relative(ROOT, bigFiles.current),
+        '--format',
+        'json',
+        '--out',
+        relative(ROOT, join(OUT_DIR, `driftwatch-${bigRows}.json`)),
+        ...threadsFlag,
+      ]);
+      process.stdout.write(
+        `\n${table([
+          ['', 'wall time', 'peak RSS', `RSS vs ${label} rows`],
+          [
+            `driftwatch ${bigLabel}`,
+            seconds(big.wallSeconds),
+            megabytes(big.peakRssMB),
+            `${(big.peakRssMB / driftwatch.peakRssMB).toFixed(2)}x`,
+          ],
+        ])}\n`,
+      );
+    }
 
-  const speedup = reference.wallSeconds / driftwatch.wallSeconds;
-  const lines = [
-    verdict(
-      speedup >= TARGET_SPEEDUP,
-      `${speedup.toFixed(1)}x faster than pandas + scipy at ${label} rows (target >= ${TARGET_SPEEDUP}x)`,
-    ),
-    verdict(
-      driftwatch.peakRssMB <= TARGET_RSS_MB,
-      `peak RSS ${megabytes(driftwatch.peakRssMB)} at ${label} rows (target <= ${TARGET_RSS_MB} MB)`,
-    ),
-  ];
-  if (big) {
-    const growth = big.peakRssMB / driftwatch.peakRssMB - 1;
+    const speedup = reference.wallSeconds / driftwatch.wallSeconds;
+    const lines = [
+      verdict(
+        speedup >= TARGET_SPEEDUP,
+        `${speedup.toFixed(1)}x faster than pandas + scipy at ${label} rows (target >= ${TARGET_SPEEDUP}x)`,
+      ),
+      verdict(
+        driftwatch.peakRssMB <= TARGET_RSS_MB,
+        `peak RSS ${megabytes(driftwatch.peakRssMB)} at ${label} rows (target <= ${TARGET_RSS_MB} MB)`,
+      ),
+    ];
+    if (big) {
+      const growth = big.peakRssMB / driftwatch.peakRssMB - 1;
+      lines.push(
+        verdict(
+          big.peakRssMB <= TARGET_RSS_MB,
+          `peak RSS ${megabytes(big.peakRssMB)} at ${bigRows.toLocaleString('en-US')} rows (target <= ${TARGET_RSS_MB} MB)`,
+        ),
+        verdict(
+          growth <= TARGET_RSS_GROWTH,
+          `RSS ${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}% from ${label} to ${bigRows.toLocaleString('en-US')} rows (target within ${TARGET_RSS_GROWTH * 100}%)`,
+        ),
+      );
+    }
+    const exactWorst = Math.max(0, ...[...comparison.numbers.values()].map((n) => n.exact?.relative ?? 0));
     lines.push(
       verdict(
-        big.peakRssMB <= TARGET_RSS_MB,
-        `peak RSS ${megabytes(big.peakRssMB)} at ${bigRows.toLocaleString('en-US')} rows (target <= ${TARGET_RSS_MB} MB)`,
-      ),
-      verdict(
-        growth <= TARGET_RSS_GROWTH,
-        `RSS ${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}% from ${label} to ${bigRows.toLocaleString('en-US')} rows (target within ${TARGET_RSS_GROWTH * 100}%)`,
+        exactWorst <= 1e-6 && comparison.mismatches.length === 0,
+        `unsampled numbers within the spec's tolerance (worst ${scientific(exactWorst)}), same types, methods, decisions and missing counts`,
       ),
     );
+    process.stdout.write(`\nVerdict:\n${lines.join('\n')}\n`);
   }
-  const exactWorst = Math.max(0, ...[...comparison.numbers.values()].map((n) => n.exact?.relative ?? 0));
-  lines.push(
-    verdict(
-      exactWorst <= 1e-6 && comparison.mismatches.length === 0,
-      `unsampled numbers within the spec's tolerance (worst ${scientific(exactWorst)}), same types, methods, decisions and missing counts`,
-    ),
-  );
-  process.stdout.write(`\nVerdict:\n${lines.join('\n')}\n`);
 }
 
 try {

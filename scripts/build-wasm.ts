@@ -23,6 +23,7 @@ const KERNELS = [
     module: 'readers/wasm/csv-lines.wasm.ts',
     name: 'CSV_LINES_WASM',
   },
+  { source: 'readers/wasm/snappy.as.ts', module: 'readers/wasm/snappy.wasm.ts', name: 'SNAPPY_WASM' },
   { source: 'stats/wasm/numbers.as.ts', module: 'stats/wasm/numbers.wasm.ts', name: 'NUMBERS_WASM' },
 ];
 

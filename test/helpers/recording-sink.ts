@@ -15,6 +15,8 @@ export class RecordingSink implements TableSink {
   // No prototype, so a column named `__proto__` is a plain key.
   private current: Record<string, CellValue> = Object.create(null);
   private readonly failOn: ((column: string, value: CellValue) => boolean) | undefined;
+  /** Set by a test to have readers leave columns out (see TableSink.ignores). */
+  ignores?: (column: number) => boolean;
 
   /** `failOn` makes the sink throw a {@link ValueError} for the values it matches, as a real sink may. */
   constructor(failOn?: (column: string, value: CellValue) => boolean) {

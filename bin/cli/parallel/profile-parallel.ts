@@ -95,7 +95,7 @@ export function parallelProfiler(settings: ParallelOptions): Profiler & { pair: 
     input.size !== undefined &&
     input.size >= minBytes &&
     input.openReused !== undefined &&
-    formatFromName(input.name)?.format === 'csv';
+    formatFromName(input.name) !== undefined;
 
   /**
    * Runs share 0 of the columns here and the others on the workers; null when any fails (stopping the
@@ -215,11 +215,19 @@ function stoppable(input: TableInput, signal: AbortSignal): TableInput {
         yield chunk;
       }
     };
-  const { openReused } = input;
+  const { openReused, readRange } = input;
   return {
     ...input,
     open: guarded(() => input.open()),
     ...(openReused ? { openReused: guarded(() => openReused.call(input)) } : {}),
+    ...(readRange
+      ? {
+          readRange: (start: number, end: number) => {
+            signal.throwIfAborted();
+            return readRange.call(input, start, end);
+          },
+        }
+      : {}),
   };
 }
 

@@ -1,8 +1,33 @@
 import { InputError, type InputLocation, LimitExceededError, ValueError } from '../errors.ts';
-import type { TableSink } from './types.ts';
+import type { NumberBatch, TableSink } from './types.ts';
 
 const LF = 0x0a;
 const CR = 0x0d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const MINUS = 0x2d;
+const PLUS = 0x2b;
+const DOT = 0x2e;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+const LETTER_E = 0x65;
+const LETTER_CAPITAL_E = 0x45;
+const LETTER_T = 0x74;
+const LETTER_F = 0x66;
+const LETTER_N = 0x6e;
+const encoder = new TextEncoder();
+const TRUE = encoder.encode('true');
+const FALSE = encoder.encode('false');
+const NULL = encoder.encode('null');
+const latin1 = new TextDecoder('latin1');
+/** Exact powers of ten: 10^0 to 10^22. */
+const POWERS = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
 /** Default of {@link JsonlOptions.maxLineBytes}. */
 export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
@@ -45,6 +70,22 @@ export class JsonlParser {
   /** Number of the next line to be completed. */
   private line = 1;
   private rowCount = 0;
+  /** The line being parsed: its number and where it starts in its buffer (for byte positions in errors). */
+  private lineNumber = 0;
+  private lineStart = 0;
+  /** Each column's key, and whether the sink ignores it (1). */
+  private readonly names: string[] = [];
+  private readonly ignored: number[] = [];
+  /** The keys of the last object in order, to recognise the next object's keys by comparing bytes. */
+  private readonly order: ({ bytes: Uint8Array; column: number } | undefined)[] = [];
+  /** Per column, the last row that gave it a value (a key twice in one object is an error). */
+  private seen = new Float64Array(64);
+  private rowStamp = 0;
+  /** Set by scanString: the string has backslash escapes. */
+  private escaped = false;
+  /** Set by scanNumber. */
+  private parsed = 0;
+  private readonly batch: NumberBatch | undefined;
 
   /** Bytes of a line cut by a chunk boundary. */
   private carry = new Uint8Array(0);
@@ -54,6 +95,7 @@ export class JsonlParser {
     this.sink = sink;
     this.name = options.name;
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.batch = sink.numberBatch;
   }
 
   /** Data rows passed to the sink so far. */
@@ -114,60 +156,289 @@ export class JsonlParser {
     ) {
       start += 3;
     }
-    if (end === start) return;
-    let text: string;
-    try {
-      text = utf8.decode(buf.subarray(start, end));
-    } catch {
-      const offset = firstInvalidUtf8(buf, start, end);
-      this.fail(
-        { file: this.name, line },
-        `the line is not valid UTF-8 (byte ${offset - start + 1} of the line)`,
-      );
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      if (text.trim() === '') return;
-      this.fail({ file: this.name, line }, `invalid JSON (${describeJsonError(error)})`);
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      const found = parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : `a ${typeof parsed}`;
-      this.fail({ file: this.name, line }, `expected a JSON object (one per line), found ${found}`);
-    }
-    this.emitRow(parsed as Record<string, unknown>, line);
-  }
-
-  private emitRow(object: Record<string, unknown>, line: number): void {
-    const { sink, columns } = this;
-    for (const key in object) {
-      let index = columns.get(key);
-      try {
-        if (index === undefined) {
-          index = sink.column(key);
-          columns.set(key, index);
+    let pos = skipSpace(buf, start, end);
+    if (pos === end) return;
+    this.lineStart = start;
+    this.lineNumber = line;
+    if (buf[pos] !== OPEN_BRACE) this.notAnObject(buf, pos, end);
+    pos = skipSpace(buf, pos + 1, end);
+    const { sink } = this;
+    const row = ++this.rowStamp;
+    let slot = 0;
+    if (buf[pos] === CLOSE_BRACE) {
+      pos++;
+    } else {
+      for (;;) {
+        if (buf[pos] !== QUOTE) this.syntax(buf, pos, end, 'a key in double quotes');
+        // Mostly the key at this place in the previous object: its bytes and the closing quote, checked once.
+        const expected = this.order[slot];
+        let keyEnd: number;
+        let column: number;
+        if (expected !== undefined && isKeyAt(buf, pos + 1, end, expected.bytes)) {
+          keyEnd = pos + 1 + expected.bytes.length;
+          column = expected.column;
+          slot++;
+        } else {
+          keyEnd = this.scanString(buf, pos + 1, end);
+          column = this.columnFor(buf, pos + 1, keyEnd, slot++);
         }
-        const value = object[key];
-        switch (typeof value) {
-          case 'number':
-          case 'string':
-          case 'boolean':
-            sink.value(index, value);
-            break;
-          default:
-            sink.value(index, value === null ? null : JSON.stringify(value));
+        pos = skipSpace(buf, keyEnd + 1, end);
+        if (buf[pos] !== COLON) this.syntax(buf, pos, end, '":" after a key');
+        pos = skipSpace(buf, pos + 1, end);
+        if (this.seen[column] === row) this.fail(this.at(column), 'the key appears twice in the object');
+        this.seen[column] = row;
+        try {
+          pos = this.value(buf, pos, end, column);
+        } catch (error) {
+          this.relocate(error, this.at(column));
         }
-      } catch (error) {
-        this.relocate(error, { file: this.name, line, field: key });
+        pos = skipSpace(buf, pos, end);
+        const next = buf[pos];
+        if (next === COMMA) {
+          pos = skipSpace(buf, pos + 1, end);
+          continue;
+        }
+        if (next === CLOSE_BRACE) {
+          pos++;
+          break;
+        }
+        this.syntax(buf, pos, end, '"," or "}" after a value');
       }
     }
+    if (skipSpace(buf, pos, end) !== end)
+      this.syntax(buf, skipSpace(buf, pos, end), end, 'the end of the line after the object');
     this.rowCount++;
     try {
       sink.endRow();
     } catch (error) {
       this.relocate(error, { file: this.name, line });
     }
+  }
+
+  /** Reads the value at `pos` into `column`; returns the position after it. */
+  private value(buf: Uint8Array, pos: number, end: number, column: number): number {
+    const { sink } = this;
+    const first = buf[pos];
+    const ignored = this.ignored[column] === 1;
+    if (first === QUOTE) {
+      const close = this.scanString(buf, pos + 1, end);
+      if (ignored) return close + 1;
+      if (this.escaped) {
+        const text = JSON.parse(latin1.decode(buf.subarray(pos, close + 1))) as string;
+        const bytes = encoder.encode(text);
+        sink.bytes(column, bytes, 0, bytes.length);
+      } else {
+        sink.bytes(column, buf, pos + 1, close);
+      }
+      return close + 1;
+    }
+    if (first === MINUS || (first !== undefined && first >= DIGIT_0 && first <= DIGIT_9)) {
+      const after = this.scanNumber(buf, pos, end);
+      if (!ignored) this.number(column, this.parsed);
+      return after;
+    }
+    if (first === LETTER_T && matches(buf, pos, end, TRUE)) {
+      if (!ignored) sink.value(column, true);
+      return pos + 4;
+    }
+    if (first === LETTER_F && matches(buf, pos, end, FALSE)) {
+      if (!ignored) sink.value(column, false);
+      return pos + 5;
+    }
+    if (first === LETTER_N && matches(buf, pos, end, NULL)) {
+      if (!ignored) sink.value(column, null);
+      return pos + 4;
+    }
+    if (first === OPEN_BRACE || first === OPEN_BRACKET) {
+      if (!ignored) {
+        this.fail(
+          this.at(column),
+          `the value is a nested ${first === OPEN_BRACE ? 'object' : 'array'}; driftwatch reads flat ` +
+            'records, so exclude the key (--exclude)',
+        );
+      }
+      return this.skipNested(buf, pos, end);
+    }
+    return this.syntax(buf, pos, end, 'a value');
+  }
+
+  /** A number: stored in the sink's number batch when it keeps the column there, otherwise handed over. */
+  private number(column: number, value: number): void {
+    const batch = this.batch;
+    const stored = batch?.values[column];
+    if (stored && value - value === 0) {
+      const plain = batch!.plain[column];
+      if (!plain) {
+        stored[batch!.row] = value;
+        return;
+      }
+      // A column that still counts its numbers' text takes plain whole numbers here (their text is their
+      // value's), others by value().
+      if (Number.isInteger(value) && value >= 0 && value < 1e21) {
+        stored[batch!.row] = value;
+        plain[batch!.row] = 1;
+        return;
+      }
+    }
+    this.sink.value(column, value);
+  }
+
+  /**
+   * The column of the key in bytes [start, end) (inside the quotes), found by comparing with the key at the
+   * same place in the previous object (keys mostly come in the same order), else by its text.
+   */
+  private columnFor(buf: Uint8Array, start: number, end: number, slot: number): number {
+    const key = this.escaped
+      ? (JSON.parse(latin1.decode(buf.subarray(start - 1, end + 1))) as string)
+      : utf8.decode(buf.subarray(start, end));
+    let column = this.columns.get(key);
+    if (column === undefined) {
+      try {
+        column = this.sink.column(key);
+      } catch (error) {
+        this.relocate(error, { file: this.name, line: this.lineNumber, field: key });
+      }
+      this.columns.set(key, column);
+      this.names[column] = key;
+      this.ignored[column] = this.sink.ignores?.(column) ? 1 : 0;
+      if (this.seen.length <= column) {
+        const grown = new Float64Array(Math.max(column + 1, this.seen.length * 2));
+        grown.set(this.seen);
+        this.seen = grown;
+      }
+    }
+    // Only a key without escapes is recognised by its bytes: with escapes, its bytes are not its text.
+    this.order[slot] = this.escaped ? undefined : { bytes: buf.slice(start, end), column };
+    return column;
+  }
+
+  /**
+   * The position of the closing quote of the string starting at `pos` (after its opening quote); sets
+   * `escaped` when it has backslash escapes. Checks that its bytes are UTF-8 and free of control characters.
+   */
+  private scanString(buf: Uint8Array, pos: number, end: number): number {
+    this.escaped = false;
+    let high = false;
+    for (let i = pos; i < end; i++) {
+      const b = buf[i]!;
+      if (b === QUOTE) {
+        if (high) {
+          const bad = firstInvalidUtf8(buf, pos, i);
+          if (bad < i) {
+            this.fail(
+              { file: this.name, line: this.lineNumber },
+              `the line is not valid UTF-8 (byte ${bad - this.lineStart + 1} of the line)`,
+            );
+          }
+        }
+        return i;
+      }
+      if (b === BACKSLASH) {
+        this.escaped = true;
+        i++;
+      } else if (b < 0x20) {
+        this.syntax(buf, i, end, 'no control character in a string');
+      } else if (b >= 0x80) {
+        high = true;
+      }
+    }
+    return this.syntax(buf, end, end, 'a closing quote');
+  }
+
+  /** Scans the JSON number at `pos` into `parsed`; returns the position after it. */
+  private scanNumber(buf: Uint8Array, pos: number, end: number): number {
+    const start = pos;
+    let negative = false;
+    if (buf[pos] === MINUS) {
+      negative = true;
+      pos++;
+    }
+    let mantissa = 0;
+    let digits = 0;
+    const intStart = pos;
+    while (pos < end && buf[pos]! >= DIGIT_0 && buf[pos]! <= DIGIT_9) {
+      mantissa = mantissa * 10 + (buf[pos]! - DIGIT_0);
+      pos++;
+    }
+    digits = pos - intStart;
+    if (digits === 0 || (buf[intStart] === DIGIT_0 && digits > 1))
+      this.syntax(buf, intStart, end, 'a number');
+    let scale = 0;
+    if (buf[pos] === DOT) {
+      const fractionStart = ++pos;
+      while (pos < end && buf[pos]! >= DIGIT_0 && buf[pos]! <= DIGIT_9) {
+        mantissa = mantissa * 10 + (buf[pos]! - DIGIT_0);
+        pos++;
+      }
+      scale = pos - fractionStart;
+      if (scale === 0) this.syntax(buf, pos, end, 'digits after the decimal point');
+      digits += scale;
+    }
+    let exponent = 0;
+    if (buf[pos] === LETTER_E || buf[pos] === LETTER_CAPITAL_E) {
+      pos++;
+      let sign = 1;
+      if (buf[pos] === MINUS || buf[pos] === PLUS) sign = buf[pos++] === MINUS ? -1 : 1;
+      const exponentStart = pos;
+      while (pos < end && buf[pos]! >= DIGIT_0 && buf[pos]! <= DIGIT_9) {
+        exponent = Math.min(exponent * 10 + (buf[pos]! - DIGIT_0), 100_000);
+        pos++;
+      }
+      if (pos === exponentStart) this.syntax(buf, pos, end, 'digits in the exponent');
+      exponent *= sign;
+    }
+    const power = exponent - scale;
+    // Clinger's fast path: an exact integer of at most 15 digits times an exact power of ten is correctly
+    // rounded; anything else goes through the engine's own conversion.
+    if (digits <= 15 && power >= -22 && power <= 22) {
+      const magnitude = power < 0 ? mantissa / POWERS[-power]! : mantissa * POWERS[power]!;
+      this.parsed = negative ? -magnitude : magnitude;
+    } else {
+      this.parsed = Number(latin1.decode(buf.subarray(start, pos)));
+    }
+    return pos;
+  }
+
+  /** Passes over a nested object or array (of a key the sink ignores); returns the position after it. */
+  private skipNested(buf: Uint8Array, pos: number, end: number): number {
+    let depth = 0;
+    for (; pos < end; pos++) {
+      const b = buf[pos];
+      if (b === QUOTE) pos = this.scanString(buf, pos + 1, end);
+      else if (b === OPEN_BRACE || b === OPEN_BRACKET) depth++;
+      else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
+        if (--depth === 0) return pos + 1;
+      }
+    }
+    return this.syntax(buf, end, end, 'the end of the nested value');
+  }
+
+  /** Where a value of `column` is, for errors. */
+  private at(column: number): InputLocation {
+    return { file: this.name, line: this.lineNumber, field: this.names[column]! };
+  }
+
+  private syntax(buf: Uint8Array, pos: number, end: number, expected: string): never {
+    const found = pos >= end ? 'the end of the line' : describeByte(buf[pos]!);
+    this.fail(
+      { file: this.name, line: this.lineNumber },
+      `invalid JSON: expected ${expected} at byte ${pos - this.lineStart + 1} of the line, found ${found}`,
+    );
+  }
+
+  /** A line that holds JSON but not an object: says what it holds (the old message, from JSON.parse). */
+  private notAnObject(buf: Uint8Array, pos: number, end: number): never {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(utf8.decode(buf.subarray(pos, end)));
+    } catch (error) {
+      this.fail({ file: this.name, line: this.lineNumber }, `invalid JSON (${describeJsonError(error)})`);
+    }
+    const found = parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : `a ${typeof parsed}`;
+    this.fail(
+      { file: this.name, line: this.lineNumber },
+      `expected a JSON object (one per line), found ${found}`,
+    );
   }
 
   /** Keeps bytes [start, end) of `chunk` as the start of a line continued in the next chunk. */
@@ -201,6 +472,35 @@ export class JsonlParser {
   private relocate(error: unknown, location: InputLocation): never {
     throw error instanceof ValueError ? new InputError(location, error.message) : error;
   }
+}
+
+function skipSpace(buf: Uint8Array, pos: number, end: number): number {
+  while (pos < end) {
+    const b = buf[pos]!;
+    if (b !== 0x20 && b !== 0x09 && b !== CR && b !== LF) break;
+    pos++;
+  }
+  return pos;
+}
+
+function matches(buf: Uint8Array, pos: number, end: number, word: Uint8Array): boolean {
+  if (pos + word.length > end) return false;
+  for (let i = 0; i < word.length; i++) if (buf[pos + i] !== word[i]) return false;
+  return true;
+}
+
+/** Whether `key` (bytes of a key without escapes, so without quotes) and then a closing quote are at `pos`. */
+function isKeyAt(buf: Uint8Array, pos: number, end: number, key: Uint8Array): boolean {
+  const length = key.length;
+  if (pos + length >= end || buf[pos + length] !== QUOTE) return false;
+  for (let i = 0; i < length; i++) if (key[i] !== buf[pos + i]) return false;
+  return true;
+}
+
+/** A byte for an error message: JSON's punctuation quoted, anything else unnamed (data stays out of logs). */
+function describeByte(byte: number): string {
+  const text = String.fromCharCode(byte);
+  return '{}[],:"'.includes(text) ? `'${text}'` : 'another character';
 }
 
 /**

@@ -6,17 +6,19 @@ import {
   type AsyncBuffer,
   type ColumnData,
   type Compressors,
-  type DecodedArray,
   type FileMetaData,
   flatten,
   parquetMetadataAsync,
   parquetRead,
   parquetSchema,
-  toJson,
+  type RowGroup,
+  type SchemaElement,
+  type SchemaTree,
 } from 'hyparquet';
-import { InputError, ValueError } from '../errors.ts';
+import { InputError, type InputLocation, ValueError } from '../errors.ts';
 import { readHandleRange, type TableInput } from './input.ts';
-import type { CellValue, TableSink } from './types.ts';
+import { ColumnCursor, type ColumnKind, columnKind, decodesChunk, PageError } from './parquet-pages.ts';
+import { MISSING_TEXT, type NumberBatch, type TableSink } from './types.ts';
 
 /** Where Parquet bytes come from: ranged reads of a source of known size. */
 export interface RangeSource {
@@ -32,8 +34,8 @@ export interface ParquetOptions {
 }
 
 /**
- * Codecs beyond hyparquet's own (uncompressed and Snappy) that Node's zlib decodes: pyarrow and Spark
- * users pick GZIP or ZSTD often enough. LZ4 stays unsupported and fails with hyparquet's message.
+ * Codecs for the column chunks hyparquet decodes (those with DELTA_* or BYTE_STREAM_SPLIT pages), beyond its
+ * own uncompressed and Snappy: the ones Node's zlib has, as for the chunks parquet-pages.ts decodes.
  */
 const COMPRESSORS: Compressors = {
   GZIP: (input) => zlib.gunzipSync(input),
@@ -104,8 +106,10 @@ export async function readParquetStream(
 }
 
 /**
- * Reads Parquet through ranged reads, one row group at a time: the footer first, then each row group's
- * column chunks, which are handed to the sink row by row before the next group is fetched.
+ * Reads Parquet through ranged reads, one row group at a time: the footer first, then for each row group the
+ * column chunks the sink takes (one ranged read per run of adjacent chunks), decoded page by page in blocks
+ * of rows: numbers straight into the sink's number batch, text as codes counted per block. A row group's
+ * chunks are released before the next is fetched, so memory stays at about one row group's compressed bytes.
  */
 export async function readParquetRanges(
   source: RangeSource,
@@ -116,68 +120,97 @@ export async function readParquetRanges(
   // Failures of the source itself (a network error, say) pass through unchanged: they are not about the
   // content, and may be worth a retry.
   let sourceError: { error: unknown } | null = null;
+  const readRange = async (start: number, end: number): Promise<Uint8Array> => {
+    try {
+      return await source.readRange(start, Math.min(end, source.size));
+    } catch (error) {
+      sourceError = { error };
+      throw error;
+    }
+  };
   const file: AsyncBuffer = {
     byteLength: source.size,
-    async slice(start: number, end?: number): Promise<ArrayBuffer> {
-      let bytes: Uint8Array;
-      try {
-        bytes = await source.readRange(start, Math.min(end ?? source.size, source.size));
-      } catch (error) {
-        sourceError = { error };
-        throw error;
-      }
-      return toArrayBuffer(bytes);
-    },
+    slice: async (start: number, end?: number) => toArrayBuffer(await readRange(start, end ?? source.size)),
   };
-  const contentError = (error: unknown, reason: string): unknown => {
+  const contentError = (error: unknown, location: InputLocation, reason: string): unknown => {
     if (sourceError !== null && sourceError.error === error) return error;
+    if (error instanceof InputError) return error;
     const detail = error instanceof Error ? error.message : String(error);
-    return new InputError({ file: name }, `${reason} (${detail})`);
+    return new InputError(location, `${reason} (${detail})`);
   };
 
   let metadata: FileMetaData;
-  let columnNames: string[];
+  let children: SchemaTree[];
   try {
     metadata = await parquetMetadataAsync(file);
-    columnNames = parquetSchema(metadata).children.map((child) => child.element.name);
+    children = parquetSchema(metadata).children;
   } catch (error) {
-    throw contentError(error, 'not a Parquet file, or its footer is corrupt');
+    throw contentError(error, { file: name }, 'not a Parquet file, or its footer is corrupt');
   }
 
-  const ids = columnNames.map((column) => {
+  const leaves = leafIndexes(children);
+  const plans: ColumnPlan[] = [];
+  children.forEach((child, ordinal) => {
+    const column = child.element.name;
+    let id: number;
     try {
-      return sink.column(column);
+      id = sink.column(column);
     } catch (error) {
       throw error instanceof ValueError
         ? new InputError({ file: name, field: column }, error.message)
         : error;
     }
+    plans[ordinal] = { id, column, element: child.element, leaf: leaves[ordinal]!, kind: null };
   });
-  const position = new Map(columnNames.map((column, index) => [column, index]));
+  const selected: ColumnPlan[] = [];
+  for (const [ordinal, plan] of plans.entries()) {
+    if (sink.ignores?.(plan.id)) continue;
+    const child = children[ordinal]!;
+    if (child.children.length > 0 || plan.element.repetition_type === 'REPEATED') {
+      throw new InputError(
+        { file: name, field: plan.column },
+        'unsupported column: nested or repeated (a list, map or struct); driftwatch reads flat columns, ' +
+          'so exclude it (--exclude)',
+      );
+    }
+    const kind = columnKind(plan.element);
+    if ('unsupported' in kind) {
+      throw new InputError(
+        { file: name, field: plan.column },
+        `unsupported column: ${kind.unsupported}; exclude it (--exclude)`,
+      );
+    }
+    plan.kind = kind;
+    selected.push(plan);
+  }
 
+  const emitter = new BlockEmitter(sink, name);
   let rows = 0;
   for (let group = 0; group < metadata.row_groups.length; group++) {
-    const groupRows = Number(metadata.row_groups[group]!.num_rows);
+    const rowGroup = metadata.row_groups[group]!;
+    const groupRows = Number(rowGroup.num_rows);
     if (groupRows === 0) continue;
-    const groupStart = rows;
-    const chunks: ColumnData[][] = columnNames.map(() => []);
+    const where = (plan?: ColumnPlan): InputLocation =>
+      plan ? { file: name, field: plan.column } : { file: name };
+    let cursors: Cursor[];
     try {
-      await parquetRead({
-        file,
-        metadata,
-        rowStart: groupStart,
-        rowEnd: groupStart + groupRows,
-        compressors: COMPRESSORS,
-        onChunk: (chunk) => {
-          const index = position.get(chunk.columnName);
-          if (index !== undefined) chunks[index]!.push(chunk);
-        },
-      });
+      cursors = await openCursors(rowGroup, selected, source.size, readRange, emitter.block);
     } catch (error) {
-      throw contentError(error, `row group ${group + 1} cannot be read`);
+      throw contentError(error, where(), `row group ${group + 1} cannot be read`);
     }
-    const columns = chunks.map((list) => columnValues(list, groupStart, groupRows));
-    emitRows(sink, ids, columns, columnNames, groupStart, groupRows, name);
+    // Chunks with encodings of their own (DELTA_*, BYTE_STREAM_SPLIT) are decoded by hyparquet.
+    for (let i = 0; i < selected.length; i++) {
+      if (cursors[i] !== undefined) continue;
+      const plan = selected[i]!;
+      try {
+        cursors[i] = await hyparquetCursor(file, metadata, plan, rows, groupRows, emitter.block);
+      } catch (error) {
+        throw contentError(error, where(plan), `row group ${group + 1} cannot be read`);
+      }
+    }
+    emitter.emit(selected, cursors, rows, groupRows, (plan, error) =>
+      contentError(error, where(plan), `row group ${group + 1} cannot be read`),
+    );
     rows += groupRows;
     options.onRowGroup?.(rows);
   }
@@ -186,68 +219,316 @@ export async function readParquetRanges(
   return rows;
 }
 
-/** The values of one column for rows [groupStart, groupStart + groupRows), from its chunks in any order. */
-function columnValues(chunks: ColumnData[], groupStart: number, groupRows: number): ArrayLike<unknown> {
-  if (chunks.length === 1 && chunks[0]!.rowStart === groupStart) return chunks[0]!.columnData;
-  chunks.sort((a, b) => a.rowStart - b.rowStart);
-  const first = chunks[0]?.rowStart ?? groupStart;
-  const flat: DecodedArray = flatten(chunks.map((chunk) => chunk.columnData));
-  if (first === groupStart) return flat;
-  // Rows before the first chunk (none are expected for a whole row group) are missing.
-  const values: unknown[] = new Array(groupRows).fill(null);
-  for (let row = 0; row < flat.length && first - groupStart + row < groupRows; row++) {
-    values[first - groupStart + row] = flat[row];
-  }
-  return values;
+interface ColumnPlan {
+  id: number;
+  column: string;
+  element: SchemaElement;
+  /** Index of the column's (first) chunk in each row group. */
+  leaf: number;
+  kind: ColumnKind | null;
+  /** The cursor of the last row group, whose buffers the next one reuses. */
+  cursor?: ColumnCursor;
 }
 
-function emitRows(
-  sink: TableSink,
-  ids: number[],
-  columns: ArrayLike<unknown>[],
-  names: string[],
-  groupStart: number,
-  groupRows: number,
-  file: string,
-): void {
-  const count = columns.length;
-  for (let row = 0; row < groupRows; row++) {
-    let column = 0;
-    try {
-      for (; column < count; column++) sink.value(ids[column]!, toCellValue(columns[column]![row]));
-      column = -1;
-      sink.endRow();
-    } catch (error) {
-      if (!(error instanceof ValueError)) throw error;
-      const line = groupStart + row + 1;
-      throw new InputError(
-        column < 0 ? { file, line } : { file, line, field: names[column]! },
-        error.message,
-      );
-    }
-  }
+/** Each top-level column's first leaf among the row group's column chunks (schema order, depth first). */
+function leafIndexes(children: SchemaTree[]): number[] {
+  const count = (tree: SchemaTree): number =>
+    tree.children.length === 0 ? 1 : tree.children.reduce((sum, child) => sum + count(child), 0);
+  let next = 0;
+  return children.map((child) => {
+    const first = next;
+    next += count(child);
+    return first;
+  });
 }
 
 /**
- * A decoded Parquet value as a sink value: integers of any width, floats and decimals as numbers (INT64
- * beyond 2^53 loses precision, as in pandas' float conversion), timestamps as ISO 8601 text, binary as
- * UTF-8 text, and lists, maps and structs as their JSON text.
+ * Fetches the selected columns' chunks of a row group, adjacent ones in one read, and opens a cursor on
+ * each chunk this module decodes (undefined for the others).
  */
-export function toCellValue(value: unknown): CellValue {
-  switch (typeof value) {
-    case 'number':
-    case 'string':
-    case 'boolean':
-      return value;
-    case 'bigint':
-      return Number(value);
-    case 'undefined':
-      return null;
+async function openCursors(
+  rowGroup: RowGroup,
+  selected: ColumnPlan[],
+  fileSize: number,
+  readRange: (start: number, end: number) => Promise<Uint8Array>,
+  block: number,
+): Promise<Cursor[]> {
+  const spans = selected.map((plan) => {
+    const meta = rowGroup.columns[plan.leaf]?.meta_data;
+    if (meta === undefined) throw new PageError(`column ${JSON.stringify(plan.column)} has no chunk`);
+    const data = Number(meta.data_page_offset);
+    const dictionary = meta.dictionary_page_offset === undefined ? data : Number(meta.dictionary_page_offset);
+    // Some writers put 0 in dictionary_page_offset when there is none.
+    const start = dictionary > 0 && dictionary < data ? dictionary : data;
+    const end = start + Number(meta.total_compressed_size);
+    if (!(start >= 0 && end <= fileSize && end > start)) {
+      throw new PageError(
+        `column ${JSON.stringify(plan.column)}'s chunk lies outside the file (a truncated or corrupt file)`,
+      );
+    }
+    return { plan, meta, start, end };
+  });
+  const order = spans.map((_, i) => i).sort((a, b) => spans[a]!.start - spans[b]!.start);
+  const bytes: Uint8Array[] = [];
+  for (let k = 0; k < order.length; ) {
+    // A run of chunks with small gaps between them: one read (fewer GETs over S3).
+    const first = spans[order[k]!]!;
+    let end = first.end;
+    let last = k + 1;
+    while (last < order.length && spans[order[last]!]!.start - end <= MERGE_GAP_BYTES) {
+      end = Math.max(end, spans[order[last]!]!.end);
+      last++;
+    }
+    const run = await readRange(first.start, end);
+    if (run.length < end - first.start)
+      throw new PageError('the file ends inside a column chunk (truncated)');
+    for (; k < last; k++) {
+      const span = spans[order[k]!]!;
+      bytes[order[k]!] = run.subarray(span.start - first.start, span.end - first.start);
+    }
   }
-  if (value === null) return null;
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
-  if (value instanceof Uint8Array) return lenientUtf8.decode(value);
-  return JSON.stringify(toJson(value));
+  return spans.map(({ plan, meta }, i) => {
+    if (!decodesChunk(meta)) return undefined;
+    plan.cursor = new ColumnCursor(bytes[i]!, meta, plan.element, plan.kind!, block, plan.cursor);
+    return plan.cursor;
+  }) as Cursor[];
+}
+
+/** Gaps up to this between two chunks are read rather than split into two reads. */
+const MERGE_GAP_BYTES = 64 * 1024;
+
+/** What {@link BlockEmitter} needs of a cursor (see {@link ColumnCursor}). */
+interface Cursor {
+  numbers: Float64Array;
+  codes: Int32Array;
+  readonly entries: Uint8Array[];
+  next(rows: number): void;
+}
+
+/**
+ * A chunk hyparquet decodes (encodings {@link ColumnCursor} does not), read whole into the same shape: numbers
+ * (timestamps from Dates as epoch seconds, INT64 from bigint) or codes of distinct texts.
+ */
+async function hyparquetCursor(
+  file: AsyncBuffer,
+  metadata: FileMetaData,
+  plan: ColumnPlan,
+  groupStart: number,
+  groupRows: number,
+  block: number,
+): Promise<Cursor> {
+  const chunks: ColumnData[] = [];
+  await parquetRead({
+    file,
+    metadata,
+    columns: [plan.column],
+    rowStart: groupStart,
+    rowEnd: groupStart + groupRows,
+    compressors: COMPRESSORS,
+    onChunk: (chunk) => {
+      chunks.push(chunk);
+    },
+  });
+  chunks.sort((a, b) => a.rowStart - b.rowStart);
+  const values: ArrayLike<unknown> = flatten(chunks.map((chunk) => chunk.columnData));
+  if (values.length !== groupRows) throw new PageError(`${values.length} values for ${groupRows} rows`);
+  const isNumber = plan.kind!.kind === 'number';
+  const numbers = new Float64Array(isNumber ? groupRows : 0);
+  const codes = new Int32Array(isNumber ? 0 : groupRows);
+  const entries: Uint8Array[] = [];
+  const known = new Map<string, number>();
+  for (let row = 0; row < groupRows; row++) {
+    const value = values[row];
+    if (isNumber) {
+      numbers[row] =
+        typeof value === 'number'
+          ? value
+          : typeof value === 'bigint'
+            ? Number(value)
+            : value instanceof Date
+              ? value.getTime() / 1000
+              : Number.NaN;
+      continue;
+    }
+    if (value === null || value === undefined) {
+      codes[row] = -1;
+      continue;
+    }
+    const text = value instanceof Uint8Array ? lenientUtf8.decode(value) : String(value);
+    let code = known.get(text);
+    if (code === undefined) {
+      code = entries.length;
+      entries.push(textEncoder.encode(text));
+      known.set(text, code);
+    }
+    codes[row] = code;
+  }
+  let taken = 0;
+  const cursor: Cursor = {
+    numbers: new Float64Array(isNumber ? block : 0),
+    codes: new Int32Array(isNumber ? 0 : block),
+    entries,
+    next(rows: number) {
+      if (isNumber) cursor.numbers.set(numbers.subarray(taken, taken + rows));
+      else cursor.codes.set(codes.subarray(taken, taken + rows));
+      taken += rows;
+    },
+  };
+  return cursor;
+}
+
+const textEncoder = new TextEncoder();
+
+/** What the first field of a text code led to in the sink. */
+const UNKNOWN = -3;
+const SKIP = MISSING_TEXT;
+const EACH_ROW = -1;
+
+/**
+ * Hands a row group's columns to the sink a block of rows at a time. Without a segment column (the sink has a
+ * number batch and counts text labels in bulk), a block of numbers is copied into the batch in one step and
+ * a block of text is counted per code, with a sink call only for the first row of each distinct text; other
+ * columns, and every column of a segmented sink, get a call per value.
+ */
+class BlockEmitter {
+  /** Rows per block: the sink's number batch, so a block never straddles two batches. */
+  readonly block: number;
+  private readonly batch: NumberBatch | undefined;
+  private readonly counting: boolean;
+  private readonly sink: TableSink;
+  private readonly name: string;
+
+  constructor(sink: TableSink, name: string) {
+    this.sink = sink;
+    this.name = name;
+    this.batch = sink.numberBatch;
+    this.block = this.batch?.size ?? 1024;
+    this.counting = sink.textLabelCounts !== undefined && sink.lastTextLabel !== undefined;
+  }
+
+  emit(
+    plans: ColumnPlan[],
+    cursors: Cursor[],
+    groupStart: number,
+    groupRows: number,
+    relocate: (plan: ColumnPlan, error: unknown) => unknown,
+  ): void {
+    const { sink, batch } = this;
+    const textStates = plans.map(() => ({ labels: new Int32Array(0), counts: new Float64Array(0) }));
+    const eachRowNumbers: number[] = [];
+    const texts: number[] = [];
+    for (let done = 0; done < groupRows; ) {
+      const rows = Math.min(groupRows - done, batch ? batch.size - batch.row : this.block);
+      eachRowNumbers.length = 0;
+      texts.length = 0;
+      for (let i = 0; i < plans.length; i++) {
+        const plan = plans[i]!;
+        const cursor = cursors[i]!;
+        try {
+          cursor.next(rows);
+        } catch (error) {
+          throw relocate(plan, error);
+        }
+        if (plan.kind!.kind !== 'number') {
+          texts.push(i);
+          const state = textStates[i]!;
+          const size = cursor.entries.length;
+          if (state.labels.length < size) {
+            const grown = new Int32Array(Math.max(size, state.labels.length * 2)).fill(UNKNOWN);
+            grown.set(state.labels);
+            state.labels = grown;
+            const counts = new Float64Array(grown.length);
+            counts.set(state.counts);
+            state.counts = counts;
+          }
+        } else if (!this.storeNumbers(plan.id, cursor.numbers, rows)) {
+          eachRowNumbers.push(i);
+        }
+      }
+      for (let row = 0; row < rows; row++) {
+        let i = -1;
+        try {
+          for (const k of eachRowNumbers) {
+            i = k;
+            const value = cursors[k]!.numbers[row]!;
+            if (!Number.isNaN(value)) sink.value(plans[k]!.id, value);
+          }
+          for (const k of texts) {
+            i = k;
+            const code = cursors[k]!.codes[row]!;
+            if (code >= 0) this.text(plans[k]!.id, cursors[k]!, textStates[k]!, code);
+          }
+          i = -1;
+          sink.endRow();
+        } catch (error) {
+          if (!(error instanceof ValueError)) throw error;
+          const line = groupStart + done + row + 1;
+          throw new InputError(
+            i < 0 ? { file: this.name, line } : { file: this.name, line, field: plans[i]!.column },
+            error.message,
+          );
+        }
+      }
+      if (this.counting) {
+        for (const k of texts) {
+          const { labels, counts } = textStates[k]!;
+          const id = plans[k]!.id;
+          for (let code = 0; code < counts.length; code++) {
+            if (counts[code]! > 0) {
+              sink.textLabelCounts!(id, labels[code]!, counts[code]!);
+              counts[code] = 0;
+            }
+          }
+        }
+      }
+      done += rows;
+    }
+  }
+
+  /**
+   * Copies a block of numbers into the sink's batch when it stores the column: as they are, or, while the
+   * column still counts its numbers' text, when every one is a plain whole number (marked `plain`). False
+   * when the block needs a call per value (infinities, other numbers of a labelled column, no batch yet).
+   */
+  private storeNumbers(id: number, values: Float64Array, rows: number): boolean {
+    const batch = this.batch;
+    const stored = batch?.values[id];
+    if (batch === undefined || !stored) return false;
+    const plain = batch.plain[id];
+    for (let row = 0; row < rows; row++) {
+      const value = values[row]!;
+      // Infinities go to the sink's value(), which takes them as text, as JSON Lines' would be.
+      if (value - value !== 0 && !Number.isNaN(value)) return false;
+      if (plain && !Number.isNaN(value) && !(Number.isInteger(value) && value >= 0 && value < 1e21))
+        return false;
+    }
+    const at = batch.row;
+    stored.set(values.subarray(0, rows), at);
+    if (plain) for (let row = 0; row < rows; row++) plain[at + row] = Number.isNaN(values[row]!) ? 0 : 1;
+    return true;
+  }
+
+  /** A text field: counted by code once the sink told its label, otherwise handed over as bytes. */
+  private text(
+    id: number,
+    cursor: Cursor,
+    state: { labels: Int32Array; counts: Float64Array },
+    code: number,
+  ): void {
+    const label = state.labels[code]!;
+    if (label >= 0) {
+      if (this.counting) state.counts[code]!++;
+      else this.sink.textLabel!(id, label);
+      return;
+    }
+    if (label === SKIP) return;
+    const bytes = cursor.entries[code]!;
+    this.sink.bytes(id, bytes, 0, bytes.length);
+    if (label === UNKNOWN) {
+      const given = this.sink.lastTextLabel?.(id) ?? EACH_ROW;
+      state.labels[code] = given >= 0 || given === SKIP ? given : EACH_ROW;
+    }
+  }
 }
 
 function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {

@@ -3,10 +3,11 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { gzipSync } from 'node:zlib';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parallelProfiler } from '../../../bin/cli/parallel/profile-parallel.ts';
 import { startEarlyWorker } from '../../../bin/early-worker.mjs';
-import type { DriftOptions } from '../../../lambdas/core/drift/options.ts';
+import { type DriftOptions, resolveColumnOptions } from '../../../lambdas/core/drift/options.ts';
 import { type BaselineSource, type ReadSettings, runDrift } from '../../../lambdas/core/drift/run.ts';
 import type { DriftReport } from '../../../lambdas/core/drift/types.ts';
 import { fileInput } from '../../../lambdas/core/readers/input.ts';
@@ -51,6 +52,26 @@ beforeAll(async () => {
   mixed[20_000] = mixed[20_000]!.replace(/,[^,]*$/, ',oops');
   mixed[30_000] = `oops,${mixed[30_000]!.split(',').slice(1).join(',')}`;
   await writeFile(join(work.dir, 'mixed.csv'), mixed.join('\n'));
+  // The same tables as JSON Lines and Parquet.
+  for (const [name, text] of [
+    ['base', table(40_000, 1, 0)],
+    ['cur', table(30_000, 2, 0.2)],
+  ] as const) {
+    const [header, ...records] = text.trim().split('\n');
+    const keys = header!.split(',');
+    const cells = records.map((line) => line.split(','));
+    const typed = (cell: string) => (cell === 'NA' ? null : /^[a-z]/.test(cell) ? cell : Number(cell));
+    const objects = cells.map((row) => Object.fromEntries(keys.map((key, i) => [key, typed(row[i]!)])));
+    await writeFile(join(work.dir, `${name}.jsonl`), `${objects.map((o) => JSON.stringify(o)).join('\n')}\n`);
+    const columnData = keys.map((key, i) => {
+      const values = cells.map((row) => typed(row[i]!));
+      return { name: key, data: values, type: typeof values[0] === 'string' ? 'STRING' : 'DOUBLE' } as const;
+    });
+    await writeFile(
+      join(work.dir, `${name}.parquet`),
+      new Uint8Array(parquetWriteBuffer({ columnData, rowGroupSize: 7000 })),
+    );
+  }
 });
 afterAll(async () => work.cleanup());
 
@@ -83,6 +104,28 @@ describe('profiling large CSV files on several threads, a share of the columns e
         expect(specOf(report)).toEqual(specOf(single));
       }
     }
+    // Twenty drift runs with worker threads: on a busy 2-core machine this takes more than a minute.
+  }, 180_000);
+
+  it.each(['jsonl', 'parquet'])('gives exactly the single-threaded report for %s files', async (format) => {
+    const single = await runDrift(data(`base.${format}`), fileInput(path(`cur.${format}`)), {});
+    const settings = threaded(2);
+    const report = await runDrift(data(`base.${format}`), fileInput(path(`cur.${format}`)), {}, settings);
+    expect(specOf(report)).toEqual(specOf(single));
+    // The threads did read it (a failing share would leave the file to the single pass).
+    const shared = await threaded(2).pairProfiler!(
+      fileInput(path(`base.${format}`)),
+      fileInput(path(`cur.${format}`)),
+      resolveColumnOptions({}),
+      {},
+      new Map(),
+    );
+    expect(shared?.current.rows).toBe(30_000);
+    // And the CSV one: the same rows.
+    const csv = await runDrift(data('base.csv'), fileInput(path('cur.csv')), {});
+    expect(specOf(report).features.map((feature) => feature.score)).toEqual(
+      specOf(csv).features.map((feature) => feature.score),
+    );
   });
 
   it('reads with a profiler that starts its workers at once and stops them after the last file', async () => {
