@@ -69,9 +69,32 @@ export const METRIC = {
   performanceCheckErrors: { name: 'PerformanceCheckErrors', unit: 'Count' },
   /** Limits breached by one performance check (Model). */
   performanceBreaches: { name: 'PerformanceBreaches', unit: 'Count' },
+  /**
+   * 1 per event that pages on-call for a model (Model): a drifted dataset, a drifted critical feature, a file
+   * that could not be checked, a breached performance limit, a failed performance check. The model's one
+   * paging alarm watches it; {@link METRIC.pageReason} says which.
+   */
+  page: { name: 'Page', unit: 'Count' },
+  /** The same events, by what broke (Model, Reason): drawn on the dashboard, not alarmed on. */
+  pageReason: { name: 'PageReason', unit: 'Count' },
   /** Rows of the golden dataset evaluated by one performance check (Model). */
   performanceRows: { name: 'PerformanceRowsEvaluated', unit: 'Count' },
 } as const;
+
+/** What broke, as the `Reason` dimension of {@link METRIC.pageReason} names it. */
+export const PAGE_REASON = {
+  drift: 'DatasetDrift',
+  criticalFeature: 'CriticalFeatureDrift',
+  fileError: 'FileError',
+  performanceLimit: 'PerformanceLimit',
+  performanceCheck: 'PerformanceCheckFailed',
+} as const;
+
+/** Model name of the failure records of files under no model's prefix (model names start with a letter). */
+export const UNROUTED_MODEL = '_unrouted';
+
+/** Dimension of {@link METRIC.pageReason}. */
+export const REASON_DIMENSION = 'Reason';
 
 /** EventBridge source of driftwatch's own events. */
 export const EVENT_SOURCE = 'driftwatch';
