@@ -347,42 +347,29 @@ export class RetrainingPipeline extends Construct {
 
     // --- Triggers: one rule per event type, for every model ---------------------------------------------------
     const eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
-    const target = (type: string) =>
-      new targets.SfnStateMachine(this.stateMachine, {
-        input: events.RuleTargetInput.fromObject({
-          model: events.EventField.fromPath('$.detail.model'),
-          trigger: { type, detail: events.EventField.fromPath('$.detail') },
-        }),
-        retryAttempts: 3,
-      });
+    // The functions put `retrainingTrigger` in an event only when the event's model retrains on it (its
+    // triggers are data): one rule for every model, and models that do not retrain start no execution.
     this.rules.push(
-      new events.Rule(this, 'OnDatasetDrift', {
-        description: 'Dataset drift of a model starts its retraining (when its triggers include drift)',
+      new events.Rule(this, 'OnRetrainingTrigger', {
+        description: 'Drift Detected and Performance Degraded events that start a retraining of their model',
         eventBus,
         eventPattern: {
           source: [EVENT_SOURCE],
-          detailType: [DETAIL_TYPE.driftDetected],
-          detail: { datasetDrift: [true] },
+          detailType: [DETAIL_TYPE.driftDetected, DETAIL_TYPE.performanceDegraded],
+          detail: { retrainingTrigger: [{ exists: true }] },
         },
-        targets: [target('drift')],
-      }),
-      new events.Rule(this, 'OnCriticalFeatureDrift', {
-        description:
-          'Critical feature drift (dataset not drifted) starts retraining (criticalFeatureDrift trigger)',
-        eventBus,
-        eventPattern: {
-          source: [EVENT_SOURCE],
-          detailType: [DETAIL_TYPE.driftDetected],
-          detail: { datasetDrift: [false], criticalFeatures: [{ exists: true }] },
-        },
-        targets: [target('criticalFeatureDrift')],
-      }),
-      new events.Rule(this, 'OnPerformanceDegraded', {
-        description:
-          'Degraded performance of a model starts its retraining (when its triggers include performance)',
-        eventBus,
-        eventPattern: { source: [EVENT_SOURCE], detailType: [DETAIL_TYPE.performanceDegraded] },
-        targets: [target('performance')],
+        targets: [
+          new targets.SfnStateMachine(this.stateMachine, {
+            input: events.RuleTargetInput.fromObject({
+              model: events.EventField.fromPath('$.detail.model'),
+              trigger: {
+                type: events.EventField.fromPath('$.detail.retrainingTrigger'),
+                detail: events.EventField.fromPath('$.detail'),
+              },
+            }),
+            retryAttempts: 3,
+          }),
+        ],
       }),
     );
 

@@ -181,7 +181,15 @@ async function recordSuccess(
     reportKey,
     criticalFeatures: model.criticalFeatures,
   });
-  if (detail !== null) await putDriftDetected(deps, detail);
+  if (detail !== null) {
+    // The old per-model rule: dataset drift with the drift trigger, or critical features with theirs.
+    const triggers = model.retrainingTriggers ?? [];
+    const starts =
+      (detail.datasetDrift && triggers.includes('drift')) ||
+      ((detail.criticalFeatures?.length ?? 0) > 0 && triggers.includes('criticalFeatureDrift'));
+    if (starts) detail.retrainingTrigger = triggers.includes('drift') ? 'drift' : 'criticalFeatureDrift';
+    await putDriftDetected(deps, detail);
+  }
 
   // Last, so a retry after a failed write above does not count the file twice.
   const points = driftMetricPoints(report, { model: model.name, criticalFeatures: model.criticalFeatures });

@@ -135,7 +135,10 @@ export function loadDriftEngineConfig(
       },
       toRuntime: (model) => ({
         name: model.name,
-        drift: driftRuntimeConfig(model),
+        drift: {
+          ...driftRuntimeConfig(model),
+          ...(model.retraining ? { retrainingTriggers: [...model.retraining.triggers] } : {}),
+        },
         otherPrefixes: [
           model.prefixes.golden,
           model.prefixes.baselines,

@@ -302,6 +302,9 @@ async function recordSuccess(
     checkedAt,
     runId,
   });
+  if (model.retrainingTriggers?.includes('performance')) {
+    for (const detail of details) detail.retrainingTrigger = 'performance';
+  }
   await putPerformanceDegraded(deps, details);
 
   // Last, so a retried invocation after a failed write above does not count the check twice.

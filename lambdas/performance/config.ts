@@ -148,7 +148,10 @@ export function loadPerformanceEngineConfig(
       toRuntime: (model) =>
         model.performance === undefined
           ? undefined
-          : performanceRuntimeConfig({ ...model, performance: model.performance }),
+          : {
+              ...performanceRuntimeConfig({ ...model, performance: model.performance }),
+              ...(model.retraining ? { retrainingTriggers: [...model.retraining.triggers] } : {}),
+            },
       ssm,
     }),
     ...readStorageEnvironment(env, PERFORMANCE_ENV),

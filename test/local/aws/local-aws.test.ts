@@ -59,7 +59,8 @@ beforeAll(async () => {
     segment: model.segment,
   });
   await aws.putObject(landing, model.baselineProfileKey, profileToJson(profile));
-}, 120_000);
+  // A cold synthesis bundles the 8 shared functions: minutes on a busy 2-core machine.
+}, 300_000);
 
 afterAll(async () => {
   await aws?.stop();
