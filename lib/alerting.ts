@@ -7,9 +7,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { DIMENSION, METRIC, METRIC_NAMESPACE, UNROUTED_MODEL } from '../lambdas/shared/contract.ts';
 import type { DriftDetector } from './drift-detector.ts';
 import type { PerformanceMonitor } from './performance-monitor.ts';
 import { secureKeyProps, secureTopicProps } from './secure-defaults.ts';
+
+/** Model name of the failures of files under no model's prefix (as the drift handler records them). */
 
 export interface AlertingProps {
   /**
@@ -26,41 +29,18 @@ export interface AlertingProps {
   alarmNamePrefix?: string;
 }
 
-/** Thresholds of a model's drift alarms; each alarm fires on one period at or above its threshold. */
-export interface DriftAlarmOptions {
-  /** Period each alarm evaluates. @default the detector's metric period (5 minutes) */
-  period?: Duration;
-  /** Files that could not be checked, per period. @default 1 */
-  fileErrorsThreshold?: number;
-  /** Failed invocations of the drift Lambda, per period. @default 1 */
-  functionErrorsThreshold?: number;
-  /** Messages waiting in the dead-letter queue. @default 1 */
-  deadLetterMessagesThreshold?: number;
-}
-
-/** The alarms of one model's drift detection. */
-export interface DriftAlarms {
-  datasetDrift: cloudwatch.Alarm;
-  criticalFeatureDrift: cloudwatch.Alarm;
-  fileErrors: cloudwatch.Alarm;
-  functionErrors: cloudwatch.Alarm;
+/** The alarms of the shared engine (not of one model): each pages with what broke. */
+export interface EngineAlarms {
+  /** Files that never got checked wait in the dead-letter queue (any model). */
   deadLetterMessages: cloudwatch.Alarm;
-}
-
-/** Options of {@link Alerting.alarmOnPerformanceMonitor}. */
-export interface PerformanceAlarmOptions {
-  /** Period each alarm evaluates. @default the monitor's metric period (1 hour) */
-  period?: Duration;
-}
-
-/** The alarms of one model's scheduled performance checks. */
-export interface PerformanceAlarms {
-  /** One per bound of each configured limit (`min`, `max`, `maxDrop`), in the config's order. */
-  limits: cloudwatch.Alarm[];
-  /** A check could not complete. */
-  checkErrors: cloudwatch.Alarm;
-  /** The performance Lambda failed (could not even record the check). */
-  functionErrors: cloudwatch.Alarm;
+  /** The drift function failed (permissions, timeouts, throttling). */
+  driftFunctionErrors: cloudwatch.Alarm;
+  /** The performance function failed. */
+  performanceFunctionErrors: cloudwatch.Alarm;
+  /** A file landed under no configured model's prefix. */
+  unroutedFiles: cloudwatch.Alarm;
+  /** A retraining execution failed, timed out or was aborted (any model; its notification names the model). */
+  retrainingFailed: cloudwatch.Alarm;
 }
 
 /** Options of {@link Alerting.alarmOnFailedExecutions}. */
@@ -112,13 +92,27 @@ export class Alerting extends Construct {
     super(scope, id);
     this.alarmNamePrefix = props.alarmNamePrefix ?? Stack.of(this).stackName;
     this.masterKey = props.masterKey ?? new kms.Key(this, 'Key', secureKeyProps('driftwatch alarm topic'));
-    // CloudWatch publishes alarms to the encrypted topic with its own service principal.
+    const stack = Stack.of(this);
+    const alarmsOfThisAccount = {
+      ArnLike: {
+        'aws:SourceArn': stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: '*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+      StringEquals: { 'aws:SourceAccount': stack.account },
+    };
+    // CloudWatch publishes alarms to the encrypted topic with its own service principal: only alarms of
+    // this account (confused-deputy guard).
     this.masterKey.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToPublish',
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        conditions: alarmsOfThisAccount,
       }),
     );
     this.topic = new sns.Topic(
@@ -128,7 +122,6 @@ export class Alerting extends Construct {
     );
     // A topic policy replaces SNS's default one, so CloudWatch's right to publish is stated: only alarms of
     // this account.
-    const stack = Stack.of(this);
     this.topic.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsOfThisAccount',
@@ -171,155 +164,82 @@ export class Alerting extends Construct {
     return alarm;
   }
 
-  /** The five alarms of a model's drift detection: dataset drift, critical feature drift, file errors,
-   * function errors, dead-letter messages. */
-  alarmOnDriftDetector(detector: DriftDetector, options: DriftAlarmOptions = {}): DriftAlarms {
-    const name = detector.model.name;
-    const scope = new Construct(this, `Drift-${name}`);
-    const period = options.period ?? detector.metrics.period;
-    const metrics = detector.metrics;
-    const report =
-      'the report under the results bucket\'s reports prefix (its key is in the "Drift Detected" event)';
+  /**
+   * The ONE paging alarm of a model (in `scope`, e.g. its shard stack): `Page` (Model) reaches 1 in a
+   * 5-minute period whenever a shared function sees something of this model worth paging for. One standard
+   * alarm on one metric: $0.10 a month.
+   */
+  pageAlarm(scope: Construct, id: string, model: string): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(scope, id, {
+      alarmName: `${this.alarmNamePrefix}-${model}-Page`,
+      alarmDescription:
+        `Model ${model}: something broke - a dataset or critical feature drifted, a file could not be checked, ` +
+        'a performance limit was breached or a performance check failed. Runbook: open the driftwatch dashboard, ' +
+        `select ${model}: "What paged (by reason)" names it; the history table (model ${model}) and the report ` +
+        "under the results bucket's reports prefix have the details.",
+      metric: new cloudwatch.Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName: METRIC.page.name,
+        dimensionsMap: { [DIMENSION.model]: model },
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new actions.SnsAction(this.topic));
+    return alarm;
+  }
+
+  /** The alarms of the shared engine: dead letters, function errors, unrouted files, failed retraining. */
+  alarmOnEngine(
+    detector: DriftDetector,
+    performance: PerformanceMonitor,
+    retraining: sfn.IStateMachine,
+  ): EngineAlarms {
+    const scope = new Construct(this, 'Engine');
+    const period = detector.metrics.period;
     return {
-      datasetDrift: this.alarmOnMetric(scope, 'DatasetDrift', {
-        name: `${name}-DatasetDrift`,
-        metric: metrics.datasetDrift().with({ period }),
-        description:
-          `Model ${name}: an incoming file drifted (the share of drifted features reached the threshold). ` +
-          `Runbook: open ${report}, check the drifted features against the upstream data source; if the shift ` +
-          'is a data bug, fix it upstream, if it is real, retrain the model or rebuild the baseline profile.',
-      }),
-      criticalFeatureDrift: this.alarmOnMetric(scope, 'CriticalFeatureDrift', {
-        name: `${name}-CriticalFeatureDrift`,
-        metric: metrics.criticalFeatureDrift().with({ period }),
-        description:
-          `Model ${name}: a critical feature drifted. Runbook: open ${report}, look at the critical features ` +
-          'listed in it; if their values are wrong upstream, stop serving predictions on them until fixed, ' +
-          'otherwise retrain the model.',
-      }),
-      fileErrors: this.alarmOnMetric(scope, 'FileErrors', {
-        name: `${name}-FileErrors`,
-        metric: metrics.fileErrors().with({ period }),
-        threshold: options.fileErrorsThreshold ?? 1,
-        description:
-          `Model ${name}: an incoming file could not be checked (bad input, schema mismatch, too large, or no ` +
-          'baseline). Runbook: find the failure item in the history table (status "failed") or the function ' +
-          'logs; fix the file or upload the baseline profile, then upload the file again.',
-      }),
-      functionErrors: this.alarmOnMetric(scope, 'FunctionErrors', {
-        name: `${name}-FunctionErrors`,
-        metric: detector.function.metricErrors({ period, statistic: 'Sum' }),
-        threshold: options.functionErrorsThreshold ?? 1,
-        description:
-          `Model ${name}: the drift Lambda failed. Runbook: read its log group and X-Ray traces for the error; ` +
-          'a permission or throttling error needs a deploy fix, a timeout needs more memory or timeout in ' +
-          "the model's drift settings. Failed files are retried, then land in the dead-letter queue.",
-      }),
       deadLetterMessages: this.alarmOnMetric(scope, 'DeadLetterMessages', {
-        name: `${name}-DeadLetterMessages`,
+        name: 'DeadLetterMessages',
         metric: detector.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
           period,
           statistic: 'Maximum',
         }),
-        threshold: options.deadLetterMessagesThreshold ?? 1,
         description:
-          `Model ${name}: files that were never checked wait in the dead-letter queue. Runbook: read a message ` +
-          'to see which file, fix the cause (see the FunctionErrors and FileErrors alarms), then redrive the ' +
-          'queue to its source queue from the SQS console.',
+          'Files that were never checked wait in the dead-letter queue. Runbook: read a message (its "model" and ' +
+          '"key" attributes name the model and file), fix the cause, then redrive the queue to its source queue.',
       }),
-    };
-  }
-
-  /**
-   * The alarms of a model's performance checks: one per bound of each configured limit (a floor on
-   * `PerformanceMetric` for `min`, a ceiling for `max`, a ceiling on `PerformanceDrop` for `maxDrop`, each on
-   * its Metric and Segment), one on failed checks and one on the Lambda failing. A limit alarm keeps its
-   * state between checks (missing data is ignored): it stays in ALARM until a check finds the metric within
-   * its limit again.
-   */
-  alarmOnPerformanceMonitor(
-    monitor: PerformanceMonitor,
-    options: PerformanceAlarmOptions = {},
-  ): PerformanceAlarms {
-    const { model, metrics } = monitor;
-    const name = model.name;
-    const scope = new Construct(this, `Performance-${name}`);
-    const period = options.period ?? metrics.period;
-    const report =
-      `the latest report under the results bucket's reports prefix, ${name}/performance/ (its key is in the ` +
-      '"Performance Degraded" event)';
-    const limits: cloudwatch.Alarm[] = [];
-    model.limits.forEach((limit, index) => {
-      const segment = limit.segment ?? null;
-      const target =
-        segment === null
-          ? `${limit.metric} of the whole golden dataset`
-          : `${limit.metric} of segment ${segment}`;
-      const label = `${limit.metric}-${segment === null ? 'all' : segment}`;
-      const runbook =
-        `Runbook: open ${report} and compare with the baseline report ${model.baselineReportKey}; if the golden ` +
-        'dataset or the endpoint changed unexpectedly, fix that; if the model degraded, retrain it.';
-      if (limit.min !== undefined) {
-        limits.push(
-          this.alarmOnMetric(scope, `Limit${index}-Min`, {
-            name: `${name}-${label}-Min`,
-            metric: metrics.value(limit.metric, segment, 'Minimum').with({ period }),
-            threshold: limit.min,
-            comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-            treatMissingData: cloudwatch.TreatMissingData.IGNORE,
-            description: `Model ${name}: ${target} fell below ${limit.min}. ${runbook}`,
-          }),
-        );
-      }
-      if (limit.max !== undefined) {
-        limits.push(
-          this.alarmOnMetric(scope, `Limit${index}-Max`, {
-            name: `${name}-${label}-Max`,
-            metric: metrics.value(limit.metric, segment, 'Maximum').with({ period }),
-            threshold: limit.max,
-            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            treatMissingData: cloudwatch.TreatMissingData.IGNORE,
-            description: `Model ${name}: ${target} rose above ${limit.max}. ${runbook}`,
-          }),
-        );
-      }
-      if (limit.maxDrop !== undefined) {
-        limits.push(
-          this.alarmOnMetric(scope, `Limit${index}-MaxDrop`, {
-            name: `${name}-${label}-MaxDrop`,
-            metric: metrics.drop(limit.metric, segment).with({ period }),
-            threshold: limit.maxDrop,
-            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            treatMissingData: cloudwatch.TreatMissingData.IGNORE,
-            description:
-              `Model ${name}: ${target} is more than ${Number((limit.maxDrop * 100).toPrecision(4))}% worse than in ` +
-              `the baseline report. ${runbook} If the baseline itself is outdated, replace it.`,
-          }),
-        );
-      }
-    });
-    return {
-      limits,
-      checkErrors: this.alarmOnMetric(scope, 'CheckErrors', {
-        name: `${name}-PerformanceCheckErrors`,
-        metric: metrics.checkErrors().with({ period }),
+      driftFunctionErrors: this.alarmOnMetric(scope, 'DriftFunctionErrors', {
+        name: 'DriftFunctionErrors',
+        metric: detector.function.metricErrors({ period, statistic: 'Sum' }),
         description:
-          `Model ${name}: a scheduled performance check failed (golden dataset missing or malformed, a label ` +
-          'or score out of range, a column missing, or the endpoint erroring or answering with the wrong number ' +
-          'of predictions). Runbook: find the history item (kind "performance", status "failed") or the log ' +
-          'line "Performance check failed" with its run id; fix the golden dataset or the endpoint, then invoke ' +
-          'the function with {"model": "' +
-          name +
-          '"} or wait for the next scheduled run.',
+          'The shared drift Lambda failed. Runbook: read its log group (each line names the model) and X-Ray ' +
+          'traces; failed files are retried, then land in the dead-letter queue.',
       }),
-      functionErrors: this.alarmOnMetric(scope, 'FunctionErrors', {
-        name: `${name}-PerformanceFunctionErrors`,
-        metric: monitor.function.metricErrors({ period, statistic: 'Sum' }),
+      performanceFunctionErrors: this.alarmOnMetric(scope, 'PerformanceFunctionErrors', {
+        name: 'PerformanceFunctionErrors',
+        metric: performance.function.metricErrors({ period, statistic: 'Sum' }),
         description:
-          `Model ${name}: the performance Lambda failed, so a check may have no record. Runbook: read its log ` +
-          'group and X-Ray traces; a permission, throttling or timeout error needs a deploy fix (memory or ' +
-          "timeout in the model's performance settings). Lambda retries a failed run twice.",
+          'The shared performance Lambda failed, so a check may have no record. Runbook: read its log group ' +
+          '(each line names the model); a schedule of a removed model fails here too.',
       }),
+      unroutedFiles: this.alarmOnMetric(scope, 'UnroutedFiles', {
+        name: 'UnroutedFiles',
+        metric: new cloudwatch.Metric({
+          namespace: METRIC_NAMESPACE,
+          metricName: METRIC.fileErrors.name,
+          dimensionsMap: { [DIMENSION.model]: UNROUTED_MODEL },
+          statistic: 'Sum',
+          period,
+        }),
+        description:
+          "A file landed in the landing bucket under no model's prefixes. Runbook: find the failed history item " +
+          `(model ${UNROUTED_MODEL}); move the file under its model's incoming prefix, or add the model.`,
+      }),
+      retrainingFailed: this.alarmOnFailedExecutions(retraining),
     };
   }
 

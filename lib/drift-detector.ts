@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -12,19 +12,14 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DRIFT_ENV, EVENT_SOURCE, METRIC_NAMESPACE } from '../lambdas/shared/contract.ts';
+import { MODELS_ENV } from '../lambdas/shared/model-catalog.ts';
 import {
-  DRIFT_ENV,
-  type DriftModelRuntimeConfig,
-  EVENT_SOURCE,
-  METRIC_NAMESPACE,
-} from '../lambdas/shared/contract.ts';
-import {
-  DEFAULT_DRIFT_MAX_CONCURRENCY,
   DEFAULT_DRIFT_MEMORY_MB,
   DEFAULT_DRIFT_TIMEOUT_SECONDS,
   DEFAULT_REPORTS_PREFIX,
 } from './config/validate.ts';
-import { DriftMetrics } from './drift-metrics.ts';
+import { DRIFT_METRICS_MODEL_VARIABLE, DriftMetrics } from './drift-metrics.ts';
 import { lambdaBundling } from './lambda-bundling.ts';
 import { acknowledge, acknowledgeWildcardResource } from './nag.ts';
 import { secureQueueProps } from './secure-defaults.ts';
@@ -36,13 +31,15 @@ export const DRIFT_HANDLER_ENTRY = fileURLToPath(new URL('../lambdas/drift/handl
 export const DEFAULT_MAX_RECEIVE_COUNT = 3;
 
 export interface DriftDetectorProps {
-  /** The model as its Lambda sees it: `driftRuntimeConfig(model)` of a validated config, or written by hand. */
-  model: DriftModelRuntimeConfig;
-  /** Bucket of the incoming data and baseline profile; it must send its events to EventBridge. */
+  /** SSM path of the model parameters (`/driftwatch/<stack>/models/`): the function reads its models there. */
+  modelsParameterPath: string;
+  /** Names the deployment (package groups); passed to the function. */
+  stackName: string;
+  /** Bucket of the incoming data and baseline profiles; it must send its events to EventBridge. */
   landingBucket: s3.IBucket;
   /** Bucket the reports are written to. */
   resultsBucket: s3.IBucket;
-  /** Prefix of reports in `resultsBucket`; this model writes under `<prefix><model>/`. @default "reports/" */
+  /** Prefix of reports in `resultsBucket`; a model writes under `<prefix><model>/`. @default "reports/" */
   reportsPrefix?: string;
   /** Table of check history (one `PutItem` per check). */
   historyTable: dynamodb.ITable;
@@ -57,9 +54,9 @@ export interface DriftDetectorProps {
   /** @default 5 minutes */
   timeout?: Duration;
   /**
-   * Most concurrent invocations the queue starts (SQS event source maximum concurrency, 2-1000). Caps the
-   * model's share of the account's concurrency without reserving any.
-   * @default 5
+   * Most concurrent invocations the queue starts (SQS event source maximum concurrency, 2-1000), for all
+   * models together.
+   * @default 10
    */
   maxConcurrency?: number;
   /** Concurrency reserved for (and capping) the function. @default none: the account's unreserved pool */
@@ -70,29 +67,22 @@ export interface DriftDetectorProps {
   logRetention?: logs.RetentionDays;
 }
 
+/** Concurrent drift checks of all models together, by default. */
+export const DEFAULT_ENGINE_DRIFT_CONCURRENCY = 10;
+
 /**
- * Checks every file dropped under a model's incoming prefix for drift. An EventBridge rule matches the
- * landing bucket's `Object Created` events under the prefix and queues them; the drift Lambda reads each file
- * and the baseline profile, writes the report and a history item, emits the metrics and puts a
- * `Drift Detected` event. A message that fails `maxReceiveCount` times, or that the handler judges
+ * Checks every file dropped into the landing bucket for drift, for every model of the deployment. An
+ * EventBridge rule matches the landing bucket's `Object Created` events and queues them; the one drift
+ * Lambda finds the model whose incoming prefix holds the file (from the models' parameters), reads the file
+ * and the model's baseline profile, writes the report and a history item, emits the metrics and puts a
+ * `Drift Detected` event. A file under no model's prefix is recorded as a failure (history item of model
+ * `_unrouted`, `FileErrors`). A message that fails `maxReceiveCount` times, or that the handler judges
  * permanently bad, lands in the dead-letter queue, and so do events EventBridge could not deliver.
  *
- * The function's role can read only the model's incoming prefix and baseline profile, write only its reports
- * prefix, and put only `driftwatch` events.
- *
- * @example
- * ```ts
- * const detector = new DriftDetector(this, 'Churn', {
- *   model: driftRuntimeConfig(config.models[0]),
- *   landingBucket: landing.bucket,
- *   resultsBucket: results.bucket,
- *   historyTable: results.historyTable,
- *   idempotencyTable: idempotency.table,
- * });
- * ```
+ * The function's role can read the landing bucket's objects and the model parameters, write reports under
+ * the reports prefix, and put only `driftwatch` events.
  */
 export class DriftDetector extends Construct {
-  readonly model: DriftModelRuntimeConfig;
   readonly rule: events.Rule;
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
@@ -104,9 +94,8 @@ export class DriftDetector extends Construct {
 
   constructor(scope: Construct, id: string, props: DriftDetectorProps) {
     super(scope, id);
-    const { model, landingBucket, resultsBucket, historyTable, idempotencyTable } = props;
-    this.model = model;
-    this.metrics = new DriftMetrics(model.name);
+    const { landingBucket, resultsBucket, historyTable, idempotencyTable } = props;
+    this.metrics = new DriftMetrics(DRIFT_METRICS_MODEL_VARIABLE);
     const reportsPrefix = props.reportsPrefix ?? DEFAULT_REPORTS_PREFIX;
     const eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
     const timeout = props.timeout ?? Duration.seconds(DEFAULT_DRIFT_TIMEOUT_SECONDS);
@@ -132,14 +121,12 @@ export class DriftDetector extends Construct {
     );
 
     this.rule = new events.Rule(this, 'ObjectCreated', {
-      description: `Files created under ${model.incomingPrefix} go to the ${model.name} drift queue`,
+      description:
+        'Files created in the landing bucket go to the drift queue (the function routes them by model prefix)',
       eventPattern: {
         source: ['aws.s3'],
         detailType: ['Object Created'],
-        detail: {
-          bucket: { name: [landingBucket.bucketName] },
-          object: { key: events.Match.prefix(model.incomingPrefix) },
-        },
+        detail: { bucket: { name: [landingBucket.bucketName] } },
       },
       targets: [new targets.SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue })],
     });
@@ -149,13 +136,13 @@ export class DriftDetector extends Construct {
     });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Drift checks of model ${model.name}`,
+      description: 'driftwatch: drift checks of every model',
     });
     this.logGroup.grantWrite(this.role);
     this.grantLeastPrivilege({ ...props, reportsPrefix, eventBus });
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
-      description: `driftwatch: drift checks of model ${model.name}`,
+      description: 'driftwatch: drift checks of every model (models from their SSM parameters)',
       entry: props.entry ?? DRIFT_HANDLER_ENTRY,
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_24_X,
@@ -167,7 +154,8 @@ export class DriftDetector extends Construct {
       logGroup: this.logGroup,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       environment: {
-        [DRIFT_ENV.modelConfig]: JSON.stringify(model),
+        [MODELS_ENV.parameterPath]: props.modelsParameterPath,
+        [MODELS_ENV.stackName]: props.stackName,
         [DRIFT_ENV.dataBucket]: landingBucket.bucketName,
         [DRIFT_ENV.resultsBucket]: resultsBucket.bucketName,
         [DRIFT_ENV.reportsPrefix]: reportsPrefix,
@@ -186,7 +174,7 @@ export class DriftDetector extends Construct {
         // One file per invocation: each file gets the whole timeout, and a failure retries only that file.
         batchSize: 1,
         reportBatchItemFailures: true,
-        maxConcurrency: props.maxConcurrency ?? DEFAULT_DRIFT_MAX_CONCURRENCY,
+        maxConcurrency: props.maxConcurrency ?? DEFAULT_ENGINE_DRIFT_CONCURRENCY,
       }),
     );
     acknowledge(
@@ -196,20 +184,26 @@ export class DriftDetector extends Construct {
     );
   }
 
-  /** Every permission of the function besides logs, tracing and its queue, each on one named resource. */
+  /** Every permission of the function besides logs, tracing and its queue. */
   private grantLeastPrivilege(
     props: DriftDetectorProps & { reportsPrefix: string; eventBus: events.IEventBus },
   ): void {
-    const { model, landingBucket, resultsBucket, reportsPrefix, eventBus } = props;
-    const incoming = landingBucket.arnForObjects(`${model.incomingPrefix}*`);
-    const reports = resultsBucket.arnForObjects(`${reportsPrefix}${model.name}/*`);
+    const { landingBucket, resultsBucket, reportsPrefix, eventBus } = props;
+    const landingObjects = landingBucket.arnForObjects('*');
+    const reports = resultsBucket.arnForObjects(`${reportsPrefix}*`);
+    const parameters = modelParametersArn(this, props.modelsParameterPath);
     const statements = [
       new iam.PolicyStatement({
-        sid: 'ReadIncomingFilesAndBaseline',
+        sid: 'ReadIncomingFilesAndBaselines',
         actions: ['s3:GetObject', 's3:GetObjectVersion'],
-        resources: [incoming, landingBucket.arnForObjects(model.baselineProfileKey)],
+        resources: [landingObjects],
       }),
       new iam.PolicyStatement({ sid: 'WriteReports', actions: ['s3:PutObject'], resources: [reports] }),
+      new iam.PolicyStatement({
+        sid: 'ReadModelParameters',
+        actions: ['ssm:GetParametersByPath'],
+        resources: [parameters.path],
+      }),
       new iam.PolicyStatement({
         sid: 'WriteHistory',
         actions: ['dynamodb:PutItem'],
@@ -249,13 +243,26 @@ export class DriftDetector extends Construct {
 
     acknowledgeWildcardResource(
       this.role,
-      incoming,
-      `Reads any file under this model's incoming prefix ${model.incomingPrefix}: new files arrive under new names.`,
+      landingObjects,
+      "Reads the files of the landing bucket, which holds only model data: each model's prefixes are data " +
+        "(its SSM parameter), so adding a model changes no policy, and IAM's 10,240-byte inline policy limit " +
+        "could not list 200 models' prefixes. The function reads only under the prefix of the file's model.",
     );
     acknowledgeWildcardResource(
       this.role,
       reports,
-      `Writes reports only under this model's prefix ${reportsPrefix}${model.name}/, one new key per check.`,
+      `Writes reports under ${reportsPrefix}<model>/, one new key per check.`,
     );
   }
+}
+
+/** ARN of the models' parameter path, for `GetParametersByPath` (the path itself, without its last `/`). */
+export function modelParametersArn(scope: Construct, path: string): { path: string } {
+  return {
+    path: Stack.of(scope).formatArn({
+      service: 'ssm',
+      resource: 'parameter',
+      resourceName: path.replace(/^\/+/, '').replace(/\/+$/, ''),
+    }),
+  };
 }

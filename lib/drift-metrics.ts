@@ -3,6 +3,12 @@ import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { DIMENSION, METRIC, WHOLE_DATASET_SEGMENT } from '../lambdas/shared/contract.ts';
 import { type MetricSpec, metricSearch, modelMetric } from './metric-factory.ts';
 
+/**
+ * The model name the shared dashboard's widgets carry: its `model` variable (a pattern variable) replaces
+ * it with the selected model. Model names are lower case, so it can never be one.
+ */
+export const DRIFT_METRICS_MODEL_VARIABLE = 'MODEL_SELECTED';
+
 /** @default period of driftwatch's metrics in alarms and dashboards. */
 export const DEFAULT_METRIC_PERIOD = Duration.minutes(5);
 

@@ -3,11 +3,11 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { modelsParameterPath } from '../lambdas/shared/model-catalog.ts';
 import { retrainingNames } from '../lambdas/shared/retraining-contract.ts';
 import { AccessLogsBucket } from './access-logs-bucket.ts';
-import { Alerting, type DriftAlarms, type PerformanceAlarms } from './alerting.ts';
+import { Alerting, type EngineAlarms } from './alerting.ts';
 import type { DriftwatchConfig } from './config/model-config.ts';
-import { driftRuntimeConfig, performanceRuntimeConfig } from './config/runtime.ts';
 import { DriftDetector } from './drift-detector.ts';
 import { IdempotencyTable } from './idempotency-table.ts';
 import { LandingBucket } from './landing-bucket.ts';
@@ -19,7 +19,11 @@ import { RetrainingPipeline } from './retraining-pipeline.ts';
 import { secureKeyProps } from './secure-defaults.ts';
 
 export interface DriftwatchStackProps extends StackProps {
-  /** A config checked by `validateConfig` (or `loadConfig`). */
+  /**
+   * A config checked by `validateConfig` (or `loadConfig`). The engine reads only its deployment-wide
+   * settings (stack name, encryption, log retention, reports prefix, alerts): the models are data, deployed
+   * by the model stacks (see `addDriftwatch`), so adding a model changes nothing here.
+   */
   config: DriftwatchConfig;
   /** Drift handler source. @default the handler shipped with driftwatch */
   driftHandlerEntry?: string;
@@ -27,20 +31,15 @@ export interface DriftwatchStackProps extends StackProps {
   performanceHandlerEntry?: string;
 }
 
-/** What the stack deploys for one model. */
-export interface ModelResources {
-  detector: DriftDetector;
-  alarms: DriftAlarms;
-  dashboard: ModelDashboard;
-  /** Scheduled performance checks and their alarms; present when the model has a `performance` section. */
-  performance?: { monitor: PerformanceMonitor; alarms: PerformanceAlarms };
-}
-
 /**
- * Everything one config file declares: a landing bucket whose new files go, by model prefix, to a drift
- * detector per model; scheduled performance checks of the models with a `performance` section; reports and
- * history in the results store; alarms per model paging through one topic; a dashboard per model.
- * Environment-agnostic: it synthesizes offline, with no lookups.
+ * The shared engine of a deployment: the landing and results buckets, history, idempotency and model-state
+ * tables, the key, ONE drift function behind one landing queue (and DLQ), ONE performance function, ONE set
+ * of retraining functions and ONE retraining state machine, the alarm topic with the engine's alarms, and one
+ * dashboard with a model selector. The models are data (one SSM parameter each, written by the model stacks)
+ * the functions read with a cache. Environment-agnostic: it synthesizes offline, with no lookups.
+ *
+ * The logical ids of the buckets, tables and key are those of earlier versions, so a deployment upgrades in
+ * place and keeps its data.
  */
 export class DriftwatchStack extends Stack {
   /** Encrypts the alarm topic and, with `encryption: "kms"`, the landing and results buckets. */
@@ -51,19 +50,23 @@ export class DriftwatchStack extends Stack {
   readonly alerting: Alerting;
   /** The bus driftwatch's own events (`Drift Detected`) go to: the account's default bus. */
   readonly eventBus: events.IEventBus;
-  /** By model name. */
-  readonly models: ReadonlyMap<string, ModelResources>;
-  /** Retraining pipelines, by model name (models with a `retraining` section). */
-  readonly retraining: ReadonlyMap<string, RetrainingPipeline>;
-  /** Lock, cooldown, spend and champion per model; present when a model retrains. */
-  readonly modelState?: ModelStateTable;
+  readonly drift: DriftDetector;
+  readonly performance: PerformanceMonitor;
+  readonly retraining: RetrainingPipeline;
+  /** Lock, cooldown, spend and champion per model. */
+  readonly modelState: ModelStateTable;
+  readonly dashboard: ModelDashboard;
+  readonly engineAlarms: EngineAlarms;
+  /** SSM path of the model parameters, `/driftwatch/<stack>/models/`. */
+  readonly modelsParameterPath: string;
 
   constructor(scope: Construct, id: string, props: DriftwatchStackProps) {
     const { config, driftHandlerEntry, performanceHandlerEntry, ...stackProps } = props;
     super(scope, id, {
-      description: 'driftwatch: drift checks of ML model inputs, with alarms that page on-call',
+      description: 'driftwatch engine: drift, performance and retraining of every configured model',
       ...stackProps,
     });
+    this.modelsParameterPath = modelsParameterPath(config.stackName);
     this.key = new kms.Key(
       this,
       'Key',
@@ -87,93 +90,59 @@ export class DriftwatchStack extends Stack {
       emails: config.alerts.emails,
       httpsEndpoints: config.alerts.httpsEndpoints,
     });
-
-    const models = new Map<string, ModelResources>();
-    for (const model of config.models) {
-      const detector = new DriftDetector(this, `Drift-${model.name}`, {
-        model: driftRuntimeConfig(model),
-        landingBucket: this.landing.bucket,
-        resultsBucket: this.results.bucket,
-        reportsPrefix: this.results.reportsPrefix,
-        historyTable: this.results.historyTable,
-        idempotencyTable: this.idempotency.table,
-        eventBus: this.eventBus,
-        entry: driftHandlerEntry,
-        memorySize: model.drift.memoryMb,
-        timeout: Duration.seconds(model.drift.timeoutSeconds),
-        maxConcurrency: model.drift.maxConcurrency,
-        logRetention: config.logRetentionDays as logs.RetentionDays,
-      });
-      const alarms = this.alerting.alarmOnDriftDetector(detector);
-      const dashboard = new ModelDashboard(this, `Dashboard-${model.name}`, {
-        detector,
-        alarms: Object.values(alarms),
-      });
-      // Performance: a schedule per model with a performance section, alarms on its limits, dashboard widgets.
-      let performance: ModelResources['performance'];
-      if (model.performance !== undefined) {
-        const monitor = new PerformanceMonitor(this, `Performance-${model.name}`, {
-          model: performanceRuntimeConfig({ ...model, performance: model.performance }),
-          schedule: model.performance.schedule,
-          timezone: model.performance.timezone,
-          landingBucket: this.landing.bucket,
-          resultsBucket: this.results.bucket,
-          reportsPrefix: this.results.reportsPrefix,
-          historyTable: this.results.historyTable,
-          eventBus: this.eventBus,
-          entry: performanceHandlerEntry,
-          memorySize: model.performance.memoryMb,
-          timeout: Duration.seconds(model.performance.timeoutSeconds),
-          logRetention: config.logRetentionDays as logs.RetentionDays,
-        });
-        const performanceAlarms = this.alerting.alarmOnPerformanceMonitor(monitor);
-        dashboard.addPerformanceWidgets(monitor, [
-          ...performanceAlarms.limits,
-          performanceAlarms.checkErrors,
-          performanceAlarms.functionErrors,
-        ]);
-        performance = { monitor, alarms: performanceAlarms };
-        new CfnOutput(this, `PerformanceFunctionOf-${model.name}`, {
-          description: `Performance check of model ${model.name} (invoke with {"model": "${model.name}"} to run it now)`,
-          value: monitor.function.functionName,
-        });
-      }
-      models.set(model.name, { detector, alarms, dashboard, ...(performance && { performance }) });
-      new CfnOutput(this, `DashboardOf-${model.name}`, {
-        description: `CloudWatch dashboard of model ${model.name}`,
-        value: dashboard.dashboard.dashboardName,
-      });
-    }
-    this.models = models;
-
-    // Retraining: one state machine per model with a retraining section, sharing the model-state table.
-    const retrained = config.models.filter((model) => model.retraining !== undefined);
-    if (retrained.length > 0) {
-      this.modelState = new ModelStateTable(this, 'ModelState', {
-        tableName: retrainingNames.stateTable(config.stackName),
-      });
-      new CfnOutput(this, 'ModelStateTableName', { value: this.modelState.table.tableName });
-    }
-    const retraining = new Map<string, RetrainingPipeline>();
-    for (const model of retrained) {
-      const pipeline = new RetrainingPipeline(this, `Retraining-${model.name}`, {
-        model,
-        stackName: config.stackName,
-        landingBucket: this.landing.bucket,
-        resultsBucket: this.results.bucket,
-        stateTable: this.modelState!.table,
-        topic: this.alerting.topic,
-        eventBus: this.eventBus,
-        logRetention: config.logRetentionDays as logs.RetentionDays,
-      });
-      this.alerting.alarmOnFailedExecutions(pipeline.stateMachine, { model: model.name });
-      retraining.set(model.name, pipeline);
-      new CfnOutput(this, `RetrainingStateMachineOf-${model.name}`, {
-        description: `Retraining state machine of model ${model.name} (driftwatch retrain ${model.name})`,
-        value: pipeline.stateMachine.stateMachineArn,
-      });
-    }
-    this.retraining = retraining;
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+    const shared = {
+      modelsParameterPath: this.modelsParameterPath,
+      stackName: config.stackName,
+      landingBucket: this.landing.bucket,
+      resultsBucket: this.results.bucket,
+      reportsPrefix: this.results.reportsPrefix,
+      historyTable: this.results.historyTable,
+      eventBus: this.eventBus,
+      logRetention,
+    };
+    // The functions are sized for the largest model's settings (memory and timeout are per function).
+    const largest = (
+      pick: (model: DriftwatchConfig['models'][number]) => number | undefined,
+      fallback: number,
+    ) => Math.max(fallback, ...config.models.map((model) => pick(model) ?? 0));
+    this.drift = new DriftDetector(this, 'Drift', {
+      ...shared,
+      idempotencyTable: this.idempotency.table,
+      entry: driftHandlerEntry,
+      memorySize: largest((model) => model.drift.memoryMb, 1769),
+      timeout: Duration.seconds(largest((model) => model.drift.timeoutSeconds, 300)),
+    });
+    this.performance = new PerformanceMonitor(this, 'Performance', {
+      ...shared,
+      entry: performanceHandlerEntry,
+      memorySize: largest((model) => model.performance?.memoryMb, 1769),
+      timeout: Duration.seconds(largest((model) => model.performance?.timeoutSeconds, 600)),
+    });
+    this.modelState = new ModelStateTable(this, 'ModelState', {
+      tableName: retrainingNames.stateTable(config.stackName),
+    });
+    this.retraining = new RetrainingPipeline(this, 'Retraining', {
+      stackName: config.stackName,
+      modelsParameterPath: this.modelsParameterPath,
+      landingBucket: this.landing.bucket,
+      resultsBucket: this.results.bucket,
+      stateTable: this.modelState.table,
+      topic: this.alerting.topic,
+      eventBus: this.eventBus,
+      logRetention,
+    });
+    this.engineAlarms = this.alerting.alarmOnEngine(
+      this.drift,
+      this.performance,
+      this.retraining.stateMachine,
+    );
+    this.dashboard = new ModelDashboard(this, 'Dashboard', {
+      detector: this.drift,
+      performance: this.performance,
+      retraining: this.retraining.stateMachine,
+      alarms: Object.values(this.engineAlarms),
+    });
 
     new CfnOutput(this, 'LandingBucketName', {
       description: "Upload files under each model's prefixes here",
@@ -185,5 +154,23 @@ export class DriftwatchStack extends Stack {
     });
     new CfnOutput(this, 'HistoryTableName', { value: this.results.historyTable.tableName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alerting.topic.topicArn });
+    new CfnOutput(this, 'ModelStateTableName', { value: this.modelState.table.tableName });
+    new CfnOutput(this, 'RetrainingStateMachineArn', {
+      description:
+        'Retraining of every model: start it with {"model": "<name>", "trigger": …} (driftwatch retrain)',
+      value: this.retraining.stateMachine.stateMachineArn,
+    });
+    new CfnOutput(this, 'PerformanceFunctionName', {
+      description: 'Performance checks: invoke with {"model": "<name>"} to run one now',
+      value: this.performance.function.functionName,
+    });
+    new CfnOutput(this, 'DashboardName', {
+      description: 'The CloudWatch dashboard of every model (pick the model at the top)',
+      value: this.dashboard.dashboard.dashboardName,
+    });
+    new CfnOutput(this, 'ModelsParameterPath', {
+      description: 'Where the models live as data (one SSM parameter each)',
+      value: this.modelsParameterPath,
+    });
   }
 }

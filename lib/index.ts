@@ -3,12 +3,9 @@ export { AccessLogsBucket, type AccessLogsBucketProps } from './access-logs-buck
 export {
   Alerting,
   type AlertingProps,
-  type DriftAlarmOptions,
-  type DriftAlarms,
+  type EngineAlarms,
   type FailedExecutionsAlarmOptions,
   type MetricAlarmOptions,
-  type PerformanceAlarmOptions,
-  type PerformanceAlarms,
 } from './alerting.ts';
 export { ConfigValidationError } from './config/errors.ts';
 export { DEFAULT_CONFIG_FILE, loadConfig } from './config/load.ts';
@@ -17,11 +14,20 @@ export { driftRuntimeConfig, performanceRuntimeConfig } from './config/runtime.t
 export { validateConfig } from './config/validate.ts';
 export { DRIFT_HANDLER_ENTRY, DriftDetector, type DriftDetectorProps } from './drift-detector.ts';
 export { DriftMetrics } from './drift-metrics.ts';
-export { DriftwatchStack, type DriftwatchStackProps, type ModelResources } from './driftwatch-stack.ts';
+export { DriftwatchStack, type DriftwatchStackProps } from './driftwatch-stack.ts';
 export { IdempotencyTable } from './idempotency-table.ts';
 export { ESM_REQUIRE_BANNER, lambdaBundling } from './lambda-bundling.ts';
 export { LandingBucket, type LandingBucketProps } from './landing-bucket.ts';
 export { ModelDashboard, type ModelDashboardProps } from './model-dashboard.ts';
+export {
+  addDriftwatch,
+  type DriftwatchDeployment,
+  MODEL_SHARDS,
+  ModelResources,
+  ModelShardStack,
+  modelStackName,
+  shardOf,
+} from './model-stacks.ts';
 export { DEFAULT_PERFORMANCE_PERIOD, PerformanceMetrics } from './performance-metrics.ts';
 export {
   PERFORMANCE_HANDLER_ENTRY,

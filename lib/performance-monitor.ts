@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, Stack, TimeZone } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -15,13 +15,15 @@ import {
   METRIC_NAMESPACE,
   PERFORMANCE_ENV,
   type PerformanceCheckEvent,
-  type PerformanceModelRuntimeConfig,
 } from '../lambdas/shared/contract.ts';
+import { MODELS_ENV } from '../lambdas/shared/model-catalog.ts';
 import {
   DEFAULT_PERFORMANCE_MEMORY_MB,
   DEFAULT_PERFORMANCE_TIMEOUT_SECONDS,
   DEFAULT_REPORTS_PREFIX,
 } from './config/validate.ts';
+import { modelParametersArn } from './drift-detector.ts';
+import { DRIFT_METRICS_MODEL_VARIABLE } from './drift-metrics.ts';
 import { lambdaBundling } from './lambda-bundling.ts';
 import { acknowledge, acknowledgeWildcardResource } from './nag.ts';
 import { PerformanceMetrics } from './performance-metrics.ts';
@@ -36,17 +38,15 @@ const SCHEDULE_MAX_EVENT_AGE = Duration.hours(1);
 const SCHEDULE_RETRY_ATTEMPTS = 3;
 
 export interface PerformanceMonitorProps {
-  /** The model as its Lambda sees it: `performanceRuntimeConfig(model)` of a validated config. */
-  model: PerformanceModelRuntimeConfig;
-  /** EventBridge Scheduler expression: `rate(1 day)`, `cron(0 6 * * ? *)`. */
-  schedule: string;
-  /** IANA time zone of the schedule. @default "UTC" */
-  timezone?: string;
-  /** Bucket of the golden dataset and the baseline report. */
+  /** SSM path of the model parameters: the function reads its models there. */
+  modelsParameterPath: string;
+  /** Names the deployment; passed to the function. */
+  stackName: string;
+  /** Bucket of the golden datasets and the baseline reports. */
   landingBucket: s3.IBucket;
   /** Bucket the reports are written to. */
   resultsBucket: s3.IBucket;
-  /** Prefix of reports in `resultsBucket`; this model writes under `<prefix><model>/performance/`. @default "reports/" */
+  /** Prefix of reports in `resultsBucket`; a model writes under `<prefix><model>/performance/`. @default "reports/" */
   reportsPrefix?: string;
   /** Table of check history (one `PutItem` per check). */
   historyTable: dynamodb.ITable;
@@ -60,33 +60,17 @@ export interface PerformanceMonitorProps {
   timeout?: Duration;
   /** @default RetentionDays.THREE_MONTHS */
   logRetention?: logs.RetentionDays;
-  /** Whether the schedule runs. @default true */
-  enabled?: boolean;
 }
 
-/** A schedule target invoking one function with a role that may invoke that function and nothing else. */
-class InvokeFunctionTarget implements scheduler.IScheduleTarget {
-  private readonly fn: lambda.IFunction;
-  private readonly role: iam.IRole;
-  private readonly input: scheduler.ScheduleTargetInput;
-
-  constructor(fn: lambda.IFunction, role: iam.IRole, input: scheduler.ScheduleTargetInput) {
-    this.fn = fn;
-    this.role = role;
-    this.input = input;
-  }
-
-  bind(): scheduler.ScheduleTargetConfig {
-    return {
-      arn: this.fn.functionArn,
-      role: this.role,
-      input: this.input,
-      retryPolicy: {
-        maximumEventAgeInSeconds: SCHEDULE_MAX_EVENT_AGE.toSeconds(),
-        maximumRetryAttempts: SCHEDULE_RETRY_ATTEMPTS,
-      },
-    };
-  }
+/** A model's schedule: when its performance is checked. */
+export interface PerformanceScheduleOptions {
+  model: string;
+  /** EventBridge Scheduler expression: `rate(1 day)`, `cron(0 6 * * ? *)`. */
+  schedule: string;
+  /** IANA time zone of the schedule. @default "UTC" */
+  timezone?: string;
+  /** Whether the schedule runs. @default true */
+  enabled?: boolean;
 }
 
 /**
@@ -113,48 +97,35 @@ class InvokeFunctionTarget implements scheduler.IScheduleTarget {
  * ```
  */
 export class PerformanceMonitor extends Construct {
-  readonly model: PerformanceModelRuntimeConfig;
   readonly function: nodejs.NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
-  readonly schedule: scheduler.Schedule;
-  /** The role EventBridge Scheduler assumes to invoke the function. */
+  /** The role EventBridge Scheduler assumes to invoke the function (every model's schedule). */
   readonly scheduleRole: iam.Role;
-  /** The model's performance metrics, as the handler emits them. */
+  /** The selected model's performance metrics, as the shared dashboard draws them. */
   readonly metrics: PerformanceMetrics;
-  /** ARN of the SageMaker endpoint that scores the golden dataset; null with a score column. */
-  readonly endpointArn: string | null;
 
   constructor(scope: Construct, id: string, props: PerformanceMonitorProps) {
     super(scope, id);
-    const { model, landingBucket, resultsBucket, historyTable } = props;
-    this.model = model;
-    this.metrics = new PerformanceMetrics(model.name, model.segmentColumn);
+    const { landingBucket, resultsBucket, historyTable } = props;
+    this.metrics = new PerformanceMetrics(DRIFT_METRICS_MODEL_VARIABLE, null);
     const reportsPrefix = props.reportsPrefix ?? DEFAULT_REPORTS_PREFIX;
     const eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
     const stack = Stack.of(this);
-    // SageMaker ARNs carry the endpoint name in lower case, whatever its case when created.
-    this.endpointArn =
-      model.scoring.kind === 'endpoint'
-        ? stack.formatArn({
-            service: 'sagemaker',
-            resource: 'endpoint',
-            resourceName: model.scoring.endpointName.toLowerCase(),
-          })
-        : null;
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
     });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Scheduled performance checks of model ${model.name}`,
+      description: 'driftwatch: scheduled performance checks of every model',
     });
     this.logGroup.grantWrite(this.role);
     this.grantLeastPrivilege({ ...props, reportsPrefix, eventBus });
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
-      description: `driftwatch: scheduled performance checks of model ${model.name}`,
+      description:
+        'driftwatch: scheduled performance checks (invoke with {"model": "<name>"} to run one now)',
       entry: props.entry ?? PERFORMANCE_HANDLER_ENTRY,
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_24_X,
@@ -167,7 +138,8 @@ export class PerformanceMonitor extends Construct {
       // A failed recording (S3 or DynamoDB unavailable) is retried twice; a failed check is recorded, not thrown.
       retryAttempts: 2,
       environment: {
-        [PERFORMANCE_ENV.modelConfig]: JSON.stringify(model),
+        [MODELS_ENV.parameterPath]: props.modelsParameterPath,
+        [MODELS_ENV.stackName]: props.stackName,
         [PERFORMANCE_ENV.dataBucket]: landingBucket.bucketName,
         [PERFORMANCE_ENV.resultsBucket]: resultsBucket.bucketName,
         [PERFORMANCE_ENV.reportsPrefix]: reportsPrefix,
@@ -190,7 +162,7 @@ export class PerformanceMonitor extends Construct {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
-      description: `EventBridge Scheduler: invokes the performance check of model ${model.name}`,
+      description: 'EventBridge Scheduler: invokes the performance checks of every model',
     });
     this.scheduleRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -199,41 +171,60 @@ export class PerformanceMonitor extends Construct {
         resources: [this.function.functionArn],
       }),
     );
+  }
+
+  /**
+   * The schedule of one model (in `scope`, e.g. the model's shard stack): invokes the shared function with
+   * `{"model": …}` as the shared schedule role. An L1 resource, so the function's stack is not touched.
+   */
+  scheduleFor(scope: Construct, id: string, options: PerformanceScheduleOptions): scheduler.CfnSchedule {
     const input: Required<PerformanceCheckEvent> = {
-      model: model.name,
+      model: options.model,
       executionId: scheduler.ContextAttribute.executionId,
       scheduledTime: scheduler.ContextAttribute.scheduledTime,
     };
-    this.schedule = new scheduler.Schedule(this, 'Schedule', {
-      description: `driftwatch: performance check of model ${model.name}, ${props.schedule}`,
-      schedule: scheduler.ScheduleExpression.expression(props.schedule, TimeZone.of(props.timezone ?? 'UTC')),
-      target: new InvokeFunctionTarget(
-        this.function,
-        this.scheduleRole,
-        scheduler.ScheduleTargetInput.fromObject(input),
-      ),
-      enabled: props.enabled ?? true,
+    return new scheduler.CfnSchedule(scope, id, {
+      description: `driftwatch: performance check of model ${options.model}, ${options.schedule}`,
+      scheduleExpression: options.schedule,
+      scheduleExpressionTimezone: options.timezone ?? 'UTC',
+      flexibleTimeWindow: { mode: 'OFF' },
+      state: options.enabled === false ? 'DISABLED' : 'ENABLED',
+      target: {
+        arn: this.function.functionArn,
+        roleArn: this.scheduleRole.roleArn,
+        input: JSON.stringify(input),
+        retryPolicy: {
+          maximumEventAgeInSeconds: SCHEDULE_MAX_EVENT_AGE.toSeconds(),
+          maximumRetryAttempts: SCHEDULE_RETRY_ATTEMPTS,
+        },
+      },
     });
   }
 
-  /** Every permission of the function besides logs and tracing, each on one named resource. */
+  /** Every permission of the function besides logs and tracing. */
   private grantLeastPrivilege(
     props: PerformanceMonitorProps & { reportsPrefix: string; eventBus: events.IEventBus },
   ): void {
-    const { model, landingBucket, resultsBucket, reportsPrefix, eventBus } = props;
-    const golden = landingBucket.arnForObjects(model.goldenDatasetKey);
-    const baseline = landingBucket.arnForObjects(model.baselineReportKey);
-    const reports = resultsBucket.arnForObjects(`${reportsPrefix}${model.name}/performance/*`);
+    const { landingBucket, resultsBucket, reportsPrefix, eventBus } = props;
+    const stack = Stack.of(this);
+    const landingObjects = landingBucket.arnForObjects('*');
+    const reports = resultsBucket.arnForObjects(`${reportsPrefix}*`);
+    const endpoints = stack.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: '*' });
     const statements = [
       new iam.PolicyStatement({
-        sid: 'ReadGoldenDatasetAndBaseline',
+        sid: 'ReadGoldenDatasetsAndBaselines',
         actions: ['s3:GetObject', 's3:GetObjectVersion'],
-        resources: [golden, baseline],
+        resources: [landingObjects],
       }),
       new iam.PolicyStatement({
-        sid: 'WriteFirstBaselineAndReports',
+        sid: 'WriteFirstBaselinesAndReports',
         actions: ['s3:PutObject'],
-        resources: [baseline, reports],
+        resources: [landingObjects, reports],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadModelParameters',
+        actions: ['ssm:GetParametersByPath'],
+        resources: [modelParametersArn(this, props.modelsParameterPath).path],
       }),
       new iam.PolicyStatement({
         sid: 'WriteHistory',
@@ -246,16 +237,12 @@ export class PerformanceMonitor extends Construct {
         resources: [eventBus.eventBusArn],
         conditions: { StringEquals: { 'events:source': EVENT_SOURCE } },
       }),
+      new iam.PolicyStatement({
+        sid: 'ScoreWithModelEndpoints',
+        actions: ['sagemaker:InvokeEndpoint'],
+        resources: [endpoints],
+      }),
     ];
-    if (this.endpointArn !== null) {
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'ScoreWithModelEndpoint',
-          actions: ['sagemaker:InvokeEndpoint'],
-          resources: [this.endpointArn],
-        }),
-      );
-    }
     // Reading SSE-KMS objects needs Decrypt; writing them needs GenerateDataKey (and Decrypt for multipart).
     const keyActions = new Map<kms.IKey, Set<string>>();
     for (const key of [landingBucket.encryptionKey, resultsBucket.encryptionKey]) {
@@ -268,8 +255,19 @@ export class PerformanceMonitor extends Construct {
 
     acknowledgeWildcardResource(
       this.role,
+      landingObjects,
+      'Reads golden datasets and baseline reports, and writes a first baseline report, in the landing bucket: ' +
+        "each model's keys are data (its SSM parameter), so adding a model changes no policy.",
+    );
+    acknowledgeWildcardResource(
+      this.role,
       reports,
-      `Writes performance reports only under ${reportsPrefix}${model.name}/performance/, one new key per check.`,
+      `Writes performance reports under ${reportsPrefix}<model>/performance/, one new key per check.`,
+    );
+    acknowledgeWildcardResource(
+      this.role,
+      endpoints,
+      "Scores golden datasets with the endpoint each model's config names (data); endpoint ARNs are lower case.",
     );
   }
 }

@@ -1,32 +1,33 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DETAIL_TYPE, EVENT_SOURCE } from '../lambdas/shared/contract.ts';
+import { MODELS_ENV } from '../lambdas/shared/model-catalog.ts';
 import {
   RETRAINING_ENV,
   type RetrainingExecutionInput,
-  type RetrainingRuntimeConfig,
   retrainingNames,
 } from '../lambdas/shared/retraining-contract.ts';
-import type { CanaryConfig, ModelConfig } from './config/model-config.ts';
-import { defaultCanaryConfig } from './config/validate.ts';
+import type { ModelConfig } from './config/model-config.ts';
+import { RETRAINING_WORK_PREFIX } from './config/runtime.ts';
+import { modelParametersArn } from './drift-detector.ts';
 import { lambdaBundling } from './lambda-bundling.ts';
 import { acknowledge, acknowledgeWildcardResource } from './nag.ts';
 import { type RetrainingFunctions, retrainingDefinition } from './retraining/retraining-states.ts';
+
+export { RETRAINING_WORK_PREFIX, retrainingRuntimeConfig } from './config/runtime.ts';
 
 const HANDLERS = {
   plan: 'plan.ts',
@@ -42,73 +43,12 @@ export function retrainingHandlerEntry(name: keyof RetrainingFunctions): string 
   return fileURLToPath(new URL(`../lambdas/retraining/${HANDLERS[name]}`, import.meta.url));
 }
 
-/** Where a run's files go in the results bucket. */
-export const RETRAINING_WORK_PREFIX = 'retraining/';
-
-/**
- * What the retraining Lambdas of `model` need. Pure, like `driftRuntimeConfig`.
- *
- * @throws Error when the model has no retraining section, endpoint or performance section (the validator
- * already refuses such a config).
- */
-export function retrainingRuntimeConfig(model: ModelConfig, stackName: string): RetrainingRuntimeConfig {
-  const { retraining, performance, endpointName } = model;
-  if (!retraining || !performance || !endpointName) {
-    throw new Error(`model ${model.name}: retraining needs retraining, performance and endpointName`);
-  }
-  const canary: CanaryConfig = model.canary ?? defaultCanaryConfig(model.name);
-  const declared = Object.keys(model.features);
-  return {
-    name: model.name,
-    endpointName,
-    packageGroupName: retrainingNames.packageGroup(stackName, model.name),
-    goldenPrefix: model.prefixes.golden,
-    holdoutKey: `${model.prefixes.golden}${retraining.holdoutDataset}`,
-    workPrefix: `${RETRAINING_WORK_PREFIX}${model.name}/`,
-    feedbackPrefix: canary.feedbackPrefix,
-    labelColumn: performance.labelColumn,
-    positiveClass: performance.positiveClass,
-    threshold: performance.threshold,
-    segmentColumn: performance.segmentColumn,
-    featureColumns: declared.length > 0 ? declared : null,
-    exclude: [...model.exclude, ...(performance.scoreColumn ? [performance.scoreColumn] : [])],
-    dataWindowDays: retraining.dataWindowDays,
-    cooldownHours: retraining.cooldownHours,
-    monthlyBudgetUsd: retraining.monthlyBudgetUsd,
-    instanceCount: retraining.instanceCount,
-    instancePricePerHourUsd: retraining.instancePricePerHourUsd,
-    maxRuntimeMinutes: retraining.maxRuntimeMinutes,
-    inferenceImage: retraining.inferenceImage,
-    primaryMetric: retraining.primaryMetric,
-    minImprovement: retraining.minImprovement,
-    segmentTolerance: retraining.segmentTolerance,
-    floors: performance.limits
-      .filter((limit) => limit.min !== undefined || limit.max !== undefined)
-      .map((limit) => ({
-        metric: limit.metric,
-        ...(limit.segment !== undefined && limit.segment !== null && { segment: limit.segment }),
-        ...(limit.min !== undefined && { min: limit.min }),
-        ...(limit.max !== undefined && { max: limit.max }),
-      })),
-    canary: {
-      steps: [...canary.steps],
-      bakeMinutes: canary.bakeMinutes,
-      alpha: canary.alpha,
-      minSamples: canary.minSamples,
-      shadow: canary.shadow,
-      deadlineMinutes: canary.deadlineMinutes,
-      maxErrorRate: canary.maxErrorRate,
-      maxLatencyIncrease: canary.maxLatencyIncrease,
-    },
-  };
-}
-
 export interface RetrainingPipelineProps {
-  /** A validated model with `retraining`, `performance` and `endpointName`. */
-  model: ModelConfig;
-  /** Names the state machine, the package group and the table by convention. */
+  /** Names the state machine and the package groups (`<stack>-<model>`) by convention. */
   stackName: string;
-  /** Labelled data (golden prefix) and feedback. */
+  /** SSM path of the model parameters: the functions read the model of each run there. */
+  modelsParameterPath: string;
+  /** Labelled data (golden prefixes) and feedback. */
   landingBucket: s3.IBucket;
   /** Training inputs, artifacts, scores under `retraining/<model>/`. */
   resultsBucket: s3.IBucket;
@@ -122,58 +62,46 @@ export interface RetrainingPipelineProps {
 }
 
 /**
- * Retraining and canary rollout of one model: a Step Functions state machine from SageMaker training to
- * promotion or rollback, its Lambdas, the SageMaker execution role, the model package group, and what starts
- * it (EventBridge rules on driftwatch's own events, an optional schedule; `driftwatch retrain` by hand).
- *
- * @example
- * ```ts
- * const pipeline = new RetrainingPipeline(this, 'Retraining-churn', {
- *   model, stackName: 'Driftwatch', landingBucket, resultsBucket, stateTable, topic: alerting.topic,
- * });
- * alerting.alarmOnFailedExecutions(pipeline.stateMachine, { model: model.name });
- * ```
+ * Retraining and canary rollout of every model of the deployment: ONE Step Functions state machine that
+ * takes the model in its input (`{"model": …, "trigger": …}`), its Lambdas (which read the model's config
+ * from its parameter), the SageMaker execution role, and the rules that start it on driftwatch's own events
+ * (`Drift Detected`, `Performance Degraded`; the Plan step ends a run whose model is not retrained by that
+ * trigger). Per model, only {@link RetrainingPipeline.addModel}: its package group and optional schedule.
  */
 export class RetrainingPipeline extends Construct {
   readonly stateMachine: sfn.StateMachine;
   /** Assumed by SageMaker for training, transform and the models. */
   readonly sageMakerRole: iam.Role;
-  readonly packageGroup: sagemaker.CfnModelPackageGroup;
   readonly functions: RetrainingFunctions;
   readonly rules: events.Rule[] = [];
-  readonly schedule?: scheduler.Schedule;
-  readonly runtimeConfig: RetrainingRuntimeConfig;
+  /** Assumed by EventBridge Scheduler for the models' retraining schedules. */
+  readonly scheduleRole: iam.Role;
+  private readonly stackName: string;
 
   constructor(scope: Construct, id: string, props: RetrainingPipelineProps) {
     super(scope, id);
-    const { model, landingBucket, resultsBucket, stateTable, topic } = props;
-    const retraining = model.retraining!;
-    const canary = model.canary ?? defaultCanaryConfig(model.name);
-    const config = retrainingRuntimeConfig(model, props.stackName);
-    this.runtimeConfig = config;
+    const { landingBucket, resultsBucket, stateTable, topic } = props;
+    this.stackName = props.stackName;
     const stack = Stack.of(this);
     const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
-    const work = resultsBucket.arnForObjects(`${config.workPrefix}*`);
-
-    this.packageGroup = new sagemaker.CfnModelPackageGroup(this, 'PackageGroup', {
-      modelPackageGroupName: config.packageGroupName,
-      modelPackageGroupDescription: `driftwatch: retrained versions of model ${model.name}`,
-    });
-    const packageGroupArn = stack.formatArn({
+    const work = resultsBucket.arnForObjects(`${RETRAINING_WORK_PREFIX}*`);
+    // Package groups are named `<stack>-<model>` in the case they are created with; IAM compares ARNs
+    // case-sensitively and SageMaker keeps the group's case in its ARN (only endpoint ARNs are lower-cased).
+    const packageGroupsArn = stack.formatArn({
       service: 'sagemaker',
       resource: 'model-package-group',
-      resourceName: config.packageGroupName.toLowerCase(),
+      resourceName: `${props.stackName}-*`,
     });
     const packagesArn = stack.formatArn({
       service: 'sagemaker',
       resource: 'model-package',
-      resourceName: `${config.packageGroupName.toLowerCase()}/*`,
+      resourceName: `${props.stackName}-*/*`,
     });
 
     // --- SageMaker execution role: reads the run's inputs, writes its outputs, pulls the images -------------
     this.sageMakerRole = new iam.Role(this, 'SageMakerRole', {
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
-      description: `SageMaker training and batch transform of model ${model.name}`,
+      description: 'SageMaker training and batch transform of driftwatch retraining runs',
     });
     this.sageMakerRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -187,20 +115,15 @@ export class RetrainingPipeline extends Construct {
         sid: 'ListRunFiles',
         actions: ['s3:ListBucket'],
         resources: [resultsBucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${config.workPrefix}*`] } },
+        conditions: { StringLike: { 's3:prefix': [`${RETRAINING_WORK_PREFIX}*`] } },
       }),
     );
-    const images = [...new Set([retraining.image, retraining.inferenceImage])];
-    const repositories = images.map((image) => {
-      const [, account, region, repository] =
-        /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)/.exec(image)!;
-      return `arn:${stack.partition}:ecr:${region}:${account}:repository/${repository}`;
-    });
+    const repositories = `arn:${stack.partition}:ecr:*:*:repository/*`;
     this.sageMakerRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'PullImages',
         actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
-        resources: repositories,
+        resources: [repositories],
       }),
     );
     this.sageMakerRole.addToPrincipalPolicy(
@@ -227,32 +150,38 @@ export class RetrainingPipeline extends Construct {
         conditions: { StringLike: { 'cloudwatch:namespace': ['/aws/sagemaker/*', 'aws/sagemaker/*'] } },
       }),
     );
-    for (const key of [resultsBucket.encryptionKey].filter((k): k is kms.IKey => k !== undefined)) {
-      key.grant(this.sageMakerRole, 'kms:Decrypt', 'kms:GenerateDataKey');
+    if (resultsBucket.encryptionKey) {
+      resultsBucket.encryptionKey.grant(this.sageMakerRole, 'kms:Decrypt', 'kms:GenerateDataKey');
     }
 
     // --- Lambdas -------------------------------------------------------------------------------------------
     const environment = {
-      [RETRAINING_ENV.modelConfig]: JSON.stringify(config),
+      [MODELS_ENV.parameterPath]: props.modelsParameterPath,
+      [MODELS_ENV.stackName]: props.stackName,
       [RETRAINING_ENV.dataBucket]: landingBucket.bucketName,
       [RETRAINING_ENV.workBucket]: resultsBucket.bucketName,
       [RETRAINING_ENV.stateTable]: stateTable.tableName,
       NODE_OPTIONS: '--enable-source-maps',
     };
+    const parameters = new iam.PolicyStatement({
+      actions: ['ssm:GetParametersByPath'],
+      resources: [modelParametersArn(this, props.modelsParameterPath).path],
+    });
     const fn = (name: keyof RetrainingFunctions, description: string, timeout = Duration.minutes(2)) => {
       const logGroup = new logs.LogGroup(this, `${name}Logs`, { retention: logRetention });
       const role = new iam.Role(this, `${name}Role`, {
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-        description: `Retraining of model ${model.name}: ${description}`,
+        description: `driftwatch retraining: ${description}`,
       });
       logGroup.grantWrite(role);
+      role.addToPrincipalPolicy(parameters);
       acknowledge(
         role,
         'IAM5[Resource::*]',
         'X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) have no resource-level permissions.',
       );
       return new nodejs.NodejsFunction(this, name, {
-        description: `driftwatch: ${description} (model ${model.name})`,
+        description: `driftwatch: ${description} (every model)`,
         entry: retrainingHandlerEntry(name),
         handler: 'handler',
         runtime: lambda.Runtime.NODEJS_24_X,
@@ -275,17 +204,14 @@ export class RetrainingPipeline extends Construct {
       canaryDecision: fn('canaryDecision', 'canary decision', Duration.seconds(60)),
     };
     this.functions = functions;
-    const golden = landingBucket.arnForObjects(`${model.prefixes.golden}*`);
-    const feedback = landingBucket.arnForObjects(`${canary.feedbackPrefix}*`);
-    const listUnder = (prefix: string) =>
-      new iam.PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [landingBucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
-      });
+    const landingObjects = landingBucket.arnForObjects('*');
     const grant = (f: lambda.IFunction, ...statements: iam.PolicyStatement[]) => {
       for (const statement of statements) f.addToRolePolicy(statement);
     };
+    const listLanding = new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [landingBucket.bucketArn],
+    });
     grant(
       functions.costGate,
       new iam.PolicyStatement({
@@ -295,8 +221,11 @@ export class RetrainingPipeline extends Construct {
     );
     grant(
       functions.prepareInputs,
-      new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [golden] }),
-      listUnder(model.prefixes.golden),
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [landingObjects],
+      }),
+      listLanding,
       new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [work] }),
     );
     grant(
@@ -307,7 +236,7 @@ export class RetrainingPipeline extends Construct {
       functions.register,
       new iam.PolicyStatement({
         actions: ['sagemaker:CreateModelPackage'],
-        resources: [packageGroupArn, packagesArn],
+        resources: [packageGroupsArn, packagesArn],
       }),
       new iam.PolicyStatement({ actions: ['sagemaker:UpdateModelPackage'], resources: [packagesArn] }),
       new iam.PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [stateTable.tableArn] }),
@@ -315,8 +244,8 @@ export class RetrainingPipeline extends Construct {
     grant(
       functions.canaryDecision,
       new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
-      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [feedback] }),
-      listUnder(canary.feedbackPrefix),
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [landingObjects] }),
+      listLanding,
     );
     for (const key of [landingBucket.encryptionKey, resultsBucket.encryptionKey]) {
       if (!key) continue;
@@ -324,30 +253,30 @@ export class RetrainingPipeline extends Construct {
       key.grant(functions.canaryDecision, 'kms:Decrypt');
       key.grant(functions.evaluate, 'kms:Decrypt', 'kms:GenerateDataKey');
     }
-    acknowledgeWildcardResource(
-      functions.prepareInputs.role!,
-      golden,
-      `Reads the labelled files of model ${model.name}: new files arrive under new names in its golden prefix.`,
-    );
+    const landingReason =
+      "Reads labelled files under each model's golden and feedback prefixes: the prefixes are data (the model's " +
+      'parameter), so adding a model changes no policy; the landing bucket holds only model data.';
+    acknowledgeWildcardResource(functions.prepareInputs.role!, landingObjects, landingReason);
+    acknowledgeWildcardResource(functions.canaryDecision.role!, landingObjects, landingReason);
     acknowledgeWildcardResource(
       functions.prepareInputs.role!,
       work,
-      `Writes a run's inputs under ${config.workPrefix}, one new prefix per run of model ${model.name}.`,
+      `Writes a run's inputs under ${RETRAINING_WORK_PREFIX}<model>/<run>/, one new prefix per run.`,
     );
     acknowledgeWildcardResource(
       functions.evaluate.role!,
       work,
-      `Reads a run's transform outputs and writes its evaluation under ${config.workPrefix}, one new prefix per run.`,
+      `Reads a run's transform outputs and writes its evaluation under ${RETRAINING_WORK_PREFIX}<model>/<run>/.`,
     );
     acknowledgeWildcardResource(
-      functions.canaryDecision.role!,
-      feedback,
-      `Reads the labelled feedback files of model ${model.name}, uploaded under new names.`,
+      functions.register.role!,
+      packageGroupsArn,
+      `Registers versions in the package groups of this deployment, named ${props.stackName}-<model> in this case.`,
     );
     acknowledgeWildcardResource(
       functions.register.role!,
       packagesArn,
-      `Creates and approves the versions of the package group ${config.packageGroupName}, numbered by SageMaker.`,
+      `Creates and approves the versions of the package groups ${props.stackName}-<model>, numbered by SageMaker.`,
     );
     acknowledge(
       functions.canaryDecision.role!,
@@ -357,38 +286,36 @@ export class RetrainingPipeline extends Construct {
     acknowledgeWildcardResource(
       this.sageMakerRole,
       work,
-      `SageMaker reads and writes a run's files under ${config.workPrefix}, one new prefix per run.`,
+      `SageMaker reads and writes a run's files under ${RETRAINING_WORK_PREFIX}<model>/<run>/, one new prefix per run.`,
     );
     acknowledgeWildcardResource(
       this.sageMakerRole,
       sageMakerLogGroups,
       'SageMaker jobs log to /aws/sagemaker/TrainingJobs and /aws/sagemaker/TransformJobs, with one stream per job.',
     );
+    acknowledgeWildcardResource(
+      this.sageMakerRole,
+      repositories,
+      "Pulls the training and inference images each model's config names (data); a repository of another " +
+        'account must also allow this role in its repository policy.',
+    );
     acknowledge(
       this.sageMakerRole,
       'IAM5[Resource::*]',
-      'The ECR token (ecr:GetAuthorizationToken) and cloudwatch:PutMetricData (limited by namespace) have no resource-level permissions.',
+      'The ECR token (ecr:GetAuthorizationToken) and cloudwatch:PutMetricData (limited to the SageMaker namespaces) have no resource-level permissions.',
     );
 
     // --- State machine -------------------------------------------------------------------------------------
+    const machineName = retrainingNames.stateMachine(props.stackName);
     const logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
       retention: logRetention,
-      logGroupName: `/aws/vendedlogs/states/${retrainingNames.stateMachine(props.stackName, model.name)}`,
+      logGroupName: `/aws/vendedlogs/states/${machineName}`,
     });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineName: retrainingNames.stateMachine(props.stackName, model.name),
-      comment: `driftwatch: retraining and canary rollout of model ${model.name}`,
+      stateMachineName: machineName,
+      comment: 'driftwatch: retraining and canary rollout of the model named in the input',
       definitionBody: sfn.DefinitionBody.fromChainable(
-        retrainingDefinition(this, {
-          model: model.name,
-          endpointName: config.endpointName,
-          retraining,
-          canary,
-          functions,
-          stateTable,
-          topic,
-          sageMakerRole: this.sageMakerRole,
-        }),
+        retrainingDefinition(this, { functions, stateTable, topic, sageMakerRole: this.sageMakerRole }),
       ),
       // Bake periods, deadlines and training: a run takes hours, never more than a week.
       timeout: Duration.days(7),
@@ -403,22 +330,13 @@ export class RetrainingPipeline extends Construct {
       'IAM5[Resource::*]',
       'Step Functions log delivery, X-Ray and sagemaker:ListTags (used by the .sync integrations) have no resource-level permissions.',
     );
-    for (const resource of ['training-job', 'transform-job', 'model', 'endpoint-config']) {
+    for (const resource of ['training-job', 'transform-job', 'model', 'endpoint-config', 'endpoint']) {
       acknowledgeWildcardResource(
         machineRole,
         stack.formatArn({ service: 'sagemaker', resource, resourceName: '*' }),
-        `Each run creates its ${resource} under a new name (model and run id), so the name is not known at deploy time.`,
+        `Each run creates or changes its ${resource} under a name that starts with its model's name or endpoint (data) and the run id.`,
       );
     }
-    acknowledgeWildcardResource(
-      machineRole,
-      stack.formatArn({
-        service: 'sagemaker',
-        resource: 'endpoint-config',
-        resourceName: `${config.endpointName.toLowerCase()}*`,
-      }),
-      `Creates the canary and promoted configs of endpoint ${config.endpointName}, named after the endpoint and the run id.`,
-    );
     for (const f of Object.values(functions) as lambda.IFunction[]) {
       acknowledgeWildcardResource(
         machineRole,
@@ -427,65 +345,82 @@ export class RetrainingPipeline extends Construct {
       );
     }
 
-    // --- Triggers ------------------------------------------------------------------------------------------
+    // --- Triggers: one rule per event type, for every model ---------------------------------------------------
     const eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
-    const target = (type: string) =>
-      new targets.SfnStateMachine(this.stateMachine, {
-        input: events.RuleTargetInput.fromObject({
-          model: model.name,
-          trigger: { type, detail: events.EventField.fromPath('$.detail') },
-        }),
-        retryAttempts: 3,
-      });
-    const driftPatterns: Record<string, unknown>[] = [];
-    if (retraining.triggers.includes('drift')) driftPatterns.push({ datasetDrift: [true] });
-    if (retraining.triggers.includes('criticalFeatureDrift')) {
-      driftPatterns.push({ criticalFeatures: [{ exists: true }] });
-    }
-    if (driftPatterns.length > 0) {
-      const type = retraining.triggers.includes('drift') ? 'drift' : 'criticalFeatureDrift';
-      this.rules.push(
-        new events.Rule(this, 'OnDrift', {
-          description: `Drift of model ${model.name} starts its retraining`,
-          eventBus,
-          eventPattern: {
-            source: [EVENT_SOURCE],
-            detailType: [DETAIL_TYPE.driftDetected],
-            detail:
-              driftPatterns.length === 1
-                ? { model: [model.name], ...driftPatterns[0] }
-                : { model: [model.name], $or: driftPatterns },
-          },
-          targets: [target(type)],
-        }),
-      );
-    }
-    if (retraining.triggers.includes('performance')) {
-      this.rules.push(
-        new events.Rule(this, 'OnPerformanceDegraded', {
-          description: `Degraded performance of model ${model.name} starts its retraining`,
-          eventBus,
-          eventPattern: {
-            source: [EVENT_SOURCE],
-            detailType: [DETAIL_TYPE.performanceDegraded],
-            detail: { model: [model.name] },
-          },
-          targets: [target('performance')],
-        }),
-      );
-    }
-    if (retraining.schedule) {
-      const input: RetrainingExecutionInput = {
-        model: model.name,
-        trigger: { type: 'schedule', detail: retraining.schedule },
-      };
-      this.schedule = new scheduler.Schedule(this, 'Schedule', {
-        description: `Scheduled retraining of model ${model.name}`,
-        schedule: scheduler.ScheduleExpression.expression(retraining.schedule),
-        target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
-          input: scheduler.ScheduleTargetInput.fromObject(input),
-        }),
-      });
-    }
+    // The functions put `retrainingTrigger` in an event only when the event's model retrains on it (its
+    // triggers are data): one rule for every model, and models that do not retrain start no execution.
+    this.rules.push(
+      new events.Rule(this, 'OnRetrainingTrigger', {
+        description: 'Drift Detected and Performance Degraded events that start a retraining of their model',
+        eventBus,
+        eventPattern: {
+          source: [EVENT_SOURCE],
+          detailType: [DETAIL_TYPE.driftDetected, DETAIL_TYPE.performanceDegraded],
+          detail: { retrainingTrigger: [{ exists: true }] },
+        },
+        targets: [
+          new targets.SfnStateMachine(this.stateMachine, {
+            input: events.RuleTargetInput.fromObject({
+              model: events.EventField.fromPath('$.detail.model'),
+              trigger: {
+                type: events.EventField.fromPath('$.detail.retrainingTrigger'),
+                detail: events.EventField.fromPath('$.detail'),
+              },
+            }),
+            retryAttempts: 3,
+          }),
+        ],
+      }),
+    );
+
+    // EventBridge Scheduler starts the models' scheduled runs as this role (confused-deputy guard).
+    this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: 'EventBridge Scheduler: starts the scheduled retraining runs of every model',
+    });
+    this.scheduleRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'StartRetraining',
+        actions: ['states:StartExecution'],
+        resources: [this.stateMachine.stateMachineArn],
+      }),
+    );
+  }
+
+  /**
+   * What one model needs of its own (in `scope`, e.g. its shard stack): its model package group (named
+   * `<stack>-<model>`, kept when the model is removed: it holds the registered versions) and, with
+   * `retraining.schedule`, the schedule that starts its runs. L1 resources: nothing shared changes.
+   */
+  addModel(
+    scope: Construct,
+    model: ModelConfig,
+  ): { packageGroup: sagemaker.CfnModelPackageGroup; schedule?: scheduler.CfnSchedule } {
+    const packageGroup = new sagemaker.CfnModelPackageGroup(scope, 'PackageGroup', {
+      modelPackageGroupName: retrainingNames.packageGroup(this.stackName, model.name),
+      modelPackageGroupDescription: `driftwatch: retrained versions of model ${model.name}`,
+    });
+    // The registry outlives the model's configuration: removing a model keeps its versions.
+    packageGroup.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    const expression = model.retraining?.schedule;
+    if (!expression) return { packageGroup };
+    const input: RetrainingExecutionInput = {
+      model: model.name,
+      trigger: { type: 'schedule', detail: expression },
+    };
+    const schedule = new scheduler.CfnSchedule(scope, 'RetrainingSchedule', {
+      description: `driftwatch: scheduled retraining of model ${model.name}`,
+      scheduleExpression: expression,
+      flexibleTimeWindow: { mode: 'OFF' },
+      target: {
+        arn: this.stateMachine.stateMachineArn,
+        roleArn: this.scheduleRole.roleArn,
+        input: JSON.stringify(input),
+        retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 3 },
+      },
+    });
+    return { packageGroup, schedule };
   }
 }

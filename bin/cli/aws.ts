@@ -96,7 +96,7 @@ export function deployedModel(configPath: string, modelName: string): DeployedMo
     config,
     model,
     stackName: config.stackName,
-    stateMachineName: retrainingNames.stateMachine(config.stackName, model.name),
+    stateMachineName: retrainingNames.stateMachine(config.stackName),
     stateTable: retrainingNames.stateTable(config.stackName),
     packageGroup: retrainingNames.packageGroup(config.stackName, model.name),
   };

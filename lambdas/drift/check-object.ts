@@ -15,9 +15,12 @@ import {
   EVENT_SOURCE,
   type HistoryItem,
   historyKey,
+  METRIC,
+  PAGE_REASON,
   segmentDimensionValue,
 } from '../shared/contract.ts';
 import { putHistoryItem } from '../shared/history.ts';
+import { pagePoints } from '../shared/metrics.ts';
 import type { CreatedObject } from '../shared/s3-event.ts';
 import { findObject, type S3ObjectVersion, s3TableInput } from '../shared/s3-input.ts';
 import type { BaselineProfileCache } from './baseline.ts';
@@ -178,13 +181,26 @@ async function recordSuccess(
     reportKey,
     criticalFeatures: model.criticalFeatures,
   });
-  if (detail !== null) await putDriftDetected(deps, detail);
+  if (detail !== null) {
+    // The old per-model rule: dataset drift with the drift trigger, or critical features with theirs.
+    const triggers = model.retrainingTriggers ?? [];
+    const starts =
+      (detail.datasetDrift && triggers.includes('drift')) ||
+      ((detail.criticalFeatures?.length ?? 0) > 0 && triggers.includes('criticalFeatureDrift'));
+    if (starts) detail.retrainingTrigger = triggers.includes('drift') ? 'drift' : 'criticalFeatureDrift';
+    await putDriftDetected(deps, detail);
+  }
 
   // Last, so a retry after a failed write above does not count the file twice.
-  publishMetricPoints(
-    deps.metrics,
-    driftMetricPoints(report, { model: model.name, criticalFeatures: model.criticalFeatures }),
-  );
+  const points = driftMetricPoints(report, { model: model.name, criticalFeatures: model.criticalFeatures });
+  const flagged = (name: string) => points.some((p) => p.name === name && p.value === 1);
+  publishMetricPoints(deps.metrics, [
+    ...points,
+    ...pagePoints(model.name, [
+      ...(flagged(METRIC.datasetDrift.name) ? [PAGE_REASON.drift] : []),
+      ...(flagged(METRIC.criticalFeatureDrift.name) ? [PAGE_REASON.criticalFeature] : []),
+    ]),
+  ]);
   logger.info('Drift checked', {
     versionId: found.versionId,
     rows: report.rows,
@@ -261,7 +277,10 @@ export async function recordFailure(
     });
   }
   await sendToDeadLetterQueue(deps, messageBody, failure, key);
-  publishMetricPoints(deps.metrics, fileErrorPoints(model.name));
+  publishMetricPoints(deps.metrics, [
+    ...fileErrorPoints(model.name),
+    ...pagePoints(model.name, [PAGE_REASON.fileError]),
+  ]);
   logger.warn('File not checked', { error: failure, deadLetterQueue: true });
   return { status: 'failed', key, error: failure };
 }

@@ -1,3 +1,5 @@
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { driftRuntimeConfig } from '../../lib/config/runtime.ts';
 import { ALL_METHODS } from '../core/drift/decision.ts';
 import type { DriftOptions, MethodSetting } from '../core/drift/options.ts';
 import { ConfigError } from '../core/errors.ts';
@@ -10,6 +12,7 @@ import {
   stringField,
 } from '../shared/config-fields.ts';
 import { DRIFT_ENV, type DriftModelRuntimeConfig } from '../shared/contract.ts';
+import { catalogFromEnvironment, type ModelCatalog } from '../shared/model-catalog.ts';
 
 /** Everything the drift Lambda reads from its environment, validated. */
 export interface DriftHandlerConfig {
@@ -94,6 +97,86 @@ export function parseModelConfig(text: string): DriftModelRuntimeConfig {
     maxObjectBytes: positive(json['maxObjectBytes'], field('maxObjectBytes')),
     maxDecompressedBytes: positive(json['maxDecompressedBytes'], field('maxDecompressedBytes')),
   };
+}
+
+/** A model as the shared drift function routes files to it. */
+export interface DriftCatalogEntry {
+  name: string;
+  drift: DriftModelRuntimeConfig;
+  /** The model's prefixes that hold no incoming data (golden, baselines, feedback): files there are not checked. */
+  otherPrefixes: string[];
+}
+
+/** Everything the shared drift function reads from its environment: storage, and the models it serves. */
+export interface DriftEngineConfig extends Omit<DriftHandlerConfig, 'model'> {
+  catalog: ModelCatalog<DriftCatalogEntry>;
+  /**
+   * What a file under no model's prefix becomes: `record` (the shared function: a failure record, never
+   * dropped) or `ignore` (a one-model function, `MODEL_CONFIG`, sees only its own prefix's files by design).
+   */
+  unroutedFiles: 'record' | 'ignore';
+}
+
+/**
+ * Reads the shared drift function's environment: the models come from their parameters
+ * (`MODELS_PARAMETER_PATH`), or from `MODEL_CONFIG` for a one-model function.
+ */
+export function loadDriftEngineConfig(
+  ssm: () => SSMClient,
+  env: Environment = process.env,
+): DriftEngineConfig {
+  const single = env[DRIFT_ENV.modelConfig];
+  return {
+    unroutedFiles: single !== undefined && single.trim() !== '' ? 'ignore' : 'record',
+    catalog: catalogFromEnvironment<DriftCatalogEntry>(env, {
+      parseStatic: (text) => {
+        const drift = parseModelConfig(text);
+        return { name: drift.name, drift, otherPrefixes: [] };
+      },
+      toRuntime: (model) => ({
+        name: model.name,
+        drift: {
+          ...driftRuntimeConfig(model),
+          ...(model.retraining ? { retrainingTriggers: [...model.retraining.triggers] } : {}),
+        },
+        otherPrefixes: [
+          model.prefixes.golden,
+          model.prefixes.baselines,
+          ...(model.canary ? [model.canary.feedbackPrefix] : []),
+        ],
+      }),
+      ssm,
+    }),
+    ...readStorageEnvironment(env, DRIFT_ENV),
+    idempotencyTable: requiredEnv(env, DRIFT_ENV.idempotencyTable),
+    eventBusName: requiredEnv(env, DRIFT_ENV.eventBusName),
+    deadLetterQueueUrl: requiredEnv(env, DRIFT_ENV.deadLetterQueueUrl),
+  };
+}
+
+/**
+ * The model a created object belongs to: the one whose incoming prefix is the longest that starts one of
+ * the object's key candidates; `other` when the key is under a model's other prefixes (not incoming data);
+ * `none` when no model claims it.
+ */
+export function routeKey(
+  entries: readonly DriftCatalogEntry[],
+  keyCandidates: readonly string[],
+):
+  | { kind: 'model'; entry: DriftCatalogEntry }
+  | { kind: 'other'; entry: DriftCatalogEntry }
+  | { kind: 'none' } {
+  let best: DriftCatalogEntry | undefined;
+  for (const entry of entries) {
+    const prefix = entry.drift.incomingPrefix;
+    if (!keyCandidates.some((key) => key.startsWith(prefix))) continue;
+    if (best === undefined || prefix.length > best.drift.incomingPrefix.length) best = entry;
+  }
+  if (best) return { kind: 'model', entry: best };
+  const other = entries.find((entry) =>
+    entry.otherPrefixes.some((prefix) => keyCandidates.some((key) => key.startsWith(prefix))),
+  );
+  return other ? { kind: 'other', entry: other } : { kind: 'none' };
 }
 
 /**

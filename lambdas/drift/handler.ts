@@ -8,10 +8,12 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { ConfigError } from '../core/errors.ts';
 import { createAwsClients } from '../shared/clients.ts';
-import { DIMENSION } from '../shared/contract.ts';
+import { DIMENSION, UNROUTED_MODEL } from '../shared/contract.ts';
 import {
   type CreatedObject,
   EventFormatError,
@@ -21,7 +23,7 @@ import {
 import { BaselineProfileCache } from './baseline.ts';
 import { processSqsBatch } from './batch.ts';
 import { type CheckDependencies, type CheckOutcome, checkObject, recordFailure } from './check-object.ts';
-import { loadDriftHandlerConfig } from './config.ts';
+import { type DriftCatalogEntry, type DriftEngineConfig, loadDriftEngineConfig, routeKey } from './config.ts';
 import { createMetrics } from './emit-metrics.ts';
 
 /** How long a finished check is remembered: duplicates of an S3 event arrive within minutes. */
@@ -37,10 +39,21 @@ interface CheckRequest {
   body: string;
 }
 
+export { UNROUTED_MODEL };
+
+/** A file under no configured model's prefix: recorded as a failure, never dropped. */
+export class UnroutedFileError extends ConfigError {
+  override readonly name: string = 'UnroutedFileError';
+}
+
 interface Runtime {
-  dependencies: CheckDependencies;
+  engine: DriftEngineConfig;
+  /** Shared by every model: clients, caches, metrics, logger; `config.model` is set per file. */
+  shared: Omit<CheckDependencies, 'config'>;
   idempotency: IdempotencyConfig;
-  check: (request: CheckRequest) => Promise<CheckOutcome>;
+  persistence: DynamoDBPersistenceLayer;
+  /** The idempotent check of each model, made on first use. */
+  checks: Map<string, (request: CheckRequest) => Promise<CheckOutcome>>;
 }
 
 let runtime: Runtime | undefined;
@@ -48,17 +61,8 @@ let runtime: Runtime | undefined;
 /** Reads and checks the environment and builds the clients, once per execution environment. */
 function getRuntime(): Runtime {
   if (runtime !== undefined) return runtime;
-  const config = loadDriftHandlerConfig();
-  logger.appendPersistentKeys({ model: config.model.name });
-  metrics.setDefaultDimensions({ [DIMENSION.model]: config.model.name });
   const clients = createAwsClients();
-  const dependencies: CheckDependencies = {
-    config,
-    clients,
-    baselines: new BaselineProfileCache(clients.s3),
-    metrics,
-    logger,
-  };
+  const engine = loadDriftEngineConfig(() => new SSMClient({}));
   const idempotency = new IdempotencyConfig({
     eventKeyJmesPath: 'identity',
     expiresAfterSeconds: IDEMPOTENCY_EXPIRY_SECONDS,
@@ -69,20 +73,47 @@ function getRuntime(): Runtime {
       return response;
     },
   });
-  const check = makeIdempotent(
-    (request: CheckRequest) => checkObject(dependencies, request.object, request.body),
-    {
-      persistenceStore: new DynamoDBPersistenceLayer({
-        tableName: config.idempotencyTable,
-        awsSdkV3Client: clients.dynamodb,
-      }),
-      config: idempotency,
-      keyPrefix: `driftwatch-drift#${config.model.name}`,
-    },
-  );
-  runtime = { dependencies, idempotency, check };
+  runtime = {
+    engine,
+    shared: { clients, baselines: new BaselineProfileCache(clients.s3), metrics, logger },
+    idempotency,
+    persistence: new DynamoDBPersistenceLayer({
+      tableName: engine.idempotencyTable,
+      awsSdkV3Client: clients.dynamodb,
+    }),
+    checks: new Map(),
+  };
   return runtime;
 }
+
+function dependenciesOf(current: Runtime, model: DriftCatalogEntry['drift']): CheckDependencies {
+  const { catalog: _catalog, ...storage } = current.engine;
+  return { ...current.shared, config: { ...storage, model } };
+}
+
+/** The idempotent check of one model (its records keyed `driftwatch-drift#<model>#…`, as before). */
+function checkOf(
+  current: Runtime,
+  entry: DriftCatalogEntry,
+): (request: CheckRequest) => Promise<CheckOutcome> {
+  let check = current.checks.get(entry.name);
+  if (check === undefined) {
+    const dependencies = dependenciesOf(current, entry.drift);
+    check = makeIdempotent(
+      (request: CheckRequest) => checkObject(dependencies, request.object, request.body),
+      {
+        persistenceStore: current.persistence,
+        config: current.idempotency,
+        keyPrefix: `driftwatch-drift#${entry.name}`,
+      },
+    );
+    current.checks.set(entry.name, check);
+  }
+  return check;
+}
+
+/** A model whose config changed gets a fresh check (the cached one holds the old config). */
+const checkedConfigs = new Map<string, DriftCatalogEntry['drift']>();
 
 /**
  * One queue message. A message that our own dead-letter path sent (it carries the `errorName` attribute)
@@ -91,28 +122,101 @@ function getRuntime(): Runtime {
  */
 async function processRecord(current: Runtime, record: SQSRecord): Promise<void> {
   let objects: CreatedObject[];
+  const models = await current.engine.catalog.all();
+  // A one-model function records what it cannot route under its model, as it always did.
+  const unrouted = dependenciesOf(
+    current,
+    current.engine.unroutedFiles === 'ignore' && models.length === 1
+      ? models[0]!.drift
+      : { ...UNROUTED_CONFIG },
+  );
   try {
     objects = parseCreatedObjects(record.body);
   } catch (error) {
     if (!(error instanceof EventFormatError)) throw error;
-    await recordFailure(current.dependencies, null, '', error, record.body);
+    metrics.setDefaultDimensions({ [DIMENSION.model]: unrouted.config.model.name });
+    await recordFailure(unrouted, null, '', error, record.body);
     return;
   }
   const redrive = record.messageAttributes?.['errorName'] !== undefined ? `#redrive=${record.messageId}` : '';
   for (const object of objects) {
     logger.appendKeys({ bucket: object.bucket, key: object.eventKey, versionId: object.versionId });
+    const route = routeKey(models, object.keyCandidates);
+    if (route.kind === 'other') {
+      logger.debug('Not incoming data: the file is under another prefix of the model', {
+        model: route.entry.name,
+      });
+      logger.removeKeys(['bucket', 'key', 'versionId']);
+      continue;
+    }
+    if (route.kind === 'none') {
+      metrics.setDefaultDimensions({ [DIMENSION.model]: UNROUTED_MODEL });
+      try {
+        if (current.engine.unroutedFiles === 'ignore') {
+          logger.warn('Object outside the incoming prefix ignored', {
+            incomingPrefix: models.map((m) => m.drift.incomingPrefix).join(', '),
+          });
+        } else if (object.bucket === current.engine.dataBucket) {
+          await recordFailure(
+            unrouted,
+            object,
+            object.eventKey,
+            new UnroutedFileError(
+              'key',
+              `${object.eventKey} is under no configured model's incoming prefix (${models.map((m) => m.drift.incomingPrefix).join(', ') || 'no models'})`,
+            ),
+            record.body,
+          );
+        } else {
+          logger.warn('Event for another bucket ignored', { dataBucket: current.engine.dataBucket });
+        }
+      } finally {
+        metrics.publishStoredMetrics();
+        logger.removeKeys(['bucket', 'key', 'versionId']);
+      }
+      continue;
+    }
+    const entry = route.entry;
+    if (checkedConfigs.get(entry.name) !== entry.drift) {
+      checkedConfigs.set(entry.name, entry.drift);
+      current.checks.delete(entry.name);
+    }
+    logger.appendKeys({ model: entry.name });
+    // Each file's model-level metrics are flushed with its model as the dimension.
+    metrics.setDefaultDimensions({ [DIMENSION.model]: entry.name });
     try {
-      const outcome = await current.check({
+      const outcome = await checkOf(
+        current,
+        entry,
+      )({
         identity: objectIdentity(object) + redrive,
         object,
         body: record.body,
       });
       logger.debug('Check finished', { outcome });
     } finally {
-      logger.removeKeys(['bucket', 'key', 'versionId']);
+      metrics.publishStoredMetrics();
+      logger.removeKeys(['bucket', 'key', 'versionId', 'model']);
     }
   }
 }
+
+/** The stand-in model of files that belong to none: failures are recorded under {@link UNROUTED_MODEL}. */
+const UNROUTED_CONFIG: DriftCatalogEntry['drift'] = {
+  name: UNROUTED_MODEL,
+  incomingPrefix: '',
+  baselineProfileKey: '',
+  numeric: [],
+  categorical: [],
+  exclude: [],
+  segment: null,
+  method: null,
+  featureMethods: {},
+  driftShare: 0.5,
+  criticalFeatures: [],
+  maxObjectBytes: 1,
+  maxDecompressedBytes: 1,
+};
 
 /** SQS event source (`ReportBatchItemFailures`): the messages that failed transiently are retried. */
 export const handler = middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {

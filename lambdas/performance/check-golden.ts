@@ -25,13 +25,14 @@ import {
   EVENT_SOURCE,
   type HistoryItem,
   historyKey,
+  PAGE_REASON,
   type PerformanceDegradedDetail,
   type PerformanceModelRuntimeConfig,
   performanceReportKey,
 } from '../shared/contract.ts';
 import { describeFailure } from '../shared/failure.ts';
 import { putHistoryItem } from '../shared/history.ts';
-import { publishMetricPoints } from '../shared/metrics.ts';
+import { pagePoints, publishMetricPoints } from '../shared/metrics.ts';
 import {
   findObject,
   isForbidden,
@@ -301,13 +302,16 @@ async function recordSuccess(
     checkedAt,
     runId,
   });
+  if (model.retrainingTriggers?.includes('performance')) {
+    for (const detail of details) detail.retrainingTrigger = 'performance';
+  }
   await putPerformanceDegraded(deps, details);
 
   // Last, so a retried invocation after a failed write above does not count the check twice.
-  publishMetricPoints(
-    deps.metrics,
-    performanceMetricPoints(report, check, limitDrops(report, baseline, model.limits), model.name),
-  );
+  publishMetricPoints(deps.metrics, [
+    ...performanceMetricPoints(report, check, limitDrops(report, baseline, model.limits), model.name),
+    ...pagePoints(model.name, check.breaches.length > 0 ? [PAGE_REASON.performanceLimit] : []),
+  ]);
   for (const warning of evaluated.warnings) logger.warn('Golden dataset warning', { warning });
   for (const unchecked of check.unchecked) {
     // The first run has no baseline by design: not worth a warning.
@@ -423,7 +427,10 @@ async function recordFailure(
     runId,
     error: failure,
   });
-  publishMetricPoints(deps.metrics, checkErrorPoints(model.name));
+  publishMetricPoints(deps.metrics, [
+    ...checkErrorPoints(model.name),
+    ...pagePoints(model.name, [PAGE_REASON.performanceCheck]),
+  ]);
   logger.error('Performance check failed', {
     error: failure,
     // The stack helps with errors we did not foresee; messages never hold data rows.

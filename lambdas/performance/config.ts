@@ -1,3 +1,5 @@
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { performanceRuntimeConfig } from '../../lib/config/runtime.ts';
 import type { FeatureType } from '../core/drift/types.ts';
 import { ConfigError } from '../core/errors.ts';
 import { validateLimits } from '../core/performance/limits.ts';
@@ -15,6 +17,7 @@ import {
   type PerformanceModelRuntimeConfig,
   type PerformanceScoring,
 } from '../shared/contract.ts';
+import { catalogFromEnvironment, type ModelCatalog } from '../shared/model-catalog.ts';
 
 /** Everything the performance Lambda reads from its environment, validated. */
 export interface PerformanceHandlerConfig {
@@ -121,6 +124,36 @@ export function parsePerformanceModelConfig(text: string): PerformanceModelRunti
 export function loadPerformanceHandlerConfig(env: Environment = process.env): PerformanceHandlerConfig {
   return {
     model: parsePerformanceModelConfig(requiredEnv(env, PERFORMANCE_ENV.modelConfig)),
+    ...readStorageEnvironment(env, PERFORMANCE_ENV),
+    eventBusName: requiredEnv(env, PERFORMANCE_ENV.eventBusName),
+  };
+}
+
+/** Everything the shared performance function reads from its environment: storage, and the models. */
+export interface PerformanceEngineConfig extends Omit<PerformanceHandlerConfig, 'model'> {
+  catalog: ModelCatalog<PerformanceModelRuntimeConfig>;
+}
+
+/**
+ * Reads the shared performance function's environment: the models with a `performance` section come from
+ * their parameters (`MODELS_PARAMETER_PATH`), or from `MODEL_CONFIG` for a one-model function.
+ */
+export function loadPerformanceEngineConfig(
+  ssm: () => SSMClient,
+  env: Environment = process.env,
+): PerformanceEngineConfig {
+  return {
+    catalog: catalogFromEnvironment<PerformanceModelRuntimeConfig>(env, {
+      parseStatic: parsePerformanceModelConfig,
+      toRuntime: (model) =>
+        model.performance === undefined
+          ? undefined
+          : {
+              ...performanceRuntimeConfig({ ...model, performance: model.performance }),
+              ...(model.retraining ? { retrainingTriggers: [...model.retraining.triggers] } : {}),
+            },
+      ssm,
+    }),
     ...readStorageEnvironment(env, PERFORMANCE_ENV),
     eventBusName: requiredEnv(env, PERFORMANCE_ENV.eventBusName),
   };

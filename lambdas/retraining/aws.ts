@@ -15,8 +15,11 @@ import {
   type SageMakerClient,
   UpdateModelPackageCommand,
 } from '@aws-sdk/client-sagemaker';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { retrainingRuntimeConfig } from '../../lib/config/runtime.ts';
 import { ConfigError } from '../core/errors.ts';
+import { catalogFromEnvironment, type ModelCatalog } from '../shared/model-catalog.ts';
 import {
   type ModelStateItem,
   RETRAINING_ENV,
@@ -232,6 +235,47 @@ export function retrainingEnvironment(
   };
   return {
     config: JSON.parse(read(RETRAINING_ENV.modelConfig)) as RetrainingRuntimeConfig,
+    dataBucket: read(RETRAINING_ENV.dataBucket),
+    workBucket: read(RETRAINING_ENV.workBucket),
+    stateTable: read(RETRAINING_ENV.stateTable),
+  };
+}
+
+let catalog: ModelCatalog<RetrainingRuntimeConfig> | undefined;
+
+/**
+ * The environment of a run of `model` in the shared retraining functions: the model's retraining config
+ * from its parameter (`MODELS_PARAMETER_PATH`, cached), or `MODEL_CONFIG` for a one-model function.
+ *
+ * @throws ConfigError when no configured model with a retraining section has that name
+ */
+export async function retrainingEnvironmentFor(
+  model: unknown,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<RetrainingEnvironment> {
+  const read = (name: string) => {
+    const value = env[name];
+    if (!value) throw new ConfigError(name, 'the environment variable is not set');
+    return value;
+  };
+  catalog ??= catalogFromEnvironment<RetrainingRuntimeConfig>(env, {
+    parseStatic: (text) => JSON.parse(text) as RetrainingRuntimeConfig,
+    toRuntime: (config, stackName) =>
+      config.retraining && config.performance && config.endpointName
+        ? retrainingRuntimeConfig(config, stackName)
+        : undefined,
+    ssm: () => new SSMClient({}),
+  });
+  const found = typeof model === 'string' ? await catalog.get(model) : undefined;
+  if (found === undefined) {
+    const known = (await catalog.all()).map((entry) => entry.name);
+    throw new ConfigError(
+      'model',
+      `no model ${JSON.stringify(model ?? null)} with a retraining section is configured (known: ${known.join(', ') || 'none'})`,
+    );
+  }
+  return {
+    config: found,
     dataBucket: read(RETRAINING_ENV.dataBucket),
     workBucket: read(RETRAINING_ENV.workBucket),
     stateTable: read(RETRAINING_ENV.stateTable),

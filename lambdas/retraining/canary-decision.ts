@@ -11,7 +11,7 @@ import type { RunPlan } from '../shared/retraining-contract.ts';
 import {
   cloudWatchVariantMetrics,
   type RetrainingEnvironment,
-  retrainingEnvironment,
+  retrainingEnvironmentFor,
   s3ObjectStore,
 } from './aws.ts';
 import type { ObjectStore, VariantMetricsSource } from './ports.ts';
@@ -101,5 +101,10 @@ export const handler = async (event: CanaryDecisionEvent): Promise<CanaryDecisio
     metrics: cloudWatchVariantMetrics(new CloudWatchClient({})),
     objects: s3ObjectStore(new S3Client(s3ClientConfig())),
   };
-  return handleCanaryDecision(event, retrainingEnvironment(), clients.metrics, clients.objects);
+  return handleCanaryDecision(
+    event,
+    await retrainingEnvironmentFor(event.model),
+    clients.metrics,
+    clients.objects,
+  );
 };

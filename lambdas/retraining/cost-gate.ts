@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type CostDecision, costGate } from '../core/retraining/cost.ts';
 import type { RunPlan } from '../shared/retraining-contract.ts';
-import { dynamoModelStateStore, type RetrainingEnvironment, retrainingEnvironment } from './aws.ts';
+import { dynamoModelStateStore, type RetrainingEnvironment, retrainingEnvironmentFor } from './aws.ts';
 import type { ModelStateStore } from './ports.ts';
 
 export interface CostGateEvent {
@@ -35,7 +35,7 @@ export async function handleCostGate(
 let store: ModelStateStore | undefined;
 
 export const handler = async (event: CostGateEvent): Promise<CostDecision> => {
-  const environment = retrainingEnvironment();
+  const environment = await retrainingEnvironmentFor(event.model);
   store ??= dynamoModelStateStore(
     DynamoDBDocumentClient.from(new DynamoDBClient({})),
     environment.stateTable,

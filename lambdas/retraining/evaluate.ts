@@ -7,7 +7,7 @@ import { formatCsvRow, parseCsv } from '../core/retraining/csv-rows.ts';
 import { type ChallengerEvaluation, evaluateChallenger } from '../core/retraining/evaluate-challenger.ts';
 import { s3ClientConfig } from '../shared/clients.ts';
 import type { PreparedInputs, RunPlan } from '../shared/retraining-contract.ts';
-import { parseS3Uri, type RetrainingEnvironment, retrainingEnvironment, s3ObjectStore } from './aws.ts';
+import { parseS3Uri, type RetrainingEnvironment, retrainingEnvironmentFor, s3ObjectStore } from './aws.ts';
 import type { ObjectStore } from './ports.ts';
 import { labelsKey } from './prepare-inputs.ts';
 
@@ -113,5 +113,5 @@ let store: ObjectStore | undefined;
 
 export const handler = async (event: EvaluateEvent): Promise<EvaluationResult> => {
   store ??= s3ObjectStore(new S3Client(s3ClientConfig()));
-  return handleEvaluate(event, retrainingEnvironment(), store);
+  return handleEvaluate(event, await retrainingEnvironmentFor(event.model), store);
 };

@@ -1,6 +1,6 @@
 import { planRun } from '../core/retraining/plan.ts';
 import type { RetrainingExecutionInput, RunPlan } from '../shared/retraining-contract.ts';
-import { type RetrainingEnvironment, retrainingEnvironment } from './aws.ts';
+import { type RetrainingEnvironment, retrainingEnvironmentFor } from './aws.ts';
 
 /** Input of the Plan state: the execution input and its start time (`$$.Execution.StartTime`). */
 export interface PlanEvent {
@@ -15,4 +15,4 @@ export function handlePlan(event: PlanEvent, environment: RetrainingEnvironment)
 }
 
 export const handler = async (event: PlanEvent): Promise<RunPlan> =>
-  handlePlan(event, retrainingEnvironment());
+  handlePlan(event, await retrainingEnvironmentFor(event.input?.model));

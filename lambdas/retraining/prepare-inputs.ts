@@ -3,7 +3,7 @@ import { InputError } from '../core/errors.ts';
 import { filterSegmentRows, splitHoldout } from '../core/retraining/csv-rows.ts';
 import { s3ClientConfig } from '../shared/clients.ts';
 import type { DataFile, PreparedInputs, RunPlan } from '../shared/retraining-contract.ts';
-import { parseS3Uri, type RetrainingEnvironment, retrainingEnvironment, s3ObjectStore } from './aws.ts';
+import { parseS3Uri, type RetrainingEnvironment, retrainingEnvironmentFor, s3ObjectStore } from './aws.ts';
 import type { ObjectStore } from './ports.ts';
 
 export interface PrepareInputsEvent {
@@ -129,5 +129,5 @@ let store: ObjectStore | undefined;
 
 export const handler = async (event: PrepareInputsEvent): Promise<PreparedInputs> => {
   store ??= s3ObjectStore(new S3Client(s3ClientConfig()));
-  return handlePrepareInputs(event, retrainingEnvironment(), store);
+  return handlePrepareInputs(event, await retrainingEnvironmentFor(event.model), store);
 };

@@ -5,7 +5,7 @@ import type { ChampionRecord, PreparedInputs, RunPlan } from '../shared/retraini
 import {
   dynamoModelStateStore,
   type RetrainingEnvironment,
-  retrainingEnvironment,
+  retrainingEnvironmentFor,
   sageMakerModelRegistry,
 } from './aws.ts';
 import type { ModelRegistry, ModelStateStore } from './ports.ts';
@@ -122,7 +122,7 @@ export async function handleRegistry(
 let clients: { registry: ModelRegistry; state: ModelStateStore } | undefined;
 
 export const handler = async (event: RegistryEvent) => {
-  const environment = retrainingEnvironment();
+  const environment = await retrainingEnvironmentFor(event.model);
   clients ??= {
     registry: sageMakerModelRegistry(new SageMakerClient({})),
     state: dynamoModelStateStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), environment.stateTable),

@@ -69,9 +69,32 @@ export const METRIC = {
   performanceCheckErrors: { name: 'PerformanceCheckErrors', unit: 'Count' },
   /** Limits breached by one performance check (Model). */
   performanceBreaches: { name: 'PerformanceBreaches', unit: 'Count' },
+  /**
+   * 1 per event that pages on-call for a model (Model): a drifted dataset, a drifted critical feature, a file
+   * that could not be checked, a breached performance limit, a failed performance check. The model's one
+   * paging alarm watches it; {@link METRIC.pageReason} says which.
+   */
+  page: { name: 'Page', unit: 'Count' },
+  /** The same events, by what broke (Model, Reason): drawn on the dashboard, not alarmed on. */
+  pageReason: { name: 'PageReason', unit: 'Count' },
   /** Rows of the golden dataset evaluated by one performance check (Model). */
   performanceRows: { name: 'PerformanceRowsEvaluated', unit: 'Count' },
 } as const;
+
+/** What broke, as the `Reason` dimension of {@link METRIC.pageReason} names it. */
+export const PAGE_REASON = {
+  drift: 'DatasetDrift',
+  criticalFeature: 'CriticalFeatureDrift',
+  fileError: 'FileError',
+  performanceLimit: 'PerformanceLimit',
+  performanceCheck: 'PerformanceCheckFailed',
+} as const;
+
+/** Model name of the failure records of files under no model's prefix (model names start with a letter). */
+export const UNROUTED_MODEL = '_unrouted';
+
+/** Dimension of {@link METRIC.pageReason}. */
+export const REASON_DIMENSION = 'Reason';
 
 /** EventBridge source of driftwatch's own events. */
 export const EVENT_SOURCE = 'driftwatch';
@@ -84,6 +107,11 @@ export const DETAIL_TYPE = {
 /** Detail of a `Drift Detected` event: put when the dataset drifted or a critical feature drifted. */
 export interface DriftDetectedDetail {
   model: string;
+  /**
+   * The retraining this event starts, by the model's retraining triggers (absent: none). The shared engine's
+   * one rule starts the shared state machine on it, so models that do not retrain start no execution.
+   */
+  retrainingTrigger?: 'drift' | 'criticalFeatureDrift';
   bucket: string;
   key: string;
   versionId: string | null;
@@ -145,6 +173,8 @@ export function historyKey(model: string, kind: HistoryItem['kind'], checkedAt: 
 /** What the drift Lambda needs to know of its model, passed as JSON in the `MODEL_CONFIG` variable. */
 export interface DriftModelRuntimeConfig {
   name: string;
+  /** The model's retraining triggers, when it retrains (set by the shared engine from the model's config). */
+  retrainingTriggers?: string[];
   /** Key prefix of incoming data files (ends with `/`). */
   incomingPrefix: string;
   /** Key of the baseline profile made by `driftwatch profile` (JSON, optionally .gz). */
@@ -223,6 +253,8 @@ export interface PerformanceBreachSummary {
  */
 export interface PerformanceDegradedDetail extends PerformanceBreachSummary {
   model: string;
+  /** `performance` when the model retrains on degraded performance (absent: no retraining starts). */
+  retrainingTrigger?: 'performance';
   /**
    * The relative degradation against the baseline (maxDrop only; null for min and max, and when the
    * baseline is 0, where it is infinite).
@@ -266,6 +298,8 @@ export type EndpointContentType = 'application/json' | 'text/csv';
 /** What the performance Lambda needs to know of its model, passed as JSON in the `MODEL_CONFIG` variable. */
 export interface PerformanceModelRuntimeConfig {
   name: string;
+  /** The model's retraining triggers, when it retrains (set by the shared engine from the model's config). */
+  retrainingTriggers?: string[];
   /** Key of the golden (labelled) dataset in the data bucket. */
   goldenDatasetKey: string;
   /** Key of the baseline performance report in the data bucket: written by the first successful run. */

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { MetricUnit } from '@aws-lambda-powertools/metrics/types';
-import { DIMENSION, type METRIC, METRIC_NAMESPACE } from './contract.ts';
+import { DIMENSION, METRIC, METRIC_NAMESPACE, REASON_DIMENSION } from './contract.ts';
 
 /** One of the contract's metric definitions. */
 export type MetricDefinition = (typeof METRIC)[keyof typeof METRIC];
@@ -57,4 +57,12 @@ export function publishMetricPoints(metrics: Metrics, points: readonly MetricPoi
     for (const dimension of names) single.addDimension(dimension, dimensions[dimension]!);
     single.addMetric(name, unit as MetricUnit, value);
   }
+}
+
+/** The points of events that page on-call for `model`: `Page` once per reason, and `PageReason` by reason. */
+export function pagePoints(model: string, reasons: readonly string[]): MetricPoint[] {
+  return reasons.flatMap((reason) => [
+    metricPoint(METRIC.page, 1, { [DIMENSION.model]: model }),
+    metricPoint(METRIC.pageReason, 1, { [DIMENSION.model]: model, [REASON_DIMENSION]: reason }),
+  ]);
 }

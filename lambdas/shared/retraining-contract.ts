@@ -77,6 +77,26 @@ export interface RetrainingRuntimeConfig {
   segmentTolerance: number;
   floors: RetrainingFloor[];
   canary: RetrainingCanarySettings;
+  /** What the one shared state machine needs of this model, handed to it by the plan. */
+  sageMaker: RetrainingSageMakerSettings;
+  /** Event triggers that start a run of this model (`schedule` and `manual` always do). */
+  triggers: RetrainingTriggerType[];
+}
+
+/** The model's SageMaker settings, as the shared state machine reads them from `$.plan.sageMaker`. */
+export interface RetrainingSageMakerSettings {
+  trainingImage: string;
+  inferenceImage: string;
+  hyperparameters: Record<string, string>;
+  /** `ml.m5.xlarge` */
+  instanceType: string;
+  instanceCount: number;
+  maxRuntimeSeconds: number;
+  /** The training task's timeout: the stopping condition plus a margin for provisioning and upload. */
+  trainingTaskTimeoutSeconds: number;
+  transformInstanceType: string;
+  /** Polls of the endpoint status before a change counts as stuck (endpointWaitMinutes). */
+  endpointMaxPolls: number;
 }
 
 /** The kinds of start of a run. */
@@ -128,6 +148,12 @@ export interface RunPlan {
   canarySteps: { challenger: number; champion: number }[];
   lastStepIndex: number;
   shadow: boolean;
+  /** The live endpoint of the model. */
+  endpointName: string;
+  cooldownHours: number;
+  sageMaker: RetrainingSageMakerSettings;
+  /** False: the trigger is not one of the model's (the run ends at once, skipped, without taking the lock). */
+  triggerEnabled: boolean;
   /** Seconds the state machine bakes each step (Wait state). */
   bakeSeconds: number;
 }
@@ -174,11 +200,12 @@ export interface ChampionRecord {
 
 /**
  * Naming conventions, so the CLI finds what the stack deployed from the config alone: the state machine
- * `<stack>-<model>-retraining`, the model-state table `<stack>-model-state`, the package group
+ * `<stack>-retraining` (shared by every model), the model-state table `<stack>-model-state`, the package group
  * `<stack>-<model>`.
  */
 export const retrainingNames = {
-  stateMachine: (stack: string, model: string) => `${stack}-${model}-retraining`,
+  /** One state machine for every model of the deployment; the model is in the execution input. */
+  stateMachine: (stack: string) => `${stack}-retraining`,
   stateTable: (stack: string) => `${stack}-model-state`,
   packageGroup: (stack: string, model: string) => `${stack}-${model}`,
 } as const;

@@ -2,7 +2,17 @@ import type {
   DriftModelRuntimeConfig,
   PerformanceModelRuntimeConfig,
 } from '../../lambdas/shared/contract.ts';
-import type { ModelConfig, PerformanceConfig } from './model-config.ts';
+import { type RetrainingRuntimeConfig, retrainingNames } from '../../lambdas/shared/retraining-contract.ts';
+import type { CanaryConfig, ModelConfig, PerformanceConfig } from './model-config.ts';
+import { defaultCanaryConfig } from './validate.ts';
+
+/** Margin over the training job's stopping condition for its `.sync` task (provisioning, upload). */
+export const TRAINING_MARGIN_MINUTES = 30;
+/** Seconds between two polls of an endpoint's status by the state machine. */
+export const ENDPOINT_POLL_SECONDS = 30;
+
+/** Where a run's files go in the results bucket. */
+export const RETRAINING_WORK_PREFIX = 'retraining/';
 
 /**
  * What the drift Lambda of `model` needs, passed to it as the `MODEL_CONFIG` JSON. Pure: the same validated
@@ -59,5 +69,75 @@ export function performanceRuntimeConfig(
             maxConcurrency: performance.maxConcurrency,
           },
     maxDecompressedBytes: model.drift.maxDecompressedBytes,
+  };
+}
+
+/**
+ * What the retraining Lambdas of `model` need. Pure, like `driftRuntimeConfig`.
+ *
+ * @throws Error when the model has no retraining section, endpoint or performance section (the validator
+ * already refuses such a config).
+ */
+export function retrainingRuntimeConfig(model: ModelConfig, stackName: string): RetrainingRuntimeConfig {
+  const { retraining, performance, endpointName } = model;
+  if (!retraining || !performance || !endpointName) {
+    throw new Error(`model ${model.name}: retraining needs retraining, performance and endpointName`);
+  }
+  const canary: CanaryConfig = model.canary ?? defaultCanaryConfig(model.name);
+  const declared = Object.keys(model.features);
+  return {
+    name: model.name,
+    endpointName,
+    packageGroupName: retrainingNames.packageGroup(stackName, model.name),
+    goldenPrefix: model.prefixes.golden,
+    holdoutKey: `${model.prefixes.golden}${retraining.holdoutDataset}`,
+    workPrefix: `${RETRAINING_WORK_PREFIX}${model.name}/`,
+    feedbackPrefix: canary.feedbackPrefix,
+    labelColumn: performance.labelColumn,
+    positiveClass: performance.positiveClass,
+    threshold: performance.threshold,
+    segmentColumn: performance.segmentColumn,
+    featureColumns: declared.length > 0 ? declared : null,
+    exclude: [...model.exclude, ...(performance.scoreColumn ? [performance.scoreColumn] : [])],
+    dataWindowDays: retraining.dataWindowDays,
+    cooldownHours: retraining.cooldownHours,
+    monthlyBudgetUsd: retraining.monthlyBudgetUsd,
+    instanceCount: retraining.instanceCount,
+    instancePricePerHourUsd: retraining.instancePricePerHourUsd,
+    maxRuntimeMinutes: retraining.maxRuntimeMinutes,
+    inferenceImage: retraining.inferenceImage,
+    primaryMetric: retraining.primaryMetric,
+    minImprovement: retraining.minImprovement,
+    segmentTolerance: retraining.segmentTolerance,
+    floors: performance.limits
+      .filter((limit) => limit.min !== undefined || limit.max !== undefined)
+      .map((limit) => ({
+        metric: limit.metric,
+        ...(limit.segment !== undefined && limit.segment !== null && { segment: limit.segment }),
+        ...(limit.min !== undefined && { min: limit.min }),
+        ...(limit.max !== undefined && { max: limit.max }),
+      })),
+    sageMaker: {
+      trainingImage: retraining.image,
+      inferenceImage: retraining.inferenceImage,
+      hyperparameters: { ...retraining.hyperparameters },
+      instanceType: retraining.instanceType,
+      instanceCount: retraining.instanceCount,
+      maxRuntimeSeconds: retraining.maxRuntimeMinutes * 60,
+      trainingTaskTimeoutSeconds: (retraining.maxRuntimeMinutes + TRAINING_MARGIN_MINUTES) * 60,
+      transformInstanceType: retraining.transformInstanceType,
+      endpointMaxPolls: Math.ceil((canary.endpointWaitMinutes * 60) / ENDPOINT_POLL_SECONDS),
+    },
+    triggers: [...retraining.triggers],
+    canary: {
+      steps: [...canary.steps],
+      bakeMinutes: canary.bakeMinutes,
+      alpha: canary.alpha,
+      minSamples: canary.minSamples,
+      shadow: canary.shadow,
+      deadlineMinutes: canary.deadlineMinutes,
+      maxErrorRate: canary.maxErrorRate,
+      maxLatencyIncrease: canary.maxLatencyIncrease,
+    },
   };
 }

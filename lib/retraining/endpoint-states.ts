@@ -3,7 +3,9 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 
 /** Seconds between two DescribeEndpoint calls while an endpoint is not `InService`. */
-export const ENDPOINT_POLL_SECONDS = 30;
+export { ENDPOINT_POLL_SECONDS } from '../config/runtime.ts';
+
+import { ENDPOINT_POLL_SECONDS } from '../config/runtime.ts';
 
 /** Errors SageMaker answers an update of an endpoint that is already updating with (no message matching). */
 export const UPDATE_REFUSED_ERRORS = ['SageMaker.ValidationException', 'SageMaker.AmazonSageMakerException'];
@@ -19,7 +21,8 @@ export interface GuardedChangeOptions {
   /** The change, run only while the endpoint is `InService`; null for a wait without a change. */
   change: sfn.TaskStateBase | null;
   /** Most DescribeEndpoint polls before giving up (the deadline). */
-  maxPolls: number;
+  /** Most polls, or the JSONPath of a number in the state (per-model settings of the shared machine). */
+  maxPolls: number | string;
   /** After the change, wait for `InService` again and, when given, check the endpoint uses this config. */
   settle: boolean;
   expectConfigPath?: string;
@@ -108,7 +111,12 @@ export function guardedEndpointChange(scope: Construct, options: GuardedChangeOp
     }
     ready
       .when(
-        sfn.Condition.and(busy, sfn.Condition.numberLessThan('$.wait.polls', maxPolls)),
+        sfn.Condition.and(
+          busy,
+          typeof maxPolls === 'number'
+            ? sfn.Condition.numberLessThan('$.wait.polls', maxPolls)
+            : sfn.Condition.numberLessThanJsonPath('$.wait.polls', maxPolls),
+        ),
         wait.next(count.next(describe)),
       )
       .otherwise(notReady(`${name}NotReady`));

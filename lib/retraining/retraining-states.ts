@@ -1,14 +1,13 @@
 import { Duration, Size, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import type { CanaryConfig, RetrainingConfig } from '../config/model-config.ts';
-import { ENDPOINT_POLL_SECONDS, guardedEndpointChange } from './endpoint-states.ts';
+import { guardedEndpointChange } from './endpoint-states.ts';
 
 /** The Lambdas of a run, one per step that needs code. */
 export interface RetrainingFunctions {
@@ -20,11 +19,12 @@ export interface RetrainingFunctions {
   canaryDecision: lambda.IFunction;
 }
 
+/**
+ * The one retraining state machine of a deployment: every per-model value (endpoint, images, instance
+ * types, hyperparameters, limits) comes from the plan (`$.plan`), which the Plan Lambda derives from the
+ * model's configuration; nothing model-specific is in the definition.
+ */
 export interface RetrainingStatesProps {
-  model: string;
-  endpointName: string;
-  retraining: RetrainingConfig;
-  canary: CanaryConfig;
   functions: RetrainingFunctions;
   stateTable: dynamodb.ITable;
   topic: sns.ITopic;
@@ -43,11 +43,13 @@ export const SAGEMAKER_RETRY_ERRORS = [
 
 const LAMBDA_TIMEOUT = Duration.minutes(5);
 const SAGEMAKER_CALL_TIMEOUT = Duration.minutes(2);
-/** Margin over the training job's stopping condition for its `.sync` task (provisioning, upload). */
-const TRAINING_MARGIN = Duration.minutes(30);
 const TRANSFORM_TIMEOUT = Duration.hours(2);
+/** SageMaker's longest training stopping condition is 28 days; the machine itself stops at 7. */
+const TRAINING_TASK_TIMEOUT = Duration.days(6);
 
-const ml = (instanceType: string) => new ec2.InstanceType(instanceType.replace(/^ml\./, ''));
+/** An instance type read from the plan (`ml.m5.xlarge`), rendered as the JSONPath it is. */
+const planInstanceType = (field: string) =>
+  new ec2.InstanceType(sfn.JsonPath.stringAt(`$.plan.sageMaker.${field}`));
 
 /**
  * A conditional update of the model's lock record, keyed by the model and bound to this execution
@@ -95,25 +97,25 @@ function modelLockUpdate(
  * the outline; every Task has a Retry, a Catch and a timeout.
  */
 export function retrainingDefinition(scope: Construct, props: RetrainingStatesProps): sfn.IChainable {
-  const { functions, retraining, canary, endpointName } = props;
+  const { functions } = props;
+  // The tasks must not add grants to the SageMaker role: S3Location.fromJsonExpression would grant S3 on "*".
+  // Its own prefix-scoped statements cover what the jobs read and write.
+  const sageMakerRole = iam.Role.fromRoleArn(scope, 'SageMakerRoleAsPassed', props.sageMakerRole.roleArn, {
+    mutable: false,
+  });
   const stack = Stack.of(scope);
-  const endpointArn = stack.formatArn({
-    service: 'sagemaker',
-    resource: 'endpoint',
-    resourceName: endpointName.toLowerCase(),
-  });
+  // The endpoints are named in each model's config (data): the machine may act on the account's endpoints
+  // of this region; the plan names the one of the execution's model.
+  const endpointArn = stack.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: '*' });
   const endpointConfigArn = stack.formatArn({
-    service: 'sagemaker',
-    resource: 'endpoint-config',
-    resourceName: `${endpointName.toLowerCase()}*`,
-  });
-  const anyEndpointConfigArn = stack.formatArn({
     service: 'sagemaker',
     resource: 'endpoint-config',
     resourceName: '*',
   });
-  const maxPolls = Math.ceil((canary.endpointWaitMinutes * 60) / ENDPOINT_POLL_SECONDS);
+  const anyEndpointConfigArn = endpointConfigArn;
+  const maxPolls = '$.plan.sageMaker.endpointMaxPolls';
   const path = sfn.JsonPath.stringAt;
+  const endpointName = path('$.plan.endpointName');
 
   const sageMakerRetry = (task: sfn.TaskStateBase) =>
     task.addRetry({
@@ -378,7 +380,7 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
     'Model {}: {} now serves all traffic of {} (package {}): {}',
     '$.model',
     '$.plan.names.challengerModel',
-    '$.endpointName',
+    '$.plan.endpointName',
     '$.package.packageArn',
     '$.evaluation.reason',
   ).next(notify);
@@ -593,7 +595,7 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
           integrationPattern: sfn.IntegrationPattern.RUN_JOB,
           transformJobName: path(jobName),
           modelName: path(modelName),
-          role: props.sageMakerRole,
+          role: sageMakerRole,
           transformInput: {
             transformDataSource: {
               s3DataSource: {
@@ -609,7 +611,7 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
             assembleWith: tasks.AssembleWith.LINE,
             accept: 'text/csv',
           },
-          transformResources: { instanceCount: 1, instanceType: ml(retraining.transformInstanceType) },
+          transformResources: { instanceCount: 1, instanceType: planInstanceType('transformInstanceType') },
           resultPath: sfn.JsonPath.DISCARD,
           taskTimeout: sfn.Timeout.duration(TRANSFORM_TIMEOUT),
         }),
@@ -670,9 +672,9 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
     sageMakerRetry(
       new tasks.SageMakerCreateModel(scope, 'CreateChallengerModel', {
         modelName: path('$.plan.names.challengerModel'),
-        role: props.sageMakerRole,
+        role: sageMakerRole,
         primaryContainer: new tasks.ContainerDefinition({
-          image: tasks.DockerImage.fromRegistry(retraining.inferenceImage),
+          image: tasks.DockerImage.fromJsonExpression(path('$.plan.sageMaker.inferenceImage')),
           modelS3Location: tasks.S3Location.fromJsonExpression('$.training.artifacts'),
         }),
         resultPath: sfn.JsonPath.DISCARD,
@@ -686,12 +688,12 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
       new tasks.SageMakerCreateTrainingJob(scope, 'TrainChallenger', {
         integrationPattern: sfn.IntegrationPattern.RUN_JOB,
         trainingJobName: path('$.plan.names.trainingJob'),
-        role: props.sageMakerRole,
+        role: sageMakerRole,
         algorithmSpecification: {
-          trainingImage: tasks.DockerImage.fromRegistry(retraining.image),
+          trainingImage: tasks.DockerImage.fromJsonExpression(path('$.plan.sageMaker.trainingImage')),
           trainingInputMode: tasks.InputMode.FILE,
         },
-        hyperparameters: retraining.hyperparameters,
+        hyperparameters: sfn.JsonPath.objectAt('$.plan.sageMaker.hyperparameters'),
         inputDataConfig: [
           {
             channelName: 'train',
@@ -706,20 +708,21 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
         ],
         outputDataConfig: { s3OutputLocation: tasks.S3Location.fromJsonExpression('$.plan.s3.outputUri') },
         resourceConfig: {
-          instanceCount: retraining.instanceCount,
-          instanceType: ml(retraining.instanceType),
+          instanceCount: sfn.JsonPath.numberAt('$.plan.sageMaker.instanceCount'),
+          instanceType: planInstanceType('instanceType'),
           volumeSize: Size.gibibytes(30),
         },
-        stoppingCondition: { maxRuntime: Duration.minutes(retraining.maxRuntimeMinutes) },
+        stoppingCondition: {
+          maxRuntime: Duration.seconds(sfn.JsonPath.numberAt('$.plan.sageMaker.maxRuntimeSeconds')),
+        },
         resultSelector: {
           'jobName.$': '$.TrainingJobName',
           'jobArn.$': '$.TrainingJobArn',
           'artifacts.$': '$.ModelArtifacts.S3ModelArtifacts',
         },
         resultPath: '$.training',
-        taskTimeout: sfn.Timeout.duration(
-          Duration.minutes(retraining.maxRuntimeMinutes).plus(TRAINING_MARGIN),
-        ),
+        // The model's stopping condition (from the plan) bounds the job; this is the backstop of the task.
+        taskTimeout: sfn.Timeout.duration(TRAINING_TASK_TIMEOUT),
       }),
     ),
   );
@@ -760,9 +763,10 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
   );
   const coolingDown = skipReason(
     'SkippedCoolingDown',
-    `the last retraining of {} started at {}, within the cooldown of ${retraining.cooldownHours} h`,
+    'the last retraining of {} started at {}, within the cooldown of {} h',
     '$.model',
     '$.state.Item.lastRunAt.S',
+    '$.plan.cooldownHours',
   );
   const readState = new tasks.DynamoGetItem(scope, 'ReadModelState', {
     table: props.stateTable,
@@ -815,7 +819,20 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
   );
   plan.addCatch(planFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
   const start = new sfn.Pass(scope, 'Start', {
-    parameters: { 'model.$': '$.model', 'trigger.$': '$.trigger', endpointName },
+    parameters: { 'model.$': '$.model', 'trigger.$': '$.trigger' },
   });
-  return start.next(plan).next(acquireLock);
+  // Rules start the shared machine for every model's events; a model retrains only on its own triggers.
+  const triggerNotConfigured = skipReason(
+    'SkippedTriggerNotConfigured',
+    'retraining of {} is not started by {} events (its retraining triggers do not name them)',
+    '$.model',
+    '$.plan.trigger.type',
+  );
+  return start
+    .next(plan)
+    .next(
+      new sfn.Choice(scope, 'TriggerConfigured?')
+        .when(sfn.Condition.booleanEquals('$.plan.triggerEnabled', false), triggerNotConfigured)
+        .otherwise(acquireLock),
+    );
 }

@@ -32,6 +32,7 @@ import { eventBridgeRoutes, type PutEventsEntry } from './apis/eventbridge.ts';
 import { lambdaRoute } from './apis/lambda.ts';
 import { snsService } from './apis/sns.ts';
 import { sqsRoutes } from './apis/sqs.ts';
+import { ssmRoutes } from './apis/ssm.ts';
 import { stepFunctionsRoutes } from './apis/stepfunctions.ts';
 import { Activity, Clock, type ClockTimer } from './clock.ts';
 import { LocalServiceError } from './errors.ts';
@@ -441,9 +442,17 @@ export class LocalAws {
       AWS_ENDPOINT_URL_S3: s3,
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb,
       ...Object.fromEntries(
-        ['EVENTBRIDGE', 'SQS', 'SNS', 'CLOUDWATCH', 'SFN', 'LAMBDA', 'SAGEMAKER', 'SAGEMAKER_RUNTIME'].map(
-          (id) => [`AWS_ENDPOINT_URL_${id}`, services],
-        ),
+        [
+          'EVENTBRIDGE',
+          'SQS',
+          'SNS',
+          'CLOUDWATCH',
+          'SFN',
+          'LAMBDA',
+          'SSM',
+          'SAGEMAKER',
+          'SAGEMAKER_RUNTIME',
+        ].map((id) => [`AWS_ENDPOINT_URL_${id}`, services]),
       ),
       ...Object.fromEntries(
         Object.entries(this.options.endpoints ?? {}).map(([id, url]) => [
@@ -1003,6 +1012,7 @@ export class LocalAws {
           alarms: () => this.alarms,
         }),
         ...stepFunctionsRoutes(() => this.stepFunctions),
+        ...ssmRoutes(() => this.stacks.flatMap((stack) => stack.parameters)),
       },
       query: [
         snsService({

@@ -13,6 +13,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { type AlarmDefinition, alarmFromProperties } from './alarms.ts';
+import type { LocalParameter } from './apis/ssm.ts';
 import type { Clock } from './clock.ts';
 import { TemplateError } from './errors.ts';
 import { type RuleDefinition, ruleFromProperties } from './event-router.ts';
@@ -71,6 +72,8 @@ export interface StackResources {
   alarms: AlarmDefinition[];
   schedules: ScheduleDefinition[];
   stateMachines: StateMachineDefinition[];
+  /** SSM parameters (`AWS::SSM::Parameter`), as CloudFormation writes them. */
+  parameters: LocalParameter[];
   /** Stack outputs, resolved. */
   outputs: Record<string, unknown>;
   /** Construct path (from `aws:cdk:path` metadata, without the stack name) to logical id. */
@@ -292,6 +295,14 @@ export function readStackResources(
     const resource = physical(logicalId);
     return scheduleFromProperties(logicalId, resource.name, resource.arn, resolver.properties(logicalId));
   });
+  const parameters = ids('AWS::SSM::Parameter').map((logicalId): LocalParameter => {
+    const properties = resolver.properties(logicalId);
+    return {
+      name: String(properties['Name'] ?? physical(logicalId).name),
+      value: String(properties['Value'] ?? ''),
+      type: String(properties['Type'] ?? 'String'),
+    };
+  });
   const stateMachines = ids('AWS::StepFunctions::StateMachine').map((logicalId): StateMachineDefinition => {
     const properties = resolver.properties(logicalId);
     const resource = physical(logicalId);
@@ -345,6 +356,7 @@ export function readStackResources(
     alarms,
     schedules,
     stateMachines,
+    parameters,
     outputs,
     paths,
   };

@@ -343,10 +343,8 @@ export async function runScenario(kind: ScenarioKind, options: DemoOptions): Pro
     await reportPerformance();
 
     // --- The canary: traffic and feedback every minute until the run ends ------------------------------
-    const stateMachineOutput = Object.keys(aws.outputs).find((name) =>
-      /^RetrainingStateMachineOf-?churn$/.test(name),
-    );
-    const stateMachine = String(aws.outputs[stateMachineOutput ?? ''] ?? '');
+    // One state machine retrains every model; this run is the churn model's.
+    const stateMachine = String(aws.outputs['RetrainingStateMachineArn'] ?? '');
     const running = () =>
       aws
         .executions()

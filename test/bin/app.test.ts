@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/cli.ts';
@@ -50,5 +50,9 @@ describe('bin/app.ts', () => {
     expect(
       report.pluginReports.flatMap((plugin: { violations?: unknown[] }) => plugin.violations ?? []),
     ).toEqual([]);
-  });
+    // The engine and one stack per model shard: the example's two models.
+    const stacks = readdirSync(outdir).filter((name) => name.endsWith('.template.json'));
+    expect(stacks.filter((name) => name.startsWith('Driftwatch-Models-')).length).toBeGreaterThanOrEqual(1);
+    // Bundling the 8 shared functions and CloudFormation's validation take a minute on a busy 2-core machine.
+  }, 240_000);
 });

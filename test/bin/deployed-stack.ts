@@ -42,7 +42,7 @@ export const MODEL = 'churn';
 export const ENDPOINT = 'churn-prod';
 export const STATE_TABLE = 'Dw-model-state';
 export const PACKAGE_GROUP = 'Dw-churn';
-export const STATE_MACHINE = 'Dw-churn-retraining';
+export const STATE_MACHINE = 'Dw-retraining';
 export const BUCKET = 'ml';
 export const ROLE = 'arn:aws:iam::123456789012:role/Dw-churn-sagemaker';
 export const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/churn-train:1.0';
@@ -122,7 +122,7 @@ interface Execution {
 /** The Step Functions operations the CLI uses, on the AWS JSON 1.0 protocol, with scripted endings. */
 export class StepFunctionsStub {
   /** State machine names in the account; ListStateMachines pages them `pageSize` at a time. */
-  readonly stateMachines: string[] = ['Dw-fraud-retraining', 'Other-churn-retraining', STATE_MACHINE];
+  readonly stateMachines: string[] = ['Other-retraining', 'Dw-old-retraining', STATE_MACHINE];
   pageSize = 2;
   ending: ScriptedEnding = { runningPolls: 0, status: 'SUCCEEDED', output: {} };
   readonly executions: Execution[] = [];

@@ -57,7 +57,7 @@ describe('the lineage of a model', () => {
       created: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       champion: false,
       runId: '20240501-030000',
-      execution: 'arn:aws:states:us-east-1:123456789012:execution:Dw-churn-retraining:20240501-030000',
+      execution: 'arn:aws:states:us-east-1:123456789012:execution:Dw-retraining:20240501-030000',
       trigger: { type: 'schedule', reason: 'scheduled retraining' },
       segment: null,
       trainingJob: {

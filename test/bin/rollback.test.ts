@@ -28,7 +28,7 @@ import {
 } from './deployed-stack.ts';
 
 const EXECUTION =
-  'arn:aws:states:us-east-1:123456789012:execution:Dw-churn-retraining:manual-20240801-000000-abc123';
+  'arn:aws:states:us-east-1:123456789012:execution:Dw-retraining:manual-20240801-000000-abc123';
 const TARGET = { model: MODEL, endpointName: ENDPOINT, packageGroup: PACKAGE_GROUP, stateTable: STATE_TABLE };
 
 let stack: DeployedStack;

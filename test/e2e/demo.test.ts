@@ -18,7 +18,8 @@ let rollback: ScenarioResult;
 beforeAll(async () => {
   const { results } = await runDemo({ root: ROOT, out });
   [promotion, rollback] = results as [ScenarioResult, ScenarioResult];
-}, 170_000);
+  // A cold synthesis bundles the 8 shared functions: minutes on a busy 2-core machine.
+}, 300_000);
 
 afterAll(() => {
   rmSync(out, { recursive: true, force: true });
@@ -55,8 +56,8 @@ describe.each(['promotion', 'rollback'] as const)('the %s scenario, up to the ca
     expect(degraded[0]!.time >= drifted.time).toBe(true);
   });
 
-  it('turns the drift and accuracy alarms to ALARM and publishes each to the alarm topic', () => {
-    for (const alarm of ['Driftwatch-churn-CriticalFeatureDrift', 'Driftwatch-churn-accuracy-all-Min']) {
+  it("turns the model's one paging alarm to ALARM (critical drift, then the accuracy floor) and publishes it", () => {
+    for (const alarm of ['Driftwatch-churn-Page']) {
       expect(
         result().alarms.some((change) => change.alarm === alarm && change.to === 'ALARM'),
         alarm,

@@ -5,14 +5,15 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Alerting, type DriftAlarms } from '../../lib/alerting.ts';
-import { driftRuntimeConfig } from '../../lib/config/runtime.ts';
+import { Alerting, type EngineAlarms } from '../../lib/alerting.ts';
 import { DriftDetector } from '../../lib/drift-detector.ts';
-import { onlyResource, testConfig, testStack } from '../helpers/cdk.ts';
+import { PerformanceMonitor } from '../../lib/performance-monitor.ts';
+import { onlyResource, testStack } from '../helpers/cdk.ts';
 
 let stack: Stack;
 let alerting: Alerting;
-let alarms: DriftAlarms;
+let alarms: EngineAlarms;
+let page: cloudwatch.Alarm;
 let retrainingAlarm: cloudwatch.Alarm;
 let template: Template;
 const id = (construct: { node: { defaultChild?: unknown } }) =>
@@ -27,17 +28,23 @@ beforeAll(() => {
   });
   const table = (name: string) =>
     new dynamodb.Table(stack, name, { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
-  const detector = new DriftDetector(stack, 'Detector', {
-    model: driftRuntimeConfig(testConfig().models[0]!),
+  const shared = {
+    modelsParameterPath: '/driftwatch/dw/models/',
+    stackName: 'dw',
     landingBucket: new s3.Bucket(stack, 'Landing'),
     resultsBucket: new s3.Bucket(stack, 'Results'),
     historyTable: table('History'),
+  };
+  const detector = new DriftDetector(stack, 'Detector', {
+    ...shared,
     idempotencyTable: table('Idempotency'),
   });
-  alarms = alerting.alarmOnDriftDetector(detector, { fileErrorsThreshold: 3 });
+  const performance = new PerformanceMonitor(stack, 'Performance', shared);
   const retraining = new sfn.StateMachine(stack, 'Retraining', {
     definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, 'Train')),
   });
+  alarms = alerting.alarmOnEngine(detector, performance, retraining);
+  page = alerting.pageAlarm(stack, 'ChurnPage', 'churn');
   retrainingAlarm = alerting.alarmOnFailedExecutions(retraining, { model: 'churn' });
   template = Template.fromStack(stack);
 });
@@ -96,50 +103,58 @@ describe('Alerting topic', () => {
   });
 });
 
-describe('Alerting drift alarms', () => {
-  it('pages on each of the five drift signals through the topic', () => {
-    const topic = { Ref: id(alerting.topic) };
-    const expected: [keyof DriftAlarms, string, string, number, string][] = [
-      ['datasetDrift', 'dw-churn-DatasetDrift', 'DatasetDrift', 1, 'Maximum'],
-      ['criticalFeatureDrift', 'dw-churn-CriticalFeatureDrift', 'CriticalFeatureDrift', 1, 'Maximum'],
-      ['fileErrors', 'dw-churn-FileErrors', 'FileErrors', 3, 'Sum'],
-      ['functionErrors', 'dw-churn-FunctionErrors', 'Errors', 1, 'Sum'],
-      [
-        'deadLetterMessages',
-        'dw-churn-DeadLetterMessages',
-        'ApproximateNumberOfMessagesVisible',
-        1,
-        'Maximum',
-      ],
-    ];
-    for (const [key, name, metricName, threshold, statistic] of expected) {
-      expect(alarmProperties(alarms[key])).toMatchObject({
-        AlarmName: name,
-        MetricName: metricName,
-        Statistic: statistic,
-        Threshold: threshold,
-        EvaluationPeriods: 1,
-        Period: 300,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        TreatMissingData: 'notBreaching',
-        AlarmActions: [topic],
-      });
-    }
-  });
-
-  it('alarms on the contract metrics of the model', () => {
-    expect(alarmProperties(alarms.datasetDrift)).toMatchObject({
+describe('Alerting: one paging alarm per model', () => {
+  it("pages on the model's Page metric (one standard alarm, one metric) through the topic", () => {
+    expect(alarmProperties(page)).toMatchObject({
+      AlarmName: 'dw-churn-Page',
       Namespace: 'Driftwatch',
+      MetricName: 'Page',
       Dimensions: [{ Name: 'Model', Value: 'churn' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: id(alerting.topic) }],
     });
-    expect(alarmProperties(alarms.deadLetterMessages)).toMatchObject({ Namespace: 'AWS/SQS' });
-    expect(alarmProperties(alarms.functionErrors)).toMatchObject({ Namespace: 'AWS/Lambda' });
+    expect(alarmProperties(page)['Metrics']).toBeUndefined();
   });
 
-  it('says in every alarm what happened and what to do', () => {
-    for (const alarm of alerting.alarms) {
-      const description = alarmProperties(alarm)['AlarmDescription'] as string;
-      expect(description).toMatch(/^(Model churn: )?\S.* Runbook: \S.{40,}\.$/);
+  it('names the model, every reason that pages it, and where to read which one fired', () => {
+    const description = String(alarmProperties(page)['AlarmDescription']);
+    expect(description).toMatch(/^Model churn: something broke/);
+    for (const reason of [
+      'drifted',
+      'critical feature',
+      'could not be checked',
+      'performance limit',
+      'performance check failed',
+    ]) {
+      expect(description).toContain(reason);
+    }
+    expect(description).toContain('What paged (by reason)');
+  });
+});
+
+describe("Alerting: the engine's alarms", () => {
+  it("pages on dead letters, both functions' errors, unrouted files and failed retraining", () => {
+    expect(
+      Object.values(alarms)
+        .map((alarm) => alarmProperties(alarm)['AlarmName'])
+        .sort(),
+    ).toEqual([
+      'dw-DeadLetterMessages',
+      'dw-DriftFunctionErrors',
+      'dw-PerformanceFunctionErrors',
+      'dw-Retraining-FailedExecutions',
+      'dw-UnroutedFiles',
+    ]);
+    expect(alarmProperties(alarms.unroutedFiles)).toMatchObject({
+      MetricName: 'FileErrors',
+      Dimensions: [{ Name: 'Model', Value: '_unrouted' }],
+    });
+    for (const alarm of Object.values(alarms)) {
+      expect(alarmProperties(alarm)['AlarmDescription']).toMatch(/Runbook: /);
     }
   });
 });
@@ -166,10 +181,5 @@ describe('Alerting.alarmOnFailedExecutions', () => {
       'ExecutionsFailed',
       'ExecutionsTimedOut',
     ]);
-  });
-
-  it('counts every alarm it made', () => {
-    expect(alerting.alarms).toHaveLength(6);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
   });
 });

@@ -1,321 +1,231 @@
 import { readFileSync } from 'node:fs';
+import type { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DRIFT_ENV } from '../../lambdas/shared/contract.ts';
+import { MODELS_ENV, parseModelParameter } from '../../lambdas/shared/model-catalog.ts';
 import type { DriftwatchConfig } from '../../lib/config/model-config.ts';
-import { driftRuntimeConfig } from '../../lib/config/runtime.ts';
 import { validateConfig } from '../../lib/config/validate.ts';
-import { DriftwatchStack } from '../../lib/driftwatch-stack.ts';
+import { addDriftwatch, type DriftwatchDeployment, modelStackName, shardOf } from '../../lib/model-stacks.ts';
 import { actionsOf, policyStatements, type TemplateStatement, testApp } from '../helpers/cdk.ts';
 
 const config: DriftwatchConfig = validateConfig(JSON.parse(readFileSync('driftwatch.config.json', 'utf8')));
-let stack: DriftwatchStack;
-let template: Template;
+let app: App;
+let deployment: DriftwatchDeployment;
+let engine: Template;
+let models: Template[];
 
 beforeAll(() => {
-  stack = new DriftwatchStack(testApp({ bundle: true }), config.stackName, { config });
-  template = Template.fromStack(stack);
+  app = testApp();
+  deployment = addDriftwatch(app, config);
+  engine = Template.fromStack(deployment.engine);
+  models = [...deployment.modelStacks.values()].map((stack) => Template.fromStack(stack));
 });
 
-const resources = (type: string) => Object.entries(template.findResources(type));
-/** Resources of the retraining pipelines (test/lib/retraining-pipeline.test.ts covers them). */
-const isRetraining = (logicalId: string) =>
-  /^(Retraining|ModelState|AlertingExecutions|SchedulerRoleForTarget)/.test(logicalId);
-/** Resources of the performance checks (test/lib/performance-monitor.test.ts covers them in detail). */
-const isPerformance = (logicalId: string) => /^(Performance|AlertingPerformance)/.test(logicalId);
-const driftResources = (type: string) =>
-  resources(type).filter(([id]) => !isRetraining(id) && !isPerformance(id));
+const resources = (template: Template, type: string) => Object.entries(template.findResources(type));
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON
+type CfnJson = any;
+const allModelResources = (): [string, CfnJson][] =>
+  models.flatMap((template) => Object.entries(template.toJSON()['Resources'] as Record<string, CfnJson>));
 
-describe('DriftwatchStack resources', () => {
-  it('deploys what the example config declares, one drift path per model', () => {
-    const counts: Record<string, number> = {
-      'AWS::S3::Bucket': 3,
-      'AWS::S3::BucketPolicy': 3,
-      'AWS::KMS::Key': 1,
-      'AWS::DynamoDB::Table': 2,
-      'AWS::Events::Rule': 2,
-      'AWS::SQS::Queue': 4,
-      'AWS::SQS::QueuePolicy': 4,
-      'AWS::Lambda::Function': 2,
-      'AWS::Lambda::EventSourceMapping': 2,
-      'AWS::Logs::LogGroup': 2,
-      'AWS::IAM::Role': 2,
-      'AWS::SNS::Topic': 1,
-      'AWS::SNS::Subscription': 2,
-      'AWS::CloudWatch::Alarm': 10,
-      'AWS::CloudWatch::Dashboard': 2,
-    };
-    for (const [type, count] of Object.entries(counts))
-      expect(driftResources(type), type).toHaveLength(count);
-  });
-
-  it('has no custom resource and no Lambda but the drift functions', () => {
-    const types = Object.values(template.toJSON()['Resources'] as Record<string, { Type: string }>).map(
-      (r) => r.Type,
+describe('the shared engine', () => {
+  it('has ONE drift function, ONE performance function, ONE set of retraining functions, ONE state machine', () => {
+    const functions = resources(engine, 'AWS::Lambda::Function').map(([id]) =>
+      id.replace(/[0-9A-F]{8}$/, ''),
     );
-    expect(
-      types.filter((type) => type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource'),
-    ).toEqual([]);
-    expect(driftResources('AWS::Lambda::Function').map(([, fn]) => fn['Properties']['Runtime'])).toEqual([
-      'nodejs24.x',
-      'nodejs24.x',
-    ]);
+    expect(functions.sort()).toEqual(
+      [
+        'DriftFunction',
+        'PerformanceFunction',
+        'RetrainingcanaryDecision',
+        'RetrainingcostGate',
+        'RetrainingevaluateFunction'.replace('Function', ''),
+        'RetrainingplanFunction'.replace('Function', ''),
+        'RetrainingprepareInputs',
+        'Retrainingregister',
+      ].sort(),
+    );
+    engine.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    engine.resourceCountIs('AWS::SQS::Queue', 2);
+    engine.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    engine.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
   });
 
-  it('gives each model its own rule on its own prefix and its runtime config', () => {
+  it('names no model: adding one changes nothing in it', () => {
+    const text = JSON.stringify(engine.toJSON());
     for (const model of config.models) {
-      const { detector } = stack.models.get(model.name)!;
-      const rule =
-        template.findResources('AWS::Events::Rule')[
-          stack.getLogicalId(detector.rule.node.defaultChild as never)
-        ]!;
-      expect(rule['Properties']['EventPattern']['detail']['object']).toEqual({
-        key: [{ prefix: model.prefixes.incoming }],
-      });
-      const fn =
-        template.findResources('AWS::Lambda::Function')[
-          stack.getLogicalId(detector.function.node.defaultChild as never)
-        ]!;
-      const variables = fn['Properties']['Environment']['Variables'];
-      expect(JSON.parse(variables[DRIFT_ENV.modelConfig])).toEqual(driftRuntimeConfig(model));
-      expect(fn['Properties']['MemorySize']).toBe(model.drift.memoryMb);
-      expect(fn['Properties']['Timeout']).toBe(model.drift.timeoutSeconds);
+      expect(text).not.toContain(model.prefixes.incoming);
+      expect(text).not.toContain(`"${model.name}"`);
     }
   });
 
-  it('pages on five alarms per model through the one topic', () => {
-    const topic = resources('AWS::SNS::Topic')[0]![0];
-    const alarms = driftResources('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm['Properties']);
-    expect(alarms.map((alarm) => alarm['AlarmName']).sort()).toEqual(
-      ['churn', 'credit']
-        .flatMap((model) =>
-          ['DatasetDrift', 'CriticalFeatureDrift', 'FileErrors', 'FunctionErrors', 'DeadLetterMessages'].map(
-            (alarm) => `Driftwatch-${model}-${alarm}`,
-          ),
-        )
-        .sort(),
-    );
-    for (const alarm of alarms) expect(alarm['AlarmActions']).toEqual([{ Ref: topic }]);
-    template.hasResourceProperties('AWS::SNS::Subscription', {
-      Protocol: 'email',
-      Endpoint: 'ml-oncall@example.com',
-    });
-    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https' });
+  it('keeps the logical ids of the data of earlier versions (upgrade in place)', () => {
+    const ids = ['Key961B73FD', 'LandingBucket6D60388F', 'ResultsBucket46167C27', 'ResultsHistory6ADA7D6E'];
+    ids.push('IdempotencyTable48612DF4', 'ModelStateTable1C9394E4', 'AccessLogsBucketCD784A59');
+    const template = engine.toJSON()['Resources'];
+    for (const id of ids) expect(template[id], id).toBeDefined();
   });
 
-  it('has a dashboard per model and outputs what a user needs', () => {
+  it('routes every landing file to the one queue, the function finding the model in its parameters', () => {
+    const [[, rule]] = resources(engine, 'AWS::Events::Rule').filter(([id]) =>
+      id.startsWith('DriftObjectCreated'),
+    ) as [[string, Record<string, never>]];
+    expect(rule['Properties']['EventPattern']).toEqual({
+      source: ['aws.s3'],
+      'detail-type': ['Object Created'],
+      detail: { bucket: { name: [{ Ref: 'LandingBucket6D60388F' }] } },
+    });
+    const [, drift] = resources(engine, 'AWS::Lambda::Function').find(([id]) =>
+      id.startsWith('DriftFunction'),
+    )!;
+    const variables = drift['Properties']['Environment']['Variables'];
+    expect(variables[MODELS_ENV.parameterPath]).toBe('/driftwatch/Driftwatch/models/');
+    expect(variables['MODEL_CONFIG']).toBeUndefined();
+  });
+
+  it('outputs what the CLI and a user need', () => {
     expect(
-      resources('AWS::CloudWatch::Dashboard')
-        .map(([, d]) => d['Properties']['DashboardName'])
+      Object.keys(engine.toJSON()['Outputs'])
+        .filter((name) => !name.startsWith('ExportsOutput'))
         .sort(),
-    ).toEqual(['Driftwatch-churn', 'Driftwatch-credit']);
-    expect(
-      Object.keys(template.toJSON()['Outputs'])
-        .filter(
-          (output) => !/^(RetrainingStateMachineOf|ModelStateTableName|PerformanceFunctionOf)/.test(output),
-        )
-        .sort(),
-    ).toEqual(
-      [
-        'AlarmTopicArn',
-        'DashboardOfchurn',
-        'DashboardOfcredit',
-        'HistoryTableName',
-        'LandingBucketName',
-        'ResultsBucketName',
-      ].sort(),
-    );
+    ).toEqual([
+      'AlarmTopicArn',
+      'DashboardName',
+      'HistoryTableName',
+      'LandingBucketName',
+      'ModelStateTableName',
+      'ModelsParameterPath',
+      'PerformanceFunctionName',
+      'ResultsBucketName',
+      'RetrainingStateMachineArn',
+    ]);
+  });
+
+  it('has one dashboard with a model selector listing the models that emit metrics', () => {
+    const [, dashboard] = resources(engine, 'AWS::CloudWatch::Dashboard')[0]!;
+    const body = JSON.stringify(dashboard['Properties']['DashboardBody']);
+    expect(body).toContain('\\"variables\\"');
+    expect(body).toContain('\\"inputType\\":\\"select\\"');
+    expect(body).toContain('MODEL_SELECTED');
+    expect(body).toContain('PageReason');
   });
 });
 
-describe('DriftwatchStack security', () => {
-  it('encrypts every bucket, blocks public access, versions and refuses non-TLS requests', () => {
-    const key = resources('AWS::KMS::Key')[0]![0];
-    const policies = resources('AWS::S3::BucketPolicy').map(([, policy]) => policy['Properties']);
-    for (const [id, bucket] of resources('AWS::S3::Bucket')) {
-      const properties = bucket['Properties'];
-      const sse =
-        properties['BucketEncryption']['ServerSideEncryptionConfiguration'][0][
-          'ServerSideEncryptionByDefault'
-        ];
-      // The access log bucket must be SSE-S3: S3 does not deliver access logs to SSE-KMS buckets.
-      if (id.startsWith('AccessLogs')) expect(sse).toEqual({ SSEAlgorithm: 'AES256' });
-      else expect(sse).toEqual({ SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [key, 'Arn'] } });
-      expect(properties['PublicAccessBlockConfiguration']).toEqual({
-        BlockPublicAcls: true,
-        BlockPublicPolicy: true,
-        IgnorePublicAcls: true,
-        RestrictPublicBuckets: true,
-      });
-      expect(properties['VersioningConfiguration']).toEqual({ Status: 'Enabled' });
-      if (!id.startsWith('AccessLogs')) expect(properties['LoggingConfiguration']).toBeDefined();
-      const policy = policies.find((candidate) => candidate['Bucket']['Ref'] === id)!;
-      expect(policy['PolicyDocument']['Statement']).toContainEqual(
-        expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-      );
+describe('models as data, sharded by the app', () => {
+  it('puts each model in the stack of its shard, by its name alone', () => {
+    for (const model of config.models) {
+      const stack = deployment.modelStacks.get(shardOf(model.name))!;
+      expect(stack.stackName).toBe(modelStackName(config.stackName, shardOf(model.name)));
+      expect(stack.node.tryFindChild(model.name)).toBeDefined();
+    }
+  });
+
+  it('gives a model with every section 5 resources: parameter, page alarm, schedules, package group', () => {
+    for (const model of config.models) {
+      const template = Template.fromStack(deployment.modelStacks.get(shardOf(model.name))!);
+      const own = Object.entries(template.toJSON()['Resources'] as Record<string, { Type: string }>)
+        .filter(([id]) => id.startsWith(model.name))
+        .map(([, resource]) => resource.Type)
+        .sort();
+      const expected = ['AWS::CloudWatch::Alarm', 'AWS::SSM::Parameter'];
+      if (model.performance) expected.push('AWS::Scheduler::Schedule');
+      if (model.retraining) expected.push('AWS::SageMaker::ModelPackageGroup');
+      if (model.retraining?.schedule) expected.push('AWS::Scheduler::Schedule');
+      expect(own, model.name).toEqual(expected.sort());
+      expect(own.length).toBeLessThanOrEqual(5);
+    }
+  });
+
+  it("writes each model's validated config as its parameter, read back as the same model", () => {
+    const parameters = allModelResources().filter(([, resource]) => resource.Type === 'AWS::SSM::Parameter');
+    expect(parameters).toHaveLength(config.models.length);
+    for (const [, parameter] of parameters) {
+      const { Name, Value, Tier, Type } = parameter.Properties;
+      expect(Type).toBe('String');
+      expect(Tier).toBe('Intelligent-Tiering');
+      const model = parseModelParameter(Name, Value);
+      expect(model).toEqual(config.models.find((candidate) => candidate.name === model.name));
+    }
+  });
+
+  it('schedules the performance checks on the shared function with the shared role', () => {
+    const schedules = allModelResources().filter(
+      ([id, resource]) => resource.Type === 'AWS::Scheduler::Schedule' && id.includes('PerformanceSchedule'),
+    );
+    expect(schedules.length).toBe(config.models.filter((model) => model.performance).length);
+    for (const [, schedule] of schedules) {
+      const target = schedule.Properties.Target;
+      expect(JSON.stringify(target.Arn)).toContain('PerformanceFunction');
+      expect(JSON.parse(target.Input)).toMatchObject({ model: expect.any(String) });
+    }
+  });
+
+  it('names package groups in the case they are created with, and IAM grants exactly that case', () => {
+    const groups = allModelResources().filter(
+      ([, resource]) => resource.Type === 'AWS::SageMaker::ModelPackageGroup',
+    );
+    for (const [, group] of groups) {
+      expect(group.Properties.ModelPackageGroupName).toMatch(/^Driftwatch-/);
+      expect(group.DeletionPolicy).toBe('Retain');
+    }
+    const register = policyStatements(engine, 'RetrainingregisterRole');
+    const create = register.find((statement) =>
+      actionsOf(statement).includes('sagemaker:CreateModelPackage'),
+    )!;
+    const text = JSON.stringify(create.Resource);
+    expect(text).toContain('model-package-group/Driftwatch-*');
+    expect(text).toContain('model-package/Driftwatch-*/*');
+    expect(text).not.toContain('driftwatch-');
+  });
+});
+
+describe('engine security', () => {
+  const statements = (): TemplateStatement[] => policyStatements(engine);
+
+  it('lets CloudWatch use the key only for alarms of this account', () => {
+    const [, key] = resources(engine, 'AWS::KMS::Key')[0]!;
+    const statement = (key['Properties']['KeyPolicy']['Statement'] as TemplateStatement[]).find(
+      (candidate) => candidate.Sid === 'AllowCloudWatchAlarmsToPublish',
+    )!;
+    expect(statement.Condition).toMatchObject({
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      ArnLike: { 'aws:SourceArn': expect.anything() },
+    });
+  });
+
+  it('grants the SageMaker role no S3 wildcard: only the retraining work prefix', () => {
+    const role = policyStatements(engine, 'RetrainingSageMakerRole');
+    for (const statement of role.filter((candidate) =>
+      actionsOf(candidate).some((a) => a.startsWith('s3:')),
+    )) {
+      expect(statement.Resource).not.toBe('*');
+      expect(JSON.stringify(statement)).toMatch(/retraining\/\*/);
+    }
+  });
+
+  it('reads the models only from their own parameter path', () => {
+    const reads = statements().filter((statement) =>
+      actionsOf(statement).includes('ssm:GetParametersByPath'),
+    );
+    expect(reads.length).toBeGreaterThanOrEqual(8);
+    for (const statement of reads) {
+      expect(JSON.stringify(statement.Resource)).toContain(':parameter/driftwatch/Driftwatch/models');
+    }
+  });
+
+  it('grants no action wildcard', () => {
+    for (const statement of statements()) {
+      for (const action of actionsOf(statement)) expect(action).not.toMatch(/:\*$|^\*$/);
     }
   });
 
   it('encrypts every queue and table, with point-in-time recovery', () => {
-    for (const [, queue] of resources('AWS::SQS::Queue'))
+    for (const [, queue] of resources(engine, 'AWS::SQS::Queue'))
       expect(queue['Properties']['SqsManagedSseEnabled']).toBe(true);
-    for (const [, table] of resources('AWS::DynamoDB::Table')) {
+    for (const [, table] of resources(engine, 'AWS::DynamoDB::Table')) {
       expect(table['Properties']).toMatchObject({
         SSESpecification: { SSEEnabled: true },
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       });
     }
-  });
-
-  /**
-   * Wildcards allowed, and why: X-Ray trace upload has no resource-level permission; a drift function reads
-   * any new file under its own incoming prefix and writes new report keys under its own reports prefix.
-   * Key policies are not IAM policies: there "*" means the key itself.
-   */
-  it('uses a wildcard resource only where explained', () => {
-    const explained = [
-      /^\*$/,
-      /^<LandingBucket\w+\.Arn>\/(churn|credit)\/incoming\/\*$/,
-      /^<ResultsBucket\w+\.Arn>\/reports\/(churn|credit)\/\*$/,
-    ];
-    const flat = (value: unknown): string =>
-      typeof value === 'string'
-        ? value
-        : JSON.stringify(value)
-            .replace(/\{"Fn::GetAtt":\["(\w+)","Arn"\]\}/g, '<$1.Arn>')
-            .replace(/^\{"Fn::Join":\["",\[/, '')
-            .replace(/\]\]\}$/, '')
-            .replace(/","|",|,"|"/g, '');
-    const statements: TemplateStatement[] = Object.entries(template.findResources('AWS::IAM::Policy'))
-      .filter(([id]) => !isRetraining(id) && !isPerformance(id))
-      .flatMap(([, policy]) => policy['Properties']['PolicyDocument']['Statement'] as TemplateStatement[]);
-    const wildcards: string[] = [];
-    for (const statement of statements) {
-      const list = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
-      for (const resource of list.map(flat).filter((text) => text.includes('*'))) {
-        expect(
-          explained.some((pattern) => pattern.test(resource)),
-          resource,
-        ).toBe(true);
-        if (resource === '*')
-          expect(actionsOf(statement)).toEqual(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
-        wildcards.push(resource.replace(/<(\w+?)[0-9A-F]{8}\.Arn>/, '<$1>'));
-      }
-      for (const action of actionsOf(statement)) expect(action).not.toContain('*');
-    }
-    expect(wildcards.sort()).toEqual([
-      '*',
-      '*',
-      '<LandingBucket>/churn/incoming/*',
-      '<LandingBucket>/credit/incoming/*',
-      '<ResultsBucket>/reports/churn/*',
-      '<ResultsBucket>/reports/credit/*',
-    ]);
-  });
-
-  it("lets each drift function read only its own model's prefix", () => {
-    for (const model of config.models) {
-      const { detector } = stack.models.get(model.name)!;
-      const own = policyStatements(
-        template,
-        stack.getLogicalId(detector.role.node.defaultChild as never).replace(/Role.*/, 'Role'),
-      );
-      const reads = own.find((statement) => statement.Sid === 'ReadIncomingFilesAndBaseline')!;
-      const text = JSON.stringify(reads.Resource);
-      expect(text).toContain(`/${model.prefixes.incoming}*`);
-      for (const other of config.models.filter((candidate) => candidate !== model)) {
-        expect(text).not.toContain(other.prefixes.incoming);
-      }
-    }
-  });
-
-  it('uses SSE-S3 for the data buckets when the config says s3-managed', () => {
-    const plain = new DriftwatchStack(testApp(), 'Plain', {
-      config: { ...config, encryption: 's3-managed' },
-    });
-    const buckets = Object.values(Template.fromStack(plain).findResources('AWS::S3::Bucket'));
-    for (const bucket of buckets) {
-      expect(
-        bucket['Properties']['BucketEncryption']['ServerSideEncryptionConfiguration'][0][
-          'ServerSideEncryptionByDefault'
-        ],
-      ).toEqual({ SSEAlgorithm: 'AES256' });
-    }
-    // The key stays: the alarm topic needs a customer-managed key CloudWatch may use.
-    Template.fromStack(plain).resourceCountIs('AWS::KMS::Key', 1);
-  });
-});
-
-describe('DriftwatchStack performance checks', () => {
-  const performanceResources = (type: string) => resources(type).filter(([id]) => isPerformance(id));
-
-  it('schedules one check per model with a performance section, in its time zone', () => {
-    const schedules = performanceResources('AWS::Scheduler::Schedule').map(
-      ([, schedule]) => schedule['Properties'],
-    );
-    expect(
-      schedules.map((schedule) => [schedule['ScheduleExpression'], schedule['ScheduleExpressionTimezone']]),
-    ).toEqual([
-      ['cron(0 6 * * ? *)', 'Europe/Paris'],
-      ['rate(7 days)', 'UTC'],
-    ]);
-    expect(
-      performanceResources('AWS::Lambda::Function').map(([, fn]) => fn['Properties']['Runtime']),
-    ).toEqual(['nodejs24.x', 'nodejs24.x']);
-    for (const model of config.models) {
-      const { monitor } = stack.models.get(model.name)!.performance!;
-      const fn =
-        template.findResources('AWS::Lambda::Function')[
-          stack.getLogicalId(monitor.function.node.defaultChild as never)
-        ]!;
-      expect(fn['Properties']['MemorySize']).toBe(model.performance!.memoryMb);
-      expect(fn['Properties']['Timeout']).toBe(model.performance!.timeoutSeconds);
-    }
-  });
-
-  it('alarms on every configured limit and on failed checks, through the one topic', () => {
-    const topic = resources('AWS::SNS::Topic')[0]![0];
-    const alarms = performanceResources('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm['Properties']);
-    expect(alarms.map((alarm) => alarm['AlarmName']).sort()).toEqual(
-      [
-        'Driftwatch-churn-accuracy-all-Min',
-        'Driftwatch-churn-rocAuc-all-MaxDrop',
-        'Driftwatch-churn-PerformanceCheckErrors',
-        'Driftwatch-churn-PerformanceFunctionErrors',
-        'Driftwatch-credit-rocAuc-all-Min',
-        'Driftwatch-credit-gini-subprime-MaxDrop',
-        'Driftwatch-credit-PerformanceCheckErrors',
-        'Driftwatch-credit-PerformanceFunctionErrors',
-      ].sort(),
-    );
-    for (const alarm of alarms) expect(alarm['AlarmActions']).toEqual([{ Ref: topic }]);
-  });
-
-  it('outputs each performance function, to run a check by hand', () => {
-    const outputs = Object.keys(template.toJSON()['Outputs']).filter((name) =>
-      name.startsWith('PerformanceFunctionOf'),
-    );
-    expect(outputs.sort()).toEqual(['PerformanceFunctionOfchurn', 'PerformanceFunctionOfcredit']);
-  });
-
-  it("writes reports only under each model's performance prefix and invokes only the churn endpoint", () => {
-    const statements = Object.entries(template.findResources('AWS::IAM::Policy'))
-      .filter(([id]) => isPerformance(id))
-      .flatMap(([, policy]) => policy['Properties']['PolicyDocument']['Statement'] as TemplateStatement[]);
-    const wildcards = statements
-      .flatMap((statement) => (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]))
-      .map((resource) => JSON.stringify(resource))
-      .filter((text) => text.includes('*'));
-    expect(wildcards.sort()).toEqual([
-      '"*"',
-      '"*"',
-      expect.stringContaining('/reports/churn/performance/*'),
-      expect.stringContaining('/reports/credit/performance/*'),
-    ]);
-    const invoke = statements.filter((statement) =>
-      actionsOf(statement).includes('sagemaker:InvokeEndpoint'),
-    );
-    expect(invoke).toHaveLength(1);
-    expect(JSON.stringify(invoke[0]!.Resource)).toContain(':endpoint/churn-prod');
   });
 });

@@ -9,9 +9,12 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RetrainingEnvironment } from '../../lambdas/retraining/aws.ts';
-import type { RetrainingExecutionInput } from '../../lambdas/shared/retraining-contract.ts';
+import type {
+  RetrainingExecutionInput,
+  RetrainingRuntimeConfig,
+} from '../../lambdas/shared/retraining-contract.ts';
 import { DriftwatchStack } from '../../lib/driftwatch-stack.ts';
-import type { RetrainingPipeline } from '../../lib/retraining-pipeline.ts';
+import { type RetrainingPipeline, retrainingRuntimeConfig } from '../../lib/retraining-pipeline.ts';
 import { type AslDefinition, stateMachineDefinition } from '../helpers/asl.ts';
 import { testApp, testConfig } from '../helpers/cdk.ts';
 import { FakeAwsWorld } from '../helpers/fake-sagemaker.ts';
@@ -32,14 +35,17 @@ const CHAMPION = { configName: 'churn-prod-config-1', variant: 'AllTraffic', mod
 let definition: AslDefinition;
 let pipeline: RetrainingPipeline;
 let functionIds: Record<string, string>;
+/** The churn model as the shared functions read it from its parameter. */
+let runtimeConfig: RetrainingRuntimeConfig;
 
 beforeAll(() => {
   const config = testConfig(retrainingRawConfig());
   const app = testApp();
   const stack = new DriftwatchStack(app, 'Driftwatch', { config });
   const template = Template.fromStack(stack);
-  definition = stateMachineDefinition(template, 'RetrainingchurnStateMachine');
-  pipeline = stack.retraining.get('churn')!;
+  definition = stateMachineDefinition(template, 'RetrainingStateMachine');
+  pipeline = stack.retraining;
+  runtimeConfig = retrainingRuntimeConfig(config.models[0]!, config.stackName);
   functionIds = Object.fromEntries(
     Object.entries(pipeline.functions).map(([name, fn]) => [
       name,
@@ -71,7 +77,7 @@ function scorer(worse = false) {
 }
 
 function newWorld(options: { shadow?: boolean; worse?: boolean } = {}): FakeAwsWorld {
-  const config = structuredClone(pipeline.runtimeConfig);
+  const config = structuredClone(runtimeConfig);
   config.canary.shadow = options.shadow ?? false;
   const environment: RetrainingEnvironment = {
     config,
@@ -168,9 +174,10 @@ describe('the retraining state machine', () => {
     const { visited, output, error } = await execute(world, driftTrigger);
     expect(error).toBeNull();
     expect(output).toMatchObject({ status: 'promoted' });
-    expect(visited.slice(0, 6)).toEqual([
+    expect(visited.slice(0, 7)).toEqual([
       'Start',
       'Plan',
+      'TriggerConfigured?',
       'AcquireLock',
       'CostGate',
       'WithinBudget?',
@@ -364,6 +371,7 @@ describe('the retraining state machine', () => {
     expect(second.visited).toEqual([
       'Start',
       'Plan',
+      'TriggerConfigured?',
       'AcquireLock',
       'ReadModelState',
       'WhySkipped?',
@@ -402,6 +410,7 @@ describe('the retraining state machine', () => {
     expect(visited).toEqual([
       'Start',
       'Plan',
+      'TriggerConfigured?',
       'AcquireLock',
       'CostGate',
       'WithinBudget?',

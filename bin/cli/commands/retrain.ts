@@ -289,7 +289,7 @@ export function registerRetrain(program: Command): void {
         const stateMachineArn =
           flags.stateMachineArn ??
           (await resolveStateMachineArn(aws.sfn, {
-            name: retrainingNames.stateMachine(deployed!.stackName, modelName),
+            name: retrainingNames.stateMachine(deployed!.stackName),
             model: modelName,
             region: aws.region,
             account: flags.account,

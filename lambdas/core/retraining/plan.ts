@@ -64,6 +64,23 @@ function triggerReason(input: RetrainingExecutionInput): string {
 }
 
 /**
+ * Whether the model retrains on this start: manual and scheduled starts always; events when the model's
+ * triggers name them (a drifted dataset whose critical features drifted too counts for `criticalFeatureDrift`).
+ */
+export function triggerEnabled(config: RetrainingRuntimeConfig, input: RetrainingExecutionInput): boolean {
+  const { type, detail } = input.trigger;
+  if (type === 'manual' || type === 'schedule') return true;
+  if (config.triggers.includes(type)) return true;
+  const critical = (detail as Record<string, unknown> | undefined)?.['criticalFeatures'];
+  return (
+    type === 'drift' &&
+    config.triggers.includes('criticalFeatureDrift') &&
+    Array.isArray(critical) &&
+    critical.length > 0
+  );
+}
+
+/**
  * Everything a run decides up front: its id, the names of what it creates, where its files go, the cooldown
  * cutoff and the canary weights. Pure: the same input at the same instant gives the same plan.
  *
@@ -118,6 +135,10 @@ export function planRun(
     canarySteps: steps.map((challenger) => ({ challenger, champion: 100 - challenger })),
     lastStepIndex: steps.length - 1,
     shadow: config.canary.shadow,
+    endpointName: config.endpointName,
+    cooldownHours: config.cooldownHours,
+    sageMaker: config.sageMaker,
+    triggerEnabled: triggerEnabled(config, input),
     bakeSeconds: config.canary.bakeMinutes * 60,
   };
 }

@@ -59,7 +59,8 @@ beforeAll(async () => {
     segment: model.segment,
   });
   await aws.putObject(landing, model.baselineProfileKey, profileToJson(profile));
-}, 120_000);
+  // A cold synthesis bundles the 8 shared functions: minutes on a busy 2-core machine.
+}, 300_000);
 
 afterAll(async () => {
   await aws?.stop();
@@ -77,10 +78,10 @@ async function historyItems(): Promise<HistoryItem[]> {
   return (response.Items ?? []) as HistoryItem[];
 }
 
-const driftFunction = () => aws.resource('Drift-churn/Function').name;
+const driftFunction = () => aws.resource('Drift/Function').name;
 
 describe('local AWS on the synthesized template', () => {
-  it('names resources as the template resolves them and routes only incoming files', () => {
+  it('names resources as the template resolves them; the shared drift function skips files that are not incoming data', () => {
     expect(landing).toMatch(/^driftwatch-landingbucket[0-9a-f]{8}$/);
     expect(aws.outputs['AlarmTopicArn']).toBe(aws.resource('Alerting/Topic').arn);
     const baselineUpload = aws.timeline
@@ -89,20 +90,24 @@ describe('local AWS on the synthesized template', () => {
     expect(baselineUpload).toMatchObject({ bucket: landing, reason: 'PutObject' });
     const routed = aws.timeline.ofType('event-put').filter((event) => event.source === 'aws.s3');
     expect(routed).toHaveLength(1);
-    expect(routed[0]!.rules).toEqual([]);
+    // Every landing file reaches the one queue; the baseline profile is under the model's baselines prefix.
+    expect(routed[0]!.rules).toEqual([aws.resource('Drift/ObjectCreated').name]);
   });
 
   it('checks a clean file and a shifted one with the bundled drift Lambda: reports, history, metrics', async () => {
     await aws.putObject(landing, `${model.incomingPrefix}clean.csv`, churnSample(1000));
     await aws.putObject(landing, `${model.incomingPrefix}shifted day.csv`, churnSample(1000, 1.5));
 
+    // The first run was the baseline profile's upload, not incoming data: skipped.
     const runs = aws.timeline
       .ofType('function-finished')
-      .filter((event) => event.function === driftFunction());
+      .filter((event) => event.function === driftFunction())
+      .slice(-2);
     expect(runs.map((run) => run.status)).toEqual(['succeeded', 'succeeded']);
     expect(runs.map((run) => run.result)).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
-    const rule = aws.resource('Drift-churn/ObjectCreated').name;
-    expect(aws.timeline.ofType('event-put').filter((event) => event.rules.includes(rule)).length).toBe(2);
+    const rule = aws.resource('Drift/ObjectCreated').name;
+    // The baseline's upload and the two files: every landing file goes through the one rule.
+    expect(aws.timeline.ofType('event-put').filter((event) => event.rules.includes(rule)).length).toBe(3);
 
     const items = await historyItems();
     const byKey = Object.fromEntries(items.map((item) => [item.key, item]));
@@ -146,16 +151,17 @@ describe('local AWS on the synthesized template', () => {
     expect(detected[0]).toMatchObject({ source: 'driftwatch', bus: 'default' });
   });
 
-  it('turns the drift alarm to ALARM on the next clock tick and publishes to the alarm topic', async () => {
+  it("turns the model's one paging alarm to ALARM on the next clock tick and publishes to the alarm topic", async () => {
     await aws.advance(60_000);
-    const alarmName = aws.resource('Alerting/Drift-churn/DatasetDrift').name;
-    expect(alarmName).toBe('Driftwatch-churn-DatasetDrift');
+    const alarmName = aws.resource('churn/PageAlarm').name;
+    expect(alarmName).toBe('Driftwatch-churn-Page');
     expect(aws.alarms.state(alarmName)?.value).toBe('ALARM');
     const change = aws.timeline
       .ofType('alarm-state')
       .find((event) => event.alarm === alarmName && event.to === 'ALARM');
     expect(change?.reason).toMatch(
-      /^Threshold Crossed: 1 out of the last 1 datapoints \[1\.0 \(02\/06\/25 08:56:00\)\]/,
+      // Dataset drift and critical-feature drift of the shifted file: one Page each.
+      /^Threshold Crossed: 1 out of the last 1 datapoints \[2\.0 \(02\/06\/25 08:56:00\)\]/,
     );
 
     const topic = aws.topic(String(aws.outputs['AlarmTopicArn']))!;
@@ -170,12 +176,20 @@ describe('local AWS on the synthesized template', () => {
       OldStateValue: 'OK',
       AWSAccountId: aws.identity.accountId,
       Trigger: {
-        MetricName: 'DatasetDrift',
+        MetricName: 'Page',
         Namespace: 'Driftwatch',
         Dimensions: [{ name: 'Model', value: 'churn' }],
       },
     });
-    expect(body.AlarmDescription).toMatch(/^Model churn: an incoming file drifted/);
+    expect(body.AlarmDescription).toMatch(
+      /^Model churn: something broke - a dataset or critical feature drifted/,
+    );
+    const reasons = aws.metrics.query(
+      { namespace: 'Driftwatch', name: 'PageReason', dimensions: { Model: 'churn', Reason: 'DatasetDrift' } },
+      0,
+      Infinity,
+    );
+    expect(reasons.flatMap((datum) => datum.values)).toEqual([1]);
     expect(
       published!.deliveries.every((delivery) => delivery.endsWith('(not sent: no network locally)')),
     ).toBe(true);
@@ -189,7 +203,7 @@ describe('local AWS on the synthesized template', () => {
     const failed = (await historyItems()).find((item) => item.key === `${model.incomingPrefix}broken.csv`);
     expect(failed).toMatchObject({ status: 'failed', error: { name: expect.stringMatching(/Error$/) } });
 
-    const deadLetterQueue = aws.queue(aws.resource('Drift-churn/DeadLetterQueue').ref)!;
+    const deadLetterQueue = aws.queue(aws.resource('Drift/DeadLetterQueue').ref)!;
     const [message] = deadLetterQueue.peek();
     expect(deadLetterQueue.peek()).toHaveLength(1);
     expect(message!.messageAttributes['errorName']?.StringValue).toBe(failed!.error!.name);
@@ -199,12 +213,44 @@ describe('local AWS on the synthesized template', () => {
     });
 
     await aws.advance(60_000);
-    for (const name of ['Driftwatch-churn-FileErrors', 'Driftwatch-churn-DeadLetterMessages']) {
+    for (const name of ['Driftwatch-churn-Page', 'Driftwatch-DeadLetterMessages']) {
       expect(aws.alarms.state(name)?.value, name).toBe('ALARM');
     }
-    // The drift alarm's period has moved on past the shifted file: no data is treated as not breaching.
+    const reasons = aws.metrics.query(
+      { namespace: 'Driftwatch', name: 'PageReason', dimensions: { Model: 'churn', Reason: 'FileError' } },
+      0,
+      Infinity,
+    );
+    expect(reasons.flatMap((datum) => datum.values)).toEqual([1]);
+    // The page alarm's period has moved on: no data is treated as not breaching.
     await aws.advance(5 * 60_000);
-    expect(aws.alarms.state('Driftwatch-churn-DatasetDrift')?.value).toBe('OK');
+    expect(aws.alarms.state('Driftwatch-churn-Page')?.value).toBe('OK');
+  });
+
+  it("records a file under no model's prefix as a failure (FileErrors of _unrouted), never drops it", async () => {
+    await aws.putObject(landing, 'nobody/incoming/stray.csv', 'a,b\n1,2\n');
+    const documents = DynamoDBDocumentClient.from(aws.dynamoDbClient());
+    const response = await documents.send(
+      new QueryCommand({
+        TableName: history,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'MODEL#_unrouted' },
+      }),
+    );
+    expect(response.Items).toHaveLength(1);
+    expect(response.Items![0]).toMatchObject({
+      key: 'nobody/incoming/stray.csv',
+      status: 'failed',
+      error: { name: 'UnroutedFileError' },
+    });
+    const errors = aws.metrics.query(
+      { namespace: 'Driftwatch', name: 'FileErrors', dimensions: { Model: '_unrouted' } },
+      0,
+      Infinity,
+    );
+    expect(errors.flatMap((datum) => datum.values)).toEqual([1]);
+    await aws.advance(60_000);
+    expect(aws.alarms.state('Driftwatch-UnroutedFiles')?.value).toBe('ALARM');
   });
 
   it('stops every server and worker thread', async () => {
