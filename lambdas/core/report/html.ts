@@ -488,7 +488,7 @@ function featureColumns(entries: readonly FeatureDrift[]): TableColumn[] {
       label: 'Drifted',
       sort: 'number',
       numeric: false,
-      cell: (e) => ({ text: entryTag(e), value: e.drifted ? 2 : isSmallEffect(e) ? 1 : 0 }),
+      cell: (e) => ({ text: entryTag(e), value: e.drifted ? 1 : isSmallEffect(e) ? 0.5 : 0 }),
     },
     testColumn('Missing (baseline)', (e) => e.missing.baseline),
     testColumn('Missing (current)', (e) => e.missing.current),
