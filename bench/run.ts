@@ -9,6 +9,7 @@
  * npm run bench -- --reference-only          # the reference alone (no CLI needed)
  * npm run bench -- --cli path/to/entry.ts    # time another entry point taking the same arguments
  * npm run bench -- --runs 1                  # one run of each program instead of the best of 3
+ * npm run bench -- --fdr 0.05                # driftwatch with false discovery control (spec version 2)
  * ```
  *
  * At 1M rows each program runs `--runs` times (3), taking turns; the best wall time of each and the highest
@@ -230,6 +231,7 @@ async function main(): Promise<void> {
       runs: { type: 'string', default: '3' },
       'reference-only': { type: 'boolean', default: false },
       cli: { type: 'string' },
+      fdr: { type: 'string' },
       formats: { type: 'string', default: FORMATS.join(',') },
       'formats-only': { type: 'boolean', default: false },
     },
@@ -242,6 +244,8 @@ async function main(): Promise<void> {
     throw new BenchError(`--big: expected a whole number >= 0 (0 skips), got ${values.big}`);
   // Without --threads the command uses its default (the machine's cores, at most 3).
   const threadsFlag = values.threads === undefined ? [] : ['--threads', values.threads];
+  // --fdr Q times the version 2 decision (p-values of every method, Wasserstein permutations included).
+  const fdrFlag = values.fdr === undefined ? [] : ['--fdr', values.fdr];
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1)
     throw new BenchError(`--runs: expected a whole number >= 1, got ${values.runs}`);
@@ -328,6 +332,7 @@ async function main(): Promise<void> {
             '--out',
             relative(ROOT, driftwatchOut),
             ...threadsFlag,
+            ...fdrFlag,
           ]),
         );
       }

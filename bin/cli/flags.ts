@@ -93,6 +93,36 @@ export interface DecisionFlags {
   method?: string;
   featureMethod?: string[];
   driftShare?: string;
+  fdr?: string;
+  minEffect?: string[];
+}
+
+/** `--fdr 0.05`: a level in (0, 1]. */
+export function parseFdr(text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !(value > 0 && value <= 1))
+    throw new ConfigError('--fdr', `expected an FDR level in (0, 1], got ${JSON.stringify(text)}`);
+  return value;
+}
+
+/** `--min-effect ks:0.1,chi2:0.15`: the minimum D of KS and Cramér's V of chi-square. */
+export function parseMinEffect(items: readonly string[]): { ks?: number; chi2?: number } {
+  const minEffect: { ks?: number; chi2?: number } = {};
+  for (const item of items) {
+    const [method, valueText, ...rest] = item.split(':');
+    const value = Number(valueText);
+    if (rest.length > 0 || (method !== 'ks' && method !== 'chi2') || valueText === undefined) {
+      throw new ConfigError('--min-effect', `expected ks:D or chi2:V, got ${JSON.stringify(item)}`);
+    }
+    if (valueText.trim() === '' || !(value >= 0 && value <= 1))
+      throw new ConfigError(
+        `--min-effect ${method}`,
+        `expected a number in [0, 1], got ${JSON.stringify(valueText)}`,
+      );
+    if (method in minEffect) throw new ConfigError('--min-effect', `${method} is given twice`);
+    minEffect[method] = value;
+  }
+  return minEffect;
 }
 
 export function decisionOptions(flags: DecisionFlags): DecisionOptions {
@@ -123,6 +153,15 @@ export function decisionOptions(flags: DecisionFlags): DecisionOptions {
       );
     }
     options.driftShare = share;
+  }
+  if (flags.fdr !== undefined) options.fdr = parseFdr(flags.fdr);
+  if (flags.minEffect !== undefined) {
+    if (options.fdr === undefined)
+      throw new ConfigError(
+        '--min-effect',
+        'applies to version 2 decisions: add --fdr (for instance --fdr 0.05)',
+      );
+    options.minEffect = parseMinEffect(flags.minEffect);
   }
   return options;
 }

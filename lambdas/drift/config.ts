@@ -1,7 +1,9 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { driftRuntimeConfig } from '../../lib/config/runtime.ts';
+import { checkPersistenceRule, DEFAULT_PERSISTENCE } from '../core/alerting/persistence.ts';
 import { ALL_METHODS } from '../core/drift/decision.ts';
 import type { DriftOptions, MethodSetting } from '../core/drift/options.ts';
+import { DEFAULT_MIN_EFFECT } from '../core/drift/significance.ts';
 import { ConfigError } from '../core/errors.ts';
 import {
   type Environment,
@@ -55,6 +57,39 @@ function methodSetting(value: unknown, field: string): MethodSetting {
   return { method: method as MethodSetting['method'], threshold };
 }
 
+function unitNumber(value: unknown, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1))
+    throw new ConfigError(field, 'expected a number in [0, 1]');
+  return value;
+}
+
+/** `fdr`, `minEffect` and `persistence`; absent (a config from before them): version 1, page on every drift. */
+function significance(
+  json: Record<string, unknown>,
+  field: (name: string) => string,
+): Pick<DriftModelRuntimeConfig, 'fdr' | 'minEffect' | 'persistence'> {
+  const fdr = json['fdr'] ?? null;
+  if (fdr !== null && (typeof fdr !== 'number' || !(fdr > 0 && fdr <= 1))) {
+    throw new ConfigError(field('fdr'), 'expected null or a number above 0 and at most 1');
+  }
+  const minEffect = objectField(json['minEffect'] ?? {}, field('minEffect'));
+  const persistence = objectField(json['persistence'] ?? {}, field('persistence'));
+  const rule = {
+    m: persistence['m'] ?? DEFAULT_PERSISTENCE.m,
+    n: persistence['n'] ?? DEFAULT_PERSISTENCE.n,
+  } as { m: number; n: number };
+  checkPersistenceRule(rule, field('persistence'));
+  return {
+    fdr,
+    minEffect: {
+      ks: unitNumber(minEffect['ks'], field('minEffect.ks'), DEFAULT_MIN_EFFECT.ks),
+      chi2: unitNumber(minEffect['chi2'], field('minEffect.chi2'), DEFAULT_MIN_EFFECT.chi2),
+    },
+    persistence: rule,
+  };
+}
+
 /**
  * Parses and checks the `MODEL_CONFIG` JSON; errors name the field, e.g. `MODEL_CONFIG.maxObjectBytes`.
  *
@@ -94,6 +129,7 @@ export function parseModelConfig(text: string): DriftModelRuntimeConfig {
     ),
     driftShare,
     criticalFeatures: strings(json['criticalFeatures'], field('criticalFeatures')),
+    ...significance(json, field),
     maxObjectBytes: positive(json['maxObjectBytes'], field('maxObjectBytes')),
     maxDecompressedBytes: positive(json['maxDecompressedBytes'], field('maxDecompressedBytes')),
   };
@@ -203,5 +239,6 @@ export function driftOptions(model: DriftModelRuntimeConfig): DriftOptions {
     ...(model.method === null ? {} : { method: model.method }),
     features: model.featureMethods,
     driftShare: model.driftShare,
+    ...(model.fdr === null ? {} : { fdr: model.fdr, minEffect: model.minEffect }),
   };
 }

@@ -11,6 +11,8 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { DEFAULT_PERSISTENCE } from '../core/alerting/persistence.ts';
+import { DEFAULT_MIN_EFFECT } from '../core/drift/significance.ts';
 import { ConfigError } from '../core/errors.ts';
 import { createAwsClients } from '../shared/clients.ts';
 import { DIMENSION, UNROUTED_MODEL } from '../shared/contract.ts';
@@ -214,6 +216,9 @@ const UNROUTED_CONFIG: DriftCatalogEntry['drift'] = {
   featureMethods: {},
   driftShare: 0.5,
   criticalFeatures: [],
+  fdr: null,
+  minEffect: { ...DEFAULT_MIN_EFFECT },
+  persistence: { ...DEFAULT_PERSISTENCE },
   maxObjectBytes: 1,
   maxDecompressedBytes: 1,
 };

@@ -187,6 +187,12 @@ export interface DriftModelRuntimeConfig {
   featureMethods: Record<string, MethodSetting>;
   driftShare: number;
   criticalFeatures: string[];
+  /** FDR level of drift spec version 2, or null for version 1 decisions. */
+  fdr: number | null;
+  /** Version 2: the smallest KS D and chi-square Cramér's V that count as drift. */
+  minEffect: { ks: number; chi2: number };
+  /** Page when M of the last N checks drifted (for the engine's paging; the check itself ignores it). */
+  persistence: { m: number; n: number };
   /** Objects larger than this are refused with a failure record. */
   maxObjectBytes: number;
   /** gzip inputs that expand past this are refused. */

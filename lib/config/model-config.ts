@@ -85,6 +85,16 @@ export interface DriftSettings {
   driftShare: number;
   /** Features whose drift alone pages on-call. @default [] */
   criticalFeatures: string[];
+  /**
+   * FDR level Q: drift is decided on p-values adjusted for false discoveries (Benjamini-Hochberg) AND a
+   * minimum effect, drift spec version 2; null keeps version 1 decisions. New configs get 0.05.
+   * @default null
+   */
+  fdr: number | null;
+  /** With `fdr`: the smallest KS D and chi-square Cramér's V that count as drift. @default { ks: 0.1, chi2: 0.1 } */
+  minEffect: { ks: number; chi2: number };
+  /** Page only when M of the model's last N checks drifted (counted per check, not per period). @default { m: 1, n: 1 } */
+  persistence: { m: number; n: number };
   /** Key of the baseline profile, relative to `prefixes.baselines`. @default "profile.json" */
   baselineProfile: string;
   /** Larger incoming objects are refused with a failure record. @default 2 GiB */

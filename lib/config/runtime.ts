@@ -32,6 +32,9 @@ export function driftRuntimeConfig(model: ModelConfig): DriftModelRuntimeConfig 
     featureMethods: { ...model.drift.featureMethods },
     driftShare: model.drift.driftShare,
     criticalFeatures: [...model.drift.criticalFeatures],
+    fdr: model.drift.fdr,
+    minEffect: { ...model.drift.minEffect },
+    persistence: { ...model.drift.persistence },
     maxObjectBytes: model.drift.maxObjectBytes,
     maxDecompressedBytes: model.drift.maxDecompressedBytes,
   };

@@ -4,8 +4,11 @@
  * one {@link ConfigValidationError}. Unknown fields are errors too, so a misspelt optional field is caught
  * instead of silently defaulted.
  */
+
+import { DEFAULT_PERSISTENCE, MAX_PERSISTENCE_WINDOW } from '../../lambdas/core/alerting/persistence.ts';
 import { appliesTo, parseMethodSetting } from '../../lambdas/core/drift/decision.ts';
 import { DEFAULT_DRIFT_SHARE, type MethodSetting } from '../../lambdas/core/drift/options.ts';
+import { DEFAULT_MIN_EFFECT } from '../../lambdas/core/drift/significance.ts';
 import type { FeatureType } from '../../lambdas/core/drift/types.ts';
 import { ConfigError } from '../../lambdas/core/errors.ts';
 import {
@@ -312,6 +315,9 @@ function readDrift(check: Checker, raw: unknown, path: string, columns: Columns)
           'featureMethods',
           'driftShare',
           'criticalFeatures',
+          'fdr',
+          'minEffect',
+          'persistence',
           'baselineProfile',
           'maxObjectBytes',
           'maxDecompressedBytes',
@@ -350,11 +356,55 @@ function readDrift(check: Checker, raw: unknown, path: string, columns: Columns)
     const problem = featureProblem(columns, feature);
     if (problem) check.fail(`${path}.criticalFeatures[${i}]`, problem);
   });
+  const fdr =
+    drift['fdr'] === undefined || drift['fdr'] === null
+      ? null
+      : (check.number(drift['fdr'], `${path}.fdr`, { above: 0, max: 1 }) ?? null);
+  const minEffectRaw =
+    drift['minEffect'] === undefined
+      ? {}
+      : (check.object(drift['minEffect'], `${path}.minEffect`, ['ks', 'chi2']) ?? {});
+  if (drift['minEffect'] !== undefined && fdr === null) {
+    check.fail(`${path}.minEffect`, 'applies only with fdr (drift spec version 2): set fdr, e.g. 0.05');
+  }
+  const minEffect = {
+    ks: check.number(minEffectRaw['ks'], `${path}.minEffect.ks`, {
+      default: DEFAULT_MIN_EFFECT.ks,
+      min: 0,
+      max: 1,
+    }),
+    chi2: check.number(minEffectRaw['chi2'], `${path}.minEffect.chi2`, {
+      default: DEFAULT_MIN_EFFECT.chi2,
+      min: 0,
+      max: 1,
+    }),
+  };
+  const persistenceRaw =
+    drift['persistence'] === undefined
+      ? {}
+      : (check.object(drift['persistence'], `${path}.persistence`, ['m', 'n']) ?? {});
+  const n = check.number(persistenceRaw['n'], `${path}.persistence.n`, {
+    default: DEFAULT_PERSISTENCE.n,
+    integer: true,
+    min: 1,
+    max: MAX_PERSISTENCE_WINDOW,
+  });
+  const m = check.number(persistenceRaw['m'], `${path}.persistence.m`, {
+    default: Math.min(DEFAULT_PERSISTENCE.m, n ?? DEFAULT_PERSISTENCE.m),
+    integer: true,
+    min: 1,
+  });
+  if (m !== undefined && n !== undefined && m > n) {
+    check.fail(`${path}.persistence.m`, `must be at most persistence.n (${n}), got ${m}`);
+  }
   return {
     method: method?.method === 'auto' ? null : method,
     featureMethods,
     driftShare,
     criticalFeatures,
+    fdr,
+    minEffect,
+    persistence: { m, n },
     baselineProfile: check.relativeKey(
       drift['baselineProfile'],
       `${path}.baselineProfile`,

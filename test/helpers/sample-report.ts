@@ -84,15 +84,25 @@ function profile(
 
 /**
  * A report from the real core: 600 baseline and 600 current rows of five features (two of them shifted in
- * the `north` region), optionally segmented by region, with metadata as `runDrift` writes it.
+ * the `north` region), optionally segmented by region, with metadata as `runDrift` writes it; with `fdr`,
+ * a version 2 report.
  */
-export function computedReport(options: { segments?: boolean } = {}): DriftReport {
+export function computedReport(
+  options: { segments?: boolean; fdr?: number; minEffect?: { ks?: number; chi2?: number } } = {},
+): DriftReport {
   const segment = options.segments === false ? null : 'region';
   const baseline = profile(BASELINE_NAME, rows(600, false, 1), segment);
   const current = profile(CURRENT_NAME, rows(600, true, 2), segment, baseline);
-  const report = computeDriftReport(baseline, current, {}, resolveColumnOptions({ segment }));
+  const decision = {
+    ...(options.fdr === undefined ? {} : { fdr: options.fdr }),
+    ...(options.minEffect === undefined ? {} : { minEffect: options.minEffect }),
+  };
+  const report = computeDriftReport(baseline, current, decision, resolveColumnOptions({ segment }));
   report.metadata = {
-    specVersion: 1,
+    specVersion: options.fdr === undefined ? 1 : 2,
+    ...(options.fdr === undefined
+      ? {}
+      : { fdr: options.fdr, minEffect: { ks: 0.1, chi2: 0.1, ...options.minEffect } }),
     generatedAt: GENERATED_AT,
     baseline: { name: BASELINE_NAME, kind: 'data' },
     current: { name: CURRENT_NAME },

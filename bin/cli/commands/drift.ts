@@ -71,7 +71,7 @@ export function registerDrift(program: Command): void {
     .summary('compare CURRENT data with a BASELINE data file or profile')
     .description(
       'Compare CURRENT with BASELINE (a CSV, JSON Lines or Parquet file, optionally .gz, or a profile from\n' +
-        '`driftwatch profile`) feature by feature, as shared/docs/drift-spec.md defines.',
+        '`driftwatch profile`) feature by feature, as docs/drift-spec.md defines.',
     )
     .argument('<baseline>', 'baseline data file or profile')
     .argument('<current>', 'current data file');
@@ -86,6 +86,17 @@ export function registerDrift(program: Command): void {
       collectRepeated,
     )
     .option('--drift-share <share>', 'share of drifted features that makes the dataset drifted (default 0.5)')
+    .option(
+      '--fdr <q>',
+      'decide drift on p-values adjusted for false discoveries (Benjamini-Hochberg at level Q, e.g. 0.05) ' +
+        "AND a minimum effect: drift spec version 2 (every method's p-value, raw and adjusted, in the report)",
+    )
+    .option(
+      '--min-effect <method:value>',
+      "with --fdr: smallest effect that counts as drift, ks:D and chi2:Cramér's V (default ks:0.1,chi2:0.1; " +
+        'the distances use their threshold)',
+      collectList,
+    )
     .option('--format <format>', 'text, json or html (default: text on a terminal, json otherwise)')
     .option('-o, --out <file>', 'write the report to FILE instead of stdout')
     .option('--fail-on-drift', `exit ${EXIT.breach} when the dataset drifted`)

@@ -4,10 +4,11 @@ import { jensenShannonDistance } from '../stats/jensen-shannon.ts';
 import { ksTwoSample } from '../stats/ks.ts';
 import { flooredProportions, populationStabilityIndex } from '../stats/psi.ts';
 import { binCounts } from '../stats/quantile.ts';
-import { wassersteinDistance } from '../stats/wasserstein.ts';
+import { MIN_WASSERSTEIN_SCALE, wassersteinDistance } from '../stats/wasserstein.ts';
 import { chooseMethod, isDrifted } from './decision.ts';
 import { DEFAULT_DRIFT_SHARE, type DecisionOptions } from './options.ts';
 import { type FeatureProfile, isSampled, type TableProfile } from './profile.ts';
+import { checkSignificanceOptions, decideWithFdr, rawSignificance } from './significance.ts';
 import type {
   CategoricalTests,
   Distribution,
@@ -18,8 +19,6 @@ import type {
   SegmentRef,
 } from './types.ts';
 
-/** Floor of the standard deviation that normalises Wasserstein, so constant baselines do not divide by 0. */
-const MIN_WASSERSTEIN_SCALE = 0.001;
 const HISTOGRAM_BINS = 20;
 const CHART_CATEGORIES = 20;
 
@@ -219,6 +218,8 @@ interface EntryContext {
   decision: DecisionOptions;
   withDistribution: boolean;
   computed: NumericResults | undefined;
+  /** Seed of the Wasserstein permutations (version 2). */
+  seed: number;
 }
 
 function featureEntry(context: EntryContext): FeatureDrift | null {
@@ -245,6 +246,7 @@ function featureEntry(context: EntryContext): FeatureDrift | null {
     context.decision.features?.[feature],
   );
   const score = scoreOf(tests, method);
+  const fdr = context.decision.fdr;
   const entry: FeatureDrift = {
     feature,
     segment: context.segment,
@@ -259,7 +261,41 @@ function featureEntry(context: EntryContext): FeatureDrift | null {
     sampled: type === 'numeric' && (isSampled(baseline) || isSampled(current)),
   };
   if (distribution) entry.distribution = distribution;
+  if (fdr !== undefined) {
+    const raw = rawSignificance(
+      {
+        method,
+        threshold,
+        tests,
+        baseline,
+        current,
+        ...binsCompared(type, baseline, current),
+        seed: context.seed,
+      },
+      { fdr, minEffect: context.decision.minEffect ?? {} },
+    );
+    Object.assign(entry, raw);
+  }
   return entry;
+}
+
+/** How many bins or categories the binned tests compared, and how many values each side's came from. */
+function binsCompared(
+  type: FeatureType,
+  baseline: FeatureProfile,
+  current: FeatureProfile,
+): { bins: number; binned: { baseline: number; current: number } } {
+  if (type === 'numeric') {
+    return {
+      bins: baseline.edges.length + 1,
+      binned: {
+        baseline: baseline.sample.length,
+        current: current.binCounts ? current.numericCount : current.sample.length,
+      },
+    };
+  }
+  const categories = new Set([...(baseline.categories?.keys() ?? []), ...(current.categories?.keys() ?? [])]);
+  return { bins: categories.size, binned: { baseline: baseline.present, current: current.present } };
 }
 
 /**
@@ -281,9 +317,15 @@ export function computeDriftReport(
       );
     }
   }
+  checkSignificanceOptions(decision);
   const types = new Map<string, FeatureType>();
   const entries: FeatureDrift[] = [];
-  const names = { baselineName: baseline.name, currentName: current.name, computed };
+  const names = {
+    baselineName: baseline.name,
+    currentName: current.name,
+    computed,
+    seed: current.options.seed,
+  };
   for (const feature of baseline.features) {
     const b = baseline.whole.get(feature)!;
     const c = current.whole.get(feature);
@@ -302,8 +344,6 @@ export function computeDriftReport(
     });
     if (entry) entries.push(entry);
   }
-  const overall = entries.length;
-  const drifted = entries.filter((entry) => entry.drifted).length;
   const column = baseline.options.segment;
   if (column !== null) {
     const currentSegments = new Map(current.segments.map((segment) => [segment.value, segment]));
@@ -335,6 +375,9 @@ export function computeDriftReport(
       }
     }
   }
+  if (decision.fdr !== undefined) decideWithFdr(entries, decision.fdr);
+  const overall = entries.filter((entry) => entry.segment === null).length;
+  const drifted = entries.filter((entry) => entry.segment === null && entry.drifted).length;
   const driftShare = overall === 0 ? 0 : drifted / overall;
   return {
     rows: { baseline: baseline.rows, current: current.rows },

@@ -47,6 +47,13 @@ export interface DecisionOptions {
   features?: Readonly<Record<string, MethodSetting>>;
   /** Share of drifted features at which the dataset counts as drifted. @default 0.5 */
   driftShare?: number;
+  /**
+   * FDR level Q: decides drift on Benjamini-Hochberg adjusted p-values and effects (spec version 2).
+   * @default none (version 1 decisions)
+   */
+  fdr?: number;
+  /** Version 2: minimum effect of KS (D) and chi-square (Cramér's V). @default { ks: 0.1, chi2: 0.1 } */
+  minEffect?: { ks?: number; chi2?: number };
 }
 
 export type DriftOptions = ColumnOptions & DecisionOptions;

@@ -17,6 +17,7 @@ import {
   resolveColumnOptions,
 } from './options.ts';
 import type { TableProfile } from './profile.ts';
+import { checkSignificanceOptions, DEFAULT_MIN_EFFECT } from './significance.ts';
 import {
   type AccumulatorContext,
   binEdgesOf,
@@ -200,6 +201,7 @@ export async function runDrift(
   read: ReadSettings = {},
 ): Promise<DriftReport> {
   const started = performance.now();
+  checkSignificanceOptions(options);
   let columnOptions: ColumnOptions = options;
   if (baseline.kind === 'profile') {
     columnOptions = mergeWithProfile(baseline.profile, options);
@@ -239,7 +241,10 @@ export async function runDrift(
   const report = computeDriftReport(baselineProfile, currentProfile, options, resolved, computed);
   const finished = performance.now();
   report.metadata = {
-    specVersion: 1,
+    specVersion: options.fdr === undefined ? 1 : 2,
+    ...(options.fdr === undefined
+      ? {}
+      : { fdr: options.fdr, minEffect: { ...DEFAULT_MIN_EFFECT, ...options.minEffect } }),
     generatedAt: new Date().toISOString(),
     baseline: { name: baselineProfile.name, kind: baseline.kind },
     current: { name: current.name },

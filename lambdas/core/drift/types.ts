@@ -1,5 +1,5 @@
 /**
- * Types of the drift report, version 1 of `shared/docs/drift-spec.md`. Field names here are the contract:
+ * Types of the drift report, versions 1 and 2 of `docs/drift-spec.md` (version 2: `--fdr`). Field names here are the contract:
  * they may be added to, never renamed or removed without a new spec version.
  */
 
@@ -67,6 +67,18 @@ export interface FeatureDrift {
   /** True when a side exceeded the sample cap, so KS and Wasserstein used a uniform sample. */
   sampled: boolean;
   distribution?: Distribution;
+  /** Version 2: the method's raw p-value (see `significance.ts`). */
+  pValue?: number;
+  /** Version 2: the p-value after Benjamini-Hochberg across the entry's family. */
+  pValueAdjusted?: number;
+  /** Version 2: whether the adjusted p-value is at most the FDR level. */
+  significant?: boolean;
+  /** Version 2: the method's effect (D, Cramér's V, or the distance). */
+  effect?: number;
+  /** Version 2: the effect at which a significant entry counts as drift. */
+  minEffect?: number;
+  /** Version 2: one line on why the entry did or did not count as drift. */
+  reason?: string;
 }
 
 export interface DriftReport {
@@ -78,7 +90,11 @@ export interface DriftReport {
 }
 
 export interface DriftReportMetadata {
-  specVersion: 1;
+  /** 2 when the decision used false discovery control (`--fdr`), else 1. */
+  specVersion: 1 | 2;
+  /** Version 2: the FDR level and the minimum effects of KS (D) and chi-square (Cramér's V). */
+  fdr?: number;
+  minEffect?: { ks: number; chi2: number };
   generatedAt: string;
   baseline: { name: string; kind: 'data' | 'profile' };
   current: { name: string };

@@ -11,6 +11,8 @@ import {
   formatCount,
   formatNumber,
   formatPercent,
+  isSmallEffect,
+  isVersion2,
   orderByDrift,
   scoreKind,
 } from './text.ts';
@@ -79,10 +81,13 @@ tbody tr.drifted th{font-weight:700}
 .tag{display:inline-block;padding:1px 8px;border-radius:999px;font-size:.8rem;font-weight:600;white-space:nowrap}
 .tag.drift{background:var(--drift-bg);color:var(--drift)}.tag.ok{background:var(--ok-bg);color:var(--ok)}
 .tag.note{background:var(--line);color:var(--fg);font-weight:500}
+.tag.small{background:var(--line);color:var(--fg)}
+.reason{margin:.25rem 0;font-style:italic}
 .matrix thead th{max-width:10rem;overflow:hidden;text-overflow:ellipsis}
 .matrix td{text-align:right}
 .matrix td.drift{background:var(--drift-bg);color:var(--drift);font-weight:700}
 .matrix td.ok{background:var(--ok-bg);color:var(--ok)}
+.matrix td.small{background:var(--line);color:var(--fg)}
 .matrix td.none{color:var(--muted);text-align:center}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,540px),1fr));gap:16px}
 .feature{background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:14px 16px;min-width:0}
@@ -179,8 +184,16 @@ function plural(count: number, one: string, many: string): string {
   return `${formatCount(count)} ${count === 1 ? one : many}`;
 }
 
-function driftTag(drifted: boolean): string {
-  return drifted ? '<span class="tag drift">✗ drift</span>' : '<span class="tag ok">ok</span>';
+function driftTag(drifted: boolean, small = false): string {
+  if (drifted) return '<span class="tag drift">✗ drift</span>';
+  return small
+    ? '<span class="tag small" title="significant, but the effect is under the minimum">~ small effect</span>'
+    : '<span class="tag ok">ok</span>';
+}
+
+/** An entry's drift tag, marking version 2 entries that are significant but under the minimum effect. */
+function entryTag(entry: FeatureDrift): string {
+  return driftTag(entry.drifted, isSmallEffect(entry));
 }
 
 function readableTime(iso: string): string {
@@ -394,6 +407,11 @@ function featureSection(entry: FeatureDrift, index: number): string {
     `${formatCount(entry.missing.baseline)} missing · current ${plural(entry.count.current, 'value', 'values')}, ` +
     `${formatCount(entry.missing.current)} missing` +
     (entry.sampled ? ' · <span class="tag note">KS and Wasserstein on a uniform sample</span>' : '');
+  const reason =
+    entry.reason === undefined
+      ? ''
+      : `<p class="reason">${escapeHtml(entry.reason)} (raw p ${escapeHtml(formatNumber(entry.pValue!))}, ` +
+        `adjusted p ${escapeHtml(formatNumber(entry.pValueAdjusted!))})</p>`;
   let chart = '<p class="empty">No distribution was recorded for this feature.</p>';
   if (entry.distribution) {
     const data = chartData(entry.distribution);
@@ -410,8 +428,8 @@ function featureSection(entry: FeatureDrift, index: number): string {
     .join('');
   return (
     `<article class="feature${entry.drifted ? ' drifted' : ''}" id="${id}" aria-labelledby="${id}-name">` +
-    `<h3><span id="${id}-name">${name}</span> ${driftTag(entry.drifted)}</h3>` +
-    `<p class="summary">${summary}</p>${chart}<dl class="tests">${tests}</dl></article>`
+    `<h3><span id="${id}-name">${name}</span> ${entryTag(entry)}</h3>` +
+    `<p class="summary">${summary}</p>${reason}${chart}<dl class="tests">${tests}</dl></article>`
   );
 }
 
@@ -470,11 +488,22 @@ function featureColumns(entries: readonly FeatureDrift[]): TableColumn[] {
       label: 'Drifted',
       sort: 'number',
       numeric: false,
-      cell: (e) => ({ text: driftTag(e.drifted), value: e.drifted ? 1 : 0 }),
+      cell: (e) => ({ text: entryTag(e), value: e.drifted ? 1 : isSmallEffect(e) ? 0.5 : 0 }),
     },
     testColumn('Missing (baseline)', (e) => e.missing.baseline),
     testColumn('Missing (current)', (e) => e.missing.current),
   ];
+  if (entries.some(isVersion2)) {
+    columns.splice(
+      2,
+      2,
+      testColumn('Effect', (e) => e.effect),
+      testColumn('Min effect', (e) => e.minEffect),
+      testColumn('p', (e) => e.pValue),
+      testColumn('Adjusted p', (e) => e.pValueAdjusted),
+    );
+    columns.push({ label: 'Why', sort: 'text', numeric: false, cell: (e) => ({ text: e.reason ?? '' }) });
+  }
   if (hasNumeric) {
     columns.push(
       testColumn('KS D', (e) => ('ks' in e.tests ? e.tests.ks.statistic : undefined)),
@@ -523,9 +552,15 @@ function featureTable(entries: readonly FeatureDrift[]): string {
         `${escapeHtml(entry.feature)}</a></th>${columns.map((c) => renderCell(c, entry)).join('')}</tr>`,
     )
     .join('');
+  const note = entries.some(isVersion2)
+    ? 'Drifted features first. A feature counts as drift when its p-value, adjusted for false discoveries ' +
+      '(Benjamini-Hochberg over the features), is at most the FDR level AND its effect (D for ks, ' +
+      "Cramér's V for chi2, the distance itself otherwise) is at least the minimum; ~ small effect marks " +
+      'significant features under the minimum effect.'
+    : 'Drifted features first, then by how far past the threshold. Scores of ks and chi2 are ' +
+      'p-values (drift below the threshold); the other methods give distances (drift at or above it).';
   return (
-    '<p class="note">Drifted features first, then by how far past the threshold. Scores of ks and chi2 are ' +
-    'p-values (drift below the threshold); the other methods give distances (drift at or above it).</p>' +
+    `<p class="note">${escapeHtml(note)}</p>` +
     '<div class="scroll"><table class="features" data-sortable>' +
     '<caption class="visually-hidden">Features<span class="visually-hidden" id="sort-status" aria-live="polite"></span></caption>' +
     `<thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`
@@ -538,6 +573,7 @@ function segmentMatrix(segmented: readonly FeatureDrift[], anchors: ReadonlyMap<
   const values = [...new Set(segmented.map((e) => e.segment!.value))];
   const cells = new Map(segmented.map((e) => [JSON.stringify([e.feature, e.segment!.value]), e]));
   const drifted = segmented.filter((e) => e.drifted).length;
+  const small = segmented.filter(isSmallEffect).length;
   const head =
     `<th scope="col">Feature \\ ${escapeHtml(columnNames.join(', '))}</th>` +
     values.map((v) => `<th scope="col" title="${escapeHtml(v)}">${escapeHtml(v)}</th>`).join('');
@@ -552,6 +588,17 @@ function segmentMatrix(segmented: readonly FeatureDrift[], anchors: ReadonlyMap<
         .map((value) => {
           const entry = cells.get(JSON.stringify([feature, value]));
           if (!entry) return '<td class="none" title="not tested: no values on one side">—</td>';
+          if (isVersion2(entry)) {
+            const small = isSmallEffect(entry);
+            const title =
+              `${entry.method}: ${entry.reason ?? ''} (raw p ${formatNumber(entry.pValue!)}, ` +
+              `adjusted p ${formatNumber(entry.pValueAdjusted!)})`;
+            return (
+              `<td class="${entry.drifted ? 'drift' : small ? 'small' : 'ok'}" title="${escapeHtml(title)}">` +
+              `${entry.drifted ? '✗ ' : small ? '~ ' : ''}${formatNumber(entry.effect!)}` +
+              `<br><small>p ${formatNumber(entry.pValueAdjusted!, 2)}</small></td>`
+            );
+          }
           const title = `${entry.method} ${scoreKind(entry)} ${entry.score}, drifts at ${formatCondition(entry)}`;
           return (
             `<td class="${entry.drifted ? 'drift' : 'ok'}" title="${escapeHtml(title)}">` +
@@ -566,8 +613,12 @@ function segmentMatrix(segmented: readonly FeatureDrift[], anchors: ReadonlyMap<
     `<section aria-labelledby="segments-heading"><h2 id="segments-heading">Segments by ` +
     `${escapeHtml(columnNames.join(', '))}</h2>` +
     `<p class="note">${formatCount(drifted)} of ${plural(segmented.length, '(feature, segment) pair', '(feature, segment) pairs')} ` +
-    'drifted. Each cell is the score of a feature within one segment, marked ✗ and red when drifted; ' +
-    'scores of ks and chi2 are p-values, the others distances.</p>' +
+    (segmented.some(isVersion2)
+      ? `drifted${small > 0 ? `, ${formatCount(small)} significant but under the minimum effect (marked ~)` : ''}. ` +
+        'Each cell is the effect of a feature within one segment and its p-value adjusted over all pairs, ' +
+        'marked ✗ and red when drifted; hover a cell for why.</p>'
+      : 'drifted. Each cell is the score of a feature within one segment, marked ✗ and red when drifted; ' +
+        'scores of ks and chi2 are p-values, the others distances.</p>') +
     '<div class="scroll"><table class="matrix"><caption class="visually-hidden">Score per feature and segment</caption>' +
     `<thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table></div></section>`
   );

@@ -66,19 +66,43 @@ export function scoreKind(entry: Pick<FeatureDrift, 'method'>): 'p-value' | 'dis
   return isPValueMethod(entry.method) ? 'p-value' : 'distance';
 }
 
+/** Whether an entry was decided by version 2 (false discovery control and a minimum effect). */
+export function isVersion2(entry: Pick<FeatureDrift, 'pValueAdjusted'>): boolean {
+  return entry.pValueAdjusted !== undefined;
+}
+
+/** Version 2: significant after adjustment but under the minimum effect (reported, not drift). */
+export function isSmallEffect(entry: Pick<FeatureDrift, 'significant' | 'drifted'>): boolean {
+  return entry.significant === true && !entry.drifted;
+}
+
+/** The drift cell of an entry: `✗ drift`, `~ small` (significant, under the minimum effect) or `ok`. */
+export function driftMark(entry: Pick<FeatureDrift, 'significant' | 'drifted'>): string {
+  return entry.drifted ? '✗ drift' : isSmallEffect(entry) ? '~ small' : 'ok';
+}
+
 /**
  * How far past (or short of) its threshold an entry's score is, comparable across methods: a ratio that
  * is at least 1 when drifted and grows with the evidence (threshold / p-value, or distance / threshold).
  */
-export function driftSeverity(entry: Pick<FeatureDrift, 'method' | 'score' | 'threshold'>): number {
+export function driftSeverity(
+  entry: Pick<FeatureDrift, 'method' | 'score' | 'threshold' | 'effect' | 'minEffect' | 'significant'>,
+): number {
+  // Version 2: significant entries first, then by effect over its minimum.
+  if (entry.effect !== undefined && entry.minEffect !== undefined) {
+    return (entry.significant ? 1e6 : 0) + entry.effect / Math.max(entry.minEffect, 1e-12);
+  }
   const ratio = isPValueMethod(entry.method) ? entry.threshold / entry.score : entry.score / entry.threshold;
   return Number.isNaN(ratio) ? 0 : ratio;
 }
 
 /** Entries in reading order: drifted first, then by severity, ties in report order. */
-export function orderByDrift<T extends Pick<FeatureDrift, 'method' | 'score' | 'threshold' | 'drifted'>>(
-  entries: readonly T[],
-): T[] {
+export function orderByDrift<
+  T extends Pick<
+    FeatureDrift,
+    'method' | 'score' | 'threshold' | 'drifted' | 'effect' | 'minEffect' | 'significant'
+  >,
+>(entries: readonly T[]): T[] {
   return entries
     .map((entry, index) => ({ entry, index, severity: driftSeverity(entry) }))
     .sort(
@@ -250,7 +274,66 @@ function summaryLines(
   return lines;
 }
 
+/** Version 2 columns: effect against its minimum, raw and adjusted p-value. */
+function significanceColumns(entries: readonly FeatureDrift[]): Column[] {
+  return [
+    {
+      header: 'effect',
+      cells: entries.map((e) => `${formatNumber(e.effect!)}${e.sampled ? '*' : ''}`),
+      align: 'right',
+    },
+    { header: 'min', cells: entries.map((e) => formatNumber(e.minEffect!)), align: 'right' },
+    { header: 'p', cells: entries.map((e) => formatNumber(e.pValue!, 2)), align: 'right' },
+    { header: 'adj. p', cells: entries.map((e) => formatNumber(e.pValueAdjusted!, 2)), align: 'right' },
+  ];
+}
+
+const driftCellStyle = (entry: FeatureDrift): Style =>
+  entry.drifted ? 'boldRed' : isSmallEffect(entry) ? 'dim' : 'green';
+
+/** Version 2: one line per entry on why it did or did not count as drift. */
+function reasonLines(entries: readonly FeatureDrift[], width: number, paint: Paint): string[] {
+  return entries.map((e) => {
+    const where = e.segment ? ` @ ${terminalSafe(e.segment.value)}` : '';
+    return paint(truncate(`${terminalSafe(e.feature)}${where}: ${e.reason ?? ''}`, width), 'dim');
+  });
+}
+
+function featureTableV2(entries: readonly FeatureDrift[], width: number, paint: Paint): string[] {
+  return [
+    ...renderTable(
+      [
+        {
+          header: 'feature',
+          cells: entries.map((e) => terminalSafe(e.feature)),
+          align: 'left',
+          flexible: true,
+        },
+        { header: 'type', cells: entries.map((e) => e.type), align: 'left' },
+        { header: 'method', cells: entries.map((e) => e.method), align: 'left' },
+        ...significanceColumns(entries),
+        {
+          header: 'drift',
+          cells: entries.map(driftMark),
+          align: 'left',
+          style: (row) => driftCellStyle(entries[row]!),
+        },
+        {
+          header: 'missing b/c',
+          cells: entries.map((e) => `${formatCount(e.missing.baseline)} / ${formatCount(e.missing.current)}`),
+          align: 'right',
+        },
+      ],
+      width,
+      paint,
+    ),
+    '',
+    ...reasonLines(entries, width, paint),
+  ];
+}
+
 function featureTable(entries: readonly FeatureDrift[], width: number, paint: Paint): string[] {
+  if (entries.some(isVersion2)) return featureTableV2(entries, width, paint);
   const driftStyle = (row: number): Style => (entries[row]!.drifted ? 'boldRed' : 'green');
   return renderTable(
     [
@@ -292,9 +375,10 @@ function segmentSection(
   paint: Paint,
 ): string[] {
   const columns = [...new Set(entries.map((entry) => terminalSafe(entry.segment!.column)))];
-  const drifted = orderByDrift(entries.filter((entry) => entry.drifted));
   const pairs = `${formatCount(entries.length)} (feature, segment) pairs`;
   const title = `Segments by ${columns.join(', ')}: `;
+  if (entries.some(isVersion2)) return segmentSectionV2(entries, width, limit, paint, title, pairs);
+  const drifted = orderByDrift(entries.filter((entry) => entry.drifted));
   if (drifted.length === 0) return [paint(`${title}none of ${pairs} drifted`, 'bold')];
   const shown = drifted.slice(0, limit);
   const lines = [
@@ -336,6 +420,64 @@ function segmentSection(
   return lines;
 }
 
+/** Version 2: the drifted pairs and the significant ones under the minimum effect, each with its reason. */
+function segmentSectionV2(
+  entries: readonly FeatureDrift[],
+  width: number,
+  limit: number,
+  paint: Paint,
+  title: string,
+  pairs: string,
+): string[] {
+  const drifted = entries.filter((entry) => entry.drifted).length;
+  const small = entries.filter(isSmallEffect).length;
+  const smallNote = small > 0 ? `, ${formatCount(small)} significant but under the minimum effect` : '';
+  const heading = `${title}${drifted === 0 ? 'none' : formatCount(drifted)} of ${pairs} drifted${smallNote}`;
+  const listed = orderByDrift(entries.filter((entry) => entry.drifted || isSmallEffect(entry)));
+  if (listed.length === 0) return [paint(heading, 'bold')];
+  const shown = listed.slice(0, limit);
+  const lines = [
+    paint(heading, 'bold'),
+    ...renderTable(
+      [
+        {
+          header: 'feature',
+          cells: shown.map((e) => terminalSafe(e.feature)),
+          align: 'left',
+          flexible: true,
+        },
+        {
+          header: 'segment',
+          cells: shown.map((e) => terminalSafe(e.segment!.value)),
+          align: 'left',
+          flexible: true,
+        },
+        { header: 'method', cells: shown.map((e) => e.method), align: 'left' },
+        ...significanceColumns(shown),
+        {
+          header: 'drift',
+          cells: shown.map(driftMark),
+          align: 'left',
+          style: (row) => driftCellStyle(shown[row]!),
+        },
+      ],
+      width,
+      paint,
+    ),
+    '',
+    ...reasonLines(shown, width, paint),
+  ];
+  if (listed.length > shown.length) {
+    lines.push(
+      paint(
+        `… and ${formatCount(listed.length - shown.length)} more pairs (see the JSON or HTML report)`,
+        'dim',
+      ),
+    );
+  }
+  return lines;
+}
+
 /**
  * The report as a terminal table: a summary, every whole-dataset feature (drifted first, then by how far
  * past its threshold), and the drifted (feature, segment) pairs when the report has segments.
@@ -356,6 +498,15 @@ export function renderTextReport(report: DriftReport, options: TextReportOptions
   }
   if (segmented.length > 0) {
     lines.push('', ...segmentSection(segmented, width, options.segmentLimit ?? DEFAULT_SEGMENT_LIMIT, paint));
+  }
+  if (report.metadata?.specVersion === 2) {
+    lines.push(
+      '',
+      paint(
+        `Drift (spec v2) = adjusted p ≤ ${formatNumber(report.metadata.fdr ?? Number.NaN)} (Benjamini-Hochberg over the features, and over the pairs) AND effect ≥ its minimum; ~ small = significant, under the minimum effect.`,
+        'dim',
+      ),
+    );
   }
   if (report.features.some((entry) => entry.sampled)) {
     const cap = report.metadata ? ` of up to ${formatCount(report.metadata.sampleCap)} values per side` : '';

@@ -5,6 +5,9 @@
 import { StatisticInputError } from './errors.ts';
 import { pairwiseSum } from './pairwise-sum.ts';
 
+/** Floor of the standard deviation that normalises Wasserstein, so constant baselines do not divide by 0. */
+export const MIN_WASSERSTEIN_SCALE = 0.001;
+
 /**
  * `scipy.stats.wasserstein_distance(u, v)` without weights: the area between the two empirical CDFs.
  *

@@ -204,3 +204,36 @@ describe('renderTextReport', () => {
     expect(report).toEqual(before);
   });
 });
+
+describe('renderTextReport, version 2 (false discovery control)', () => {
+  const report = computedReport({ fdr: 0.05, minEffect: { ks: 0.3, chi2: 0.3 } });
+  const text = renderTextReport(report);
+
+  it('shows the effect against its minimum, raw and adjusted p-values, and marks small effects', () => {
+    const rows = tableRows(text);
+    expect(text.split('\n').find((line) => line.startsWith('feature'))).toMatch(
+      /^feature\s+type\s+method\s+effect\s+min\s+p\s+adj\. p\s+drift\s+missing b\/c$/,
+    );
+    const age = rows.find((line) => line.startsWith('age'))!;
+    const entry = report.features.find((e) => e.feature === 'age' && e.segment === null)!;
+    expect(age).toContain(formatNumber(entry.pValue!, 2));
+    expect(age).toContain(formatNumber(entry.pValueAdjusted!, 2));
+    expect(age).toMatch(/~ small/);
+    expect(rows.find((line) => line.startsWith('income'))).toMatch(/ ok /);
+  });
+
+  it('explains every feature in one line, and lists drifted and small-effect pairs', () => {
+    for (const entry of report.features.filter((e) => e.segment === null)) {
+      expect(text).toContain(`${terminalSafe(entry.feature)}: ${entry.reason}`);
+    }
+    expect(text).toMatch(/Segments by region: 2 of 15 \(feature, segment\) pairs drifted\n/);
+    expect(text).toContain(
+      `age @ north: ${report.features.find((e) => e.feature === 'age' && e.segment?.value === 'north')!.reason}`,
+    );
+    expect(text).toMatch(/Drift \(spec v2\) = adjusted p ≤ 0\.05/);
+  });
+
+  it('leaves version 1 reports as they were', () => {
+    expect(renderTextReport(computedReport())).not.toMatch(/adj\. p|spec v2|minimum effect/);
+  });
+});

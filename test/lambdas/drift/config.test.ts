@@ -70,6 +70,28 @@ describe('parseModelConfig', () => {
     ).toBe('MODEL_CONFIG.featureMethods.age.threshold');
   });
 
+  it('reads fdr, minEffect and persistence, and passes the first two to the core', () => {
+    const model = parse({ fdr: 0.05, minEffect: { ks: 0.2 }, persistence: { m: 2, n: 3 } });
+    expect(model).toMatchObject({
+      fdr: 0.05,
+      minEffect: { ks: 0.2, chi2: 0.1 },
+      persistence: { m: 2, n: 3 },
+    });
+    expect(driftOptions(model)).toMatchObject({ fdr: 0.05, minEffect: { ks: 0.2, chi2: 0.1 } });
+    // Absent (a config from before them): version 1 decisions.
+    const { fdr: _fdr, minEffect: _minEffect, persistence: _persistence, ...before } = MODEL;
+    const old = parseModelConfig(JSON.stringify(before));
+    expect(old).toMatchObject({ fdr: null, persistence: { m: 1, n: 1 } });
+    expect(driftOptions(old)).not.toHaveProperty('fdr');
+    expect(configError(() => parse({ fdr: 0 })).field).toBe('MODEL_CONFIG.fdr');
+    expect(configError(() => parse({ fdr: 0.05, minEffect: { chi2: 3 } })).field).toBe(
+      'MODEL_CONFIG.minEffect.chi2',
+    );
+    expect(configError(() => parse({ persistence: { m: 3, n: 2 } })).field).toBe(
+      'MODEL_CONFIG.persistence.m',
+    );
+  });
+
   it('reads methods and turns the config into drift options', () => {
     const model = parse({
       method: { method: 'psi', threshold: 0.2 },

@@ -47,6 +47,10 @@ export const MODEL: DriftModelRuntimeConfig = {
   featureMethods: {},
   driftShare: 0.5,
   criticalFeatures: ['total_day_minutes'],
+  // Version 1 decisions: the handler tests compare with the version 1 golden report.
+  fdr: null,
+  minEffect: { ks: 0.1, chi2: 0.1 },
+  persistence: { m: 1, n: 1 },
   maxObjectBytes: 1_000_000,
   maxDecompressedBytes: 2_000_000,
 };

@@ -16,6 +16,9 @@ describe('driftRuntimeConfig', () => {
         featureMethods: { plan: 'chi2:0.01', calls: 'auto' },
         driftShare: 0.3,
         criticalFeatures: ['amount', 'plan'],
+        fdr: 0.05,
+        minEffect: { ks: 0.15 },
+        persistence: { m: 2, n: 3 },
         baselineProfile: 'v2/profile.json.gz',
         maxObjectBytes: 1000,
         maxDecompressedBytes: 5000,
@@ -33,6 +36,9 @@ describe('driftRuntimeConfig', () => {
       featureMethods: { plan: { method: 'chi2', threshold: 0.01 }, calls: { method: 'auto' } },
       driftShare: 0.3,
       criticalFeatures: ['amount', 'plan'],
+      fdr: 0.05,
+      minEffect: { ks: 0.15, chi2: 0.1 },
+      persistence: { m: 2, n: 3 },
       maxObjectBytes: 1000,
       maxDecompressedBytes: 5000,
     });
@@ -49,11 +55,17 @@ describe('driftRuntimeConfig', () => {
       segment: null,
       method: null,
       featureMethods: {},
+      // A config without fdr keeps version 1 decisions and pages on every drifted check.
+      fdr: null,
+      minEffect: { ks: 0.1, chi2: 0.1 },
+      persistence: { m: 1, n: 1 },
     });
   });
 
   it('gives every model of the example config a runtime config the handler accepts unchanged', () => {
     const config = validateConfig(JSON.parse(readFileSync('driftwatch.config.json', 'utf8')));
+    // The shipped config is what new configs start from: false discovery control at 0.05.
+    expect(config.models.map((model) => model.drift.fdr)).toEqual(config.models.map(() => 0.05));
     for (const model of config.models) {
       const runtime = driftRuntimeConfig(model);
       expect(parseModelConfig(JSON.stringify(runtime))).toEqual(runtime);
