@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerDrift } from './cli/commands/drift.ts';
 import { registerEvaluate } from './cli/commands/evaluate.ts';
+import { registerInit } from './cli/commands/init.ts';
 import { registerProfile } from './cli/commands/profile.ts';
 import { EXIT, reportError } from './cli/exit.ts';
 
@@ -16,13 +17,14 @@ const program = new Command('driftwatch')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
+registerInit(program);
 registerProfile(program);
 registerDrift(program);
 registerEvaluate(program);
 // The commands that talk to AWS load the AWS SDK (a few hundred milliseconds and tens of MB): only when one
 // of them, the help or an unknown command is asked for.
 const command = process.argv.slice(2).find((arg) => !arg.startsWith('-'));
-if (command === undefined || !['profile', 'drift', 'evaluate'].includes(command)) {
+if (command === undefined || !['init', 'profile', 'drift', 'evaluate'].includes(command)) {
   const [{ registerRetrain }, { registerHistory }, { registerRollback }] = await Promise.all([
     import('./cli/commands/retrain.ts'),
     import('./cli/commands/history.ts'),

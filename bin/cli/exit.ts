@@ -1,6 +1,7 @@
 import { ConfigError, InputError } from '../../lambdas/core/errors.ts';
+import { ConfigValidationError } from '../../lib/config/errors.ts';
 
-/** Exit codes of every command, documented in the README. */
+/** Exit codes of every command, documented in docs/cli.md. */
 export const EXIT = {
   ok: 0,
   /** Bad input data, or a failure while running. */
@@ -13,7 +14,7 @@ export const EXIT = {
 
 /** Prints one clear line for an error and gives the exit code it deserves. */
 export function reportError(error: unknown): number {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof ConfigValidationError) {
     process.stderr.write(`driftwatch: ${error.message}\n`);
     return EXIT.usage;
   }
