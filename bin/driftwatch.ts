@@ -6,6 +6,10 @@ import { registerEvaluate } from './cli/commands/evaluate.ts';
 import { registerInit } from './cli/commands/init.ts';
 import { registerProfile } from './cli/commands/profile.ts';
 import { EXIT, reportError } from './cli/exit.ts';
+import { addExamples } from './cli/help.ts';
+import { exitQuietlyOnClosedPipe } from './cli/output.ts';
+
+exitQuietlyOnClosedPipe();
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -34,6 +38,8 @@ if (command === undefined || !['init', 'profile', 'drift', 'evaluate'].includes(
   registerHistory(program);
   registerRollback(program);
 }
+
+addExamples(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -23,6 +23,8 @@ export function reportError(error: unknown): number {
     return EXIT.failure;
   }
   const err = error as NodeJS.ErrnoException;
+  // The reader of stdout went away (`| head`): nothing left to say to anyone.
+  if (err?.code === 'EPIPE') return EXIT.ok;
   if (err?.code === 'ENOENT' && err.path) {
     process.stderr.write(`driftwatch: ${err.path}: no such file\n`);
     return EXIT.failure;

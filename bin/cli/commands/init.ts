@@ -50,10 +50,6 @@ export function registerInit(program: Command): void {
     .option('--config <file>', 'the config to add the model to', DEFAULT_CONFIG_FILE)
     .option('--force', 'replace a model of the same name and its profile')
     .option('-q, --quiet', 'print only the next commands')
-    .addHelpText(
-      'after',
-      '\nExample:\n  $ driftwatch init data/train.csv --name churn --label churn --segment area_code\n',
-    )
     .action(async (dataFile: string, flags: InitFlags) => {
       await init(dataFile, flags);
     });
