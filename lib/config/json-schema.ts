@@ -24,7 +24,7 @@ export function configJsonSchema(): JsonSchema {
     $id: CONFIG_SCHEMA_ID,
     title: 'driftwatch.config.json',
     description:
-      'Configuration of a driftwatch deployment: the stack, who is paged, and the models watched. Generated from lib/config/schema.ts by `npm run schema`; do not edit.',
+      'Configuration of a driftwatch deployment: the stack, who is paged, and the models watched. Generated from lib/config/schema.ts by `npm run docs`; do not edit.',
     ...Object.fromEntries(Object.entries(schema).filter(([key]) => key !== '$schema')),
   };
 }

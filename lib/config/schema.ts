@@ -1,7 +1,7 @@
 /**
  * The one declaration of `driftwatch.config.json` (zod 4). The TypeScript types (`model-config.ts`), the
  * defaults, the validation (`validate.ts`) and the JSON Schema editors use (`driftwatch.config.schema.json`,
- * written by `npm run schema`) all come from it.
+ * written by `npm run docs`) all come from it.
  *
  * How a field is declared: a helper below (`text`, `num`, `oneOf`, `list`, `prefix`, `relativeKey`, `flag`)
  * gives the rule and today's error message, `.default(x)` its default, `doc(..)` its description (required:
@@ -299,7 +299,7 @@ function isTimeZone(name: string): boolean {
 
 // ---------------------------------------------------------------------------------------------------------
 // The config, section by section. Add a field: declare it in its section (helper, `.default`, `doc`); add
-// its cross-field rule, if any, to the section's refinement; `npm run schema` rewrites the JSON Schema and
+// its cross-field rule, if any, to the section's refinement; `npm run docs` rewrites the JSON Schema and
 // docs/deploy.md's reference, and the types follow by themselves.
 
 export const AlertsSchema = doc(

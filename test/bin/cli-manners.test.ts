@@ -40,6 +40,8 @@ describe('--help', () => {
     expect(result.code).toBe(EXIT.ok);
     expect(result.stdout).toMatch(/\nExamples?:\n {2}\$ driftwatch /);
     for (const line of EXAMPLES[command]!) expect(result.stdout).toContain(`$ ${line}`);
+    // docs/cli.md carries the same help (npm run docs).
+    expect(await readFile('docs/cli.md', 'utf8')).toContain(result.stdout.trim());
   });
 
   it('covers every command', async () => {

@@ -173,7 +173,7 @@ function verdicts(change: (raw: Raw) => void) {
 }
 
 describe('driftwatch.config.schema.json', () => {
-  it('is the schema the declaration emits (run `npm run schema` after changing lib/config/schema.ts)', () => {
+  it('is the schema the declaration emits (run `npm run docs` after changing lib/config/schema.ts)', () => {
     expect(JSON.parse(readFileSync(CONFIG_SCHEMA_FILE, 'utf8'))).toEqual(schema);
   });
 
