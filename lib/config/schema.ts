@@ -761,7 +761,9 @@ const ModelObject = strict({
     'Lower-case letters, digits and `-`, starting with a letter, at most 32 characters; used in resource, metric and alarm names.',
   ),
   description: doc(
-    z.string({ error: (i) => `must be a string, got ${describeValue(i.input)}` }),
+    z
+      .string({ error: (i) => `must be a string, got ${describeValue(i.input)}` })
+      .regex(/^$|\S/, { error: 'must not be empty' }),
     'Free text.',
   ).default(''),
   prefixes: PrefixesSchema,

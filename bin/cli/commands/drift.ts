@@ -65,7 +65,7 @@ export function registerDrift(program: Command): void {
     .summary('compare CURRENT data with a BASELINE data file or profile')
     .description(
       'Compare CURRENT with BASELINE (a CSV, JSON Lines or Parquet file, optionally .gz, or a profile from\n' +
-        '`driftwatch profile`) feature by feature, as shared/docs/drift-spec.md defines.',
+        '`driftwatch profile`) feature by feature, as docs/drift-spec.md defines.',
     )
     .argument('<baseline>', 'baseline data file or profile')
     .argument('<current>', 'current data file');

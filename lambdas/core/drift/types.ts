@@ -1,5 +1,5 @@
 /**
- * Types of the drift report, version 1 of `shared/docs/drift-spec.md`. Field names here are the contract:
+ * Types of the drift report, version 1 of `docs/drift-spec.md`. Field names here are the contract:
  * they may be added to, never renamed or removed without a new spec version.
  */
 
