@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The benchmark's pandas + scipy reference: the drift report of shared/docs/drift-spec.md for two CSV files.
+"""The benchmark's pandas + scipy reference: the drift report of docs/drift-spec.md for two CSV files.
 
     /usr/bin/python3 bench/reference.py BASELINE.csv CURRENT.csv [--out FILE]
 

@@ -1,6 +1,7 @@
 import { ConfigError, InputError } from '../../lambdas/core/errors.ts';
+import { ConfigValidationError } from '../../lib/config/errors.ts';
 
-/** Exit codes of every command, documented in the README. */
+/** Exit codes of every command, documented in docs/cli.md. */
 export const EXIT = {
   ok: 0,
   /** Bad input data, or a failure while running. */
@@ -13,7 +14,7 @@ export const EXIT = {
 
 /** Prints one clear line for an error and gives the exit code it deserves. */
 export function reportError(error: unknown): number {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof ConfigValidationError) {
     process.stderr.write(`driftwatch: ${error.message}\n`);
     return EXIT.usage;
   }
@@ -22,6 +23,8 @@ export function reportError(error: unknown): number {
     return EXIT.failure;
   }
   const err = error as NodeJS.ErrnoException;
+  // The reader of stdout went away (`| head`): nothing left to say to anyone.
+  if (err?.code === 'EPIPE') return EXIT.ok;
   if (err?.code === 'ENOENT' && err.path) {
     process.stderr.write(`driftwatch: ${err.path}: no such file\n`);
     return EXIT.failure;

@@ -46,3 +46,24 @@ export async function readTextFile(path: string): Promise<string> {
   }
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 }
+
+/**
+ * Whether to colour output written to `stream`: only on a terminal, and never when NO_COLOR is set to
+ * anything but the empty string (https://no-color.org) or the terminal is dumb.
+ */
+export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
+  return Boolean(stream.isTTY) && !process.env['NO_COLOR'] && process.env['TERM'] !== 'dumb';
+}
+
+/**
+ * A closed reader (`driftwatch drift ... | head`) is not an error: stop quietly, as command-line tools do,
+ * instead of crashing with EPIPE.
+ */
+export function exitQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(0);
+      throw error;
+    });
+  }
+}

@@ -11,7 +11,7 @@ Writes
 Deterministic (fixed seeds, gzip without timestamps, Python's shortest round-trip float repr), so a rerun with
 the same libraries rewrites identical bytes. The TypeScript tests read the files and never run Python.
 
-Every metric is the spec's reference call (shared/docs/performance-spec.md), y = 1 for the positive label,
+Every metric is the spec's reference call (docs/performance-spec.md), y = 1 for the positive label,
 prediction = score >= threshold:
     accuracy      accuracy_score(y, pred)
     precision     precision_score(y, pred, zero_division=0)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference implementation of shared/docs/drift-spec.md (version 1) with pandas + scipy.
+"""Reference implementation of docs/drift-spec.md (version 1) with pandas + scipy.
 
     /usr/bin/python3 scripts/golden/reference_drift.py BASELINE CURRENT [--numeric a,b] [--categorical c,d]
         [--exclude x,y] [--segment col] [--method M[:T]] [--threshold T]

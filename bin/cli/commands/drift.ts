@@ -24,7 +24,7 @@ import {
   maxSegmentsOption,
   parseWholeNumber,
 } from '../flags.ts';
-import { emit } from '../output.ts';
+import { emit, useColor } from '../output.ts';
 import { commandProfiler, defaultThreads, MAX_DEFAULT_THREADS } from '../parallel/profile-parallel.ts';
 import { ProgressReporter } from '../progress.ts';
 
@@ -135,7 +135,7 @@ export function registerDrift(program: Command): void {
           : format === 'html'
             ? renderHtmlReport(report)
             : renderTextReport(report, {
-                color: Boolean(process.stdout.isTTY) && !flags.out && !process.env['NO_COLOR'],
+                color: useColor(process.stdout) && !flags.out,
                 width: process.stdout.columns,
               });
       await emit(body, flags.out);

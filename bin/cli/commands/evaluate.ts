@@ -76,7 +76,7 @@ export function registerEvaluate(program: Command): void {
     .description(
       'Compute accuracy, precision, recall, f1, ROC AUC, Gini, log loss, Brier score and the positive rate of\n' +
         'the scores in FILE (CSV, JSON Lines or Parquet, optionally .gz) against its labels, overall and per\n' +
-        'segment, as shared/docs/performance-spec.md defines. Limits take METRIC=VALUE[@segment=VALUE]; VALUE\n' +
+        'segment, as docs/performance-spec.md defines. Limits take METRIC=VALUE[@segment=VALUE]; VALUE\n' +
         `may end in % (5% = 0.05). Exits ${EXIT.breach} when a limit is breached.`,
     )
     .argument('<file>', 'labelled data file with a score column')

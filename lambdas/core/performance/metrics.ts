@@ -1,7 +1,7 @@
 import { pairwiseSum } from '../stats/pairwise-sum.ts';
 
 /**
- * Binary classification metrics of shared/docs/performance-spec.md, each matching the scikit-learn 1.2 call
+ * Binary classification metrics of docs/performance-spec.md, each matching the scikit-learn 1.2 call
  * the spec names. Inputs are parallel arrays: `labels[i]` is 1 for the positive class and 0 otherwise,
  * `scores[i]` the model's probability of the positive class, a finite number in [0, 1] (the evaluator
  * checks this at the edge). Every function needs at least one row; callers never pass empty arrays.

@@ -15,7 +15,7 @@ export interface SegmentPerformance {
 }
 
 /**
- * The performance report of shared/docs/performance-spec.md, version 1: what `driftwatch evaluate --format
+ * The performance report of docs/performance-spec.md, version 1: what `driftwatch evaluate --format
  * json` prints and the performance Lambda stores.
  *
  * @example
