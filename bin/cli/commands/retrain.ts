@@ -237,8 +237,8 @@ export function registerRetrain(program: Command): void {
     .command('retrain')
     .summary("start a retraining run of MODEL on the deployed stack's state machine")
     .description(
-      'Start an execution of the retraining state machine of MODEL (<stack>-<model>-retraining, from the\n' +
-        'config) with trigger type `manual`, and print its ARN. With --wait, follow it to its end and print the\n' +
+      'Start an execution of the retraining state machine (<stack>-retraining, from the config) for MODEL\n' +
+        'with trigger type `manual`, and print its ARN. With --wait, follow it to its end and print the\n' +
         `outcome: promoted, rejected, rolled back, skipped (with the reason) or failed (exit ${EXIT.failure}).`,
     )
     .argument('<model>', 'the model, as named in the config');
