@@ -21,6 +21,7 @@ const KINDS: Record<string, Kind> = {
   'AWS::S3::Bucket': { group: 'Storage', label: 'S3 buckets' },
   'AWS::DynamoDB::Table': { group: 'Storage', label: 'DynamoDB tables' },
   'AWS::KMS::Key': { group: 'Storage', label: 'KMS keys' },
+  'AWS::SSM::Parameter': { group: 'Storage', label: 'SSM parameters' },
   'AWS::Events::Rule': { group: 'Events and queues', label: 'EventBridge rules' },
   'AWS::SQS::Queue': { group: 'Events and queues', label: 'SQS queues' },
   'AWS::Lambda::Function': { group: 'Functions', label: 'Lambda functions' },
@@ -29,6 +30,7 @@ const KINDS: Record<string, Kind> = {
   'AWS::CloudWatch::Dashboard': { group: 'Alarms and topic', label: 'CloudWatch dashboards' },
   'AWS::SNS::Topic': { group: 'Alarms and topic', label: 'SNS topics' },
   'AWS::Scheduler::Schedule': { group: 'Schedules', label: 'EventBridge Scheduler schedules' },
+  'AWS::SageMaker::ModelPackageGroup': { group: 'SageMaker', label: 'SageMaker model package groups' },
 };
 /** Services a template's IAM policies call without declaring a resource of theirs. */
 const CALLED_SERVICES: Record<string, Kind> = {
