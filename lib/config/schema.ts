@@ -383,7 +383,7 @@ export const DriftSchema = doc(
             message: `must be at most persistence.n (${rule.n}), got ${rule.m}`,
           });
       }, ALWAYS),
-      "Page only when m of the model's last n checks drifted.",
+      "Page only when m of the model's last n checks drifted. Validated, but not applied yet: every drifted check pages.",
     ).prefault({}),
     baselineProfile: doc(
       relativeKey(),
@@ -407,7 +407,7 @@ export const DriftSchema = doc(
     ).default(DEFAULT_DRIFT_TIMEOUT_SECONDS),
     maxConcurrency: doc(
       num({ integer: true, min: 2, max: 1000 }),
-      'Most concurrent drift checks of this model (SQS event source maximum concurrency, at least 2).',
+      'Most concurrent drift checks of this model. Not enforced yet: the shared engine runs at most 10 drift checks at once across all models.',
     ).default(DEFAULT_DRIFT_MAX_CONCURRENCY),
   })
     .superRefine((drift, ctx) => {
