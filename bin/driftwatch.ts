@@ -32,7 +32,10 @@ registerEstimate(program);
 // The commands that talk to AWS load the AWS SDK (a few hundred milliseconds and tens of MB): only when one
 // of them, the help or an unknown command is asked for.
 const command = process.argv.slice(2).find((arg) => !arg.startsWith('-'));
-if (command === undefined || !['init', 'profile', 'drift', 'evaluate', 'detect', 'estimate'].includes(command)) {
+if (
+  command === undefined ||
+  !['init', 'profile', 'drift', 'evaluate', 'detect', 'estimate'].includes(command)
+) {
   const [{ registerRetrain }, { registerHistory }, { registerRollback }] = await Promise.all([
     import('./cli/commands/retrain.ts'),
     import('./cli/commands/history.ts'),
