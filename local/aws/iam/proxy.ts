@@ -53,6 +53,17 @@ function describeHttp(
     const name = decodeURIComponent(invoke[1]!);
     return { operation: 'Invoke', requests: describeCall(where, 'lambda', 'Invoke', { FunctionName: name }) };
   }
+  const runtime = /^\/endpoints\/([^/]+)\/(invocations|async-invocations|invocations-response-stream)$/.exec(
+    url.pathname,
+  );
+  if (service === 'sagemaker' && runtime) {
+    const endpoint = decodeURIComponent(runtime[1]!);
+    const operation =
+      { invocations: 'InvokeEndpoint', 'async-invocations': 'InvokeEndpointAsync' }[
+        runtime[2] as 'invocations'
+      ] ?? 'InvokeEndpointWithResponseStream';
+    return { operation, requests: describeCall(where, 'sagemaker', operation, { EndpointName: endpoint }) };
+  }
   return { operation: `${request.method} ${url.pathname}`, requests: [] };
 }
 
@@ -166,6 +177,7 @@ export async function startCheckingProxy(options: {
             }
           : describeHttp(options.region, service, request, body);
       if (requests.length === 0) {
+        if (process.env['DEBUG_IAM']) console.error('UNKNOWN', service, operation);
         refuse(
           response,
           service,

@@ -109,6 +109,9 @@ function sageMakerRequests(
       return [...of('endpoint', name('EndpointName')), ...of('endpoint-config', name('EndpointConfigName'))];
     case 'DescribeEndpoint':
     case 'DeleteEndpoint':
+    case 'InvokeEndpoint':
+    case 'InvokeEndpointAsync':
+    case 'InvokeEndpointWithResponseStream':
     case 'UpdateEndpointWeightsAndCapacities':
       return of('endpoint', name('EndpointName'));
     case 'CreateModelPackage': {
