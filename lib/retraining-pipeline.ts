@@ -159,15 +159,17 @@ export class RetrainingPipeline extends Construct {
       modelPackageGroupName: config.packageGroupName,
       modelPackageGroupDescription: `driftwatch: retrained versions of model ${model.name}`,
     });
+    // SageMaker keeps the name's case in model package (group) ARNs, unlike endpoint ARNs: IAM compares
+    // ARNs case-sensitively, so the grants name the group exactly as it is created.
     const packageGroupArn = stack.formatArn({
       service: 'sagemaker',
       resource: 'model-package-group',
-      resourceName: config.packageGroupName.toLowerCase(),
+      resourceName: config.packageGroupName,
     });
     const packagesArn = stack.formatArn({
       service: 'sagemaker',
       resource: 'model-package',
-      resourceName: `${config.packageGroupName.toLowerCase()}/*`,
+      resourceName: `${config.packageGroupName}/*`,
     });
 
     // --- SageMaker execution role: reads the run's inputs, writes its outputs, pulls the images -------------
