@@ -210,6 +210,14 @@ export class DriftDetector extends Construct {
         resources: [incoming, landingBucket.arnForObjects(model.baselineProfileKey)],
       }),
       new iam.PolicyStatement({ sid: 'WriteReports', actions: ['s3:PutObject'], resources: [reports] }),
+      // Drift reports sit under a timestamp folder; the performance check's reports share the model's prefix
+      // under `performance/`, which the drift function must not be able to overwrite.
+      new iam.PolicyStatement({
+        sid: 'NotPerformanceReports',
+        effect: iam.Effect.DENY,
+        actions: ['s3:PutObject'],
+        resources: [resultsBucket.arnForObjects(`${reportsPrefix}${model.name}/performance/*`)],
+      }),
       new iam.PolicyStatement({
         sid: 'WriteHistory',
         actions: ['dynamodb:PutItem'],

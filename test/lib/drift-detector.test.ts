@@ -191,6 +191,12 @@ describe('DriftDetector permissions', () => {
         Resource: join(resultsArn, '/reports/churn/*'),
         Condition: undefined,
       },
+      {
+        Sid: 'NotPerformanceReports',
+        Action: 's3:PutObject',
+        Resource: join(resultsArn, '/reports/churn/performance/*'),
+        Condition: undefined,
+      },
       WRITE_HISTORY_STATEMENT,
       {
         Sid: 'IdempotencyRecords',
@@ -224,7 +230,8 @@ describe('DriftDetector permissions', () => {
 
   it('allows nothing but X-Ray on "*", and no action wildcard', () => {
     for (const statement of statements()) {
-      expect(statement.Effect).toBe('Allow');
+      // The one Deny keeps the performance reports out of the drift function's reports prefix.
+      expect(statement.Effect).toBe(statement.Sid === 'NotPerformanceReports' ? 'Deny' : 'Allow');
       for (const action of actionsOf(statement)) expect(action).not.toContain('*');
       if (statement.Resource === '*') {
         expect(actionsOf(statement)).toEqual(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
