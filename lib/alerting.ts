@@ -112,13 +112,27 @@ export class Alerting extends Construct {
     super(scope, id);
     this.alarmNamePrefix = props.alarmNamePrefix ?? Stack.of(this).stackName;
     this.masterKey = props.masterKey ?? new kms.Key(this, 'Key', secureKeyProps('driftwatch alarm topic'));
-    // CloudWatch publishes alarms to the encrypted topic with its own service principal.
+    // CloudWatch publishes alarms to the encrypted topic with its own service principal: only alarms of this
+    // account (the same conditions as the topic policy, so no other account's alarm can use the key).
+    const stack = Stack.of(this);
+    const alarmsOfThisAccount = {
+      ArnLike: {
+        'aws:SourceArn': stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: '*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+      StringEquals: { 'aws:SourceAccount': stack.account },
+    };
     this.masterKey.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToPublish',
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        conditions: alarmsOfThisAccount,
       }),
     );
     this.topic = new sns.Topic(
@@ -128,24 +142,13 @@ export class Alerting extends Construct {
     );
     // A topic policy replaces SNS's default one, so CloudWatch's right to publish is stated: only alarms of
     // this account.
-    const stack = Stack.of(this);
     this.topic.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsOfThisAccount',
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['sns:Publish'],
         resources: [this.topic.topicArn],
-        conditions: {
-          ArnLike: {
-            'aws:SourceArn': stack.formatArn({
-              service: 'cloudwatch',
-              resource: 'alarm',
-              resourceName: '*',
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          },
-          StringEquals: { 'aws:SourceAccount': stack.account },
-        },
+        conditions: alarmsOfThisAccount,
       }),
     );
     for (const email of props.emails ?? [])
