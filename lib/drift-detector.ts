@@ -26,7 +26,7 @@ import {
 } from './config/validate.ts';
 import { DriftMetrics } from './drift-metrics.ts';
 import { lambdaBundling } from './lambda-bundling.ts';
-import { acknowledge, acknowledgeWildcardResource } from './nag.ts';
+import { acknowledgeWildcardResource, XRAY_FUNCTION_ACTIONS } from './nag.ts';
 import { secureQueueProps } from './secure-defaults.ts';
 
 /** The drift handler shipped with driftwatch. */
@@ -189,9 +189,10 @@ export class DriftDetector extends Construct {
         maxConcurrency: props.maxConcurrency ?? DEFAULT_DRIFT_MAX_CONCURRENCY,
       }),
     );
-    acknowledge(
+    acknowledgeWildcardResource(
       this.role,
-      'IAM5[Resource::*]',
+      '*',
+      XRAY_FUNCTION_ACTIONS,
       'X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) have no resource-level permissions.',
     );
   }
@@ -258,11 +259,13 @@ export class DriftDetector extends Construct {
     acknowledgeWildcardResource(
       this.role,
       incoming,
+      ['s3:GetObject', 's3:GetObjectVersion'],
       `Reads any file under this model's incoming prefix ${model.incomingPrefix}: new files arrive under new names.`,
     );
     acknowledgeWildcardResource(
       this.role,
       reports,
+      ['s3:PutObject'],
       `Writes reports only under this model's prefix ${reportsPrefix}${model.name}/, one new key per check.`,
     );
   }

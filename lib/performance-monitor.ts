@@ -23,7 +23,7 @@ import {
   DEFAULT_REPORTS_PREFIX,
 } from './config/validate.ts';
 import { lambdaBundling } from './lambda-bundling.ts';
-import { acknowledge, acknowledgeWildcardResource } from './nag.ts';
+import { acknowledgeWildcardResource, XRAY_FUNCTION_ACTIONS } from './nag.ts';
 import { PerformanceMetrics } from './performance-metrics.ts';
 
 /** The performance handler shipped with driftwatch. */
@@ -179,9 +179,10 @@ export class PerformanceMonitor extends Construct {
       },
       bundling: lambdaBundling(),
     });
-    acknowledge(
+    acknowledgeWildcardResource(
       this.role,
-      'IAM5[Resource::*]',
+      '*',
+      XRAY_FUNCTION_ACTIONS,
       'X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) have no resource-level permissions.',
     );
 
@@ -269,6 +270,7 @@ export class PerformanceMonitor extends Construct {
     acknowledgeWildcardResource(
       this.role,
       reports,
+      ['s3:PutObject'],
       `Writes performance reports only under ${reportsPrefix}${model.name}/performance/, one new key per check.`,
     );
   }

@@ -25,7 +25,7 @@ import {
 import type { CanaryConfig, ModelConfig } from './config/model-config.ts';
 import { defaultCanaryConfig } from './config/validate.ts';
 import { lambdaBundling } from './lambda-bundling.ts';
-import { acknowledge, acknowledgeWildcardResource } from './nag.ts';
+import { acknowledgeWildcardResource, XRAY_FUNCTION_ACTIONS } from './nag.ts';
 import { type RetrainingFunctions, retrainingDefinition } from './retraining/retraining-states.ts';
 
 const HANDLERS = {
@@ -192,7 +192,7 @@ export class RetrainingPipeline extends Construct {
         conditions: { StringLike: { 's3:prefix': [`${config.workPrefix}*`] } },
       }),
     );
-    const images = [...new Set([retraining.image, retraining.inferenceImage])];
+    const images = [...new Set([retraining.image, retraining.inferenceImage, retraining.championImage])];
     const repositories = images.map((image) => {
       const [, account, region, repository] =
         /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)/.exec(image)!;
@@ -248,11 +248,14 @@ export class RetrainingPipeline extends Construct {
         description: `Retraining of model ${model.name}: ${description}`,
       });
       logGroup.grantWrite(role);
-      acknowledge(
-        role,
-        'IAM5[Resource::*]',
-        'X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) have no resource-level permissions.',
-      );
+      if (name !== 'canaryDecision') {
+        acknowledgeWildcardResource(
+          role,
+          '*',
+          XRAY_FUNCTION_ACTIONS,
+          'X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) have no resource-level permissions.',
+        );
+      }
       return new nodejs.NodejsFunction(this, name, {
         description: `driftwatch: ${description} (model ${model.name})`,
         entry: retrainingHandlerEntry(name),
@@ -329,46 +332,55 @@ export class RetrainingPipeline extends Construct {
     acknowledgeWildcardResource(
       functions.prepareInputs.role!,
       golden,
+      ['s3:GetObject', 's3:GetObjectVersion'],
       `Reads the labelled files of model ${model.name}: new files arrive under new names in its golden prefix.`,
     );
     acknowledgeWildcardResource(
       functions.prepareInputs.role!,
       work,
+      ['s3:PutObject'],
       `Writes a run's inputs under ${config.workPrefix}, one new prefix per run of model ${model.name}.`,
     );
     acknowledgeWildcardResource(
       functions.evaluate.role!,
       work,
+      ['s3:GetObject', 's3:PutObject'],
       `Reads a run's transform outputs and writes its evaluation under ${config.workPrefix}, one new prefix per run.`,
     );
     acknowledgeWildcardResource(
       functions.canaryDecision.role!,
       feedback,
+      ['s3:GetObject'],
       `Reads the labelled feedback files of model ${model.name}, uploaded under new names.`,
     );
     acknowledgeWildcardResource(
       functions.register.role!,
       packagesArn,
+      ['sagemaker:CreateModelPackage', 'sagemaker:UpdateModelPackage'],
       `Creates and approves the versions of the package group ${config.packageGroupName}, numbered by SageMaker.`,
     );
-    acknowledge(
+    acknowledgeWildcardResource(
       functions.canaryDecision.role!,
-      'IAM5[Resource::*]',
+      '*',
+      ['cloudwatch:GetMetricData', ...XRAY_FUNCTION_ACTIONS],
       'CloudWatch GetMetricData has no resource-level permissions; X-Ray tracing neither.',
     );
     acknowledgeWildcardResource(
       this.sageMakerRole,
       work,
+      ['s3:GetObject', 's3:PutObject'],
       `SageMaker reads and writes a run's files under ${config.workPrefix}, one new prefix per run.`,
     );
     acknowledgeWildcardResource(
       this.sageMakerRole,
       sageMakerLogGroups,
+      ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
       'SageMaker jobs log to /aws/sagemaker/TrainingJobs and /aws/sagemaker/TransformJobs, with one stream per job.',
     );
-    acknowledge(
+    acknowledgeWildcardResource(
       this.sageMakerRole,
-      'IAM5[Resource::*]',
+      '*',
+      ['ecr:GetAuthorizationToken', 'cloudwatch:PutMetricData'],
       'The ECR token (ecr:GetAuthorizationToken) and cloudwatch:PutMetricData (limited by namespace) have no resource-level permissions.',
     );
 
@@ -400,18 +412,69 @@ export class RetrainingPipeline extends Construct {
     // SnsPublish grants sns:Publish; the encrypted topic's key is granted here without the wildcard actions.
     topic.masterKey?.grant(this.stateMachine, 'kms:Decrypt', 'kms:GenerateDataKey');
     const machineRole = this.stateMachine.role;
-    acknowledge(
+    acknowledgeWildcardResource(
       machineRole,
-      'IAM5[Resource::*]',
+      '*',
+      [
+        'logs:CreateLogDelivery',
+        'logs:GetLogDelivery',
+        'logs:UpdateLogDelivery',
+        'logs:DeleteLogDelivery',
+        'logs:ListLogDeliveries',
+        'logs:PutResourcePolicy',
+        'logs:DescribeResourcePolicies',
+        'logs:DescribeLogGroups',
+        'xray:PutTraceSegments',
+        'xray:PutTelemetryRecords',
+        'xray:GetSamplingRules',
+        'xray:GetSamplingTargets',
+        'sagemaker:ListTags',
+      ],
       'Step Functions log delivery, X-Ray and sagemaker:ListTags (used by the .sync integrations) have no resource-level permissions.',
     );
-    for (const resource of ['training-job', 'transform-job', 'model', 'endpoint-config']) {
+    const sageMakerArn = (resource: string, resourceName: string) =>
+      stack.formatArn({ service: 'sagemaker', resource, resourceName });
+    const runNames: [string, string[]][] = [
+      [
+        'training-job',
+        [
+          'sagemaker:CreateTrainingJob',
+          'sagemaker:DescribeTrainingJob',
+          'sagemaker:StopTrainingJob',
+          'sagemaker:AddTags',
+        ],
+      ],
+      [
+        'transform-job',
+        [
+          'sagemaker:CreateTransformJob',
+          'sagemaker:DescribeTransformJob',
+          'sagemaker:StopTransformJob',
+          'sagemaker:AddTags',
+        ],
+      ],
+      ['model', ['sagemaker:CreateModel']],
+    ];
+    for (const [resource, actions] of runNames) {
       acknowledgeWildcardResource(
         machineRole,
-        stack.formatArn({ service: 'sagemaker', resource, resourceName: '*' }),
-        `Each run creates its ${resource} under a new name (model and run id), so the name is not known at deploy time.`,
+        sageMakerArn(resource, `${model.name}-*`),
+        actions,
+        `Each run creates its ${resource}s named ${model.name}-<run id>..., so the full name is not known at deploy time.`,
       );
     }
+    acknowledgeWildcardResource(
+      machineRole,
+      sageMakerArn('model', '*'),
+      ['sagemaker:DescribeModel'],
+      'Reads the model the endpoint serves (to score the holdout with a copy of it), named by whoever deployed it.',
+    );
+    acknowledgeWildcardResource(
+      machineRole,
+      sageMakerArn('endpoint-config', '*'),
+      ['sagemaker:DescribeEndpointConfig', 'sagemaker:updateEndpoint'],
+      'Reads the endpoint config in service and restores it on rollback; it may be named by whoever deployed the endpoint.',
+    );
     acknowledgeWildcardResource(
       machineRole,
       stack.formatArn({
@@ -419,12 +482,14 @@ export class RetrainingPipeline extends Construct {
         resource: 'endpoint-config',
         resourceName: `${config.endpointName.toLowerCase()}*`,
       }),
+      ['sagemaker:CreateEndpointConfig'],
       `Creates the canary and promoted configs of endpoint ${config.endpointName}, named after the endpoint and the run id.`,
     );
     for (const f of Object.values(functions) as lambda.IFunction[]) {
       acknowledgeWildcardResource(
         machineRole,
         `${f.functionArn}:*`,
+        ['lambda:InvokeFunction'],
         'LambdaInvoke tasks are granted the function and its versions and aliases, as CDK writes it.',
       );
     }

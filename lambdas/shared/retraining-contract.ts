@@ -100,6 +100,8 @@ export interface RetrainingExecutionInput {
 export interface RunNames {
   trainingJob: string;
   challengerModel: string;
+  /** The serving model re-created under the pipeline's own SageMaker role, to score the holdout. */
+  championModel: string;
   championTransformJob: string;
   challengerTransformJob: string;
   canaryEndpointConfig: string;

@@ -1,7 +1,7 @@
 import { Duration, Size, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -29,6 +29,43 @@ export interface RetrainingStatesProps {
   stateTable: dynamodb.ITable;
   topic: sns.ITopic;
   sageMakerRole: iam.IRole;
+}
+
+/**
+ * A run's S3 location read from the state at `path`, granting nothing: the SageMaker role's prefix-scoped
+ * statements cover it, where `S3Location.fromJsonExpression` would add S3 actions on every bucket (`*`).
+ */
+class RunLocation extends tasks.S3Location {
+  private readonly path: string;
+
+  constructor(path: string) {
+    super();
+    this.path = path;
+  }
+
+  bind(): tasks.S3LocationConfig {
+    return { uri: sfn.JsonPath.stringAt(this.path) };
+  }
+}
+
+/**
+ * Narrows the statements a SageMaker task grants the state machine on `<type>/*` to the names a run of
+ * `model` creates (`<model>-<run id>...`, see the plan).
+ */
+function ownNamesOnly<T extends sfn.TaskStateBase>(task: T, model: string): T {
+  const holder = task as unknown as { taskPolicies?: iam.PolicyStatement[] };
+  holder.taskPolicies = holder.taskPolicies?.map(
+    (statement) =>
+      new iam.PolicyStatement({
+        effect: statement.effect,
+        actions: statement.actions,
+        resources: statement.resources.map((resource) =>
+          resource.replace(/:(training-job|transform-job|model)\/\*$/, `:$1/${model}-*`),
+        ),
+        ...(Object.keys(statement.conditions).length > 0 ? { conditions: statement.conditions } : {}),
+      }),
+  );
+  return task;
 }
 
 /** SageMaker errors worth retrying: throttling, quotas and capacity (SageMaker's names and SFN's). */
@@ -589,36 +626,39 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
   const transform = (id: string, jobName: string, modelName: string, outputUri: string) =>
     catchBefore(
       sageMakerRetry(
-        new tasks.SageMakerCreateTransformJob(scope, id, {
-          integrationPattern: sfn.IntegrationPattern.RUN_JOB,
-          transformJobName: path(jobName),
-          modelName: path(modelName),
-          role: props.sageMakerRole,
-          transformInput: {
-            transformDataSource: {
-              s3DataSource: {
-                s3Uri: path('$.plan.s3.holdoutFeaturesUri'),
-                s3DataType: tasks.S3DataType.S3_PREFIX,
+        ownNamesOnly(
+          new tasks.SageMakerCreateTransformJob(scope, id, {
+            integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+            transformJobName: path(jobName),
+            modelName: path(modelName),
+            role: props.sageMakerRole,
+            transformInput: {
+              transformDataSource: {
+                s3DataSource: {
+                  s3Uri: path('$.plan.s3.holdoutFeaturesUri'),
+                  s3DataType: tasks.S3DataType.S3_PREFIX,
+                },
               },
+              contentType: 'text/csv',
+              splitType: tasks.SplitType.LINE,
             },
-            contentType: 'text/csv',
-            splitType: tasks.SplitType.LINE,
-          },
-          transformOutput: {
-            s3OutputPath: path(outputUri),
-            assembleWith: tasks.AssembleWith.LINE,
-            accept: 'text/csv',
-          },
-          transformResources: { instanceCount: 1, instanceType: ml(retraining.transformInstanceType) },
-          resultPath: sfn.JsonPath.DISCARD,
-          taskTimeout: sfn.Timeout.duration(TRANSFORM_TIMEOUT),
-        }),
+            transformOutput: {
+              s3OutputPath: path(outputUri),
+              assembleWith: tasks.AssembleWith.LINE,
+              accept: 'text/csv',
+            },
+            transformResources: { instanceCount: 1, instanceType: ml(retraining.transformInstanceType) },
+            resultPath: sfn.JsonPath.DISCARD,
+            taskTimeout: sfn.Timeout.duration(TRANSFORM_TIMEOUT),
+          }),
+          props.model,
+        ),
       ),
     );
   const scoreChampion = transform(
     'ScoreHoldoutWithChampion',
     '$.plan.names.championTransformJob',
-    '$.champion.modelName',
+    '$.plan.names.championModel',
     '$.plan.s3.championScoresUri',
   );
   const scoreChallenger = transform(
@@ -663,64 +703,138 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
       }),
     ),
   );
-  describeLiveEndpoint.next(describeLiveConfig).next(scoreChampion);
+  // The champion scores the holdout as a copy of the serving model (same image and artefact) created under
+  // the pipeline's own SageMaker role: a batch transform runs as its model's execution role, and the serving
+  // model's own role, made outside this stack, has no grant on the run's files or the stack's key.
+  const describeChampionModel = catchBefore(
+    sageMakerRetry(
+      new tasks.CallAwsService(scope, 'DescribeChampionModel', {
+        service: 'sagemaker',
+        action: 'describeModel',
+        iamAction: 'sagemaker:DescribeModel',
+        // The serving model is named by whoever deployed it, so its name is not known at deploy time.
+        iamResources: [stack.formatArn({ service: 'sagemaker', resource: 'model', resourceName: '*' })],
+        parameters: { ModelName: path('$.champion.modelName') },
+        resultSelector: {
+          'image.$': '$.PrimaryContainer.Image',
+          'modelDataUrl.$': '$.PrimaryContainer.ModelDataUrl',
+        },
+        resultPath: '$.championModel',
+        taskTimeout: sfn.Timeout.duration(SAGEMAKER_CALL_TIMEOUT),
+      }),
+    ),
+  );
+  const pullableImages = [
+    ...new Set([retraining.image, retraining.inferenceImage, retraining.championImage]),
+  ];
+  const foreignImage = outcome(
+    'RecordForeignChampionImage',
+    'failed',
+    'driftwatch: retraining of {} cannot score the champion',
+    "Model {}: the serving model {} runs the image {}, which the pipeline's SageMaker role may not pull: set retraining.championImage to that image in the config and deploy again",
+    '$.model',
+    '$.champion.modelName',
+    '$.championModel.image',
+  ).next(notify);
+  const createChampionModel = catchBefore(
+    sageMakerRetry(
+      ownNamesOnly(
+        new tasks.SageMakerCreateModel(scope, 'CreateChampionModel', {
+          modelName: path('$.plan.names.championModel'),
+          role: props.sageMakerRole,
+          primaryContainer: new tasks.ContainerDefinition({
+            image: tasks.DockerImage.fromJsonExpression(
+              sfn.JsonPath.stringAt('$.championModel.image'),
+              // The SageMaker role pulls only the configured images (PullImages), not any repository.
+              false,
+            ),
+            modelS3Location: new RunLocation('$.championModel.modelDataUrl'),
+          }),
+          resultPath: sfn.JsonPath.DISCARD,
+          taskTimeout: sfn.Timeout.duration(SAGEMAKER_CALL_TIMEOUT),
+        }),
+        props.model,
+      ),
+    ),
+  );
+  describeLiveEndpoint
+    .next(describeLiveConfig)
+    .next(describeChampionModel)
+    .next(
+      new sfn.Choice(scope, 'ChampionImagePullable?')
+        .when(
+          pullableImages.length === 1
+            ? sfn.Condition.stringEquals('$.championModel.image', pullableImages[0]!)
+            : sfn.Condition.or(
+                ...pullableImages.map((image) => sfn.Condition.stringEquals('$.championModel.image', image)),
+              ),
+          createChampionModel.next(scoreChampion),
+        )
+        .otherwise(foreignImage),
+    );
 
   // --- Training ---------------------------------------------------------------------------------------------
   const createModel = catchBefore(
     sageMakerRetry(
-      new tasks.SageMakerCreateModel(scope, 'CreateChallengerModel', {
-        modelName: path('$.plan.names.challengerModel'),
-        role: props.sageMakerRole,
-        primaryContainer: new tasks.ContainerDefinition({
-          image: tasks.DockerImage.fromRegistry(retraining.inferenceImage),
-          modelS3Location: tasks.S3Location.fromJsonExpression('$.training.artifacts'),
+      ownNamesOnly(
+        new tasks.SageMakerCreateModel(scope, 'CreateChallengerModel', {
+          modelName: path('$.plan.names.challengerModel'),
+          role: props.sageMakerRole,
+          primaryContainer: new tasks.ContainerDefinition({
+            image: tasks.DockerImage.fromRegistry(retraining.inferenceImage),
+            modelS3Location: new RunLocation('$.training.artifacts'),
+          }),
+          resultPath: sfn.JsonPath.DISCARD,
+          taskTimeout: sfn.Timeout.duration(SAGEMAKER_CALL_TIMEOUT),
         }),
-        resultPath: sfn.JsonPath.DISCARD,
-        taskTimeout: sfn.Timeout.duration(SAGEMAKER_CALL_TIMEOUT),
-      }),
+        props.model,
+      ),
     ),
   );
   createModel.next(describeLiveEndpoint);
   const train = catchBefore(
     sageMakerRetry(
-      new tasks.SageMakerCreateTrainingJob(scope, 'TrainChallenger', {
-        integrationPattern: sfn.IntegrationPattern.RUN_JOB,
-        trainingJobName: path('$.plan.names.trainingJob'),
-        role: props.sageMakerRole,
-        algorithmSpecification: {
-          trainingImage: tasks.DockerImage.fromRegistry(retraining.image),
-          trainingInputMode: tasks.InputMode.FILE,
-        },
-        hyperparameters: retraining.hyperparameters,
-        inputDataConfig: [
-          {
-            channelName: 'train',
-            contentType: 'text/csv',
-            dataSource: {
-              s3DataSource: {
-                s3DataType: tasks.S3DataType.S3_PREFIX,
-                s3Location: tasks.S3Location.fromJsonExpression('$.plan.s3.trainUri'),
+      ownNamesOnly(
+        new tasks.SageMakerCreateTrainingJob(scope, 'TrainChallenger', {
+          integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+          trainingJobName: path('$.plan.names.trainingJob'),
+          role: props.sageMakerRole,
+          algorithmSpecification: {
+            trainingImage: tasks.DockerImage.fromRegistry(retraining.image),
+            trainingInputMode: tasks.InputMode.FILE,
+          },
+          hyperparameters: retraining.hyperparameters,
+          inputDataConfig: [
+            {
+              channelName: 'train',
+              contentType: 'text/csv',
+              dataSource: {
+                s3DataSource: {
+                  s3DataType: tasks.S3DataType.S3_PREFIX,
+                  s3Location: new RunLocation('$.plan.s3.trainUri'),
+                },
               },
             },
+          ],
+          outputDataConfig: { s3OutputLocation: new RunLocation('$.plan.s3.outputUri') },
+          resourceConfig: {
+            instanceCount: retraining.instanceCount,
+            instanceType: ml(retraining.instanceType),
+            volumeSize: Size.gibibytes(30),
           },
-        ],
-        outputDataConfig: { s3OutputLocation: tasks.S3Location.fromJsonExpression('$.plan.s3.outputUri') },
-        resourceConfig: {
-          instanceCount: retraining.instanceCount,
-          instanceType: ml(retraining.instanceType),
-          volumeSize: Size.gibibytes(30),
-        },
-        stoppingCondition: { maxRuntime: Duration.minutes(retraining.maxRuntimeMinutes) },
-        resultSelector: {
-          'jobName.$': '$.TrainingJobName',
-          'jobArn.$': '$.TrainingJobArn',
-          'artifacts.$': '$.ModelArtifacts.S3ModelArtifacts',
-        },
-        resultPath: '$.training',
-        taskTimeout: sfn.Timeout.duration(
-          Duration.minutes(retraining.maxRuntimeMinutes).plus(TRAINING_MARGIN),
-        ),
-      }),
+          stoppingCondition: { maxRuntime: Duration.minutes(retraining.maxRuntimeMinutes) },
+          resultSelector: {
+            'jobName.$': '$.TrainingJobName',
+            'jobArn.$': '$.TrainingJobArn',
+            'artifacts.$': '$.ModelArtifacts.S3ModelArtifacts',
+          },
+          resultPath: '$.training',
+          taskTimeout: sfn.Timeout.duration(
+            Duration.minutes(retraining.maxRuntimeMinutes).plus(TRAINING_MARGIN),
+          ),
+        }),
+        props.model,
+      ),
     ),
   );
   train.next(createModel);

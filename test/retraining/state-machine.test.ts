@@ -321,6 +321,35 @@ describe('the retraining state machine', () => {
     expect(world.weights()).toEqual({ AllTraffic: 100 });
   });
 
+  it('scores the champion with a copy of the serving model created under its own SageMaker role', async () => {
+    const world = newWorld();
+    await execute(world, driftTrigger);
+    const { runId } = challengerOf(world);
+    const champion = world.transformJobs.find((job) => job.name.endsWith('-champion'))!;
+    // Not the serving model (it runs under its own role, made outside the stack, with no grant on the run).
+    expect(champion.model).not.toBe(CHAMPION.model);
+    expect(champion.model).toBe(`churn-${runId}-champion`);
+    const copy = world.models.get(champion.model)!;
+    const challenger = world.models.get(challengerOf(world).model)!;
+    expect(copy).toEqual({
+      image: world.championImage,
+      modelDataUrl: `s3://models/${CHAMPION.model}/model.tar.gz`,
+      executionRoleArn: challenger.executionRoleArn,
+    });
+    expect(copy.executionRoleArn).not.toBe('arn:aws:iam::123456789012:role/serving');
+  });
+
+  it('stops before scoring when the serving model runs an image its role may not pull, naming the setting', async () => {
+    const world = newWorld();
+    world.championImage = '999999999999.dkr.ecr.eu-west-1.amazonaws.com/other:1';
+    const { visited, error } = await execute(world, driftTrigger);
+    expect(error).toBeInstanceOf(ExecutionError);
+    expect(visited).toContain('RecordForeignChampionImage');
+    expect(visited).not.toContain('ScoreHoldoutWithChampion');
+    expect(world.messages.at(-1)!.message).toMatch(/other:1.*set retraining\.championImage/);
+    expect(world.state.get('churn')!.runningExecution).toBeUndefined();
+  });
+
   it('waits and retries an update refused with "Cannot update in-progress endpoint"', async () => {
     const world = newWorld();
     world.refuseUpdates = 1;
