@@ -248,7 +248,8 @@ export class Authorizer {
       resource: request.resource,
       accountId: this.accountOf(request.resource),
       identityPolicies: identity,
-      resourcePolicy: this.model.resourcePolicies.get(holder),
+      // A call on a key itself (kms:*) is judged by the key policy.
+      resourcePolicy: this.model.keyPolicies.get(request.resource) ?? this.model.resourcePolicies.get(holder),
       context,
     });
     if (result !== 'Allowed') {
