@@ -841,6 +841,33 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
   const prepare = catchBefore(
     invoke('PrepareInputs', functions.prepareInputs, { 'model.$': '$.model', 'plan.$': '$.plan' }, '$.data'),
   ).next(train);
+  // SageMaker pulls images only from ECR in the region of the job. The stack is environment-agnostic, so
+  // the region is known when the machine runs (from its execution ARN), not at synth: a run with an image of
+  // another region stops here, before anything is trained, and names the fix.
+  const imageRegions = [
+    ...new Set(
+      [retraining.image, retraining.inferenceImage, retraining.championImage].map(
+        (image) => /\.dkr\.ecr\.([a-z0-9-]+)\./.exec(image)![1]!,
+      ),
+    ),
+  ];
+  const wrongRegion = outcome(
+    'RecordImageRegion',
+    'failed',
+    'driftwatch: retraining of {} cannot pull its images',
+    `Model {}: the stack runs in {}, but SageMaker pulls images only from ECR in its own region and the retraining images are in ${imageRegions.join(', ')}: copy them to an ECR repository in the stack's region and set retraining.image (and inferenceImage, championImage) to it`,
+    '$.model',
+    '$.where.region',
+  ).next(notify);
+  const inRegion = imageRegions.map((region) => sfn.Condition.stringEquals('$.where.region', region));
+  const imagesInRegion = new sfn.Pass(scope, 'ReadRegion', {
+    parameters: { 'region.$': "States.ArrayGetItem(States.StringSplit($$.Execution.Id, ':'), 3)" },
+    resultPath: '$.where',
+  }).next(
+    new sfn.Choice(scope, 'ImagesInRegion?')
+      .when(inRegion.length === 1 ? inRegion[0]! : sfn.Condition.and(...inRegion), prepare)
+      .otherwise(wrongRegion),
+  );
 
   // --- Start: plan, lock (or skip), cost gate ----------------------------------------------------------
   const recordRefusal = outcome(
@@ -855,7 +882,7 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
     invoke('CostGate', functions.costGate, { 'model.$': '$.model', 'plan.$': '$.plan' }, '$.cost'),
   ).next(
     new sfn.Choice(scope, 'WithinBudget?')
-      .when(sfn.Condition.booleanEquals('$.cost.allowed', true), prepare)
+      .when(sfn.Condition.booleanEquals('$.cost.allowed', true), imagesInRegion)
       .otherwise(recordRefusal),
   );
   const skipReason = (id: string, format: string, ...args: string[]) =>

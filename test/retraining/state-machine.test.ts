@@ -92,7 +92,12 @@ interface Run {
   error: Error | null;
 }
 
-async function execute(world: FakeAwsWorld, input: RetrainingExecutionInput, name = 'run-1'): Promise<Run> {
+async function execute(
+  world: FakeAwsWorld,
+  input: RetrainingExecutionInput,
+  name = 'run-1',
+  region = 'us-east-1',
+): Promise<Run> {
   const machine = new StateMachine(definition as never, {
     validationOptions: { checkPaths: true, checkArn: true },
   });
@@ -114,7 +119,7 @@ async function execute(world: FakeAwsWorld, input: RetrainingExecutionInput, nam
     },
     context: {
       Execution: {
-        Id: `arn:aws:states:us-east-1:123456789012:execution:Driftwatch-churn-retraining:${name}`,
+        Id: `arn:aws:states:${region}:123456789012:execution:Driftwatch-churn-retraining:${name}`,
         Name: name,
         Input: input as never,
       },
@@ -168,12 +173,14 @@ describe('the retraining state machine', () => {
     const { visited, output, error } = await execute(world, driftTrigger);
     expect(error).toBeNull();
     expect(output).toMatchObject({ status: 'promoted' });
-    expect(visited.slice(0, 6)).toEqual([
+    expect(visited.slice(0, 8)).toEqual([
       'Start',
       'Plan',
       'AcquireLock',
       'CostGate',
       'WithinBudget?',
+      'ReadRegion',
+      'ImagesInRegion?',
       'PrepareInputs',
     ]);
     for (const state of [
@@ -347,6 +354,16 @@ describe('the retraining state machine', () => {
     expect(visited).toContain('RecordForeignChampionImage');
     expect(visited).not.toContain('ScoreHoldoutWithChampion');
     expect(world.messages.at(-1)!.message).toMatch(/other:1.*set retraining\.championImage/);
+    expect(world.state.get('churn')!.runningExecution).toBeUndefined();
+  });
+
+  it('stops before training when the stack runs in another region than its ECR images, naming the fix', async () => {
+    const world = newWorld();
+    const { visited, error } = await execute(world, driftTrigger, 'run-1', 'eu-west-1');
+    expect(error).toBeInstanceOf(ExecutionError);
+    expect(visited).toContain('RecordImageRegion');
+    expect(visited).not.toContain('PrepareInputs');
+    expect(world.messages.at(-1)!.message).toMatch(/runs in eu-west-1.*images are in us-east-1: copy them/);
     expect(world.state.get('churn')!.runningExecution).toBeUndefined();
   });
 
