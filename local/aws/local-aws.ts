@@ -134,7 +134,7 @@ export interface LocalAwsOptions {
    * Enforce IAM and KMS as the template declares them: every call of a function, a state machine task, a
    * rule target, a schedule or an alarm action is checked against the caller role's policies, the
    * resource's policy and the key policy, and refused as AWS refuses it. Turn it off only to debug.
-   * @default true, unless the environment has `DRIFTWATCH_LOCAL_IAM=off`
+   * @default true, unless the environment has `DRIFTWATCH_LOCAL_IAM=off` (`=log` also prints each denial)
    */
   iam?: boolean;
 }
@@ -216,7 +216,7 @@ export class LocalAws {
       ? new Authorizer(emptyIamModel(this.identity), {
           observe: (decision) => {
             if (decision.allowed) return;
-            if (process.env['DEBUG_IAM']) console.error('DENIED', decision.reason);
+            if (process.env['DRIFTWATCH_LOCAL_IAM'] === 'log') console.error('DENIED', decision.reason);
             this.timeline.record({
               type: 'access-denied',
               principal: decision.principal,

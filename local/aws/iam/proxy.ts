@@ -177,7 +177,7 @@ export async function startCheckingProxy(options: {
             }
           : describeHttp(options.region, service, request, body);
       if (requests.length === 0) {
-        if (process.env['DEBUG_IAM']) console.error('UNKNOWN', service, operation);
+        if (process.env['DRIFTWATCH_LOCAL_IAM'] === 'log') console.error('UNKNOWN', service, operation);
         refuse(
           response,
           service,
