@@ -172,6 +172,14 @@ export interface RetrainingConfig {
   schedule?: string;
   /** Inference image of the retrained model (CreateModel). @default the training `image` */
   inferenceImage: string;
+  /**
+   * Image of the model the endpoint serves when retraining starts, if it is not `inferenceImage` (say, a
+   * model deployed before driftwatch). The pipeline scores the holdout with a copy of that model created
+   * under its own SageMaker role, which may pull only the images named here; a run whose champion runs
+   * another image stops before training and names this setting.
+   * @default `inferenceImage`
+   */
+  championImage: string;
   /** Days of incoming data (by upload time) the training run uses. @default 30 */
   dataWindowDays: number;
   /**

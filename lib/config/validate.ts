@@ -621,6 +621,7 @@ function readRetraining(
   const retraining = check.object(raw, path, [
     'schedule',
     'inferenceImage',
+    'championImage',
     'dataWindowDays',
     'holdoutDataset',
     'primaryMetric',
@@ -760,6 +761,13 @@ function readRetrainingEvaluation(
       : check.string(retraining['inferenceImage'], `${path}.inferenceImage`, {
           pattern: ECR_IMAGE,
           hint: 'an ECR image URI such as "123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn-serve:1.4"',
+        });
+  result.championImage =
+    retraining['championImage'] === undefined
+      ? result.inferenceImage
+      : check.string(retraining['championImage'], `${path}.championImage`, {
+          pattern: ECR_IMAGE,
+          hint: 'the ECR image URI of the model the endpoint serves, such as "123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn-serve:1.3"',
         });
   result.dataWindowDays = check.number(retraining['dataWindowDays'], `${path}.dataWindowDays`, {
     default: DEFAULT_RETRAINING_DATA_WINDOW_DAYS,
