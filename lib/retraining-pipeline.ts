@@ -408,7 +408,10 @@ export class RetrainingPipeline extends Construct {
         machineRole,
         stack.formatArn({ service: 'sagemaker', resource, resourceName: '*' }),
         actions,
-        `Each run creates or changes its ${resource} under a name that starts with its model's name or endpoint (data) and the run id.`,
+        `Each run creates or changes its ${resource} under a name that starts with its model's name or endpoint (data) and the run id` +
+          (resource === 'model'
+            ? '; DescribeModel reads the model the endpoint serves (copied to score the champion), named by whoever deployed it.'
+            : '.'),
       );
     }
     for (const f of Object.values(functions) as lambda.IFunction[]) {
