@@ -21,7 +21,7 @@ import {
 } from './config/validate.ts';
 import { DRIFT_METRICS_MODEL_VARIABLE, DriftMetrics } from './drift-metrics.ts';
 import { lambdaBundling } from './lambda-bundling.ts';
-import { acknowledge, acknowledgeWildcardResource } from './nag.ts';
+import { acknowledgeWildcardResource, XRAY_FUNCTION_ACTIONS } from './nag.ts';
 import { secureQueueProps } from './secure-defaults.ts';
 
 /** The drift handler shipped with driftwatch. */
@@ -177,9 +177,10 @@ export class DriftDetector extends Construct {
         maxConcurrency: props.maxConcurrency ?? DEFAULT_ENGINE_DRIFT_CONCURRENCY,
       }),
     );
-    acknowledge(
+    acknowledgeWildcardResource(
       this.role,
-      'IAM5[Resource::*]',
+      '*',
+      XRAY_FUNCTION_ACTIONS,
       'X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) have no resource-level permissions.',
     );
   }
@@ -199,6 +200,14 @@ export class DriftDetector extends Construct {
         resources: [landingObjects],
       }),
       new iam.PolicyStatement({ sid: 'WriteReports', actions: ['s3:PutObject'], resources: [reports] }),
+      // Drift reports sit under a timestamp folder of their model; the performance check's reports share the
+      // model's prefix under `performance/`, which the drift function must not be able to overwrite.
+      new iam.PolicyStatement({
+        sid: 'NotPerformanceReports',
+        effect: iam.Effect.DENY,
+        actions: ['s3:PutObject'],
+        resources: [resultsBucket.arnForObjects(`${reportsPrefix}*/performance/*`)],
+      }),
       new iam.PolicyStatement({
         sid: 'ReadModelParameters',
         actions: ['ssm:GetParametersByPath'],
@@ -244,6 +253,7 @@ export class DriftDetector extends Construct {
     acknowledgeWildcardResource(
       this.role,
       landingObjects,
+      ['s3:GetObject', 's3:GetObjectVersion'],
       "Reads the files of the landing bucket, which holds only model data: each model's prefixes are data " +
         "(its SSM parameter), so adding a model changes no policy, and IAM's 10,240-byte inline policy limit " +
         "could not list 200 models' prefixes. The function reads only under the prefix of the file's model.",
@@ -251,6 +261,7 @@ export class DriftDetector extends Construct {
     acknowledgeWildcardResource(
       this.role,
       reports,
+      ['s3:PutObject'],
       `Writes reports under ${reportsPrefix}<model>/, one new key per check.`,
     );
   }

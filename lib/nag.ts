@@ -10,14 +10,37 @@ export function acknowledge(scope: IConstruct, rule: string, reason: string): vo
   Validations.of(scope).acknowledge({ id: `AwsSolutions-${rule}`, reason });
 }
 
-/**
- * Acknowledges the IAM5 (wildcard) finding of one resource ARN, by the id cdk-nag gives it: the ARN with each
- * reference flattened to `<LogicalId.Attribute>`. Only that ARN is acknowledged; any other wildcard is still
- * reported.
- */
-export function acknowledgeWildcardResource(scope: IConstruct, arn: string, reason: string): void {
-  acknowledge(scope, `IAM5[Resource::${flatten(Stack.of(scope).resolve(arn))}]`, reason);
+/** Metadata type of the wildcard grants a construct acknowledges, with their actions (read by the tests). */
+export const WILDCARD_METADATA = 'driftwatch:wildcard-grant';
+
+/** One acknowledged wildcard grant: the resource as cdk-nag names it, and every action granted on it. */
+export interface WildcardGrant {
+  resource: string;
+  actions: string[];
 }
+
+/**
+ * Acknowledges the IAM5 (wildcard) finding of one resource ARN (`*` included), by the id cdk-nag gives it:
+ * the ARN with each reference flattened to `<LogicalId.Attribute>`. Only that ARN is acknowledged; any
+ * other wildcard is still reported. `actions` names every action the construct is granted on it: a test
+ * compares them with the synthesized policies, so an acknowledgement cannot hide a grant it does not name.
+ */
+export function acknowledgeWildcardResource(
+  scope: IConstruct,
+  arn: string,
+  actions: readonly string[],
+  reason: string,
+): void {
+  const resource = flatten(Stack.of(scope).resolve(arn));
+  acknowledge(scope, `IAM5[Resource::${resource}]`, reason);
+  scope.node.addMetadata(WILDCARD_METADATA, {
+    resource,
+    actions: [...actions].sort(),
+  } satisfies WildcardGrant);
+}
+
+/** Actions X-Ray active tracing grants a function on `*` (they have no resource-level permissions). */
+export const XRAY_FUNCTION_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 
 /** cdk-nag's rendering of a resolved CloudFormation value (its `flattenCfnReference`, not exported). */
 function flatten(node: unknown): string {

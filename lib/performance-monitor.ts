@@ -25,7 +25,7 @@ import {
 import { modelParametersArn } from './drift-detector.ts';
 import { DRIFT_METRICS_MODEL_VARIABLE } from './drift-metrics.ts';
 import { lambdaBundling } from './lambda-bundling.ts';
-import { acknowledge, acknowledgeWildcardResource } from './nag.ts';
+import { acknowledgeWildcardResource, XRAY_FUNCTION_ACTIONS } from './nag.ts';
 import { PerformanceMetrics } from './performance-metrics.ts';
 
 /** The performance handler shipped with driftwatch. */
@@ -151,9 +151,10 @@ export class PerformanceMonitor extends Construct {
       },
       bundling: lambdaBundling(),
     });
-    acknowledge(
+    acknowledgeWildcardResource(
       this.role,
-      'IAM5[Resource::*]',
+      '*',
+      XRAY_FUNCTION_ACTIONS,
       'X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) have no resource-level permissions.',
     );
 
@@ -208,7 +209,8 @@ export class PerformanceMonitor extends Construct {
     const { landingBucket, resultsBucket, reportsPrefix, eventBus } = props;
     const stack = Stack.of(this);
     const landingObjects = landingBucket.arnForObjects('*');
-    const reports = resultsBucket.arnForObjects(`${reportsPrefix}*`);
+    // Only the performance reports (`<prefix><model>/performance/…`): the drift reports beside them are not its own.
+    const reports = resultsBucket.arnForObjects(`${reportsPrefix}*/performance/*`);
     const endpoints = stack.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: '*' });
     const statements = [
       new iam.PolicyStatement({
@@ -256,17 +258,20 @@ export class PerformanceMonitor extends Construct {
     acknowledgeWildcardResource(
       this.role,
       landingObjects,
+      ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'],
       'Reads golden datasets and baseline reports, and writes a first baseline report, in the landing bucket: ' +
         "each model's keys are data (its SSM parameter), so adding a model changes no policy.",
     );
     acknowledgeWildcardResource(
       this.role,
       reports,
+      ['s3:PutObject'],
       `Writes performance reports under ${reportsPrefix}<model>/performance/, one new key per check.`,
     );
     acknowledgeWildcardResource(
       this.role,
       endpoints,
+      ['sagemaker:InvokeEndpoint'],
       "Scores golden datasets with the endpoint each model's config names (data); endpoint ARNs are lower case.",
     );
   }

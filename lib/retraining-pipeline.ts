@@ -24,7 +24,7 @@ import type { ModelConfig } from './config/model-config.ts';
 import { RETRAINING_WORK_PREFIX } from './config/runtime.ts';
 import { modelParametersArn } from './drift-detector.ts';
 import { lambdaBundling } from './lambda-bundling.ts';
-import { acknowledge, acknowledgeWildcardResource } from './nag.ts';
+import { acknowledgeWildcardResource, XRAY_FUNCTION_ACTIONS } from './nag.ts';
 import { type RetrainingFunctions, retrainingDefinition } from './retraining/retraining-states.ts';
 
 export { RETRAINING_WORK_PREFIX, retrainingRuntimeConfig } from './config/runtime.ts';
@@ -175,11 +175,15 @@ export class RetrainingPipeline extends Construct {
       });
       logGroup.grantWrite(role);
       role.addToPrincipalPolicy(parameters);
-      acknowledge(
-        role,
-        'IAM5[Resource::*]',
-        'X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) have no resource-level permissions.',
-      );
+      // The canary decision's acknowledgement of `*` names GetMetricData beside X-Ray (one finding, one id).
+      if (name !== 'canaryDecision') {
+        acknowledgeWildcardResource(
+          role,
+          '*',
+          XRAY_FUNCTION_ACTIONS,
+          'X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) have no resource-level permissions.',
+        );
+      }
       return new nodejs.NodejsFunction(this, name, {
         description: `driftwatch: ${description} (every model)`,
         entry: retrainingHandlerEntry(name),
@@ -256,52 +260,71 @@ export class RetrainingPipeline extends Construct {
     const landingReason =
       "Reads labelled files under each model's golden and feedback prefixes: the prefixes are data (the model's " +
       'parameter), so adding a model changes no policy; the landing bucket holds only model data.';
-    acknowledgeWildcardResource(functions.prepareInputs.role!, landingObjects, landingReason);
-    acknowledgeWildcardResource(functions.canaryDecision.role!, landingObjects, landingReason);
+    acknowledgeWildcardResource(
+      functions.prepareInputs.role!,
+      landingObjects,
+      ['s3:GetObject', 's3:GetObjectVersion'],
+      landingReason,
+    );
+    acknowledgeWildcardResource(
+      functions.canaryDecision.role!,
+      landingObjects,
+      ['s3:GetObject'],
+      landingReason,
+    );
     acknowledgeWildcardResource(
       functions.prepareInputs.role!,
       work,
+      ['s3:PutObject'],
       `Writes a run's inputs under ${RETRAINING_WORK_PREFIX}<model>/<run>/, one new prefix per run.`,
     );
     acknowledgeWildcardResource(
       functions.evaluate.role!,
       work,
+      ['s3:GetObject', 's3:PutObject'],
       `Reads a run's transform outputs and writes its evaluation under ${RETRAINING_WORK_PREFIX}<model>/<run>/.`,
     );
     acknowledgeWildcardResource(
       functions.register.role!,
       packageGroupsArn,
+      ['sagemaker:CreateModelPackage'],
       `Registers versions in the package groups of this deployment, named ${props.stackName}-<model> in this case.`,
     );
     acknowledgeWildcardResource(
       functions.register.role!,
       packagesArn,
+      ['sagemaker:CreateModelPackage', 'sagemaker:UpdateModelPackage'],
       `Creates and approves the versions of the package groups ${props.stackName}-<model>, numbered by SageMaker.`,
     );
-    acknowledge(
+    acknowledgeWildcardResource(
       functions.canaryDecision.role!,
-      'IAM5[Resource::*]',
+      '*',
+      ['cloudwatch:GetMetricData', ...XRAY_FUNCTION_ACTIONS],
       'CloudWatch GetMetricData has no resource-level permissions; X-Ray tracing neither.',
     );
     acknowledgeWildcardResource(
       this.sageMakerRole,
       work,
+      ['s3:GetObject', 's3:PutObject'],
       `SageMaker reads and writes a run's files under ${RETRAINING_WORK_PREFIX}<model>/<run>/, one new prefix per run.`,
     );
     acknowledgeWildcardResource(
       this.sageMakerRole,
       sageMakerLogGroups,
+      ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
       'SageMaker jobs log to /aws/sagemaker/TrainingJobs and /aws/sagemaker/TransformJobs, with one stream per job.',
     );
     acknowledgeWildcardResource(
       this.sageMakerRole,
       repositories,
+      ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
       "Pulls the training and inference images each model's config names (data); a repository of another " +
         'account must also allow this role in its repository policy.',
     );
-    acknowledge(
+    acknowledgeWildcardResource(
       this.sageMakerRole,
-      'IAM5[Resource::*]',
+      '*',
+      ['ecr:GetAuthorizationToken', 'cloudwatch:PutMetricData'],
       'The ECR token (ecr:GetAuthorizationToken) and cloudwatch:PutMetricData (limited to the SageMaker namespaces) have no resource-level permissions.',
     );
 
@@ -325,22 +348,77 @@ export class RetrainingPipeline extends Construct {
     // SnsPublish grants sns:Publish; the encrypted topic's key is granted here without the wildcard actions.
     topic.masterKey?.grant(this.stateMachine, 'kms:Decrypt', 'kms:GenerateDataKey');
     const machineRole = this.stateMachine.role;
-    acknowledge(
+    acknowledgeWildcardResource(
       machineRole,
-      'IAM5[Resource::*]',
+      '*',
+      [
+        'logs:CreateLogDelivery',
+        'logs:GetLogDelivery',
+        'logs:UpdateLogDelivery',
+        'logs:DeleteLogDelivery',
+        'logs:ListLogDeliveries',
+        'logs:PutResourcePolicy',
+        'logs:DescribeResourcePolicies',
+        'logs:DescribeLogGroups',
+        'xray:PutTraceSegments',
+        'xray:PutTelemetryRecords',
+        'xray:GetSamplingRules',
+        'xray:GetSamplingTargets',
+        'sagemaker:ListTags',
+      ],
       'Step Functions log delivery, X-Ray and sagemaker:ListTags (used by the .sync integrations) have no resource-level permissions.',
     );
-    for (const resource of ['training-job', 'transform-job', 'model', 'endpoint-config', 'endpoint']) {
+    const sageMakerActions: [string, string[]][] = [
+      [
+        'training-job',
+        [
+          'sagemaker:CreateTrainingJob',
+          'sagemaker:DescribeTrainingJob',
+          'sagemaker:StopTrainingJob',
+          'sagemaker:AddTags',
+        ],
+      ],
+      [
+        'transform-job',
+        [
+          'sagemaker:CreateTransformJob',
+          'sagemaker:DescribeTransformJob',
+          'sagemaker:StopTransformJob',
+          'sagemaker:AddTags',
+        ],
+      ],
+      ['model', ['sagemaker:CreateModel', 'sagemaker:DescribeModel']],
+      // The rollback's UpdateEndpoint (a CallAwsService task) is granted on the endpoint config too, as CDK
+      // writes it (lower-case action name: IAM compares action names case-insensitively).
+      [
+        'endpoint-config',
+        ['sagemaker:CreateEndpointConfig', 'sagemaker:DescribeEndpointConfig', 'sagemaker:updateEndpoint'],
+      ],
+      [
+        'endpoint',
+        [
+          'sagemaker:DescribeEndpoint',
+          'sagemaker:updateEndpoint',
+          'sagemaker:UpdateEndpointWeightsAndCapacities',
+        ],
+      ],
+    ];
+    for (const [resource, actions] of sageMakerActions) {
       acknowledgeWildcardResource(
         machineRole,
         stack.formatArn({ service: 'sagemaker', resource, resourceName: '*' }),
-        `Each run creates or changes its ${resource} under a name that starts with its model's name or endpoint (data) and the run id.`,
+        actions,
+        `Each run creates or changes its ${resource} under a name that starts with its model's name or endpoint (data) and the run id` +
+          (resource === 'model'
+            ? '; DescribeModel reads the model the endpoint serves (copied to score the champion), named by whoever deployed it.'
+            : '.'),
       );
     }
     for (const f of Object.values(functions) as lambda.IFunction[]) {
       acknowledgeWildcardResource(
         machineRole,
         `${f.functionArn}:*`,
+        ['lambda:InvokeFunction'],
         'LambdaInvoke tasks are granted the function and its versions and aliases, as CDK writes it.',
       );
     }

@@ -87,6 +87,13 @@ export interface RetrainingRuntimeConfig {
 export interface RetrainingSageMakerSettings {
   trainingImage: string;
   inferenceImage: string;
+  /** The image the serving model runs (retraining.championImage): its copy scores the holdout. */
+  championImage: string;
+  /**
+   * The ECR region of the images, or their regions joined by `,` when they differ (then no stack region
+   * matches and a run stops before training, naming the fix): SageMaker pulls only from its own region.
+   */
+  imageRegion: string;
   hyperparameters: Record<string, string>;
   /** `ml.m5.xlarge` */
   instanceType: string;
@@ -120,6 +127,8 @@ export interface RetrainingExecutionInput {
 export interface RunNames {
   trainingJob: string;
   challengerModel: string;
+  /** The serving model re-created under the pipeline's own SageMaker role, to score the holdout. */
+  championModel: string;
   championTransformJob: string;
   challengerTransformJob: string;
   canaryEndpointConfig: string;

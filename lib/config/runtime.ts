@@ -123,6 +123,14 @@ export function retrainingRuntimeConfig(model: ModelConfig, stackName: string): 
     sageMaker: {
       trainingImage: retraining.image,
       inferenceImage: retraining.inferenceImage,
+      championImage: retraining.championImage,
+      imageRegion: [
+        ...new Set(
+          [retraining.image, retraining.inferenceImage, retraining.championImage].map(
+            (image) => /\.dkr\.ecr\.([a-z0-9-]+)\./.exec(image)?.[1] ?? image,
+          ),
+        ),
+      ].join(','),
       hyperparameters: { ...retraining.hyperparameters },
       instanceType: retraining.instanceType,
       instanceCount: retraining.instanceCount,

@@ -625,6 +625,13 @@ export const RetrainingSchema = doc(
       }),
       'Inference image of the retrained model (CreateModel). Default: the training `image`.',
     ).optional(),
+    championImage: doc(
+      text({
+        pattern: ECR_IMAGE,
+        hint: 'an ECR image URI such as "123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn-serve:1.3"',
+      }),
+      'Image of the model the endpoint serves now: the pipeline scores the holdout with a copy of it under its own SageMaker role, so that role must be allowed to pull it. Default: `inferenceImage`.',
+    ).optional(),
     dataWindowDays: doc(
       num({ integer: true, min: 1, max: 3650 }),
       'Days of incoming data (by upload time) the training run uses.',
@@ -1008,6 +1015,7 @@ function fillModelDefaults(model: z.output<typeof ModelObject>) {
           ...retraining,
           triggers: [...new Set(retraining.triggers)],
           inferenceImage: retraining.inferenceImage ?? retraining.image,
+          championImage: retraining.championImage ?? retraining.inferenceImage ?? retraining.image,
           holdoutDataset: retraining.holdoutDataset ?? performance!.goldenDataset,
         };
   const filledCanary =

@@ -620,7 +620,7 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
   const scoreChampion = transform(
     'ScoreHoldoutWithChampion',
     '$.plan.names.championTransformJob',
-    '$.champion.modelName',
+    '$.plan.names.championModel',
     '$.plan.s3.championScoresUri',
   );
   const scoreChallenger = transform(
@@ -665,7 +665,63 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
       }),
     ),
   );
-  describeLiveEndpoint.next(describeLiveConfig).next(scoreChampion);
+  // The champion scores the holdout as a copy of the serving model (same image and artefact) created under
+  // the pipeline's own SageMaker role: a batch transform runs as its model's execution role, and the serving
+  // model's own role, made outside this stack, has no grant on the run's files or the stack's key.
+  const describeChampionModel = catchBefore(
+    sageMakerRetry(
+      new tasks.CallAwsService(scope, 'DescribeChampionModel', {
+        service: 'sagemaker',
+        action: 'describeModel',
+        iamAction: 'sagemaker:DescribeModel',
+        // The serving model is named by whoever deployed it, so its name is not known at deploy time.
+        iamResources: [stack.formatArn({ service: 'sagemaker', resource: 'model', resourceName: '*' })],
+        parameters: { ModelName: path('$.champion.modelName') },
+        resultSelector: {
+          'image.$': '$.PrimaryContainer.Image',
+          'modelDataUrl.$': '$.PrimaryContainer.ModelDataUrl',
+        },
+        resultPath: '$.championModel',
+        taskTimeout: sfn.Timeout.duration(SAGEMAKER_CALL_TIMEOUT),
+      }),
+    ),
+  );
+  const foreignImage = outcome(
+    'RecordForeignChampionImage',
+    'failed',
+    'driftwatch: retraining of {} cannot score the champion',
+    "Model {}: the serving model {} runs the image {}, which is not one of the model's configured images: set retraining.championImage to that image in the model's config and deploy again",
+    '$.model',
+    '$.champion.modelName',
+    '$.championModel.image',
+  ).next(notify);
+  const createChampionModel = catchBefore(
+    sageMakerRetry(
+      new tasks.SageMakerCreateModel(scope, 'CreateChampionModel', {
+        modelName: path('$.plan.names.championModel'),
+        role: sageMakerRole,
+        primaryContainer: new tasks.ContainerDefinition({
+          image: tasks.DockerImage.fromJsonExpression(path('$.championModel.image')),
+          modelS3Location: tasks.S3Location.fromJsonExpression('$.championModel.modelDataUrl'),
+        }),
+        resultPath: sfn.JsonPath.DISCARD,
+        taskTimeout: sfn.Timeout.duration(SAGEMAKER_CALL_TIMEOUT),
+      }),
+    ),
+  );
+  const configuredImage = (field: string) =>
+    sfn.Condition.stringEqualsJsonPath('$.championModel.image', `$.plan.sageMaker.${field}`);
+  describeLiveEndpoint
+    .next(describeLiveConfig)
+    .next(describeChampionModel)
+    .next(
+      new sfn.Choice(scope, 'ChampionImagePullable?')
+        .when(
+          sfn.Condition.or(configuredImage('championImage'), configuredImage('inferenceImage')),
+          createChampionModel.next(scoreChampion),
+        )
+        .otherwise(foreignImage),
+    );
 
   // --- Training ---------------------------------------------------------------------------------------------
   const createModel = catchBefore(
@@ -731,6 +787,27 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
     invoke('PrepareInputs', functions.prepareInputs, { 'model.$': '$.model', 'plan.$': '$.plan' }, '$.data'),
   ).next(train);
 
+  // SageMaker pulls images only from ECR in the region of the job. The stack is environment-agnostic, so
+  // the region is known when the machine runs (from its execution ARN), not at synth: a run whose model's
+  // images are in another region (the plan's imageRegion) stops here, before anything is trained.
+  const wrongRegion = outcome(
+    'RecordImageRegion',
+    'failed',
+    'driftwatch: retraining of {} cannot pull its images',
+    "Model {}: the stack runs in {}, but SageMaker pulls images only from ECR in its own region and the model's retraining images are in {}: copy them to an ECR repository in the stack's region and set retraining.image (and inferenceImage, championImage) to it",
+    '$.model',
+    '$.where.region',
+    '$.plan.sageMaker.imageRegion',
+  ).next(notify);
+  const imagesInRegion = new sfn.Pass(scope, 'ReadRegion', {
+    parameters: { 'region.$': "States.ArrayGetItem(States.StringSplit($$.Execution.Id, ':'), 3)" },
+    resultPath: '$.where',
+  }).next(
+    new sfn.Choice(scope, 'ImagesInRegion?')
+      .when(sfn.Condition.stringEqualsJsonPath('$.where.region', '$.plan.sageMaker.imageRegion'), prepare)
+      .otherwise(wrongRegion),
+  );
+
   // --- Start: plan, lock (or skip), cost gate ----------------------------------------------------------
   const recordRefusal = outcome(
     'RecordBudgetRefusal',
@@ -744,7 +821,7 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
     invoke('CostGate', functions.costGate, { 'model.$': '$.model', 'plan.$': '$.plan' }, '$.cost'),
   ).next(
     new sfn.Choice(scope, 'WithinBudget?')
-      .when(sfn.Condition.booleanEquals('$.cost.allowed', true), prepare)
+      .when(sfn.Condition.booleanEquals('$.cost.allowed', true), imagesInRegion)
       .otherwise(recordRefusal),
   );
   const skipReason = (id: string, format: string, ...args: string[]) =>

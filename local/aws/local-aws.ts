@@ -47,6 +47,10 @@ import {
 } from './event-router.ts';
 import { SqsEventSource } from './event-source-mapping.ts';
 import { type InvocationResult, LocalFunction, splitOutput } from './functions.ts';
+import { AccessDeniedError, Authorizer, type Caller } from './iam/authorizer.ts';
+import { addStackToModel, emptyIamModel } from './iam/model.ts';
+import { type CheckingProxy, startCheckingProxy } from './iam/proxy.ts';
+import { type AccessRequest, describeCall, describeTask } from './iam/requests.ts';
 import { type MetricInput, MetricStore, parseEmf } from './metrics.ts';
 import type { LocalQueue, MessageAttributeValue, QueueObserver } from './queue.ts';
 import { createTables, readStackResources, type StackResources } from './resources.ts';
@@ -57,6 +61,7 @@ import {
   LocalStepFunctions,
   type ServiceIntegration,
   type StepFunctionsExecutor,
+  TaskFailedError,
   type TaskResourceLocalHandler,
 } from './step-functions.ts';
 import {
@@ -126,6 +131,18 @@ export interface LocalAwsOptions {
   endpoints?: Record<string, string>;
   /** More environment variables for every function. */
   environment?: Record<string, string>;
+  /**
+   * Enforce IAM and KMS as the template declares them: every call of a function, a state machine task, a
+   * rule target, a schedule or an alarm action is checked against the caller role's policies, the
+   * resource's policy and the key policy, and refused as AWS refuses it. Turn it off only to debug.
+   * @default true, unless the environment has `DRIFTWATCH_LOCAL_IAM=off` (`=log` also prints each denial)
+   */
+  iam?: boolean;
+}
+
+/** Whether local mode enforces IAM: on unless turned off by option or `DRIFTWATCH_LOCAL_IAM=off`. */
+export function iamEnforced(option: boolean | undefined): boolean {
+  return option ?? process.env['DRIFTWATCH_LOCAL_IAM'] !== 'off';
 }
 
 /** Where each local service listens. */
@@ -168,7 +185,11 @@ export class LocalAws {
   alarms!: AlarmEvaluator;
   router!: EventRouter;
   scheduler!: LocalScheduler;
+  /** Decides every call of the stacks' roles and services; undefined when IAM enforcement is off. */
+  readonly iam: Authorizer | undefined;
   private readonly options: LocalAwsOptions;
+  /** The other local services' endpoints (by `AWS_ENDPOINT_URL_<ID>` suffix), behind checking proxies. */
+  private readonly extraEndpoints: Record<string, string> = {};
   private readonly ownsDataDir: boolean;
   private readonly functions = new Map<string, LocalFunction>();
   private readonly unavailable = new Map<string, string>();
@@ -192,6 +213,34 @@ export class LocalAws {
     const start = options.startTime === undefined ? Date.now() : new Date(options.startTime).getTime();
     this.clock = new Clock(start, this.activity);
     this.timeline = new Timeline(() => this.clock.now());
+    this.iam = iamEnforced(options.iam)
+      ? new Authorizer(emptyIamModel(this.identity), {
+          observe: (decision) => {
+            if (decision.allowed) return;
+            if (process.env['DRIFTWATCH_LOCAL_IAM'] === 'log') console.error('DENIED', decision.reason);
+            this.timeline.record({
+              type: 'access-denied',
+              principal: decision.principal,
+              action: decision.action,
+              resource: decision.resource,
+              reason: decision.reason ?? '',
+            });
+          },
+        })
+      : undefined;
+  }
+
+  /** A checking proxy in front of `upstream` when IAM is enforced, else `upstream` itself. */
+  private async guarded(upstream: string, upstreamAccessKeyId?: string): Promise<string> {
+    if (!this.iam) return upstream;
+    const proxy: CheckingProxy = await startCheckingProxy({
+      upstream,
+      authorizer: this.iam,
+      region: this.identity,
+      ...(upstreamAccessKeyId === undefined ? {} : { upstreamAccessKeyId }),
+    });
+    this.closers.push(() => proxy.close());
+    return proxy.url;
   }
 
   static async start(options: LocalAwsOptions): Promise<LocalAws> {
@@ -210,15 +259,21 @@ export class LocalAws {
     const assembly = readCloudAssembly(await this.assemblyDir());
     const endpoint = await ServiceEndpoint.start(this.routes());
     this.closers.push(() => endpoint.close());
-    this.readStacks(assembly, endpoint.url);
-    const s3 = await this.startS3();
-    const dynamodb = await this.startDynamoDb();
-    this.endpoints = { s3, dynamodb, services: endpoint.url };
+    const services = await this.guarded(endpoint.url);
+    this.readStacks(assembly, services);
+    if (this.iam) for (const stack of this.stacks) addStackToModel(this.iam.model, stack.resolver);
+    const s3 = await this.guarded(await this.startS3(), LOCAL_CREDENTIALS.accessKeyId);
+    const dynamodb = await this.guarded(await this.startDynamoDb());
+    this.endpoints = { s3, dynamodb, services };
+    for (const [id, url] of Object.entries(this.options.endpoints ?? {})) {
+      this.extraEndpoints[id] = await this.guarded(url);
+    }
     const dynamoClient = this.dynamoDbClient();
     for (const stack of this.stacks) await createTables(dynamoClient, stack.tables);
     this.startFunctions();
     this.startStepFunctions(dynamoClient);
     this.startRouter();
+    await this.checkEventSources();
     this.startEventSources();
     this.alarms = new AlarmEvaluator(
       this.stacks.flatMap((stack) => stack.alarms),
@@ -303,10 +358,14 @@ export class LocalAws {
     const environment = this.functionEnvironment();
     const { maxEnvironmentsPerFunction } = this.options;
     for (const definition of this.stacks.flatMap((stack) => stack.functions)) {
+      const role = this.iam?.model.functionRoles.get(definition.arn);
       this.functions.set(
         definition.arn,
         new LocalFunction(definition, {
-          environment,
+          environment:
+            this.iam && role !== undefined
+              ? { ...environment, AWS_ACCESS_KEY_ID: this.iam.accessKeyFor(role) }
+              : environment,
           ...(maxEnvironmentsPerFunction === undefined
             ? {}
             : { maxEnvironments: maxEnvironmentsPerFunction }),
@@ -338,6 +397,12 @@ export class LocalAws {
         putMetrics: (data) => this.putMetrics(data, 'states'),
         putEvent: (entry) => this.router.putEvents([entry]),
         dynamodb,
+        ...(this.iam
+          ? {
+              authorize: (machineArn: string, resource: string, input: unknown) =>
+                this.authorizeTask(machineArn, resource, input),
+            }
+          : {}),
         ...(taskResourceLocalHandlers ? { taskResourceLocalHandlers } : {}),
         ...(serviceIntegrations ? { serviceIntegrations } : {}),
       },
@@ -455,10 +520,7 @@ export class LocalAws {
         ].map((id) => [`AWS_ENDPOINT_URL_${id}`, services]),
       ),
       ...Object.fromEntries(
-        Object.entries(this.options.endpoints ?? {}).map(([id, url]) => [
-          `AWS_ENDPOINT_URL_${id.toUpperCase()}`,
-          url,
-        ]),
+        Object.entries(this.extraEndpoints).map(([id, url]) => [`AWS_ENDPOINT_URL_${id.toUpperCase()}`, url]),
       ),
     };
     return {
@@ -823,7 +885,33 @@ export class LocalAws {
 
   /** Hands a rule's target its input, by the target's service; a failure goes to the target's DLQ. */
   private deliver(target: RuleTarget, input: string, event: BusEvent, rule: RuleDefinition): void {
+    if (!this.iam) {
+      this.deliverChecked(target, input, event, rule, undefined);
+      return;
+    }
+    // EventBridge calls the target with the target's role, else as itself (the target's resource policy).
+    const roleArn = this.iam.model.ruleTargetRoles.get(`${rule.arn} ${target.arn}`);
+    const caller: Caller =
+      roleArn === undefined
+        ? { kind: 'service', service: 'events.amazonaws.com', sourceArn: rule.arn }
+        : { kind: 'role', roleArn };
+    void this.activity.track(
+      this.authorizeDelivery(caller, this.deliveryRequests(target.arn, input)).then(
+        () => this.deliverChecked(target, input, event, rule, undefined),
+        (error: unknown) => this.deliverChecked(target, input, event, rule, error),
+      ),
+    );
+  }
+
+  private deliverChecked(
+    target: RuleTarget,
+    input: string,
+    event: BusEvent,
+    rule: RuleDefinition,
+    denied: unknown,
+  ): void {
     try {
+      if (denied !== undefined) throw denied;
       this.send(target.arn, input, `rule ${rule.name}`);
       this.timeline.record({
         type: 'event-delivered',
@@ -892,7 +980,19 @@ export class LocalAws {
     throw new LocalServiceError('UnsupportedTarget', `the local AWS cannot deliver to ${arn}`);
   }
 
-  private fireSchedule(schedule: ScheduleDefinition, input: string | undefined): void {
+  private async fireSchedule(schedule: ScheduleDefinition, input: string | undefined): Promise<void> {
+    const roleArn = this.iam?.model.scheduleRoles.get(schedule.arn);
+    if (roleArn !== undefined && !this.scheduledRules.has(schedule.arn)) {
+      const universal = /^arn:aws:scheduler:::aws-sdk:([a-z0-9-]+):(\w+)$/.exec(schedule.target.arn);
+      const requests = universal
+        ? (describeTask(
+            this.identity,
+            `arn:aws:states:::aws-sdk:${universal[1]}:${universal[2]}`,
+            JSON.parse(input ?? '{}') as Record<string, unknown>,
+          ) ?? [])
+        : this.deliveryRequests(schedule.target.arn, input ?? '{}');
+      await this.authorizeDelivery({ kind: 'role', roleArn }, requests);
+    }
     const rule = this.scheduledRules.get(schedule.arn);
     if (rule) {
       const event = this.router.event({
@@ -995,6 +1095,118 @@ export class LocalAws {
     return `${label} (not sent: no network locally)`;
   }
 
+  /** Checks a state machine task's call against the machine's role; throws the task's error when denied. */
+  private async authorizeTask(machineArn: string, resource: string, input: unknown): Promise<void> {
+    const roleArn = this.iam?.model.stateMachineRoles.get(machineArn);
+    if (!this.iam || roleArn === undefined || resource.endsWith(':::local:wait')) return;
+    const parameters = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+    const requests = describeTask(this.identity, resource, parameters);
+    if (requests === undefined) {
+      throw new TaskFailedError(
+        'States.Runtime',
+        `local IAM does not know what the task resource ${resource} asks of IAM: add it to local/aws/iam/requests.ts`,
+      );
+    }
+    try {
+      await this.iam.check({ kind: 'role', roleArn }, requests);
+    } catch (error) {
+      if (!(error instanceof AccessDeniedError)) throw error;
+      const service = {
+        sns: 'SNS',
+        sqs: 'SQS',
+        dynamodb: 'DynamoDB',
+        lambda: 'Lambda',
+        sagemaker: 'SageMaker',
+        events: 'EventBridge',
+        states: 'StepFunctions',
+      }[error.request.action.split(':')[0]!];
+      const code = error.isKms
+        ? 'KMSAccessDeniedException'
+        : service === 'SNS'
+          ? 'AuthorizationErrorException'
+          : 'AccessDeniedException';
+      throw new TaskFailedError(`${service ?? 'States'}.${code}`, error.message);
+    }
+  }
+
+  /**
+   * Checks a call an AWS service or a role makes for a rule, schedule, subscription or alarm.
+   *
+   * @throws LocalServiceError `AccessDenied` (or `KMS.AccessDeniedException`) when AWS would refuse it
+   */
+  private async authorizeDelivery(caller: Caller, requests: AccessRequest[]): Promise<void> {
+    if (!this.iam) return;
+    try {
+      await this.iam.check(caller, requests);
+    } catch (error) {
+      if (!(error instanceof AccessDeniedError)) throw error;
+      throw new LocalServiceError(error.isKms ? 'KMS.AccessDeniedException' : 'AccessDenied', error.message, {
+        status: 403,
+      });
+    }
+  }
+
+  /** What delivering to `arn` asks of IAM (SQS send, Lambda invoke, execution start, publish, put events). */
+  private deliveryRequests(arn: string, input: string): AccessRequest[] {
+    const service = arn.split(':')[2];
+    switch (service) {
+      case 'sqs':
+        return describeCall(this.identity, 'sqs', 'SendMessage', { QueueUrl: arn });
+      case 'lambda':
+        return describeCall(this.identity, 'lambda', 'Invoke', { FunctionName: arn });
+      case 'states':
+        return describeCall(this.identity, 'states', 'StartExecution', { stateMachineArn: arn });
+      case 'sns':
+        return describeCall(this.identity, 'sns', 'Publish', { TopicArn: arn });
+      case 'events':
+        return describeCall(this.identity, 'events', 'PutEvents', {
+          Entries: [
+            {
+              EventBusName: arn,
+              ...(() => {
+                try {
+                  const event = JSON.parse(input) as { source?: string; 'detail-type'?: string };
+                  return { Source: event.source, DetailType: event['detail-type'] };
+                } catch {
+                  return {};
+                }
+              })(),
+            },
+          ],
+        });
+    }
+    return [];
+  }
+
+  /**
+   * Deploy-time checks of event source mappings: CloudFormation refuses a mapping whose function role
+   * cannot receive and delete the queue's messages.
+   */
+  private async checkEventSources(): Promise<void> {
+    if (!this.iam) return;
+    for (const mapping of this.stacks.flatMap((stack) => stack.eventSourceMappings)) {
+      const fn = this.function(mapping.functionName);
+      const roleArn = fn && this.iam.model.functionRoles.get(fn.definition.arn);
+      if (roleArn === undefined || mapping.eventSourceArn.split(':')[2] !== 'sqs') continue;
+      const requests: AccessRequest[] = ['ReceiveMessage', 'DeleteMessage', 'GetQueueAttributes'].map(
+        (operation) => ({
+          action: `sqs:${operation}`,
+          resource: mapping.eventSourceArn,
+          ...(operation === 'ReceiveMessage' ? { kmsActions: ['kms:Decrypt'] } : {}),
+        }),
+      );
+      try {
+        await this.iam.check({ kind: 'role', roleArn }, requests);
+      } catch (error) {
+        if (!(error instanceof AccessDeniedError)) throw error;
+        throw new Error(
+          `the event source mapping of ${fn!.definition.name} on ${mapping.eventSourceArn} would fail to deploy: ` +
+            `the function's role cannot read the queue: ${error.message}`,
+        );
+      }
+    }
+  }
+
   /** The local endpoint's routes; their backends are looked up per request (some exist only after boot). */
   private routes() {
     const directory = {
@@ -1086,7 +1298,16 @@ export class LocalAws {
     const { subject, message } = alarmNotification(alarm, change, this.identity);
     for (const action of actions) {
       const service = action.split(':')[2];
-      if (service === 'sns') this.publish(action, { message, subject });
+      if (service === 'sns' && this.iam) {
+        // CloudWatch publishes as itself: the topic policy and the topic key's policy must let it.
+        const caller: Caller = { kind: 'service', service: 'cloudwatch.amazonaws.com', sourceArn: alarm.arn };
+        void this.activity.track(
+          this.authorizeDelivery(caller, this.deliveryRequests(action, message)).then(
+            () => void this.publish(action, { message, subject }),
+            () => {},
+          ),
+        );
+      } else if (service === 'sns') this.publish(action, { message, subject });
       else if (service === 'lambda') {
         this.invokeAsync(
           action,

@@ -105,6 +105,11 @@ export interface StepFunctionsServices {
   /** Status-change events (`aws.states`), put on the default bus. */
   putEvent(entry: PutEventsEntry): void;
   dynamodb?: DynamoDBClient;
+  /**
+   * Checks that the state machine's role may make a task's call (IAM enforcement); throws the task's
+   * error when not.
+   */
+  authorize?(stateMachineArn: string, resource: string, input: Json): Promise<void>;
   taskResourceLocalHandlers?: Record<string, TaskResourceLocalHandler>;
   serviceIntegrations?: Record<string, ServiceIntegration>;
 }
@@ -125,7 +130,7 @@ class UnsupportedResourceError extends Error {
 }
 
 /** A task failed the way its service fails: `name` is the Step Functions error, `message` the cause. */
-class TaskFailedError extends Error {
+export class TaskFailedError extends Error {
   constructor(name: string, cause: string) {
     super(cause);
     this.name = name;
@@ -404,13 +409,21 @@ export class LocalStepFunctions implements StepFunctionsExecutor {
             ...context,
             Execution: { ...(context['Execution'] as object), Input: input },
           });
-      else if (own) handlers[stateName] = own;
       else {
         const integration = serviceIntegrations[resource];
-        handlers[stateName] = integration
-          ? (taskInput) =>
-              integration(taskInput, { stateName, resource, executionArn, clock: this.services.clock })
-          : (taskInput) => this.builtIn(resource, taskInput);
+        const run: TaskResourceLocalHandler =
+          own ??
+          (integration
+            ? (taskInput) =>
+                integration(taskInput, { stateName, resource, executionArn, clock: this.services.clock })
+            : (taskInput) => this.builtIn(resource, taskInput));
+        const { authorize } = this.services;
+        handlers[stateName] = authorize
+          ? async (taskInput) => {
+              await authorize(prepared.source.arn, resource, taskInput);
+              return run(taskInput);
+            }
+          : run;
       }
     }
     return handlers;

@@ -58,7 +58,9 @@ export type TimelineEntry =
       error?: string;
       cause?: string;
     }
-  | { type: 'schedule-fired'; schedule: string; target: string; scheduledTime: string; error?: string };
+  | { type: 'schedule-fired'; schedule: string; target: string; scheduledTime: string; error?: string }
+  /** A call IAM or KMS refused (local mode enforces the template's policies). */
+  | { type: 'access-denied'; principal: string; action: string; resource: string; reason: string };
 
 /** A timeline entry with its local clock time and position. */
 export type TimelineEvent = TimelineEntry & {

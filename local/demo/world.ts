@@ -13,6 +13,7 @@ import {
   CreateTransformJobCommand,
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
+  DescribeModelCommand,
   DescribeTrainingJobCommand,
   DescribeTransformJobCommand,
   SageMakerClient,
@@ -63,6 +64,7 @@ export function sageMakerIntegrations(sagemaker: SageMakerClient): Record<string
     'aws-sdk:sagemaker:describeEndpointConfig': call((input) =>
       send(new DescribeEndpointConfigCommand(input as never)),
     ),
+    'aws-sdk:sagemaker:describeModel': call((input) => send(new DescribeModelCommand(input as never))),
     'aws-sdk:sagemaker:createEndpointConfig': call((input) =>
       send(new CreateEndpointConfigCommand(input as never)),
     ),

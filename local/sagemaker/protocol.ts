@@ -45,9 +45,13 @@ export function requireMembers<T = Record<string, unknown>>(
   );
 }
 
-/** Builds ARNs as SageMaker does: the resource name lower-cased. */
+/**
+ * Builds ARNs as SageMaker does: the resource name lower-cased (endpoints, endpoint configs, models, jobs),
+ * except model package groups and their packages, which keep the name's case.
+ */
 export function arnFor(region: string, accountId: string, type: string, name: string): string {
-  return `arn:aws:sagemaker:${region}:${accountId}:${type}/${name.toLowerCase()}`;
+  const caseKept = type === 'model-package-group' || type === 'model-package';
+  return `arn:aws:sagemaker:${region}:${accountId}:${type}/${caseKept ? name : name.toLowerCase()}`;
 }
 
 /**

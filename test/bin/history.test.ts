@@ -51,7 +51,7 @@ describe('the lineage of a model', () => {
     ]);
     expect(entries[0]).toEqual({
       version: 1,
-      packageArn: 'arn:aws:sagemaker:us-east-1:123456789012:model-package/dw-churn/1',
+      packageArn: 'arn:aws:sagemaker:us-east-1:123456789012:model-package/Dw-churn/1',
       approvalStatus: 'Approved',
       approvalDescription: 'rocAuc 0.81 beats 0.78 by 0.03',
       created: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
@@ -176,7 +176,7 @@ describe('driftwatch history', () => {
       ),
     );
     expect(result.stdout).toContain(
-      'version 2 (champion): arn:aws:sagemaker:us-east-1:123456789012:model-package/dw-churn/2\n' +
+      'version 2 (champion): arn:aws:sagemaker:us-east-1:123456789012:model-package/Dw-churn/2\n' +
         '  trigger        data drift in churn/incoming/2024-05-31.csv (drift share 0.6)\n',
     );
     expect(result.stdout).toContain(

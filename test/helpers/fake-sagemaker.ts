@@ -125,7 +125,7 @@ export class FakeAwsWorld {
   readonly state = new Map<string, ModelStateItem>();
   readonly endpoints = new Map<string, FakeEndpoint>();
   readonly configs = new Map<string, FakeConfig>();
-  readonly models = new Map<string, { image: string; modelDataUrl: string }>();
+  readonly models = new Map<string, { image: string; modelDataUrl: string; executionRoleArn?: string }>();
   readonly trainingJobs: { name: string; status: string; parameters: Record<string, unknown> }[] = [];
   readonly transformJobs: { name: string; model: string }[] = [];
   readonly packages: FakePackage[] = [];
@@ -373,11 +373,44 @@ export class FakeAwsWorld {
     };
   }
 
-  createModel(input: { ModelName: string; PrimaryContainer: { Image: string; ModelDataUrl: string } }) {
+  /** The serving champion, when not created by a run, runs the training image on a fixed artefact. */
+  describeModel(input: { ModelName: string }) {
+    this.calls.push('SageMaker.DescribeModel');
+    const model = this.models.get(input.ModelName) ?? {
+      image: this.championImage,
+      modelDataUrl: `s3://models/${input.ModelName}/model.tar.gz`,
+    };
+    return {
+      ModelName: input.ModelName,
+      PrimaryContainer: { Image: model.image, ModelDataUrl: model.modelDataUrl },
+      ExecutionRoleArn: 'arn:aws:iam::123456789012:role/serving',
+    };
+  }
+
+  /**
+   * The model whose artefact `model` serves: a copy of the serving champion (same artefact) scores as the
+   * champion does.
+   */
+  servingModelOf(model: string): string {
+    const artefact = /^s3:\/\/models\/([^/]+)\/model\.tar\.gz$/.exec(
+      this.models.get(model)?.modelDataUrl ?? '',
+    );
+    return artefact ? artefact[1]! : model;
+  }
+
+  /** Image of the champion the endpoint serves before any run (the config's training image). */
+  championImage = '123456789012.dkr.ecr.us-east-1.amazonaws.com/churn-train:1.0';
+
+  createModel(input: {
+    ModelName: string;
+    ExecutionRoleArn: string;
+    PrimaryContainer: { Image: string; ModelDataUrl: string };
+  }) {
     this.calls.push('SageMaker.CreateModel');
     this.models.set(input.ModelName, {
       image: input.PrimaryContainer.Image,
       modelDataUrl: input.PrimaryContainer.ModelDataUrl,
+      executionRoleArn: input.ExecutionRoleArn,
     });
     return { ModelArn: `arn:aws:sagemaker:us-east-1:123456789012:model/${input.ModelName}` };
   }
@@ -399,7 +432,7 @@ export class FakeAwsWorld {
     this.s3.put(
       output.bucket,
       `${output.key}${name}.out`,
-      lines.map((_, i) => `${this.scorer(input.ModelName, i)}\n`).join(''),
+      lines.map((_, i) => `${this.scorer(this.servingModelOf(input.ModelName), i)}\n`).join(''),
     );
     return { TransformJobName: input.TransformJobName, TransformJobStatus: 'Completed' };
   }
@@ -467,6 +500,7 @@ export class FakeAwsWorld {
     const byResource: Record<string, (input: never) => unknown> = {
       'aws-sdk:sagemaker:describeEndpoint': (input) => this.describeEndpoint(input),
       'aws-sdk:sagemaker:describeEndpointConfig': (input) => this.describeEndpointConfig(input),
+      'aws-sdk:sagemaker:describeModel': (input) => this.describeModel(input),
       'aws-sdk:sagemaker:createEndpointConfig': (input) => this.createEndpointConfig(input),
       'aws-sdk:sagemaker:updateEndpointWeightsAndCapacities': (input) => this.updateWeights(input),
       'sagemaker:updateEndpoint': (input) => this.updateEndpoint(input),

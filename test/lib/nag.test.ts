@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type App, Stack, Validations } from 'aws-cdk-lib';
+import { type App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 // cdk-nag's own rendering of references in finding ids (not exported from its index).
@@ -8,7 +8,12 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../lib/config/validate.ts';
 import { addDriftwatch } from '../../lib/model-stacks.ts';
-import { acknowledge, acknowledgeWildcardResource } from '../../lib/nag.ts';
+import {
+  acknowledge,
+  acknowledgeWildcardResource,
+  WILDCARD_METADATA,
+  type WildcardGrant,
+} from '../../lib/nag.ts';
 import { testApp } from '../helpers/cdk.ts';
 
 interface Acknowledgement {
@@ -61,7 +66,7 @@ const ACKNOWLEDGED = [
   'Driftwatch/Drift/Role: AwsSolutions-IAM5[Resource::<ResultsBucket46167C27.Arn>/reports/*]',
   'Driftwatch/Drift/Role: AwsSolutions-IAM5[Resource::*]',
   'Driftwatch/Performance/Role: AwsSolutions-IAM5[Resource::<LandingBucket6D60388F.Arn>/*]',
-  'Driftwatch/Performance/Role: AwsSolutions-IAM5[Resource::<ResultsBucket46167C27.Arn>/reports/*]',
+  'Driftwatch/Performance/Role: AwsSolutions-IAM5[Resource::<ResultsBucket46167C27.Arn>/reports/*/performance/*]',
   'Driftwatch/Performance/Role: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:endpoint/*]',
   'Driftwatch/Performance/Role: AwsSolutions-IAM5[Resource::*]',
   'Driftwatch/Retraining/SageMakerRole: AwsSolutions-IAM5[Resource::<ResultsBucket46167C27.Arn>/retraining/*]',
@@ -78,7 +83,6 @@ const ACKNOWLEDGED = [
   'Driftwatch/Retraining/registerRole: AwsSolutions-IAM5[Resource::*]',
   'Driftwatch/Retraining/registerRole: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:model-package-group/Driftwatch-*]',
   'Driftwatch/Retraining/registerRole: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:model-package/Driftwatch-*/*]',
-  'Driftwatch/Retraining/canaryDecisionRole: AwsSolutions-IAM5[Resource::*]',
   'Driftwatch/Retraining/canaryDecisionRole: AwsSolutions-IAM5[Resource::<LandingBucket6D60388F.Arn>/*]',
   'Driftwatch/Retraining/canaryDecisionRole: AwsSolutions-IAM5[Resource::*]',
   'Driftwatch/Retraining/StateMachine/Role: AwsSolutions-IAM5[Resource::*]',
@@ -113,6 +117,56 @@ describe('cdk-nag AwsSolutions checks of the example stack', () => {
     expect(acknowledgements(app).map(({ path, id }) => `${path}: ${id}`)).toEqual(ACKNOWLEDGED);
   });
 
+  it('name exactly the actions they cover: every wildcard grant of the template is acknowledged with its actions', () => {
+    // `<role path> <resource as cdk-nag names it>` -> actions, from the synthesized policies of every stack...
+    const granted = new Map<string, Set<string>>();
+    for (const stack of app.node
+      .findAll()
+      .filter((construct): construct is Stack => construct instanceof Stack)) {
+      const template = app.synth().getStackByName(stack.stackName).template as {
+        Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+      };
+      const paths = new Map(
+        stack.node
+          .findAll()
+          .filter((construct): construct is CfnResource => construct instanceof CfnResource)
+          .map((resource) => [stack.getLogicalId(resource), resource.node.scope!.node.path]),
+      );
+      for (const resource of Object.values(template.Resources ?? {})) {
+        if (resource.Type !== 'AWS::IAM::Policy') continue;
+        const roles = resource.Properties['Roles'] as { Ref: string }[];
+        const document = resource.Properties['PolicyDocument'] as { Statement: Record<string, unknown>[] };
+        for (const statement of document.Statement) {
+          if (statement['Effect'] !== 'Allow') continue;
+          for (const arn of [statement['Resource']].flat()) {
+            const name = flattenCfnReference(arn);
+            if (!name.includes('*')) continue;
+            for (const role of roles) {
+              const key = `${paths.get(role.Ref)} ${name}`;
+              const actions = granted.get(key) ?? new Set<string>();
+              for (const action of [statement['Action']].flat() as string[]) actions.add(action);
+              granted.set(key, actions);
+            }
+          }
+        }
+      }
+    }
+    // ...and from the acknowledgements (lib/nag.ts records the actions each one names).
+    const acknowledged = new Map<string, Set<string>>();
+    for (const construct of app.node.findAll()) {
+      for (const entry of construct.node.metadata.filter((m) => m.type === WILDCARD_METADATA)) {
+        const grant = entry.data as WildcardGrant;
+        const key = `${construct.node.path} ${grant.resource}`;
+        const actions = acknowledged.get(key) ?? new Set<string>();
+        for (const action of grant.actions) actions.add(action);
+        acknowledged.set(key, actions);
+      }
+    }
+    const render = (map: Map<string, Set<string>>) =>
+      Object.fromEntries([...map].map(([key, actions]) => [key, [...actions].sort()]).sort());
+    expect(render(granted)).toEqual(render(acknowledged));
+  });
+
   it('give every acknowledgement a reason of a sentence or more', () => {
     for (const { id, reason } of acknowledgements(app)) {
       expect(reason.length, id).toBeGreaterThanOrEqual(60);
@@ -135,7 +189,12 @@ describe('cdk-nag AwsSolutions checks of the example stack', () => {
 describe('acknowledgeWildcardResource', () => {
   it('names the finding as cdk-nag does, with references flattened', () => {
     const stack = new Stack();
-    acknowledgeWildcardResource(stack, `arn:${stack.partition}:s3:::${stack.account}-data/in/*`, 'Reason.');
+    acknowledgeWildcardResource(
+      stack,
+      `arn:${stack.partition}:s3:::${stack.account}-data/in/*`,
+      ['s3:GetObject'],
+      'Reason.',
+    );
     acknowledge(stack, 'S1', 'Other reason.');
     expect(acknowledgements(stack)).toEqual([
       {
@@ -155,7 +214,7 @@ describe('acknowledgeWildcardResource', () => {
       `${bucket.bucketArn}/b/*`,
       stack.formatArn({ service: 'sqs', resource: '*' }),
     ];
-    for (const arn of arns) acknowledgeWildcardResource(stack, arn, 'Reason.');
+    for (const arn of arns) acknowledgeWildcardResource(stack, arn, ['s3:GetObject'], 'Reason.');
     expect(acknowledgements(stack).map(({ id }) => id)).toEqual(
       arns.map((arn) => `AwsSolutions-IAM5[Resource::${flattenCfnReference(stack.resolve(arn))}]`),
     );

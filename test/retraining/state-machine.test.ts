@@ -98,7 +98,12 @@ interface Run {
   error: Error | null;
 }
 
-async function execute(world: FakeAwsWorld, input: RetrainingExecutionInput, name = 'run-1'): Promise<Run> {
+async function execute(
+  world: FakeAwsWorld,
+  input: RetrainingExecutionInput,
+  name = 'run-1',
+  region = 'us-east-1',
+): Promise<Run> {
   const machine = new StateMachine(definition as never, {
     validationOptions: { checkPaths: true, checkArn: true },
   });
@@ -120,7 +125,7 @@ async function execute(world: FakeAwsWorld, input: RetrainingExecutionInput, nam
     },
     context: {
       Execution: {
-        Id: `arn:aws:states:us-east-1:123456789012:execution:Driftwatch-churn-retraining:${name}`,
+        Id: `arn:aws:states:${region}:123456789012:execution:Driftwatch-churn-retraining:${name}`,
         Name: name,
         Input: input as never,
       },
@@ -174,13 +179,15 @@ describe('the retraining state machine', () => {
     const { visited, output, error } = await execute(world, driftTrigger);
     expect(error).toBeNull();
     expect(output).toMatchObject({ status: 'promoted' });
-    expect(visited.slice(0, 7)).toEqual([
+    expect(visited.slice(0, 9)).toEqual([
       'Start',
       'Plan',
       'TriggerConfigured?',
       'AcquireLock',
       'CostGate',
       'WithinBudget?',
+      'ReadRegion',
+      'ImagesInRegion?',
       'PrepareInputs',
     ]);
     for (const state of [
@@ -326,6 +333,45 @@ describe('the retraining state machine', () => {
     expect(world.messages.at(-1)!.message).toMatch(/CapacityError/);
     expect(world.calls).not.toContain('SageMaker.UpdateEndpoint');
     expect(world.weights()).toEqual({ AllTraffic: 100 });
+  });
+
+  it('scores the champion with a copy of the serving model created under its own SageMaker role', async () => {
+    const world = newWorld();
+    await execute(world, driftTrigger);
+    const { runId } = challengerOf(world);
+    const champion = world.transformJobs.find((job) => job.name.endsWith('-champion'))!;
+    // Not the serving model (it runs under its own role, made outside the stack, with no grant on the run).
+    expect(champion.model).not.toBe(CHAMPION.model);
+    expect(champion.model).toBe(`churn-${runId}-champion`);
+    const copy = world.models.get(champion.model)!;
+    const challenger = world.models.get(challengerOf(world).model)!;
+    expect(copy).toEqual({
+      image: world.championImage,
+      modelDataUrl: `s3://models/${CHAMPION.model}/model.tar.gz`,
+      executionRoleArn: challenger.executionRoleArn,
+    });
+    expect(copy.executionRoleArn).not.toBe('arn:aws:iam::123456789012:role/serving');
+  });
+
+  it('stops before scoring when the serving model runs an image not in its config, naming the setting', async () => {
+    const world = newWorld();
+    world.championImage = '999999999999.dkr.ecr.eu-west-1.amazonaws.com/other:1';
+    const { visited, error } = await execute(world, driftTrigger);
+    expect(error).toBeInstanceOf(ExecutionError);
+    expect(visited).toContain('RecordForeignChampionImage');
+    expect(visited).not.toContain('ScoreHoldoutWithChampion');
+    expect(world.messages.at(-1)!.message).toMatch(/other:1.*set retraining\.championImage/);
+    expect(world.state.get('churn')!.runningExecution).toBeUndefined();
+  });
+
+  it('stops before training when the stack runs in another region than its ECR images, naming the fix', async () => {
+    const world = newWorld();
+    const { visited, error } = await execute(world, driftTrigger, 'run-1', 'eu-west-1');
+    expect(error).toBeInstanceOf(ExecutionError);
+    expect(visited).toContain('RecordImageRegion');
+    expect(visited).not.toContain('PrepareInputs');
+    expect(world.messages.at(-1)!.message).toMatch(/runs in eu-west-1.*images are in us-east-1: copy them/);
+    expect(world.state.get('churn')!.runningExecution).toBeUndefined();
   });
 
   it('waits and retries an update refused with "Cannot update in-progress endpoint"', async () => {

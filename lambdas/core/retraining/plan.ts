@@ -118,6 +118,7 @@ export function planRun(
     names: {
       trainingJob: base,
       challengerModel: base,
+      championModel: sageMakerName(base, 'champion'),
       championTransformJob: sageMakerName(base, 'champion'),
       challengerTransformJob: sageMakerName(base, 'challenger'),
       canaryEndpointConfig: sageMakerName(config.endpointName, `${runId}-canary`),

@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../../../lambdas/drift/config.ts';
 import { parsePerformanceModelConfig } from '../../../lambdas/performance/config.ts';
 import type { ModelConfig, PerformanceConfig } from '../../../lib/config/model-config.ts';
-import { driftRuntimeConfig, performanceRuntimeConfig } from '../../../lib/config/runtime.ts';
+import {
+  driftRuntimeConfig,
+  performanceRuntimeConfig,
+  retrainingRuntimeConfig,
+} from '../../../lib/config/runtime.ts';
 import { validateConfig } from '../../../lib/config/validate.ts';
 import { rawConfig, testConfig } from '../../helpers/cdk.ts';
 
@@ -123,5 +127,24 @@ describe('performanceRuntimeConfig', () => {
       const runtime = performanceRuntimeConfig(model as ModelConfig & { performance: PerformanceConfig });
       expect(parsePerformanceModelConfig(JSON.stringify(runtime))).toEqual(runtime);
     }
+  });
+});
+
+describe('retrainingRuntimeConfig: the images the shared state machine checks', () => {
+  const config = validateConfig(JSON.parse(readFileSync('driftwatch.config.json', 'utf8')));
+  const churn = () => structuredClone(config.models.find((model) => model.name === 'churn')!);
+
+  it("defaults the champion's image to the inference image, and names the one region of the images", () => {
+    const { sageMaker } = retrainingRuntimeConfig(churn(), config.stackName);
+    expect(sageMaker.championImage).toBe(sageMaker.inferenceImage);
+    expect(sageMaker.imageRegion).toBe('eu-west-1');
+  });
+
+  it('lists every region when the images are in several, so that no stack region matches', () => {
+    const model = churn();
+    model.retraining!.championImage = '123456789012.dkr.ecr.us-east-1.amazonaws.com/churn-serve:0.9';
+    const { sageMaker } = retrainingRuntimeConfig(model, config.stackName);
+    expect(sageMaker.championImage).toBe(model.retraining!.championImage);
+    expect(sageMaker.imageRegion).toBe('eu-west-1,us-east-1');
   });
 });

@@ -57,6 +57,74 @@ function template() {
           },
         },
       },
+      // EventBridge may send the uploads rule's events to the work queue (local mode enforces IAM).
+      WorkPolicy: {
+        Type: 'AWS::SQS::QueuePolicy',
+        Properties: {
+          Queues: [{ Ref: 'Work' }],
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Principal: { Service: 'events.amazonaws.com' },
+                Action: 'sqs:SendMessage',
+                Resource: { 'Fn::GetAtt': ['Work', 'Arn'] },
+                Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['UploadsToWork', 'Arn'] } } },
+              },
+            ],
+          },
+        },
+      },
+      // The role EventBridge starts the machine with, and the one the Scheduler invokes the worker with.
+      EventsRole: {
+        Type: 'AWS::IAM::Role',
+        Properties: {
+          AssumeRolePolicyDocument: {
+            Statement: [
+              { Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sts:AssumeRole' },
+            ],
+          },
+          Policies: [
+            {
+              PolicyName: 'start',
+              PolicyDocument: {
+                Statement: [
+                  { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: 'Machine' } },
+                ],
+              },
+            },
+          ],
+        },
+      },
+      SchedulerRole: {
+        Type: 'AWS::IAM::Role',
+        Properties: {
+          AssumeRolePolicyDocument: {
+            Statement: [
+              {
+                Effect: 'Allow',
+                Principal: { Service: 'scheduler.amazonaws.com' },
+                Action: 'sts:AssumeRole',
+              },
+            ],
+          },
+          Policies: [
+            {
+              PolicyName: 'invoke',
+              PolicyDocument: {
+                Statement: [
+                  {
+                    Effect: 'Allow',
+                    Action: 'lambda:InvokeFunction',
+                    Resource: { 'Fn::GetAtt': ['Worker', 'Arn'] },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      },
       Notifications: { Type: 'AWS::SQS::Queue', Properties: {} },
       Topic: { Type: 'AWS::SNS::Topic', Properties: { DisplayName: 'fixture' } },
       TopicToQueue: {
@@ -129,7 +197,14 @@ function template() {
         Type: 'AWS::Events::Rule',
         Properties: {
           EventPattern: { source: ['fixture'], 'detail-type': ['Order Placed'] },
-          Targets: [{ Id: 'Machine', Arn: { Ref: 'Machine' }, InputPath: '$.detail' }],
+          Targets: [
+            {
+              Id: 'Machine',
+              Arn: { Ref: 'Machine' },
+              RoleArn: { 'Fn::GetAtt': ['EventsRole', 'Arn'] },
+              InputPath: '$.detail',
+            },
+          ],
         },
       },
       Machine: {
@@ -162,7 +237,7 @@ function template() {
           FlexibleTimeWindow: { Mode: 'OFF' },
           Target: {
             Arn: { 'Fn::GetAtt': ['Worker', 'Arn'] },
-            RoleArn: 'arn:aws:iam::123456789012:role/scheduler',
+            RoleArn: { 'Fn::GetAtt': ['SchedulerRole', 'Arn'] },
             Input: '{"scheduled":"<aws.scheduler.scheduled-time>","id":"<aws.scheduler.execution-id>"}',
           },
         },
