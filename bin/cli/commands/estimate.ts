@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { ConfigError } from '../../../lambdas/core/errors.ts';
 import { estimateTables, type TableEstimate } from '../../../lambdas/core/performance/cbpe.ts';
 import { checkLimits, describeBreach, describeUnchecked } from '../../../lambdas/core/performance/limits.ts';
 import { renderPerformanceText } from '../../../lambdas/core/performance/text.ts';
@@ -8,7 +7,7 @@ import { EXIT } from '../exit.ts';
 import { collectList, collectRepeated, maxDecompressedBytesOption, maxSegmentsOption } from '../flags.ts';
 import { emit } from '../output.ts';
 import { ProgressReporter } from '../progress.ts';
-import { type EvaluateFlags, limitsFromFlags, loadBaselineReport, parseThreshold } from './evaluate.ts';
+import { type EvaluateFlags, performanceSettings } from './evaluate.ts';
 
 export function registerEstimate(program: Command): void {
   const command = program
@@ -55,33 +54,7 @@ export function registerEstimate(program: Command): void {
     .option('-q, --quiet', 'no progress or warnings on stderr');
   addCaptureFlags(command).action(
     async (referencePath: string, currentPath: string, flags: EvaluateFlags) => {
-      const format = flags.format ?? (process.stdout.isTTY && !flags.out ? 'text' : 'json');
-      if (!['text', 'json'].includes(format)) {
-        throw new ConfigError('--format', `expected text or json, got ${JSON.stringify(format)}`);
-      }
-      const limits = limitsFromFlags(flags);
-      if (flags.baseline === undefined && limits.some((limit) => limit.maxDrop !== undefined)) {
-        throw new ConfigError('--max-drop', 'needs --baseline, the report to compare with');
-      }
-      const baseline = flags.baseline === undefined ? null : await loadBaselineReport(flags.baseline);
-      const options = {
-        label: flags.label,
-        score: flags.score,
-        positive: flags.positive,
-        threshold: parseThreshold(flags.threshold),
-        segment: flags.segment,
-        classes: flags.classes,
-        maxSegments: flags.maxSegments,
-        fields: {
-          label: '--label',
-          score: '--score',
-          positive: '--positive',
-          threshold: '--threshold',
-          segment: '--segment',
-          classes: '--classes',
-          maxSegments: '--max-segments',
-        },
-      };
+      const { format, limits, baseline, options } = await performanceSettings(flags);
       const progress = new ProgressReporter(!flags.quiet);
       const readOptions = (path: string) => ({
         maxDecompressedBytes: flags.maxDecompressedBytes,

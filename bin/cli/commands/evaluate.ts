@@ -45,7 +45,7 @@ const LIMIT_FLAGS: readonly { kind: LimitKind; flag: string; key: 'min' | 'max' 
   { kind: 'maxDrop', flag: '--max-drop', key: 'maxDrop' },
 ];
 
-export function parseThreshold(text: string | undefined): number | undefined {
+function parseThreshold(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const threshold = Number(text);
   if (text.trim() === '' || !(threshold >= 0 && threshold <= 1)) {
@@ -54,7 +54,7 @@ export function parseThreshold(text: string | undefined): number | undefined {
   return threshold;
 }
 
-export function limitsFromFlags(flags: Pick<EvaluateFlags, 'min' | 'max' | 'maxDrop'>): PerformanceLimit[] {
+function limitsFromFlags(flags: Pick<EvaluateFlags, 'min' | 'max' | 'maxDrop'>): PerformanceLimit[] {
   const entries: { limit: PerformanceLimit; field: string }[] = [];
   for (const { kind, flag, key } of LIMIT_FLAGS) {
     for (const text of flags[key] ?? [])
@@ -65,8 +65,43 @@ export function limitsFromFlags(flags: Pick<EvaluateFlags, 'min' | 'max' | 'maxD
 }
 
 /** A report written by `driftwatch evaluate --format json` (optionally gzip-compressed). */
-export async function loadBaselineReport(path: string): Promise<PerformanceReport> {
+async function loadBaselineReport(path: string): Promise<PerformanceReport> {
   return performanceReportFromJson(await readTextFile(path), path);
+}
+
+/**
+ * What `evaluate` and `estimate` read from the same flags: the output format, the limits (a `--max-drop`
+ * needs `--baseline`), the baseline report and the core's options, each flag named in its errors.
+ */
+export async function performanceSettings(flags: EvaluateFlags) {
+  const format = flags.format ?? (process.stdout.isTTY && !flags.out ? 'text' : 'json');
+  if (!['text', 'json'].includes(format)) {
+    throw new ConfigError('--format', `expected text or json, got ${JSON.stringify(format)}`);
+  }
+  const limits = limitsFromFlags(flags);
+  if (flags.baseline === undefined && limits.some((limit) => limit.maxDrop !== undefined)) {
+    throw new ConfigError('--max-drop', 'needs --baseline, the report to compare with');
+  }
+  const baseline = flags.baseline === undefined ? null : await loadBaselineReport(flags.baseline);
+  const options = {
+    label: flags.label,
+    score: flags.score,
+    positive: flags.positive,
+    threshold: parseThreshold(flags.threshold),
+    segment: flags.segment,
+    classes: flags.classes,
+    maxSegments: flags.maxSegments,
+    fields: {
+      label: '--label',
+      score: '--score',
+      positive: '--positive',
+      threshold: '--threshold',
+      segment: '--segment',
+      classes: '--classes',
+      maxSegments: '--max-segments',
+    },
+  };
+  return { format, limits, baseline, options };
 }
 
 export function registerEvaluate(program: Command): void {
@@ -111,33 +146,7 @@ export function registerEvaluate(program: Command): void {
     .option('-o, --out <file>', 'write the report to FILE instead of stdout')
     .option('-q, --quiet', 'no progress or warnings on stderr');
   addCaptureFlags(command).action(async (path: string, flags: EvaluateFlags) => {
-    const format = flags.format ?? (process.stdout.isTTY && !flags.out ? 'text' : 'json');
-    if (!['text', 'json'].includes(format)) {
-      throw new ConfigError('--format', `expected text or json, got ${JSON.stringify(format)}`);
-    }
-    const limits = limitsFromFlags(flags);
-    if (flags.baseline === undefined && limits.some((limit) => limit.maxDrop !== undefined)) {
-      throw new ConfigError('--max-drop', 'needs --baseline, the report to compare with');
-    }
-    const baseline = flags.baseline === undefined ? null : await loadBaselineReport(flags.baseline);
-    const options = {
-      label: flags.label,
-      score: flags.score,
-      positive: flags.positive,
-      threshold: parseThreshold(flags.threshold),
-      segment: flags.segment,
-      classes: flags.classes,
-      maxSegments: flags.maxSegments,
-      fields: {
-        label: '--label',
-        score: '--score',
-        positive: '--positive',
-        threshold: '--threshold',
-        segment: '--segment',
-        classes: '--classes',
-        maxSegments: '--max-segments',
-      },
-    };
+    const { format, limits, baseline, options } = await performanceSettings(flags);
     const progress = new ProgressReporter(!flags.quiet);
     let evaluation: TableEvaluation;
     const { input } = await openTable(path, flags);
