@@ -8,6 +8,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { guardedEndpointChange } from './endpoint-states.ts';
+import { engineTags, scopeToEngineTag } from './engine-tag.ts';
 
 /** The Lambdas of a run, one per step that needs code. */
 export interface RetrainingFunctions {
@@ -104,6 +105,9 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
     mutable: false,
   });
   const stack = Stack.of(scope);
+  // Every job and model the machine creates is tagged with the engine; its grants hold only for those.
+  const engine = stack.stackName;
+  const engineTagList = Object.entries(engineTags(engine)).map(([Key, Value]) => ({ Key, Value }));
   // The endpoints are named in each model's config (data): the machine may act on the account's endpoints
   // of this region; the plan names the one of the execution's model.
   const endpointArn = stack.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: '*' });
@@ -591,30 +595,34 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
   const transform = (id: string, jobName: string, modelName: string, outputUri: string) =>
     catchBefore(
       sageMakerRetry(
-        new tasks.SageMakerCreateTransformJob(scope, id, {
-          integrationPattern: sfn.IntegrationPattern.RUN_JOB,
-          transformJobName: path(jobName),
-          modelName: path(modelName),
-          role: sageMakerRole,
-          transformInput: {
-            transformDataSource: {
-              s3DataSource: {
-                s3Uri: path('$.plan.s3.holdoutFeaturesUri'),
-                s3DataType: tasks.S3DataType.S3_PREFIX,
+        scopeToEngineTag(
+          new tasks.SageMakerCreateTransformJob(scope, id, {
+            integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+            tags: engineTags(engine),
+            transformJobName: path(jobName),
+            modelName: path(modelName),
+            role: sageMakerRole,
+            transformInput: {
+              transformDataSource: {
+                s3DataSource: {
+                  s3Uri: path('$.plan.s3.holdoutFeaturesUri'),
+                  s3DataType: tasks.S3DataType.S3_PREFIX,
+                },
               },
+              contentType: 'text/csv',
+              splitType: tasks.SplitType.LINE,
             },
-            contentType: 'text/csv',
-            splitType: tasks.SplitType.LINE,
-          },
-          transformOutput: {
-            s3OutputPath: path(outputUri),
-            assembleWith: tasks.AssembleWith.LINE,
-            accept: 'text/csv',
-          },
-          transformResources: { instanceCount: 1, instanceType: planInstanceType('transformInstanceType') },
-          resultPath: sfn.JsonPath.DISCARD,
-          taskTimeout: sfn.Timeout.duration(TRANSFORM_TIMEOUT),
-        }),
+            transformOutput: {
+              s3OutputPath: path(outputUri),
+              assembleWith: tasks.AssembleWith.LINE,
+              accept: 'text/csv',
+            },
+            transformResources: { instanceCount: 1, instanceType: planInstanceType('transformInstanceType') },
+            resultPath: sfn.JsonPath.DISCARD,
+            taskTimeout: sfn.Timeout.duration(TRANSFORM_TIMEOUT),
+          }),
+          engine,
+        ),
       ),
     );
   const scoreChampion = transform(
@@ -697,16 +705,20 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
   ).next(notify);
   const createChampionModel = catchBefore(
     sageMakerRetry(
-      new tasks.SageMakerCreateModel(scope, 'CreateChampionModel', {
-        modelName: path('$.plan.names.championModel'),
-        role: sageMakerRole,
-        primaryContainer: new tasks.ContainerDefinition({
-          image: tasks.DockerImage.fromJsonExpression(path('$.championModel.image')),
-          modelS3Location: tasks.S3Location.fromJsonExpression('$.championModel.modelDataUrl'),
+      scopeToEngineTag(
+        new tasks.SageMakerCreateModel(scope, 'CreateChampionModel', {
+          tags: sfn.TaskInput.fromObject(engineTagList),
+          modelName: path('$.plan.names.championModel'),
+          role: sageMakerRole,
+          primaryContainer: new tasks.ContainerDefinition({
+            image: tasks.DockerImage.fromJsonExpression(path('$.championModel.image')),
+            modelS3Location: tasks.S3Location.fromJsonExpression('$.championModel.modelDataUrl'),
+          }),
+          resultPath: sfn.JsonPath.DISCARD,
+          taskTimeout: sfn.Timeout.duration(SAGEMAKER_CALL_TIMEOUT),
         }),
-        resultPath: sfn.JsonPath.DISCARD,
-        taskTimeout: sfn.Timeout.duration(SAGEMAKER_CALL_TIMEOUT),
-      }),
+        engine,
+      ),
     ),
   );
   const configuredImage = (field: string) =>
@@ -726,60 +738,68 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
   // --- Training ---------------------------------------------------------------------------------------------
   const createModel = catchBefore(
     sageMakerRetry(
-      new tasks.SageMakerCreateModel(scope, 'CreateChallengerModel', {
-        modelName: path('$.plan.names.challengerModel'),
-        role: sageMakerRole,
-        primaryContainer: new tasks.ContainerDefinition({
-          image: tasks.DockerImage.fromJsonExpression(path('$.plan.sageMaker.inferenceImage')),
-          modelS3Location: tasks.S3Location.fromJsonExpression('$.training.artifacts'),
+      scopeToEngineTag(
+        new tasks.SageMakerCreateModel(scope, 'CreateChallengerModel', {
+          tags: sfn.TaskInput.fromObject(engineTagList),
+          modelName: path('$.plan.names.challengerModel'),
+          role: sageMakerRole,
+          primaryContainer: new tasks.ContainerDefinition({
+            image: tasks.DockerImage.fromJsonExpression(path('$.plan.sageMaker.inferenceImage')),
+            modelS3Location: tasks.S3Location.fromJsonExpression('$.training.artifacts'),
+          }),
+          resultPath: sfn.JsonPath.DISCARD,
+          taskTimeout: sfn.Timeout.duration(SAGEMAKER_CALL_TIMEOUT),
         }),
-        resultPath: sfn.JsonPath.DISCARD,
-        taskTimeout: sfn.Timeout.duration(SAGEMAKER_CALL_TIMEOUT),
-      }),
+        engine,
+      ),
     ),
   );
   createModel.next(describeLiveEndpoint);
   const train = catchBefore(
     sageMakerRetry(
-      new tasks.SageMakerCreateTrainingJob(scope, 'TrainChallenger', {
-        integrationPattern: sfn.IntegrationPattern.RUN_JOB,
-        trainingJobName: path('$.plan.names.trainingJob'),
-        role: sageMakerRole,
-        algorithmSpecification: {
-          trainingImage: tasks.DockerImage.fromJsonExpression(path('$.plan.sageMaker.trainingImage')),
-          trainingInputMode: tasks.InputMode.FILE,
-        },
-        hyperparameters: sfn.JsonPath.objectAt('$.plan.sageMaker.hyperparameters'),
-        inputDataConfig: [
-          {
-            channelName: 'train',
-            contentType: 'text/csv',
-            dataSource: {
-              s3DataSource: {
-                s3DataType: tasks.S3DataType.S3_PREFIX,
-                s3Location: tasks.S3Location.fromJsonExpression('$.plan.s3.trainUri'),
+      scopeToEngineTag(
+        new tasks.SageMakerCreateTrainingJob(scope, 'TrainChallenger', {
+          integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+          tags: engineTags(engine),
+          trainingJobName: path('$.plan.names.trainingJob'),
+          role: sageMakerRole,
+          algorithmSpecification: {
+            trainingImage: tasks.DockerImage.fromJsonExpression(path('$.plan.sageMaker.trainingImage')),
+            trainingInputMode: tasks.InputMode.FILE,
+          },
+          hyperparameters: sfn.JsonPath.objectAt('$.plan.sageMaker.hyperparameters'),
+          inputDataConfig: [
+            {
+              channelName: 'train',
+              contentType: 'text/csv',
+              dataSource: {
+                s3DataSource: {
+                  s3DataType: tasks.S3DataType.S3_PREFIX,
+                  s3Location: tasks.S3Location.fromJsonExpression('$.plan.s3.trainUri'),
+                },
               },
             },
+          ],
+          outputDataConfig: { s3OutputLocation: tasks.S3Location.fromJsonExpression('$.plan.s3.outputUri') },
+          resourceConfig: {
+            instanceCount: sfn.JsonPath.numberAt('$.plan.sageMaker.instanceCount'),
+            instanceType: planInstanceType('instanceType'),
+            volumeSize: Size.gibibytes(30),
           },
-        ],
-        outputDataConfig: { s3OutputLocation: tasks.S3Location.fromJsonExpression('$.plan.s3.outputUri') },
-        resourceConfig: {
-          instanceCount: sfn.JsonPath.numberAt('$.plan.sageMaker.instanceCount'),
-          instanceType: planInstanceType('instanceType'),
-          volumeSize: Size.gibibytes(30),
-        },
-        stoppingCondition: {
-          maxRuntime: Duration.seconds(sfn.JsonPath.numberAt('$.plan.sageMaker.maxRuntimeSeconds')),
-        },
-        resultSelector: {
-          'jobName.$': '$.TrainingJobName',
-          'jobArn.$': '$.TrainingJobArn',
-          'artifacts.$': '$.ModelArtifacts.S3ModelArtifacts',
-        },
-        resultPath: '$.training',
-        // The model's stopping condition (from the plan) bounds the job; this is the backstop of the task.
-        taskTimeout: sfn.Timeout.duration(TRAINING_TASK_TIMEOUT),
-      }),
+          stoppingCondition: {
+            maxRuntime: Duration.seconds(sfn.JsonPath.numberAt('$.plan.sageMaker.maxRuntimeSeconds')),
+          },
+          resultSelector: {
+            'jobName.$': '$.TrainingJobName',
+            'jobArn.$': '$.TrainingJobArn',
+            'artifacts.$': '$.ModelArtifacts.S3ModelArtifacts',
+          },
+          resultPath: '$.training',
+          // The model's stopping condition (from the plan) bounds the job; this is the backstop of the task.
+          taskTimeout: sfn.Timeout.duration(TRAINING_TASK_TIMEOUT),
+        }),
+        engine,
+      ),
     ),
   );
   train.next(createModel);
