@@ -291,6 +291,36 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
     task.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     return task;
   };
+  // A job or model whose images are in another account fails when that repository's policy does not let the
+  // SageMaker role pull: the stack cannot check a foreign policy, so such a failure names the fix.
+  const recordForeignImageFailure = outcome(
+    'RecordForeignImageFailure',
+    'failed',
+    'driftwatch: retraining of {} failed',
+    "Model {}: retraining run {} failed before the endpoint was changed: {} {}. The model's images are in ECR of account {}, not this stack's ({}): if SageMaker could not pull them, allow ecr:BatchGetImage, ecr:GetDownloadUrlForLayer and ecr:BatchCheckLayerAvailability to this stack's SageMaker role ({}) in that repository's policy, or copy the images to this account",
+    '$.model',
+    '$.plan.runId',
+    '$.error.Error',
+    '$.error.Cause',
+    '$.plan.sageMaker.imageAccount',
+    '$.where.account',
+    '$.sageMakerRoleArn',
+  ).next(notify);
+  const sageMakerRoleArnNote = new sfn.Pass(scope, 'NameSageMakerRole', {
+    result: sfn.Result.fromString(props.sageMakerRole.roleArn),
+    resultPath: '$.sageMakerRoleArn',
+  });
+  const imageFailure = new sfn.Choice(scope, 'ImagesInAccount?')
+    .when(
+      sfn.Condition.stringEqualsJsonPath('$.where.account', '$.plan.sageMaker.imageAccount'),
+      recordFailure,
+    )
+    .otherwise(sageMakerRoleArnNote.next(recordForeignImageFailure));
+  /** catchBefore for the states that pull the model's images (after ReadRegion has set `$.where`). */
+  const catchPulling = (task: sfn.TaskStateBase) => {
+    task.addCatch(imageFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    return task;
+  };
 
   // --- Rollback: champion weights back to 100, then the champion's own config, then package Rejected -----
   const rollbackFailed = outcome(
@@ -592,8 +622,14 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
       '$.evaluation',
     ),
   ).next(register);
-  const transform = (id: string, jobName: string, modelName: string, outputUri: string) =>
-    catchBefore(
+  const transform = (
+    id: string,
+    jobName: string,
+    modelName: string,
+    outputUri: string,
+    catchFailure: (task: sfn.TaskStateBase) => sfn.TaskStateBase = catchPulling,
+  ) =>
+    catchFailure(
       sageMakerRetry(
         scopeToEngineTag(
           new tasks.SageMakerCreateTransformJob(scope, id, {
@@ -625,11 +661,36 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
         ),
       ),
     );
+  // The champion's copy runs as the stack's SageMaker role, which reads only the stack's run files: the
+  // artefact of a model deployed by anyone else (their bucket, their key) must grant it read access.
+  const championUnreadable = outcome(
+    'RecordChampionScoringFailure',
+    'failed',
+    'driftwatch: retraining of {} failed',
+    "Model {}: run {} could not score the holdout with a copy of the serving model ({} {}). The copy runs as this stack's SageMaker role ({}) and reads the serving model's artefact {} and image {}: allow that role s3:GetObject on the artefact in its bucket policy (and kms:Decrypt in its key policy if a customer key encrypts it), and ECR pulls in the image repository's policy if it is in another account",
+    '$.model',
+    '$.plan.runId',
+    '$.error.Error',
+    '$.error.Cause',
+    '$.sageMakerRoleArn',
+    '$.championModel.modelDataUrl',
+    '$.championModel.image',
+  ).next(notify);
   const scoreChampion = transform(
     'ScoreHoldoutWithChampion',
     '$.plan.names.championTransformJob',
     '$.plan.names.championModel',
     '$.plan.s3.championScoresUri',
+    (task) => {
+      task.addCatch(
+        new sfn.Pass(scope, 'NameSageMakerRoleForChampion', {
+          result: sfn.Result.fromString(props.sageMakerRole.roleArn),
+          resultPath: '$.sageMakerRoleArn',
+        }).next(championUnreadable),
+        { errors: [sfn.Errors.ALL], resultPath: '$.error' },
+      );
+      return task;
+    },
   );
   const scoreChallenger = transform(
     'ScoreHoldoutWithChallenger',
@@ -703,7 +764,7 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
     '$.champion.modelName',
     '$.championModel.image',
   ).next(notify);
-  const createChampionModel = catchBefore(
+  const createChampionModel = catchPulling(
     sageMakerRetry(
       scopeToEngineTag(
         new tasks.SageMakerCreateModel(scope, 'CreateChampionModel', {
@@ -736,7 +797,7 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
     );
 
   // --- Training ---------------------------------------------------------------------------------------------
-  const createModel = catchBefore(
+  const createModel = catchPulling(
     sageMakerRetry(
       scopeToEngineTag(
         new tasks.SageMakerCreateModel(scope, 'CreateChallengerModel', {
@@ -755,7 +816,7 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
     ),
   );
   createModel.next(describeLiveEndpoint);
-  const train = catchBefore(
+  const train = catchPulling(
     sageMakerRetry(
       scopeToEngineTag(
         new tasks.SageMakerCreateTrainingJob(scope, 'TrainChallenger', {
@@ -820,7 +881,10 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
     '$.plan.sageMaker.imageRegion',
   ).next(notify);
   const imagesInRegion = new sfn.Pass(scope, 'ReadRegion', {
-    parameters: { 'region.$': "States.ArrayGetItem(States.StringSplit($$.Execution.Id, ':'), 3)" },
+    parameters: {
+      'region.$': "States.ArrayGetItem(States.StringSplit($$.Execution.Id, ':'), 3)",
+      'account.$': "States.ArrayGetItem(States.StringSplit($$.Execution.Id, ':'), 4)",
+    },
     resultPath: '$.where',
   }).next(
     new sfn.Choice(scope, 'ImagesInRegion?')
