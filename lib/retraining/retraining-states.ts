@@ -764,23 +764,31 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
     '$.champion.modelName',
     '$.championModel.image',
   ).next(notify);
-  const createChampionModel = catchPulling(
-    sageMakerRetry(
-      scopeToEngineTag(
-        new tasks.SageMakerCreateModel(scope, 'CreateChampionModel', {
-          tags: sfn.TaskInput.fromObject(engineTagList),
-          modelName: path('$.plan.names.championModel'),
-          role: sageMakerRole,
-          primaryContainer: new tasks.ContainerDefinition({
-            image: tasks.DockerImage.fromJsonExpression(path('$.championModel.image')),
-            modelS3Location: tasks.S3Location.fromJsonExpression('$.championModel.modelDataUrl'),
+  /** A SageMaker model of the run, tagged with the engine, made under the stack's SageMaker role. */
+  const createModelTask = (id: string, name: string, image: string, artifacts: string) =>
+    catchPulling(
+      sageMakerRetry(
+        scopeToEngineTag(
+          new tasks.SageMakerCreateModel(scope, id, {
+            tags: sfn.TaskInput.fromObject(engineTagList),
+            modelName: path(name),
+            role: sageMakerRole,
+            primaryContainer: new tasks.ContainerDefinition({
+              image: tasks.DockerImage.fromJsonExpression(path(image)),
+              modelS3Location: tasks.S3Location.fromJsonExpression(artifacts),
+            }),
+            resultPath: sfn.JsonPath.DISCARD,
+            taskTimeout: sfn.Timeout.duration(SAGEMAKER_CALL_TIMEOUT),
           }),
-          resultPath: sfn.JsonPath.DISCARD,
-          taskTimeout: sfn.Timeout.duration(SAGEMAKER_CALL_TIMEOUT),
-        }),
-        engine,
+          engine,
+        ),
       ),
-    ),
+    );
+  const createChampionModel = createModelTask(
+    'CreateChampionModel',
+    '$.plan.names.championModel',
+    '$.championModel.image',
+    '$.championModel.modelDataUrl',
   );
   const configuredImage = (field: string) =>
     sfn.Condition.stringEqualsJsonPath('$.championModel.image', `$.plan.sageMaker.${field}`);
@@ -797,23 +805,11 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
     );
 
   // --- Training ---------------------------------------------------------------------------------------------
-  const createModel = catchPulling(
-    sageMakerRetry(
-      scopeToEngineTag(
-        new tasks.SageMakerCreateModel(scope, 'CreateChallengerModel', {
-          tags: sfn.TaskInput.fromObject(engineTagList),
-          modelName: path('$.plan.names.challengerModel'),
-          role: sageMakerRole,
-          primaryContainer: new tasks.ContainerDefinition({
-            image: tasks.DockerImage.fromJsonExpression(path('$.plan.sageMaker.inferenceImage')),
-            modelS3Location: tasks.S3Location.fromJsonExpression('$.training.artifacts'),
-          }),
-          resultPath: sfn.JsonPath.DISCARD,
-          taskTimeout: sfn.Timeout.duration(SAGEMAKER_CALL_TIMEOUT),
-        }),
-        engine,
-      ),
-    ),
+  const createModel = createModelTask(
+    'CreateChallengerModel',
+    '$.plan.names.challengerModel',
+    '$.plan.sageMaker.inferenceImage',
+    '$.training.artifacts',
   );
   createModel.next(describeLiveEndpoint);
   const train = catchPulling(
