@@ -241,7 +241,7 @@ export async function captureObject(
     await recheckLate(deps, storage, pk, part, messageBody);
   } else if (closesPart) {
     checked = 'rows';
-    await closeAndCheck(deps, storage, pk, part, 'rows', messageBody);
+    await markFull(deps, storage, pk, part);
   }
   deps.logger.info('Capture file profiled', {
     window: pk,
@@ -308,92 +308,93 @@ async function registerFile(
     }),
   );
 
-  const existing = await documents.send(
-    new GetCommand({ TableName: storage.table, Key: { pk, sk: `F#${fileId}` }, ConsistentRead: true }),
+  // Arrival order within the window's period assigns the part. A retried delivery adds its rows again,
+  // which moves later part boundaries a little; the file keeps the part it was given first (below).
+  const counted = await documents.send(
+    new UpdateCommand({
+      TableName: storage.table,
+      Key: { pk, sk: 'ROWS' },
+      UpdateExpression: 'ADD #rows :rows SET expiresAt = :expiresAt',
+      ExpressionAttributeNames: { '#rows': 'rows' },
+      ExpressionAttributeValues: { ':rows': file.partial.rows, ':expiresAt': expiresAt },
+      ReturnValues: 'UPDATED_NEW',
+    }),
   );
-  let part: number;
-  let closesPart = false;
-  if (existing.Item !== undefined) {
-    // A retried delivery: the part was assigned before.
-    part = (existing.Item as FileItem).part;
-  } else {
-    const counted = await documents.send(
-      new UpdateCommand({
-        TableName: storage.table,
-        Key: { pk, sk: 'ROWS' },
-        UpdateExpression: 'ADD #rows :rows SET expiresAt = :expiresAt',
-        ExpressionAttributeNames: { '#rows': 'rows' },
-        ExpressionAttributeValues: { ':rows': file.partial.rows, ':expiresAt': expiresAt },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    const after = Number(counted.Attributes?.['rows'] ?? file.partial.rows);
-    ({ part, closesPart } = windowPart(after - file.partial.rows, file.partial.rows, capture.maxRows));
-    const item: FileItem = {
-      pk,
-      sk: `F#${fileId}`,
-      part,
-      key: file.found.key,
-      versionId: file.found.versionId,
-      partialKey,
-      time: file.time.toISOString(),
-      records: file.summary.records,
-      rows: file.partial.rows,
-      badRecords: file.summary.badRecords,
-      firstError: file.summary.firstError,
-      expiresAt,
-    };
-    try {
-      await documents.send(
-        new PutCommand({
-          TableName: storage.table,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(sk)',
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      // A concurrent delivery of the same file registered it first: its part stands.
-      const again = await documents.send(
-        new GetCommand({ TableName: storage.table, Key: { pk, sk: `F#${fileId}` }, ConsistentRead: true }),
-      );
-      part = (again.Item as FileItem).part;
-      closesPart = false;
-    }
-  }
-
-  const partItem: PartItem = {
+  const after = Number(counted.Attributes?.['rows'] ?? file.partial.rows);
+  let { part, closesPart } = windowPart(after - file.partial.rows, file.partial.rows, capture.maxRows);
+  const item: FileItem = {
     pk,
-    sk: partKey(part),
-    model: model.name,
-    endpoint: file.endpoint,
-    variant: file.variant,
-    windowStart: window.start.toISOString(),
-    windowEnd: window.end.toISOString(),
+    sk: `F#${fileId}`,
     part,
-    status: 'open',
-    version: 0,
-    checkedVersion: 0,
-    dueShard: OPEN_SHARD,
-    due: new Date(window.end.getTime() + capture.graceMinutes * 60_000).toISOString(),
+    key: file.found.key,
+    versionId: file.found.versionId,
+    partialKey,
+    time: file.time.toISOString(),
+    records: file.summary.records,
+    rows: file.partial.rows,
+    badRecords: file.summary.badRecords,
+    firstError: file.summary.firstError,
     expiresAt,
   };
-  let status: PartItem['status'] = 'open';
   try {
     await documents.send(
       new PutCommand({
         TableName: storage.table,
-        Item: partItem,
-        ConditionExpression: 'attribute_not_exists(pk)',
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(sk)',
       }),
     );
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
-    // Read after registering the file: a part closed before this read may not have listed the file.
-    const current = await documents.send(
-      new GetCommand({ TableName: storage.table, Key: { pk, sk: partKey(part) }, ConsistentRead: true }),
+    // Registered before (a retry, or a concurrent delivery of the same file): its part stands.
+    const again = await documents.send(
+      new GetCommand({ TableName: storage.table, Key: { pk, sk: `F#${fileId}` }, ConsistentRead: true }),
     );
-    status = (current.Item as PartItem | undefined)?.status ?? 'open';
+    part = (again.Item as FileItem).part;
+    closesPart = false;
+  }
+
+  // The part: created open on its first file; read after registering the file, since a part closed
+  // before this write may not have listed the file (then it is late).
+  let status: PartItem['status'] = 'open';
+  try {
+    await documents.send(
+      new UpdateCommand({
+        TableName: storage.table,
+        Key: { pk, sk: partKey(part) },
+        UpdateExpression:
+          'SET #status = if_not_exists(#status, :open), #model = :model, #endpoint = :endpoint, #variant = :variant, ' +
+          'windowStart = :start, windowEnd = :end, #part = :part, #version = if_not_exists(#version, :zero), ' +
+          'checkedVersion = if_not_exists(checkedVersion, :zero), dueShard = if_not_exists(dueShard, :shard), ' +
+          '#due = if_not_exists(#due, :due), expiresAt = :expiresAt',
+        ConditionExpression: 'attribute_not_exists(pk) OR #status = :open',
+        ExpressionAttributeNames: {
+          '#status': 'status',
+          '#version': 'version',
+          '#due': 'due',
+          '#model': 'model',
+          '#endpoint': 'endpoint',
+          '#variant': 'variant',
+          '#part': 'part',
+        },
+        ExpressionAttributeValues: {
+          ':open': 'open',
+          ':model': model.name,
+          ':endpoint': file.endpoint,
+          ':variant': file.variant,
+          ':start': window.start.toISOString(),
+          ':end': window.end.toISOString(),
+          ':part': part,
+          ':zero': 0,
+          ':shard': OPEN_SHARD,
+          ':due': new Date(window.end.getTime() + capture.graceMinutes * 60_000).toISOString(),
+          ':expiresAt': expiresAt,
+        },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    status = 'closed';
   }
   return {
     pk,
@@ -405,13 +406,38 @@ async function registerFile(
   };
 }
 
+/**
+ * A part that reached `maxRows` is due now: the next sweep closes it. Not closed here, because files given
+ * this part just before may still be registering; by the sweep they have, so the part is checked once.
+ */
+async function markFull(deps: CheckDependencies, storage: CaptureStorage, pk: string, part: number) {
+  try {
+    await deps.clients.documents.send(
+      new UpdateCommand({
+        TableName: storage.table,
+        Key: { pk, sk: partKey(part) },
+        UpdateExpression: 'SET #due = :now, closedBy = :rows',
+        ConditionExpression: '#status = :open',
+        ExpressionAttributeNames: { '#due': 'due', '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':now': (deps.now?.() ?? new Date()).toISOString(),
+          ':rows': 'rows',
+          ':open': 'open',
+        },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+
 /** How long a claimed check belongs to its invocation before another may take it over. */
 function claimMs(deps: CheckDependencies): number {
   return deps.claimMs ?? 15 * 60_000;
 }
 
 /**
- * Closes a part that is open and checks it. When another invocation closed it, checks it only if that
+ * Closes a part that is open and checks it (`closedBy` is `rows` when it reached `maxRows` first). When another invocation closed it, checks it only if that
  * check is neither done nor still claimed (its invocation failed): a window is checked once per close.
  */
 export async function closeAndCheck(
@@ -419,7 +445,7 @@ export async function closeAndCheck(
   storage: CaptureStorage,
   pk: string,
   part: number,
-  closedBy: 'time' | 'rows',
+  closedBy: 'time',
   messageBody: string,
 ): Promise<'checked' | 'done'> {
   const now = (deps.now?.() ?? new Date()).getTime();
@@ -430,7 +456,7 @@ export async function closeAndCheck(
         TableName: storage.table,
         Key: { pk, sk: partKey(part) },
         UpdateExpression:
-          'SET #status = :closed, closedBy = :by, claimedUntil = :until, #version = #version + :one REMOVE dueShard, #due',
+          'SET #status = :closed, closedBy = if_not_exists(closedBy, :by), claimedUntil = :until, #version = #version + :one REMOVE dueShard, #due',
         ConditionExpression: '#status = :open',
         ExpressionAttributeNames: { '#status': 'status', '#version': 'version', '#due': 'due' },
         ExpressionAttributeValues: {

@@ -65,7 +65,7 @@ export type CheckOutcome =
       part: number;
       rows: number;
       badRecords: number;
-      /** The window check this file set off (a late file, or the file that reached `maxRows`). */
+      /** What this file set off: a re-check of its window (`late`), or its window's early close (`rows`). */
       checked: 'late' | 'rows' | null;
     };
 
