@@ -238,7 +238,7 @@ export async function captureObject(
   let checked: 'late' | 'rows' | null = null;
   if (status === 'closed') {
     checked = 'late';
-    await recheckLate(deps, storage, pk, part, messageBody);
+    await recheckClosed(deps, storage, pk, part, messageBody);
   } else if (closesPart) {
     checked = 'rows';
     await markFull(deps, storage, pk, part);
@@ -514,24 +514,28 @@ async function claimUnfinished(
   }
 }
 
-/** A file arrived after its part was checked: the part is checked again, with it. */
-async function recheckLate(
+/**
+ * A file arrived after its part was checked (`late`), or an operator moved a failed window check back from
+ * the dead-letter queue (`redrive`): the part is checked again, with every file it has now.
+ */
+export async function recheckClosed(
   deps: CheckDependencies,
   storage: CaptureStorage,
   pk: string,
   part: number,
   messageBody: string,
+  reason: 'late' | 'redrive' = 'late',
 ): Promise<void> {
   const now = (deps.now?.() ?? new Date()).getTime();
   const updated = await deps.clients.documents.send(
     new UpdateCommand({
       TableName: storage.table,
       Key: { pk, sk: partKey(part) },
-      UpdateExpression: 'SET closedBy = :late, claimedUntil = :until ADD #version :one, lateFiles :one',
+      UpdateExpression: `SET closedBy = :late, claimedUntil = :until ADD #version :one${reason === 'late' ? ', lateFiles :one' : ''}`,
       ConditionExpression: '#status = :closed',
       ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
       ExpressionAttributeValues: {
-        ':late': 'late',
+        ':late': reason,
         ':until': now + claimMs(deps),
         ':one': 1,
         ':closed': 'closed',

@@ -24,7 +24,13 @@ import {
 } from '../shared/s3-event.ts';
 import { BaselineProfileCache } from './baseline.ts';
 import { processSqsBatch } from './batch.ts';
-import { captureObject, closeAndCheck, parseEngineMessage, sweepDueWindows } from './capture.ts';
+import {
+  captureObject,
+  closeAndCheck,
+  parseEngineMessage,
+  recheckClosed,
+  sweepDueWindows,
+} from './capture.ts';
 import { type CheckDependencies, type CheckOutcome, checkObject, recordFailure } from './check-object.ts';
 import { type DriftCatalogEntry, type DriftEngineConfig, loadDriftEngineConfig, routeKey } from './config.ts';
 import { createMetrics } from './emit-metrics.ts';
@@ -141,7 +147,8 @@ async function processRecord(current: Runtime, record: SQSRecord): Promise<void>
   );
   const engineMessage = parseEngineMessage(record.body);
   if (engineMessage !== null) {
-    await processEngineMessage(current, engineMessage, record.body, models);
+    const redriven = record.messageAttributes?.['errorName'] !== undefined;
+    await processEngineMessage(current, engineMessage, record.body, models, redriven);
     return;
   }
   try {
@@ -244,6 +251,7 @@ async function processEngineMessage(
   message: NonNullable<ReturnType<typeof parseEngineMessage>>,
   body: string,
   models: readonly DriftCatalogEntry[],
+  redriven: boolean,
 ): Promise<void> {
   const storage = current.engine.capture;
   if (storage === null) {
@@ -262,15 +270,12 @@ async function processEngineMessage(
   logger.appendKeys({ model: entry.name, window: message.pk });
   metrics.setDefaultDimensions({ [DIMENSION.model]: entry.name });
   try {
-    const outcome = await closeAndCheck(
-      dependenciesOf(current, entry.drift),
-      storage,
-      message.pk,
-      message.part,
-      'time',
-      body,
-    );
-    logger.debug('Window closed', { outcome });
+    const dependencies = dependenciesOf(current, entry.drift);
+    const outcome = await closeAndCheck(dependencies, storage, message.pk, message.part, 'time', body);
+    // A failed check moved back from the dead-letter queue: its part is closed and was marked checked.
+    if (outcome === 'done' && redriven)
+      await recheckClosed(dependencies, storage, message.pk, message.part, body, 'redrive');
+    logger.debug('Window closed', { outcome, redriven });
   } finally {
     metrics.publishStoredMetrics();
     logger.removeKeys(['model', 'window']);

@@ -140,8 +140,11 @@ export interface CaptureWindowLabel {
   part: number;
   /** 1 for the window's first check; each late file's re-check adds one. */
   version: number;
-  /** How the window was closed: at its end (`time`), early at `maxRows` (`rows`), or a late file (`late`). */
-  closedBy: 'time' | 'rows' | 'late';
+  /**
+   * Why this check: the window ended (`time`), reached `maxRows` (`rows`), a file came after its check
+   * (`late`), or its failed check was moved back from the dead-letter queue (`redrive`).
+   */
+  closedBy: 'time' | 'rows' | 'late' | 'redrive';
   files: number;
   /** Rows checked; records left out as bad are counted in `badRecords`. */
   rows: number;

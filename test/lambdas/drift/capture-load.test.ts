@@ -79,76 +79,80 @@ afterAll(async () => {
 });
 
 describe('Data Capture load', () => {
-  it(`checks every window of ${FILES} capture files once, loses nothing, and keeps memory flat`, async () => {
-    const start = Date.UTC(2026, 11, 1, 0, 0, 0);
-    const spacing = (HOURS * 3_600_000) / Math.ceil(FILES / 2);
-    const objects: Uploaded[] = new Array(FILES);
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 16 }, async () => {
-        while (next < FILES) {
-          const i = next++;
-          const time = new Date(start + Math.floor(i / 2) * spacing);
-          const key = capturePath(
-            'capture',
-            'churn-endpoint',
-            i % 2 ? 'AllTraffic' : 'Canary',
-            time,
-            `f${i}`,
-          );
-          objects[i] = await env.upload(key, captureFile(i, time));
-        }
-      }),
-    );
+  it(
+    `checks every window of ${FILES} capture files once, loses nothing, and keeps memory flat`,
+    async () => {
+      const start = Date.UTC(2026, 11, 1, 0, 0, 0);
+      const spacing = (HOURS * 3_600_000) / Math.ceil(FILES / 2);
+      const objects: Uploaded[] = new Array(FILES);
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next < FILES) {
+            const i = next++;
+            const time = new Date(start + Math.floor(i / 2) * spacing);
+            const key = capturePath(
+              'capture',
+              'churn-endpoint',
+              i % 2 ? 'AllTraffic' : 'Canary',
+              time,
+              `f${i}`,
+            );
+            objects[i] = await env.upload(key, captureFile(i, time));
+          }
+        }),
+      );
 
-    const worker = new Worker(new URL('./capture-load-worker.ts', import.meta.url), {
-      workerData: { objects, concurrency: 8, sampleEvery: Math.ceil(FILES / 10) } satisfies LoadWorkerInput,
-      env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN' },
-      stdout: true,
-    });
-    worker.stdout.resume();
-    const [result] = (await once(worker, 'message')) as [LoadWorkerResult];
-    await worker.terminate();
-    console.log(
-      `capture load: ${FILES} files in ${result.filesMs} ms (${(result.filesMs / FILES).toFixed(1)} ms a file), ` +
-        `${result.windowMessages} window checks in ${result.checksMs} ms, heap after GC ` +
-        `${result.heapSamples.map((bytes) => (bytes / 2 ** 20).toFixed(1)).join(' ')} MB, after the checks ` +
-        `${(result.heapAfterChecks / 2 ** 20).toFixed(1)} MB`,
-    );
-    expect(result.failedMessages).toBe(0);
-    expect(result.deadLetters).toBe(0);
+      const worker = new Worker(new URL('./capture-load-worker.ts', import.meta.url), {
+        workerData: { objects, concurrency: 8, sampleEvery: Math.ceil(FILES / 10) } satisfies LoadWorkerInput,
+        env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN' },
+        stdout: true,
+      });
+      worker.stdout.resume();
+      const [result] = (await once(worker, 'message')) as [LoadWorkerResult];
+      await worker.terminate();
+      console.log(
+        `capture load: ${FILES} files in ${result.filesMs} ms (${(result.filesMs / FILES).toFixed(1)} ms a file), ` +
+          `${result.windowMessages} window checks in ${result.checksMs} ms, heap after GC ` +
+          `${result.heapSamples.map((bytes) => (bytes / 2 ** 20).toFixed(1)).join(' ')} MB, after the checks ` +
+          `${(result.heapAfterChecks / 2 ** 20).toFixed(1)} MB`,
+      );
+      expect(result.failedMessages).toBe(0);
+      expect(result.deadLetters).toBe(0);
 
-    const history = await env.history();
-    expect(history.filter((item) => item.status === 'failed')).toEqual([]);
-    const windows = history.filter(
-      (item): item is HistoryItem & { window: NonNullable<HistoryItem['window']> } =>
-        item.window !== undefined,
-    );
-    // Every part of every window checked exactly once, at its first version.
-    const checks = new Map<string, number>();
-    for (const item of windows) {
-      const id = `${item.window.variant} ${item.window.start} part ${item.window.part}`;
-      checks.set(id, (checks.get(id) ?? 0) + 1);
-    }
-    expect([...checks.values()].every((count) => count === 1)).toBe(true);
-    expect(windows.every((item) => item.window.version === 1)).toBe(true);
-    expect(result.windowMessages).toBe(windows.length);
-    // Nothing lost: every file and row is in exactly one check.
-    expect(windows.reduce((sum, item) => sum + item.window.files, 0)).toBe(FILES);
-    expect(windows.reduce((sum, item) => sum + item.window.rows, 0)).toBe(FILES * ROWS_PER_FILE);
-    // Windows of a busy hour closed early at maxRows; each variant's hours are windows of their own.
-    const early = windows.filter((item) => item.window.closedBy === 'rows');
-    expect(early.length).toBe(2 * HOURS);
-    expect(early.every((item) => item.window.rows >= MAX_ROWS && item.window.part === 0)).toBe(true);
-    expect(new Set(windows.map((item) => `${item.window.variant} ${item.window.start}`)).size).toBe(
-      2 * HOURS,
-    );
+      const history = await env.history();
+      expect(history.filter((item) => item.status === 'failed')).toEqual([]);
+      const windows = history.filter(
+        (item): item is HistoryItem & { window: NonNullable<HistoryItem['window']> } =>
+          item.window !== undefined,
+      );
+      // Every part of every window checked exactly once, at its first version.
+      const checks = new Map<string, number>();
+      for (const item of windows) {
+        const id = `${item.window.variant} ${item.window.start} part ${item.window.part}`;
+        checks.set(id, (checks.get(id) ?? 0) + 1);
+      }
+      expect([...checks.values()].every((count) => count === 1)).toBe(true);
+      expect(windows.every((item) => item.window.version === 1)).toBe(true);
+      expect(result.windowMessages).toBe(windows.length);
+      // Nothing lost: every file and row is in exactly one check.
+      expect(windows.reduce((sum, item) => sum + item.window.files, 0)).toBe(FILES);
+      expect(windows.reduce((sum, item) => sum + item.window.rows, 0)).toBe(FILES * ROWS_PER_FILE);
+      // Windows of a busy hour closed early at maxRows; each variant's hours are windows of their own.
+      const early = windows.filter((item) => item.window.closedBy === 'rows');
+      expect(early.length).toBe(2 * HOURS);
+      expect(early.every((item) => item.window.rows >= MAX_ROWS && item.window.part === 0)).toBe(true);
+      expect(new Set(windows.map((item) => `${item.window.variant} ${item.window.start}`)).size).toBe(
+        2 * HOURS,
+      );
 
-    // Flat memory: after warm-up (the first sample), the heap after GC grows by less than 16 MB however many
-    // files went through, and checking windows of thousands of partials leaves it there.
-    const [, warm, ...later] = result.heapSamples;
-    const ceiling = warm! + 16 * 2 ** 20;
-    expect(Math.max(...later)).toBeLessThan(ceiling);
-    expect(result.heapAfterChecks).toBeLessThan(ceiling);
-  }, 120_000 + FILES * 300);
+      // Flat memory: after warm-up (the first sample), the heap after GC grows by less than 16 MB however many
+      // files went through, and checking windows of thousands of partials leaves it there.
+      const [, warm, ...later] = result.heapSamples;
+      const ceiling = warm! + 16 * 2 ** 20;
+      expect(Math.max(...later)).toBeLessThan(ceiling);
+      expect(result.heapAfterChecks).toBeLessThan(ceiling);
+    },
+    120_000 + FILES * 300,
+  );
 });

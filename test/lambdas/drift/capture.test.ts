@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { profileToJson } from '../../../lambdas/core/drift/profile.ts';
 import { profileTable, runDrift } from '../../../lambdas/core/drift/run.ts';
@@ -17,6 +18,7 @@ import {
   record,
 } from '../../helpers/capture-files.ts';
 import {
+  DATA_BUCKET,
   DriftEnvironment,
   MODEL,
   objectCreatedEvent,
@@ -322,6 +324,37 @@ describe('Data Capture windows in the engine', () => {
         reason: 'captureData.endpointInput.data: undecodable base64',
       },
     });
+  });
+
+  it('records a window whose check fails for good, and checks it again when its message is redriven', async () => {
+    const time = new Date(hour + 2 * 3_600_000 + 5 * 60_000);
+    await arrive('AllTraffic', time, 'redrive', text(captureRecords(currentRows.slice(0, 100), time)));
+    const profileBytes = await env.aws.s3
+      .send(new GetObjectCommand({ Bucket: DATA_BUCKET, Key: MODEL.baselineProfileKey }))
+      .then((response) => response.Body!.transformToByteArray());
+    await env.deleteObject(MODEL.baselineProfileKey);
+    try {
+      const [message] = await sweep();
+      const windowKey = 'capture/churn-endpoint/AllTraffic/window-20261201T0300Z';
+      const [failed] = (await env.history()).filter((item) => item.key === windowKey);
+      expect(failed).toMatchObject({ status: 'failed', error: { name: 'BaselineProfileMissingError' } });
+      expect(env.deadLetters().map((letter) => letter.body)).toEqual([message]);
+      // Fixed, then moved back from the dead-letter queue: checked again.
+      await env.upload(MODEL.baselineProfileKey, profileBytes);
+      const redriven = sqsRecord(message!);
+      redriven.messageAttributes = {
+        errorName: { dataType: 'String', stringValue: 'BaselineProfileMissingError' },
+      };
+      expect((await env.invoke([redriven])).batchItemFailures).toEqual([]);
+      const checked = (await env.history()).filter(
+        (item) => item.key === windowKey && item.status === 'succeeded',
+      );
+      expect(checked.map((item) => [item.window!.closedBy, item.window!.version, item.window!.rows])).toEqual(
+        [['redrive', 2, 100]],
+      );
+    } finally {
+      await env.upload(MODEL.baselineProfileKey, profileBytes);
+    }
   });
 
   it('records a file of an endpoint not watched, or outside the capture layout, as failed', async () => {
