@@ -9,7 +9,7 @@ import { DriftEnvironment, MODEL, SCENARIOS, type Uploaded } from './environment
 
 /**
  * Load test of the engine's Data Capture windows: capture files of one model arriving in a burst (two
- * variants over four hours, windows closing early at 5,000 rows), through the real handler over s3rver and
+ * variants over four hours, each hour's first part closing early at maxRows), through the real handler over s3rver and
  * dynalite. Every window part is checked once, no row is lost, and the function's heap stays flat.
  * `npm test` sends 2,000 files (the emulators, not the handler, take most of the time);
  * `DRIFTWATCH_CAPTURE_LOAD_FILES=10000 npx vitest run test/lambdas/drift/capture-load.test.ts` the issue's 10,000.
