@@ -33,7 +33,7 @@ import { profileFromJson, profileToJson, type TableProfile } from '../core/drift
 import { mergeWithProfile, profileInOnePass } from '../core/drift/run.ts';
 import { DEFAULT_MIN_EFFECT } from '../core/drift/significance.ts';
 import { binEdgesOf } from '../core/drift/table-accumulator.ts';
-import { InputError, LimitExceededError } from '../core/errors.ts';
+import { ConfigError, InputError, LimitExceededError } from '../core/errors.ts';
 import { CAPTURE_METADATA_COLUMNS, type CaptureAwareInput, withCapture } from '../core/readers/capture.ts';
 import { CAPTURE, type CaptureRuntimeConfig, type CaptureWindowLabel } from '../shared/contract.ts';
 import type { CreatedObject } from '../shared/s3-event.ts';
@@ -610,7 +610,16 @@ async function checkPart(
       const batch = await Promise.all(
         files.slice(at, at + MERGE_BATCH).map((file) => loadPartial(deps, file.partialKey)),
       );
-      merged = mergeTableProfiles(merged === null ? batch : [merged, ...batch], { name });
+      try {
+        merged = mergeTableProfiles(merged === null ? batch : [merged, ...batch], { name });
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+        // The baseline's column options changed while the window's files were profiled.
+        throw new ConfigError(
+          model.baselineProfileKey,
+          `the window's files cannot be merged: ${error.message}`,
+        );
+      }
     }
     const currentDone = performance.now();
     const report = computeDriftReport(baseline, merged!, options, resolved);
