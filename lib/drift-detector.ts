@@ -12,7 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DRIFT_ENV, EVENT_SOURCE, METRIC_NAMESPACE } from '../lambdas/shared/contract.ts';
+import { CAPTURE, DRIFT_ENV, EVENT_SOURCE, METRIC_NAMESPACE } from '../lambdas/shared/contract.ts';
 import { MODELS_ENV } from '../lambdas/shared/model-catalog.ts';
 import {
   DEFAULT_DRIFT_MEMORY_MB,
@@ -65,6 +65,12 @@ export interface DriftDetectorProps {
   maxReceiveCount?: number;
   /** @default RetentionDays.THREE_MONTHS */
   logRetention?: logs.RetentionDays;
+  /**
+   * Table of Data Capture windows (`CaptureWindowTable`). With it, capture files are profiled into windows
+   * and a schedule sweeps for windows to close; without it, capture files are recorded as failed.
+   * @default none
+   */
+  captureTable?: dynamodb.ITable;
 }
 
 /** Concurrent drift checks of all models together, by default. */
@@ -91,6 +97,8 @@ export class DriftDetector extends Construct {
   readonly logGroup: logs.LogGroup;
   /** The model's drift metrics, as the handler emits them. */
   readonly metrics: DriftMetrics;
+  /** The Data Capture sweep schedule (with a capture table only). */
+  readonly sweepRule?: events.Rule;
 
   constructor(scope: Construct, id: string, props: DriftDetectorProps) {
     super(scope, id);
@@ -163,6 +171,10 @@ export class DriftDetector extends Construct {
         [DRIFT_ENV.idempotencyTable]: idempotencyTable.tableName,
         [DRIFT_ENV.eventBusName]: eventBus.eventBusName,
         [DRIFT_ENV.deadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
+        ...(props.captureTable && {
+          [DRIFT_ENV.captureTable]: props.captureTable.tableName,
+          [DRIFT_ENV.queueUrl]: this.queue.queueUrl,
+        }),
         POWERTOOLS_SERVICE_NAME: 'driftwatch-drift',
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
@@ -177,12 +189,62 @@ export class DriftDetector extends Construct {
         maxConcurrency: props.maxConcurrency ?? DEFAULT_ENGINE_DRIFT_CONCURRENCY,
       }),
     );
+    if (props.captureTable) this.sweepRule = this.addCaptureSweep(props.captureTable, resultsBucket);
     acknowledgeWildcardResource(
       this.role,
       '*',
       XRAY_FUNCTION_ACTIONS,
       'X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) have no resource-level permissions.',
     );
+  }
+
+  /**
+   * Data Capture windows: the one sweep schedule of every model (a message on the drift queue every five
+   * minutes; the function queues a check of each window due), and the function's access to the capture table,
+   * the partial profiles and its own queue.
+   */
+  private addCaptureSweep(table: dynamodb.ITable, resultsBucket: s3.IBucket): events.Rule {
+    const rule = new events.Rule(this, 'CaptureSweep', {
+      description: 'Every five minutes: close and check the Data Capture windows that are over (all models)',
+      schedule: events.Schedule.expression(CAPTURE.sweepSchedule),
+      targets: [
+        new targets.SqsQueue(this.queue, {
+          message: events.RuleTargetInput.fromObject(CAPTURE.sweepMessage),
+          deadLetterQueue: this.deadLetterQueue,
+        }),
+      ],
+    });
+    const partials = resultsBucket.arnForObjects(`${CAPTURE.partialsPrefix}*`);
+    const statements = [
+      new iam.PolicyStatement({
+        sid: 'CaptureWindows',
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+        resources: [table.tableArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'CaptureWindowsDue',
+        actions: ['dynamodb:Query'],
+        resources: [`${table.tableArn}/index/${CAPTURE.dueIndex}`],
+      }),
+      new iam.PolicyStatement({
+        sid: 'CapturePartialProfiles',
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [partials],
+      }),
+      new iam.PolicyStatement({
+        sid: 'QueueWindowChecks',
+        actions: ['sqs:SendMessage'],
+        resources: [this.queue.queueArn],
+      }),
+    ];
+    for (const statement of statements) this.role.addToPrincipalPolicy(statement);
+    acknowledgeWildcardResource(
+      this.role,
+      partials,
+      ['s3:GetObject', 's3:PutObject'],
+      `Partial profiles of Data Capture files, one new key per file under ${CAPTURE.partialsPrefix}<model>/<endpoint>/<variant>/<window>/.`,
+    );
+    return rule;
   }
 
   /** Every permission of the function besides logs, tracing and its queue. */

@@ -7,6 +7,7 @@ import { modelsParameterPath } from '../lambdas/shared/model-catalog.ts';
 import { retrainingNames } from '../lambdas/shared/retraining-contract.ts';
 import { AccessLogsBucket } from './access-logs-bucket.ts';
 import { Alerting, type EngineAlarms } from './alerting.ts';
+import { CaptureWindowTable } from './capture-window-table.ts';
 import type { DriftwatchConfig } from './config/model-config.ts';
 import { DriftDetector } from './drift-detector.ts';
 import { IdempotencyTable } from './idempotency-table.ts';
@@ -32,8 +33,8 @@ export interface DriftwatchStackProps extends StackProps {
 }
 
 /**
- * The shared engine of a deployment: the landing and results buckets, history, idempotency and model-state
- * tables, the key, ONE drift function behind one landing queue (and DLQ), ONE performance function, ONE set
+ * The shared engine of a deployment: the landing and results buckets, history, idempotency, Data Capture
+ * window and model-state tables, the key, ONE drift function behind one landing queue (and DLQ), ONE performance function, ONE set
  * of retraining functions and ONE retraining state machine, the alarm topic with the engine's alarms, and one
  * dashboard with a model selector. The models are data (one SSM parameter each, written by the model stacks)
  * the functions read with a cache. Environment-agnostic: it synthesizes offline, with no lookups.
@@ -47,6 +48,8 @@ export class DriftwatchStack extends Stack {
   readonly landing: LandingBucket;
   readonly results: ResultsStore;
   readonly idempotency: IdempotencyTable;
+  /** Data Capture windows of every model with `capture`. */
+  readonly captureWindows: CaptureWindowTable;
   readonly alerting: Alerting;
   /** The bus driftwatch's own events (`Drift Detected`) go to: the account's default bus. */
   readonly eventBus: events.IEventBus;
@@ -84,6 +87,7 @@ export class DriftwatchStack extends Stack {
       reportsPrefix: config.reportsPrefix,
     });
     this.idempotency = new IdempotencyTable(this, 'Idempotency');
+    this.captureWindows = new CaptureWindowTable(this, 'CaptureWindows');
     this.eventBus = events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
     this.alerting = new Alerting(this, 'Alerting', {
       masterKey: this.key,
@@ -109,6 +113,7 @@ export class DriftwatchStack extends Stack {
     this.drift = new DriftDetector(this, 'Drift', {
       ...shared,
       idempotencyTable: this.idempotency.table,
+      captureTable: this.captureWindows.table,
       entry: driftHandlerEntry,
       memorySize: largest((model) => model.drift.memoryMb, 1769),
       timeout: Duration.seconds(largest((model) => model.drift.timeoutSeconds, 300)),

@@ -9,6 +9,8 @@
  *   challenger (boosted trees), evaluates it with batch transforms, registers it and rolls it out as a
  *   canary (5% -> 25% -> 100%) under generated traffic and labelled feedback: promoted.
  * - rollback: the same, but the challenger's variant fails a share of its requests: the canary rolls back.
+ * - live traffic (local/demo/capture-story.ts): Data Capture of two variants, hourly windows checked per
+ *   variant; only the canary's shifted hour drifts.
  *
  * Reports, timelines and summary.json go to out/demo/.
  */
@@ -29,6 +31,14 @@ for (const scenario of summary.scenarios) {
     `${scenario.kind}: retraining ${run?.outcome ?? 'not run'}; endpoint ${JSON.stringify(scenario.finalWeights)}; ` +
       `packages ${scenario.packages.map((p) => `v${p.version} ${p.status}`).join(', ')}; ` +
       `${scenario.snsMessages.length} SNS messages; ${scenario.realSeconds.toFixed(1)} s`,
+  );
+}
+if (summary.capture) {
+  const drifted = summary.capture.windows.filter((window) => window.driftedFeatures.length > 0);
+  say(
+    `live traffic: ${summary.capture.captureFiles} capture files, ${summary.capture.windows.length} hourly windows checked; ` +
+      `drift in ${drifted.map((window) => `${window.variant} ${window.start.slice(11, 16)}Z`).join(', ') || 'none'}; ` +
+      `${summary.capture.realSeconds.toFixed(1)} s`,
   );
 }
 say(`reports, timelines and summary.json in ${out}`);

@@ -9,6 +9,7 @@ import { LimitExceededError } from '../core/errors.ts';
 import { renderHtmlReport } from '../core/report/html.ts';
 import type { AwsClients } from '../shared/clients.ts';
 import {
+  type CaptureWindowLabel,
   DETAIL_TYPE,
   type DriftDetectedDetail,
   driftReportKey,
@@ -38,6 +39,8 @@ export interface CheckDependencies {
   logger: Logger;
   /** @default () => new Date() */
   now?: () => Date;
+  /** How long a Data Capture window's check is left to the invocation that claimed it. @default 15 minutes */
+  claimMs?: number;
 }
 
 /** How a check ended. Stored by the idempotency layer, so it holds no report data beyond the summary. */
@@ -53,7 +56,18 @@ export type CheckOutcome =
       driftDetected: boolean;
     }
   | { status: 'failed'; key: string; error: { name: string; message: string } }
-  | { status: 'skipped'; reason: string };
+  | { status: 'skipped'; reason: string }
+  | {
+      /** A Data Capture file profiled into its window (checked when the window closes). */
+      status: 'captured';
+      key: string;
+      window: string;
+      part: number;
+      rows: number;
+      badRecords: number;
+      /** What this file set off: a re-check of its window (`late`), or its window's early close (`rows`). */
+      checked: 'late' | 'rows' | null;
+    };
 
 /** EventBridge accepted the call but not the entry (throttled, internal error): worth a retry. */
 export class EventPublishError extends Error {
@@ -116,11 +130,16 @@ export async function checkObject(
   return recordSuccess(deps, object, found, report);
 }
 
-async function recordSuccess(
+/**
+ * Records a finished check: reports, history item, `Drift Detected` event (when called for) and metrics. A
+ * Data Capture window's check passes its `window` label, which goes into each of them.
+ */
+export async function recordSuccess(
   deps: CheckDependencies,
-  object: CreatedObject,
+  object: Pick<CreatedObject, 'etag'>,
   found: S3ObjectVersion,
   report: DriftReport,
+  window?: CaptureWindowLabel,
 ): Promise<CheckOutcome> {
   const { config, clients, logger } = deps;
   const model = config.model;
@@ -132,7 +151,7 @@ async function recordSuccess(
     new PutObjectCommand({
       Bucket: config.resultsBucket,
       Key: reportKey,
-      Body: JSON.stringify({ ...report, source }),
+      Body: JSON.stringify({ ...report, source, ...(window && { window }) }),
       ContentType: 'application/json',
     }),
   );
@@ -140,7 +159,11 @@ async function recordSuccess(
     new PutObjectCommand({
       Bucket: config.resultsBucket,
       Key: htmlReportKey,
-      Body: renderHtmlReport(report, { title: `Drift report: ${model.name}, ${found.key}` }),
+      Body: renderHtmlReport(report, {
+        title: window
+          ? `Drift report: ${model.name}, ${window.endpoint}/${window.variant}, ${window.start} to ${window.end}`
+          : `Drift report: ${model.name}, ${found.key}`,
+      }),
       ContentType: 'text/html; charset=utf-8',
     }),
   );
@@ -170,6 +193,7 @@ async function recordSuccess(
     driftShare: report.driftShare,
     driftedFeatures: wholeDrifted.map((entry) => entry.feature),
     driftedSegments,
+    ...(window && { window }),
   };
   await putHistoryItem(clients.documents, config.historyTable, item);
 
@@ -182,6 +206,7 @@ async function recordSuccess(
     criticalFeatures: model.criticalFeatures,
   });
   if (detail !== null) {
+    if (window) detail.window = window;
     // The old per-model rule: dataset drift with the drift trigger, or critical features with theirs.
     const triggers = model.retrainingTriggers ?? [];
     const starts =

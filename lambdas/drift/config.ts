@@ -13,7 +13,7 @@ import {
   requiredEnv,
   stringField,
 } from '../shared/config-fields.ts';
-import { DRIFT_ENV, type DriftModelRuntimeConfig } from '../shared/contract.ts';
+import { type CaptureRuntimeConfig, DRIFT_ENV, type DriftModelRuntimeConfig } from '../shared/contract.ts';
 import { catalogFromEnvironment, type ModelCatalog } from '../shared/model-catalog.ts';
 
 /** Everything the drift Lambda reads from its environment, validated. */
@@ -132,6 +132,35 @@ export function parseModelConfig(text: string): DriftModelRuntimeConfig {
     ...significance(json, field),
     maxObjectBytes: positive(json['maxObjectBytes'], field('maxObjectBytes')),
     maxDecompressedBytes: positive(json['maxDecompressedBytes'], field('maxDecompressedBytes')),
+    ...(json['capture'] !== undefined && { capture: parseCapture(json['capture'], field('capture')) }),
+  };
+}
+
+/** The `capture` settings of a `MODEL_CONFIG`. */
+function parseCapture(value: unknown, field: string): CaptureRuntimeConfig {
+  const json = objectField(value, field);
+  const at = (name: string) => `${field}.${name}`;
+  const prefix = stringField(json['prefix'], at('prefix'));
+  if (!prefix.endsWith('/')) throw new ConfigError(at('prefix'), 'expected a prefix ending with "/"');
+  const endpoints = strings(json['endpoints'], at('endpoints'));
+  if (endpoints.length === 0) throw new ConfigError(at('endpoints'), 'expected at least one endpoint');
+  const windowMinutes = positive(json['windowMinutes'], at('windowMinutes'));
+  if (1440 % windowMinutes !== 0) throw new ConfigError(at('windowMinutes'), 'expected a divisor of 1440');
+  const graceMinutes = json['graceMinutes'];
+  if (typeof graceMinutes !== 'number' || !Number.isSafeInteger(graceMinutes) || graceMinutes < 0)
+    throw new ConfigError(at('graceMinutes'), 'expected a whole number of minutes, at least 0');
+  const maxBadShare = json['maxBadShare'];
+  if (typeof maxBadShare !== 'number' || !(maxBadShare >= 0 && maxBadShare <= 1))
+    throw new ConfigError(at('maxBadShare'), 'expected a number in [0, 1]');
+  return {
+    prefix,
+    endpoints,
+    windowMinutes,
+    maxRows: positive(json['maxRows'], at('maxRows')),
+    graceMinutes,
+    maxBadShare,
+    scoreColumn: stringField(json['scoreColumn'], at('scoreColumn')),
+    features: strings(json['features'], at('features')),
   };
 }
 
@@ -151,6 +180,8 @@ export interface DriftEngineConfig extends Omit<DriftHandlerConfig, 'model'> {
    * dropped) or `ignore` (a one-model function, `MODEL_CONFIG`, sees only its own prefix's files by design).
    */
   unroutedFiles: 'record' | 'ignore';
+  /** The capture table and the drift queue's URL; null when the function has no capture table. */
+  capture: { table: string; queueUrl: string } | null;
 }
 
 /**
@@ -187,6 +218,9 @@ export function loadDriftEngineConfig(
     idempotencyTable: requiredEnv(env, DRIFT_ENV.idempotencyTable),
     eventBusName: requiredEnv(env, DRIFT_ENV.eventBusName),
     deadLetterQueueUrl: requiredEnv(env, DRIFT_ENV.deadLetterQueueUrl),
+    capture: env[DRIFT_ENV.captureTable]
+      ? { table: env[DRIFT_ENV.captureTable]!, queueUrl: requiredEnv(env, DRIFT_ENV.queueUrl) }
+      : null,
   };
 }
 
@@ -200,8 +234,15 @@ export function routeKey(
   keyCandidates: readonly string[],
 ):
   | { kind: 'model'; entry: DriftCatalogEntry }
+  | { kind: 'capture'; entry: DriftCatalogEntry }
   | { kind: 'other'; entry: DriftCatalogEntry }
   | { kind: 'none' } {
+  // Capture prefixes never overlap other prefixes (validated), so the first claim is the only one.
+  const captured = entries.find((entry) => {
+    const prefix = entry.drift.capture?.prefix;
+    return prefix !== undefined && keyCandidates.some((key) => key.startsWith(prefix));
+  });
+  if (captured) return { kind: 'capture', entry: captured };
   let best: DriftCatalogEntry | undefined;
   for (const entry of entries) {
     const prefix = entry.drift.incomingPrefix;

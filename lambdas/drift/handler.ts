@@ -15,7 +15,7 @@ import { DEFAULT_PERSISTENCE } from '../core/alerting/persistence.ts';
 import { DEFAULT_MIN_EFFECT } from '../core/drift/significance.ts';
 import { ConfigError } from '../core/errors.ts';
 import { createAwsClients } from '../shared/clients.ts';
-import { DIMENSION, UNROUTED_MODEL } from '../shared/contract.ts';
+import { DIMENSION, DRIFT_ENV, UNROUTED_MODEL } from '../shared/contract.ts';
 import {
   type CreatedObject,
   EventFormatError,
@@ -24,6 +24,13 @@ import {
 } from '../shared/s3-event.ts';
 import { BaselineProfileCache } from './baseline.ts';
 import { processSqsBatch } from './batch.ts';
+import {
+  captureObject,
+  closeAndCheck,
+  parseEngineMessage,
+  recheckClosed,
+  sweepDueWindows,
+} from './capture.ts';
 import { type CheckDependencies, type CheckOutcome, checkObject, recordFailure } from './check-object.ts';
 import { type DriftCatalogEntry, type DriftEngineConfig, loadDriftEngineConfig, routeKey } from './config.ts';
 import { createMetrics } from './emit-metrics.ts';
@@ -39,6 +46,8 @@ interface CheckRequest {
   identity: string;
   object: CreatedObject;
   body: string;
+  /** A Data Capture file (profiled into its window) rather than a dropped file (checked alone). */
+  capture: boolean;
 }
 
 export { UNROUTED_MODEL };
@@ -101,8 +110,12 @@ function checkOf(
   let check = current.checks.get(entry.name);
   if (check === undefined) {
     const dependencies = dependenciesOf(current, entry.drift);
+    const storage = current.engine.capture;
     check = makeIdempotent(
-      (request: CheckRequest) => checkObject(dependencies, request.object, request.body),
+      (request: CheckRequest) =>
+        request.capture && storage !== null
+          ? captureObject(dependencies, storage, request.object, request.body)
+          : checkObject(dependencies, request.object, request.body),
       {
         persistenceStore: current.persistence,
         config: current.idempotency,
@@ -132,6 +145,12 @@ async function processRecord(current: Runtime, record: SQSRecord): Promise<void>
       ? models[0]!.drift
       : { ...UNROUTED_CONFIG },
   );
+  const engineMessage = parseEngineMessage(record.body);
+  if (engineMessage !== null) {
+    const redriven = record.messageAttributes?.['errorName'] !== undefined;
+    await processEngineMessage(current, engineMessage, record.body, models, redriven);
+    return;
+  }
   try {
     objects = parseCreatedObjects(record.body);
   } catch (error) {
@@ -179,6 +198,25 @@ async function processRecord(current: Runtime, record: SQSRecord): Promise<void>
       continue;
     }
     const entry = route.entry;
+    if (route.kind === 'capture' && current.engine.capture === null) {
+      metrics.setDefaultDimensions({ [DIMENSION.model]: entry.name });
+      try {
+        await recordFailure(
+          dependenciesOf(current, entry.drift),
+          object,
+          object.eventKey,
+          new ConfigError(
+            DRIFT_ENV.captureTable,
+            'this drift function has no capture table, so it cannot watch Data Capture files',
+          ),
+          record.body,
+        );
+      } finally {
+        metrics.publishStoredMetrics();
+        logger.removeKeys(['bucket', 'key', 'versionId']);
+      }
+      continue;
+    }
     if (checkedConfigs.get(entry.name) !== entry.drift) {
       checkedConfigs.set(entry.name, entry.drift);
       current.checks.delete(entry.name);
@@ -194,12 +232,53 @@ async function processRecord(current: Runtime, record: SQSRecord): Promise<void>
         identity: objectIdentity(object) + redrive,
         object,
         body: record.body,
+        capture: route.kind === 'capture',
       });
       logger.debug('Check finished', { outcome });
     } finally {
       metrics.publishStoredMetrics();
       logger.removeKeys(['bucket', 'key', 'versionId', 'model']);
     }
+  }
+}
+
+/**
+ * The engine's own messages: the sweep schedule's (queue a check of every window due) and the sweep's (close
+ * and check one window). A window whose model was removed since is logged and dropped with it.
+ */
+async function processEngineMessage(
+  current: Runtime,
+  message: NonNullable<ReturnType<typeof parseEngineMessage>>,
+  body: string,
+  models: readonly DriftCatalogEntry[],
+  redriven: boolean,
+): Promise<void> {
+  const storage = current.engine.capture;
+  if (storage === null) {
+    logger.warn('Capture message ignored: this drift function has no capture table', { message });
+    return;
+  }
+  if (message.driftwatch === 'capture-sweep') {
+    await sweepDueWindows(current.shared, storage);
+    return;
+  }
+  const entry = models.find((model) => model.name === message.model);
+  if (entry?.drift.capture === undefined) {
+    logger.warn('Window of a model without capture dropped', { model: message.model, window: message.pk });
+    return;
+  }
+  logger.appendKeys({ model: entry.name, window: message.pk });
+  metrics.setDefaultDimensions({ [DIMENSION.model]: entry.name });
+  try {
+    const dependencies = dependenciesOf(current, entry.drift);
+    const outcome = await closeAndCheck(dependencies, storage, message.pk, message.part, 'time', body);
+    // A failed check moved back from the dead-letter queue: its part is closed and was marked checked.
+    if (outcome === 'done' && redriven)
+      await recheckClosed(dependencies, storage, message.pk, message.part, body, 'redrive');
+    logger.debug('Window closed', { outcome, redriven });
+  } finally {
+    metrics.publishStoredMetrics();
+    logger.removeKeys(['model', 'window']);
   }
 }
 

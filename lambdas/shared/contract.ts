@@ -125,6 +125,59 @@ export interface DriftDetectedDetail {
   criticalFeatures: string[];
   /** Segments with at least one drifted feature, and which features drifted there. */
   driftedSegments: { column: string; value: string; features: string[] }[];
+  /** A Data Capture window's check: which endpoint, variant and period (absent for a dropped file). */
+  window?: CaptureWindowLabel;
+}
+
+/** What a Data Capture window's report, history item and event are labelled with. */
+export interface CaptureWindowLabel {
+  endpoint: string;
+  variant: string;
+  /** ISO 8601 start (inclusive) and end (exclusive) of the window. */
+  start: string;
+  end: string;
+  /** 0, or the part of the period after the window closed early at `maxRows`. */
+  part: number;
+  /** 1 for the window's first check; each late file's re-check adds one. */
+  version: number;
+  /**
+   * Why this check: the window ended (`time`), reached `maxRows` (`rows`), a file came after its check
+   * (`late`), or its failed check was moved back from the dead-letter queue (`redrive`).
+   */
+  closedBy: 'time' | 'rows' | 'late' | 'redrive';
+  files: number;
+  /** Rows checked; records left out as bad are counted in `badRecords`. */
+  rows: number;
+  badRecords: number;
+  /** The first bad record of the window's files, by file order. */
+  firstBadRecord: { key: string; line: number; reason: string } | null;
+}
+
+/** Names the engine's Data Capture flow shares with its infrastructure. */
+export const CAPTURE = {
+  /** Key prefix of the partial profiles in the results bucket: `<prefix><model>/<endpoint>/<variant>/<window>/`. */
+  partialsPrefix: 'capture-partials/',
+  /** The capture table's index of open window parts by due time. */
+  dueIndex: 'due',
+  /** `dueShard` of every open part: the due index's one partition. */
+  openShard: 'open',
+  /** How often the engine sweeps for windows to close. */
+  sweepSchedule: 'rate(5 minutes)',
+  /** The message the sweep schedule puts on the drift queue. */
+  sweepMessage: { driftwatch: 'capture-sweep' },
+} as const;
+
+/** Settings of a model's Data Capture windows (the model config's `capture`, prefixes absolute). */
+export interface CaptureRuntimeConfig {
+  prefix: string;
+  endpoints: string[];
+  windowMinutes: number;
+  maxRows: number;
+  graceMinutes: number;
+  maxBadShare: number;
+  scoreColumn: string;
+  /** Names of a CSV payload's fields in order: the model's declared features (empty: `_c0`, `_c1`, …). */
+  features: string[];
 }
 
 /**
@@ -164,6 +217,8 @@ export interface HistoryItem {
   baselineCreated?: boolean;
   /** Present on failure: the error's class name and its one-line message (never data rows). */
   error?: { name: string; message: string };
+  /** A Data Capture window's check: its endpoint, variant, period and files. */
+  window?: CaptureWindowLabel;
 }
 
 export function historyKey(model: string, kind: HistoryItem['kind'], checkedAt: string, objectKey: string) {
@@ -197,6 +252,8 @@ export interface DriftModelRuntimeConfig {
   maxObjectBytes: number;
   /** gzip inputs that expand past this are refused. */
   maxDecompressedBytes: number;
+  /** The endpoints' Data Capture, checked per window (absent: the model has no capture). */
+  capture?: CaptureRuntimeConfig;
 }
 
 /**
@@ -231,6 +288,10 @@ export const DRIFT_ENV = {
   idempotencyTable: 'IDEMPOTENCY_TABLE',
   eventBusName: 'EVENT_BUS_NAME',
   deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
+  /** Table of Data Capture windows and their files (optional: without it, capture files are recorded as failed). */
+  captureTable: 'CAPTURE_TABLE',
+  /** The drift queue itself: the capture sweep sends one message per window due there. */
+  queueUrl: 'QUEUE_URL',
 } as const;
 
 /** One breached limit, as history items and `Performance Degraded` events name it. */

@@ -33,6 +33,8 @@ export type PerformanceConfig = NonNullable<ModelConfig['performance']>;
 export type RetrainingConfig = NonNullable<ModelConfig['retraining']>;
 /** Canary rollout of a retrained model (defaults that depend on the model filled in). */
 export type CanaryConfig = NonNullable<ModelConfig['canary']>;
+/** Data Capture of the model's endpoints (defaults that depend on the model filled in). */
+export type CaptureConfig = NonNullable<ModelConfig['capture']>;
 /** The canary section as written, before the model's defaults. */
 export type CanaryInput = z.input<typeof CanarySchema>;
 export type RetrainingTrigger = (typeof RETRAINING_TRIGGERS)[number];

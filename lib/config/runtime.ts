@@ -37,6 +37,18 @@ export function driftRuntimeConfig(model: ModelConfig): DriftModelRuntimeConfig 
     persistence: { ...model.drift.persistence },
     maxObjectBytes: model.drift.maxObjectBytes,
     maxDecompressedBytes: model.drift.maxDecompressedBytes,
+    ...(model.capture && {
+      capture: {
+        prefix: model.capture.prefix,
+        endpoints: [...model.capture.endpoints],
+        windowMinutes: model.capture.windowMinutes,
+        maxRows: model.capture.maxRows,
+        graceMinutes: model.capture.graceMinutes,
+        maxBadShare: model.capture.maxBadShare,
+        scoreColumn: model.capture.scoreColumn,
+        features: Object.keys(model.features),
+      },
+    }),
   };
 }
 

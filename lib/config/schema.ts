@@ -23,6 +23,7 @@ import {
   validateLimit,
 } from '../../lambdas/core/performance/limits.ts';
 import { METRIC_NAMES, type MetricName } from '../../lambdas/core/performance/metrics.ts';
+import { DEFAULT_MAX_BAD_SHARE } from '../../lambdas/core/readers/capture.ts';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES } from '../../lambdas/core/readers/decompress.ts';
 import type { EndpointContentType } from '../../lambdas/shared/contract.ts';
 
@@ -500,6 +501,53 @@ export const LimitSchema = doc(
   'A limit on one metric, for the whole dataset or one segment value: at least one of min, max, maxDrop.',
 );
 
+export const DEFAULT_CAPTURE_WINDOW_MINUTES = 60;
+export const DEFAULT_CAPTURE_MAX_ROWS = 1_000_000;
+export const DEFAULT_CAPTURE_GRACE_MINUTES = 10;
+
+export const CaptureSchema = doc(
+  strict({
+    prefix: doc(
+      prefix(),
+      "Where the endpoints' Data Capture files land, in the landing bucket: point each endpoint config's `DataCaptureConfig.DestinationS3Uri` at `s3://<landing bucket>/<prefix without the last />`; SageMaker adds `<EndpointName>/<VariantName>/yyyy/mm/dd/hh/`. Must not overlap another prefix.",
+    ),
+    endpoints: doc(
+      list({
+        minLength: 1,
+        item: text({
+          pattern: ENDPOINT_NAME,
+          hint: 'a SageMaker endpoint name: letters, digits and -, at most 63 characters',
+        }),
+      }),
+      "Endpoints whose capture is watched; a capture file of another endpoint under the prefix is recorded as failed. Omitted: the model's `endpointName`.",
+    ).optional(),
+    windowMinutes: doc(
+      num({ integer: true, min: 5, max: 1440 }).refine((minutes) => 1440 % minutes === 0, {
+        error: (issue) =>
+          `must divide a day (1440 minutes) so windows align to UTC midnight, got ${issue.input}`,
+      }),
+      "Length of a window, in minutes (windows start at UTC midnight and every `windowMinutes` after): each endpoint variant's files of one window are checked together, once the window is over.",
+    ).default(DEFAULT_CAPTURE_WINDOW_MINUTES),
+    maxRows: doc(
+      num({ integer: true, min: 1 }),
+      "A window is closed early, and checked, once it holds this many rows; later files of the same period start the window's next part.",
+    ).default(DEFAULT_CAPTURE_MAX_ROWS),
+    graceMinutes: doc(
+      num({ integer: true, min: 0, max: 1440 }),
+      'How long after its end a window waits for files SageMaker still buffers before it is checked. A file arriving later re-checks its window.',
+    ).default(DEFAULT_CAPTURE_GRACE_MINUTES),
+    maxBadShare: doc(
+      num({ min: 0, max: 1 }),
+      'Share of bad records (undecodable, wrong number of fields, an output that is not a score) above which a capture file is recorded as failed and sent to the dead-letter queue; below it, bad records are counted and reported.',
+    ).default(DEFAULT_MAX_BAD_SHARE),
+    scoreColumn: doc(
+      text(),
+      "Name of the column holding the endpoint's output (prediction drift is checked on it when the baseline profile has it). Omitted: `performance.scoreColumn`, else `score`.",
+    ).optional(),
+  }),
+  "Watch the live traffic of the model's SageMaker endpoints through Data Capture: files are profiled as they arrive and checked per window, endpoint and variant.",
+);
+
 export const PerformanceSchema = doc(
   strict({
     schedule: doc(schedule(), 'EventBridge Scheduler expression: `rate(1 day)` or `cron(0 6 * * ? *)`.'),
@@ -846,6 +894,7 @@ const ModelObject = strict({
   ),
   retraining: doc(RetrainingSchema.optional(), `${RetrainingSchema.description} Omitted: no retraining.`),
   canary: CanarySchema.optional(),
+  capture: doc(CaptureSchema.optional(), `${CaptureSchema.description} Omitted: no capture.`),
 }).superRefine((model, ctx) => {
   // Rules across the model's fields. Each reads the raw values defensively: a field that is itself invalid
   // has been reported, and its rule is skipped.
@@ -898,6 +947,16 @@ const ModelObject = strict({
   });
   checkPerformanceColumns(model, columns, ctx);
   checkRetrainingNeeds(model, ctx);
+  if (
+    model.capture !== undefined &&
+    objectOr(model.capture)['endpoints'] === undefined &&
+    model.endpointName === undefined
+  )
+    ctx.addIssue({
+      ...RULE,
+      path: ['capture', 'endpoints'],
+      message: `required when the model has no ${MODEL}.endpointName`,
+    });
   if (model.canary !== undefined && model.endpointName === undefined)
     ctx.addIssue({
       ...RULE,
@@ -997,7 +1056,7 @@ function checkRetrainingNeeds(
 
 /** Defaults that depend on other fields: the segment column, the holdout, the images, the canary's. */
 function fillModelDefaults(model: z.output<typeof ModelObject>) {
-  const { performance, retraining, canary, ...rest } = model;
+  const { performance, retraining, canary, capture, ...rest } = model;
   const filledPerformance =
     performance === undefined
       ? undefined
@@ -1032,6 +1091,14 @@ function fillModelDefaults(model: z.output<typeof ModelObject>) {
     ...(filledPerformance !== undefined && { performance: filledPerformance }),
     ...(filledRetraining !== undefined && { retraining: filledRetraining }),
     ...(filledCanary !== undefined && { canary: filledCanary }),
+    ...(capture !== undefined && {
+      capture: {
+        ...capture,
+        // Validation requires endpoints or an endpoint name.
+        endpoints: capture.endpoints ?? [model.endpointName!],
+        scoreColumn: capture.scoreColumn ?? performance?.scoreColumn ?? 'score',
+      },
+    }),
   };
 }
 
@@ -1084,16 +1151,20 @@ export const ConfigSchema = strict({
             message: `${JSON.stringify(model['name'])} is already the name of models[${first}]`,
           });
       }
-      const prefixes = objectOr(model['prefixes']);
-      for (const kind of ['incoming', 'golden', 'baselines'] as const) {
+      const prefixes: Record<string, unknown> = {
+        ...objectOr(model['prefixes']),
+        capture: objectOr(model['capture'])['prefix'],
+      };
+      for (const kind of ['incoming', 'golden', 'baselines', 'capture'] as const) {
         const prefix = prefixes[kind];
         if (typeof prefix !== 'string') continue;
-        const path = `models[${i}].prefixes.${kind}`;
+        const fieldPath = kind === 'capture' ? ['capture', 'prefix'] : ['prefixes', kind];
+        const path = `models[${i}].${fieldPath.join('.')}`;
         for (const other of seen) {
           if (prefix.startsWith(other.prefix) || other.prefix.startsWith(prefix))
             ctx.addIssue({
               ...RULE,
-              path: ['models', i, 'prefixes', kind],
+              path: ['models', i, ...fieldPath],
               message: `${JSON.stringify(prefix)} overlaps ${other.path} (${JSON.stringify(other.prefix)})`,
             });
         }

@@ -324,7 +324,11 @@ export async function runScenario(kind: ScenarioKind, options: DemoOptions): Pro
     };
 
     // --- A clean month: no drift, the performance check holds ------------------------------------------
-    const performanceSchedule = () => aws.clock.pending().find((timer) => timer.label.startsWith('schedule'));
+    // The model's performance schedule (the engine's Data Capture sweep is a schedule too).
+    const performanceSchedule = () =>
+      aws.clock
+        .pending()
+        .find((timer) => timer.label.startsWith('schedule') && !timer.label.includes('CaptureSweep'));
     await put(landing, `${model.incomingPrefix}month-1.csv`, data.cleanMonth);
     const nextCheck = performanceSchedule();
     if (!nextCheck) throw new Error('no performance schedule is pending');

@@ -22,6 +22,7 @@ import {
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { LOCAL_CREDENTIALS, type LocalAws, startLocalAws } from '../aws/local-aws.ts';
 import type { ServiceIntegration } from '../aws/step-functions.ts';
+import type { Clock } from '../sagemaker/clock.ts';
 import { type SageMakerEmulator, startSageMakerEmulator } from '../sagemaker/server.ts';
 
 const REGION = 'us-east-1';
@@ -218,6 +219,8 @@ export interface DemoWorldOptions {
   projectDir: string;
   /** Local clock time at start. @default now */
   startTime?: number;
+  /** The SageMaker emulator's clock (its jobs, endpoints and Data Capture times). @default the system clock */
+  sageMakerClock?: Clock;
 }
 
 /**
@@ -233,6 +236,7 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
       return aws.s3ClientAs(roleArn);
     },
     timings: { endpointCreateSeconds: 0, endpointUpdateSeconds: 0, weightsUpdateSeconds: 0 },
+    ...(options.sageMakerClock && { clock: options.sageMakerClock }),
   });
   const client = { region: REGION, credentials: LOCAL_CREDENTIALS };
   const sagemaker = new SageMakerClient({ ...client, endpoint: emulator.url, maxAttempts: 1 });

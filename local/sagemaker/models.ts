@@ -8,6 +8,7 @@ import type {
 } from '@aws-sdk/client-sagemaker';
 import { unpackModel } from '../trainers/artifact.ts';
 import type { Model } from '../trainers/model.ts';
+import { validateDataCaptureConfig } from './capture.ts';
 import type { EmulatorContext } from './context.ts';
 import { requireMembers, validationError } from './protocol.ts';
 import { getBytes, parseS3Uri } from './s3.ts';
@@ -149,6 +150,7 @@ export function modelOperations(context: EmulatorContext): Operations {
       ];
       if ((request.ProductionVariants ?? []).length === 0)
         throw validationError('ProductionVariants must not be empty.');
+      validateDataCaptureConfig(request.DataCaptureConfig);
       const names = new Set<string>();
       for (const variant of variants) {
         if (variant.VariantName === undefined)

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { scoreRows } from '../trainers/model.ts';
 import { seededRandom } from '../trainers/random.ts';
+import { DataCapture } from './capture.ts';
 import type { EmulatorContext } from './context.ts';
 import type { DeployedVariant, EndpointRecord } from './endpoints.ts';
 import { formatScores, PayloadError, parseInstances } from './payload.ts';
@@ -91,8 +92,12 @@ export class Runtime {
   private readonly faultDraws: () => number;
   private faults: FaultRule[] = [];
 
+  /** Data Capture of the endpoints whose config asks for it. */
+  readonly capture: DataCapture;
+
   constructor(context: EmulatorContext, seed: number) {
     this.context = context;
+    this.capture = new DataCapture(context, seed);
     // Separate generators, so injecting faults does not change which variant a request goes to.
     this.routing = seededRandom(seed);
     this.faultDraws = seededRandom(seed ^ 0x5eed);
@@ -213,6 +218,15 @@ export class Runtime {
       throw this.modelError(endpoint, error.status, error.message);
     }
     this.record(endpoint, variant, false, 'ok', started);
+    this.capture.record({
+      endpoint,
+      variant: variant.name,
+      requestContentType: contentType,
+      requestBody: body,
+      responseContentType: answer.contentType,
+      responseBody: answer.body,
+      inferenceId: header(headers, 'x-amzn-sagemaker-inference-id'),
+    });
 
     for (const shadow of endpoint.shadowVariants) {
       const shadowStarted = process.hrtime.bigint();

@@ -58,6 +58,8 @@ export interface SageMakerEmulator {
   /** Makes a share of a variant's invocations fail from now on. */
   injectFaults(rule: FaultRule): void;
   clearFaults(): void;
+  /** Writes the Data Capture files still being collected (SageMaker writes them every minute or so). */
+  flushCapture(): Promise<void>;
   /** Stops the server and the background work (pending waits are abandoned). */
   close(): Promise<void>;
 }
@@ -182,6 +184,7 @@ export async function startSageMakerEmulator(options: SageMakerEmulatorOptions):
     stats: (filter) => runtime.stats(filter),
     injectFaults: (rule) => runtime.injectFaults(rule),
     clearFaults: () => runtime.clearFaults(),
+    flushCapture: () => runtime.capture.flush(),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -4,9 +4,10 @@
  * the history items, the alarms and their SNS messages, the model registry and the endpoint's weights.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CaptureStoryResult } from '../../local/demo/capture-story.ts';
 import { runDemo } from '../../local/demo/run.ts';
 import type { ScenarioResult } from '../../local/demo/scenario.ts';
 
@@ -14,10 +15,12 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 const out = mkdtempSync(join(tmpdir(), 'driftwatch-demo-'));
 let promotion: ScenarioResult;
 let rollback: ScenarioResult;
+let capture: CaptureStoryResult;
 
 beforeAll(async () => {
-  const { results } = await runDemo({ root: ROOT, out });
-  [promotion, rollback] = results as [ScenarioResult, ScenarioResult];
+  const demo = await runDemo({ root: ROOT, out });
+  [promotion, rollback] = demo.results as [ScenarioResult, ScenarioResult];
+  capture = demo.capture!;
   // A cold synthesis bundles the 8 shared functions: minutes on a busy 2-core machine.
 }, 300_000);
 
@@ -127,5 +130,30 @@ describe('rollback', () => {
     expect(rollback.finalWeights).toEqual({ AllTraffic: 1 });
     expect(rollback.finalModels).toEqual({ AllTraffic: 'churn-v1' });
     expect(rollback.champion).toMatchObject({ modelName: 'churn-v1', variantName: 'AllTraffic' });
+  });
+});
+
+describe('the live-traffic story (Data Capture)', () => {
+  it("checks each variant's hourly window once, and only the shifted canary hour drifts, predictions included", () => {
+    expect(capture.captureFiles).toBe(24);
+    expect(capture.windows.map((w) => [w.start.slice(11, 16), w.variant, w.files, w.rows])).toEqual([
+      [expect.any(String), 'AllTraffic', 6, 480],
+      [expect.any(String), 'Canary', 6, 300],
+      [expect.any(String), 'AllTraffic', 6, 480],
+      [expect.any(String), 'Canary', 6, 300],
+    ]);
+    const drifted = capture.windows.filter((w) => w.driftedFeatures.length > 0);
+    expect(drifted.map((w) => w.variant)).toEqual(['Canary']);
+    expect(drifted[0]!.start).toBe(capture.windows[3]!.start);
+    expect(drifted[0]!.driftedFeatures).toEqual(expect.arrayContaining(['international_plan', 'score']));
+    expect(capture.events.map((event) => event.detailType)).toEqual(['Drift Detected']);
+    expect(capture.alarms).toContainEqual({ alarm: 'Driftwatch-churn-Page', to: 'ALARM' });
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.capture.windows).toHaveLength(4);
+    expect(existsSync(join(out, 'capture', 'timeline.txt'))).toBe(true);
+  });
+
+  it('takes at most 15 s of the demo (timed only on a machine that is not overloaded)', () => {
+    if (loadavg()[0]! < availableParallelism()) expect(capture.realSeconds).toBeLessThan(15);
   });
 });

@@ -93,6 +93,8 @@ export interface TableSpec {
   name: string;
   partitionKey: string;
   sortKey?: string;
+  /** A global secondary index projecting the keys only (string keys). */
+  index?: { name: string; partitionKey: string; sortKey: string };
 }
 
 /** s3rver and dynalite on loopback ports, S3 reached through a {@link FaultProxy}, plus clients for the test. */
@@ -166,11 +168,29 @@ export class AwsEmulators {
           AttributeDefinitions: [
             { AttributeName: table.partitionKey, AttributeType: 'S' },
             ...(table.sortKey ? [{ AttributeName: table.sortKey, AttributeType: 'S' as const }] : []),
+            ...(table.index
+              ? [
+                  { AttributeName: table.index.partitionKey, AttributeType: 'S' as const },
+                  { AttributeName: table.index.sortKey, AttributeType: 'S' as const },
+                ]
+              : []),
           ],
           KeySchema: [
             { AttributeName: table.partitionKey, KeyType: 'HASH' },
             ...(table.sortKey ? [{ AttributeName: table.sortKey, KeyType: 'RANGE' as const }] : []),
           ],
+          ...(table.index && {
+            GlobalSecondaryIndexes: [
+              {
+                IndexName: table.index.name,
+                KeySchema: [
+                  { AttributeName: table.index.partitionKey, KeyType: 'HASH' as const },
+                  { AttributeName: table.index.sortKey, KeyType: 'RANGE' as const },
+                ],
+                Projection: { ProjectionType: 'KEYS_ONLY' as const },
+              },
+            ],
+          }),
           BillingMode: 'PAY_PER_REQUEST',
         }),
       );

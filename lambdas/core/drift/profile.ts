@@ -126,6 +126,11 @@ interface FeatureProfileJson {
   /** Little-endian float64 values, base64: exact and a third the size of decimal text. */
   sample: string;
   edges: number[];
+  /**
+   * The current side's exact counts over the baseline's edges, base64 float64 like `sample`: kept by partial
+   * profiles (a Data Capture file's) so a window's merge stays exact; absent in baseline profiles.
+   */
+  binCounts?: string;
   categories: [string, number][] | null;
 }
 
@@ -145,7 +150,8 @@ interface TableProfileJson {
 const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
 
 function featureToJson(feature: FeatureProfile): FeatureProfileJson {
-  const bytes = new Uint8Array(feature.sample.buffer, feature.sample.byteOffset, feature.sample.byteLength);
+  const base64 = (values: Float64Array) =>
+    Buffer.from(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)).toString('base64');
   return {
     present: feature.present,
     missing: feature.missing,
@@ -155,17 +161,23 @@ function featureToJson(feature: FeatureProfile): FeatureProfileJson {
     std: finiteOrNull(feature.std),
     min: finiteOrNull(feature.min),
     max: finiteOrNull(feature.max),
-    sample: Buffer.from(bytes).toString('base64'),
+    sample: base64(feature.sample),
     edges: [...feature.edges],
+    ...(feature.binCounts !== null && { binCounts: base64(feature.binCounts) }),
     // Already in canonical order (see canonicalOrder), which a loaded profile keeps.
     categories: feature.categories === null ? null : [...feature.categories],
   };
 }
 
+function float64s(text: string): Float64Array {
+  const raw = Buffer.from(text, 'base64');
+  const values = new Float64Array(raw.byteLength / 8);
+  new Uint8Array(values.buffer).set(raw);
+  return values;
+}
+
 function featureFromJson(json: FeatureProfileJson): FeatureProfile {
-  const raw = Buffer.from(json.sample, 'base64');
-  const sample = new Float64Array(raw.byteLength / 8);
-  new Uint8Array(sample.buffer).set(raw);
+  const sample = float64s(json.sample);
   return {
     present: json.present,
     missing: json.missing,
@@ -177,7 +189,7 @@ function featureFromJson(json: FeatureProfileJson): FeatureProfile {
     max: json.max ?? Number.NaN,
     sample,
     edges: Float64Array.from(json.edges),
-    binCounts: null,
+    binCounts: json.binCounts === undefined ? null : float64s(json.binCounts),
     categories: json.categories === null ? null : new Map(json.categories),
   };
 }

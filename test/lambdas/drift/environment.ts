@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { profileToJson } from '../../../lambdas/core/drift/profile.ts';
@@ -10,6 +10,7 @@ import { profileTable } from '../../../lambdas/core/drift/run.ts';
 import { fileInput } from '../../../lambdas/core/readers/input.ts';
 import { handler } from '../../../lambdas/drift/handler.ts';
 import {
+  CAPTURE,
   DRIFT_ENV,
   type DriftDetectedDetail,
   type DriftModelRuntimeConfig,
@@ -33,6 +34,8 @@ export const IDEMPOTENCY_TABLE = 'driftwatch-idempotency';
 export const EVENT_BUS = 'driftwatch-bus';
 export const DLQ_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/driftwatch-drift-dlq';
 export const REPORTS_PREFIX = 'reports/';
+export const CAPTURE_TABLE = 'driftwatch-capture';
+export const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/driftwatch-drift';
 
 /** The churn model: baseline = one random half of mlc_churn, segments by area code, churn is the label. */
 export const MODEL: DriftModelRuntimeConfig = {
@@ -162,18 +165,36 @@ export class DriftEnvironment {
     this.aws = aws;
   }
 
-  static async start(): Promise<DriftEnvironment> {
+  /**
+   * @param options.model the model the function checks (default {@link MODEL})
+   * @param options.capture with a capture table (and the drift queue's URL), for Data Capture models
+   */
+  static async start(
+    options: { model?: DriftModelRuntimeConfig; capture?: boolean } = {},
+  ): Promise<DriftEnvironment> {
     const aws = await AwsEmulators.start({
       buckets: [DATA_BUCKET, RESULTS_BUCKET],
       tables: [
         { name: HISTORY_TABLE, partitionKey: 'pk', sortKey: 'sk' },
         { name: IDEMPOTENCY_TABLE, partitionKey: 'id' },
+        ...(options.capture
+          ? [
+              {
+                name: CAPTURE_TABLE,
+                partitionKey: 'pk',
+                sortKey: 'sk',
+                index: { name: CAPTURE.dueIndex, partitionKey: 'dueShard', sortKey: 'due' },
+              },
+            ]
+          : []),
       ],
     });
     const environment = new DriftEnvironment(aws);
     environment.setEnv({
       ...aws.environment,
-      [DRIFT_ENV.modelConfig]: JSON.stringify(MODEL),
+      [DRIFT_ENV.modelConfig]: JSON.stringify(options.model ?? MODEL),
+      [DRIFT_ENV.captureTable]: options.capture ? CAPTURE_TABLE : undefined,
+      [DRIFT_ENV.queueUrl]: options.capture ? QUEUE_URL : undefined,
       [DRIFT_ENV.dataBucket]: DATA_BUCKET,
       [DRIFT_ENV.resultsBucket]: RESULTS_BUCKET,
       [DRIFT_ENV.reportsPrefix]: REPORTS_PREFIX,
@@ -221,6 +242,14 @@ export class DriftEnvironment {
       .resolves({ FailedEntryCount: 0, Entries: [{ EventId: randomUUID() }] });
     this.sqs.reset();
     this.sqs.on(SendMessageCommand).resolves({ MessageId: randomUUID() });
+    this.sqs.on(SendMessageBatchCommand).callsFake((input: { Entries?: { Id?: string }[] }) => ({
+      Successful: (input.Entries ?? []).map((entry) => ({
+        Id: entry.Id,
+        MessageId: randomUUID(),
+        MD5OfMessageBody: '',
+      })),
+      Failed: [],
+    }));
   }
 
   async upload(key: string, body: string | Uint8Array): Promise<Uploaded> {
@@ -255,6 +284,13 @@ export class DriftEnvironment {
   /** Details of the `Drift Detected` events put so far, with the entry fields around them. */
   putEvents(): { source: string; detailType: string; bus: string; detail: DriftDetectedDetail }[] {
     return putEventEntries<DriftDetectedDetail>(this.eventBridge);
+  }
+
+  /** Bodies of the messages sent in batches (the capture sweep's window messages), oldest first. */
+  batchMessages(): string[] {
+    return this.sqs
+      .commandCalls(SendMessageBatchCommand)
+      .flatMap((call) => (call.args[0].input.Entries ?? []).map((entry) => entry.MessageBody ?? ''));
   }
 
   /** Messages sent to the dead-letter queue: body and string attributes. */

@@ -1,0 +1,294 @@
+/**
+ * The demo's live-traffic story: the churn model's endpoint has Data Capture on, with two variants
+ * (`AllTraffic` and a `Canary`). Two hours of traffic are replayed through the SageMaker emulator, which
+ * writes real capture files into the landing bucket; the engine profiles each file as it lands and, when
+ * its sweep finds the hourly windows over, checks each variant's window by merging its files. In the first
+ * hour both variants see customers like the training window's; in the second the canary gets the shifted
+ * customers (more international callers, longer day minutes), so only the canary's window drifts, its
+ * inputs and its predictions alike, and pages.
+ *
+ * Self-contained: its own world and a copy of the demo config with `capture` (and without retraining, so a
+ * drifted window does not start one).
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CreateEndpointCommand,
+  CreateEndpointConfigCommand,
+  CreateModelCommand,
+  CreateTrainingJobCommand,
+  DescribeEndpointCommand,
+  DescribeTrainingJobCommand,
+} from '@aws-sdk/client-sagemaker';
+import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { profileToJson } from '../../lambdas/core/drift/profile.ts';
+import { profileTable } from '../../lambdas/core/drift/run.ts';
+import { fileInput } from '../../lambdas/core/readers/input.ts';
+import type { CaptureWindowLabel, HistoryItem } from '../../lambdas/shared/contract.ts';
+import { loadConfig } from '../../lib/config/load.ts';
+import { driftRuntimeConfig } from '../../lib/config/runtime.ts';
+import { ManualClock } from '../sagemaker/clock.ts';
+import { unpackModel } from '../trainers/artifact.ts';
+import { scoreRows } from '../trainers/model.ts';
+import { demoData, instances, type Table, toCsv } from './data.ts';
+import { CHAMPION_IMAGE, describeEvent } from './scenario.ts';
+import { startDemoWorld } from './world.ts';
+
+const ROLE = 'arn:aws:iam::123456789012:role/driftwatch-demo-sagemaker';
+const minute = 60_000;
+const hour = 60 * minute;
+/** Requests per variant per hour, one every ten minutes of the endpoint's clock: six capture files. */
+const REQUESTS_PER_HOUR = 6;
+
+/** One checked window, as the story reports it. */
+export interface WindowView {
+  variant: string;
+  start: string;
+  files: number;
+  rows: number;
+  datasetDrift: boolean;
+  driftedFeatures: string[];
+}
+
+export interface CaptureStoryResult {
+  realSeconds: number;
+  /** Capture files the endpoint wrote. */
+  captureFiles: number;
+  windows: WindowView[];
+  /** driftwatch's events (`Drift Detected`). */
+  events: { time: string; detailType: string }[];
+  alarms: { alarm: string; to: string }[];
+  timeline: string[];
+}
+
+export async function runCaptureStory(options: {
+  root: string;
+  out: string;
+  log?: (line: string) => void;
+}): Promise<CaptureStoryResult> {
+  const log = options.log ?? (() => {});
+  const realStart = Date.now();
+  const outDir = join(options.out, 'capture');
+  await mkdir(outDir, { recursive: true });
+
+  // The demo config, with the endpoint's capture and without retraining.
+  const raw = JSON.parse(await readFile(join(options.root, 'local/demo/demo.config.json'), 'utf8'));
+  const churn = raw.models[0];
+  churn.capture = { prefix: 'churn/capture/', windowMinutes: 60, graceMinutes: 10 };
+  const hyperparameters = churn.retraining.hyperparameters as Record<string, string>;
+  delete churn.retraining;
+  delete churn.canary;
+  delete churn.performance;
+  const configPath = join(outDir, 'driftwatch.config.json');
+  await writeFile(configPath, JSON.stringify(raw, null, 2));
+  const modelConfig = loadConfig(configPath).models[0]!;
+  const model = driftRuntimeConfig(modelConfig);
+  const endpointName = modelConfig.endpointName!;
+  const data = demoData(join(options.root, 'test/fixtures/data/mlc_churn.csv'));
+
+  // The endpoint's clock starts three hours ago, so the replayed hours are over when the engine sweeps.
+  const now = Date.now();
+  const firstHour = Math.floor(now / hour) * hour - 3 * hour;
+  const endpointClock = new ManualClock(firstHour);
+  const world = await startDemoWorld({
+    configPath,
+    projectDir: options.root,
+    startTime: Math.floor(now / minute) * minute,
+    sageMakerClock: endpointClock,
+  });
+  const { aws, emulator, sagemaker, runtime } = world;
+  const step = (line: string) => log(`${aws.clock.date().toISOString().slice(0, 16)}Z  [capture] ${line}`);
+  const timeline: string[] = [];
+  const stopListening = aws.timeline.on((event) => {
+    const line = describeEvent(event);
+    // Capture files and their partial profiles are counted, not listed.
+    if (line === null || (event.type === 'object-created' && /(^|\/)capture(-partials)?\//.test(event.key)))
+      return;
+    timeline.push(`${event.time.slice(0, 16)}Z  ${line}`);
+    if (event.type !== 'function-finished') log(`${event.time.slice(0, 16)}Z  ${line}`);
+  });
+  try {
+    const landing = String(aws.outputs['LandingBucketName']);
+    const results = String(aws.outputs['ResultsBucketName']);
+
+    // --- The champion, and a baseline profile of the training window WITH its scores -----------------
+    await aws.putObject(results, 'demo/capture/train/train.csv', toCsv(data.training));
+    await sagemaker.send(
+      new CreateTrainingJobCommand({
+        TrainingJobName: 'churn-capture-champion',
+        AlgorithmSpecification: { TrainingImage: CHAMPION_IMAGE, TrainingInputMode: 'File' },
+        RoleArn: ROLE,
+        HyperParameters: hyperparameters,
+        InputDataConfig: [
+          {
+            ChannelName: 'train',
+            ContentType: 'text/csv',
+            DataSource: {
+              S3DataSource: {
+                S3DataType: 'S3Prefix',
+                S3Uri: `s3://${results}/demo/capture/train/`,
+                S3DataDistributionType: 'FullyReplicated',
+              },
+            },
+          },
+        ],
+        OutputDataConfig: { S3OutputPath: `s3://${results}/demo/capture/output/` },
+        ResourceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1, VolumeSizeInGB: 10 },
+        StoppingCondition: { MaxRuntimeInSeconds: 3600 },
+      }),
+    );
+    let job = await sagemaker.send(
+      new DescribeTrainingJobCommand({ TrainingJobName: 'churn-capture-champion' }),
+    );
+    while (!['Completed', 'Failed', 'Stopped'].includes(job.TrainingJobStatus ?? '')) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      job = await sagemaker.send(
+        new DescribeTrainingJobCommand({ TrainingJobName: 'churn-capture-champion' }),
+      );
+    }
+    if (job.TrainingJobStatus !== 'Completed') throw new Error(`champion training: ${job.FailureReason}`);
+    const artifactUri = job.ModelArtifacts!.S3ModelArtifacts!;
+    const [, artifactBucket, artifactKey] = /^s3:\/\/([^/]+)\/(.+)$/.exec(artifactUri)!;
+    const artifact = await aws
+      .s3Client()
+      .send(new GetObjectCommand({ Bucket: artifactBucket, Key: artifactKey }))
+      .then((response) => response.Body!.transformToByteArray());
+    const scores = scoreRows(unpackModel(artifact), instances(data.training, model.exclude));
+    const scored: Table = {
+      header: [...data.training.header, 'score'],
+      rows: data.training.rows.map((row, i) => [...row, String(scores[i])]),
+    };
+    const trainingPath = join(outDir, 'training-scored.csv');
+    await writeFile(trainingPath, toCsv(scored));
+    const profile = await profileTable(fileInput(trainingPath), {
+      numeric: model.numeric,
+      categorical: model.categorical,
+      exclude: model.exclude,
+      segment: model.segment,
+    });
+    await aws.putObject(landing, model.baselineProfileKey, profileToJson(profile));
+    step(`baseline profile of the training window with the champion's scores (${profile.rows} rows)`);
+
+    await sagemaker.send(
+      new CreateModelCommand({
+        ModelName: 'churn-capture-v1',
+        ExecutionRoleArn: ROLE,
+        PrimaryContainer: { Image: CHAMPION_IMAGE, ModelDataUrl: artifactUri },
+      }),
+    );
+    const variant = (name: string, weight: number) => ({
+      VariantName: name,
+      ModelName: 'churn-capture-v1',
+      InstanceType: 'ml.m5.large' as const,
+      InitialInstanceCount: 1,
+      InitialVariantWeight: weight,
+    });
+    await sagemaker.send(
+      new CreateEndpointConfigCommand({
+        EndpointConfigName: 'churn-capture-config',
+        ProductionVariants: [variant('AllTraffic', 9), variant('Canary', 1)],
+        DataCaptureConfig: {
+          EnableCapture: true,
+          InitialSamplingPercentage: 100,
+          DestinationS3Uri: `s3://${landing}/${modelConfig.capture!.prefix.replace(/\/$/, '')}`,
+          CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
+          CaptureContentTypeHeader: { JsonContentTypes: ['application/json'] },
+        },
+      }),
+    );
+    await sagemaker.send(
+      new CreateEndpointCommand({ EndpointName: endpointName, EndpointConfigName: 'churn-capture-config' }),
+    );
+    while (
+      (await sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName }))).EndpointStatus !==
+      'InService'
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    step(`endpoint ${endpointName} InService: AllTraffic and Canary, Data Capture of every request`);
+
+    // --- Two hours of traffic, replayed on the endpoint's clock ---------------------------------------
+    const clean = instances(data.cleanMonth, model.exclude);
+    const shifted = instances(data.shiftedMonth, model.exclude);
+    const send = async (target: string, rows: Record<string, string | number>[]) => {
+      await runtime.send(
+        new InvokeEndpointCommand({
+          EndpointName: endpointName,
+          TargetVariant: target,
+          ContentType: 'application/json',
+          Body: new TextEncoder().encode(JSON.stringify({ instances: rows })),
+        }),
+      );
+    };
+    const perRequest = { AllTraffic: 80, Canary: 50 };
+    for (const [h, canaryRows] of [clean.slice(500), shifted].entries()) {
+      for (let i = 0; i < REQUESTS_PER_HOUR; i++) {
+        await send('AllTraffic', clean.slice(i * perRequest.AllTraffic, (i + 1) * perRequest.AllTraffic));
+        await send('Canary', canaryRows.slice(i * perRequest.Canary, (i + 1) * perRequest.Canary));
+        await endpointClock.advance(hour / REQUESTS_PER_HOUR);
+      }
+      step(
+        `hour ${h + 1} (${new Date(firstHour + h * hour).toISOString().slice(11, 16)}Z) replayed: AllTraffic customers like the training window's, Canary ${h === 0 ? 'the same' : 'SHIFTED customers'}`,
+      );
+    }
+    await emulator.flushCapture();
+    await aws.settle();
+    const captureFiles = aws.timeline
+      .ofType('object-created')
+      .filter((event) => event.key.startsWith(modelConfig.capture!.prefix)).length;
+    step(
+      `${captureFiles} capture files written under ${modelConfig.capture!.prefix}, each profiled on arrival`,
+    );
+
+    // --- The engine's sweep closes the windows that are over, and checks each once ---------------------
+    await aws.advance(6 * minute);
+    const documents = DynamoDBDocumentClient.from(aws.dynamoDbClient());
+    const history = ((
+      await documents.send(
+        new QueryCommand({
+          TableName: String(aws.outputs['HistoryTableName']),
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `MODEL#${model.name}` },
+        }),
+      )
+    ).Items ?? []) as (HistoryItem & { window?: CaptureWindowLabel })[];
+    const windows: WindowView[] = history
+      .filter((item) => item.window !== undefined && item.status === 'succeeded')
+      .map((item) => ({
+        variant: item.window!.variant,
+        start: item.window!.start,
+        files: item.window!.files,
+        rows: item.window!.rows,
+        datasetDrift: item.datasetDrift ?? false,
+        driftedFeatures: item.driftedFeatures ?? [],
+      }))
+      .sort((a, b) => a.start.localeCompare(b.start) || a.variant.localeCompare(b.variant));
+    for (const window of windows) {
+      step(
+        `window ${window.start.slice(11, 16)}Z ${window.variant}: ${window.files} files, ${window.rows} rows: ` +
+          `${window.datasetDrift ? 'DATASET DRIFT' : window.driftedFeatures.length > 0 ? 'DRIFT' : 'no drift'}` +
+          `${window.driftedFeatures.length > 0 ? ` of ${window.driftedFeatures.join(', ')}` : ''}`,
+      );
+    }
+    const events = aws.timeline
+      .ofType('event-put')
+      .filter((event) => event.source === 'driftwatch')
+      .map((event) => ({ time: event.time, detailType: event.detailType }));
+    const alarms = aws.timeline.ofType('alarm-state').map((event) => ({ alarm: event.alarm, to: event.to }));
+    const result: CaptureStoryResult = {
+      realSeconds: (Date.now() - realStart) / 1000,
+      captureFiles,
+      windows,
+      events,
+      alarms,
+      timeline,
+    };
+    await writeFile(join(outDir, 'timeline.txt'), `${timeline.join('\n')}\n`);
+    return result;
+  } finally {
+    stopListening();
+    await world.close();
+  }
+}
