@@ -1,5 +1,6 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { driftRuntimeConfig } from '../../lib/config/runtime.ts';
+import { DEFAULT_DRIFT_MAX_CONCURRENCY } from '../../lib/config/schema.ts';
 import { checkPersistenceRule, DEFAULT_PERSISTENCE } from '../core/alerting/persistence.ts';
 import { ALL_METHODS } from '../core/drift/decision.ts';
 import type { DriftOptions, MethodSetting } from '../core/drift/options.ts';
@@ -139,6 +140,8 @@ export function parseModelConfig(text: string): DriftModelRuntimeConfig {
 export interface DriftCatalogEntry {
   name: string;
   drift: DriftModelRuntimeConfig;
+  /** `drift.maxConcurrency`: the model's message groups in the checks queue, so its most checks at once. */
+  maxConcurrency: number;
   /** The model's prefixes that hold no incoming data (golden, baselines, feedback): files there are not checked. */
   otherPrefixes: string[];
 }
@@ -151,6 +154,11 @@ export interface DriftEngineConfig extends Omit<DriftHandlerConfig, 'model'> {
    * dropped) or `ignore` (a one-model function, `MODEL_CONFIG`, sees only its own prefix's files by design).
    */
   unroutedFiles: 'record' | 'ignore';
+  /**
+   * The FIFO checks queue the landing events are routed to, one message group per model slot
+   * (`CHECKS_QUEUE_URL`); unset: the function checks the files it receives (a one-model function).
+   */
+  checksQueueUrl?: string;
 }
 
 /**
@@ -167,10 +175,11 @@ export function loadDriftEngineConfig(
     catalog: catalogFromEnvironment<DriftCatalogEntry>(env, {
       parseStatic: (text) => {
         const drift = parseModelConfig(text);
-        return { name: drift.name, drift, otherPrefixes: [] };
+        return { name: drift.name, drift, maxConcurrency: DEFAULT_DRIFT_MAX_CONCURRENCY, otherPrefixes: [] };
       },
       toRuntime: (model) => ({
         name: model.name,
+        maxConcurrency: model.drift.maxConcurrency ?? DEFAULT_DRIFT_MAX_CONCURRENCY,
         drift: {
           ...driftRuntimeConfig(model),
           ...(model.retraining ? { retrainingTriggers: [...model.retraining.triggers] } : {}),
@@ -187,6 +196,7 @@ export function loadDriftEngineConfig(
     idempotencyTable: requiredEnv(env, DRIFT_ENV.idempotencyTable),
     eventBusName: requiredEnv(env, DRIFT_ENV.eventBusName),
     deadLetterQueueUrl: requiredEnv(env, DRIFT_ENV.deadLetterQueueUrl),
+    ...(env[DRIFT_ENV.checksQueueUrl] ? { checksQueueUrl: env[DRIFT_ENV.checksQueueUrl] } : {}),
   };
 }
 

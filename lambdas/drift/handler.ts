@@ -8,6 +8,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -27,6 +28,7 @@ import { processSqsBatch } from './batch.ts';
 import { type CheckDependencies, type CheckOutcome, checkObject, recordFailure } from './check-object.ts';
 import { type DriftCatalogEntry, type DriftEngineConfig, loadDriftEngineConfig, routeKey } from './config.ts';
 import { createMetrics } from './emit-metrics.ts';
+import { ROUTED_ATTRIBUTE, routedMessage } from './route.ts';
 
 /** How long a finished check is remembered: duplicates of an S3 event arrive within minutes. */
 const IDEMPOTENCY_EXPIRY_SECONDS = 24 * 60 * 60;
@@ -118,11 +120,24 @@ function checkOf(
 const checkedConfigs = new Map<string, DriftCatalogEntry['drift']>();
 
 /**
+ * What the function does with a record: `route` a landing event to the checks queue (in its model's message
+ * group, see `route.ts`), or `check` the file. A function without a checks queue (one model, `MODEL_CONFIG`)
+ * checks what it receives.
+ */
+type Stage = 'route' | 'check';
+
+function stageOf(current: Runtime, record: SQSRecord): Stage {
+  if (current.engine.checksQueueUrl === undefined) return 'check';
+  return record.eventSourceARN?.endsWith('.fifo') ? 'check' : 'route';
+}
+
+/**
  * One queue message. A message that our own dead-letter path sent (it carries the `errorName` attribute)
  * and that an operator moved back to the queue is checked again rather than answered from the
- * idempotency record of its failed check.
+ * idempotency record of its failed check. Files under no model's prefix, and messages that are no S3
+ * event, are recorded as failures by whichever stage meets them first.
  */
-async function processRecord(current: Runtime, record: SQSRecord): Promise<void> {
+async function processRecord(current: Runtime, record: SQSRecord, stage: Stage): Promise<void> {
   let objects: CreatedObject[];
   const models = await current.engine.catalog.all();
   // A one-model function records what it cannot route under its model, as it always did.
@@ -140,8 +155,12 @@ async function processRecord(current: Runtime, record: SQSRecord): Promise<void>
     await recordFailure(unrouted, null, '', error, record.body);
     return;
   }
-  const redrive = record.messageAttributes?.['errorName'] !== undefined ? `#redrive=${record.messageId}` : '';
+  const errorName = record.messageAttributes?.['errorName']?.stringValue;
+  const redrive = errorName !== undefined ? `#redrive=${record.messageId}` : '';
+  // A routed message names the one file it is for (an S3 notification may announce several).
+  const routedKey = record.messageAttributes?.[ROUTED_ATTRIBUTE.key]?.stringValue;
   for (const object of objects) {
+    if (stage === 'check' && routedKey !== undefined && object.eventKey !== routedKey) continue;
     logger.appendKeys({ bucket: object.bucket, key: object.eventKey, versionId: object.versionId });
     const route = routeKey(models, object.keyCandidates);
     if (route.kind === 'other') {
@@ -176,6 +195,18 @@ async function processRecord(current: Runtime, record: SQSRecord): Promise<void>
         metrics.publishStoredMetrics();
         logger.removeKeys(['bucket', 'key', 'versionId']);
       }
+      continue;
+    }
+    if (stage === 'route') {
+      const message = routedMessage(record.body, object, route.entry, redrive);
+      if (errorName !== undefined) {
+        message.MessageAttributes['errorName'] = { DataType: 'String', StringValue: errorName };
+      }
+      await current.shared.clients.sqs.send(
+        new SendMessageCommand({ QueueUrl: current.engine.checksQueueUrl, ...message }),
+      );
+      logger.debug('Routed', { model: route.entry.name, messageGroupId: message.MessageGroupId });
+      logger.removeKeys(['bucket', 'key', 'versionId']);
       continue;
     }
     const entry = route.entry;
@@ -227,7 +258,11 @@ const UNROUTED_CONFIG: DriftCatalogEntry['drift'] = {
 export const handler = middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   const current = getRuntime();
   current.idempotency.registerLambdaContext(context);
-  return processSqsBatch(event.Records, (record) => processRecord(current, record), logger);
+  return processSqsBatch(
+    event.Records,
+    (record) => processRecord(current, record, stageOf(current, record)),
+    logger,
+  );
 })
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics));

@@ -231,6 +231,8 @@ export const DRIFT_ENV = {
   idempotencyTable: 'IDEMPOTENCY_TABLE',
   eventBusName: 'EVENT_BUS_NAME',
   deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
+  /** The FIFO queue the landing events are routed to, by model (see `lambdas/drift/route.ts`). */
+  checksQueueUrl: 'CHECKS_QUEUE_URL',
 } as const;
 
 /** One breached limit, as history items and `Performance Degraded` events name it. */
