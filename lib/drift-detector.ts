@@ -143,6 +143,10 @@ export class DriftDetector extends Construct {
       'ChecksQueue',
       secureQueueProps({
         fifo: true,
+        // High-throughput FIFO: quotas per message group rather than 300 sends a second for the queue, so a
+        // burst of files is routed at once; a file's duplicates share its group, so per-group deduplication holds.
+        deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
+        fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
         visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
         retentionPeriod: Duration.days(4),
         deadLetterQueue: {

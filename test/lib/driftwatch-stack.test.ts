@@ -57,6 +57,8 @@ describe('the shared engine', () => {
     );
     expect(queues['DriftChecksQueue']['Properties']).toMatchObject({
       FifoQueue: true,
+      DeduplicationScope: 'messageGroup',
+      FifoThroughputLimit: 'perMessageGroupId',
       RedrivePolicy: { maxReceiveCount: 3 },
     });
     expect(queues['DriftChecksDeadLetterQueue']['Properties']).toMatchObject({ FifoQueue: true });
