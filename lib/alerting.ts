@@ -204,13 +204,26 @@ export class Alerting extends Construct {
     return {
       deadLetterMessages: this.alarmOnMetric(scope, 'DeadLetterMessages', {
         name: 'DeadLetterMessages',
-        metric: detector.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        // Both dead-letter queues: the landing one, and the FIFO one of checks that failed every retry.
+        metric: new cloudwatch.MathExpression({
+          expression: 'FILL(landing, 0) + FILL(checks, 0)',
+          usingMetrics: {
+            landing: detector.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+              period,
+              statistic: 'Maximum',
+            }),
+            checks: detector.checksDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+              period,
+              statistic: 'Maximum',
+            }),
+          },
+          label: 'Messages in the dead-letter queues',
           period,
-          statistic: 'Maximum',
         }),
         description:
-          'Files that were never checked wait in the dead-letter queue. Runbook: read a message (its "model" and ' +
-          '"key" attributes name the model and file), fix the cause, then redrive the queue to its source queue.',
+          'Files that were never checked wait in a dead-letter queue. Runbook: read a message (its "model" and ' +
+          '"key" attributes name the model and file), fix the cause, then redrive the queue to its source queue ' +
+          '(the landing queue, or the FIFO checks queue for its FIFO dead-letter queue).',
       }),
       driftFunctionErrors: this.alarmOnMetric(scope, 'DriftFunctionErrors', {
         name: 'DriftFunctionErrors',

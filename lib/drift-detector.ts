@@ -54,8 +54,8 @@ export interface DriftDetectorProps {
   /** @default 5 minutes */
   timeout?: Duration;
   /**
-   * Most concurrent invocations the queue starts (SQS event source maximum concurrency, 2-1000), for all
-   * models together.
+   * Most drift checks at once, for all models together (the checks queue's event source maximum concurrency,
+   * 2-1000). Each model is held to its own `drift.maxConcurrency` within it (message groups).
    * @default 10
    */
   maxConcurrency?: number;
@@ -76,22 +76,35 @@ export interface DriftDetectorProps {
 /** Concurrent drift checks of all models together, by default. */
 export const DEFAULT_ENGINE_DRIFT_CONCURRENCY = 10;
 
+/** Landing events routed per invocation, and routing invocations at once: routing is a lookup and a send. */
+export const ROUTING_BATCH_SIZE = 10;
+export const ROUTING_CONCURRENCY = 2;
+
 /**
  * Checks every file dropped into the landing bucket for drift, for every model of the deployment. An
- * EventBridge rule matches the landing bucket's `Object Created` events and queues them; the one drift
- * Lambda finds the model whose incoming prefix holds the file (from the models' parameters), reads the file
+ * EventBridge rule matches the landing bucket's `Object Created` events and queues them on the landing
+ * queue; the one drift Lambda routes each to the FIFO checks queue in its model's message groups (at most
+ * `drift.maxConcurrency` groups per model, see `lambdas/drift/route.ts`: no model can hold another's files
+ * back, and a poison message blocks only its own group), then, from the checks queue, reads the file
  * and the model's baseline profile, writes the report and a history item, emits the metrics and puts a
  * `Drift Detected` event. A file under no model's prefix is recorded as a failure (history item of model
- * `_unrouted`, `FileErrors`). A message that fails `maxReceiveCount` times, or that the handler judges
- * permanently bad, lands in the dead-letter queue, and so do events EventBridge could not deliver.
+ * `_unrouted`, `FileErrors`). A file the handler judges permanently bad, and events EventBridge could not
+ * deliver or that fail routing `maxReceiveCount` times, land in the dead-letter queue; a check that fails
+ * `maxReceiveCount` times lands in the checks queue's FIFO dead-letter queue.
  *
  * The function's role can read the landing bucket's objects and the model parameters, write reports under
  * the reports prefix, and put only `driftwatch` events.
  */
 export class DriftDetector extends Construct {
   readonly rule: events.Rule;
+  /** The landing queue: `Object Created` events, routed by model to {@link checksQueue}. */
   readonly queue: sqs.Queue;
+  /** Where failures of every stage go but the checks queue's own redrive (EventBridge, routing, bad files). */
   readonly deadLetterQueue: sqs.Queue;
+  /** FIFO: the files to check, one message group per model slot. */
+  readonly checksQueue: sqs.Queue;
+  /** FIFO: checks that failed `maxReceiveCount` times (a FIFO queue's dead-letter queue is FIFO). */
+  readonly checksDeadLetterQueue: sqs.Queue;
   readonly function: nodejs.NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
@@ -123,6 +136,29 @@ export class DriftDetector extends Construct {
         retentionPeriod: Duration.days(4),
         deadLetterQueue: {
           queue: this.deadLetterQueue,
+          maxReceiveCount: props.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT,
+        },
+      }),
+    );
+
+    this.checksDeadLetterQueue = new sqs.Queue(
+      this,
+      'ChecksDeadLetterQueue',
+      secureQueueProps({ fifo: true, retentionPeriod: Duration.days(14) }),
+    );
+    this.checksQueue = new sqs.Queue(
+      this,
+      'ChecksQueue',
+      secureQueueProps({
+        fifo: true,
+        // High-throughput FIFO: quotas per message group rather than 300 sends a second for the queue, so a
+        // burst of files is routed at once; a file's duplicates share its group, so per-group deduplication holds.
+        deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
+        fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+        visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
+        retentionPeriod: Duration.days(4),
+        deadLetterQueue: {
+          queue: this.checksDeadLetterQueue,
           maxReceiveCount: props.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT,
         },
       }),
@@ -175,14 +211,23 @@ export class DriftDetector extends Construct {
           [DRIFT_ENV.captureTable]: props.captureTable.tableName,
           [DRIFT_ENV.queueUrl]: this.queue.queueUrl,
         }),
+        [DRIFT_ENV.checksQueueUrl]: this.checksQueue.queueUrl,
         POWERTOOLS_SERVICE_NAME: 'driftwatch-drift',
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: lambdaBundling(),
     });
+    // Routing: many events per invocation, each a catalog lookup and one SendMessage.
     this.function.addEventSource(
       new SqsEventSource(this.queue, {
+        batchSize: ROUTING_BATCH_SIZE,
+        reportBatchItemFailures: true,
+        maxConcurrency: ROUTING_CONCURRENCY,
+      }),
+    );
+    this.function.addEventSource(
+      new SqsEventSource(this.checksQueue, {
         // One file per invocation: each file gets the whole timeout, and a failure retries only that file.
         batchSize: 1,
         reportBatchItemFailures: true,
@@ -290,6 +335,11 @@ export class DriftDetector extends Construct {
         actions: ['events:PutEvents'],
         resources: [eventBus.eventBusArn],
         conditions: { StringEquals: { 'events:source': EVENT_SOURCE } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'RouteFilesToChecksQueue',
+        actions: ['sqs:SendMessage'],
+        resources: [this.checksQueue.queueArn],
       }),
       new iam.PolicyStatement({
         sid: 'SendPermanentFailuresToDeadLetterQueue',

@@ -2,8 +2,34 @@
  * `npm run cost`: synthesizes 1, 10 and 200 models (copies of the example churn model with every section)
  * and prints resources per stack, resources per model, synth time and the idle cost per model at the list
  * prices below (us-east-1, as of the writing of this script). Idle: no file checked, no schedule fired.
+ *
+ * Synth time is measured twice: the templates alone (in process), and the whole `cdk synth` a user runs
+ * (`bin/app.ts` in its own process, as `cdk.json` says: config validation, every stack, cdk-nag over every
+ * stack, the Lambda code bundled by esbuild). `--templates-only` skips the latter.
  */
-import { manyModelsConfig, synthesize } from './many-models.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { synthesizeApp } from '../local/aws/template.ts';
+import { manyModelsConfig, manyModelsJson, synthesize } from './many-models.ts';
+
+const ROOT = new URL('../', import.meta.url).pathname;
+
+/** Seconds of a whole `cdk synth` of `config` (the app of cdk.json, nag and bundling included). */
+async function cdkSynthSeconds(count: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'driftwatch-cost-'));
+  try {
+    const configPath = join(dir, 'driftwatch.config.json');
+    writeFileSync(configPath, JSON.stringify(manyModelsJson(count)));
+    const started = performance.now();
+    await synthesizeApp({ configPath, outdir: join(dir, 'cdk.out'), projectDir: ROOT });
+    return (performance.now() - started) / 1000;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const templatesOnly = process.argv.includes('--templates-only');
 
 /** USD per month, AWS list prices (us-east-1). */
 const PRICES = {
@@ -61,8 +87,11 @@ for (const count of [1, 10, 200]) {
   const modelStacks = stacks.filter((stack) => stack !== engine);
   const modelResources = modelStacks.flatMap((stack) => stack.resources);
   const perStack = stacks.map((stack) => stack.resources.length);
+  const whole = templatesOnly
+    ? ''
+    : `, cdk synth ${(await cdkSynthSeconds(count)).toFixed(1)} s (cdk-nag and bundling included)`;
   console.log(
-    `\n${count} model(s): ${stacks.length} stacks, synth ${seconds.toFixed(1)} s (templates only, Lambda code not bundled)`,
+    `\n${count} model(s): ${stacks.length} stacks, synth ${seconds.toFixed(1)} s (templates only)${whole}`,
   );
   console.log(`  resources per stack: ${stacks.map((s) => `${s.name} ${s.resources.length}`).join(', ')}`);
   console.log(`  largest stack: ${Math.max(...perStack)} resources (limit 500)`);

@@ -16,6 +16,11 @@ const example = JSON.parse(readFileSync(new URL('../driftwatch.config.json', imp
 
 /** `count` copies of the example churn model (every section), each with its own name and prefixes. */
 export function manyModelsConfig(count: number, features = 0): DriftwatchConfig {
+  return validateConfig(manyModelsJson(count, features));
+}
+
+/** {@link manyModelsConfig} as the config file would hold it (not validated). */
+export function manyModelsJson(count: number, features = 0): Record<string, unknown> {
   const churn = example.models.find((model) => model['name'] === 'churn')!;
   const models = Array.from({ length: count }, (_, i) => {
     const name = `churn-${String(i).padStart(3, '0')}`;
@@ -40,7 +45,7 @@ export function manyModelsConfig(count: number, features = 0): DriftwatchConfig 
     if (model['canary']) model['canary'] = { ...model['canary'], feedbackPrefix: `${name}/feedback/` };
     return model;
   });
-  return validateConfig({ ...example, models });
+  return { ...example, models };
 }
 
 /** Every stack's template of the deployment of `config`, by stack name. */

@@ -1,5 +1,6 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { driftRuntimeConfig } from '../../lib/config/runtime.ts';
+import { DEFAULT_DRIFT_MAX_CONCURRENCY } from '../../lib/config/schema.ts';
 import { checkPersistenceRule, DEFAULT_PERSISTENCE } from '../core/alerting/persistence.ts';
 import { ALL_METHODS } from '../core/drift/decision.ts';
 import type { DriftOptions, MethodSetting } from '../core/drift/options.ts';
@@ -168,6 +169,8 @@ function parseCapture(value: unknown, field: string): CaptureRuntimeConfig {
 export interface DriftCatalogEntry {
   name: string;
   drift: DriftModelRuntimeConfig;
+  /** `drift.maxConcurrency`: the model's message groups in the checks queue, so its most checks at once. */
+  maxConcurrency: number;
   /** The model's prefixes that hold no incoming data (golden, baselines, feedback): files there are not checked. */
   otherPrefixes: string[];
 }
@@ -182,6 +185,11 @@ export interface DriftEngineConfig extends Omit<DriftHandlerConfig, 'model'> {
   unroutedFiles: 'record' | 'ignore';
   /** The capture table and the drift queue's URL; null when the function has no capture table. */
   capture: { table: string; queueUrl: string } | null;
+  /**
+   * The FIFO checks queue the landing events are routed to, one message group per model slot
+   * (`CHECKS_QUEUE_URL`); unset: the function checks the files it receives (a one-model function).
+   */
+  checksQueueUrl?: string;
 }
 
 /**
@@ -198,10 +206,11 @@ export function loadDriftEngineConfig(
     catalog: catalogFromEnvironment<DriftCatalogEntry>(env, {
       parseStatic: (text) => {
         const drift = parseModelConfig(text);
-        return { name: drift.name, drift, otherPrefixes: [] };
+        return { name: drift.name, drift, maxConcurrency: DEFAULT_DRIFT_MAX_CONCURRENCY, otherPrefixes: [] };
       },
       toRuntime: (model) => ({
         name: model.name,
+        maxConcurrency: model.drift.maxConcurrency ?? DEFAULT_DRIFT_MAX_CONCURRENCY,
         drift: {
           ...driftRuntimeConfig(model),
           ...(model.retraining ? { retrainingTriggers: [...model.retraining.triggers] } : {}),
@@ -221,6 +230,7 @@ export function loadDriftEngineConfig(
     capture: env[DRIFT_ENV.captureTable]
       ? { table: env[DRIFT_ENV.captureTable]!, queueUrl: requiredEnv(env, DRIFT_ENV.queueUrl) }
       : null,
+    ...(env[DRIFT_ENV.checksQueueUrl] ? { checksQueueUrl: env[DRIFT_ENV.checksQueueUrl] } : {}),
   };
 }
 

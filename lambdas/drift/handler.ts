@@ -3,11 +3,13 @@
  * (reports, history item, metrics, `Drift Detected` event). This file only wires things together; the
  * check is in `check-object.ts`, the statistics in `lambdas/core`.
  */
+import { createHash } from 'node:crypto';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -34,6 +36,7 @@ import {
 import { type CheckDependencies, type CheckOutcome, checkObject, recordFailure } from './check-object.ts';
 import { type DriftCatalogEntry, type DriftEngineConfig, loadDriftEngineConfig, routeKey } from './config.ts';
 import { createMetrics } from './emit-metrics.ts';
+import { checkGroupOf, ROUTED_ATTRIBUTE, routedMessage } from './route.ts';
 
 /** How long a finished check is remembered: duplicates of an S3 event arrive within minutes. */
 const IDEMPOTENCY_EXPIRY_SECONDS = 24 * 60 * 60;
@@ -131,11 +134,24 @@ function checkOf(
 const checkedConfigs = new Map<string, DriftCatalogEntry['drift']>();
 
 /**
+ * What the function does with a record: `route` a landing event to the checks queue (in its model's message
+ * group, see `route.ts`), or `check` the file. A function without a checks queue (one model, `MODEL_CONFIG`)
+ * checks what it receives.
+ */
+type Stage = 'route' | 'check';
+
+function stageOf(current: Runtime, record: SQSRecord): Stage {
+  if (current.engine.checksQueueUrl === undefined) return 'check';
+  return record.eventSourceARN?.endsWith('.fifo') ? 'check' : 'route';
+}
+
+/**
  * One queue message. A message that our own dead-letter path sent (it carries the `errorName` attribute)
  * and that an operator moved back to the queue is checked again rather than answered from the
- * idempotency record of its failed check.
+ * idempotency record of its failed check. Files under no model's prefix, and messages that are no S3
+ * event, are recorded as failures by whichever stage meets them first.
  */
-async function processRecord(current: Runtime, record: SQSRecord): Promise<void> {
+async function processRecord(current: Runtime, record: SQSRecord, stage: Stage): Promise<void> {
   let objects: CreatedObject[];
   const models = await current.engine.catalog.all();
   // A one-model function records what it cannot route under its model, as it always did.
@@ -148,6 +164,33 @@ async function processRecord(current: Runtime, record: SQSRecord): Promise<void>
   const engineMessage = parseEngineMessage(record.body);
   if (engineMessage !== null) {
     const redriven = record.messageAttributes?.['errorName'] !== undefined;
+    // A window check is a check like a file's: it waits in its model's message groups, not ahead of them.
+    if (stage === 'route' && engineMessage.driftwatch === 'capture-window') {
+      const entry = models.find((model) => model.name === engineMessage.model);
+      if (entry !== undefined) {
+        await current.shared.clients.sqs.send(
+          new SendMessageCommand({
+            QueueUrl: current.engine.checksQueueUrl,
+            MessageBody: record.body,
+            MessageGroupId: checkGroupOf(entry.name, engineMessage.pk, entry.maxConcurrency),
+            MessageDeduplicationId: createHash('sha256')
+              .update(record.body + (redriven ? `#redrive=${record.messageId}` : ''))
+              .digest('hex'),
+            ...(redriven
+              ? {
+                  MessageAttributes: {
+                    errorName: {
+                      DataType: 'String',
+                      StringValue: record.messageAttributes['errorName']?.stringValue ?? 'redriven',
+                    },
+                  },
+                }
+              : {}),
+          }),
+        );
+        return;
+      }
+    }
     await processEngineMessage(current, engineMessage, record.body, models, redriven);
     return;
   }
@@ -159,8 +202,12 @@ async function processRecord(current: Runtime, record: SQSRecord): Promise<void>
     await recordFailure(unrouted, null, '', error, record.body);
     return;
   }
-  const redrive = record.messageAttributes?.['errorName'] !== undefined ? `#redrive=${record.messageId}` : '';
+  const errorName = record.messageAttributes?.['errorName']?.stringValue;
+  const redrive = errorName !== undefined ? `#redrive=${record.messageId}` : '';
+  // A routed message names the one file it is for (an S3 notification may announce several).
+  const routedKey = record.messageAttributes?.[ROUTED_ATTRIBUTE.key]?.stringValue;
   for (const object of objects) {
+    if (stage === 'check' && routedKey !== undefined && object.eventKey !== routedKey) continue;
     logger.appendKeys({ bucket: object.bucket, key: object.eventKey, versionId: object.versionId });
     const route = routeKey(models, object.keyCandidates);
     if (route.kind === 'other') {
@@ -195,6 +242,18 @@ async function processRecord(current: Runtime, record: SQSRecord): Promise<void>
         metrics.publishStoredMetrics();
         logger.removeKeys(['bucket', 'key', 'versionId']);
       }
+      continue;
+    }
+    if (stage === 'route') {
+      const message = routedMessage(record.body, object, route.entry, redrive);
+      if (errorName !== undefined) {
+        message.MessageAttributes['errorName'] = { DataType: 'String', StringValue: errorName };
+      }
+      await current.shared.clients.sqs.send(
+        new SendMessageCommand({ QueueUrl: current.engine.checksQueueUrl, ...message }),
+      );
+      logger.debug('Routed', { model: route.entry.name, messageGroupId: message.MessageGroupId });
+      logger.removeKeys(['bucket', 'key', 'versionId']);
       continue;
     }
     const entry = route.entry;
@@ -306,7 +365,11 @@ const UNROUTED_CONFIG: DriftCatalogEntry['drift'] = {
 export const handler = middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   const current = getRuntime();
   current.idempotency.registerLambdaContext(context);
-  return processSqsBatch(event.Records, (record) => processRecord(current, record), logger);
+  return processSqsBatch(
+    event.Records,
+    (record) => processRecord(current, record, stageOf(current, record)),
+    logger,
+  );
 })
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics));

@@ -292,6 +292,8 @@ export const DRIFT_ENV = {
   captureTable: 'CAPTURE_TABLE',
   /** The drift queue itself: the capture sweep sends one message per window due there. */
   queueUrl: 'QUEUE_URL',
+  /** The FIFO queue the landing events are routed to, by model (see `lambdas/drift/route.ts`). */
+  checksQueueUrl: 'CHECKS_QUEUE_URL',
 } as const;
 
 /** One breached limit, as history items and `Performance Degraded` events name it. */

@@ -400,15 +400,15 @@ export const DriftSchema = doc(
     ).default(DEFAULT_MAX_DECOMPRESSED_BYTES),
     memoryMb: doc(
       num({ integer: true, min: 128, max: 10240 }),
-      'Memory of the drift Lambda, MB (1769 MB is one full vCPU).',
+      "Memory the drift checks need, MB (1769 MB is one full vCPU). The one shared drift Lambda gets the largest of every model's value, so raising it for one model raises it for all.",
     ).default(DEFAULT_DRIFT_MEMORY_MB),
     timeoutSeconds: doc(
       num({ integer: true, min: 1, max: 900 }),
-      'Timeout of the drift Lambda, seconds (at most 900).',
+      "Time a drift check may take, seconds (at most 900). The one shared drift Lambda gets the largest of every model's value (its queues' visibility timeouts are six times that).",
     ).default(DEFAULT_DRIFT_TIMEOUT_SECONDS),
     maxConcurrency: doc(
       num({ integer: true, min: 2, max: 1000 }),
-      'Most concurrent drift checks of this model. Not enforced yet: the shared engine runs at most 10 drift checks at once across all models.',
+      "Most drift checks of this model at once: its files are spread over this many message groups of the engine's FIFO checks queue, and Lambda runs one check per group at a time. The engine runs at most 10 checks at once across all models: a model flooding files holds at most this many of them, and while the flooding models hold fewer than 10 together, another model's file starts as soon as it is routed.",
     ).default(DEFAULT_DRIFT_MAX_CONCURRENCY),
   })
     .superRefine((drift, ctx) => {
@@ -604,11 +604,11 @@ export const PerformanceSchema = doc(
       .meta({ default: DEFAULT_ENDPOINT_MAX_CONCURRENCY }),
     memoryMb: doc(
       num({ integer: true, min: 128, max: 10240 }),
-      'Memory of the performance Lambda, MB.',
+      "Memory the performance checks need, MB. The one shared performance Lambda gets the largest of every model's value.",
     ).default(DEFAULT_PERFORMANCE_MEMORY_MB),
     timeoutSeconds: doc(
       num({ integer: true, min: 1, max: 900 }),
-      'Timeout of the performance Lambda, seconds (at most 900).',
+      "Time a performance check may take, seconds (at most 900). The one shared performance Lambda gets the largest of every model's value.",
     ).default(DEFAULT_PERFORMANCE_TIMEOUT_SECONDS),
   }).superRefine((performance, ctx) => {
     const { classes, positiveClass, scoreColumn, labelColumn } = performance;

@@ -1,7 +1,11 @@
 /**
- * An in-memory SQS standard queue on the local clock: delays, visibility timeouts, receive counts and the
- * redrive policy (a message received more than `maxReceiveCount` times moves to the dead-letter queue), and
- * the MD5 digests SQS returns and the SDK checks.
+ * An in-memory SQS queue on the local clock: delays, visibility timeouts, receive counts and the redrive
+ * policy (a message received more than `maxReceiveCount` times moves to the dead-letter queue), and the MD5
+ * digests SQS returns and the SDK checks. A FIFO queue (`fifo: true`) also keeps SQS's FIFO rules: every
+ * message has a message group; a group's messages are received in order, and none while one of them is in
+ * flight (received, neither deleted nor visible again), so consumers work on each group one message (or
+ * batch) at a time; a message whose deduplication id was sent in the last 5 minutes is accepted and
+ * dropped.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from './clock.ts';
@@ -27,6 +31,12 @@ export interface QueueMessage {
   visibleAt: number;
   /** Set while received and not deleted. */
   receiptHandle?: string;
+  /** FIFO queues: the message group; standard queues: the optional group of fair queues. */
+  messageGroupId?: string;
+  /** FIFO queues only. */
+  messageDeduplicationId?: string;
+  /** FIFO queues only: the order of the message in the queue. */
+  sequenceNumber?: string;
 }
 
 /** A received message: what ReceiveMessage and the Lambda event source give. */
@@ -42,7 +52,23 @@ export interface ReceivedMessage {
     SentTimestamp: string;
     SenderId: string;
     ApproximateFirstReceiveTimestamp: string;
+    MessageGroupId?: string;
+    MessageDeduplicationId?: string;
+    SequenceNumber?: string;
   };
+}
+
+/** How long a FIFO queue remembers a deduplication id (SQS: 5 minutes). */
+export const FIFO_DEDUPLICATION_MS = 5 * 60_000;
+
+/** A send SQS refuses (e.g. a FIFO message without a group): `code` is SQS's error code. */
+export class QueueSendError extends Error {
+  override readonly name = 'QueueSendError';
+  readonly code: 'MissingParameter' | 'InvalidParameterValue';
+  constructor(code: 'MissingParameter' | 'InvalidParameterValue', message: string) {
+    super(message);
+    this.code = code;
+  }
 }
 
 /** Where a queue's undeliverable messages go. */
@@ -106,7 +132,14 @@ export class LocalQueue {
   readonly url: string;
   readonly visibilityTimeoutSeconds: number;
   readonly delaySeconds: number;
+  /** A FIFO queue (its name ends with `.fifo`). */
+  readonly fifo: boolean;
+  /** FIFO: the SHA-256 of the body is the deduplication id when a send gives none. */
+  readonly contentBasedDeduplication: boolean;
   redrive?: RedrivePolicy;
+  /** FIFO: deduplication ids sent, with the time each expires. */
+  private readonly deduplication = new Map<string, number>();
+  private sequence = 0n;
   private readonly clock: Clock;
   private readonly observer: QueueObserver;
   private messages: QueueMessage[] = [];
@@ -119,6 +152,8 @@ export class LocalQueue {
     clock: Clock;
     visibilityTimeoutSeconds?: number;
     delaySeconds?: number;
+    fifo?: boolean;
+    contentBasedDeduplication?: boolean;
     observer?: QueueObserver;
   }) {
     this.name = options.name;
@@ -127,6 +162,8 @@ export class LocalQueue {
     this.clock = options.clock;
     this.visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 30;
     this.delaySeconds = options.delaySeconds ?? 0;
+    this.fifo = options.fifo ?? false;
+    this.contentBasedDeduplication = options.contentBasedDeduplication ?? false;
     this.observer = options.observer ?? {};
   }
 
@@ -136,13 +173,67 @@ export class LocalQueue {
     return () => this.listeners.delete(listener);
   }
 
-  /** Sends a message (SendMessage). */
+  /**
+   * Sends a message (SendMessage). On a FIFO queue a duplicate (same deduplication id within 5 minutes) is
+   * accepted and dropped: the message first sent is returned.
+   *
+   * @throws QueueSendError as SQS refuses: a FIFO message without a group, without a deduplication id on a
+   * queue without content-based deduplication, or with a delay of its own.
+   */
   send(
     body: string,
-    options: { delaySeconds?: number; messageAttributes?: Record<string, MessageAttributeValue> } = {},
+    options: {
+      delaySeconds?: number;
+      messageAttributes?: Record<string, MessageAttributeValue>;
+      messageGroupId?: string;
+      messageDeduplicationId?: string;
+    } = {},
   ): QueueMessage {
     const attributes = options.messageAttributes ?? {};
     const now = this.clock.now();
+    let deduplicationId: string | undefined;
+    if (this.fifo) {
+      if (options.messageGroupId === undefined || options.messageGroupId === '') {
+        throw new QueueSendError(
+          'MissingParameter',
+          'The request must contain the parameter MessageGroupId.',
+        );
+      }
+      if (options.delaySeconds !== undefined) {
+        throw new QueueSendError(
+          'InvalidParameterValue',
+          'Value for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.',
+        );
+      }
+      deduplicationId =
+        options.messageDeduplicationId ??
+        (this.contentBasedDeduplication ? createHash('sha256').update(body).digest('hex') : undefined);
+      if (deduplicationId === undefined) {
+        throw new QueueSendError(
+          'InvalidParameterValue',
+          'The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly',
+        );
+      }
+      for (const [id, expires] of this.deduplication) if (expires <= now) this.deduplication.delete(id);
+      const duplicate = this.deduplication.has(deduplicationId)
+        ? this.messages.find((message) => message.messageDeduplicationId === deduplicationId)
+        : undefined;
+      if (this.deduplication.has(deduplicationId)) {
+        return (
+          duplicate ?? {
+            messageId: randomUUID(),
+            body,
+            messageAttributes: attributes,
+            md5OfBody: md5Hex(body),
+            sentTimestamp: now,
+            receiveCount: 0,
+            visibleAt: now,
+          }
+        );
+      }
+      this.deduplication.set(deduplicationId, now + FIFO_DEDUPLICATION_MS);
+    }
+    if (deduplicationId !== undefined) this.sequence += 1n;
     const delay = (options.delaySeconds ?? this.delaySeconds) * 1000;
     const digest = md5OfMessageAttributes(attributes);
     const message: QueueMessage = {
@@ -154,6 +245,13 @@ export class LocalQueue {
       sentTimestamp: now,
       receiveCount: 0,
       visibleAt: now + delay,
+      ...(options.messageGroupId === undefined ? {} : { messageGroupId: options.messageGroupId }),
+      ...(deduplicationId === undefined
+        ? {}
+        : {
+            messageDeduplicationId: deduplicationId,
+            sequenceNumber: String(this.sequence).padStart(20, '1'),
+          }),
     };
     this.messages.push(message);
     this.observer.sent?.(this, message);
@@ -163,14 +261,28 @@ export class LocalQueue {
 
   /**
    * Receives up to `max` visible messages, hiding each for the visibility timeout. A message already
-   * received `maxReceiveCount` times moves to the dead-letter queue instead.
+   * received `maxReceiveCount` times moves to the dead-letter queue instead. On a FIFO queue, a group with a
+   * message in flight gives nothing, and a group's messages come in order.
    */
   receive(max: number, visibilityTimeoutSeconds = this.visibilityTimeoutSeconds): ReceivedMessage[] {
     const now = this.clock.now();
     const received: ReceivedMessage[] = [];
+    /** FIFO: groups that give nothing more in this call (in flight, or a message of theirs not yet visible). */
+    const blocked = new Set<string>();
+    if (this.fifo) {
+      for (const message of this.messages) {
+        if (message.visibleAt > now && message.receiptHandle !== undefined)
+          blocked.add(message.messageGroupId!);
+      }
+    }
     for (const message of [...this.messages]) {
       if (received.length >= max) break;
-      if (message.visibleAt > now) continue;
+      const group = message.messageGroupId;
+      if (this.fifo && blocked.has(group!)) continue;
+      if (message.visibleAt > now) {
+        if (this.fifo) blocked.add(group!);
+        continue;
+      }
       if (this.redrive && message.receiveCount >= this.redrive.maxReceiveCount) {
         this.moveToDeadLetterQueue(message, this.redrive.deadLetterQueue);
         continue;
@@ -194,6 +306,11 @@ export class LocalQueue {
           SentTimestamp: String(message.sentTimestamp),
           SenderId: 'AIDAIENQZJOLO23YVJ4VO',
           ApproximateFirstReceiveTimestamp: String(message.firstReceiveTimestamp),
+          ...(group === undefined ? {} : { MessageGroupId: group }),
+          ...(message.messageDeduplicationId === undefined
+            ? {}
+            : { MessageDeduplicationId: message.messageDeduplicationId }),
+          ...(message.sequenceNumber === undefined ? {} : { SequenceNumber: message.sequenceNumber }),
         },
       });
     }
@@ -204,7 +321,10 @@ export class LocalQueue {
   delete(receiptHandle: string): boolean {
     const before = this.messages.length;
     this.messages = this.messages.filter((message) => message.receiptHandle !== receiptHandle);
-    return this.messages.length !== before;
+    const deleted = this.messages.length !== before;
+    // A FIFO group whose message was in flight gives its next message now.
+    if (deleted && this.fifo) this.notify();
+    return deleted;
   }
 
   /** Makes a received message visible again after `seconds` (ChangeMessageVisibility). */

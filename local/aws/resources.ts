@@ -152,6 +152,10 @@ export function readStackResources(
       clock: options.clock,
       visibilityTimeoutSeconds: Number(properties['VisibilityTimeout'] ?? 30),
       delaySeconds: Number(properties['DelaySeconds'] ?? 0),
+      fifo: properties['FifoQueue'] === true || properties['FifoQueue'] === 'true',
+      contentBasedDeduplication:
+        properties['ContentBasedDeduplication'] === true ||
+        properties['ContentBasedDeduplication'] === 'true',
       ...(options.queueObserver ? { observer: options.queueObserver } : {}),
     });
     return { logicalId, properties, queue };

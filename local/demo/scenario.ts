@@ -36,7 +36,11 @@ export type ScenarioKind = 'promotion' | 'rollback';
 
 export const CHAMPION_IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/local-logistic:latest';
 const ROLE = 'arn:aws:iam::123456789012:role/driftwatch-demo-sagemaker';
-const CHAMPION = { model: 'churn-v1', config: 'churn-prod-config-1', variant: 'AllTraffic' };
+/**
+ * The model of each story: the demo deploys two models (demo.config.json) with one engine stack and one
+ * retraining state machine; the promotion is told on `churn`, the rollback on `churn-eu`.
+ */
+export const STORY_MODEL: Record<ScenarioKind, string> = { promotion: 'churn', rollback: 'churn-eu' };
 /** Requests the traffic generator sends each minute while a challenger serves. */
 const REQUESTS_PER_MINUTE = 250;
 /** Share of the challenger's requests that fail in the rollback scenario. */
@@ -59,6 +63,10 @@ export interface PackageView {
 /** What a scenario did, for the summary and the tests. */
 export interface ScenarioResult {
   kind: ScenarioKind;
+  /** The model the story is told on. */
+  model: string;
+  /** What was deployed: the stacks, and the models whose parameters the engine's functions read. */
+  deployment: { stacks: string[]; models: string[]; stateMachineArn: string };
   realSeconds: number;
   events: { time: string; source: string; detailType: string }[];
   history: {
@@ -72,7 +80,13 @@ export interface ScenarioResult {
   }[];
   alarms: { time: string; alarm: string; from: string; to: string }[];
   snsMessages: { time: string; topic: string; subject: string | null }[];
-  executions: { name: string; status: string; outcome: string | null; reason: string | null }[];
+  executions: {
+    name: string;
+    model: string;
+    status: string;
+    outcome: string | null;
+    reason: string | null;
+  }[];
   packages: PackageView[];
   /** Variant name -> weight of the endpoint at the end. */
   finalWeights: Record<string, number>;
@@ -134,8 +148,13 @@ export async function runScenario(kind: ScenarioKind, options: DemoOptions): Pro
   const log = options.log ?? (() => {});
   const realStart = Date.now();
   const configPath = join(options.root, 'local/demo/demo.config.json');
-  const modelConfig = loadConfig(configPath).models[0]!;
+  const modelConfig = loadConfig(configPath).models.find((m) => m.name === STORY_MODEL[kind])!;
   const model = driftRuntimeConfig(modelConfig);
+  const CHAMPION = {
+    model: `${model.name}-v1`,
+    config: `${modelConfig.endpointName}-config-1`,
+    variant: 'AllTraffic',
+  };
   const data: DemoData = demoData(join(options.root, 'test/fixtures/data/mlc_churn.csv'));
   const golden = modelConfig.prefixes.golden;
   const goldenDataset = modelConfig.performance!.goldenDataset!;
@@ -195,7 +214,7 @@ export async function runScenario(kind: ScenarioKind, options: DemoOptions): Pro
     await put(results, `retraining/${model.name}/champion-1/train/train.csv`, data.training);
     await sagemaker.send(
       new CreateTrainingJobCommand({
-        TrainingJobName: 'churn-champion-1',
+        TrainingJobName: `${model.name}-champion-1`,
         AlgorithmSpecification: { TrainingImage: CHAMPION_IMAGE, TrainingInputMode: 'File' },
         RoleArn: ROLE,
         HyperParameters: modelConfig.retraining!.hyperparameters as Record<string, string>,
@@ -218,7 +237,7 @@ export async function runScenario(kind: ScenarioKind, options: DemoOptions): Pro
       }),
     );
     const job = await waitFor(
-      () => sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: 'churn-champion-1' })),
+      () => sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: `${model.name}-champion-1` })),
       (value) => ['Completed', 'Failed', 'Stopped'].includes(value.TrainingJobStatus ?? ''),
       'the champion training job',
     );
@@ -258,7 +277,7 @@ export async function runScenario(kind: ScenarioKind, options: DemoOptions): Pro
     await sagemaker.send(
       new CreateModelPackageGroupCommand({
         ModelPackageGroupName: groupName,
-        ModelPackageGroupDescription: 'driftwatch demo: churn',
+        ModelPackageGroupDescription: `driftwatch demo: ${model.name}`,
       }),
     );
     const championPackage = await sagemaker.send(
@@ -352,7 +371,7 @@ export async function runScenario(kind: ScenarioKind, options: DemoOptions): Pro
     await reportPerformance();
 
     // --- The canary: traffic and feedback every minute until the run ends ------------------------------
-    // One state machine retrains every model; this run is the churn model's.
+    // One state machine retrains every model; this run is the story's model's.
     const stateMachine = String(aws.outputs['RetrainingStateMachineArn'] ?? '');
     const running = () =>
       aws
@@ -433,8 +452,19 @@ export async function runScenario(kind: ScenarioKind, options: DemoOptions): Pro
       reports.push(join(kind, name));
     }
     const executions = aws.executions().filter((execution) => execution.stateMachineArn === stateMachine);
+    const parameterPath = String(aws.outputs['ModelsParameterPath']);
     const result: ScenarioResult = {
       kind,
+      model: model.name,
+      deployment: {
+        stacks: aws.stacks.map((stack) => stack.stackName),
+        models: aws.stacks
+          .flatMap((stack) => stack.parameters)
+          .filter((parameter) => parameter.name.startsWith(parameterPath))
+          .map((parameter) => parameter.name.slice(parameterPath.length))
+          .sort(),
+        stateMachineArn: stateMachine,
+      },
       realSeconds: (Date.now() - realStart) / 1000,
       events: aws.timeline
         .ofType('event-put')
@@ -462,6 +492,7 @@ export async function runScenario(kind: ScenarioKind, options: DemoOptions): Pro
         const outcome = (output['outcome'] ?? output) as { status?: string; reason?: string };
         return {
           name: execution.name,
+          model: String((JSON.parse(execution.input) as { model?: unknown }).model),
           status: execution.status,
           outcome: outcome.status ?? null,
           reason: outcome.reason ?? null,

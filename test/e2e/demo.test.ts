@@ -30,14 +30,35 @@ afterAll(() => {
 
 const subjects = (result: ScenarioResult) => result.snsMessages.map((message) => message.subject ?? '');
 
+describe('one deployment of two models', () => {
+  it('deploys both models with the one engine stack, each story on its own model', () => {
+    for (const result of [promotion, rollback]) {
+      expect(result.deployment.models).toEqual(['churn', 'churn-eu']);
+      const [engine, ...modelStacks] = result.deployment.stacks;
+      expect(engine).toBe('Driftwatch');
+      expect(modelStacks.length).toBeGreaterThan(0);
+      for (const stack of modelStacks) expect(stack).toMatch(/^Driftwatch-Models-[0-9a-f]$/);
+    }
+    expect([promotion.model, rollback.model]).toEqual(['churn', 'churn-eu']);
+  });
+
+  it('runs both models through the one retraining state machine', () => {
+    expect(promotion.deployment.stateMachineArn).toMatch(/:stateMachine:Driftwatch-retraining$/);
+    expect(rollback.deployment.stateMachineArn).toBe(promotion.deployment.stateMachineArn);
+    expect(promotion.executions.map((execution) => execution.model)).toEqual(['churn']);
+    expect(rollback.executions.map((execution) => execution.model)).toEqual(['churn-eu']);
+  });
+});
+
 describe.each(['promotion', 'rollback'] as const)('the %s scenario, up to the canary', (kind) => {
   const result = () => (kind === 'promotion' ? promotion : rollback);
+  const model = kind === 'promotion' ? 'churn' : 'churn-eu';
 
   it('finds no drift in the clean month and drift of the critical features in the shifted one', () => {
     const drift = result().history.filter((item) => item.kind === 'drift');
     expect(drift.map((item) => [item.key, item.status, item.datasetDrift])).toEqual([
-      ['churn/incoming/month-1.csv', 'succeeded', false],
-      ['churn/incoming/month-2.csv', 'succeeded', false],
+      [`${model}/incoming/month-1.csv`, 'succeeded', false],
+      [`${model}/incoming/month-2.csv`, 'succeeded', false],
     ]);
     expect(drift[1]!.driftedFeatures).toEqual(
       expect.arrayContaining(['international_plan', 'total_day_charge']),
@@ -60,7 +81,7 @@ describe.each(['promotion', 'rollback'] as const)('the %s scenario, up to the ca
   });
 
   it("turns the model's one paging alarm to ALARM (critical drift, then the accuracy floor) and publishes it", () => {
-    for (const alarm of ['Driftwatch-churn-Page']) {
+    for (const alarm of [`Driftwatch-${model}-Page`]) {
       expect(
         result().alarms.some((change) => change.alarm === alarm && change.to === 'ALARM'),
         alarm,
@@ -115,7 +136,7 @@ describe('rollback', () => {
     expect(rollback.executions).toEqual([
       expect.objectContaining({ status: 'SUCCEEDED', outcome: 'rolled-back' }),
     ]);
-    expect(subjects(rollback)).toContain('driftwatch: canary of churn rolled back');
+    expect(subjects(rollback)).toContain('driftwatch: canary of churn-eu rolled back');
   });
 
   it('rejects the challenger package and keeps the first champion approved', () => {
@@ -128,8 +149,8 @@ describe('rollback', () => {
   it('serves the champion alone again, the challenger variant removed', () => {
     expect(rollback.challengerVariant).not.toBeNull();
     expect(rollback.finalWeights).toEqual({ AllTraffic: 1 });
-    expect(rollback.finalModels).toEqual({ AllTraffic: 'churn-v1' });
-    expect(rollback.champion).toMatchObject({ modelName: 'churn-v1', variantName: 'AllTraffic' });
+    expect(rollback.finalModels).toEqual({ AllTraffic: 'churn-eu-v1' });
+    expect(rollback.champion).toMatchObject({ modelName: 'churn-eu-v1', variantName: 'AllTraffic' });
   });
 });
 

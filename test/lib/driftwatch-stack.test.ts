@@ -45,9 +45,39 @@ describe('the shared engine', () => {
       ].sort(),
     );
     engine.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
-    engine.resourceCountIs('AWS::SQS::Queue', 2);
+    // The landing queue and its dead-letter queue; the FIFO checks queue and its FIFO dead-letter queue.
+    engine.resourceCountIs('AWS::SQS::Queue', 4);
     engine.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    engine.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    engine.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+  });
+
+  it('checks files from a FIFO queue (message groups per model), routing them there from the landing queue', () => {
+    const queues = Object.fromEntries(
+      resources(engine, 'AWS::SQS::Queue').map(([id, queue]) => [id.replace(/[0-9A-F]{8}$/, ''), queue]),
+    );
+    expect(queues['DriftChecksQueue']['Properties']).toMatchObject({
+      FifoQueue: true,
+      DeduplicationScope: 'messageGroup',
+      FifoThroughputLimit: 'perMessageGroupId',
+      RedrivePolicy: { maxReceiveCount: 3 },
+    });
+    expect(queues['DriftChecksDeadLetterQueue']['Properties']).toMatchObject({ FifoQueue: true });
+    expect(queues['DriftQueue']['Properties']['FifoQueue']).toBeUndefined();
+    const mappings = resources(engine, 'AWS::Lambda::EventSourceMapping').map(([, mapping]) => ({
+      source: mapping['Properties']['EventSourceArn']['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, ''),
+      batchSize: mapping['Properties']['BatchSize'],
+      maxConcurrency: mapping['Properties']['ScalingConfig']['MaximumConcurrency'],
+    }));
+    expect(mappings.sort((a, b) => a.source.localeCompare(b.source))).toEqual([
+      { source: 'DriftChecksQueue', batchSize: 1, maxConcurrency: 10 },
+      { source: 'DriftQueue', batchSize: 10, maxConcurrency: 2 },
+    ]);
+    const [, drift] = resources(engine, 'AWS::Lambda::Function').find(([id]) =>
+      id.startsWith('DriftFunction'),
+    )!;
+    expect(drift['Properties']['Environment']['Variables']['CHECKS_QUEUE_URL']).toEqual({
+      Ref: expect.stringMatching(/^DriftChecksQueue/),
+    });
   });
 
   it('names no model: adding one changes nothing in it', () => {

@@ -4,7 +4,12 @@
  * in-memory queues.
  */
 import { LocalServiceError } from '../errors.ts';
-import type { LocalQueue, MessageAttributeValue, ReceivedMessage } from '../queue.ts';
+import {
+  type LocalQueue,
+  type MessageAttributeValue,
+  QueueSendError,
+  type ReceivedMessage,
+} from '../queue.ts';
 import type { ServiceRoutes } from '../service-endpoint.ts';
 
 /** The queues the API answers for. */
@@ -56,16 +61,30 @@ function attributesOf(value: unknown): Record<string, MessageAttributeValue> {
 
 function send(queue: LocalQueue, entry: Record<string, unknown>) {
   const body = string(entry, 'MessageBody');
-  const message = queue.send(body, {
-    ...(typeof entry['DelaySeconds'] === 'number' ? { delaySeconds: entry['DelaySeconds'] } : {}),
-    messageAttributes: attributesOf(entry['MessageAttributes']),
-  });
+  const text = (field: string) => (typeof entry[field] === 'string' ? { [field]: entry[field] } : {});
+  const { MessageGroupId: messageGroupId, MessageDeduplicationId: messageDeduplicationId } = {
+    ...text('MessageGroupId'),
+    ...text('MessageDeduplicationId'),
+  } as { MessageGroupId?: string; MessageDeduplicationId?: string };
+  let message: ReturnType<LocalQueue['send']>;
+  try {
+    message = queue.send(body, {
+      ...(typeof entry['DelaySeconds'] === 'number' ? { delaySeconds: entry['DelaySeconds'] } : {}),
+      messageAttributes: attributesOf(entry['MessageAttributes']),
+      ...(messageGroupId === undefined ? {} : { messageGroupId }),
+      ...(messageDeduplicationId === undefined ? {} : { messageDeduplicationId }),
+    });
+  } catch (error) {
+    if (!(error instanceof QueueSendError)) throw error;
+    throw new LocalServiceError(error.code, error.message, { queryCode: error.code });
+  }
   return {
     MessageId: message.messageId,
     MD5OfMessageBody: message.md5OfBody,
     ...(message.md5OfMessageAttributes === undefined
       ? {}
       : { MD5OfMessageAttributes: message.md5OfMessageAttributes }),
+    ...(message.sequenceNumber === undefined ? {} : { SequenceNumber: message.sequenceNumber }),
   };
 }
 
@@ -109,10 +128,17 @@ export function sqsRoutes(queues: QueueDirectory): ServiceRoutes['json'] {
     SendMessageBatch: (input) => {
       const queue = queueOf(queues, input);
       const entries = (input['Entries'] as Record<string, unknown>[] | undefined) ?? [];
-      return {
-        Successful: entries.map((entry) => ({ Id: entry['Id'], ...send(queue, entry) })),
-        Failed: [],
-      };
+      const successful: unknown[] = [];
+      const failed: unknown[] = [];
+      for (const entry of entries) {
+        try {
+          successful.push({ Id: entry['Id'], ...send(queue, entry) });
+        } catch (error) {
+          if (!(error instanceof LocalServiceError)) throw error;
+          failed.push({ Id: entry['Id'], SenderFault: true, Code: error.code, Message: error.message });
+        }
+      }
+      return { Successful: successful, Failed: failed };
     },
     ReceiveMessage: (input) => {
       const queue = queueOf(queues, input);
@@ -167,6 +193,12 @@ export function sqsRoutes(queues: QueueDirectory): ServiceRoutes['json'] {
         ApproximateNumberOfMessagesDelayed: String(queue.delayedCount),
         VisibilityTimeout: String(queue.visibilityTimeoutSeconds),
         DelaySeconds: String(queue.delaySeconds),
+        ...(queue.fifo
+          ? {
+              FifoQueue: 'true',
+              ContentBasedDeduplication: String(queue.contentBasedDeduplication),
+            }
+          : {}),
         ...(queue.redrive
           ? {
               RedrivePolicy: JSON.stringify({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Activity, Clock } from '../../../local/aws/clock.ts';
-import { LocalQueue, md5OfMessageAttributes } from '../../../local/aws/queue.ts';
+import { LocalQueue, md5OfMessageAttributes, QueueSendError } from '../../../local/aws/queue.ts';
 
 function queues() {
   const clock = new Clock(Date.parse('2025-01-01T00:00:00Z'), new Activity());
@@ -82,5 +82,82 @@ describe('LocalQueue', () => {
     expect([queue.delayedCount, notified]).toEqual([1, 0]);
     await clock.advance(60_000);
     expect([queue.visibleCount, notified]).toEqual([1, 1]);
+  });
+});
+
+describe('LocalQueue (FIFO)', () => {
+  function fifo() {
+    const clock = new Clock(Date.parse('2025-01-01T00:00:00Z'), new Activity());
+    const deadLetters = new LocalQueue({
+      name: 'dlq.fifo',
+      arn: 'arn:dlq.fifo',
+      url: 'http://local/1/dlq.fifo',
+      clock,
+      fifo: true,
+    });
+    const queue = new LocalQueue({
+      name: 'work.fifo',
+      arn: 'arn:work.fifo',
+      url: 'http://local/1/work.fifo',
+      clock,
+      visibilityTimeoutSeconds: 30,
+      fifo: true,
+    });
+    queue.redrive = { deadLetterQueue: deadLetters, maxReceiveCount: 2 };
+    return { clock, queue, deadLetters };
+  }
+  const send = (queue: LocalQueue, body: string, group: string) =>
+    queue.send(body, { messageGroupId: group, messageDeduplicationId: body });
+
+  it('gives nothing of a group while one of its messages is in flight, the next in order once it is deleted', () => {
+    const { queue } = fifo();
+    for (const body of ['a1', 'a2', 'a3']) send(queue, body, 'A');
+    send(queue, 'b1', 'B');
+    const [a1] = queue.receive(1);
+    expect(a1).toMatchObject({
+      body: 'a1',
+      attributes: { MessageGroupId: 'A', MessageDeduplicationId: 'a1' },
+    });
+    // A is locked: the next receive skips a2 and a3 and gives B's message.
+    expect(queue.receive(1).map((m) => m.body)).toEqual(['b1']);
+    expect(queue.receive(10)).toEqual([]);
+    queue.delete(a1!.receiptHandle);
+    expect(queue.receive(10).map((m) => m.body)).toEqual(['a2', 'a3']);
+  });
+
+  it('keeps a failing message at the head of its group until the redrive policy moves it, other groups going on', async () => {
+    const { clock, queue, deadLetters } = fifo();
+    send(queue, 'poison', 'A');
+    send(queue, 'a2', 'A');
+    send(queue, 'b1', 'B');
+    expect(queue.receive(1).map((m) => m.body)).toEqual(['poison']);
+    const [b1] = queue.receive(1);
+    queue.delete(b1!.receiptHandle);
+    expect(queue.receive(10)).toEqual([]);
+    await clock.advance(30_000);
+    expect(queue.receive(1).map((m) => m.body)).toEqual(['poison']);
+    await clock.advance(30_000);
+    // Received twice (maxReceiveCount): it moves to the FIFO dead-letter queue with its group, and a2 follows.
+    expect(queue.receive(1).map((m) => m.body)).toEqual(['a2']);
+    expect(deadLetters.receive(1)).toMatchObject([{ body: 'poison', attributes: { MessageGroupId: 'A' } }]);
+  });
+
+  it('drops a message whose deduplication id was sent in the last 5 minutes', async () => {
+    const { clock, queue } = fifo();
+    const first = send(queue, 'x', 'A');
+    expect(send(queue, 'x', 'A').messageId).toBe(first.messageId);
+    expect(queue.peek()).toHaveLength(1);
+    await clock.advance(5 * 60_000);
+    send(queue, 'x', 'A');
+    expect(queue.peek()).toHaveLength(2);
+  });
+
+  it('refuses what SQS refuses: no group, no deduplication id, a delay of its own', () => {
+    const { queue } = fifo();
+    expect(() => queue.send('x', { messageDeduplicationId: 'x' })).toThrow(QueueSendError);
+    expect(() => queue.send('x', { messageGroupId: 'A' })).toThrow(/ContentBasedDeduplication/);
+    expect(() =>
+      queue.send('x', { messageGroupId: 'A', messageDeduplicationId: 'x', delaySeconds: 5 }),
+    ).toThrow(/DelaySeconds/);
   });
 });
