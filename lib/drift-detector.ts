@@ -163,6 +163,7 @@ export class DriftDetector extends Construct {
         [DRIFT_ENV.idempotencyTable]: idempotencyTable.tableName,
         [DRIFT_ENV.eventBusName]: eventBus.eventBusName,
         [DRIFT_ENV.deadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
+        [DRIFT_ENV.maxReceiveCount]: String(props.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT),
         POWERTOOLS_SERVICE_NAME: 'driftwatch-drift',
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
@@ -216,6 +217,12 @@ export class DriftDetector extends Construct {
       new iam.PolicyStatement({
         sid: 'WriteHistory',
         actions: ['dynamodb:PutItem'],
+        resources: [props.historyTable.tableArn],
+      }),
+      // Persistence counts the model's last N checks; the model's incident record sits beside them.
+      new iam.PolicyStatement({
+        sid: 'CountChecksAndUpdateIncidents',
+        actions: ['dynamodb:Query', 'dynamodb:UpdateItem'],
         resources: [props.historyTable.tableArn],
       }),
       new iam.PolicyStatement({

@@ -24,14 +24,22 @@ import {
 } from '../shared/s3-event.ts';
 import { BaselineProfileCache } from './baseline.ts';
 import { processSqsBatch } from './batch.ts';
-import { type CheckDependencies, type CheckOutcome, checkObject, recordFailure } from './check-object.ts';
+import {
+  type CheckDependencies,
+  type CheckOutcome,
+  checkObject,
+  recordFailure,
+  recordLastDeliveryFailure,
+} from './check-object.ts';
 import { type DriftCatalogEntry, type DriftEngineConfig, loadDriftEngineConfig, routeKey } from './config.ts';
 import { createMetrics } from './emit-metrics.ts';
+import { isLastDelivery, maxReceiveCountFromEnvironment } from './paging.ts';
 
 /** How long a finished check is remembered: duplicates of an S3 event arrive within minutes. */
 const IDEMPOTENCY_EXPIRY_SECONDS = 24 * 60 * 60;
 
 const logger = new Logger({ serviceName: 'driftwatch-drift' });
+const maxReceiveCount = maxReceiveCountFromEnvironment();
 const metrics = createMetrics(logger);
 
 interface CheckRequest {
@@ -196,6 +204,11 @@ async function processRecord(current: Runtime, record: SQSRecord): Promise<void>
         body: record.body,
       });
       logger.debug('Check finished', { outcome });
+    } catch (error) {
+      // The last delivery failed: SQS dead-letters the message, and the model's page says so.
+      if (isLastDelivery(record, maxReceiveCount))
+        await recordLastDeliveryFailure(dependenciesOf(current, entry.drift), object.eventKey, error);
+      throw error;
     } finally {
       metrics.publishStoredMetrics();
       logger.removeKeys(['bucket', 'key', 'versionId', 'model']);
