@@ -71,9 +71,9 @@ export interface ExecutionStatusDetail {
   executionArn: string;
   status: string;
   input?: string | null;
+  output?: string | null;
   error?: string | null;
   cause?: string | null;
-  stopDate?: number | null;
 }
 
 /** The model of a Page alarm: its metric's `Model` dimension, else its name `<prefix><model>-Page`. */
@@ -155,6 +155,15 @@ export async function onPageAlarm(
 
 const FAILED = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
 
+/** Whether a succeeded execution's output says it skipped the run (`{"status": "skipped", …}`). */
+function skipped(output: string | null | undefined): boolean {
+  try {
+    return (JSON.parse(output ?? '{}') as { status?: unknown }).status === 'skipped';
+  } catch {
+    return false;
+  }
+}
+
 /** A retraining execution ended: opens or closes the model's `retraining` signal. */
 export async function onRetrainingStatus(
   deps: NotifierDependencies,
@@ -175,10 +184,13 @@ export async function onRetrainingStatus(
     return { model: null, open: null };
   }
   const open = FAILED.has(detail.status);
-  const at =
-    typeof detail.stopDate === 'number'
-      ? new Date(detail.stopDate).toISOString()
-      : (deps.now?.() ?? new Date()).toISOString();
+  if (!open && skipped(detail.output)) {
+    // A run skipped by the lock, cooldown or budget proves nothing: an open failure stays open.
+    logger.info('Retraining skipped: signal unchanged', { model, executionArn: detail.executionArn });
+    return { model, open: null };
+  }
+  // The notifier's clock, as every writer of the incident record uses its own (the event arrives within seconds).
+  const at = (deps.now?.() ?? new Date()).toISOString();
   const execution = detail.executionArn.split(':').pop() ?? detail.executionArn;
   await setSignal(deps.documents, config.historyTable, model, 'retraining', {
     open,
