@@ -191,7 +191,7 @@ export class Alerting extends Construct {
         'a file sent to the dead-letter queue, a performance limit breached, a performance check or a retraining ' +
         'failed. The notifier pages once per incident, naming what fired. Runbook: open the driftwatch dashboard, ' +
         `select ${model}: "What paged (by reason)" names it; the page links the latest report, and the history ` +
-        `table holds the checks and the incident record (pk MODEL#${model}, sk incident).`,
+        `table holds the checks and the incident record (pk INCIDENT#${model}, sk incident).`,
       metric: new cloudwatch.Metric({
         namespace: METRIC_NAMESPACE,
         metricName: METRIC.page.name,

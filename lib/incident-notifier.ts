@@ -23,7 +23,7 @@ export const NOTIFIER_HANDLER_ENTRY = fileURLToPath(
 );
 
 export interface IncidentNotifierProps {
-  /** Holds each model's incident record (`MODEL#<name>` / `incident`) beside its checks. */
+  /** Holds each model's incident record (`INCIDENT#<name>` / `incident`) beside its checks. */
   historyTable: dynamodb.ITable;
   /** Where the reports are: the page links the latest one. */
   resultsBucket: s3.IBucket;

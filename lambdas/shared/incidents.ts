@@ -1,6 +1,7 @@
 /**
- * A model's incident record in the history table (`pk` = `MODEL#<name>`, `sk` = `incident`, beside the
- * model's check items) and the reads the paging decisions make there. The rules are in
+ * A model's incident record in the history table (`pk` = `INCIDENT#<name>`, `sk` = `incident`: its own
+ * partition, so a query of the model's checks (`MODEL#<name>`) never returns it) and the reads the paging
+ * decisions make there. The rules are in
  * `lambdas/core/alerting/incident.ts`; this module only stores.
  */
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -19,7 +20,8 @@ export const INCIDENT_SORT_KEY = 'incident';
 /** The attribute of a signal in the record: `signal:<name>`. */
 const attribute = (name: SignalName) => `signal:${name}`;
 
-const incidentKey = (model: string) => ({ pk: `MODEL#${model}`, sk: INCIDENT_SORT_KEY });
+/** The key of a model's incident record. */
+export const incidentKey = (model: string) => ({ pk: `INCIDENT#${model}`, sk: INCIDENT_SORT_KEY });
 
 function recordOf(item: Record<string, unknown> | undefined): IncidentRecord | undefined {
   if (item === undefined) return undefined;

@@ -82,7 +82,7 @@ async function historyItems(): Promise<HistoryItem[]> {
 async function incident(): Promise<Record<string, unknown>> {
   const documents = DynamoDBDocumentClient.from(aws.dynamoDbClient());
   const response = await documents.send(
-    new GetCommand({ TableName: history, Key: { pk: `MODEL#${model.name}`, sk: 'incident' } }),
+    new GetCommand({ TableName: history, Key: { pk: `INCIDENT#${model.name}`, sk: 'incident' } }),
   );
   return response.Item ?? {};
 }

@@ -88,7 +88,7 @@ async function incident(): Promise<Record<string, unknown>> {
   const response = await documents.send(
     new GetCommand({
       TableName: String(aws.outputs['HistoryTableName']),
-      Key: { pk: 'MODEL#churn', sk: 'incident' },
+      Key: { pk: 'INCIDENT#churn', sk: 'incident' },
     }),
   );
   return response.Item ?? {};
