@@ -182,6 +182,11 @@ export class DriftwatchStack extends Stack {
         'Retraining of every model: start it with {"model": "<name>", "trigger": …} (driftwatch retrain)',
       value: this.retraining.stateMachine.stateMachineArn,
     });
+    new CfnOutput(this, 'RetrainingSageMakerRoleArn', {
+      description:
+        "The role SageMaker's training and transform jobs run as: an ECR repository in another account must let it pull",
+      value: this.retraining.sageMakerRole.roleArn,
+    });
     new CfnOutput(this, 'PerformanceFunctionName', {
       description: 'Performance checks: invoke with {"model": "<name>"} to run one now',
       value: this.performance.function.functionName,

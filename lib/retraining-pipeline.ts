@@ -25,6 +25,7 @@ import { RETRAINING_WORK_PREFIX } from './config/runtime.ts';
 import { modelParametersArn } from './drift-detector.ts';
 import { lambdaBundling } from './lambda-bundling.ts';
 import { acknowledgeWildcardResource, XRAY_FUNCTION_ACTIONS } from './nag.ts';
+import { ENGINE_TAG } from './retraining/engine-tag.ts';
 import { type RetrainingFunctions, retrainingDefinition } from './retraining/retraining-states.ts';
 
 export { RETRAINING_WORK_PREFIX, retrainingRuntimeConfig } from './config/runtime.ts';
@@ -387,7 +388,7 @@ export class RetrainingPipeline extends Construct {
           'sagemaker:AddTags',
         ],
       ],
-      ['model', ['sagemaker:CreateModel', 'sagemaker:DescribeModel']],
+      ['model', ['sagemaker:CreateModel', 'sagemaker:AddTags', 'sagemaker:DescribeModel']],
       // The rollback's UpdateEndpoint (a CallAwsService task) is granted on the endpoint config too, as CDK
       // writes it (lower-case action name: IAM compares action names case-insensitively).
       [
@@ -408,9 +409,11 @@ export class RetrainingPipeline extends Construct {
         machineRole,
         stack.formatArn({ service: 'sagemaker', resource, resourceName: '*' }),
         actions,
-        `Each run creates or changes its ${resource} under a name that starts with its model's name or endpoint (data) and the run id` +
+        (resource === 'training-job' || resource === 'transform-job' || resource === 'model'
+          ? `Each run creates its ${resource} under a name made of its model's name (data) and the run id; every action but DescribeModel holds only for resources tagged ${ENGINE_TAG}=<this stack> (aws:RequestTag on create, aws:ResourceTag after), so the engine cannot touch another's`
+          : `Each run creates or changes its ${resource} under a name that starts with its model's endpoint (data, named in the config) and the run id`) +
           (resource === 'model'
-            ? '; DescribeModel reads the model the endpoint serves (copied to score the champion), named by whoever deployed it.'
+            ? '; DescribeModel reads the model the endpoint serves (copied to score the champion), named and tagged by whoever deployed it.'
             : '.'),
       );
     }

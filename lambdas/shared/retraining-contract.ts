@@ -94,6 +94,12 @@ export interface RetrainingSageMakerSettings {
    * matches and a run stops before training, naming the fix): SageMaker pulls only from its own region.
    */
   imageRegion: string;
+  /**
+   * The AWS account of the images' ECR repositories, joined by `,` when they differ. Pulling from another
+   * account needs that repository's policy to allow the stack's SageMaker role: a run whose job fails then
+   * says so.
+   */
+  imageAccount: string;
   hyperparameters: Record<string, string>;
   /** `ml.m5.xlarge` */
   instanceType: string;

@@ -131,6 +131,13 @@ export function retrainingRuntimeConfig(model: ModelConfig, stackName: string): 
           ),
         ),
       ].join(','),
+      imageAccount: [
+        ...new Set(
+          [retraining.image, retraining.inferenceImage, retraining.championImage].map(
+            (image) => /^(\d{12})\.dkr\.ecr\./.exec(image)?.[1] ?? image,
+          ),
+        ),
+      ].join(','),
       hyperparameters: { ...retraining.hyperparameters },
       instanceType: retraining.instanceType,
       instanceCount: retraining.instanceCount,

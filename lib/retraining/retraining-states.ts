@@ -8,6 +8,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { guardedEndpointChange } from './endpoint-states.ts';
+import { engineTags, scopeToEngineTag } from './engine-tag.ts';
 
 /** The Lambdas of a run, one per step that needs code. */
 export interface RetrainingFunctions {
@@ -104,6 +105,9 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
     mutable: false,
   });
   const stack = Stack.of(scope);
+  // Every job and model the machine creates is tagged with the engine; its grants hold only for those.
+  const engine = stack.stackName;
+  const engineTagList = Object.entries(engineTags(engine)).map(([Key, Value]) => ({ Key, Value }));
   // The endpoints are named in each model's config (data): the machine may act on the account's endpoints
   // of this region; the plan names the one of the execution's model.
   const endpointArn = stack.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: '*' });
@@ -285,6 +289,36 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
   ).next(notify);
   const catchBefore = (task: sfn.TaskStateBase) => {
     task.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    return task;
+  };
+  // A job or model whose images are in another account fails when that repository's policy does not let the
+  // SageMaker role pull: the stack cannot check a foreign policy, so such a failure names the fix.
+  const recordForeignImageFailure = outcome(
+    'RecordForeignImageFailure',
+    'failed',
+    'driftwatch: retraining of {} failed',
+    "Model {}: retraining run {} failed before the endpoint was changed: {} {}. The model's images are in ECR of account {}, not this stack's ({}): if SageMaker could not pull them, allow ecr:BatchGetImage, ecr:GetDownloadUrlForLayer and ecr:BatchCheckLayerAvailability to this stack's SageMaker role ({}) in that repository's policy, or copy the images to this account",
+    '$.model',
+    '$.plan.runId',
+    '$.error.Error',
+    '$.error.Cause',
+    '$.plan.sageMaker.imageAccount',
+    '$.where.account',
+    '$.sageMakerRoleArn',
+  ).next(notify);
+  const sageMakerRoleArnNote = new sfn.Pass(scope, 'NameSageMakerRole', {
+    result: sfn.Result.fromString(props.sageMakerRole.roleArn),
+    resultPath: '$.sageMakerRoleArn',
+  });
+  const imageFailure = new sfn.Choice(scope, 'ImagesInAccount?')
+    .when(
+      sfn.Condition.stringEqualsJsonPath('$.where.account', '$.plan.sageMaker.imageAccount'),
+      recordFailure,
+    )
+    .otherwise(sageMakerRoleArnNote.next(recordForeignImageFailure));
+  /** catchBefore for the states that pull the model's images (after ReadRegion has set `$.where`). */
+  const catchPulling = (task: sfn.TaskStateBase) => {
+    task.addCatch(imageFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     return task;
   };
 
@@ -588,40 +622,75 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
       '$.evaluation',
     ),
   ).next(register);
-  const transform = (id: string, jobName: string, modelName: string, outputUri: string) =>
-    catchBefore(
+  const transform = (
+    id: string,
+    jobName: string,
+    modelName: string,
+    outputUri: string,
+    catchFailure: (task: sfn.TaskStateBase) => sfn.TaskStateBase = catchPulling,
+  ) =>
+    catchFailure(
       sageMakerRetry(
-        new tasks.SageMakerCreateTransformJob(scope, id, {
-          integrationPattern: sfn.IntegrationPattern.RUN_JOB,
-          transformJobName: path(jobName),
-          modelName: path(modelName),
-          role: sageMakerRole,
-          transformInput: {
-            transformDataSource: {
-              s3DataSource: {
-                s3Uri: path('$.plan.s3.holdoutFeaturesUri'),
-                s3DataType: tasks.S3DataType.S3_PREFIX,
+        scopeToEngineTag(
+          new tasks.SageMakerCreateTransformJob(scope, id, {
+            integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+            tags: engineTags(engine),
+            transformJobName: path(jobName),
+            modelName: path(modelName),
+            role: sageMakerRole,
+            transformInput: {
+              transformDataSource: {
+                s3DataSource: {
+                  s3Uri: path('$.plan.s3.holdoutFeaturesUri'),
+                  s3DataType: tasks.S3DataType.S3_PREFIX,
+                },
               },
+              contentType: 'text/csv',
+              splitType: tasks.SplitType.LINE,
             },
-            contentType: 'text/csv',
-            splitType: tasks.SplitType.LINE,
-          },
-          transformOutput: {
-            s3OutputPath: path(outputUri),
-            assembleWith: tasks.AssembleWith.LINE,
-            accept: 'text/csv',
-          },
-          transformResources: { instanceCount: 1, instanceType: planInstanceType('transformInstanceType') },
-          resultPath: sfn.JsonPath.DISCARD,
-          taskTimeout: sfn.Timeout.duration(TRANSFORM_TIMEOUT),
-        }),
+            transformOutput: {
+              s3OutputPath: path(outputUri),
+              assembleWith: tasks.AssembleWith.LINE,
+              accept: 'text/csv',
+            },
+            transformResources: { instanceCount: 1, instanceType: planInstanceType('transformInstanceType') },
+            resultPath: sfn.JsonPath.DISCARD,
+            taskTimeout: sfn.Timeout.duration(TRANSFORM_TIMEOUT),
+          }),
+          engine,
+        ),
       ),
     );
+  // The champion's copy runs as the stack's SageMaker role, which reads only the stack's run files: the
+  // artefact of a model deployed by anyone else (their bucket, their key) must grant it read access.
+  const championUnreadable = outcome(
+    'RecordChampionScoringFailure',
+    'failed',
+    'driftwatch: retraining of {} failed',
+    "Model {}: run {} could not score the holdout with a copy of the serving model ({} {}). The copy runs as this stack's SageMaker role ({}) and reads the serving model's artefact {} and image {}: allow that role s3:GetObject on the artefact in its bucket policy (and kms:Decrypt in its key policy if a customer key encrypts it), and ECR pulls in the image repository's policy if it is in another account",
+    '$.model',
+    '$.plan.runId',
+    '$.error.Error',
+    '$.error.Cause',
+    '$.sageMakerRoleArn',
+    '$.championModel.modelDataUrl',
+    '$.championModel.image',
+  ).next(notify);
   const scoreChampion = transform(
     'ScoreHoldoutWithChampion',
     '$.plan.names.championTransformJob',
     '$.plan.names.championModel',
     '$.plan.s3.championScoresUri',
+    (task) => {
+      task.addCatch(
+        new sfn.Pass(scope, 'NameSageMakerRoleForChampion', {
+          result: sfn.Result.fromString(props.sageMakerRole.roleArn),
+          resultPath: '$.sageMakerRoleArn',
+        }).next(championUnreadable),
+        { errors: [sfn.Errors.ALL], resultPath: '$.error' },
+      );
+      return task;
+    },
   );
   const scoreChallenger = transform(
     'ScoreHoldoutWithChallenger',
@@ -695,19 +764,31 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
     '$.champion.modelName',
     '$.championModel.image',
   ).next(notify);
-  const createChampionModel = catchBefore(
-    sageMakerRetry(
-      new tasks.SageMakerCreateModel(scope, 'CreateChampionModel', {
-        modelName: path('$.plan.names.championModel'),
-        role: sageMakerRole,
-        primaryContainer: new tasks.ContainerDefinition({
-          image: tasks.DockerImage.fromJsonExpression(path('$.championModel.image')),
-          modelS3Location: tasks.S3Location.fromJsonExpression('$.championModel.modelDataUrl'),
-        }),
-        resultPath: sfn.JsonPath.DISCARD,
-        taskTimeout: sfn.Timeout.duration(SAGEMAKER_CALL_TIMEOUT),
-      }),
-    ),
+  /** A SageMaker model of the run, tagged with the engine, made under the stack's SageMaker role. */
+  const createModelTask = (id: string, name: string, image: string, artifacts: string) =>
+    catchPulling(
+      sageMakerRetry(
+        scopeToEngineTag(
+          new tasks.SageMakerCreateModel(scope, id, {
+            tags: sfn.TaskInput.fromObject(engineTagList),
+            modelName: path(name),
+            role: sageMakerRole,
+            primaryContainer: new tasks.ContainerDefinition({
+              image: tasks.DockerImage.fromJsonExpression(path(image)),
+              modelS3Location: tasks.S3Location.fromJsonExpression(artifacts),
+            }),
+            resultPath: sfn.JsonPath.DISCARD,
+            taskTimeout: sfn.Timeout.duration(SAGEMAKER_CALL_TIMEOUT),
+          }),
+          engine,
+        ),
+      ),
+    );
+  const createChampionModel = createModelTask(
+    'CreateChampionModel',
+    '$.plan.names.championModel',
+    '$.championModel.image',
+    '$.championModel.modelDataUrl',
   );
   const configuredImage = (field: string) =>
     sfn.Condition.stringEqualsJsonPath('$.championModel.image', `$.plan.sageMaker.${field}`);
@@ -724,62 +805,58 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
     );
 
   // --- Training ---------------------------------------------------------------------------------------------
-  const createModel = catchBefore(
-    sageMakerRetry(
-      new tasks.SageMakerCreateModel(scope, 'CreateChallengerModel', {
-        modelName: path('$.plan.names.challengerModel'),
-        role: sageMakerRole,
-        primaryContainer: new tasks.ContainerDefinition({
-          image: tasks.DockerImage.fromJsonExpression(path('$.plan.sageMaker.inferenceImage')),
-          modelS3Location: tasks.S3Location.fromJsonExpression('$.training.artifacts'),
-        }),
-        resultPath: sfn.JsonPath.DISCARD,
-        taskTimeout: sfn.Timeout.duration(SAGEMAKER_CALL_TIMEOUT),
-      }),
-    ),
+  const createModel = createModelTask(
+    'CreateChallengerModel',
+    '$.plan.names.challengerModel',
+    '$.plan.sageMaker.inferenceImage',
+    '$.training.artifacts',
   );
   createModel.next(describeLiveEndpoint);
-  const train = catchBefore(
+  const train = catchPulling(
     sageMakerRetry(
-      new tasks.SageMakerCreateTrainingJob(scope, 'TrainChallenger', {
-        integrationPattern: sfn.IntegrationPattern.RUN_JOB,
-        trainingJobName: path('$.plan.names.trainingJob'),
-        role: sageMakerRole,
-        algorithmSpecification: {
-          trainingImage: tasks.DockerImage.fromJsonExpression(path('$.plan.sageMaker.trainingImage')),
-          trainingInputMode: tasks.InputMode.FILE,
-        },
-        hyperparameters: sfn.JsonPath.objectAt('$.plan.sageMaker.hyperparameters'),
-        inputDataConfig: [
-          {
-            channelName: 'train',
-            contentType: 'text/csv',
-            dataSource: {
-              s3DataSource: {
-                s3DataType: tasks.S3DataType.S3_PREFIX,
-                s3Location: tasks.S3Location.fromJsonExpression('$.plan.s3.trainUri'),
+      scopeToEngineTag(
+        new tasks.SageMakerCreateTrainingJob(scope, 'TrainChallenger', {
+          integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+          tags: engineTags(engine),
+          trainingJobName: path('$.plan.names.trainingJob'),
+          role: sageMakerRole,
+          algorithmSpecification: {
+            trainingImage: tasks.DockerImage.fromJsonExpression(path('$.plan.sageMaker.trainingImage')),
+            trainingInputMode: tasks.InputMode.FILE,
+          },
+          hyperparameters: sfn.JsonPath.objectAt('$.plan.sageMaker.hyperparameters'),
+          inputDataConfig: [
+            {
+              channelName: 'train',
+              contentType: 'text/csv',
+              dataSource: {
+                s3DataSource: {
+                  s3DataType: tasks.S3DataType.S3_PREFIX,
+                  s3Location: tasks.S3Location.fromJsonExpression('$.plan.s3.trainUri'),
+                },
               },
             },
+          ],
+          outputDataConfig: { s3OutputLocation: tasks.S3Location.fromJsonExpression('$.plan.s3.outputUri') },
+          resourceConfig: {
+            instanceCount: sfn.JsonPath.numberAt('$.plan.sageMaker.instanceCount'),
+            instanceType: planInstanceType('instanceType'),
+            volumeSize: Size.gibibytes(30),
           },
-        ],
-        outputDataConfig: { s3OutputLocation: tasks.S3Location.fromJsonExpression('$.plan.s3.outputUri') },
-        resourceConfig: {
-          instanceCount: sfn.JsonPath.numberAt('$.plan.sageMaker.instanceCount'),
-          instanceType: planInstanceType('instanceType'),
-          volumeSize: Size.gibibytes(30),
-        },
-        stoppingCondition: {
-          maxRuntime: Duration.seconds(sfn.JsonPath.numberAt('$.plan.sageMaker.maxRuntimeSeconds')),
-        },
-        resultSelector: {
-          'jobName.$': '$.TrainingJobName',
-          'jobArn.$': '$.TrainingJobArn',
-          'artifacts.$': '$.ModelArtifacts.S3ModelArtifacts',
-        },
-        resultPath: '$.training',
-        // The model's stopping condition (from the plan) bounds the job; this is the backstop of the task.
-        taskTimeout: sfn.Timeout.duration(TRAINING_TASK_TIMEOUT),
-      }),
+          stoppingCondition: {
+            maxRuntime: Duration.seconds(sfn.JsonPath.numberAt('$.plan.sageMaker.maxRuntimeSeconds')),
+          },
+          resultSelector: {
+            'jobName.$': '$.TrainingJobName',
+            'jobArn.$': '$.TrainingJobArn',
+            'artifacts.$': '$.ModelArtifacts.S3ModelArtifacts',
+          },
+          resultPath: '$.training',
+          // The model's stopping condition (from the plan) bounds the job; this is the backstop of the task.
+          taskTimeout: sfn.Timeout.duration(TRAINING_TASK_TIMEOUT),
+        }),
+        engine,
+      ),
     ),
   );
   train.next(createModel);
@@ -800,7 +877,10 @@ export function retrainingDefinition(scope: Construct, props: RetrainingStatesPr
     '$.plan.sageMaker.imageRegion',
   ).next(notify);
   const imagesInRegion = new sfn.Pass(scope, 'ReadRegion', {
-    parameters: { 'region.$': "States.ArrayGetItem(States.StringSplit($$.Execution.Id, ':'), 3)" },
+    parameters: {
+      'region.$': "States.ArrayGetItem(States.StringSplit($$.Execution.Id, ':'), 3)",
+      'account.$': "States.ArrayGetItem(States.StringSplit($$.Execution.Id, ':'), 4)",
+    },
     resultPath: '$.where',
   }).next(
     new sfn.Choice(scope, 'ImagesInRegion?')

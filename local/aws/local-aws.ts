@@ -581,6 +581,31 @@ export class LocalAws {
     return client;
   }
 
+  private readonly roleS3Clients = new Map<string, S3Client>();
+
+  /**
+   * The S3 as a role of the stacks (SageMaker's jobs and models run as one), judged by local IAM; the
+   * operator's for a role outside the stacks (local mode knows no policy of those) or with IAM off.
+   */
+  s3ClientAs(roleArn: string | undefined): S3Client {
+    if (roleArn === undefined || !this.iam?.model.roles.has(roleArn)) {
+      this.operatorS3 ??= this.s3Client();
+      return this.operatorS3;
+    }
+    let client = this.roleS3Clients.get(roleArn);
+    if (client === undefined) {
+      client = new S3Client({
+        ...this.clientConfig('s3'),
+        credentials: { ...LOCAL_CREDENTIALS, accessKeyId: this.iam.accessKeyFor(roleArn) },
+      });
+      this.clients.push(client);
+      this.roleS3Clients.set(roleArn, client);
+    }
+    return client;
+  }
+
+  private operatorS3: S3Client | undefined;
+
   /** A new DynamoDB client for dynalite (destroyed by stop()). */
   dynamoDbClient(): DynamoDBClient {
     const client = new DynamoDBClient(this.clientConfig('dynamodb'));

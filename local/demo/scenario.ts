@@ -187,7 +187,12 @@ export async function runScenario(kind: ScenarioKind, options: DemoOptions): Pro
     await put(landing, `${golden}${goldenDataset}`, data.golden);
     step(`golden dataset: ${data.golden.rows.length} labelled customers at ${golden}${goldenDataset}`);
 
-    await put(results, 'demo/champion/train/train.csv', data.training);
+    // The first champion is trained outside driftwatch. Retraining scores the holdout with a copy of it run as
+    // the engine's SageMaker role, which reads only the engine's run files: a champion whose artefact is in
+    // another bucket needs that bucket to grant the role read access (docs/deploy.md). Here it is written
+    // where the role may read it.
+    const championPrefix = `s3://${results}/retraining/${model.name}/champion-1/`;
+    await put(results, `retraining/${model.name}/champion-1/train/train.csv`, data.training);
     await sagemaker.send(
       new CreateTrainingJobCommand({
         TrainingJobName: 'churn-champion-1',
@@ -201,13 +206,13 @@ export async function runScenario(kind: ScenarioKind, options: DemoOptions): Pro
             DataSource: {
               S3DataSource: {
                 S3DataType: 'S3Prefix',
-                S3Uri: `s3://${results}/demo/champion/train/`,
+                S3Uri: `${championPrefix}train/`,
                 S3DataDistributionType: 'FullyReplicated',
               },
             },
           },
         ],
-        OutputDataConfig: { S3OutputPath: `s3://${results}/demo/champion/output/` },
+        OutputDataConfig: { S3OutputPath: `${championPrefix}output/` },
         ResourceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1, VolumeSizeInGB: 10 },
         StoppingCondition: { MaxRuntimeInSeconds: 3600 },
       }),

@@ -5,7 +5,6 @@
  * emulator through `AWS_ENDPOINT_URL_SAGEMAKER[_RUNTIME]`, and a {@link MetricBridge} copies the
  * emulator's per-variant invocation counts into the local CloudWatch, as SageMaker publishes them.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
 import {
   CreateEndpointConfigCommand,
   CreateModelCommand,
@@ -227,12 +226,11 @@ export interface DemoWorldOptions {
  */
 export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWorld> {
   let aws: LocalAws | undefined;
-  let s3: S3Client | undefined;
   const emulator = await startSageMakerEmulator({
-    s3: () => {
+    // Jobs and models reach S3 as their roles, so local IAM judges them as AWS would.
+    s3: (roleArn) => {
       if (aws === undefined) throw new Error('the local AWS has not started yet');
-      s3 ??= aws.s3Client();
-      return s3;
+      return aws.s3ClientAs(roleArn);
     },
     timings: { endpointCreateSeconds: 0, endpointUpdateSeconds: 0, weightsUpdateSeconds: 0 },
   });

@@ -84,10 +84,10 @@ export class EmulatorContext {
   private readonly stopping = new AbortController();
   private readonly tasks = new Set<Promise<void>>();
 
-  private readonly s3Source: S3Client | (() => S3Client);
+  private readonly s3Source: S3Client | ((roleArn?: string) => S3Client);
 
   constructor(options: {
-    s3: S3Client | (() => S3Client);
+    s3: S3Client | ((roleArn?: string) => S3Client);
     clock: Clock;
     timings: EmulatorTimings;
     region: string;
@@ -102,9 +102,14 @@ export class EmulatorContext {
     this.onEvent = options.onEvent;
   }
 
-  /** The S3 the jobs and endpoints use, resolved on first use when given as a function. */
+  /** The S3 of the emulator itself (not a job's), resolved on first use when given as a function. */
   get s3(): S3Client {
-    return typeof this.s3Source === 'function' ? this.s3Source() : this.s3Source;
+    return this.s3As(undefined);
+  }
+
+  /** The S3 as a job or model's role (`RoleArn`, `ExecutionRoleArn`), when the emulator was given roles. */
+  s3As(roleArn: string | undefined): S3Client {
+    return typeof this.s3Source === 'function' ? this.s3Source(roleArn) : this.s3Source;
   }
 
   arn(type: string, name: string): string {

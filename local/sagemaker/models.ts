@@ -43,7 +43,7 @@ export class ModelLoadError extends Error {
 export async function loadModel(context: EmulatorContext, record: ModelRecord): Promise<Model> {
   let artifact: Uint8Array;
   try {
-    artifact = await getBytes(context.s3, parseS3Uri(record.modelDataUrl));
+    artifact = await getBytes(context.s3As(record.request.ExecutionRoleArn), parseS3Uri(record.modelDataUrl));
   } catch {
     throw new ModelLoadError(
       `Failed to download model data for container "container_1" from URL: "${record.modelDataUrl}". Please ensure that there is an object located at the URL and that the role passed to CreateModel has permissions to download the object.`,

@@ -24,9 +24,11 @@ export type Operations = Record<string, (input: Record<string, unknown>) => unkn
 export interface SageMakerEmulatorOptions {
   /**
    * The S3 the jobs and endpoints read from and write to (an s3rver client, path-style), or a function
-   * giving it on first use, so the emulator can listen before that S3 exists.
+   * giving it on first use (so the emulator can listen before that S3 exists) for the role a job or model
+   * runs as: a training job's `RoleArn`, a model's `ExecutionRoleArn` (a transform job and an endpoint read
+   * and write as their model's role). Local IAM then judges their S3 and KMS access as AWS does.
    */
-  s3: S3Client | (() => S3Client);
+  s3: S3Client | ((roleArn?: string) => S3Client);
   /** @default the system clock */
   clock?: Clock;
   /** Durations of the timed state changes; unspecified ones keep {@link DEFAULT_TIMINGS}. */

@@ -63,7 +63,9 @@ function failureReason(error: unknown): string {
   if (error instanceof JobFailure) return error.message;
   const clientErrors = [HyperparameterError, TrainingDataError, InputError, ObjectNotFoundError, S3UriError];
   const message = error instanceof Error ? error.message : String(error);
-  return clientErrors.some((type) => error instanceof type)
+  // The job's role may not read its data or write its output (S3 or KMS refused it): the user's to fix.
+  const refused = /AccessDenied|KMS/.test((error as { name?: string } | undefined)?.name ?? '');
+  return refused || clientErrors.some((type) => error instanceof type)
     ? `ClientError: ${message}`
     : `AlgorithmError: ${message}`;
 }
@@ -141,7 +143,7 @@ export function trainingOperations(context: EmulatorContext): Operations {
         `ClientError: channel ${name}: the emulator reads S3DataSource of S3DataType S3Prefix only`,
       );
     }
-    const inputs = await prefixInputs(context.s3, source.S3Uri);
+    const inputs = await prefixInputs(context.s3As(job.request.RoleArn), source.S3Uri);
     if (inputs.length === 0)
       throw new JobFailure(`ClientError: channel ${name}: no objects under ${source.S3Uri}`);
     return readChannel(name, inputs);
@@ -170,7 +172,12 @@ export function trainingOperations(context: EmulatorContext): Operations {
       await context.sleep(context.timings.trainingSeconds);
       checkpoint(job);
       enter(job, 'Uploading', 'Uploading generated training model');
-      await putBytes(context.s3, parseS3Uri(job.artifactUri), packModel(result.model), 'application/x-gzip');
+      await putBytes(
+        context.s3As(job.request.RoleArn),
+        parseS3Uri(job.artifactUri),
+        packModel(result.model),
+        'application/x-gzip',
+      );
       const now = context.now();
       job.finalMetrics = result.metrics.map((metric) => ({
         MetricName: metric.name,

@@ -63,7 +63,10 @@ export function transformOperations(context: EmulatorContext): Operations {
     try {
       await context.sleep(context.timings.transformSeconds);
       job.startTime = context.now();
-      const model = await loadModel(context, findModel(context, job.request.ModelName));
+      const record = findModel(context, job.request.ModelName);
+      const model = await loadModel(context, record);
+      // A transform job has no role of its own: it reads and writes as its model's execution role.
+      const s3 = context.s3As(record.request.ExecutionRoleArn);
       const source = input?.DataSource?.S3DataSource;
       if (source?.S3DataType !== 'S3Prefix' || source.S3Uri === undefined) {
         throw new TransformFailure(
@@ -71,12 +74,12 @@ export function transformOperations(context: EmulatorContext): Operations {
         );
       }
       const location = parseS3Uri(source.S3Uri);
-      const keys = await listKeys(context.s3, location);
+      const keys = await listKeys(s3, location);
       if (keys.length === 0) throw new TransformFailure(`ClientError: no objects under ${source.S3Uri}`);
       // Outputs are named after the input's key below the prefix's folder, as SageMaker names them.
       const folder = location.key.slice(0, location.key.lastIndexOf('/') + 1);
       for (const key of keys) {
-        let bytes = await getBytes(context.s3, { bucket: location.bucket, key });
+        let bytes = await getBytes(s3, { bucket: location.bucket, key });
         if (input?.CompressionType === 'Gzip') bytes = gunzipSync(bytes);
         let answer: { contentType: string; body: string };
         try {
@@ -87,7 +90,7 @@ export function transformOperations(context: EmulatorContext): Operations {
           throw new TransformFailure(`ClientError: s3://${location.bucket}/${key}: ${error.message}`);
         }
         const target = parseS3Uri(joinS3(output!.S3OutputPath!, `${key.slice(folder.length)}.out`));
-        await putBytes(context.s3, target, answer.body, answer.contentType);
+        await putBytes(s3, target, answer.body, answer.contentType);
       }
       job.status = 'Completed';
     } catch (error) {

@@ -137,6 +137,8 @@ export class FakeAwsWorld {
 
   // Scenario knobs.
   trainingFailure: string | null = null;
+  /** The reason a transform job of a model fails (e.g. its role cannot read the artefact); undefined: it runs. */
+  transformFailure: (modelName: string) => string | undefined = () => undefined;
   /** A training job waits for this before it completes (to hold a run in progress). */
   trainingGate: Promise<void> | null = null;
   /** UpdateEndpoint calls still to refuse with `Cannot update in-progress endpoint`. */
@@ -424,6 +426,13 @@ export class FakeAwsWorld {
   }) {
     this.calls.push('SageMaker.CreateTransformJob');
     this.transformJobs.push({ name: input.TransformJobName, model: input.ModelName });
+    const failure = this.transformFailure(input.ModelName);
+    if (failure !== undefined) {
+      throw serviceError(
+        'States.TaskFailed',
+        JSON.stringify({ TransformJobName: input.TransformJobName, FailureReason: failure }),
+      );
+    }
     const source = parseS3Uri(input.TransformInput.DataSource.S3DataSource.S3Uri);
     const { text } = await this.s3.getText(source.bucket, source.key);
     const lines = text.split('\n').filter((line) => line !== '');

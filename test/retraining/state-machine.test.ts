@@ -103,6 +103,7 @@ async function execute(
   input: RetrainingExecutionInput,
   name = 'run-1',
   region = 'us-east-1',
+  account = '123456789012',
 ): Promise<Run> {
   const machine = new StateMachine(definition as never, {
     validationOptions: { checkPaths: true, checkArn: true },
@@ -125,7 +126,7 @@ async function execute(
     },
     context: {
       Execution: {
-        Id: `arn:aws:states:${region}:123456789012:execution:Driftwatch-churn-retraining:${name}`,
+        Id: `arn:aws:states:${region}:${account}:execution:Driftwatch-churn-retraining:${name}`,
         Name: name,
         Input: input as never,
       },
@@ -323,6 +324,7 @@ describe('the retraining state machine', () => {
     expect(error).toBeInstanceOf(ExecutionError);
     expect(visited.slice(visited.indexOf('TrainChallenger'))).toEqual([
       'TrainChallenger',
+      'ImagesInAccount?',
       'RecordFailure',
       'Notify',
       'ReleaseLock',
@@ -333,6 +335,39 @@ describe('the retraining state machine', () => {
     expect(world.messages.at(-1)!.message).toMatch(/CapacityError/);
     expect(world.calls).not.toContain('SageMaker.UpdateEndpoint');
     expect(world.weights()).toEqual({ AllTraffic: 100 });
+  });
+
+  it("names the repository-policy fix when a job fails and the model's images are in another account", async () => {
+    const world = newWorld();
+    world.trainingFailure = 'ClientError: Cannot pull image: access denied';
+    const { visited, error } = await execute(world, driftTrigger, 'run-1', 'us-east-1', '210987654321');
+    expect(error).toBeInstanceOf(ExecutionError);
+    expect(visited).toContain('RecordForeignImageFailure');
+    const { message } = world.messages.at(-1)!;
+    expect(message).toMatch(/Cannot pull image/);
+    expect(message).toMatch(
+      /images are in ECR of account 123456789012, not this stack's \(210987654321\).*ecr:BatchGetImage.*SageMaker role \(arn:aws:iam::\d+:role\//,
+    );
+    expect(world.state.get('churn')!.runningExecution).toBeUndefined();
+  });
+
+  it("names the grant to add when the champion's copy cannot read the serving model's artefact", async () => {
+    const world = newWorld();
+    world.transformFailure = (model) =>
+      model.endsWith('-champion')
+        ? 'ClientError: Failed to download model data for container "container_1"'
+        : undefined;
+    const { visited, error } = await execute(world, driftTrigger);
+    expect(error).toBeInstanceOf(ExecutionError);
+    expect(visited).toContain('RecordChampionScoringFailure');
+    const { message } = world.messages.at(-1)!;
+    expect(message).toMatch(/Failed to download model data/);
+    expect(message).toMatch(
+      new RegExp(
+        `SageMaker role \\(arn:aws:iam::\\d+:role/[^)]+\\) and reads the serving model's artefact s3://models/${CHAMPION.model}/model.tar.gz.*s3:GetObject`,
+      ),
+    );
+    expect(world.state.get('churn')!.runningExecution).toBeUndefined();
   });
 
   it('scores the champion with a copy of the serving model created under its own SageMaker role', async () => {

@@ -65,6 +65,61 @@ export function sageMakerArn(where: Region, type: string, name: string): string 
 const busArn = (where: Region, nameOrArn: string | undefined) =>
   nameOrArn?.startsWith('arn:') ? nameOrArn : arn(where, 'events', `event-bus/${nameOrArn ?? 'default'}`);
 
+/** SageMaker's `Tags` (`[{Key, Value}]`) as a map; undefined when the call carries none. */
+function tagsOf(tags: unknown): Record<string, string> | undefined {
+  if (!Array.isArray(tags) || tags.length === 0) return undefined;
+  const entries = tags
+    .filter(isObject)
+    .map((tag) => [text(tag['Key']), text(tag['Value']) ?? ''] as const)
+    .filter((entry): entry is readonly [string, string] => entry[0] !== undefined);
+  return Object.fromEntries(entries);
+}
+
+/** The request condition keys of a create call's tags. */
+function requestTagContext(tags: unknown): Record<string, string | string[]> | undefined {
+  const map = tagsOf(tags);
+  if (map === undefined) return undefined;
+  return {
+    ...Object.fromEntries(Object.entries(map).map(([key, value]) => [`aws:RequestTag/${key}`, value])),
+    'aws:TagKeys': Object.keys(map),
+  };
+}
+
+/**
+ * What a SageMaker `.sync` job task asks of IAM besides its create call: Step Functions polls the job with
+ * Describe*Job (judged on the job's tags, those of the create call) and manages the EventBridge rule it
+ * listens to for the job's end.
+ */
+function sageMakerSyncRequests(
+  where: Region,
+  call: string,
+  parameters: Record<string, unknown>,
+): AccessRequest[] {
+  const job = { createTrainingJob: 'Training', createTransformJob: 'Transform' }[call];
+  if (job === undefined) return [];
+  const name = text(parameters[`${job}JobName`]);
+  const tags = tagsOf(parameters['Tags']) ?? {};
+  const context = Object.fromEntries(
+    Object.entries(tags).map(([key, value]) => [`aws:ResourceTag/${key}`, value]),
+  );
+  const rule = arn(where, 'events', `rule/StepFunctionsGetEventsForSageMaker${job}JobsRule`);
+  return [
+    ...(name === undefined
+      ? []
+      : [
+          {
+            action: `sagemaker:Describe${job}Job`,
+            resource: sageMakerArn(where, `${job.toLowerCase()}-job`, name),
+            ...(Object.keys(context).length > 0 ? { context } : {}),
+          },
+        ]),
+    ...['events:PutTargets', 'events:PutRule', 'events:DescribeRule'].map((action) => ({
+      action,
+      resource: rule,
+    })),
+  ];
+}
+
 /** The resources of a SageMaker operation, by the name parameters it takes. */
 function sageMakerRequests(
   where: Region,
@@ -85,18 +140,30 @@ function sageMakerRequests(
           },
         ]
       : [];
+  // A create call with tags is authorized on its tags (aws:RequestTag, aws:TagKeys) and as sagemaker:AddTags.
+  const created = (type: string, value: string | undefined): AccessRequest[] => {
+    if (value === undefined) return [];
+    const context = requestTagContext(input['Tags']);
+    if (context === undefined) return of(type, value);
+    const resource = sageMakerArn(where, type, value);
+    return [
+      { action, resource, context },
+      { action: 'sagemaker:AddTags', resource, context },
+    ];
+  };
   switch (operation) {
     case 'CreateTrainingJob':
-      return [...of('training-job', name('TrainingJobName')), ...passRole(input['RoleArn'])];
+      return [...created('training-job', name('TrainingJobName')), ...passRole(input['RoleArn'])];
     case 'DescribeTrainingJob':
     case 'StopTrainingJob':
       return of('training-job', name('TrainingJobName'));
     case 'CreateTransformJob':
+      return created('transform-job', name('TransformJobName'));
     case 'DescribeTransformJob':
     case 'StopTransformJob':
       return of('transform-job', name('TransformJobName'));
     case 'CreateModel':
-      return [...of('model', name('ModelName')), ...passRole(input['ExecutionRoleArn'])];
+      return [...created('model', name('ModelName')), ...passRole(input['ExecutionRoleArn'])];
     case 'DescribeModel':
     case 'DeleteModel':
       return of('model', name('ModelName'));
@@ -360,11 +427,14 @@ export function describeTask(
       resource,
     );
   if (!match) return undefined;
-  const [, , service, call] = match as unknown as [string, string, string, string];
+  const [, , service, call, pattern] = match as unknown as [string, string, string, string, string?];
   const operation = call[0]!.toUpperCase() + call.slice(1);
   const iamService = { sfn: 'states', cloudwatch: 'cloudwatch' }[service] ?? service;
   if (iamService === 'lambda' && operation === 'Invoke')
     return describeCall(where, 'lambda', 'Invoke', parameters);
   const requests = describeCall(where, iamService, operation, parameters);
-  return requests.length > 0 ? requests : undefined;
+  if (requests.length === 0) return undefined;
+  return pattern?.startsWith('.sync') && service === 'sagemaker'
+    ? [...requests, ...sageMakerSyncRequests(where, call, parameters)]
+    : requests;
 }

@@ -9,9 +9,10 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../../lib/config/validate.ts';
 import { DriftwatchStack } from '../../../../lib/driftwatch-stack.ts';
+import { ENGINE_TAG } from '../../../../lib/retraining/engine-tag.ts';
 import { Authorizer, type Caller } from '../../../../local/aws/iam/authorizer.ts';
 import { addStackToModel, emptyIamModel } from '../../../../local/aws/iam/model.ts';
-import type { AccessRequest } from '../../../../local/aws/iam/requests.ts';
+import { type AccessRequest, describeTask } from '../../../../local/aws/iam/requests.ts';
 import { type CfnTemplate, DEFAULT_IDENTITY, IntrinsicResolver } from '../../../../local/aws/template.ts';
 import { testApp } from '../../../helpers/cdk.ts';
 
@@ -189,5 +190,65 @@ describe('finding 4: narrower grants', () => {
       }),
     );
     expect(await before.allowed(cloudWatch('999999999999'), generate)).toBe(true);
+  });
+
+  it('lets the retraining machine create, tag and poll only the SageMaker jobs and models of its own engine', async () => {
+    const now = authorizerOf(template);
+    const machine = role(now.arn(stack.retraining.stateMachine.role));
+    const sageMakerRole = now.arn(stack.retraining.sageMakerRole);
+    const tags = (engine: string) => [{ Key: ENGINE_TAG, Value: engine }];
+    const where = DEFAULT_IDENTITY;
+    const train = (engine?: string) =>
+      describeTask(where, 'arn:aws:states:::sagemaker:createTrainingJob.sync', {
+        TrainingJobName: 'churn-20250602-090000',
+        RoleArn: sageMakerRole,
+        ...(engine ? { Tags: tags(engine) } : {}),
+      })!;
+    const transform = (engine: string) =>
+      describeTask(where, 'arn:aws:states:::sagemaker:createTransformJob.sync', {
+        TransformJobName: 'churn-20250602-090000-champion',
+        Tags: tags(engine),
+      })!;
+    const model = (engine: string) =>
+      describeTask(where, 'arn:aws:states:::sagemaker:createModel', {
+        ModelName: 'churn-20250602-090000',
+        ExecutionRoleArn: sageMakerRole,
+        Tags: tags(engine),
+      })!;
+    // Creating, tagging on creation and the .sync polling (Describe*Job, the EventBridge rule) are all judged.
+    expect(train('Driftwatch').map((request) => request.action)).toEqual(
+      expect.arrayContaining([
+        'sagemaker:CreateTrainingJob',
+        'sagemaker:AddTags',
+        'sagemaker:DescribeTrainingJob',
+        'events:PutRule',
+      ]),
+    );
+    expect(await now.allowed(machine, train('Driftwatch'))).toBe(true);
+    expect(await now.allowed(machine, transform('Driftwatch'))).toBe(true);
+    expect(await now.allowed(machine, model('Driftwatch'))).toBe(true);
+    // Another engine's (or anybody's untagged) jobs and models are out of reach.
+    expect(await now.allowed(machine, train('OtherTeam'))).toBe(false);
+    expect(await now.allowed(machine, train())).toBe(false);
+    expect(await now.allowed(machine, transform('OtherTeam'))).toBe(false);
+    expect(await now.allowed(machine, model('OtherTeam'))).toBe(false);
+    const stop = (engine: string): AccessRequest[] => [
+      {
+        action: 'sagemaker:StopTrainingJob',
+        resource: `arn:aws:sagemaker:us-east-1:${ACCOUNT}:training-job/x-20250602-090000`,
+        context: { [`aws:ResourceTag/${ENGINE_TAG}`]: engine },
+      },
+    ];
+    expect(await now.allowed(machine, stop('Driftwatch'))).toBe(true);
+    expect(await now.allowed(machine, stop('OtherTeam'))).toBe(false);
+    // Before: the grants on training-job/*, transform-job/* and model/* held for every name in the account.
+    const before = authorizerOf(
+      withStatements((statement) => {
+        const { Condition: _, ...unconditioned } = statement;
+        return [JSON.stringify(statement).includes(ENGINE_TAG) ? unconditioned : statement];
+      }),
+    );
+    expect(await before.allowed(machine, train('OtherTeam'))).toBe(true);
+    expect(await before.allowed(machine, stop('OtherTeam'))).toBe(true);
   });
 });
