@@ -97,6 +97,7 @@ describe('the shared engine', () => {
       'ModelsParameterPath',
       'PerformanceFunctionName',
       'ResultsBucketName',
+      'RetrainingSageMakerRoleArn',
       'RetrainingStateMachineArn',
     ]);
   });
