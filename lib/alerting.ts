@@ -39,7 +39,10 @@ export interface EngineAlarms {
   performanceFunctionErrors: cloudwatch.Alarm;
   /** A file landed under no configured model's prefix. */
   unroutedFiles: cloudwatch.Alarm;
-  /** A retraining execution failed, timed out or was aborted (any model; its notification names the model). */
+  /**
+   * A retraining execution failed, timed out or was aborted (any model): drawn on the dashboard, not paged,
+   * since each failure pages through its model's Page alarm, naming the model.
+   */
   retrainingFailed: cloudwatch.Alarm;
 }
 
@@ -51,6 +54,8 @@ export interface FailedExecutionsAlarmOptions {
   period?: Duration;
   /** Failed executions per period. @default 1 */
   threshold?: number;
+  /** Publish the alarm to the topic. @default true */
+  notify?: boolean;
 }
 
 /** An alarm on any metric, paging through the topic. */
@@ -68,6 +73,8 @@ export interface MetricAlarmOptions {
   comparisonOperator?: cloudwatch.ComparisonOperator;
   /** @default NOT_BREACHING: no data means nothing happened */
   treatMissingData?: cloudwatch.TreatMissingData;
+  /** Publish the alarm to the topic; false: drawn on the dashboard only. @default true */
+  notify?: boolean;
 }
 
 /**
@@ -159,24 +166,32 @@ export class Alerting extends Construct {
         options.comparisonOperator ?? cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: options.treatMissingData ?? cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    alarm.addAlarmAction(new actions.SnsAction(this.topic));
+    if (options.notify !== false) alarm.addAlarmAction(new actions.SnsAction(this.topic));
     this.alarms.push(alarm);
     return alarm;
   }
 
+  /** Start of the models' Page alarm names: `<prefix>-`. */
+  get pageAlarmNamePrefix(): string {
+    return `${this.alarmNamePrefix}-`;
+  }
+
   /**
    * The ONE paging alarm of a model (in `scope`, e.g. its shard stack): `Page` (Model) reaches 1 in a
-   * 5-minute period whenever a shared function sees something of this model worth paging for. One standard
-   * alarm on one metric: $0.10 a month.
+   * 5-minute period whenever a shared function finds a signal of this model's incident open. One standard
+   * alarm on one metric: $0.10 a month. It has no action: its change to ALARM reaches the notifier through
+   * EventBridge (see `IncidentNotifier`), which pages once per incident with the model, what fired and the
+   * latest report.
    */
   pageAlarm(scope: Construct, id: string, model: string): cloudwatch.Alarm {
-    const alarm = new cloudwatch.Alarm(scope, id, {
-      alarmName: `${this.alarmNamePrefix}-${model}-Page`,
+    return new cloudwatch.Alarm(scope, id, {
+      alarmName: `${this.pageAlarmNamePrefix}${model}-Page`,
       alarmDescription:
-        `Model ${model}: something broke - a dataset or critical feature drifted, a file could not be checked, ` +
-        'a performance limit was breached or a performance check failed. Runbook: open the driftwatch dashboard, ' +
-        `select ${model}: "What paged (by reason)" names it; the history table (model ${model}) and the report ` +
-        "under the results bucket's reports prefix have the details.",
+        `Model ${model}: something broke - drift or critical-feature drift persisting (M of the last N checks), ` +
+        'a file sent to the dead-letter queue, a performance limit breached, a performance check or a retraining ' +
+        'failed. The notifier pages once per incident, naming what fired. Runbook: open the driftwatch dashboard, ' +
+        `select ${model}: "What paged (by reason)" names it; the page links the latest report, and the history ` +
+        `table holds the checks and the incident record (pk INCIDENT#${model}, sk incident).`,
       metric: new cloudwatch.Metric({
         namespace: METRIC_NAMESPACE,
         metricName: METRIC.page.name,
@@ -189,8 +204,6 @@ export class Alerting extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    alarm.addAlarmAction(new actions.SnsAction(this.topic));
-    return alarm;
   }
 
   /** The alarms of the shared engine: dead letters, function errors, unrouted files, failed retraining. */
@@ -252,7 +265,7 @@ export class Alerting extends Construct {
           "A file landed in the landing bucket under no model's prefixes. Runbook: find the failed history item " +
           `(model ${UNROUTED_MODEL}); move the file under its model's incoming prefix, or add the model.`,
       }),
-      retrainingFailed: this.alarmOnFailedExecutions(retraining),
+      retrainingFailed: this.alarmOnFailedExecutions(retraining, { notify: false }),
     };
   }
 
@@ -279,6 +292,7 @@ export class Alerting extends Construct {
         period,
       }),
       threshold: options.threshold ?? 1,
+      ...(options.notify === undefined ? {} : { notify: options.notify }),
       description:
         `${options.model ? `Model ${options.model}: an` : 'An'} execution of ${stateMachine.node.id} failed, ` +
         'timed out or was aborted. Runbook: open the execution in the Step Functions console, find the failed ' +

@@ -212,6 +212,7 @@ export class DriftDetector extends Construct {
           [DRIFT_ENV.queueUrl]: this.queue.queueUrl,
         }),
         [DRIFT_ENV.checksQueueUrl]: this.checksQueue.queueUrl,
+        [DRIFT_ENV.maxReceiveCount]: String(props.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT),
         POWERTOOLS_SERVICE_NAME: 'driftwatch-drift',
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
@@ -323,6 +324,12 @@ export class DriftDetector extends Construct {
       new iam.PolicyStatement({
         sid: 'WriteHistory',
         actions: ['dynamodb:PutItem'],
+        resources: [props.historyTable.tableArn],
+      }),
+      // Persistence counts the model's last N checks; the model's incident record sits beside them.
+      new iam.PolicyStatement({
+        sid: 'CountChecksAndUpdateIncidents',
+        actions: ['dynamodb:Query', 'dynamodb:UpdateItem'],
         resources: [props.historyTable.tableArn],
       }),
       new iam.PolicyStatement({

@@ -11,6 +11,7 @@ import { CaptureWindowTable } from './capture-window-table.ts';
 import type { DriftwatchConfig } from './config/model-config.ts';
 import { DriftDetector } from './drift-detector.ts';
 import { IdempotencyTable } from './idempotency-table.ts';
+import { IncidentNotifier } from './incident-notifier.ts';
 import { LandingBucket } from './landing-bucket.ts';
 import { ModelDashboard } from './model-dashboard.ts';
 import { ModelStateTable } from './model-state-table.ts';
@@ -60,6 +61,8 @@ export class DriftwatchStack extends Stack {
   readonly modelState: ModelStateTable;
   readonly dashboard: ModelDashboard;
   readonly engineAlarms: EngineAlarms;
+  /** Pages on-call once per model incident, from the models' Page alarms. */
+  readonly notifier: IncidentNotifier;
   /** SSM path of the model parameters, `/driftwatch/<stack>/models/`. */
   readonly modelsParameterPath: string;
 
@@ -147,6 +150,25 @@ export class DriftwatchStack extends Stack {
       performance: this.performance,
       retraining: this.retraining.stateMachine,
       alarms: Object.values(this.engineAlarms),
+    });
+    this.notifier = new IncidentNotifier(this, 'Notifier', {
+      historyTable: this.results.historyTable,
+      resultsBucket: this.results.bucket,
+      topic: this.alerting.topic,
+      topicKey: this.key,
+      retraining: this.retraining.stateMachine,
+      alarmNamePrefix: this.alerting.pageAlarmNamePrefix,
+      dashboardName: this.dashboard.dashboard.dashboardName,
+      renotifyMinutes: config.alerts.renotifyMinutes,
+      logRetention,
+    });
+    // The notifier cannot page about its own failures: its errors page with AWS's alarm message.
+    this.alerting.alarmOnMetric(this.alerting, 'NotifierErrors', {
+      name: 'NotifierErrors',
+      metric: this.notifier.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      description:
+        "The notifier failed, so a model's incident may not have paged. Runbook: read its log group (each line " +
+        'names the model), fix the cause; the incident records in the history table (sk incident) say what is open.',
     });
 
     new CfnOutput(this, 'LandingBucketName', {

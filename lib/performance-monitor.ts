@@ -234,6 +234,11 @@ export class PerformanceMonitor extends Construct {
         resources: [props.historyTable.tableArn],
       }),
       new iam.PolicyStatement({
+        sid: 'UpdateIncidents',
+        actions: ['dynamodb:UpdateItem'],
+        resources: [props.historyTable.tableArn],
+      }),
+      new iam.PolicyStatement({
         sid: 'PutDriftwatchEvents',
         actions: ['events:PutEvents'],
         resources: [eventBus.eventBusArn],

@@ -16,9 +16,9 @@ import {
   EVENT_SOURCE,
   type HistoryItem,
   historyKey,
-  METRIC,
   PAGE_REASON,
   segmentDimensionValue,
+  UNROUTED_MODEL,
 } from '../shared/contract.ts';
 import { putHistoryItem } from '../shared/history.ts';
 import { pagePoints } from '../shared/metrics.ts';
@@ -29,6 +29,7 @@ import { type DriftHandlerConfig, driftOptions } from './config.ts';
 import { driftDetectedDetail } from './drift-event.ts';
 import { driftMetricPoints, fileErrorPoints, publishMetricPoints } from './emit-metrics.ts';
 import { describeFailure, isPermanentFailure } from './failures.ts';
+import { pageAfterCheck, pageDeadLetter } from './paging.ts';
 
 /** What checking one object needs; built once per execution environment. */
 export interface CheckDependencies {
@@ -216,15 +217,13 @@ export async function recordSuccess(
     await putDriftDetected(deps, detail);
   }
 
+  // Drift pages only when it persists: M of the model's last N checks, counted in the history table.
+  const paging = await pageAfterCheck(clients.documents, config.historyTable, model, item);
+
   // Last, so a retry after a failed write above does not count the file twice.
-  const points = driftMetricPoints(report, { model: model.name, criticalFeatures: model.criticalFeatures });
-  const flagged = (name: string) => points.some((p) => p.name === name && p.value === 1);
   publishMetricPoints(deps.metrics, [
-    ...points,
-    ...pagePoints(model.name, [
-      ...(flagged(METRIC.datasetDrift.name) ? [PAGE_REASON.drift] : []),
-      ...(flagged(METRIC.criticalFeatureDrift.name) ? [PAGE_REASON.criticalFeature] : []),
-    ]),
+    ...driftMetricPoints(report, { model: model.name, criticalFeatures: model.criticalFeatures }),
+    ...pagePoints(model.name, paging.reasons),
   ]);
   logger.info('Drift checked', {
     versionId: found.versionId,
@@ -234,6 +233,11 @@ export async function recordSuccess(
     driftedFeatures: item.driftedFeatures,
     driftedSegments: driftedSegments.length,
     driftDetectedEvent: detail !== null,
+    persistence: {
+      drift: `${paging.drift.drifted}/${paging.drift.considered}`,
+      criticalFeature: `${paging.criticalFeature.drifted}/${paging.criticalFeature.considered}`,
+      paging: paging.reasons,
+    },
     reportKey,
     timings: report.metadata?.timings,
   });
@@ -286,8 +290,8 @@ export async function recordFailure(
   const { config, clients, logger } = deps;
   const model = config.model;
   const failure = describeFailure(error);
+  const checkedAt = (deps.now?.() ?? new Date()).toISOString();
   if (object !== null) {
-    const checkedAt = (deps.now?.() ?? new Date()).toISOString();
     await putHistoryItem(clients.documents, config.historyTable, {
       ...historyKey(model.name, 'drift', checkedAt, key),
       model: model.name,
@@ -302,12 +306,47 @@ export async function recordFailure(
     });
   }
   await sendToDeadLetterQueue(deps, messageBody, failure, key);
+  // Files of no model are the engine's alarm (UnroutedFiles), not a model's incident.
+  if (model.name !== UNROUTED_MODEL) {
+    await pageDeadLetter(clients.documents, config.historyTable, model.name, {
+      key,
+      error: failure,
+      at: checkedAt,
+      retried: false,
+    });
+  }
   publishMetricPoints(deps.metrics, [
     ...fileErrorPoints(model.name),
     ...pagePoints(model.name, [PAGE_REASON.fileError]),
   ]);
   logger.warn('File not checked', { error: failure, deadLetterQueue: true });
   return { status: 'failed', key, error: failure };
+}
+
+/**
+ * A check that threw on its message's last delivery: SQS moves the message to the dead-letter queue next, so
+ * the model's incident opens its dead-letter signal now (the queue itself does not know the model). Never
+ * throws: the original error is what the message's delivery reports.
+ */
+export async function recordLastDeliveryFailure(
+  deps: CheckDependencies,
+  key: string,
+  error: unknown,
+): Promise<void> {
+  const model = deps.config.model.name;
+  try {
+    await pageDeadLetter(deps.clients.documents, deps.config.historyTable, model, {
+      key,
+      error: describeFailure(error),
+      at: (deps.now?.() ?? new Date()).toISOString(),
+      retried: true,
+    });
+    publishMetricPoints(deps.metrics, pagePoints(model, [PAGE_REASON.deadLetter]));
+  } catch (failure) {
+    deps.logger.error('Dead-lettered file not recorded in the incident', {
+      error: failure instanceof Error ? failure : String(failure),
+    });
+  }
 }
 
 async function sendToDeadLetterQueue(

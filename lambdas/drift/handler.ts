@@ -33,15 +33,23 @@ import {
   recheckClosed,
   sweepDueWindows,
 } from './capture.ts';
-import { type CheckDependencies, type CheckOutcome, checkObject, recordFailure } from './check-object.ts';
+import {
+  type CheckDependencies,
+  type CheckOutcome,
+  checkObject,
+  recordFailure,
+  recordLastDeliveryFailure,
+} from './check-object.ts';
 import { type DriftCatalogEntry, type DriftEngineConfig, loadDriftEngineConfig, routeKey } from './config.ts';
 import { createMetrics } from './emit-metrics.ts';
+import { isLastDelivery, maxReceiveCountFromEnvironment } from './paging.ts';
 import { checkGroupOf, ROUTED_ATTRIBUTE, routedMessage } from './route.ts';
 
 /** How long a finished check is remembered: duplicates of an S3 event arrive within minutes. */
 const IDEMPOTENCY_EXPIRY_SECONDS = 24 * 60 * 60;
 
 const logger = new Logger({ serviceName: 'driftwatch-drift' });
+const maxReceiveCount = maxReceiveCountFromEnvironment();
 const metrics = createMetrics(logger);
 
 interface CheckRequest {
@@ -294,6 +302,11 @@ async function processRecord(current: Runtime, record: SQSRecord, stage: Stage):
         capture: route.kind === 'capture',
       });
       logger.debug('Check finished', { outcome });
+    } catch (error) {
+      // The last delivery failed: SQS dead-letters the message, and the model's page says so.
+      if (isLastDelivery(record, maxReceiveCount))
+        await recordLastDeliveryFailure(dependenciesOf(current, entry.drift), object.eventKey, error);
+      throw error;
     } finally {
       metrics.publishStoredMetrics();
       logger.removeKeys(['bucket', 'key', 'versionId', 'model']);

@@ -32,6 +32,7 @@ import {
 } from '../shared/contract.ts';
 import { describeFailure } from '../shared/failure.ts';
 import { putHistoryItem } from '../shared/history.ts';
+import { setSignal } from '../shared/incidents.ts';
 import { pagePoints, publishMetricPoints } from '../shared/metrics.ts';
 import {
   findObject,
@@ -306,6 +307,23 @@ async function recordSuccess(
     for (const detail of details) detail.retrainingTrigger = 'performance';
   }
   await putPerformanceDegraded(deps, details);
+  await setSignal(clients.documents, config.historyTable, model.name, 'performanceLimit', {
+    open: check.breaches.length > 0,
+    detail:
+      check.breaches.length > 0
+        ? `${check.breaches.length} limit(s) breached: ${check.breaches.map(describeBreach).join('; ')}`.slice(
+            0,
+            1000,
+          )
+        : `no limit breached (${found.key})`,
+    at: checkedAt,
+    report: reportKey,
+  });
+  await setSignal(clients.documents, config.historyTable, model.name, 'performanceCheck', {
+    open: false,
+    detail: `checks complete again (${found.key})`,
+    at: checkedAt,
+  });
 
   // Last, so a retried invocation after a failed write above does not count the check twice.
   publishMetricPoints(deps.metrics, [
@@ -426,6 +444,11 @@ async function recordFailure(
     etag: found?.etag ?? null,
     runId,
     error: failure,
+  });
+  await setSignal(clients.documents, config.historyTable, model.name, 'performanceCheck', {
+    open: true,
+    detail: `the check of ${key} did not complete: ${failure.name}: ${failure.message}`.slice(0, 500),
+    at: checkedAt,
   });
   publishMetricPoints(deps.metrics, [
     ...checkErrorPoints(model.name),

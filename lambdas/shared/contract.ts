@@ -70,9 +70,10 @@ export const METRIC = {
   /** Limits breached by one performance check (Model). */
   performanceBreaches: { name: 'PerformanceBreaches', unit: 'Count' },
   /**
-   * 1 per event that pages on-call for a model (Model): a drifted dataset, a drifted critical feature, a file
-   * that could not be checked, a breached performance limit, a failed performance check. The model's one
-   * paging alarm watches it; {@link METRIC.pageReason} says which.
+   * 1 per check or event that finds a signal of the model's incident open (Model): drift or critical-feature
+   * drift persisting (M of the last N checks), a file sent to the dead-letter queue, a breached performance
+   * limit, a failed performance check, a failed retraining. The model's one paging alarm watches it and its
+   * state change wakes the notifier, which pages once per incident; {@link METRIC.pageReason} says which.
    */
   page: { name: 'Page', unit: 'Count' },
   /** The same events, by what broke (Model, Reason): drawn on the dashboard, not alarmed on. */
@@ -88,6 +89,10 @@ export const PAGE_REASON = {
   fileError: 'FileError',
   performanceLimit: 'PerformanceLimit',
   performanceCheck: 'PerformanceCheckFailed',
+  /** A file's message failed its last delivery: SQS moved it to the dead-letter queue. */
+  deadLetter: 'DeadLetter',
+  /** A retraining execution of the model failed, timed out or was aborted. */
+  retrainingFailed: 'RetrainingFailed',
 } as const;
 
 /** Model name of the failure records of files under no model's prefix (model names start with a letter). */
@@ -294,6 +299,20 @@ export const DRIFT_ENV = {
   queueUrl: 'QUEUE_URL',
   /** The FIFO queue the landing events are routed to, by model (see `lambdas/drift/route.ts`). */
   checksQueueUrl: 'CHECKS_QUEUE_URL',
+  /** The landing queue's `maxReceiveCount`: the delivery after which SQS dead-letters a message. */
+  maxReceiveCount: 'MAX_RECEIVE_COUNT',
+} as const;
+
+/** Environment variables of the notifier Lambda. */
+export const NOTIFIER_ENV = {
+  historyTable: 'HISTORY_TABLE',
+  topicArn: 'TOPIC_ARN',
+  resultsBucket: 'RESULTS_BUCKET',
+  dashboardName: 'DASHBOARD_NAME',
+  /** Minutes between re-notifications of an open incident; empty: none. */
+  renotifyMinutes: 'RENOTIFY_MINUTES',
+  /** Names of the Page alarms: `<prefix><model>-Page`. */
+  alarmNamePrefix: 'ALARM_NAME_PREFIX',
 } as const;
 
 /** One breached limit, as history items and `Performance Degraded` events name it. */

@@ -324,6 +324,10 @@ export const AlertsSchema = doc(
       }),
       "HTTPS endpoints, e.g. an incident tool's SNS integration URL (no credentials in the URL).",
     ).default([]),
+    renotifyMinutes: doc(
+      num({ integer: true, min: 5, max: 10080 }).nullable(),
+      "Page again every this many minutes while a model's incident stays open (checked when the model's next signal arrives). null: one page per incident.",
+    ).default(null),
   }),
   "Subscriptions of the stack's one alarm topic: who is paged when an alarm fires.",
 );
@@ -384,7 +388,7 @@ export const DriftSchema = doc(
             message: `must be at most persistence.n (${rule.n}), got ${rule.m}`,
           });
       }, ALWAYS),
-      "Page only when m of the model's last n checks drifted. Validated, but not applied yet: every drifted check pages.",
+      "Page only when m of the model's last n checks drifted (dataset drift and critical-feature drift each); the incident closes at the check after which the rule no longer holds.",
     ).prefault({}),
     baselineProfile: doc(
       relativeKey(),
@@ -1130,7 +1134,7 @@ export const ConfigSchema = strict({
   reportsPrefix: doc(prefix(), 'Key prefix of reports in the results bucket (ends with "/").').default(
     DEFAULT_REPORTS_PREFIX,
   ),
-  alerts: AlertsSchema.default({ emails: [], httpsEndpoints: [] }),
+  alerts: AlertsSchema.prefault({}),
   models: doc(list({ minLength: 1, item: ModelSchema }), 'The models watched, one entry each.'),
 })
   .superRefine((config, ctx) => {

@@ -341,6 +341,44 @@ export function alarmNotification(
   };
 }
 
+/**
+ * The detail of the `CloudWatch Alarm State Change` event CloudWatch puts on the account's default bus for
+ * every state change of every alarm.
+ */
+export function alarmStateChangeDetail(
+  alarm: AlarmDefinition,
+  change: { from: AlarmStateValue; to: AlarmStateValue; reason: string; time: number; previousTime?: number },
+): Record<string, unknown> {
+  const stamp = (time: number) => new Date(time).toISOString().replace('Z', '+0000');
+  const stat = (query: AlarmMetricStat) => ({
+    metric: {
+      namespace: query.metric.namespace,
+      name: query.metric.name,
+      dimensions: query.metric.dimensions,
+    },
+    period: query.period,
+    stat: query.statistic,
+  });
+  const metrics = alarm.metric
+    ? [{ id: alarm.logicalId.toLowerCase(), metricStat: stat(alarm.metric), returnData: true }]
+    : (alarm.metrics ?? []).map((query) => ({
+        id: query.id,
+        ...(query.expression === undefined ? {} : { expression: query.expression }),
+        ...(query.label === undefined ? {} : { label: query.label }),
+        ...(query.metricStat ? { metricStat: stat(query.metricStat) } : {}),
+        returnData: query.returnData,
+      }));
+  return {
+    alarmName: alarm.name,
+    state: { value: change.to, reason: change.reason, timestamp: stamp(change.time) },
+    previousState: { value: change.from, timestamp: stamp(change.previousTime ?? change.time) },
+    configuration: {
+      ...(alarm.description === undefined ? {} : { description: alarm.description }),
+      metrics,
+    },
+  };
+}
+
 /** A state change, as {@link AlarmEvaluator} reports it. */
 export interface AlarmStateChange {
   alarm: AlarmDefinition;

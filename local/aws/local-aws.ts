@@ -26,7 +26,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
-import { AlarmEvaluator, type AlarmState, type AlarmStateChange, alarmNotification } from './alarms.ts';
+import {
+  AlarmEvaluator,
+  type AlarmState,
+  type AlarmStateChange,
+  alarmNotification,
+  alarmStateChangeDetail,
+} from './alarms.ts';
 import { cloudWatchRoutes } from './apis/cloudwatch.ts';
 import { eventBridgeRoutes, type PutEventsEntry } from './apis/eventbridge.ts';
 import { lambdaRoute } from './apis/lambda.ts';
@@ -1314,6 +1320,16 @@ export class LocalAws {
       to: change.to,
       reason: change.reason,
     });
+    // CloudWatch puts every state change of every alarm on the default bus (actions or not).
+    this.router.route(
+      this.router.event({
+        source: 'aws.cloudwatch',
+        detailType: 'CloudWatch Alarm State Change',
+        resources: [alarm.arn],
+        detail: alarmStateChangeDetail(alarm, change),
+        time: change.time,
+      }),
+    );
     if (!alarm.actionsEnabled) return;
     const actions = {
       ALARM: alarm.alarmActions,

@@ -104,7 +104,7 @@ describe('Alerting topic', () => {
 });
 
 describe('Alerting: one paging alarm per model', () => {
-  it("pages on the model's Page metric (one standard alarm, one metric) through the topic", () => {
+  it("watches the model's Page metric (one standard alarm, one metric); the notifier pages, not the alarm", () => {
     expect(alarmProperties(page)).toMatchObject({
       AlarmName: 'dw-churn-Page',
       Namespace: 'Driftwatch',
@@ -115,8 +115,9 @@ describe('Alerting: one paging alarm per model', () => {
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       TreatMissingData: 'notBreaching',
-      AlarmActions: [{ Ref: id(alerting.topic) }],
     });
+    // AWS's alarm message names no model, signal or report: the notifier's page does (EventBridge -> Lambda).
+    expect(alarmProperties(page)['AlarmActions']).toBeUndefined();
     expect(alarmProperties(page)['Metrics']).toBeUndefined();
   });
 
@@ -124,11 +125,13 @@ describe('Alerting: one paging alarm per model', () => {
     const description = String(alarmProperties(page)['AlarmDescription']);
     expect(description).toMatch(/^Model churn: something broke/);
     for (const reason of [
-      'drifted',
-      'critical feature',
-      'could not be checked',
+      'drift',
+      'critical-feature drift',
+      'persisting (M of the last N checks)',
+      'dead-letter queue',
       'performance limit',
-      'performance check failed',
+      'performance check',
+      'retraining',
     ]) {
       expect(description).toContain(reason);
     }
@@ -137,7 +140,7 @@ describe('Alerting: one paging alarm per model', () => {
 });
 
 describe("Alerting: the engine's alarms", () => {
-  it("pages on dead letters, both functions' errors, unrouted files and failed retraining", () => {
+  it("pages on dead letters, both functions' errors and unrouted files; failed retraining is drawn, paged per model", () => {
     expect(
       Object.values(alarms)
         .map((alarm) => alarmProperties(alarm)['AlarmName'])
@@ -156,6 +159,8 @@ describe("Alerting: the engine's alarms", () => {
     for (const alarm of Object.values(alarms)) {
       expect(alarmProperties(alarm)['AlarmDescription']).toMatch(/Runbook: /);
     }
+    expect(alarmProperties(alarms.retrainingFailed)['AlarmActions']).toBeUndefined();
+    expect(alarmProperties(alarms.deadLetterMessages)['AlarmActions']).toEqual([{ Ref: id(alerting.topic) }]);
   });
 });
 

@@ -35,6 +35,7 @@ describe('the shared engine', () => {
     expect(functions.sort()).toEqual(
       [
         'DriftFunction',
+        'NotifierFunction',
         'PerformanceFunction',
         'RetrainingcanaryDecision',
         'RetrainingcostGate',
@@ -126,6 +127,7 @@ describe('the shared engine', () => {
       'ModelsParameterPath',
       'PerformanceFunctionName',
       'ResultsBucketName',
+      'RetrainingSageMakerRoleArn',
       'RetrainingStateMachineArn',
     ]);
   });

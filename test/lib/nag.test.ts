@@ -98,6 +98,7 @@ const ACKNOWLEDGED = [
   'Driftwatch/Retraining/StateMachine/Role: AwsSolutions-IAM5[Resource::<RetrainingevaluateAD7BEF93.Arn>:*]',
   'Driftwatch/Retraining/StateMachine/Role: AwsSolutions-IAM5[Resource::<RetrainingregisterD74CC36A.Arn>:*]',
   'Driftwatch/Retraining/StateMachine/Role: AwsSolutions-IAM5[Resource::<RetrainingcanaryDecision1CAADF07.Arn>:*]',
+  'Driftwatch/Notifier/Role: AwsSolutions-IAM5[Resource::*]',
 ];
 
 let app: App;

@@ -4,7 +4,13 @@
  */
 
 /** A signal that rolls up into a model's incident. */
-export type SignalKind = 'drift' | 'critical-feature' | 'performance' | 'retraining';
+export type SignalKind =
+  | 'drift'
+  | 'critical-feature'
+  | 'performance'
+  | 'performance-check'
+  | 'retraining'
+  | 'dead-letter';
 
 export interface FiredSignal {
   kind: SignalKind;
@@ -20,8 +26,14 @@ export interface Incident {
   at: string;
   /** Link to the latest report (HTML or JSON), if there is one. */
   reportUrl?: string;
+  /** The report's key (`s3://bucket/key`), printed beside the link. */
+  reportKey?: string;
   /** Link to the model's dashboard. */
   dashboardUrl?: string;
+  /** A re-notification: the incident is still open (since `at`). @default false */
+  stillOpen?: boolean;
+  /** Minutes between re-notifications while the incident stays open; null or absent: none. */
+  renotifyMinutes?: number | null;
 }
 
 export interface IncidentMessage {
@@ -37,7 +49,9 @@ const LABELS: Readonly<Record<SignalKind, string>> = {
   drift: 'data drift',
   'critical-feature': 'critical feature',
   performance: 'performance',
-  retraining: 'retraining',
+  'performance-check': 'performance check failed',
+  retraining: 'retraining failed',
+  'dead-letter': 'dead-lettered file',
 };
 
 /**
@@ -49,10 +63,11 @@ const LABELS: Readonly<Record<SignalKind, string>> = {
 export function composeIncidentMessage(incident: Incident): IncidentMessage {
   const kinds = [...new Set(incident.fired.map((signal) => LABELS[signal.kind]))];
   const what = kinds.length > 0 ? kinds.join(', ') : 'alarm';
-  const subject = asciiSubject(`driftwatch: ${incident.model}: ${what}`);
+  const still = incident.stillOpen === true ? 'still open: ' : '';
+  const subject = asciiSubject(`driftwatch: ${incident.model}: ${still}${what}`);
   const lines = [
     `Model: ${oneLine(incident.model)}`,
-    `Opened: ${incident.at}`,
+    `${incident.stillOpen === true ? 'Open since' : 'Opened'}: ${incident.at}`,
     '',
     'What fired:',
     ...(incident.fired.length > 0
@@ -61,8 +76,15 @@ export function composeIncidentMessage(incident: Incident): IncidentMessage {
     '',
     `Latest report: ${incident.reportUrl ?? 'none yet'}`,
   ];
+  if (incident.reportKey) lines.push(`Report key: ${oneLine(incident.reportKey)}`);
   if (incident.dashboardUrl) lines.push(`Dashboard: ${incident.dashboardUrl}`);
-  lines.push('', 'One page per incident: no further page until it closes.');
+  const every = incident.renotifyMinutes ?? null;
+  lines.push(
+    '',
+    every === null
+      ? 'One page per incident: no further page until it closes.'
+      : `One page per incident, repeated every ${every} minutes while it stays open (on the model's next signal).`,
+  );
   return { subject, body: `${lines.join('\n')}\n` };
 }
 

@@ -61,7 +61,7 @@ describe('validateConfig', () => {
       encryption: 'kms',
       logRetentionDays: 90,
       reportsPrefix: 'reports/',
-      alerts: { emails: [], httpsEndpoints: [] },
+      alerts: { emails: [], httpsEndpoints: [], renotifyMinutes: null },
       models: [
         {
           name: 'm',

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { profileToJson } from '../../../lambdas/core/drift/profile.ts';
 import { profileTable } from '../../../lambdas/core/drift/run.ts';
@@ -76,6 +76,15 @@ async function historyItems(): Promise<HistoryItem[]> {
     }),
   );
   return (response.Items ?? []) as HistoryItem[];
+}
+
+/** The churn model's incident record (history table, sort key `incident`). */
+async function incident(): Promise<Record<string, unknown>> {
+  const documents = DynamoDBDocumentClient.from(aws.dynamoDbClient());
+  const response = await documents.send(
+    new GetCommand({ TableName: history, Key: { pk: `INCIDENT#${model.name}`, sk: 'incident' } }),
+  );
+  return response.Item ?? {};
 }
 
 const driftFunction = () => aws.resource('Drift/Function').name;
@@ -151,51 +160,20 @@ describe('local AWS on the synthesized template', () => {
     expect(detected[0]).toMatchObject({ source: 'driftwatch', bus: 'default' });
   });
 
-  it("turns the model's one paging alarm to ALARM on the next clock tick and publishes to the alarm topic", async () => {
+  it('does not page for one drifted file: the churn model pages when 2 of its last 3 checks drifted', async () => {
     await aws.advance(60_000);
-    const alarmName = aws.resource('churn/PageAlarm').name;
-    expect(alarmName).toBe('Driftwatch-churn-Page');
-    expect(aws.alarms.state(alarmName)?.value).toBe('ALARM');
-    const change = aws.timeline
-      .ofType('alarm-state')
-      .find((event) => event.alarm === alarmName && event.to === 'ALARM');
-    expect(change?.reason).toMatch(
-      // Dataset drift and critical-feature drift of the shifted file: one Page each.
-      /^Threshold Crossed: 1 out of the last 1 datapoints \[2\.0 \(02\/06\/25 08:56:00\)\]/,
-    );
-
-    const topic = aws.topic(String(aws.outputs['AlarmTopicArn']))!;
-    const published = topic.messages.find(
-      (message) => message.subject === `ALARM: "${alarmName}" in US East (N. Virginia)`,
-    );
-    expect(published).toBeDefined();
-    const body = JSON.parse(published!.message);
-    expect(body).toMatchObject({
-      AlarmName: alarmName,
-      NewStateValue: 'ALARM',
-      OldStateValue: 'OK',
-      AWSAccountId: aws.identity.accountId,
-      Trigger: {
-        MetricName: 'Page',
-        Namespace: 'Driftwatch',
-        Dimensions: [{ name: 'Model', value: 'churn' }],
-      },
-    });
-    expect(body.AlarmDescription).toMatch(
-      /^Model churn: something broke - a dataset or critical feature drifted/,
-    );
+    expect(aws.resource('churn/PageAlarm').name).toBe('Driftwatch-churn-Page');
     const reasons = aws.metrics.query(
       { namespace: 'Driftwatch', name: 'PageReason', dimensions: { Model: 'churn', Reason: 'DatasetDrift' } },
       0,
       Infinity,
     );
-    expect(reasons.flatMap((datum) => datum.values)).toEqual([1]);
-    expect(
-      published!.deliveries.every((delivery) => delivery.endsWith('(not sent: no network locally)')),
-    ).toBe(true);
-    expect(aws.timeline.ofType('sns-message').some((event) => event.messageId === published!.messageId)).toBe(
-      true,
-    );
+    expect(reasons).toEqual([]);
+    const record = await incident();
+    expect(record['signal:drift']).toMatchObject({
+      open: false,
+      detail: expect.stringMatching(/^dataset drift in 1 of the last 2 checks \(rule: 2 of 3\)/),
+    });
   });
 
   it('records a malformed file as a failure, sends it to the dead-letter queue and alarms', async () => {
@@ -216,6 +194,34 @@ describe('local AWS on the synthesized template', () => {
     for (const name of ['Driftwatch-churn-Page', 'Driftwatch-DeadLetterMessages']) {
       expect(aws.alarms.state(name)?.value, name).toBe('ALARM');
     }
+    // The dead-lettered file joins the churn model's open incident: the scheduled retraining that started
+    // with the deployment failed (the example config's images are in eu-west-1, the local region is
+    // us-east-1) and paged through the notifier. One page per incident: no second one.
+    const topic = aws.topic(String(aws.outputs['AlarmTopicArn']))!;
+    const pages = topic.messages.filter((message) => message.subject?.startsWith('driftwatch: churn:'));
+    expect(pages.map((message) => message.subject)).toEqual(['driftwatch: churn: retraining failed']);
+    expect(pages[0]!.message).toMatch(/^Model: churn\n/);
+    expect(
+      pages[0]!.deliveries.every((delivery) => delivery.endsWith('(not sent: no network locally)')),
+    ).toBe(true);
+    expect(await incident()).toMatchObject({
+      'signal:retraining': { open: true },
+      'signal:deadLetter': {
+        open: true,
+        detail: expect.stringContaining(
+          `${model.incomingPrefix}broken.csv sent to the dead-letter queue without retry`,
+        ),
+      },
+    });
+    // The engine's DeadLetterMessages alarm stays: AWS's own message, published by CloudWatch.
+    const raw = topic.messages.find(
+      (message) => message.subject === 'ALARM: "Driftwatch-DeadLetterMessages" in US East (N. Virginia)',
+    );
+    expect(JSON.parse(raw!.message)).toMatchObject({
+      AlarmName: 'Driftwatch-DeadLetterMessages',
+      NewStateValue: 'ALARM',
+      AWSAccountId: aws.identity.accountId,
+    });
     const reasons = aws.metrics.query(
       { namespace: 'Driftwatch', name: 'PageReason', dimensions: { Model: 'churn', Reason: 'FileError' } },
       0,
