@@ -16,7 +16,7 @@ import { EVENT_SOURCE, METRIC_NAMESPACE } from '../lambdas/shared/contract.ts';
 import { MODELS_ENV } from '../lambdas/shared/model-catalog.ts';
 import { modelParametersArn } from './drift-detector.ts';
 import { lambdaBundling } from './lambda-bundling.ts';
-import { acknowledgeWildcardResource, XRAY_FUNCTION_ACTIONS } from './nag.ts';
+import { acknowledge, acknowledgeWildcardResource, XRAY_FUNCTION_ACTIONS } from './nag.ts';
 import { secureQueueProps } from './secure-defaults.ts';
 
 /** The feedback consumer shipped with driftwatch. */
@@ -77,6 +77,13 @@ export class FeedbackStream extends Construct {
       ...(onDemand ? {} : { shardCount: props.shards ?? 1 }),
       retentionPeriod: Duration.hours(props.retentionHours ?? 24),
     });
+    acknowledge(
+      this.stream,
+      'KDS3',
+      "Encrypted with the engine's customer-managed key, as the buckets and topic are: the records carry labels " +
+        'and cohort attributes, and the key policy is the one place access to them is decided. Kinesis caches data ' +
+        'keys, so the key costs a few KMS requests an hour per producer and consumer.',
+    );
     this.table = new dynamodb.Table(this, 'State', {
       partitionKey: { name: 'model', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'cohort', type: dynamodb.AttributeType.STRING },
@@ -90,6 +97,12 @@ export class FeedbackStream extends Construct {
       this,
       'FailureQueue',
       secureQueueProps({ retentionPeriod: Duration.days(14) }),
+    );
+    acknowledge(
+      this.failureQueue,
+      'SQS3',
+      "This queue is itself a dead-letter queue: the event source mapping's on-failure destination and where the " +
+        'consumer sends unparseable records; its messages wait here (14 days, alarmed) for on-call.',
     );
 
     const logGroup = new logs.LogGroup(this, 'Logs', {

@@ -1,0 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { validateConfig } from '../lib/config/validate.ts';
+import { addDriftwatch } from '../lib/model-stacks.ts';
+import { testApp } from '../test/helpers/cdk.ts';
+const config = validateConfig(JSON.parse(readFileSync('local/demo/concept-drift.config.json', 'utf8')));
+const app = testApp();
+addDriftwatch(app, config);
+app.synth();
+const pack = new AwsSolutionsChecks(app, { verbose: true });
+const v = pack.validateScope(app).violations.map((x) => `${x.ruleName} ${x.violatingResources.map((r) => r.constructPath).join(',')}`);
+console.log(v);
