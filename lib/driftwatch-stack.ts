@@ -168,7 +168,7 @@ export class DriftwatchStack extends Stack {
           description:
             'Feedback records could not be applied: the failure queue holds unparseable records (the "model" and ' +
             '"reason" attributes say which and why) or the shard ranges of batches that failed every retry. ' +
-            'Runbook: read a message; fix the producer, or the cause of the failures (the feedback function\'s ' +
+            "Runbook: read a message; fix the producer, or the cause of the failures (the feedback function's " +
             'log group), then replay the range from the stream (its retention allowing) and delete the message.',
         }),
       );

@@ -74,6 +74,8 @@ export interface ModelCounts {
   duplicates: number;
   rejected: number;
   detections: number;
+  /** Detections within the quiet time of an earlier one: counted, not reported. */
+  quieted: number;
   /** Outcomes whose cohort value was beyond `maxCohortsPerAttribute` (counted for the whole model only). */
   cohortOverflow: number;
   /** Seconds from each detection's record entering the stream to its event. */
@@ -100,6 +102,7 @@ const emptyCounts = (): ModelCounts => ({
   duplicates: 0,
   rejected: 0,
   detections: 0,
+  quieted: 0,
   cohortOverflow: 0,
   latencies: [],
   pages: { conceptDrift: 0, cohortRate: 0 },
@@ -186,6 +189,7 @@ export async function processFeedbackBatch(
       }
       counts.applied += result.applied;
       counts.duplicates += result.duplicates;
+      counts.quieted += result.quieted;
       if (pending.length > 0) {
         // At least once: put, then clear; a failure to clear only means the events are put again.
         await ports.putEvents(pending);
@@ -274,7 +278,11 @@ export function detailOf(
   const round = (value: number) => Math.round(value * 1e6) / 1e6;
   return {
     model: settings.model,
-    ...(settings.retrains && signal.kind === 'detector'
+    // A cohort's detection retrains that segment (with segment retraining on); otherwise only the whole
+    // model's detections start a run, and a cohort's page (its run would be the whole model's again).
+    ...(settings.retrains &&
+    signal.kind === 'detector' &&
+    (parsed === null || (segment !== undefined && settings.segmentRetraining))
       ? { retrainingTrigger: 'conceptDrift' as const }
       : {}),
     cohort: parsed,

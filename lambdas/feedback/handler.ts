@@ -98,6 +98,7 @@ async function consume(event: KinesisStreamEvent, _context: Context): Promise<Ki
       duplicates: counts.duplicates,
       rejected: counts.rejected,
       detections: counts.detections,
+      quieted: counts.quieted,
       cohortOverflow: counts.cohortOverflow,
     });
   }

@@ -185,7 +185,9 @@ export function feedbackSettings(model: ModelConfig): FeedbackSettings | undefin
       alpha: monitor.alpha,
       minSamples: monitor.minSamples,
     })),
+    renotifyAfterMs: concept.renotifyAfterMinutes * 60_000,
     segmentColumn: model.segment,
     retrains: model.retraining?.triggers.includes('conceptDrift') ?? false,
+    segmentRetraining: concept.emergencyRetraining.segmentRetraining,
   };
 }

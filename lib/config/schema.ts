@@ -881,6 +881,10 @@ export const ConceptDriftSchema = doc(
       list(),
       "Attributes of the feedback records whose values are cohorts, each with its own detectors. Default: the model's `segment` (if any).",
     ).optional(),
+    renotifyAfterMinutes: doc(
+      num({ min: 0, max: 10_080 }),
+      'After a detection, further detections of the same detector in the same cohort within this many minutes (event time) are counted but put no event and page no one: ADWIN cuts its window several times while a change settles.',
+    ).default(60),
     maxCohortsPerAttribute: doc(
       num({ integer: true, min: 1, max: 1000 }),
       'Distinct values of one cohort attribute that get their own detectors; records of further values count for the whole model only (and are counted).',

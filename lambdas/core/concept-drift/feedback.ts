@@ -37,10 +37,14 @@ export interface FeedbackSettings {
     alpha: number;
     minSamples: number;
   }[];
+  /** After a signal, the same detector's signals in the same cohort within this time (event time) are quiet. */
+  renotifyAfterMs: number;
   /** The model's segment column: a cohort of it is a segment to retrain on. */
   segmentColumn: string | null;
   /** Whether the model retrains on concept drift (the event then carries `retrainingTrigger`). */
   retrains: boolean;
+  /** Whether a detection in a cohort of the segment column retrains on that segment only. */
+  segmentRetraining: boolean;
 }
 
 /** A feedback record as sent to the stream, checked. */
@@ -208,6 +212,10 @@ export interface CohortState {
   marks: [number, number][];
   /** Whole model only: the values admitted as cohorts, per attribute (at most `maxCohortsPerAttribute`). */
   cohortValues?: Record<string, string[]>;
+  /** Event time (ms) of the last signal that was reported, by detector: later ones within the quiet time are not. */
+  lastSignals?: Record<string, number>;
+  /** Signals not reported (within the quiet time of an earlier one). */
+  quieted?: number;
 }
 
 /** An outcome with where it came from. */
@@ -237,7 +245,10 @@ export interface CohortSignal {
 
 export interface ApplyResult {
   state: CohortState;
+  /** The signals to report (those within the quiet time of an earlier one are left out and counted). */
   signals: CohortSignal[];
+  /** Signals left out. */
+  quieted: number;
   applied: number;
   duplicates: number;
 }
@@ -359,7 +370,18 @@ export function applyOutcomes(
     }
   }
   for (const { method, detector } of live) next.detectors[method as DetectorMethod] = detector.snapshot();
-  return { state: next, signals, applied, duplicates };
+  // ADWIN cuts its window several times while one change settles: one report per quiet time.
+  const last = { ...next.lastSignals };
+  const reported = signals.filter((signal) => {
+    const previous = last[signal.detector];
+    if (previous !== undefined && signal.eventTime - previous < settings.renotifyAfterMs) return false;
+    last[signal.detector] = signal.eventTime;
+    return true;
+  });
+  const quieted = signals.length - reported.length;
+  next.lastSignals = last;
+  next.quieted = (next.quieted ?? 0) + quieted;
+  return { state: next, signals: reported, quieted, applied, duplicates };
 }
 
 /** The event time of the latest mark at or before `position` (the oldest mark when none is). */
