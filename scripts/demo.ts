@@ -9,6 +9,8 @@
  *   challenger (boosted trees), evaluates it with batch transforms, registers it and rolls it out as a
  *   canary (5% -> 25% -> 100%) under generated traffic and labelled feedback: promoted.
  * - rollback: the same, but the challenger's variant fails a share of its requests: the canary rolls back.
+ * - concept drift (local/demo/concept-drift.ts): labelled feedback on the Kinesis stream, the concept flips
+ *   with the inputs unchanged, ADWIN fires, an emergency retraining on the recent window is promoted.
  *
  * Reports, timelines and summary.json go to out/demo/.
  */
@@ -29,6 +31,16 @@ for (const scenario of summary.scenarios) {
     `${scenario.kind}: retraining ${run?.outcome ?? 'not run'}; endpoint ${JSON.stringify(scenario.finalWeights)}; ` +
       `packages ${scenario.packages.map((p) => `v${p.version} ${p.status}`).join(', ')}; ` +
       `${scenario.snsMessages.length} SNS messages; ${scenario.realSeconds.toFixed(1)} s`,
+  );
+}
+const concept = summary.conceptDrift;
+if (concept) {
+  const first = concept.detections[0];
+  const run = concept.executions.find((execution) => execution.outcome !== 'skipped');
+  say(
+    `concept-drift: ${first ? `${first.detector} fired ${first.position - concept.flipAt} outcomes after the flip` : 'no detection'}; ` +
+      `emergency retraining ${run?.outcome ?? 'not run'} on ${run?.trainingRows ?? '?'} recent rows; ` +
+      `endpoint ${JSON.stringify(concept.finalWeights)}; ${concept.realSeconds.toFixed(1)} s`,
   );
 }
 say(`reports, timelines and summary.json in ${out}`);

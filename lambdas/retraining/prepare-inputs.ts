@@ -115,6 +115,7 @@ export async function handlePrepareInputs(
     files,
     segment,
     trainingRows,
+    trainingSince: plan.trainingSince ?? null,
     holdout: {
       key: config.holdoutKey,
       etag: holdout.etag,

@@ -204,8 +204,10 @@ export interface PreparedInputs {
   trainUri: string;
   files: DataFile[];
   segment: { column: string; value: string } | null;
-  /** Rows written when the data was filtered by segment; null for a plain copy. */
+  /** Rows written when the data was filtered (segment, emergency window by event time); null for a plain copy. */
   trainingRows: number | null;
+  /** An emergency run's window start (the plan's `trainingSince`); null: the last `dataWindowDays`. */
+  trainingSince: string | null;
   holdout: DataFile & { rows: number; featureColumns: string[] };
   /** S3 URI of the JSON manifest of every file above. */
   manifestUri: string;

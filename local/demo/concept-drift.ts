@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   CreateEndpointCommand,
   CreateEndpointConfigCommand,
@@ -292,13 +293,6 @@ export async function runConceptDriftStory(options: DemoOptions): Promise<Concep
     const placed = await aws.putRecords(stream, records);
     await aws.drainStream(stream, placed);
     const streamSeconds = (Date.now() - streamStart) / 1000;
-    if (process.env['DEBUG_FEEDBACK'])
-      console.log(
-        aws.timeline
-          .ofType('function-finished')
-          .filter((event) => event.function.includes('Feedback'))
-          .map((event) => `${event.durationMs}ms ${event.logs.slice(-3).join(' | ').slice(0, 300)}`),
-      );
 
     const detections = aws
       .executions()
@@ -334,22 +328,37 @@ export async function runConceptDriftStory(options: DemoOptions): Promise<Concep
     if (running().length > 0)
       throw new Error(`the emergency run did not finish in ${MAX_CANARY_MINUTES} minutes`);
 
+    // What each run trained on: its manifest (prepare-inputs writes it beside the training data).
+    const s3 = aws.s3Client();
+    const manifests = new Map<string, { trainingSince: string | null; trainingRows: number | null }>();
+    const listed = await s3.send(
+      new ListObjectsV2Command({ Bucket: results, Prefix: `retraining/${modelConfig.name}/` }),
+    );
+    for (const object of listed.Contents ?? []) {
+      if (!object.Key?.endsWith('/manifest.json')) continue;
+      const text = await (
+        await s3.send(new GetObjectCommand({ Bucket: results, Key: object.Key }))
+      ).Body!.transformToString();
+      manifests.set(object.Key.split('/').at(-2)!, JSON.parse(text));
+    }
     const executions = aws
       .executions()
       .filter((execution) => execution.stateMachineArn === stateMachine)
       .map((execution) => {
         const input = JSON.parse(execution.input) as { trigger: { type: string } };
         const output = execution.output ? (JSON.parse(execution.output) as Record<string, unknown>) : {};
-        const outcome = (output['outcome'] ?? output) as { status?: string; reason?: string };
-        const plan = output['plan'] as { trainingSince?: string | null } | undefined;
-        const data = output['data'] as { trainingRows?: number | null } | undefined;
+        const outcome = (output['outcome'] ?? output) as { status?: string; reason?: string; runId?: string };
+        const runId = outcome.runId ?? (output['runId'] as string | undefined);
+        const manifest =
+          (runId ? manifests.get(runId) : undefined) ??
+          (outcome.status === 'promoted' && manifests.size === 1 ? [...manifests.values()][0] : undefined);
         return {
           status: execution.status,
           trigger: input.trigger.type,
           outcome: outcome.status ?? null,
           reason: outcome.reason ?? null,
-          trainingSince: plan?.trainingSince ?? null,
-          trainingRows: data?.trainingRows ?? null,
+          trainingSince: manifest?.trainingSince ?? null,
+          trainingRows: manifest?.trainingRows ?? null,
         };
       });
     const packages = await sagemaker.send(

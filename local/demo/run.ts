@@ -4,24 +4,29 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type ConceptDriftStoryResult, runConceptDriftStory } from './concept-drift.ts';
 import { runScenario, type ScenarioKind, type ScenarioResult } from './scenario.ts';
 
 export interface DemoSummary {
   startedAt: string;
   realSeconds: number;
   scenarios: Omit<ScenarioResult, 'timeline'>[];
+  /** The concept-drift story (local/demo/concept-drift.ts), when it ran. */
+  conceptDrift?: Omit<ConceptDriftStoryResult, 'timeline'>;
 }
 
 export interface RunDemoOptions {
   root: string;
   out: string;
   scenarios?: ScenarioKind[];
+  /** Run the concept-drift story too. @default true */
+  conceptDrift?: boolean;
   log?: (line: string) => void;
 }
 
 export async function runDemo(
   options: RunDemoOptions,
-): Promise<{ summary: DemoSummary; results: ScenarioResult[] }> {
+): Promise<{ summary: DemoSummary; results: ScenarioResult[]; conceptDrift?: ConceptDriftStoryResult }> {
   const started = Date.now();
   await rm(options.out, { recursive: true, force: true });
   await mkdir(options.out, { recursive: true });
@@ -35,11 +40,20 @@ export async function runDemo(
     await writeFile(join(options.out, kind, 'timeline.txt'), `${result.timeline.join('\n')}\n`);
     results.push(result);
   }
+  const conceptDrift =
+    options.conceptDrift === false
+      ? undefined
+      : await runConceptDriftStory({
+          root: options.root,
+          out: options.out,
+          ...(options.log ? { log: options.log } : {}),
+        });
   const summary: DemoSummary = {
     startedAt: new Date(started).toISOString(),
     realSeconds: (Date.now() - started) / 1000,
     scenarios: results.map(({ timeline: _, ...rest }) => rest),
+    ...(conceptDrift ? { conceptDrift: (({ timeline: _, ...rest }) => rest)(conceptDrift) } : {}),
   };
   await writeFile(join(options.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  return { summary, results };
+  return { summary, results, ...(conceptDrift ? { conceptDrift } : {}) };
 }
