@@ -130,6 +130,7 @@ export async function processFeedbackBatch(
       if (!settings)
         throw new FeedbackRecordError(
           `model: ${JSON.stringify(parsed.model)} is not a configured model with a conceptDrift section`,
+          parsed.model,
         );
       const group = byModel.get(settings.model) ?? { settings, outcomes: [] };
       byModel.set(settings.model, group);
