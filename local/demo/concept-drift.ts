@@ -36,7 +36,7 @@ const CHAMPION = { model: 'churn-v1', config: 'churn-prod-config-1', variant: 'A
 /** Outcomes before and after the flip, one millisecond of event time apart (1,000 a second). */
 const BEFORE_FLIP = 1200;
 const AFTER_FLIP = 1300;
-const REQUESTS_PER_MINUTE = 250;
+const REQUESTS_PER_MINUTE = 120;
 const MAX_CANARY_MINUTES = 90;
 const minute = 60_000;
 
