@@ -10,6 +10,7 @@ import { Alerting, type EngineAlarms } from './alerting.ts';
 import { CaptureWindowTable } from './capture-window-table.ts';
 import type { DriftwatchConfig } from './config/model-config.ts';
 import { DriftDetector } from './drift-detector.ts';
+import { FeedbackStream } from './feedback-stream.ts';
 import { IdempotencyTable } from './idempotency-table.ts';
 import { IncidentNotifier } from './incident-notifier.ts';
 import { LandingBucket } from './landing-bucket.ts';
@@ -63,6 +64,8 @@ export class DriftwatchStack extends Stack {
   readonly engineAlarms: EngineAlarms;
   /** Pages on-call once per model incident, from the models' Page alarms. */
   readonly notifier: IncidentNotifier;
+  /** The labelled feedback stream and its consumer: present when a model has a `conceptDrift` section. */
+  readonly feedback?: FeedbackStream;
   /** SSM path of the model parameters, `/driftwatch/<stack>/models/`. */
   readonly modelsParameterPath: string;
 
@@ -145,11 +148,65 @@ export class DriftwatchStack extends Stack {
       this.performance,
       this.retraining.stateMachine,
     );
+    const engineAlarms = Object.values(this.engineAlarms);
+    if (config.models.some((model) => model.conceptDrift !== undefined)) {
+      const settings = config.feedbackStream;
+      this.feedback = new FeedbackStream(this, 'Feedback', {
+        modelsParameterPath: this.modelsParameterPath,
+        stackName: config.stackName,
+        encryptionKey: this.key,
+        eventBus: this.eventBus,
+        historyTable: this.results.historyTable,
+        mode: settings.mode,
+        shards: settings.shards,
+        retentionHours: settings.retentionHours,
+        batchSize: settings.batchSize,
+        batchWindowSeconds: settings.batchWindowSeconds,
+        retryAttempts: settings.retryAttempts,
+        parallelizationFactor: settings.parallelizationFactor,
+        logRetention,
+      });
+      // Engine-wide: each message names its model (unparseable records) or the shard range (failed batches).
+      engineAlarms.push(
+        this.alerting.alarmOnMetric(this.feedback, 'FailuresAlarm', {
+          name: 'FeedbackFailures',
+          metric: this.feedback.failureQueue.metricApproximateNumberOfMessagesVisible({
+            period: Duration.minutes(5),
+            statistic: 'Maximum',
+          }),
+          description:
+            'Feedback records could not be applied: the failure queue holds unparseable records (the "model" and ' +
+            '"reason" attributes say which and why) or the shard ranges of batches that failed every retry. ' +
+            "Runbook: read a message; fix the producer, or the cause of the failures (the feedback function's " +
+            'log group), then replay the range from the stream (its retention allowing) and delete the message.',
+        }),
+      );
+      engineAlarms.push(
+        this.alerting.alarmOnMetric(this.feedback, 'IteratorAgeAlarm', {
+          name: 'FeedbackIteratorAge',
+          metric: this.feedback.function.metric('IteratorAge', {
+            period: Duration.minutes(5),
+            statistic: 'Maximum',
+          }),
+          threshold: 5 * 60_000,
+          description:
+            'The feedback consumer is more than 5 minutes behind the stream: concept drift is detected late. ' +
+            "Runbook: check the feedback function's errors and throttles; add shards (feedbackStream.shards) or " +
+            'raise feedbackStream.parallelizationFactor when the stream is busier than its shards.',
+        }),
+      );
+      new CfnOutput(this, 'FeedbackStreamName', {
+        description:
+          'Send labelled outcomes here: one JSON record per outcome {"model", "label", "prediction", "cohort", "eventTime"}, partition key the model',
+        value: this.feedback.stream.streamName,
+      });
+      new CfnOutput(this, 'FeedbackFailureQueueUrl', { value: this.feedback.failureQueue.queueUrl });
+    }
     this.dashboard = new ModelDashboard(this, 'Dashboard', {
       detector: this.drift,
       performance: this.performance,
       retraining: this.retraining.stateMachine,
-      alarms: Object.values(this.engineAlarms),
+      alarms: engineAlarms,
     });
     this.notifier = new IncidentNotifier(this, 'Notifier', {
       historyTable: this.results.historyTable,

@@ -10,11 +10,12 @@ export {
 export { ConfigValidationError } from './config/errors.ts';
 export { DEFAULT_CONFIG_FILE, loadConfig } from './config/load.ts';
 export type * from './config/model-config.ts';
-export { driftRuntimeConfig, performanceRuntimeConfig } from './config/runtime.ts';
+export { driftRuntimeConfig, feedbackSettings, performanceRuntimeConfig } from './config/runtime.ts';
 export { validateConfig } from './config/validate.ts';
 export { DRIFT_HANDLER_ENTRY, DriftDetector, type DriftDetectorProps } from './drift-detector.ts';
 export { DriftMetrics } from './drift-metrics.ts';
 export { DriftwatchStack, type DriftwatchStackProps } from './driftwatch-stack.ts';
+export { FEEDBACK_HANDLER_ENTRY, FeedbackStream, type FeedbackStreamProps } from './feedback-stream.ts';
 export { IdempotencyTable } from './idempotency-table.ts';
 export { ESM_REQUIRE_BANNER, lambdaBundling } from './lambda-bundling.ts';
 export { LandingBucket, type LandingBucketProps } from './landing-bucket.ts';

@@ -432,11 +432,16 @@ export class RetrainingPipeline extends Construct {
     // triggers are data): one rule for every model, and models that do not retrain start no execution.
     this.rules.push(
       new events.Rule(this, 'OnRetrainingTrigger', {
-        description: 'Drift Detected and Performance Degraded events that start a retraining of their model',
+        description:
+          'Drift Detected, Performance Degraded and Concept Drift Detected events that start a retraining of their model',
         eventBus,
         eventPattern: {
           source: [EVENT_SOURCE],
-          detailType: [DETAIL_TYPE.driftDetected, DETAIL_TYPE.performanceDegraded],
+          detailType: [
+            DETAIL_TYPE.driftDetected,
+            DETAIL_TYPE.performanceDegraded,
+            DETAIL_TYPE.conceptDriftDetected,
+          ],
           detail: { retrainingTrigger: [{ exists: true }] },
         },
         targets: [

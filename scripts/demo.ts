@@ -11,6 +11,8 @@
  * - rollback: the same, but the challenger's variant fails a share of its requests: the canary rolls back.
  * - live traffic (local/demo/capture-story.ts): Data Capture of two variants, hourly windows checked per
  *   variant; only the canary's shifted hour drifts.
+ * - concept drift (local/demo/concept-drift.ts): labelled feedback on the Kinesis stream, the concept flips
+ *   with the inputs unchanged, ADWIN fires, an emergency retraining on the recent window is promoted.
  *
  * Reports, timelines and summary.json go to out/demo/.
  */
@@ -39,6 +41,16 @@ if (summary.capture) {
     `live traffic: ${summary.capture.captureFiles} capture files, ${summary.capture.windows.length} hourly windows checked; ` +
       `drift in ${drifted.map((window) => `${window.variant} ${window.start.slice(11, 16)}Z`).join(', ') || 'none'}; ` +
       `${summary.capture.realSeconds.toFixed(1)} s`,
+  );
+}
+const concept = summary.conceptDrift;
+if (concept) {
+  const first = concept.detections[0];
+  const run = concept.executions.find((execution) => execution.outcome !== 'skipped');
+  say(
+    `concept-drift: ${first ? `${first.detector} fired ${first.position - concept.flipAt} outcomes after the flip` : 'no detection'}; ` +
+      `emergency retraining ${run?.outcome ?? 'not run'} on ${run?.trainingRows ?? '?'} recent rows; ` +
+      `endpoint ${JSON.stringify(concept.finalWeights)}; ${concept.realSeconds.toFixed(1)} s`,
   );
 }
 say(`reports, timelines and summary.json in ${out}`);

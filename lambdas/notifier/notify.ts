@@ -201,6 +201,14 @@ export async function onRetrainingStatus(
       : `execution ${execution} succeeded`,
     at,
   });
+  // A model retrained since its concept drift has recovered from it (the emergency run's very purpose).
+  if (!open && (await readIncident(deps.documents, config.historyTable, model))?.signals.conceptDrift?.open) {
+    await setSignal(deps.documents, config.historyTable, model, 'conceptDrift', {
+      open: false,
+      detail: `retrained by execution ${execution}`,
+      at,
+    });
+  }
   if (open) {
     deps.metrics.setDefaultDimensions({ Model: model });
     publishMetricPoints(deps.metrics, pagePoints(model, [PAGE_REASON.retrainingFailed]));

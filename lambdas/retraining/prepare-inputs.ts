@@ -1,6 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { InputError } from '../core/errors.ts';
-import { filterSegmentRows, splitHoldout } from '../core/retraining/csv-rows.ts';
+import { filterTrainingRows, splitHoldout } from '../core/retraining/csv-rows.ts';
 import { s3ClientConfig } from '../shared/clients.ts';
 import type { DataFile, PreparedInputs, RunPlan } from '../shared/retraining-contract.ts';
 import { parseS3Uri, type RetrainingEnvironment, retrainingEnvironmentFor, s3ObjectStore } from './aws.ts';
@@ -20,7 +20,9 @@ export class NoTrainingDataError extends Error {
  * Puts the run's inputs under its work prefix and records their lineage:
  * - training data: the labelled files under the golden prefix uploaded in the last `dataWindowDays` (the
  *   holdout excluded), copied as they are, or, when the trigger names a segment, that segment's rows of every
- *   CSV file in one `train/segment.csv`;
+ *   CSV file in one `train/segment.csv`. An emergency run (concept drift) trains on its recent window only
+ *   (`plan.trainingSince`): the rows whose event time is in it (with `eventTimeColumn`), else the files
+ *   uploaded in it;
  * - holdout: the holdout split into `holdout/features.csv` (no header, the model's columns: what the batch
  *   transforms score) and `holdout/labels.csv` (label and segment, same row order: what the evaluation reads);
  * - `manifest.json`: every file read with its ETag and version.
@@ -33,7 +35,11 @@ export async function handlePrepareInputs(
   const { config, dataBucket } = environment;
   const { plan } = event;
   const now = new Date(plan.now);
-  const since = now.getTime() - config.dataWindowDays * 86_400_000;
+  const windowSince = plan.trainingSince ? Date.parse(plan.trainingSince) : null;
+  const byRowTime = windowSince !== null && plan.eventTimeColumn !== null;
+  // Rows by event time: every file of the data window may hold rows of the recent one.
+  const since =
+    windowSince !== null && !byRowTime ? windowSince : now.getTime() - config.dataWindowDays * 86_400_000;
   const candidates = (await objects.list(dataBucket, config.goldenPrefix)).filter(
     (object) =>
       object.key !== config.holdoutKey &&
@@ -42,16 +48,19 @@ export async function handlePrepareInputs(
       object.lastModified.getTime() <= now.getTime(),
   );
   if (candidates.length === 0) {
+    const window =
+      windowSince !== null && !byRowTime
+        ? `uploaded since ${plan.trainingSince} (the emergency window)`
+        : `in the last ${config.dataWindowDays} days`;
     throw new NoTrainingDataError(
-      `no labelled file under s3://${dataBucket}/${config.goldenPrefix} in the last ${config.dataWindowDays} days ` +
-        `(the holdout ${config.holdoutKey} excluded)`,
+      `no labelled file under s3://${dataBucket}/${config.goldenPrefix} ${window} (the holdout ${config.holdoutKey} excluded)`,
     );
   }
   const train = parseS3Uri(plan.s3.trainUri);
   const segment = plan.trigger.segment;
   const files: DataFile[] = [];
   let trainingRows: number | null = null;
-  if (segment === null) {
+  if (segment === null && !byRowTime) {
     for (const [i, object] of candidates.entries()) {
       const name = object.key.slice(object.key.lastIndexOf('/') + 1);
       await objects.copy(
@@ -61,26 +70,30 @@ export async function handlePrepareInputs(
       files.push({ key: object.key, etag: object.etag, versionId: object.versionId });
     }
   } else {
+    const what = [
+      segment ? `segment ${segment.column}=${segment.value}` : null,
+      byRowTime ? `the rows since ${plan.trainingSince} (${plan.eventTimeColumn})` : null,
+    ]
+      .filter(Boolean)
+      .join(' and ');
     let csv = '';
     trainingRows = 0;
     for (const object of candidates) {
       if (!/\.csv$/i.test(object.key)) {
-        throw new InputError(
-          { file: object.key },
-          `training on segment ${segment.column}=${segment.value} filters CSV files only`,
-        );
+        throw new InputError({ file: object.key }, `training on ${what} filters CSV files only`);
       }
       const { text, etag, versionId } = await objects.getText(dataBucket, object.key);
-      const filtered = filterSegmentRows(text, object.key, segment);
+      const filtered = filterTrainingRows(text, object.key, {
+        segment,
+        eventTime: byRowTime ? { column: plan.eventTimeColumn!, sinceMs: windowSince! } : null,
+      });
       // One header: the first file's.
       csv += csv === '' ? filtered.csv : filtered.csv.slice(filtered.csv.indexOf('\n') + 1);
       trainingRows += filtered.kept;
       files.push({ key: object.key, etag, versionId });
     }
     if (trainingRows === 0) {
-      throw new NoTrainingDataError(
-        `no row of segment ${segment.column}=${segment.value} in the ${candidates.length} files of the window`,
-      );
+      throw new NoTrainingDataError(`no row of ${what} in the ${candidates.length} files of the window`);
     }
     await objects.putText(train.bucket, `${train.key}segment.csv`, csv, 'text/csv');
   }
@@ -102,6 +115,7 @@ export async function handlePrepareInputs(
     files,
     segment,
     trainingRows,
+    trainingSince: plan.trainingSince ?? null,
     holdout: {
       key: config.holdoutKey,
       etag: holdout.etag,

@@ -78,6 +78,16 @@ export const METRIC = {
   page: { name: 'Page', unit: 'Count' },
   /** The same events, by what broke (Model, Reason): drawn on the dashboard, not alarmed on. */
   pageReason: { name: 'PageReason', unit: 'Count' },
+  /** Concept drift detections on the labelled feedback stream, every cohort (Model). */
+  conceptDriftDetections: { name: 'ConceptDriftDetections', unit: 'Count' },
+  /** Labelled feedback records applied to the model's detectors (Model). */
+  feedbackOutcomes: { name: 'FeedbackOutcomes', unit: 'Count' },
+  /** Feedback records that could not be applied: unparseable, unknown model (Model; `_unrouted` when none). */
+  feedbackRejected: { name: 'FeedbackRejected', unit: 'Count' },
+  /** Records of a retried or duplicated batch already applied, skipped (Model). */
+  feedbackDuplicates: { name: 'FeedbackDuplicates', unit: 'Count' },
+  /** Seconds from a record entering the stream to its detection being put (Model). */
+  conceptDriftLatency: { name: 'ConceptDriftDetectionLatency', unit: 'Seconds' },
   /** Rows of the golden dataset evaluated by one performance check (Model). */
   performanceRows: { name: 'PerformanceRowsEvaluated', unit: 'Count' },
 } as const;
@@ -93,6 +103,8 @@ export const PAGE_REASON = {
   deadLetter: 'DeadLetter',
   /** A retraining execution of the model failed, timed out or was aborted. */
   retrainingFailed: 'RetrainingFailed',
+  conceptDrift: 'ConceptDrift',
+  cohortRate: 'CohortRateChanged',
 } as const;
 
 /** Model name of the failure records of files under no model's prefix (model names start with a letter). */
@@ -107,7 +119,38 @@ export const EVENT_SOURCE = 'driftwatch';
 export const DETAIL_TYPE = {
   driftDetected: 'Drift Detected',
   performanceDegraded: 'Performance Degraded',
+  conceptDriftDetected: 'Concept Drift Detected',
 } as const;
+
+/**
+ * Detail of a `Concept Drift Detected` event: a detector on the error stream of a model (or one cohort of it)
+ * signalled a drift, or a rate monitor found a cohort's rate away from its baseline.
+ */
+export interface ConceptDriftDetectedDetail {
+  model: string;
+  /** `conceptDrift` when the model retrains on it (a detector's drift, not a rate monitor's). */
+  retrainingTrigger?: 'conceptDrift';
+  /** The cohort (`attribute`=`value`), or null for the whole model. */
+  cohort: { attribute: string; value: string } | null;
+  /** `adwin`, `ddm`, `page-hinkley`, or `rate:<monitor name>`. */
+  detector: string;
+  /** 0-based position of the outcome in the cohort's stream at which it was signalled. */
+  position: number;
+  /** Error rate (or monitored rate) before the change and recent (null: the detector keeps no window). */
+  errorRateBefore: number;
+  errorRateAfter: number | null;
+  /** Outcomes in the window the detector kept (ADWIN), else null. */
+  windowLength: number | null;
+  /** Event time of the first outcome of that window (ISO), or null. */
+  windowStart: string | null;
+  /** Event time of the outcome that triggered the detection. */
+  eventTime: string;
+  /** When the record entered the stream (ISO) and when the detection was made. */
+  arrivedAt: string;
+  detectedAt: string;
+  /** The segment to retrain on: the cohort when its attribute is the model's segment column. */
+  segment?: { column: string; value: string };
+}
 
 /** Detail of a `Drift Detected` event: put when the dataset drifted or a critical feature drifted. */
 export interface DriftDetectedDetail {

@@ -81,6 +81,18 @@ export interface RetrainingRuntimeConfig {
   sageMaker: RetrainingSageMakerSettings;
   /** Event triggers that start a run of this model (`schedule` and `manual` always do). */
   triggers: RetrainingTriggerType[];
+  /** How a `conceptDrift` trigger runs (null: the model has no conceptDrift section). */
+  emergency: EmergencyRetrainingSettings | null;
+}
+
+/** An emergency run on concept drift: the recent window only, the cooldown possibly skipped. */
+export interface EmergencyRetrainingSettings {
+  skipCooldown: boolean;
+  /** Fixed window, hours; null: the window the detector kept (24 hours when it keeps none). */
+  windowHours: number | null;
+  /** Column of each row's event time in the labelled files; null: files are selected by upload time. */
+  eventTimeColumn: string | null;
+  segmentRetraining: boolean;
 }
 
 /** The model's SageMaker settings, as the shared state machine reads them from `$.plan.sageMaker`. */
@@ -113,7 +125,13 @@ export interface RetrainingSageMakerSettings {
 }
 
 /** The kinds of start of a run. */
-export type RetrainingTriggerType = 'drift' | 'criticalFeatureDrift' | 'performance' | 'schedule' | 'manual';
+export type RetrainingTriggerType =
+  | 'drift'
+  | 'criticalFeatureDrift'
+  | 'performance'
+  | 'conceptDrift'
+  | 'schedule'
+  | 'manual';
 
 /** Input of an execution: what EventBridge rules, the schedule and `driftwatch retrain` send. */
 export interface RetrainingExecutionInput {
@@ -149,6 +167,13 @@ export interface RunPlan {
   month: string;
   /** Runs that started at or after this ISO time block a new one (cooldown); far future with `force`. */
   cooldownCutoff: string;
+  /**
+   * An emergency run's training window: labelled data from this ISO time on (rows by their event time, or
+   * files by upload time); null: the last `dataWindowDays` days.
+   */
+  trainingSince: string | null;
+  /** Column of each row's event time, for `trainingSince`; null: files by upload time. */
+  eventTimeColumn: string | null;
   trigger: { type: RetrainingTriggerType; reason: string; segment: { column: string; value: string } | null };
   names: RunNames;
   s3: {
@@ -185,8 +210,10 @@ export interface PreparedInputs {
   trainUri: string;
   files: DataFile[];
   segment: { column: string; value: string } | null;
-  /** Rows written when the data was filtered by segment; null for a plain copy. */
+  /** Rows written when the data was filtered (segment, emergency window by event time); null for a plain copy. */
   trainingRows: number | null;
+  /** An emergency run's window start (the plan's `trainingSince`); null: the last `dataWindowDays`. */
+  trainingSince: string | null;
   holdout: DataFile & { rows: number; featureColumns: string[] };
   /** S3 URI of the JSON manifest of every file above. */
   manifestUri: string;

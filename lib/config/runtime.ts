@@ -1,3 +1,4 @@
+import type { FeedbackSettings } from '../../lambdas/core/concept-drift/feedback.ts';
 import type {
   DriftModelRuntimeConfig,
   PerformanceModelRuntimeConfig,
@@ -159,6 +160,14 @@ export function retrainingRuntimeConfig(model: ModelConfig, stackName: string): 
       endpointMaxPolls: Math.ceil((canary.endpointWaitMinutes * 60) / ENDPOINT_POLL_SECONDS),
     },
     triggers: [...retraining.triggers],
+    emergency: model.conceptDrift
+      ? {
+          skipCooldown: model.conceptDrift.emergencyRetraining.skipCooldown,
+          windowHours: model.conceptDrift.emergencyRetraining.windowHours ?? null,
+          eventTimeColumn: model.conceptDrift.emergencyRetraining.eventTimeColumn ?? null,
+          segmentRetraining: model.conceptDrift.emergencyRetraining.segmentRetraining,
+        }
+      : null,
     canary: {
       steps: [...canary.steps],
       bakeMinutes: canary.bakeMinutes,
@@ -169,5 +178,35 @@ export function retrainingRuntimeConfig(model: ModelConfig, stackName: string): 
       maxErrorRate: canary.maxErrorRate,
       maxLatencyIncrease: canary.maxLatencyIncrease,
     },
+  };
+}
+
+/** What the feedback consumer needs of a model; undefined when the model has no `conceptDrift` section. */
+export function feedbackSettings(model: ModelConfig): FeedbackSettings | undefined {
+  const concept = model.conceptDrift;
+  if (concept === undefined) return undefined;
+  return {
+    name: model.name,
+    model: model.name,
+    positiveClass: concept.positiveClass,
+    threshold: concept.threshold,
+    cohorts: [...concept.cohorts],
+    maxCohortsPerAttribute: concept.maxCohortsPerAttribute,
+    detectors: concept.detectors.map((detector) => ({
+      method: detector.method,
+      parameters: { ...detector.parameters },
+    })),
+    rateMonitors: concept.rateMonitors.map((monitor) => ({
+      name: monitor.name,
+      outcome: monitor.outcome,
+      baselineRate: monitor.baselineRate,
+      baselineTrials: monitor.baselineTrials ?? null,
+      alpha: monitor.alpha,
+      minSamples: monitor.minSamples,
+    })),
+    renotifyAfterMs: concept.renotifyAfterMinutes * 60_000,
+    segmentColumn: model.segment,
+    retrains: model.retraining?.triggers.includes('conceptDrift') ?? false,
+    segmentRetraining: concept.emergencyRetraining.segmentRetraining,
   };
 }

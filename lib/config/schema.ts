@@ -12,6 +12,8 @@
  */
 import * as z from 'zod';
 import { DEFAULT_PERSISTENCE, MAX_PERSISTENCE_WINDOW } from '../../lambdas/core/alerting/persistence.ts';
+import { createDetector, DETECTOR_METHODS } from '../../lambdas/core/concept-drift/detector.ts';
+import { createRateMonitor } from '../../lambdas/core/concept-drift/rate-monitor.ts';
 import { appliesTo, parseMethodSetting } from '../../lambdas/core/drift/decision.ts';
 import { DEFAULT_DRIFT_SHARE, type MethodSetting } from '../../lambdas/core/drift/options.ts';
 import { DEFAULT_MIN_EFFECT } from '../../lambdas/core/drift/significance.ts';
@@ -66,7 +68,7 @@ export const LOG_RETENTION_DAYS: readonly number[] = [
 
 /** The metrics a performance limit can name: the report's, in the spec's order. */
 export const PERFORMANCE_METRICS: readonly MetricName[] = METRIC_NAMES;
-export const RETRAINING_TRIGGERS = ['drift', 'criticalFeatureDrift', 'performance'] as const;
+export const RETRAINING_TRIGGERS = ['drift', 'criticalFeatureDrift', 'performance', 'conceptDrift'] as const;
 
 const MODEL_NAME = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
@@ -860,6 +862,141 @@ const objectOr = (value: unknown): Record<string, unknown> =>
     ? (value as Record<string, unknown>)
     : {};
 
+const ConceptDetectorSchema = doc(
+  strict({
+    method: doc(
+      oneOf(DETECTOR_METHODS as unknown as ['adwin', 'ddm', 'page-hinkley']),
+      'The detector: `adwin` (Bifet & Gavaldà), `ddm` (Gama et al.) or `page-hinkley`.',
+    ),
+    parameters: doc(
+      map(z.union([z.number(), z.string()], { error: 'must be a number (or a direction for page-hinkley)' })),
+      "The method's parameters (River's defaults): adwin `delta`, `clock`, `maxBuckets`, `minWindowLength`, `gracePeriod`; ddm `minInstances`, `warningThreshold`, `driftThreshold`; page-hinkley `minInstances`, `delta`, `threshold`, `alpha`, `direction`.",
+    ).default({}),
+  }).superRefine((detector, ctx) => {
+    if (!DETECTOR_METHODS.includes(detector.method)) return;
+    try {
+      createDetector(detector.method, objectOr(detector.parameters) as never, 'parameters');
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      ctx.addIssue({ ...RULE, path: error.field.split('.'), message: reasonOf(error) });
+    }
+  }, ALWAYS),
+  "A concept-drift detector run on the model's error stream (1 = wrong prediction, 0 = right), per cohort.",
+);
+
+const RateMonitorSchema = doc(
+  strict({
+    name: doc(
+      text({ pattern: /^[A-Za-z][A-Za-z0-9_-]{0,63}$/, hint: 'letters, digits, _ and -, at most 64' }),
+      'Names the monitor in events and metrics.',
+    ),
+    outcome: doc(
+      oneOf(['label', 'error']),
+      '`label`: the rate of the positive class among the labels (approval, fraud, click-through rate); `error`: the error rate.',
+    ),
+    baselineRate: doc(num({ above: 0, max: 1 }), 'The expected rate, in (0, 1).'),
+    baselineTrials: doc(
+      num({ integer: true, min: 1 }),
+      'Outcomes the baseline rate was estimated from (its uncertainty widens the test). Omitted: known exactly.',
+    ).optional(),
+    alpha: doc(num({ above: 0, max: 0.5 }), 'Largest false alarm rate of the always-valid test.').default(
+      0.05,
+    ),
+    minSamples: doc(num({ integer: true, min: 1 }), 'Outcomes before the first look.').default(100),
+  }).superRefine((monitor, ctx) => {
+    try {
+      createRateMonitor(
+        {
+          baselineRate: monitor.baselineRate,
+          baselineTrials: monitor.baselineTrials ?? null,
+          alpha: monitor.alpha,
+          minSamples: monitor.minSamples,
+        },
+        '',
+      );
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      ctx.addIssue({ ...RULE, path: [error.field.replace(/^\./, '')], message: reasonOf(error) });
+    }
+  }, ALWAYS),
+  "A cohort's rate against its baseline rate: a mixture SPRT looked at after every outcome.",
+);
+
+export const ConceptDriftSchema = doc(
+  strict({
+    detectors: doc(
+      list({ minLength: 1, item: ConceptDetectorSchema }),
+      'Detectors on the error stream, one per method, run for the whole model and each cohort.',
+    ).default([{ method: 'adwin', parameters: {} }]),
+    rateMonitors: doc(list({ item: RateMonitorSchema }), 'Sequential rate monitors, per cohort.').default([]),
+    cohorts: doc(
+      list(),
+      "Attributes of the feedback records whose values are cohorts, each with its own detectors. Default: the model's `segment` (if any).",
+    ).optional(),
+    renotifyAfterMinutes: doc(
+      num({ min: 0, max: 10_080 }),
+      'After a detection, further detections of the same detector in the same cohort within this many minutes (event time) are counted but put no event and page no one: ADWIN cuts its window several times while a change settles.',
+    ).default(60),
+    maxCohortsPerAttribute: doc(
+      num({ integer: true, min: 1, max: 1000 }),
+      'Distinct values of one cohort attribute that get their own detectors; records of further values count for the whole model only (and are counted).',
+    ).default(50),
+    positiveClass: doc(
+      text(),
+      'The label of the positive class, for scores (`prediction` a probability) and `label` rate monitors. Default: the model\'s `performance.positiveClass`, else "1".',
+    ).optional(),
+    threshold: doc(
+      num({ min: 0, max: 1 }),
+      "Score at or above which a probability `prediction` means the positive class. Default: the model's `performance.threshold`, else 0.5.",
+    ).optional(),
+    emergencyRetraining: doc(
+      strict({
+        skipCooldown: doc(
+          flag(),
+          'Start even within the cooldown of the last run (never while one runs).',
+        ).default(true),
+        windowHours: doc(
+          num({ above: 0, max: 8760 }),
+          'Train on the labelled data of the last this many hours. Omitted: the window the detector kept (ADWIN), or 24 hours when it keeps none.',
+        ).optional(),
+        eventTimeColumn: doc(
+          text(),
+          "Column of the labelled files with each row's event time (ISO 8601 or epoch milliseconds): rows before the window are left out. Omitted: files are selected by upload time.",
+        ).optional(),
+        segmentRetraining: doc(
+          flag(),
+          "A detection in a cohort of the model's segment column trains on that segment's rows only.",
+        ).default(true),
+      }),
+      'How a `conceptDrift` retraining trigger runs: an emergency run on the recent window.',
+    ).prefault({}),
+  }).superRefine((concept, ctx) => {
+    const methods = new Set<unknown>();
+    (Array.isArray(concept.detectors) ? concept.detectors : []).forEach((detector, i) => {
+      const method = objectOr(detector)['method'];
+      if (methods.has(method))
+        ctx.addIssue({
+          ...RULE,
+          path: ['detectors', i, 'method'],
+          message: `${String(method)} is listed twice`,
+        });
+      methods.add(method);
+    });
+    const names = new Set<unknown>();
+    (Array.isArray(concept.rateMonitors) ? concept.rateMonitors : []).forEach((monitor, i) => {
+      const name = objectOr(monitor)['name'];
+      if (names.has(name))
+        ctx.addIssue({
+          ...RULE,
+          path: ['rateMonitors', i, 'name'],
+          message: `${String(name)} is listed twice`,
+        });
+      names.add(name);
+    });
+  }, ALWAYS),
+  'Concept drift from labelled feedback (the Kinesis feedback stream): detectors on the error stream and sequential rate monitors, per model and per cohort.',
+);
+
 const ModelObject = strict({
   name: doc(
     text({
@@ -899,6 +1036,10 @@ const ModelObject = strict({
   retraining: doc(RetrainingSchema.optional(), `${RetrainingSchema.description} Omitted: no retraining.`),
   canary: CanarySchema.optional(),
   capture: doc(CaptureSchema.optional(), `${CaptureSchema.description} Omitted: no capture.`),
+  conceptDrift: doc(
+    ConceptDriftSchema.optional(),
+    `${ConceptDriftSchema.description} Omitted: the model's feedback records are not analysed.`,
+  ),
 }).superRefine((model, ctx) => {
   // Rules across the model's fields. Each reads the raw values defensively: a field that is itself invalid
   // has been reported, and its rule is skipped.
@@ -1022,7 +1163,7 @@ function checkPerformanceColumns(
 }
 
 function checkRetrainingNeeds(
-  model: { retraining?: unknown; performance?: unknown; endpointName?: unknown },
+  model: { retraining?: unknown; performance?: unknown; endpointName?: unknown; conceptDrift?: unknown },
   ctx: z.core.$RefinementCtx,
 ): void {
   if (model.retraining === undefined) return;
@@ -1050,6 +1191,12 @@ function checkRetrainingNeeds(
         path: ['retraining', 'triggers', i],
         message: 'the performance trigger needs a performance section in the same model',
       });
+    if (trigger === 'conceptDrift' && model.conceptDrift === undefined)
+      ctx.addIssue({
+        ...RULE,
+        path: ['retraining', 'triggers', i],
+        message: 'the conceptDrift trigger needs a conceptDrift section in the same model',
+      });
   });
   if (
     retraining['holdoutDataset'] === undefined &&
@@ -1060,7 +1207,7 @@ function checkRetrainingNeeds(
 
 /** Defaults that depend on other fields: the segment column, the holdout, the images, the canary's. */
 function fillModelDefaults(model: z.output<typeof ModelObject>) {
-  const { performance, retraining, canary, capture, ...rest } = model;
+  const { performance, retraining, canary, capture, conceptDrift, ...rest } = model;
   const filledPerformance =
     performance === undefined
       ? undefined
@@ -1090,8 +1237,18 @@ function fillModelDefaults(model: z.output<typeof ModelObject>) {
             canary.deadlineMinutes ?? Math.max(DEFAULT_CANARY_DEADLINE_MINUTES, canary.bakeMinutes),
           feedbackPrefix: canary.feedbackPrefix ?? `${model.name}/feedback/`,
         };
+  const filledConceptDrift =
+    conceptDrift === undefined
+      ? undefined
+      : {
+          ...conceptDrift,
+          cohorts: conceptDrift.cohorts ?? (model.segment === null ? [] : [model.segment]),
+          positiveClass: conceptDrift.positiveClass ?? performance?.positiveClass ?? '1',
+          threshold: conceptDrift.threshold ?? performance?.threshold ?? 0.5,
+        };
   return {
     ...rest,
+    ...(filledConceptDrift !== undefined && { conceptDrift: filledConceptDrift }),
     ...(filledPerformance !== undefined && { performance: filledPerformance }),
     ...(filledRetraining !== undefined && { retraining: filledRetraining }),
     ...(filledCanary !== undefined && { canary: filledCanary }),
@@ -1105,6 +1262,36 @@ function fillModelDefaults(model: z.output<typeof ModelObject>) {
     }),
   };
 }
+
+export const FeedbackStreamSchema = doc(
+  strict({
+    mode: doc(
+      oneOf(['provisioned', 'on-demand']),
+      'Capacity mode of the Kinesis stream: `provisioned` (`shards` shards, $0.015 an hour each: 1 MB/s or 1,000 records/s of writes per shard) or `on-demand` (scales itself, $0.04 an hour per stream plus $0.08 per GB written).',
+    ).default('provisioned'),
+    shards: doc(num({ integer: true, min: 1, max: 500 }), 'Shards of a provisioned stream.').default(1),
+    retentionHours: doc(
+      num({ integer: true, min: 24, max: 8760 }),
+      'How long records stay readable (retries and replays), hours.',
+    ).default(24),
+    batchSize: doc(num({ integer: true, min: 1, max: 10_000 }), 'Records per invocation at most.').default(
+      1000,
+    ),
+    batchWindowSeconds: doc(
+      num({ integer: true, min: 0, max: 300 }),
+      'Longest the event source mapping gathers records before it invokes the consumer, seconds.',
+    ).default(1),
+    retryAttempts: doc(
+      num({ integer: true, min: 0, max: 10_000 }),
+      'Retries of a failing batch (halved each time: bisect on error) before its range goes to the failure queue.',
+    ).default(5),
+    parallelizationFactor: doc(
+      num({ integer: true, min: 1, max: 10 }),
+      'Concurrent batches per shard (records of one partition key, the model, stay in order).',
+    ).default(1),
+  }),
+  'The labelled feedback stream (Kinesis), created when a model has a `conceptDrift` section.',
+);
 
 export const ConfigSchema = strict({
   $schema: doc(
@@ -1135,6 +1322,7 @@ export const ConfigSchema = strict({
     DEFAULT_REPORTS_PREFIX,
   ),
   alerts: AlertsSchema.prefault({}),
+  feedbackStream: FeedbackStreamSchema.prefault({}),
   models: doc(list({ minLength: 1, item: ModelSchema }), 'The models watched, one entry each.'),
 })
   .superRefine((config, ctx) => {

@@ -19,6 +19,8 @@ export interface EventSourceMappingDefinition {
   reportBatchItemFailures: boolean;
   enabled: boolean;
   filters: Record<string, unknown>[];
+  /** The resolved properties, for sources with settings of their own (Kinesis). */
+  properties: Record<string, unknown>;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -45,6 +47,7 @@ export function eventSourceMappingFromProperties(
       properties['FunctionResponseTypes'].includes('ReportBatchItemFailures'),
     enabled: properties['Enabled'] !== false,
     filters,
+    properties,
   };
 }
 

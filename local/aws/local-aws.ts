@@ -23,8 +23,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
+import kinesalite from 'kinesalite';
 import S3rver from 's3rver';
 import {
   AlarmEvaluator,
@@ -57,6 +60,13 @@ import { AccessDeniedError, Authorizer, type Caller } from './iam/authorizer.ts'
 import { addStackToModel, emptyIamModel } from './iam/model.ts';
 import { type CheckingProxy, startCheckingProxy } from './iam/proxy.ts';
 import { type AccessRequest, describeCall, describeTask } from './iam/requests.ts';
+import {
+  createStreams,
+  KinesisEventSource,
+  kinesisClient,
+  kinesisMappingSettings,
+  type StreamResource,
+} from './kinesis.ts';
 import { type MetricInput, MetricStore, parseEmf } from './metrics.ts';
 import type { LocalQueue, MessageAttributeValue, QueueObserver } from './queue.ts';
 import { createTables, readStackResources, type StackResources } from './resources.ts';
@@ -155,6 +165,8 @@ export function iamEnforced(option: boolean | undefined): boolean {
 export interface LocalEndpoints {
   s3: string;
   dynamodb: string;
+  /** kinesalite: the template's Kinesis streams. */
+  kinesis: string;
   /** EventBridge, SQS, SNS, CloudWatch, Step Functions and Lambda. */
   services: string;
 }
@@ -203,6 +215,9 @@ export class LocalAws {
   private readonly topics: LocalTopic[] = [];
   private readonly buckets = new Map<string, { eventBridge: boolean }>();
   private readonly eventSources: SqsEventSource[] = [];
+  /** Kinesis event source mappings, one poller per shard each. */
+  readonly streamSources: KinesisEventSource[] = [];
+  private kinesis?: KinesisClient;
   private readonly scheduledRules = new Map<string, RuleDefinition>();
   private readonly closers: (() => Promise<void>)[] = [];
   private readonly clients: { destroy(): void }[] = [];
@@ -270,7 +285,9 @@ export class LocalAws {
     if (this.iam) for (const stack of this.stacks) addStackToModel(this.iam.model, stack.resolver);
     const s3 = await this.guarded(await this.startS3(), LOCAL_CREDENTIALS.accessKeyId);
     const dynamodb = await this.guarded(await this.startDynamoDb());
-    this.endpoints = { s3, dynamodb, services };
+    // The functions do not call Kinesis (the mappings read it for them): no checking proxy in front.
+    const kinesis = await this.startKinesis();
+    this.endpoints = { s3, dynamodb, services, kinesis };
     for (const [id, url] of Object.entries(this.options.endpoints ?? {})) {
       this.extraEndpoints[id] = await this.guarded(url);
     }
@@ -281,6 +298,7 @@ export class LocalAws {
     this.startRouter();
     await this.checkEventSources();
     this.startEventSources();
+    await this.startStreamSources();
     this.alarms = new AlarmEvaluator(
       this.stacks.flatMap((stack) => stack.alarms),
       this.metrics,
@@ -491,6 +509,114 @@ export class LocalAws {
       for (const record of event.Records ?? []) this.objectEvent(record);
     });
     return `http://127.0.0.1:${address.port}`;
+  }
+
+  private async startKinesis(): Promise<string> {
+    const server: Server = kinesalite({
+      createStreamMs: 0,
+      deleteStreamMs: 0,
+      updateStreamMs: 0,
+      shardLimit: 1000,
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    this.closers.push(async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.kinesis = kinesisClient(url, this.identity.region);
+    this.clients.push(this.kinesis);
+    await createStreams(
+      this.kinesis,
+      this.stacks.flatMap((stack) => stack.streams),
+    );
+    return url;
+  }
+
+  /** Event source mappings whose source is a Kinesis stream of the template. */
+  private async startStreamSources(): Promise<void> {
+    const streams: StreamResource[] = this.stacks.flatMap((stack) => stack.streams);
+    for (const mapping of this.stacks.flatMap((stack) => stack.eventSourceMappings)) {
+      const stream = streams.find((candidate) => candidate.arn === mapping.eventSourceArn);
+      if (!stream || !mapping.enabled) continue;
+      const settings = kinesisMappingSettings(mapping.properties);
+      const source = new KinesisEventSource({
+        stream,
+        settings,
+        functionName: mapping.functionName,
+        client: this.kinesis!,
+        invoke: (event) => this.invokeOrFail(mapping.functionName, event, `kinesis ${stream.name}`),
+        activity: this.activity,
+        region: this.identity.region,
+        failureQueue: settings.onFailure === undefined ? undefined : this.queue(settings.onFailure),
+      });
+      await source.start();
+      this.streamSources.push(source);
+    }
+  }
+
+  /** A Kinesis client of the local streams (kinesalite). */
+  kinesisClient(): KinesisClient {
+    return kinesisClient(this.endpoints.kinesis, this.identity.region);
+  }
+
+  /**
+   * Puts records on a local stream with the real client (PutRecords, 500 at a time); returns each record's
+   * shard and sequence number, in order.
+   */
+  async putRecords(
+    streamName: string,
+    records: readonly { data: string | Uint8Array; partitionKey: string }[],
+  ): Promise<{ shardId: string; sequenceNumber: string }[]> {
+    const placed: { shardId: string; sequenceNumber: string }[] = [];
+    for (let i = 0; i < records.length; i += 500) {
+      const response = await this.kinesis!.send(
+        new PutRecordsCommand({
+          StreamName: streamName,
+          Records: records.slice(i, i + 500).map((record) => ({
+            Data: typeof record.data === 'string' ? Buffer.from(record.data) : record.data,
+            PartitionKey: record.partitionKey,
+          })),
+        }),
+      );
+      if ((response.FailedRecordCount ?? 0) > 0)
+        throw new Error(`PutRecords: ${response.FailedRecordCount} failed`);
+      for (const entry of response.Records ?? [])
+        placed.push({ shardId: entry.ShardId!, sequenceNumber: entry.SequenceNumber! });
+    }
+    for (const source of this.streamSources) if (source.stream.name === streamName) source.nudge();
+    return placed;
+  }
+
+  /**
+   * Waits (real time) until every mapping of `streamName` has moved past each record `placed` names, then
+   * until the work it started has finished.
+   */
+  async drainStream(
+    streamName: string,
+    placed: readonly { shardId: string; sequenceNumber: string }[],
+    timeoutMs = 60_000,
+  ): Promise<void> {
+    const last = new Map<string, bigint>();
+    for (const { shardId, sequenceNumber } of placed) {
+      const value = BigInt(sequenceNumber);
+      if ((last.get(shardId) ?? -1n) < value) last.set(shardId, value);
+    }
+    const sources = this.streamSources.filter((source) => source.stream.name === streamName);
+    const deadline = Date.now() + timeoutMs;
+    const done = () =>
+      sources.every((source) =>
+        [...last].every(([shardId, sequence]) => {
+          const checkpoint = source.checkpoints.get(shardId);
+          return checkpoint !== undefined && BigInt(checkpoint) >= sequence;
+        }),
+      );
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`stream ${streamName} not drained within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await this.settle();
   }
 
   private async startDynamoDb(): Promise<string> {
@@ -731,6 +857,7 @@ export class LocalAws {
     this.stepFunctions?.abortAll();
     this.scheduler?.stop();
     for (const source of this.eventSources) source.stop();
+    await Promise.all(this.streamSources.map((source) => source.stop()));
     this.alarmTimer?.cancel();
     this.clock.clear();
     for (const client of this.clients) client.destroy();

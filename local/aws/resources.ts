@@ -22,6 +22,7 @@ import {
   eventSourceMappingFromProperties,
 } from './event-source-mapping.ts';
 import type { FunctionDefinition } from './functions.ts';
+import { type StreamResource, streamFromProperties } from './kinesis.ts';
 import { LocalQueue, type QueueObserver } from './queue.ts';
 import { type ScheduleDefinition, scheduleFromProperties } from './scheduler.ts';
 import type { StateMachineDefinition } from './step-functions.ts';
@@ -67,6 +68,8 @@ export interface StackResources {
   functions: FunctionDefinition[];
   unavailableFunctions: UnavailableFunction[];
   eventSourceMappings: EventSourceMappingDefinition[];
+  /** Kinesis streams (`AWS::Kinesis::Stream`), created in kinesalite. */
+  streams: StreamResource[];
   eventInvokeConfigs: EventInvokeConfig[];
   rules: RuleDefinition[];
   alarms: AlarmDefinition[];
@@ -271,6 +274,10 @@ export function readStackResources(
   const eventSourceMappings = ids('AWS::Lambda::EventSourceMapping').map((logicalId) =>
     eventSourceMappingFromProperties(logicalId, resolver.properties(logicalId)),
   );
+  const streams = ids('AWS::Kinesis::Stream').map((logicalId) => {
+    const resource = physical(logicalId);
+    return streamFromProperties(logicalId, resource.name, resource.arn, resolver.properties(logicalId));
+  });
   const eventInvokeConfigs = ids('AWS::Lambda::EventInvokeConfig').map((logicalId): EventInvokeConfig => {
     const properties = resolver.properties(logicalId);
     const destinations = isObject(properties['DestinationConfig']) ? properties['DestinationConfig'] : {};
@@ -355,6 +362,7 @@ export function readStackResources(
     functions,
     unavailableFunctions,
     eventSourceMappings,
+    streams,
     eventInvokeConfigs,
     rules,
     alarms,

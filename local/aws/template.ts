@@ -302,6 +302,7 @@ const MODELLED_TYPES = new Set([
   'AWS::KMS::Key',
   'AWS::Logs::LogGroup',
   'AWS::CloudWatch::Alarm',
+  'AWS::Kinesis::Stream',
 ]);
 
 /** A name CloudFormation would generate: `<stack>-<logical id>` cut to the service's limit. */
@@ -751,6 +752,11 @@ export class IntrinsicResolver {
       case 'AWS::CloudWatch::Alarm': {
         const name = named('AlarmName', 255);
         const arn = this.arn('cloudwatch', `alarm:${name}`);
+        return { ...base, name, ref: name, arn, attributes: { Arn: arn } };
+      }
+      case 'AWS::Kinesis::Stream': {
+        const name = named('Name', 128);
+        const arn = this.arn('kinesis', `stream/${name}`);
         return { ...base, name, ref: name, arn, attributes: { Arn: arn } };
       }
       case 'AWS::SNS::Subscription':

@@ -1,10 +1,12 @@
 /**
  * `npm run demo`: both scenarios of {@link runScenario}, one after the other, each in its own local AWS
- * and SageMaker emulator; the drift reports, the timelines and `summary.json` go to the output directory.
+ * and SageMaker emulator, then the live-traffic and concept-drift stories; the drift reports, the timelines
+ * and `summary.json` go to the output directory.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type CaptureStoryResult, runCaptureStory } from './capture-story.ts';
+import { type ConceptDriftStoryResult, runConceptDriftStory } from './concept-drift.ts';
 import { runScenario, type ScenarioKind, type ScenarioResult } from './scenario.ts';
 
 export interface DemoSummary {
@@ -13,6 +15,8 @@ export interface DemoSummary {
   scenarios: Omit<ScenarioResult, 'timeline'>[];
   /** The live-traffic story (local/demo/capture-story.ts), when run. */
   capture?: Omit<CaptureStoryResult, 'timeline'>;
+  /** The concept-drift story (local/demo/concept-drift.ts), when it ran. */
+  conceptDrift?: Omit<ConceptDriftStoryResult, 'timeline'>;
 }
 
 export interface RunDemoOptions {
@@ -21,39 +25,36 @@ export interface RunDemoOptions {
   scenarios?: ScenarioKind[];
   /** Run the live-traffic story too. @default true */
   capture?: boolean;
+  /** Run the concept-drift story too. @default true */
+  conceptDrift?: boolean;
   log?: (line: string) => void;
 }
 
-export async function runDemo(
-  options: RunDemoOptions,
-): Promise<{ summary: DemoSummary; results: ScenarioResult[]; capture: CaptureStoryResult | null }> {
+export async function runDemo(options: RunDemoOptions): Promise<{
+  summary: DemoSummary;
+  results: ScenarioResult[];
+  capture: CaptureStoryResult | null;
+  conceptDrift?: ConceptDriftStoryResult;
+}> {
   const started = Date.now();
   await rm(options.out, { recursive: true, force: true });
   await mkdir(options.out, { recursive: true });
   const results: ScenarioResult[] = [];
+  const story = { root: options.root, out: options.out, ...(options.log ? { log: options.log } : {}) };
   for (const kind of options.scenarios ?? (['promotion', 'rollback'] as const)) {
-    const result = await runScenario(kind, {
-      root: options.root,
-      out: options.out,
-      ...(options.log ? { log: options.log } : {}),
-    });
+    const result = await runScenario(kind, story);
     await writeFile(join(options.out, kind, 'timeline.txt'), `${result.timeline.join('\n')}\n`);
     results.push(result);
   }
-  const capture =
-    options.capture === false
-      ? null
-      : await runCaptureStory({
-          root: options.root,
-          out: options.out,
-          ...(options.log ? { log: options.log } : {}),
-        });
+  const capture = options.capture === false ? null : await runCaptureStory(story);
+  const conceptDrift = options.conceptDrift === false ? undefined : await runConceptDriftStory(story);
   const summary: DemoSummary = {
     startedAt: new Date(started).toISOString(),
     realSeconds: (Date.now() - started) / 1000,
     scenarios: results.map(({ timeline: _, ...rest }) => rest),
     ...(capture && { capture: (({ timeline: _, ...rest }) => rest)(capture) }),
+    ...(conceptDrift ? { conceptDrift: (({ timeline: _, ...rest }) => rest)(conceptDrift) } : {}),
   };
   await writeFile(join(options.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  return { summary, results, capture };
+  return { summary, results, capture, ...(conceptDrift ? { conceptDrift } : {}) };
 }

@@ -388,6 +388,7 @@ export async function seedRegistry(stack: DeployedStack): Promise<{ packageArns:
         trainUri: plan.s3.trainUri,
         files: run.files.map((file) => ({ ...file, versionId: null })),
         segment: null,
+        trainingSince: null,
         trainingRows: null,
         holdout: {
           key: 'churn/golden/holdout.csv',

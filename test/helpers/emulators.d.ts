@@ -33,3 +33,17 @@ declare module 'dynalite' {
 
   export default function dynalite(options?: DynaliteOptions): Server;
 }
+
+declare module 'kinesalite' {
+  import type { Server } from 'node:http';
+
+  interface KinesaliteOptions {
+    createStreamMs?: number;
+    deleteStreamMs?: number;
+    updateStreamMs?: number;
+    shardLimit?: number;
+    path?: string;
+  }
+
+  export default function kinesalite(options?: KinesaliteOptions): Server;
+}

@@ -10,7 +10,8 @@ export type SignalKind =
   | 'performance'
   | 'performance-check'
   | 'retraining'
-  | 'dead-letter';
+  | 'dead-letter'
+  | 'concept-drift';
 
 export interface FiredSignal {
   kind: SignalKind;
@@ -52,6 +53,7 @@ const LABELS: Readonly<Record<SignalKind, string>> = {
   'performance-check': 'performance check failed',
   retraining: 'retraining failed',
   'dead-letter': 'dead-lettered file',
+  'concept-drift': 'concept drift',
 };
 
 /**

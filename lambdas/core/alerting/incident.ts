@@ -12,6 +12,8 @@
  * - `deadLetter`: a file of the model was sent to the dead-letter queue; closed by the next checked file.
  * - `retraining`: a retraining execution of the model failed, timed out or was aborted; closed by the next
  *   one that succeeds.
+ * - `conceptDrift`: the feedback consumer detected concept drift or a cohort's rate change; closed by the
+ *   next retraining that succeeds, or by the model's feedback once its quiet time passed without another.
  */
 import type { FiredSignal, SignalKind } from './incident-message.ts';
 
@@ -23,6 +25,7 @@ export const SIGNALS = [
   'performanceCheck',
   'retraining',
   'deadLetter',
+  'conceptDrift',
 ] as const;
 export type SignalName = (typeof SIGNALS)[number];
 
@@ -34,6 +37,7 @@ export const SIGNAL_KIND: Readonly<Record<SignalName, SignalKind>> = {
   performanceCheck: 'performance-check',
   retraining: 'retraining',
   deadLetter: 'dead-letter',
+  conceptDrift: 'concept-drift',
 };
 
 /** The latest word on one signal. */

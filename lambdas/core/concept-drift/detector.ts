@@ -188,6 +188,11 @@ export class Detector {
     return this.current.method;
   }
 
+  /** ADWIN: values in the window it keeps (the recent, stationary data); the other methods keep none (null). */
+  get windowLength(): number | null {
+    return this.current.method === 'adwin' ? this.current.width : null;
+  }
+
   /** Values seen so far: the position the next value gets. */
   get position(): number {
     return this.current.n;

@@ -101,6 +101,45 @@ export function filterSegmentRows(
   return { csv: [header, ...kept].map(formatCsvRow).join(''), rows: rows.length, kept: kept.length };
 }
 
+/** A row's event time in milliseconds: ISO 8601 or epoch milliseconds; NaN when it is neither. */
+export function eventTimeMs(value: string): number {
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed);
+  return trimmed === '' ? Number.NaN : Date.parse(trimmed);
+}
+
+/**
+ * The rows of a training file an emergency run keeps: those of the segment (when given) whose event time
+ * (when given) is at or after `since`.
+ *
+ * @throws InputError naming the file, line and column of an event time that is not a time.
+ */
+export function filterTrainingRows(
+  text: string,
+  name: string,
+  filter: {
+    segment: { column: string; value: string } | null;
+    eventTime: { column: string; sinceMs: number } | null;
+  },
+): { csv: string; rows: number; kept: number } {
+  const [header, ...rows] = parseCsv(text, name);
+  if (!header) throw new InputError({ file: name }, 'the file is empty');
+  const segmentIndex = filter.segment ? columnIndexes(header, [filter.segment.column], name)[0]! : -1;
+  const timeIndex = filter.eventTime ? columnIndexes(header, [filter.eventTime.column], name)[0]! : -1;
+  const kept = rows.filter((row, i) => {
+    if (filter.segment && row[segmentIndex] !== filter.segment.value) return false;
+    if (!filter.eventTime) return true;
+    const at = eventTimeMs(row[timeIndex] ?? '');
+    if (Number.isNaN(at))
+      throw new InputError(
+        { file: name, line: i + 2, column: timeIndex + 1, field: filter.eventTime.column },
+        `expected an event time (ISO 8601 or epoch milliseconds), got ${JSON.stringify(row[timeIndex] ?? '')}`,
+      );
+    return at >= filter.eventTime.sinceMs;
+  });
+  return { csv: [header, ...kept].map(formatCsvRow).join(''), rows: rows.length, kept: kept.length };
+}
+
 /**
  * Splits a labelled holdout (with header) into the features a model is scored on (no header, as SageMaker's
  * CSV containers expect, one request line per row) and a labels table (`label` and `segment` columns, with

@@ -56,6 +56,11 @@ function triggerReason(input: RetrainingExecutionInput): string {
       return `critical features drifted: ${Array.isArray(d['criticalFeatures']) ? d['criticalFeatures'].join(', ') : '?'}`;
     case 'performance':
       return `performance degraded${typeof d['reason'] === 'string' ? `: ${d['reason']}` : ''}`;
+    case 'conceptDrift': {
+      const cohort = d['cohort'] as { attribute?: unknown; value?: unknown } | null | undefined;
+      const where = cohort ? ` in cohort ${String(cohort.attribute)}=${String(cohort.value)}` : '';
+      return `concept drift${where}: ${String(d['detector'] ?? 'a detector')} at outcome ${String(d['position'] ?? '?')} (error rate ${String(d['errorRateBefore'] ?? '?')} -> ${String(d['errorRateAfter'] ?? '?')})`;
+    }
     case 'schedule':
       return 'scheduled retraining';
     case 'manual':
@@ -80,6 +85,25 @@ export function triggerEnabled(config: RetrainingRuntimeConfig, input: Retrainin
   );
 }
 
+/** Hours an emergency run trains on when neither the config nor the detector gives a window. */
+export const DEFAULT_EMERGENCY_WINDOW_HOURS = 24;
+
+/**
+ * Start of an emergency run's training window: `windowHours` before now when configured, else the start of
+ * the window the detector kept (`windowStart` of the `Concept Drift Detected` event), else 24 hours.
+ */
+export function emergencyWindowStart(
+  emergency: NonNullable<RetrainingRuntimeConfig['emergency']>,
+  detail: unknown,
+  now: Date,
+): string {
+  if (emergency.windowHours !== null)
+    return new Date(now.getTime() - emergency.windowHours * 3_600_000).toISOString();
+  const start = (detail as { windowStart?: unknown } | undefined)?.windowStart;
+  if (typeof start === 'string' && !Number.isNaN(Date.parse(start))) return new Date(start).toISOString();
+  return new Date(now.getTime() - DEFAULT_EMERGENCY_WINDOW_HOURS * 3_600_000).toISOString();
+}
+
 /**
  * Everything a run decides up front: its id, the names of what it creates, where its files go, the cooldown
  * cutoff and the canary weights. Pure: the same input at the same instant gives the same plan.
@@ -101,19 +125,24 @@ export function planRun(
   const runId = runIdOf(now);
   const base = `${config.name}-${runId}`;
   const work = `s3://${workBucket}/${config.workPrefix}${runId}/`;
-  const cooldownCutoff = input.trigger.force
-    ? FAR_FUTURE
-    : new Date(now.getTime() - config.cooldownHours * 3_600_000).toISOString();
+  const emergency = input.trigger.type === 'conceptDrift' ? config.emergency : null;
+  const cooldownCutoff =
+    input.trigger.force || emergency?.skipCooldown
+      ? FAR_FUTURE
+      : new Date(now.getTime() - config.cooldownHours * 3_600_000).toISOString();
+  const segment = triggerSegment(input.trigger);
   const steps = config.canary.shadow ? [100] : config.canary.steps;
   return {
     runId,
     now: now.toISOString(),
     month: calendarMonth(now),
     cooldownCutoff,
+    trainingSince: emergency ? emergencyWindowStart(emergency, input.trigger.detail, now) : null,
+    eventTimeColumn: emergency?.eventTimeColumn ?? null,
     trigger: {
       type: input.trigger.type,
       reason: triggerReason(input),
-      segment: triggerSegment(input.trigger),
+      segment: emergency && !emergency.segmentRetraining ? null : segment,
     },
     names: {
       trainingJob: base,

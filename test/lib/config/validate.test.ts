@@ -62,6 +62,15 @@ describe('validateConfig', () => {
       logRetentionDays: 90,
       reportsPrefix: 'reports/',
       alerts: { emails: [], httpsEndpoints: [], renotifyMinutes: null },
+      feedbackStream: {
+        mode: 'provisioned',
+        shards: 1,
+        retentionHours: 24,
+        batchSize: 1000,
+        batchWindowSeconds: 1,
+        retryAttempts: 5,
+        parallelizationFactor: 1,
+      },
       models: [
         {
           name: 'm',

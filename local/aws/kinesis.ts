@@ -1,0 +1,356 @@
+/**
+ * Kinesis in local mode: the streams a template declares, created in kinesalite (the real Kinesis protocol),
+ * and the Lambda event source mappings that read them, as `AWS::Lambda::EventSourceMapping` declares them:
+ * one poller per shard, batches of up to `BatchSize` records gathered for at most
+ * `MaximumBatchingWindowInSeconds` (real time, like the records' arrival times), in sequence order;
+ * `ReportBatchItemFailures` (the batch is retried from the record the function names), retries up to
+ * `MaximumRetryAttempts` with `BisectBatchOnFunctionError` (a failing batch is halved, each half retried),
+ * then the batch's shard range goes to the `OnFailure` destination (an SQS queue) and the shard moves on.
+ *
+ * Not modelled: `ParallelizationFactor` above 1 (one batch per shard at a time), `MaximumRecordAgeInSeconds`,
+ * tumbling windows, enhanced fan-out; the mapping reads the stream without an IAM check of the function's
+ * role (local mode checks the calls functions make, not the service's own).
+ */
+import {
+  CreateStreamCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  KinesisClient,
+  type _Record as KinesisRecord,
+  ListShardsCommand,
+} from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { Activity } from './clock.ts';
+import type { InvocationResult } from './functions.ts';
+import type { LocalQueue } from './queue.ts';
+
+export interface StreamResource {
+  logicalId: string;
+  name: string;
+  arn: string;
+  /** Shards of a provisioned stream; on-demand streams start with 4, as in AWS. */
+  shardCount: number;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** An `AWS::Kinesis::Stream`'s local form. */
+export function streamFromProperties(
+  logicalId: string,
+  name: string,
+  arn: string,
+  properties: Record<string, unknown>,
+): StreamResource {
+  const mode = isObject(properties['StreamModeDetails'])
+    ? properties['StreamModeDetails']['StreamMode']
+    : undefined;
+  return {
+    logicalId,
+    name,
+    arn,
+    shardCount: mode === 'ON_DEMAND' ? 4 : Number(properties['ShardCount'] ?? 1),
+  };
+}
+
+/** What a Kinesis event source mapping declares. */
+export interface KinesisMappingSettings {
+  batchSize: number;
+  batchWindowMs: number;
+  startingPosition: 'TRIM_HORIZON' | 'LATEST';
+  bisectOnError: boolean;
+  /** -1: until the record expires (AWS's default). */
+  maximumRetryAttempts: number;
+  onFailure: string | undefined;
+  reportBatchItemFailures: boolean;
+}
+
+/** Reads the Kinesis settings of an `AWS::Lambda::EventSourceMapping`'s resolved properties. */
+export function kinesisMappingSettings(properties: Record<string, unknown>): KinesisMappingSettings {
+  const destination = isObject(properties['DestinationConfig']) ? properties['DestinationConfig'] : {};
+  const onFailure = isObject(destination['OnFailure']) ? destination['OnFailure']['Destination'] : undefined;
+  return {
+    batchSize: Number(properties['BatchSize'] ?? 100),
+    batchWindowMs: Number(properties['MaximumBatchingWindowInSeconds'] ?? 0) * 1000,
+    startingPosition: properties['StartingPosition'] === 'LATEST' ? 'LATEST' : 'TRIM_HORIZON',
+    bisectOnError: properties['BisectBatchOnFunctionError'] === true,
+    maximumRetryAttempts: Number(properties['MaximumRetryAttempts'] ?? -1),
+    onFailure: typeof onFailure === 'string' ? onFailure : undefined,
+    reportBatchItemFailures:
+      Array.isArray(properties['FunctionResponseTypes']) &&
+      properties['FunctionResponseTypes'].includes('ReportBatchItemFailures'),
+  };
+}
+
+/** A client of kinesalite: HTTP/1.1 (the SDK's default HTTP/2 handler is for SubscribeToShard only). */
+export function kinesisClient(endpoint: string, region: string): KinesisClient {
+  return new KinesisClient({
+    region,
+    endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    requestHandler: new NodeHttpHandler(),
+  });
+}
+
+/** Creates the streams in kinesalite. */
+export async function createStreams(
+  client: KinesisClient,
+  streams: readonly StreamResource[],
+): Promise<void> {
+  for (const stream of streams)
+    await client.send(new CreateStreamCommand({ StreamName: stream.name, ShardCount: stream.shardCount }));
+}
+
+/** A record as Lambda hands it to the function. */
+export function kinesisEventRecord(
+  record: KinesisRecord,
+  shardId: string,
+  stream: StreamResource,
+  region: string,
+) {
+  return {
+    kinesis: {
+      kinesisSchemaVersion: '1.0',
+      partitionKey: record.PartitionKey ?? '',
+      sequenceNumber: record.SequenceNumber ?? '',
+      data: Buffer.from(record.Data ?? new Uint8Array()).toString('base64'),
+      approximateArrivalTimestamp: (record.ApproximateArrivalTimestamp?.getTime() ?? Date.now()) / 1000,
+    },
+    eventSource: 'aws:kinesis',
+    eventVersion: '1.0',
+    eventID: `${shardId}:${record.SequenceNumber}`,
+    eventName: 'aws:kinesis:record',
+    awsRegion: region,
+    eventSourceARN: stream.arn,
+  };
+}
+
+/** What happened to one batch, for the tests and the timeline. */
+export interface KinesisBatchOutcome {
+  shardId: string;
+  records: number;
+  status: 'succeeded' | 'partial' | 'failed' | 'sent-to-failure-destination';
+}
+
+/**
+ * Polls every shard of one stream for one function while the local AWS runs (real time, not the local
+ * clock: the records' arrival times are real).
+ */
+export class KinesisEventSource {
+  readonly stream: StreamResource;
+  readonly settings: KinesisMappingSettings;
+  readonly functionName: string;
+  /** Last sequence number each shard has moved past (processed, or sent to the failure destination). */
+  readonly checkpoints = new Map<string, string>();
+  readonly outcomes: KinesisBatchOutcome[] = [];
+  private readonly client: KinesisClient;
+  private readonly invoke: (event: unknown) => Promise<InvocationResult>;
+  private readonly activity: Activity;
+  private readonly region: string;
+  private readonly failureQueue: LocalQueue | undefined;
+  private readonly loops: Promise<void>[] = [];
+  private stopped = false;
+  private wake: (() => void)[] = [];
+
+  constructor(options: {
+    stream: StreamResource;
+    settings: KinesisMappingSettings;
+    functionName: string;
+    client: KinesisClient;
+    invoke: (event: unknown) => Promise<InvocationResult>;
+    activity: Activity;
+    region: string;
+    failureQueue: LocalQueue | undefined;
+  }) {
+    this.stream = options.stream;
+    this.settings = options.settings;
+    this.functionName = options.functionName;
+    this.client = options.client;
+    this.invoke = options.invoke;
+    this.activity = options.activity;
+    this.region = options.region;
+    this.failureQueue = options.failureQueue;
+  }
+
+  async start(): Promise<void> {
+    const { Shards = [] } = await this.client.send(new ListShardsCommand({ StreamName: this.stream.name }));
+    for (const shard of Shards) this.loops.push(this.pollShard(shard.ShardId!));
+  }
+
+  /** Stops polling; batches in flight finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const wake of this.wake.splice(0)) wake();
+    await Promise.allSettled(this.loops);
+  }
+
+  /** Polls now rather than after the idle pause (after records were put). */
+  nudge(): void {
+    for (const wake of this.wake.splice(0)) wake();
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private async iterator(shardId: string): Promise<string | undefined> {
+    const after = this.checkpoints.get(shardId);
+    const { ShardIterator } = await this.client.send(
+      new GetShardIteratorCommand({
+        StreamName: this.stream.name,
+        ShardId: shardId,
+        ...(after === undefined
+          ? { ShardIteratorType: this.settings.startingPosition }
+          : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after }),
+      }),
+    );
+    return ShardIterator;
+  }
+
+  /** Reads up to `limit` records after the checkpoint, waiting up to the batch window for a full batch. */
+  private async gather(shardId: string): Promise<KinesisRecord[]> {
+    const records: KinesisRecord[] = [];
+    let iterator = await this.iterator(shardId);
+    const deadline = Date.now() + this.settings.batchWindowMs;
+    while (iterator && !this.stopped) {
+      const page = await this.client.send(
+        new GetRecordsCommand({ ShardIterator: iterator, Limit: this.settings.batchSize - records.length }),
+      );
+      records.push(...(page.Records ?? []));
+      iterator = page.NextShardIterator;
+      if (records.length >= this.settings.batchSize) break;
+      if ((page.Records ?? []).length > 0) continue;
+      if (records.length > 0 && Date.now() >= deadline) break;
+      if (records.length === 0) break;
+      await this.pause(Math.min(50, Math.max(0, deadline - Date.now())));
+    }
+    return records;
+  }
+
+  private async pollShard(shardId: string): Promise<void> {
+    while (!this.stopped) {
+      let records: KinesisRecord[];
+      try {
+        records = await this.gather(shardId);
+      } catch {
+        if (this.stopped) return;
+        await this.pause(100);
+        continue;
+      }
+      if (records.length === 0) {
+        await this.pause(100);
+        continue;
+      }
+      await this.activity.track(this.deliver(shardId, records));
+    }
+  }
+
+  /** Invokes the function with `records` until they are done: processed, or sent to the failure destination. */
+  private async deliver(shardId: string, records: KinesisRecord[]): Promise<void> {
+    // Pending batches (bisected halves), each with the retries it has had.
+    const pending: { records: KinesisRecord[]; attempts: number }[] = [{ records, attempts: 0 }];
+    while (pending.length > 0 && !this.stopped) {
+      const batch = pending.shift()!;
+      const event = {
+        Records: batch.records.map((r) => kinesisEventRecord(r, shardId, this.stream, this.region)),
+      };
+      const result = await this.invoke(event);
+      if (this.stopped) return;
+      const failedFrom = result.status === 'failed' ? 0 : this.firstFailure(result.payload, batch.records);
+      if (failedFrom === null) {
+        this.checkpoint(shardId, batch.records.at(-1)!);
+        this.outcomes.push({ shardId, records: batch.records.length, status: 'succeeded' });
+        continue;
+      }
+      // Records before the failure are done.
+      if (failedFrom > 0) this.checkpoint(shardId, batch.records[failedFrom - 1]!);
+      const rest = batch.records.slice(failedFrom);
+      this.outcomes.push({
+        shardId,
+        records: batch.records.length,
+        status: result.status === 'failed' ? 'failed' : 'partial',
+      });
+      const attempts = batch.attempts + 1;
+      const limit = this.settings.maximumRetryAttempts;
+      if (limit >= 0 && attempts > limit) {
+        this.sendToFailureDestination(shardId, rest, result, attempts);
+        this.checkpoint(shardId, rest.at(-1)!);
+        this.outcomes.push({ shardId, records: rest.length, status: 'sent-to-failure-destination' });
+        // The rest of a bisected batch goes on from here.
+        continue;
+      }
+      if (this.settings.bisectOnError && rest.length > 1) {
+        const half = Math.ceil(rest.length / 2);
+        pending.unshift({ records: rest.slice(0, half), attempts }, { records: rest.slice(half), attempts });
+      } else pending.unshift({ records: rest, attempts });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  /**
+   * Index of the first record a partial batch response names, null when none; 0 (the whole batch) when the
+   * response names a record not in the batch or is malformed, as Lambda treats it.
+   */
+  private firstFailure(payload: unknown, records: KinesisRecord[]): number | null {
+    if (!this.settings.reportBatchItemFailures || !isObject(payload)) return null;
+    const failures = payload['batchItemFailures'];
+    if (failures === undefined || failures === null) return null;
+    if (!Array.isArray(failures)) return 0;
+    let first: number | null = null;
+    for (const failure of failures) {
+      const id = isObject(failure) ? failure['itemIdentifier'] : undefined;
+      const index = records.findIndex((record) => record.SequenceNumber === id);
+      if (index < 0) return 0;
+      first = first === null ? index : Math.min(first, index);
+    }
+    return first;
+  }
+
+  private checkpoint(shardId: string, record: KinesisRecord): void {
+    this.checkpoints.set(shardId, record.SequenceNumber!);
+  }
+
+  /** What Lambda sends to an on-failure destination of a stream mapping: the batch's range, not its data. */
+  private sendToFailureDestination(
+    shardId: string,
+    records: KinesisRecord[],
+    result: InvocationResult,
+    attempts: number,
+  ): void {
+    if (!this.failureQueue) return;
+    const first = records[0]!;
+    const last = records.at(-1)!;
+    this.failureQueue.send(
+      JSON.stringify({
+        requestContext: {
+          requestId: result.requestId,
+          functionArn: this.functionName,
+          condition: 'RetryAttemptsExhausted',
+          approximateInvokeCount: attempts,
+        },
+        responseContext: {
+          statusCode: 200,
+          executedVersion: '$LATEST',
+          functionError: result.status === 'failed' ? 'Unhandled' : '',
+        },
+        version: '1.0',
+        timestamp: new Date().toISOString(),
+        KinesisBatchInfo: {
+          shardId,
+          startSequenceNumber: first.SequenceNumber,
+          endSequenceNumber: last.SequenceNumber,
+          approximateArrivalOfFirstRecord: first.ApproximateArrivalTimestamp?.toISOString(),
+          approximateArrivalOfLastRecord: last.ApproximateArrivalTimestamp?.toISOString(),
+          batchSize: records.length,
+          streamArn: this.stream.arn,
+        },
+      }),
+    );
+  }
+}
