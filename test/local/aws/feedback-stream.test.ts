@@ -190,5 +190,17 @@ describe('the feedback stream in local mode', () => {
     expect(Date.parse(whole['windowStart'] as string)).toBeGreaterThanOrEqual(START + 2500 * 10);
     expect(metric('ConceptDriftDetections')).toBeGreaterThanOrEqual(1);
     expect(metric('Page')).toBeGreaterThanOrEqual(1);
+    // The model's Page alarm fires and the notifier pages once, naming the concept drift (not suppressed).
+    await aws.advance(2 * 60_000);
+    const pages = aws
+      .topic(String(aws.outputs['AlarmTopicArn']))!
+      .messages.filter((message) => message.subject?.startsWith('driftwatch: churn:'));
+    // (Here the emergency run fails, for want of training data: the same incident names both.)
+    expect(pages).toHaveLength(1);
+    expect(pages[0]!.subject).toMatch(/^driftwatch: churn: .*concept drift/);
+    expect(pages[0]!.message).toMatch(
+      /- concept drift: adwin on [^:]+: rate 0\.\d+ -> 0\.\d+ at outcome \d+/,
+    );
+    expect(aws.timeline.ofType('access-denied')).toEqual([]);
   });
 });
