@@ -417,6 +417,7 @@ class BlockEmitter {
     const textStates = plans.map(() => ({ labels: new Int32Array(0), counts: new Float64Array(0) }));
     const eachRowNumbers: number[] = [];
     const texts: number[] = [];
+    const textColumns = plans.flatMap((plan, i) => (plan.kind!.kind === 'number' ? [] : [i]));
     for (let done = 0; done < groupRows; ) {
       const rows = Math.min(groupRows - done, batch ? batch.size - batch.row : this.block);
       eachRowNumbers.length = 0;
@@ -445,6 +446,28 @@ class BlockEmitter {
           eachRowNumbers.push(i);
         }
       }
+      // Codes whose label the sink gave are counted here, column by column, and left out of the row loop.
+      if (this.counting) {
+        let pending = 0;
+        for (const k of texts) {
+          const codes = cursors[k]!.codes;
+          const { labels, counts } = textStates[k]!;
+          let left = 0;
+          for (let row = 0; row < rows; row++) {
+            const code = codes[row]!;
+            if (code < 0) continue;
+            const label = labels[code]!;
+            if (label >= 0) counts[code]!++;
+            else if (label !== SKIP) {
+              left++;
+              continue;
+            }
+            codes[row] = -1;
+          }
+          if (left > 0) texts[pending++] = k;
+        }
+        texts.length = pending;
+      }
       for (let row = 0; row < rows; row++) {
         let i = -1;
         try {
@@ -470,7 +493,7 @@ class BlockEmitter {
         }
       }
       if (this.counting) {
-        for (const k of texts) {
+        for (const k of textColumns) {
           const { labels, counts } = textStates[k]!;
           const id = plans[k]!.id;
           for (let code = 0; code < counts.length; code++) {

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { snappyUncompress as hyparquetSnappy } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
+import { snappyUncompress } from '../../../lambdas/core/readers/parquet-kernel.ts';
 import { decodeHybrid } from '../../../lambdas/core/readers/parquet-pages.ts';
-import { snappyUncompress } from '../../../lambdas/core/readers/snappy.ts';
 import { compileKernel } from '../../../scripts/build-wasm.ts';
 
 /** A small deterministic generator (LCG): the cases are the same on every run. */
@@ -55,10 +55,10 @@ function randomSnappy(random: (below: number) => number): { stream: Uint8Array; 
 describe('Snappy kernel', () => {
   it('compiles to the committed module', async () => {
     const committed = readFileSync(
-      join(import.meta.dirname, '../../../lambdas/core/readers/wasm/snappy.wasm.ts'),
+      join(import.meta.dirname, '../../../lambdas/core/readers/wasm/parquet-pages.wasm.ts'),
       'utf8',
     );
-    expect(await compileKernel('readers/wasm/snappy.as.ts', 'SNAPPY_WASM')).toBe(committed);
+    expect(await compileKernel('readers/wasm/parquet-pages.as.ts', 'PARQUET_PAGES_WASM')).toBe(committed);
   });
 
   it('decodes literals and overlapping copies of every form as hyparquet does', () => {
