@@ -148,8 +148,8 @@ describe('decodeHybrid', () => {
     for (let width = 1; width <= 32; width++) {
       for (let trial = 0; trial < 4; trial++) {
         const rows = 1 + random(300);
-        const levels = Array.from({ length: rows }, () => (random(4) === 0 ? 0 : 1));
-        const present = levels.reduce((a, b) => a + b, 0);
+        const levels = Array.from({ length: rows }, (): number => (random(4) === 0 ? 0 : 1));
+        const present = levels.reduce((a: number, b) => a + b, 0);
         const values = Array.from({ length: present }, () =>
           Math.floor((random(2 ** 16) / 2 ** 16) * 2 ** Math.min(width, 31)),
         );
