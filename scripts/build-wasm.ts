@@ -23,7 +23,11 @@ const KERNELS = [
     module: 'readers/wasm/csv-lines.wasm.ts',
     name: 'CSV_LINES_WASM',
   },
-  { source: 'readers/wasm/snappy.as.ts', module: 'readers/wasm/snappy.wasm.ts', name: 'SNAPPY_WASM' },
+  {
+    source: 'readers/wasm/parquet-pages.as.ts',
+    module: 'readers/wasm/parquet-pages.wasm.ts',
+    name: 'PARQUET_PAGES_WASM',
+  },
   { source: 'stats/wasm/numbers.as.ts', module: 'stats/wasm/numbers.wasm.ts', name: 'NUMBERS_WASM' },
 ];
 

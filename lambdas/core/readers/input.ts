@@ -21,6 +21,12 @@ export interface TableInput {
   /** Bytes [start, end) of the input; used only together with `size`. */
   readRange?(start: number, end: number): Promise<Uint8Array>;
   /**
+   * Optional, with `readRange`: reads bytes [start, end) into `into` from index `at` and returns how many it
+   * read (fewer at the end of the input). Lets Parquet read every row group into one reused buffer rather
+   * than a new one per read, which the garbage collector finds late (a local file's peak RSS).
+   */
+  readRangeInto?(start: number, end: number, into: Uint8Array, at: number): Promise<number>;
+  /**
    * {@link open} with every chunk a view of a reused buffer that a later chunk overwrites, for a consumer
    * that is done with a chunk before it asks for the next (a parser of uncompressed text). It saves a buffer per
    * chunk that the garbage collector would otherwise have to find, which keeps memory flat on large files.
@@ -48,6 +54,14 @@ export function fileInput(path: string): TableInput {
     size: stats?.isFile() ? stats.size : undefined,
     open: () => createReadStream(path, { highWaterMark: FILE_CHUNK_BYTES }),
     readRange: (start, end) => readFileRange(path, start, end),
+    readRangeInto: async (start, end, into, at) => {
+      const handle = await open(path, 'r');
+      try {
+        return await readHandleInto(handle, start, end, into, at);
+      } finally {
+        await handle.close();
+      }
+    },
     openReused: () => readFileChunks(path, 0, Number.POSITIVE_INFINITY),
   };
 }
@@ -96,11 +110,24 @@ export async function readFileRange(path: string, start: number, end: number): P
 export async function readHandleRange(handle: FileHandle, start: number, end: number): Promise<Uint8Array> {
   // A buffer of exactly the range's size, so callers that need an ArrayBuffer can use its `.buffer`.
   const buffer = new Uint8Array(Math.max(0, end - start));
+  const filled = await readHandleInto(handle, start, end, buffer, 0);
+  return filled === buffer.length ? buffer : buffer.slice(0, filled);
+}
+
+/** Bytes [start, end) of an open file into `into` from index `at`; returns how many (fewer at its end). */
+async function readHandleInto(
+  handle: FileHandle,
+  start: number,
+  end: number,
+  into: Uint8Array,
+  at: number,
+): Promise<number> {
+  const length = Math.max(0, end - start);
   let filled = 0;
-  while (filled < buffer.length) {
-    const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, start + filled);
+  while (filled < length) {
+    const { bytesRead } = await handle.read(into, at + filled, length - filled, start + filled);
     if (bytesRead === 0) break;
     filled += bytesRead;
   }
-  return filled === buffer.length ? buffer : buffer.slice(0, filled);
+  return filled;
 }

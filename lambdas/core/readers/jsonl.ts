@@ -233,8 +233,10 @@ export class JsonlParser {
       return close + 1;
     }
     if (first === MINUS || (first !== undefined && first >= DIGIT_0 && first <= DIGIT_9)) {
+      // A key another thread reads (or excluded) is checked, not converted.
+      if (ignored) return this.skipNumber(buf, pos, end);
       const after = this.scanNumber(buf, pos, end);
-      if (!ignored) this.number(column, this.parsed);
+      this.number(column, this.parsed);
       return after;
     }
     if (first === LETTER_T && matches(buf, pos, end, TRUE)) {
@@ -395,6 +397,28 @@ export class JsonlParser {
       this.parsed = negative ? -magnitude : magnitude;
     } else {
       this.parsed = Number(latin1.decode(buf.subarray(start, pos)));
+    }
+    return pos;
+  }
+
+  /** Checks the JSON number at `pos` without converting it; returns the position after it. */
+  private skipNumber(buf: Uint8Array, pos: number, end: number): number {
+    if (buf[pos] === MINUS) pos++;
+    const intStart = pos;
+    while (pos < end && buf[pos]! >= DIGIT_0 && buf[pos]! <= DIGIT_9) pos++;
+    if (pos === intStart || (buf[intStart] === DIGIT_0 && pos - intStart > 1))
+      this.syntax(buf, intStart, end, 'a number');
+    if (buf[pos] === DOT) {
+      const fractionStart = ++pos;
+      while (pos < end && buf[pos]! >= DIGIT_0 && buf[pos]! <= DIGIT_9) pos++;
+      if (pos === fractionStart) this.syntax(buf, pos, end, 'digits after the decimal point');
+    }
+    if (buf[pos] === LETTER_E || buf[pos] === LETTER_CAPITAL_E) {
+      pos++;
+      if (buf[pos] === MINUS || buf[pos] === PLUS) pos++;
+      const exponentStart = pos;
+      while (pos < end && buf[pos]! >= DIGIT_0 && buf[pos]! <= DIGIT_9) pos++;
+      if (pos === exponentStart) this.syntax(buf, pos, end, 'digits in the exponent');
     }
     return pos;
   }

@@ -1,7 +1,7 @@
 import * as zlib from 'node:zlib';
 import type { ColumnMetaData, SchemaElement } from 'hyparquet';
 import { firstInvalidUtf8 } from './jsonl.ts';
-import { snappyUncompress } from './snappy.ts';
+import { pageKernel } from './parquet-kernel.ts';
 
 /**
  * Decoding of flat Parquet column chunks into what the drift engine takes, page by page: numbers into a
@@ -93,15 +93,24 @@ export function decodesChunk(meta: ColumnMetaData): boolean {
 }
 
 /**
- * Decompresses a page; LZ4 and LZO are not supported (hyparquet has them neither). A Snappy page is a view
- * that the next decompression overwrites: each page is decoded before the next is read.
+ * Decompresses a page into this thread's page kernel (parquet-kernel.ts), where its values are decoded; LZ4
+ * and LZO are not supported (hyparquet has them neither). The page is a view of the kernel's memory that the
+ * next page overwrites: each page is decoded before the next is read.
  */
 export function decompress(codec: string, input: Uint8Array, size: number): Uint8Array {
+  const kernel = pageKernel();
+  if (codec === 'SNAPPY') {
+    const page = kernel.snappy(input, size);
+    if (page === null) throw new PageError('corrupt Snappy data');
+    return page;
+  }
+  return kernel.load(decompressElsewhere(codec, input));
+}
+
+function decompressElsewhere(codec: string, input: Uint8Array): Uint8Array {
   switch (codec) {
     case 'UNCOMPRESSED':
       return input;
-    case 'SNAPPY':
-      return snappyUncompress(input, size);
     case 'GZIP':
       return zlib.gunzipSync(input);
     case 'BROTLI':
@@ -342,8 +351,8 @@ function unpack(
 
 const lenient = new TextDecoder('utf-8');
 
-/** A page's levels and dictionary indices: used within the decoding of one page, so shared by a thread. */
-const scratch = { levels: new Int32Array(0), indices: new Int32Array(0) };
+/** A data page v2's levels, decoded before its values are loaded into the kernel. */
+let levelScratch = new Int32Array(0);
 const encoder = new TextEncoder();
 const FALSE = encoder.encode('false');
 const TRUE = encoder.encode('true');
@@ -451,10 +460,14 @@ export class ColumnCursor {
         if (this.optional) {
           if (num(data, 3) !== RLE) throw new PageError('definition levels are not RLE-encoded');
           const length = readUint32(page, 0);
-          nonNull = this.readLevels(page, 4, 4 + length, rows);
+          if (4 + length > page.length) throw new PageError('the definition levels run past the page');
+          nonNull = pageKernel().levels(4, 4 + length, rows);
+          if (nonNull < 0) throw new PageError('the encoded values are malformed');
           at = 4 + length;
         }
-        this.decodeValues(page, at, page.length, num(data, 2), rows, nonNull);
+        // The levels may have grown the kernel's memory, which detaches the view.
+        const view = pageKernel().page();
+        this.decodeValues(view, at, view.length, num(data, 2), rows, nonNull);
         return;
       }
       if (type === DATA_PAGE_V2) {
@@ -467,10 +480,12 @@ export class ColumnCursor {
         if (this.optional) this.readLevels(body, 0, levelBytes, rows);
         else if (nulls !== 0) throw new PageError('a required column has null values');
         const compressedValues = data.get(7) !== false;
-        const values = compressedValues
-          ? decompress(this.meta.codec, body.subarray(levelBytes), uncompressed - levelBytes)
-          : body.subarray(levelBytes);
-        this.decodeValues(values, 0, values.length, num(data, 4), rows, rows - nulls);
+        if (compressedValues)
+          decompress(this.meta.codec, body.subarray(levelBytes), uncompressed - levelBytes);
+        else pageKernel().load(body.subarray(levelBytes));
+        if (this.optional) pageKernel().setLevels(levelScratch, rows);
+        const view = pageKernel().page();
+        this.decodeValues(view, 0, view.length, num(data, 4), rows, rows - nulls);
         return;
       }
       // Index pages and anything newer carry no rows.
@@ -480,10 +495,10 @@ export class ColumnCursor {
   /** Definition levels (0 null, 1 present) of `rows` rows; returns the number of present values. */
   private readLevels(buf: Uint8Array, pos: number, end: number, rows: number): number {
     if (end > buf.length) throw new PageError('the definition levels run past the page');
-    if (scratch.levels.length < rows) scratch.levels = new Int32Array(rows);
-    decodeHybrid(buf, pos, end, 1, scratch.levels, 0, rows);
+    if (levelScratch.length < rows) levelScratch = new Int32Array(rows);
+    decodeHybrid(buf, pos, end, 1, levelScratch, 0, rows);
     let present = 0;
-    for (let i = 0; i < rows; i++) present += scratch.levels[i]!;
+    for (let i = 0; i < rows; i++) present += levelScratch[i]!;
     return present;
   }
 
@@ -522,33 +537,32 @@ export class ColumnCursor {
     const isNumber = this.kind.kind === 'number';
     if (isNumber && this.pageNumbers.length < rows) this.pageNumbers = new Float64Array(rows);
     if (!isNumber && this.pageCodes.length < rows) this.pageCodes = new Int32Array(rows);
-    // Values go to the front of the page's array, then are spread over the rows by the levels.
+    this.pageRows = rows;
+    this.pageTaken = 0;
+    // Values go to the front of the page's array, then are spread over the rows by the levels. The kernel
+    // does both for dictionary indices and integers, in its memory, where the page is.
     if (encoding === PLAIN_DICTIONARY || encoding === RLE_DICTIONARY) {
       if (this.dictionarySize === 0 && present > 0)
         throw new PageError('a dictionary-encoded page has no dictionary');
-      if (scratch.indices.length < present) scratch.indices = new Int32Array(present);
-      if (present > 0) {
-        if (pos >= end) throw new PageError('the page ends early');
-        decodeHybrid(page, pos + 1, end, page[pos]!, scratch.indices, 0, present);
-      }
-      const indices = scratch.indices;
-      if (isNumber) {
-        const dictionary = this.dictionary!;
-        const out = this.pageNumbers;
-        // An index past the dictionary reads undefined, which only a corrupt file has.
-        for (let i = 0; i < present; i++) {
-          const value = dictionary[indices[i]!];
-          if (value === undefined) throw new PageError('a dictionary index is out of range');
-          out[i] = value;
-        }
-      } else {
-        const size = this.dictionarySize;
-        for (let i = 0; i < present; i++) {
-          if (indices[i]! >>> 0 >= size) throw new PageError('a dictionary index is out of range');
-        }
-        this.pageCodes.set(indices.subarray(0, present));
-      }
-    } else if (encoding === PLAIN) {
+      if (present > 0 && pos >= end) throw new PageError('the page ends early');
+      const width = present > 0 ? page[pos]! : 0;
+      const decoded = isNumber
+        ? pageKernel().dictionaryNumbers(pos + 1, end, width, present, rows, this.dictionary!)
+        : pageKernel().dictionaryCodes(pos + 1, end, width, present, rows, this.dictionarySize);
+      if (decoded === null) throw new PageError('the dictionary indices are malformed or out of range');
+      if (isNumber) this.pageNumbers.set(decoded);
+      else this.pageCodes.set(decoded);
+      return;
+    }
+    const scale = isNumber ? (this.kind as { toNumber: NumberScale }).toNumber : null;
+    const type = this.element.type;
+    if (encoding === PLAIN && scale?.factor === 1 && (type === 'INT32' || type === 'INT64')) {
+      const width = type === 'INT32' ? 4 : 8;
+      if (pos + width * present > end) throw new PageError('the page ends early');
+      this.pageNumbers.set(pageKernel().integers(pos, width, scale.unsigned, present, rows));
+      return;
+    }
+    if (encoding === PLAIN) {
       if (isNumber) this.plainNumbers(page, pos, end, present, this.pageNumbers);
       else if (this.kind.kind === 'text') this.plainText(page, pos, end, present);
       else unpackBooleans(page, pos, end, present, this.pageCodes);
@@ -559,13 +573,11 @@ export class ColumnCursor {
       throw new PageError(`page encoding ${encoding} is not supported`);
     }
     if (present < rows) this.spread(rows, present);
-    this.pageRows = rows;
-    this.pageTaken = 0;
   }
 
   /** Moves the `present` values at the front to their rows (level 1), nulls elsewhere; back to front. */
   private spread(rows: number, present: number): void {
-    const levels = scratch.levels;
+    const levels = pageKernel().levelView();
     let value = present - 1;
     if (this.kind.kind === 'number') {
       const out = this.pageNumbers;

@@ -24,6 +24,8 @@ import { MISSING_TEXT, type NumberBatch, type TableSink } from './types.ts';
 export interface RangeSource {
   size: number;
   readRange(start: number, end: number): Promise<Uint8Array>;
+  /** Optional: bytes [start, end) into `into` from index `at`; how many were read (see TableInput). */
+  readInto?(start: number, end: number, into: Uint8Array, at: number): Promise<number>;
 }
 
 export interface ParquetOptions {
@@ -128,6 +130,18 @@ export async function readParquetRanges(
       throw error;
     }
   };
+  // Row groups' column chunks, read into one reused buffer when the source can (see openCursors).
+  const chunks = { buffer: new Uint8Array(0) };
+  const readInto =
+    source.readInto &&
+    (async (start: number, end: number, into: Uint8Array, at: number): Promise<number> => {
+      try {
+        return await source.readInto!(start, Math.min(end, source.size), into, at);
+      } catch (error) {
+        sourceError = { error };
+        throw error;
+      }
+    });
   const file: AsyncBuffer = {
     byteLength: source.size,
     slice: async (start: number, end?: number) => toArrayBuffer(await readRange(start, end ?? source.size)),
@@ -194,7 +208,13 @@ export async function readParquetRanges(
       plan ? { file: name, field: plan.column } : { file: name };
     let cursors: Cursor[];
     try {
-      cursors = await openCursors(rowGroup, selected, source.size, readRange, emitter.block);
+      cursors = await openCursors(
+        rowGroup,
+        selected,
+        source.size,
+        { readRange, readInto, chunks },
+        emitter.block,
+      );
     } catch (error) {
       throw contentError(error, where(), `row group ${group + 1} cannot be read`);
     }
@@ -250,7 +270,12 @@ async function openCursors(
   rowGroup: RowGroup,
   selected: ColumnPlan[],
   fileSize: number,
-  readRange: (start: number, end: number) => Promise<Uint8Array>,
+  reads: {
+    readRange: (start: number, end: number) => Promise<Uint8Array>;
+    readInto: RangeSource['readInto'];
+    /** The buffer reused by readInto: the last row group's chunks are done with when the next is read. */
+    chunks: { buffer: Uint8Array };
+  },
   block: number,
 ): Promise<Cursor[]> {
   const spans = selected.map((plan) => {
@@ -269,9 +294,9 @@ async function openCursors(
     return { plan, meta, start, end };
   });
   const order = spans.map((_, i) => i).sort((a, b) => spans[a]!.start - spans[b]!.start);
-  const bytes: Uint8Array[] = [];
+  // Runs of chunks with small gaps between them: one read each (fewer GETs over S3).
+  const runs: { start: number; end: number; first: number; last: number }[] = [];
   for (let k = 0; k < order.length; ) {
-    // A run of chunks with small gaps between them: one read (fewer GETs over S3).
     const first = spans[order[k]!]!;
     let end = first.end;
     let last = k + 1;
@@ -279,12 +304,27 @@ async function openCursors(
       end = Math.max(end, spans[order[last]!]!.end);
       last++;
     }
-    const run = await readRange(first.start, end);
-    if (run.length < end - first.start)
-      throw new PageError('the file ends inside a column chunk (truncated)');
-    for (; k < last; k++) {
+    runs.push({ start: first.start, end, first: k, last });
+    k = last;
+  }
+  const { readInto, chunks } = reads;
+  const total = runs.reduce((sum, run) => sum + (run.end - run.start), 0);
+  if (readInto && chunks.buffer.length < total) chunks.buffer = new Uint8Array(total);
+  const bytes: Uint8Array[] = [];
+  let at = 0;
+  for (const run of runs) {
+    const length = run.end - run.start;
+    let data: Uint8Array;
+    if (readInto) {
+      data = chunks.buffer.subarray(at, at + (await readInto(run.start, run.end, chunks.buffer, at)));
+      at += length;
+    } else {
+      data = await reads.readRange(run.start, run.end);
+    }
+    if (data.length < length) throw new PageError('the file ends inside a column chunk (truncated)');
+    for (let k = run.first; k < run.last; k++) {
       const span = spans[order[k]!]!;
-      bytes[order[k]!] = run.subarray(span.start - first.start, span.end - first.start);
+      bytes[order[k]!] = data.subarray(span.start - run.start, span.end - run.start);
     }
   }
   return spans.map(({ plan, meta }, i) => {
@@ -417,6 +457,7 @@ class BlockEmitter {
     const textStates = plans.map(() => ({ labels: new Int32Array(0), counts: new Float64Array(0) }));
     const eachRowNumbers: number[] = [];
     const texts: number[] = [];
+    const textColumns = plans.flatMap((plan, i) => (plan.kind!.kind === 'number' ? [] : [i]));
     for (let done = 0; done < groupRows; ) {
       const rows = Math.min(groupRows - done, batch ? batch.size - batch.row : this.block);
       eachRowNumbers.length = 0;
@@ -445,6 +486,28 @@ class BlockEmitter {
           eachRowNumbers.push(i);
         }
       }
+      // Codes whose label the sink gave are counted here, column by column, and left out of the row loop.
+      if (this.counting) {
+        let pending = 0;
+        for (const k of texts) {
+          const codes = cursors[k]!.codes;
+          const { labels, counts } = textStates[k]!;
+          let left = 0;
+          for (let row = 0; row < rows; row++) {
+            const code = codes[row]!;
+            if (code < 0) continue;
+            const label = labels[code]!;
+            if (label >= 0) counts[code]!++;
+            else if (label !== SKIP) {
+              left++;
+              continue;
+            }
+            codes[row] = -1;
+          }
+          if (left > 0) texts[pending++] = k;
+        }
+        texts.length = pending;
+      }
       for (let row = 0; row < rows; row++) {
         let i = -1;
         try {
@@ -470,7 +533,7 @@ class BlockEmitter {
         }
       }
       if (this.counting) {
-        for (const k of texts) {
+        for (const k of textColumns) {
           const { labels, counts } = textStates[k]!;
           const id = plans[k]!.id;
           for (let code = 0; code < counts.length; code++) {

@@ -4,7 +4,7 @@ import { CsvParser } from './csv.ts';
 import { isGzip, maybeGunzip } from './decompress.ts';
 import type { TableInput } from './input.ts';
 import { JsonlParser } from './jsonl.ts';
-import { readParquetRanges, readParquetStream } from './parquet.ts';
+import { type RangeSource, readParquetRanges, readParquetStream } from './parquet.ts';
 import { peek } from './peek.ts';
 import type { InputFormat, ReadOptions, ReadProgress, TableSink } from './types.ts';
 
@@ -155,13 +155,21 @@ export async function readTable(
     if (!isGzip(head) && (byName?.format ?? sniffFormat(head)) === 'parquet') {
       let rows = 0;
       progress.rows = () => rows;
-      const source = {
+      const { readRangeInto } = input;
+      const source: RangeSource = {
         size,
         readRange: async (start: number, end: number) => {
           const bytes = await readRange.call(input, start, end);
           progress.add(bytes.length);
           return bytes;
         },
+        ...(readRangeInto && {
+          readInto: async (start: number, end: number, into: Uint8Array, at: number) => {
+            const read = await readRangeInto.call(input, start, end, into, at);
+            progress.add(read);
+            return read;
+          },
+        }),
       };
       rows = await readParquetRanges(source, sink, {
         name,

@@ -58,6 +58,21 @@ describe('JsonlParser', () => {
     expect(sink.rows).toEqual([{ s: 'NA' }]);
   });
 
+  it('passes over numbers of ignored keys, still checking them', () => {
+    const ignoring = () => {
+      const sink = new RecordingSink();
+      sink.ignores = (column) => sink.columns[column] !== 's';
+      return sink;
+    };
+    const sink = parse('{"n":-12.5e+3,"s":"x","m":0,"e":1E-2}\n', { sink: ignoring() });
+    expect(sink.rows).toEqual([{ s: 'x' }]);
+    for (const bad of ['01', '1.', '1e', '-', '1.e5']) {
+      expect(parseError(`{"n":${bad},"s":"x"}\n`, { sink: ignoring() }).reason).toMatch(
+        /^invalid JSON: expected/,
+      );
+    }
+  });
+
   it('reads keys in any order, missing keys, exponents and escapes', () => {
     const sink = parse(
       '{"a":1,"b":"x","c":2}\n{"c":3,"a":-1.5e2}\n{"b":"\\u00e9\\n","a":1E-3,"c":0.1}\n{"a":12345678901234567890e0,"c":5e-324}\n',

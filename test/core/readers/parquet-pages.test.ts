@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { snappyUncompress as hyparquetSnappy } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
+import { pageKernel, snappyUncompress } from '../../../lambdas/core/readers/parquet-kernel.ts';
 import { decodeHybrid } from '../../../lambdas/core/readers/parquet-pages.ts';
-import { snappyUncompress } from '../../../lambdas/core/readers/snappy.ts';
 import { compileKernel } from '../../../scripts/build-wasm.ts';
 
 /** A small deterministic generator (LCG): the cases are the same on every run. */
@@ -55,10 +55,10 @@ function randomSnappy(random: (below: number) => number): { stream: Uint8Array; 
 describe('Snappy kernel', () => {
   it('compiles to the committed module', async () => {
     const committed = readFileSync(
-      join(import.meta.dirname, '../../../lambdas/core/readers/wasm/snappy.wasm.ts'),
+      join(import.meta.dirname, '../../../lambdas/core/readers/wasm/parquet-pages.wasm.ts'),
       'utf8',
     );
-    expect(await compileKernel('readers/wasm/snappy.as.ts', 'SNAPPY_WASM')).toBe(committed);
+    expect(await compileKernel('readers/wasm/parquet-pages.as.ts', 'PARQUET_PAGES_WASM')).toBe(committed);
   });
 
   it('decodes literals and overlapping copies of every form as hyparquet does', () => {
@@ -140,6 +140,65 @@ describe('decodeHybrid', () => {
         expect(out[count + 1]).toBe(0);
       }
     }
+  });
+
+  it('decodes the same in the page kernel, with nulls spread over the rows by the levels', () => {
+    const random = generator(5);
+    const kernel = pageKernel();
+    for (let width = 1; width <= 32; width++) {
+      for (let trial = 0; trial < 4; trial++) {
+        const rows = 1 + random(300);
+        const levels = Array.from({ length: rows }, (): number => (random(4) === 0 ? 0 : 1));
+        const present = levels.reduce((a: number, b) => a + b, 0);
+        const values = Array.from({ length: present }, () =>
+          Math.floor((random(2 ** 16) / 2 ** 16) * 2 ** Math.min(width, 31)),
+        );
+        const levelBytes = encodeHybrid(levels, 1, random);
+        const valueBytes = encodeHybrid(values, width, random);
+        const page = Uint8Array.from([...levelBytes, width, ...valueBytes]);
+        kernel.load(page);
+        expect(kernel.levels(0, levelBytes.length, rows)).toBe(present);
+        const codes = kernel.dictionaryCodes(
+          levelBytes.length + 1,
+          page.length,
+          width,
+          present,
+          rows,
+          2 ** 31 - 1,
+        );
+        let next = 0;
+        expect(Array.from(codes!)).toEqual(levels.map((level) => (level ? values[next++] : -1)));
+        const dictionary = Float64Array.from({ length: 8 }, (_, i) => i / 2);
+        const small = values.map((v) => v % 8);
+        const smallBytes = encodeHybrid(small, 3, random);
+        kernel.load(Uint8Array.from([...levelBytes, ...smallBytes]));
+        kernel.levels(0, levelBytes.length, rows);
+        next = 0;
+        const numbers = kernel.dictionaryNumbers(
+          levelBytes.length,
+          levelBytes.length + smallBytes.length,
+          3,
+          present,
+          rows,
+          dictionary,
+        );
+        expect(Array.from(numbers!)).toEqual(
+          levels.map((level) => (level ? small[next++]! / 2 : Number.NaN)),
+        );
+      }
+    }
+  });
+
+  it('rejects malformed indices and indices past the dictionary in the page kernel', () => {
+    const kernel = pageKernel();
+    const encoded = encodeHybrid([1, 2, 3, 4, 5, 6, 7, 0], 3, () => 1);
+    kernel.load(encoded);
+    expect(kernel.dictionaryCodes(0, encoded.length - 1, 3, 24, 24, 8)).toBeNull();
+    expect(kernel.dictionaryCodes(0, encoded.length, 3, 8, 8, 7)).toBeNull();
+    expect(kernel.dictionaryNumbers(0, encoded.length, 3, 8, 8, new Float64Array(7))).toBeNull();
+    expect(Array.from(kernel.dictionaryCodes(0, encoded.length, 3, 8, 8, 8)!)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 0,
+    ]);
   });
 
   it('rejects values that end early', () => {

@@ -165,6 +165,34 @@ describe('readParquet', () => {
     );
   });
 
+  it('reads a row group of 1,000,000 rows, a block of rows at a time', async () => {
+    const count = 1_000_000;
+    // One dictionary-encoded column (hyparquet-writer is slow with text at this size).
+    const data = Float64Array.from({ length: count }, (_, i) => (i % 1000) / 8);
+    const bytes = writeParquet([{ name: 'n', data, type: 'DOUBLE' }], { rowGroupSize: count });
+    let rows = 0;
+    let sum = 0;
+    let values = 0;
+    const sink = {
+      column: () => 0,
+      bytes: () => {
+        throw new Error('no text expected');
+      },
+      value: (_column: number, value: unknown) => {
+        sum += value as number;
+        values++;
+      },
+      endRow: () => {
+        if (values !== 1) throw new Error(`row ${rows + 1} has ${values} values`);
+        values = 0;
+        rows++;
+      },
+    };
+    expect(await readParquet(memoryInput(bytes, true), sink, { name: 'mem.parquet' })).toBe(count);
+    expect(rows).toBe(count);
+    expect(sum).toBe(data.reduce((a, b) => a + b, 0));
+  });
+
   it('reads encodings of its own through hyparquet (DELTA_BINARY_PACKED, BYTE_STREAM_SPLIT)', async () => {
     const bytes = writeParquet([
       { name: 'delta', data: new Int32Array([5, -3, 7]), type: 'INT32', encoding: 'DELTA_BINARY_PACKED' },
