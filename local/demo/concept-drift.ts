@@ -141,9 +141,12 @@ export async function runConceptDriftStory(options: DemoOptions): Promise<Concep
     const eventStart = aws.clock.now() - 30 * minute;
 
     // --- The champion, trained on the old concept -------------------------------------------------------
+    // Written where the engine's SageMaker role may read it: retraining scores the holdout with a copy of the
+    // champion run as that role (a champion elsewhere needs its bucket to grant it: docs/deploy.md).
+    const championPrefix = `s3://${results}/retraining/churn/champion-1/`;
     await aws.putObject(
       results,
-      'demo/champion/train/train.csv',
+      'retraining/churn/champion-1/train/train.csv',
       toCsv(withEventTimes(training, eventStart - 86_400_000)),
     );
     await sagemaker.send(
@@ -159,13 +162,13 @@ export async function runConceptDriftStory(options: DemoOptions): Promise<Concep
             DataSource: {
               S3DataSource: {
                 S3DataType: 'S3Prefix',
-                S3Uri: `s3://${results}/demo/champion/train/`,
+                S3Uri: `${championPrefix}train/`,
                 S3DataDistributionType: 'FullyReplicated',
               },
             },
           },
         ],
-        OutputDataConfig: { S3OutputPath: `s3://${results}/demo/champion/output/` },
+        OutputDataConfig: { S3OutputPath: `${championPrefix}output/` },
         ResourceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1, VolumeSizeInGB: 10 },
         StoppingCondition: { MaxRuntimeInSeconds: 3600 },
       }),
