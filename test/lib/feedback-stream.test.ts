@@ -44,7 +44,10 @@ describe('the feedback stream of the engine', () => {
 
   it('starts retraining on Concept Drift Detected, and adds no resource to the model', () => {
     const rules = template.findResources('AWS::Events::Rule');
-    const patterns = Object.values(rules).map((rule) => JSON.stringify(rule['Properties']['EventPattern']));
+    // Schedule rules (the capture sweep) have no pattern.
+    const patterns = Object.values(rules).map((rule) =>
+      JSON.stringify(rule['Properties']['EventPattern'] ?? {}),
+    );
     expect(patterns.some((pattern) => pattern.includes('Concept Drift Detected'))).toBe(true);
     const [stack] = [...modelStacks.values()];
     const counts = Object.keys(Template.fromStack(stack!).toJSON()['Resources']).length;
