@@ -171,4 +171,36 @@ describe('onRetrainingStatus', () => {
       open: null,
     });
   });
+
+  it("closes an open concept-drift signal when the model's retraining succeeds", async () => {
+    const { deps } = dependencies({}, '2026-12-07T05:00:00.000Z');
+    const signals: [unknown, Record<string, unknown>][] = [];
+    deps.documents = {
+      send: async (command: unknown) => {
+        if (command instanceof GetCommand)
+          return {
+            Item: {
+              'signal:conceptDrift': {
+                open: true,
+                detail: 'adwin on all outcomes',
+                at: '2026-12-07T04:00:00.000Z',
+              },
+            },
+          };
+        const input = (command as UpdateCommand).input;
+        signals.push([input.ExpressionAttributeNames?.['#signal'], input.ExpressionAttributeValues ?? {}]);
+        return {};
+      },
+    } as never;
+    const arn = 'arn:aws:states:eu-west-1:123456789012:execution:Driftwatch-retraining:run-2';
+    const input = JSON.stringify({ model: 'churn', trigger: { type: 'conceptDrift' } });
+    await onRetrainingStatus(deps, {
+      executionArn: arn,
+      status: 'SUCCEEDED',
+      input,
+      output: '{"status":"promoted"}',
+    });
+    const closed = signals.find(([name]) => name === 'signal:conceptDrift');
+    expect(closed?.[1][':state']).toMatchObject({ open: false, detail: 'retrained by execution run-2' });
+  });
 });
