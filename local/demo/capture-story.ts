@@ -32,11 +32,11 @@ import { driftRuntimeConfig } from '../../lib/config/runtime.ts';
 import { ManualClock } from '../sagemaker/clock.ts';
 import { unpackModel } from '../trainers/artifact.ts';
 import { scoreRows } from '../trainers/model.ts';
+import { CHAMPION_IMAGE, DEMO_ROLE as ROLE } from './champion.ts';
 import { demoData, instances, type Table, toCsv } from './data.ts';
-import { CHAMPION_IMAGE, describeEvent } from './scenario.ts';
+import { describeEvent } from './scenario.ts';
 import { startDemoWorld } from './world.ts';
 
-const ROLE = 'arn:aws:iam::123456789012:role/driftwatch-demo-sagemaker';
 const minute = 60_000;
 const hour = 60 * minute;
 /** Requests per variant per hour, one every ten minutes of the endpoint's clock: six capture files. */

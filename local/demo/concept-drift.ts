@@ -11,27 +11,17 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import {
-  CreateEndpointCommand,
-  CreateEndpointConfigCommand,
-  CreateModelCommand,
-  CreateModelPackageCommand,
-  CreateModelPackageGroupCommand,
-  CreateTrainingJobCommand,
-  DescribeEndpointCommand,
-  DescribeTrainingJobCommand,
-  ListModelPackagesCommand,
-} from '@aws-sdk/client-sagemaker';
+import { ListModelPackagesCommand } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ConceptDriftDetectedDetail } from '../../lambdas/shared/contract.ts';
 import type { ModelStateItem } from '../../lambdas/shared/retraining-contract.ts';
 import { loadConfig } from '../../lib/config/load.ts';
+import { deployChampion } from './champion.ts';
 import { column, instances, parseChurn, random, type Table, toCsv } from './data.ts';
-import { CHAMPION_IMAGE, type DemoOptions, describeEvent, generateTraffic } from './scenario.ts';
+import { type DemoOptions, describeEvent, generateTraffic } from './scenario.ts';
 import { startDemoWorld } from './world.ts';
 
-const ROLE = 'arn:aws:iam::123456789012:role/driftwatch-demo-sagemaker';
 const CHAMPION = { model: 'churn-v1', config: 'churn-prod-config-1', variant: 'AllTraffic' };
 /** Outcomes before and after the flip, one millisecond of event time apart (1,000 a second). */
 const BEFORE_FLIP = 1200;
@@ -141,88 +131,16 @@ export async function runConceptDriftStory(options: DemoOptions): Promise<Concep
     const eventStart = aws.clock.now() - 30 * minute;
 
     // --- The champion, trained on the old concept -------------------------------------------------------
-    // Written where the engine's SageMaker role may read it: retraining scores the holdout with a copy of the
-    // champion run as that role (a champion elsewhere needs its bucket to grant it: docs/deploy.md).
-    const championPrefix = `s3://${results}/retraining/churn/champion-1/`;
-    await aws.putObject(
-      results,
-      'retraining/churn/champion-1/train/train.csv',
-      toCsv(withEventTimes(training, eventStart - 86_400_000)),
-    );
-    await sagemaker.send(
-      new CreateTrainingJobCommand({
-        TrainingJobName: 'churn-champion-1',
-        AlgorithmSpecification: { TrainingImage: CHAMPION_IMAGE, TrainingInputMode: 'File' },
-        RoleArn: ROLE,
-        HyperParameters: modelConfig.retraining!.hyperparameters as Record<string, string>,
-        InputDataConfig: [
-          {
-            ChannelName: 'train',
-            ContentType: 'text/csv',
-            DataSource: {
-              S3DataSource: {
-                S3DataType: 'S3Prefix',
-                S3Uri: `${championPrefix}train/`,
-                S3DataDistributionType: 'FullyReplicated',
-              },
-            },
-          },
-        ],
-        OutputDataConfig: { S3OutputPath: `${championPrefix}output/` },
-        ResourceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1, VolumeSizeInGB: 10 },
-        StoppingCondition: { MaxRuntimeInSeconds: 3600 },
-      }),
-    );
-    let job = await sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: 'churn-champion-1' }));
-    while (!['Completed', 'Failed', 'Stopped'].includes(job.TrainingJobStatus ?? '')) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      job = await sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: 'churn-champion-1' }));
-    }
-    if (job.TrainingJobStatus !== 'Completed') throw new Error(`champion training: ${job.FailureReason}`);
-    const artifacts = job.ModelArtifacts!.S3ModelArtifacts!;
-    await sagemaker.send(
-      new CreateModelCommand({
-        ModelName: CHAMPION.model,
-        ExecutionRoleArn: ROLE,
-        PrimaryContainer: { Image: CHAMPION_IMAGE, ModelDataUrl: artifacts },
-      }),
-    );
-    await sagemaker.send(
-      new CreateEndpointConfigCommand({
-        EndpointConfigName: CHAMPION.config,
-        ProductionVariants: [
-          {
-            VariantName: CHAMPION.variant,
-            ModelName: CHAMPION.model,
-            InstanceType: 'ml.m5.large',
-            InitialInstanceCount: 1,
-            InitialVariantWeight: 1,
-          },
-        ],
-      }),
-    );
-    await sagemaker.send(
-      new CreateEndpointCommand({ EndpointName: endpointName, EndpointConfigName: CHAMPION.config }),
-    );
-    let endpoint = await sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName }));
-    while (endpoint.EndpointStatus !== 'InService' && endpoint.EndpointStatus !== 'Failed') {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      endpoint = await sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName }));
-    }
-    const groupName = `${aws.stacks[0]!.stackName}-${modelConfig.name}`;
-    await sagemaker.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: groupName }));
-    const championPackage = await sagemaker.send(
-      new CreateModelPackageCommand({
-        ModelPackageGroupName: groupName,
-        ModelPackageDescription: 'the champion (logistic regression, old concept)',
-        InferenceSpecification: {
-          Containers: [{ Image: CHAMPION_IMAGE, ModelDataUrl: artifacts }],
-          SupportedContentTypes: ['text/csv', 'application/json'],
-          SupportedResponseMIMETypes: ['text/csv', 'application/json'],
-        },
-        ModelApprovalStatus: 'Approved',
-      }),
-    );
+    const championPackage = await deployChampion({
+      aws,
+      sagemaker,
+      model: modelConfig.name,
+      endpointName,
+      hyperparameters: modelConfig.retraining!.hyperparameters as Record<string, string>,
+      trainingCsv: toCsv(withEventTimes(training, eventStart - 86_400_000)),
+      names: CHAMPION,
+      packageDescription: 'the champion (logistic regression, old concept)',
+    });
     await documents.send(
       new PutCommand({
         TableName: stateTable,
@@ -232,7 +150,7 @@ export async function runConceptDriftStory(options: DemoOptions): Promise<Concep
           lastRunAt: new Date(aws.clock.now() - 60 * minute).toISOString(),
           champion: {
             modelName: CHAMPION.model,
-            packageArn: championPackage.ModelPackageArn ?? null,
+            packageArn: championPackage.packageArn,
             variantName: CHAMPION.variant,
             endpointConfigName: CHAMPION.config,
             since: aws.clock.date().toISOString(),
@@ -366,7 +284,7 @@ export async function runConceptDriftStory(options: DemoOptions): Promise<Concep
       });
     const packages = await sagemaker.send(
       new ListModelPackagesCommand({
-        ModelPackageGroupName: groupName,
+        ModelPackageGroupName: championPackage.groupName,
         SortBy: 'CreationTime',
         SortOrder: 'Ascending',
       }),

@@ -8,17 +8,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import {
-  CreateEndpointCommand,
-  CreateEndpointConfigCommand,
-  CreateModelCommand,
-  CreateModelPackageCommand,
-  CreateModelPackageGroupCommand,
-  CreateTrainingJobCommand,
-  DescribeEndpointCommand,
-  DescribeTrainingJobCommand,
-  ListModelPackagesCommand,
-} from '@aws-sdk/client-sagemaker';
+import { ListModelPackagesCommand } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { profileToJson } from '../../lambdas/core/drift/profile.ts';
@@ -29,13 +19,12 @@ import type { ModelStateItem } from '../../lambdas/shared/retraining-contract.ts
 import { loadConfig } from '../../lib/config/load.ts';
 import { driftRuntimeConfig } from '../../lib/config/runtime.ts';
 import type { TimelineEvent } from '../aws/timeline.ts';
+import { deployChampion } from './champion.ts';
 import { type DemoData, demoData, instances, labels, type Table, toCsv } from './data.ts';
 import { type DemoWorld, startDemoWorld } from './world.ts';
 
 export type ScenarioKind = 'promotion' | 'rollback';
 
-export const CHAMPION_IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/local-logistic:latest';
-const ROLE = 'arn:aws:iam::123456789012:role/driftwatch-demo-sagemaker';
 /**
  * The model of each story: the demo deploys two models (demo.config.json) with one engine stack and one
  * retraining state machine; the promotion is told on `churn`, the rollback on `churn-eu`.
@@ -133,16 +122,6 @@ function outcomeOf(output: string): string {
   }
 }
 
-async function waitFor<T>(probe: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** Runs one scenario end to end and returns what happened; the world is stopped at the end. */
 export async function runScenario(kind: ScenarioKind, options: DemoOptions): Promise<ScenarioResult> {
   const log = options.log ?? (() => {});
@@ -206,97 +185,22 @@ export async function runScenario(kind: ScenarioKind, options: DemoOptions): Pro
     await put(landing, `${golden}${goldenDataset}`, data.golden);
     step(`golden dataset: ${data.golden.rows.length} labelled customers at ${golden}${goldenDataset}`);
 
-    // The first champion is trained outside driftwatch. Retraining scores the holdout with a copy of it run as
-    // the engine's SageMaker role, which reads only the engine's run files: a champion whose artefact is in
-    // another bucket needs that bucket to grant the role read access (docs/deploy.md). Here it is written
-    // where the role may read it.
-    const championPrefix = `s3://${results}/retraining/${model.name}/champion-1/`;
-    await put(results, `retraining/${model.name}/champion-1/train/train.csv`, data.training);
-    await sagemaker.send(
-      new CreateTrainingJobCommand({
-        TrainingJobName: `${model.name}-champion-1`,
-        AlgorithmSpecification: { TrainingImage: CHAMPION_IMAGE, TrainingInputMode: 'File' },
-        RoleArn: ROLE,
-        HyperParameters: modelConfig.retraining!.hyperparameters as Record<string, string>,
-        InputDataConfig: [
-          {
-            ChannelName: 'train',
-            ContentType: 'text/csv',
-            DataSource: {
-              S3DataSource: {
-                S3DataType: 'S3Prefix',
-                S3Uri: `${championPrefix}train/`,
-                S3DataDistributionType: 'FullyReplicated',
-              },
-            },
-          },
-        ],
-        OutputDataConfig: { S3OutputPath: `${championPrefix}output/` },
-        ResourceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1, VolumeSizeInGB: 10 },
-        StoppingCondition: { MaxRuntimeInSeconds: 3600 },
-      }),
-    );
-    const job = await waitFor(
-      () => sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: `${model.name}-champion-1` })),
-      (value) => ['Completed', 'Failed', 'Stopped'].includes(value.TrainingJobStatus ?? ''),
-      'the champion training job',
-    );
-    if (job.TrainingJobStatus !== 'Completed') throw new Error(`champion training: ${job.FailureReason}`);
-    const artifacts = job.ModelArtifacts!.S3ModelArtifacts!;
-    step(`champion trained (logistic regression): ${artifacts}`);
-    await sagemaker.send(
-      new CreateModelCommand({
-        ModelName: CHAMPION.model,
-        ExecutionRoleArn: ROLE,
-        PrimaryContainer: { Image: CHAMPION_IMAGE, ModelDataUrl: artifacts },
-      }),
-    );
-    await sagemaker.send(
-      new CreateEndpointConfigCommand({
-        EndpointConfigName: CHAMPION.config,
-        ProductionVariants: [
-          {
-            VariantName: CHAMPION.variant,
-            ModelName: CHAMPION.model,
-            InstanceType: 'ml.m5.large',
-            InitialInstanceCount: 1,
-            InitialVariantWeight: 1,
-          },
-        ],
-      }),
-    );
-    await sagemaker.send(
-      new CreateEndpointCommand({ EndpointName: endpointName, EndpointConfigName: CHAMPION.config }),
-    );
-    await waitFor(
-      () => sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName })),
-      (value) => value.EndpointStatus === 'InService' || value.EndpointStatus === 'Failed',
-      'the endpoint',
-    );
-    const groupName = `${aws.stacks[0]!.stackName}-${model.name}`;
-    await sagemaker.send(
-      new CreateModelPackageGroupCommand({
-        ModelPackageGroupName: groupName,
-        ModelPackageGroupDescription: `driftwatch demo: ${model.name}`,
-      }),
-    );
-    const championPackage = await sagemaker.send(
-      new CreateModelPackageCommand({
-        ModelPackageGroupName: groupName,
-        ModelPackageDescription: 'the first champion (logistic regression on the training window)',
-        InferenceSpecification: {
-          Containers: [{ Image: CHAMPION_IMAGE, ModelDataUrl: artifacts }],
-          SupportedContentTypes: ['text/csv', 'application/json'],
-          SupportedResponseMIMETypes: ['text/csv', 'application/json'],
-        },
-        ModelApprovalStatus: 'Approved',
-      }),
-    );
+    const championPackage = await deployChampion({
+      aws,
+      sagemaker,
+      model: model.name,
+      endpointName,
+      hyperparameters: modelConfig.retraining!.hyperparameters as Record<string, string>,
+      trainingCsv: toCsv(data.training),
+      names: CHAMPION,
+      packageDescription: 'the first champion (logistic regression on the training window)',
+    });
+    step(`champion trained (logistic regression): ${championPackage.artifacts}`);
     const champion: ModelStateItem = {
       model: model.name,
       champion: {
         modelName: CHAMPION.model,
-        packageArn: championPackage.ModelPackageArn ?? null,
+        packageArn: championPackage.packageArn,
         variantName: CHAMPION.variant,
         endpointConfigName: CHAMPION.config,
         since: aws.clock.date().toISOString(),
@@ -304,7 +208,7 @@ export async function runScenario(kind: ScenarioKind, options: DemoOptions): Pro
     };
     await documents.send(new PutCommand({ TableName: stateTable, Item: champion }));
     step(
-      `endpoint ${endpointName} InService with ${CHAMPION.model} (variant ${CHAMPION.variant}); package ${championPackage.ModelPackageArn} Approved`,
+      `endpoint ${endpointName} InService with ${CHAMPION.model} (variant ${CHAMPION.variant}); package ${championPackage.packageArn} Approved`,
     );
 
     const historyItems = async () =>
@@ -424,7 +328,7 @@ export async function runScenario(kind: ScenarioKind, options: DemoOptions): Pro
     const history = await historyItems();
     const packages = await sagemaker.send(
       new ListModelPackagesCommand({
-        ModelPackageGroupName: groupName,
+        ModelPackageGroupName: championPackage.groupName,
         SortBy: 'CreationTime',
         SortOrder: 'Ascending',
       }),
