@@ -21,7 +21,7 @@ import {
 } from './config/validate.ts';
 import { DRIFT_METRICS_MODEL_VARIABLE, DriftMetrics } from './drift-metrics.ts';
 import { lambdaBundling } from './lambda-bundling.ts';
-import { acknowledgeWildcardResource, XRAY_FUNCTION_ACTIONS } from './nag.ts';
+import { acknowledgeWildcardResource, acknowledgeXRay } from './nag.ts';
 import { secureQueueProps } from './secure-defaults.ts';
 
 /** The drift handler shipped with driftwatch. */
@@ -236,12 +236,7 @@ export class DriftDetector extends Construct {
       }),
     );
     if (props.captureTable) this.sweepRule = this.addCaptureSweep(props.captureTable, resultsBucket);
-    acknowledgeWildcardResource(
-      this.role,
-      '*',
-      XRAY_FUNCTION_ACTIONS,
-      'X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) have no resource-level permissions.',
-    );
+    acknowledgeXRay(this.role);
   }
 
   /**

@@ -16,7 +16,7 @@ import { EVENT_SOURCE, METRIC_NAMESPACE } from '../lambdas/shared/contract.ts';
 import { MODELS_ENV } from '../lambdas/shared/model-catalog.ts';
 import { modelParametersArn } from './drift-detector.ts';
 import { lambdaBundling } from './lambda-bundling.ts';
-import { acknowledge, acknowledgeWildcardResource, XRAY_FUNCTION_ACTIONS } from './nag.ts';
+import { acknowledge, acknowledgeXRay } from './nag.ts';
 import { secureQueueProps } from './secure-defaults.ts';
 
 /** The feedback consumer shipped with driftwatch. */
@@ -186,11 +186,6 @@ export class FeedbackStream extends Construct {
         onFailure: new SqsDlq(this.failureQueue),
       }),
     );
-    acknowledgeWildcardResource(
-      this.role,
-      '*',
-      XRAY_FUNCTION_ACTIONS,
-      'X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) have no resource-level permissions.',
-    );
+    acknowledgeXRay(this.role);
   }
 }

@@ -15,7 +15,7 @@ import { Construct } from 'constructs';
 import { NOTIFIER_ENV } from '../lambdas/notifier/notify.ts';
 import { METRIC_NAMESPACE } from '../lambdas/shared/contract.ts';
 import { lambdaBundling } from './lambda-bundling.ts';
-import { acknowledgeWildcardResource, XRAY_FUNCTION_ACTIONS } from './nag.ts';
+import { acknowledgeXRay } from './nag.ts';
 
 /** The notifier shipped with driftwatch. */
 export const NOTIFIER_HANDLER_ENTRY = fileURLToPath(
@@ -110,12 +110,7 @@ export class IncidentNotifier extends Construct {
       },
       bundling: lambdaBundling(),
     });
-    acknowledgeWildcardResource(
-      this.role,
-      '*',
-      XRAY_FUNCTION_ACTIONS,
-      'X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) have no resource-level permissions.',
-    );
+    acknowledgeXRay(this.role);
 
     const target = () =>
       new targets.LambdaFunction(this.function, { retryAttempts: 4, maxEventAge: Duration.hours(1) });

@@ -42,6 +42,16 @@ export function acknowledgeWildcardResource(
 /** Actions X-Ray active tracing grants a function on `*` (they have no resource-level permissions). */
 export const XRAY_FUNCTION_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 
+/** Acknowledges the X-Ray grants active tracing adds to a function's role (see {@link XRAY_FUNCTION_ACTIONS}). */
+export function acknowledgeXRay(role: Parameters<typeof acknowledgeWildcardResource>[0]): void {
+  acknowledgeWildcardResource(
+    role,
+    '*',
+    XRAY_FUNCTION_ACTIONS,
+    'X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) have no resource-level permissions.',
+  );
+}
+
 /** cdk-nag's rendering of a resolved CloudFormation value (its `flattenCfnReference`, not exported). */
 function flatten(node: unknown): string {
   if (node === undefined) return '';

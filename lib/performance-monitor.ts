@@ -25,7 +25,7 @@ import {
 import { modelParametersArn } from './drift-detector.ts';
 import { DRIFT_METRICS_MODEL_VARIABLE } from './drift-metrics.ts';
 import { lambdaBundling } from './lambda-bundling.ts';
-import { acknowledgeWildcardResource, XRAY_FUNCTION_ACTIONS } from './nag.ts';
+import { acknowledgeWildcardResource, acknowledgeXRay } from './nag.ts';
 import { PerformanceMetrics } from './performance-metrics.ts';
 
 /** The performance handler shipped with driftwatch. */
@@ -151,12 +151,7 @@ export class PerformanceMonitor extends Construct {
       },
       bundling: lambdaBundling(),
     });
-    acknowledgeWildcardResource(
-      this.role,
-      '*',
-      XRAY_FUNCTION_ACTIONS,
-      'X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) have no resource-level permissions.',
-    );
+    acknowledgeXRay(this.role);
 
     // Scheduler assumes this role only for schedules of this account (confused-deputy guard).
     this.scheduleRole = new iam.Role(this, 'ScheduleRole', {

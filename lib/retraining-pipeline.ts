@@ -24,7 +24,7 @@ import type { ModelConfig } from './config/model-config.ts';
 import { RETRAINING_WORK_PREFIX } from './config/runtime.ts';
 import { modelParametersArn } from './drift-detector.ts';
 import { lambdaBundling } from './lambda-bundling.ts';
-import { acknowledgeWildcardResource, XRAY_FUNCTION_ACTIONS } from './nag.ts';
+import { acknowledgeWildcardResource, acknowledgeXRay, XRAY_FUNCTION_ACTIONS } from './nag.ts';
 import { ENGINE_TAG } from './retraining/engine-tag.ts';
 import { type RetrainingFunctions, retrainingDefinition } from './retraining/retraining-states.ts';
 
@@ -178,12 +178,7 @@ export class RetrainingPipeline extends Construct {
       role.addToPrincipalPolicy(parameters);
       // The canary decision's acknowledgement of `*` names GetMetricData beside X-Ray (one finding, one id).
       if (name !== 'canaryDecision') {
-        acknowledgeWildcardResource(
-          role,
-          '*',
-          XRAY_FUNCTION_ACTIONS,
-          'X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) have no resource-level permissions.',
-        );
+        acknowledgeXRay(role);
       }
       return new nodejs.NodejsFunction(this, name, {
         description: `driftwatch: ${description} (every model)`,
