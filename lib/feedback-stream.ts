@@ -46,7 +46,11 @@ export interface FeedbackStreamProps {
   batchWindowSeconds?: number;
   /** Retries of a failing batch before its range goes to the failure queue. @default 5 */
   retryAttempts?: number;
-  /** Concurrent batches per shard. @default 1 */
+  /**
+   * Concurrent batches per shard (1-10). Above 1, Lambda keeps records in order per partition key only, so
+   * the consumer refuses (to the failure queue, with the reason) records whose partition key is not their
+   * model's name. @default 1
+   */
   parallelizationFactor?: number;
   /** @default RetentionDays.THREE_MONTHS */
   logRetention?: logs.RetentionDays;
@@ -72,6 +76,9 @@ export class FeedbackStream extends Construct {
   constructor(scope: Construct, id: string, props: FeedbackStreamProps) {
     super(scope, id);
     const onDemand = props.mode === 'on-demand';
+    const parallelizationFactor = props.parallelizationFactor ?? 1;
+    if (!Number.isInteger(parallelizationFactor) || parallelizationFactor < 1 || parallelizationFactor > 10)
+      throw new Error(`parallelizationFactor: ${parallelizationFactor} is not an integer from 1 to 10`);
     this.stream = new kinesis.Stream(this, 'Stream', {
       encryption: kinesis.StreamEncryption.KMS,
       encryptionKey: props.encryptionKey,
@@ -159,6 +166,7 @@ export class FeedbackStream extends Construct {
         [FEEDBACK_ENV.failureQueueUrl]: this.failureQueue.queueUrl,
         [FEEDBACK_ENV.eventBusName]: props.eventBus.eventBusName,
         [FEEDBACK_ENV.historyTable]: props.historyTable.tableName,
+        [FEEDBACK_ENV.parallelizationFactor]: String(parallelizationFactor),
         POWERTOOLS_SERVICE_NAME: 'driftwatch-feedback',
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
@@ -181,7 +189,7 @@ export class FeedbackStream extends Construct {
         maxBatchingWindow: Duration.seconds(props.batchWindowSeconds ?? 1),
         bisectBatchOnError: true,
         retryAttempts: props.retryAttempts ?? 5,
-        parallelizationFactor: props.parallelizationFactor ?? 1,
+        parallelizationFactor,
         reportBatchItemFailures: true,
         onFailure: new SqsDlq(this.failureQueue),
       }),

@@ -13,6 +13,8 @@ export const FEEDBACK_ENV = {
   eventBusName: 'EVENT_BUS_NAME',
   /** The history table, where the model's incident record is (see `lambdas/shared/incidents.ts`). */
   historyTable: 'HISTORY_TABLE',
+  /** The event source mapping's `ParallelizationFactor` (above 1, partition keys must be model names). */
+  parallelizationFactor: 'FEEDBACK_PARALLELIZATION_FACTOR',
 } as const;
 
 /**

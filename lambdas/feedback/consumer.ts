@@ -9,6 +9,11 @@
  *   the reason (and its data), and is counted; the batch goes on;
  * - it was applied before (a retried or duplicated batch): skipped, by the last sequence number per shard
  *   each state keeps;
+ * - the mapping's parallelization factor is above 1 and its partition key is not its model's name: it goes
+ *   to the failure queue with the reason. Lambda then processes batches of one shard at once and keeps order
+ *   only per partition key; with the model as the key, each model's records (and so each of its states)
+ *   still arrive in order, one batch at a time, so the last sequence number per shard stays exact. With any
+ *   other key, a later batch could be applied first and the earlier one skipped as already applied;
  * - a state cannot be written (throttling, an outage): the first such record's sequence number is reported
  *   as the batch item failure, so Lambda retries from there (bisecting the batch) and, after its retries,
  *   sends the range to the on-failure destination. Records after it that were applied are skipped then.
@@ -66,6 +71,11 @@ export interface FeedbackPorts {
   now(): number;
   /** Waits before a retry after a write conflict. @default a short random pause */
   pause?(attempt: number): Promise<void>;
+  /**
+   * The event source mapping's `ParallelizationFactor`: above 1, a record's partition key must be its
+   * model's name. @default 1
+   */
+  parallelizationFactor?: number;
 }
 
 /** What a batch did, per model, for metrics and logs. */
@@ -131,6 +141,14 @@ export async function processFeedbackBatch(
         throw new FeedbackRecordError(
           `model: ${JSON.stringify(parsed.model)} is not a configured model with a conceptDrift section`,
           parsed.model,
+        );
+      const factor = ports.parallelizationFactor ?? 1;
+      if (factor > 1 && kinesis.partitionKey !== settings.model)
+        throw new FeedbackRecordError(
+          `partitionKey: ${JSON.stringify(kinesis.partitionKey)} is not the model's name ${JSON.stringify(settings.model)}: ` +
+            `the stream is read with a parallelization factor of ${factor}, which keeps records in order per partition ` +
+            "key only, so a model's outcomes must all be put with its name as the partition key (put it again so)",
+          settings.model,
         );
       const group = byModel.get(settings.model) ?? { settings, outcomes: [] };
       byModel.set(settings.model, group);

@@ -54,6 +54,7 @@ function getPorts(): FeedbackPorts {
     },
     reject: failureSender(clients.sqs, requiredEnv(env, FEEDBACK_ENV.failureQueueUrl)),
     now: Date.now,
+    parallelizationFactor: Number(env[FEEDBACK_ENV.parallelizationFactor] ?? 1),
   };
   return ports;
 }

@@ -1287,7 +1287,7 @@ export const FeedbackStreamSchema = doc(
     ).default(5),
     parallelizationFactor: doc(
       num({ integer: true, min: 1, max: 10 }),
-      'Concurrent batches per shard (records of one partition key, the model, stay in order).',
+      "Concurrent batches per shard. Above 1, Lambda keeps records in order per partition key only: records whose partition key is not their model's name are refused to the failure queue with the reason (one model's outcomes are still applied in order, one batch at a time; several models on a shard are processed at once).",
     ).default(1),
   }),
   'The labelled feedback stream (Kinesis), created when a model has a `conceptDrift` section.',

@@ -6,11 +6,14 @@
  * `ReportBatchItemFailures` (the batch is retried from the record the function names), retries up to
  * `MaximumRetryAttempts` with `BisectBatchOnFunctionError` (a failing batch is halved, each half retried),
  * then the batch's shard range goes to the `OnFailure` destination (an SQS queue) and the shard moves on.
+ * `ParallelizationFactor` N above 1: each shard's records are dealt to N lanes by the hash of their partition
+ * key, and the lanes' batches are processed at once (as in AWS, order holds per partition key only, and a
+ * later record of one key may be done before an earlier record of another).
  *
- * Not modelled: `ParallelizationFactor` above 1 (one batch per shard at a time), `MaximumRecordAgeInSeconds`,
- * tumbling windows, enhanced fan-out; the mapping reads the stream without an IAM check of the function's
- * role (local mode checks the calls functions make, not the service's own).
+ * Not modelled: `MaximumRecordAgeInSeconds`, tumbling windows, enhanced fan-out.
  */
+
+import { createHash } from 'node:crypto';
 import {
   CreateStreamCommand,
   GetRecordsCommand,
@@ -63,6 +66,8 @@ export interface KinesisMappingSettings {
   maximumRetryAttempts: number;
   onFailure: string | undefined;
   reportBatchItemFailures: boolean;
+  /** Batches of one shard processed at once (1-10). */
+  parallelizationFactor: number;
 }
 
 /** Reads the Kinesis settings of an `AWS::Lambda::EventSourceMapping`'s resolved properties. */
@@ -79,7 +84,13 @@ export function kinesisMappingSettings(properties: Record<string, unknown>): Kin
     reportBatchItemFailures:
       Array.isArray(properties['FunctionResponseTypes']) &&
       properties['FunctionResponseTypes'].includes('ReportBatchItemFailures'),
+    parallelizationFactor: Number(properties['ParallelizationFactor'] ?? 1),
   };
+}
+
+/** The lane of a record's partition key among `lanes` (records of one key always share a lane). */
+export function laneOf(partitionKey: string, lanes: number): number {
+  return lanes <= 1 ? 0 : createHash('md5').update(partitionKey).digest().readUInt32BE(0) % lanes;
 }
 
 /** A client of kinesalite: HTTP/1.1 (the SDK's default HTTP/2 handler is for SubscribeToShard only). */
@@ -213,18 +224,21 @@ export class KinesisEventSource {
     return ShardIterator;
   }
 
-  /** Reads up to `limit` records after the checkpoint, waiting up to the batch window for a full batch. */
-  private async gather(shardId: string): Promise<KinesisRecord[]> {
+  /**
+   * Reads up to `limit` records after the checkpoint, waiting up to the batch window for `limit` records
+   * (a batch for each lane).
+   */
+  private async gather(shardId: string, limit: number): Promise<KinesisRecord[]> {
     const records: KinesisRecord[] = [];
     let iterator = await this.iterator(shardId);
     const deadline = Date.now() + this.settings.batchWindowMs;
     while (iterator && !this.stopped) {
       const page = await this.client.send(
-        new GetRecordsCommand({ ShardIterator: iterator, Limit: this.settings.batchSize - records.length }),
+        new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(10_000, limit - records.length) }),
       );
       records.push(...(page.Records ?? []));
       iterator = page.NextShardIterator;
-      if (records.length >= this.settings.batchSize) break;
+      if (records.length >= limit) break;
       if ((page.Records ?? []).length > 0) continue;
       if (records.length > 0 && Date.now() >= deadline) break;
       if (records.length === 0) break;
@@ -237,7 +251,10 @@ export class KinesisEventSource {
     while (!this.stopped) {
       let records: KinesisRecord[];
       try {
-        records = await this.gather(shardId);
+        records = await this.gather(
+          shardId,
+          this.settings.batchSize * Math.max(1, this.settings.parallelizationFactor),
+        );
       } catch {
         if (this.stopped) return;
         await this.pause(100);
@@ -247,12 +264,38 @@ export class KinesisEventSource {
         await this.pause(100);
         continue;
       }
-      await this.activity.track(this.deliver(shardId, records));
+      await this.activity.track(this.dispatch(shardId, records));
     }
   }
 
-  /** Invokes the function with `records` until they are done: processed, or sent to the failure destination. */
-  private async deliver(shardId: string, records: KinesisRecord[]): Promise<void> {
+  /**
+   * Hands `records` (read in sequence order) over: with a parallelization factor of 1 as one batch; above,
+   * dealt to the lanes by partition key, each lane's batches in order, the lanes at once. The shard's
+   * checkpoint moves past them when every lane is done.
+   */
+  private async dispatch(shardId: string, records: KinesisRecord[]): Promise<void> {
+    const factor = this.settings.parallelizationFactor;
+    if (factor <= 1) return this.deliver(shardId, records, true);
+    const lanes: KinesisRecord[][] = Array.from({ length: factor }, () => []);
+    for (const record of records) lanes[laneOf(record.PartitionKey ?? '', factor)]!.push(record);
+    const { batchSize } = this.settings;
+    await Promise.all(
+      lanes.map(async (lane) => {
+        for (let i = 0; i < lane.length && !this.stopped; i += batchSize)
+          await this.deliver(shardId, lane.slice(i, i + batchSize), false);
+      }),
+    );
+    if (!this.stopped) this.checkpoint(shardId, records.at(-1)!);
+  }
+
+  /**
+   * Invokes the function with `records` until they are done: processed, or sent to the failure destination;
+   * `checkpoints`: the shard's checkpoint follows them (one lane only).
+   */
+  private async deliver(shardId: string, records: KinesisRecord[], checkpoints: boolean): Promise<void> {
+    const checkpoint = (record: KinesisRecord) => {
+      if (checkpoints) this.checkpoint(shardId, record);
+    };
     // Pending batches (bisected halves), each with the retries it has had.
     const pending: { records: KinesisRecord[]; attempts: number }[] = [{ records, attempts: 0 }];
     while (pending.length > 0 && !this.stopped) {
@@ -264,12 +307,12 @@ export class KinesisEventSource {
       if (this.stopped) return;
       const failedFrom = result.status === 'failed' ? 0 : this.firstFailure(result.payload, batch.records);
       if (failedFrom === null) {
-        this.checkpoint(shardId, batch.records.at(-1)!);
+        checkpoint(batch.records.at(-1)!);
         this.outcomes.push({ shardId, records: batch.records.length, status: 'succeeded' });
         continue;
       }
       // Records before the failure are done.
-      if (failedFrom > 0) this.checkpoint(shardId, batch.records[failedFrom - 1]!);
+      if (failedFrom > 0) checkpoint(batch.records[failedFrom - 1]!);
       const rest = batch.records.slice(failedFrom);
       this.outcomes.push({
         shardId,
@@ -280,7 +323,7 @@ export class KinesisEventSource {
       const limit = this.settings.maximumRetryAttempts;
       if (limit >= 0 && attempts > limit) {
         this.sendToFailureDestination(shardId, rest, result, attempts);
-        this.checkpoint(shardId, rest.at(-1)!);
+        checkpoint(rest.at(-1)!);
         this.outcomes.push({ shardId, records: rest.length, status: 'sent-to-failure-destination' });
         // The rest of a bisected batch goes on from here.
         continue;

@@ -42,6 +42,20 @@ describe('the feedback stream of the engine', () => {
     });
   });
 
+  it('tells the consumer the parallelization factor, which the mapping declares', () => {
+    const parallel = synth({ ...raw, feedbackStream: { ...raw.feedbackStream, parallelizationFactor: 4 } });
+    parallel.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ParallelizationFactor: 4 });
+    parallel.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ FEEDBACK_PARALLELIZATION_FACTOR: '4' }) },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ FEEDBACK_PARALLELIZATION_FACTOR: '1' }) },
+    });
+    expect(() =>
+      validateConfig({ ...raw, feedbackStream: { ...raw.feedbackStream, parallelizationFactor: 11 } }),
+    ).toThrow(/feedbackStream\.parallelizationFactor/);
+  });
+
   it('starts retraining on Concept Drift Detected, and adds no resource to the model', () => {
     const rules = template.findResources('AWS::Events::Rule');
     // Schedule rules (the capture sweep) have no pattern.

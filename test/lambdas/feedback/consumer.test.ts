@@ -161,6 +161,44 @@ describe('processFeedbackBatch', () => {
     expect(items.get('fraud/*')!.state.n).toBe(10);
   });
 
+  it('with a parallelization factor above 1, refuses records not keyed by their model instead of skipping them as applied', async () => {
+    // Two batches of one shard, keyed by customer (two lanes), done out of order: the later one first.
+    const keyed = (event: KinesisStreamEvent, key: string) => {
+      for (const record of event.Records) record.kinesis.partitionKey = key;
+      return event;
+    };
+    const early = keyed(batch(0, 0, 50, 0.1), 'customer-7');
+    const late = keyed(batch(0, 50, 50, 0.1), 'customer-9');
+
+    // Factor 1 (the mapping never does this): the earlier batch would be skipped as already applied.
+    const unsafe = memoryStore();
+    await processFeedbackBatch(late, ports(unsafe.store).ports);
+    const dropped = await processFeedbackBatch(early, ports(unsafe.store).ports);
+    // Every outcome counted as a duplicate twice (the whole model and its cohort), none applied.
+    expect(dropped.counts.get('fraud')).toMatchObject({ applied: 0, duplicates: 50 * 2 });
+
+    const { store, items } = memoryStore();
+    const { ports: p, rejected } = ports(store, { parallelizationFactor: 4 });
+    for (const event of [late, early]) {
+      const result = await processFeedbackBatch(event, p);
+      expect(result.batchItemFailures).toEqual([]);
+      expect(result.counts.get('fraud')).toMatchObject({ applied: 0, duplicates: 0, rejected: 50 });
+    }
+    expect(rejected).toHaveLength(100);
+    expect(rejected[0]!.reason).toBe(
+      'partitionKey: "customer-9" is not the model\'s name "fraud": the stream is read with a parallelization ' +
+        "factor of 4, which keeps records in order per partition key only, so a model's outcomes must all be " +
+        'put with its name as the partition key (put it again so)',
+    );
+    expect(rejected.map((record) => record.partitionKey)).toContain('customer-7');
+    expect(items.size).toBe(0);
+
+    // Keyed by the model, the same records are applied, each once.
+    for (const event of [keyed(batch(0, 0, 50, 0.1), 'fraud'), keyed(batch(0, 50, 50, 0.1), 'fraud')])
+      await processFeedbackBatch(event, p);
+    expect(items.get('fraud/*')!.state.n).toBe(100);
+  });
+
   it('reports the first record for a retry when a state cannot be written, and the retry applies each outcome once', async () => {
     const { store, items } = memoryStore({ failPuts: 1 });
     const { ports: p } = ports(store);

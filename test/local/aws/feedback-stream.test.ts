@@ -99,6 +99,7 @@ describe('the feedback stream in local mode', () => {
       maximumRetryAttempts: 3,
       reportBatchItemFailures: true,
       startingPosition: 'TRIM_HORIZON',
+      parallelizationFactor: 1,
     });
     expect(source!.settings.onFailure).toMatch(/FailureQueue/);
   });

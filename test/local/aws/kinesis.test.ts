@@ -15,6 +15,7 @@ import {
   KinesisEventSource,
   kinesisClient,
   kinesisMappingSettings,
+  laneOf,
   type StreamResource,
 } from '../../../local/aws/kinesis.ts';
 import { LocalQueue } from '../../../local/aws/queue.ts';
@@ -45,6 +46,7 @@ async function mapping(
   n: number,
   properties: Record<string, unknown>,
   handle: (event: Event) => { status: 'succeeded' | 'failed'; payload?: unknown },
+  options: { partitionKey?: (i: number) => string; delayMs?: number } = {},
 ) {
   const name = `stream-${++streams}`;
   const stream: StreamResource = {
@@ -60,7 +62,7 @@ async function mapping(
         StreamName: name,
         Records: Array.from({ length: Math.min(500, n - i) }, (_, j) => ({
           Data: Buffer.from(String(i + j)),
-          PartitionKey: 'p',
+          PartitionKey: options.partitionKey?.(i + j) ?? 'p',
         })),
       }),
     );
@@ -73,6 +75,8 @@ async function mapping(
     clock: new Clock(0, activity),
   });
   const invocations: number[][] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
   const source = new KinesisEventSource({
     stream,
     settings: kinesisMappingSettings({ StartingPosition: 'TRIM_HORIZON', ...properties }),
@@ -80,6 +84,10 @@ async function mapping(
     client,
     invoke: async (event) => {
       invocations.push(values(event as Event));
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+      inFlight--;
       const result = handle(event as Event);
       return {
         functionName: 'consumer',
@@ -103,7 +111,7 @@ async function mapping(
     }
     await source.stop();
   };
-  return { source, invocations, failures, drained };
+  return { source, invocations, failures, drained, maxInFlight: () => maxInFlight };
 }
 
 describe('the local Kinesis event source mapping', () => {
@@ -157,5 +165,30 @@ describe('the local Kinesis event source mapping', () => {
     const succeeded = new Set(invocations.filter((batch) => !batch.includes(37)).flat());
     expect(succeeded.size).toBe(63);
     expect(source.outcomes.at(-1)?.status).not.toBe('failed');
+  });
+
+  it('with ParallelizationFactor 4, processes batches of one shard at once, in order per partition key', async () => {
+    const keyOf = (i: number) => `model-${i % 8}`;
+    const { invocations, drained, maxInFlight, source } = await mapping(
+      800,
+      { BatchSize: 50, ParallelizationFactor: 4 },
+      () => ({ status: 'succeeded' }),
+      { partitionKey: keyOf, delayMs: 20 },
+    );
+    expect(source.settings.parallelizationFactor).toBe(4);
+    await drained(800);
+    expect(maxInFlight()).toBeGreaterThan(1);
+    expect(maxInFlight()).toBeLessThanOrEqual(4);
+    expect(invocations.every((batch) => batch.length <= 50)).toBe(true);
+    // Every record once; one key's records in order, each key in one lane only.
+    expect(invocations.flat().sort((a, b) => a - b)).toEqual(Array.from({ length: 800 }, (_, i) => i));
+    for (let key = 0; key < 8; key++) {
+      const seen = invocations.flat().filter((value) => value % 8 === key);
+      expect(seen).toEqual([...seen].sort((a, b) => a - b));
+      expect(new Set(seen.map((value) => laneOf(keyOf(value), 4))).size).toBe(1);
+    }
+    // Across keys, a later record was handed over before an earlier one: order is per key only.
+    expect(invocations.flat()).not.toEqual(Array.from({ length: 800 }, (_, i) => i));
+    expect(source.checkpoints.get('shardId-000000000000')).toBeDefined();
   });
 });
