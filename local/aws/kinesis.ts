@@ -10,6 +10,14 @@
  * key, and the lanes' batches are processed at once (as in AWS, order holds per partition key only, and a
  * later record of one key may be done before an earlier record of another).
  *
+ *
+ * IAM, as Lambda reads the stream as the function's role: creating the mapping needs the role to read the
+ * stream and send to the on-failure destination ({@link mappingCreateRequests}: local mode refuses to start,
+ * as CloudFormation fails the deployment); every poll is judged again ({@link pollRequests}, with
+ * `kms:Decrypt` on the stream's key), and a refused poll delivers nothing: the records wait in the stream
+ * (the iterator age grows) and {@link KinesisEventSource.lastProcessingResult} says `PROBLEM: …`, as the
+ * mapping's `LastProcessingResult` does in AWS, until the role may read again.
+ *
  * Not modelled: `MaximumRecordAgeInSeconds`, tumbling windows, enhanced fan-out.
  */
 
@@ -25,6 +33,7 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Activity } from './clock.ts';
 import type { InvocationResult } from './functions.ts';
+import type { AccessRequest } from './iam/requests.ts';
 import type { LocalQueue } from './queue.ts';
 
 export interface StreamResource {
@@ -93,6 +102,43 @@ export function laneOf(partitionKey: string, lanes: number): number {
   return lanes <= 1 ? 0 : createHash('md5').update(partitionKey).digest().readUInt32BE(0) % lanes;
 }
 
+/**
+ * What Lambda asks of the function's role when the mapping is created: to read the stream, and to send to
+ * an SQS on-failure destination. CloudFormation fails the mapping (InvalidParameterValueException) without.
+ */
+export function mappingCreateRequests(
+  stream: StreamResource,
+  settings: KinesisMappingSettings,
+): { stream: AccessRequest[]; onFailure: AccessRequest[] } {
+  return {
+    stream: ['DescribeStream', 'DescribeStreamSummary', 'GetShardIterator', 'GetRecords', 'ListShards'].map(
+      (operation) => ({ action: `kinesis:${operation}`, resource: stream.arn }),
+    ),
+    onFailure: onFailureRequests(settings),
+  };
+}
+
+/** What each poll of a shard asks of the role: an iterator and the records, decrypted with the stream's key. */
+export function pollRequests(stream: StreamResource): AccessRequest[] {
+  return [
+    { action: 'kinesis:GetShardIterator', resource: stream.arn },
+    { action: 'kinesis:GetRecords', resource: stream.arn, kmsActions: ['kms:Decrypt'] },
+  ];
+}
+
+/** Sending a failed batch's range to an SQS on-failure destination (encrypted queues need the key too). */
+function onFailureRequests(settings: KinesisMappingSettings): AccessRequest[] {
+  const destination = settings.onFailure;
+  if (destination === undefined || destination.split(':')[2] !== 'sqs') return [];
+  return [
+    {
+      action: 'sqs:SendMessage',
+      resource: destination,
+      kmsActions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    },
+  ];
+}
+
 /** A client of kinesalite: HTTP/1.1 (the SDK's default HTTP/2 handler is for SubscribeToShard only). */
 export function kinesisClient(endpoint: string, region: string): KinesisClient {
   return new KinesisClient({
@@ -154,7 +200,10 @@ export class KinesisEventSource {
   /** Last sequence number each shard has moved past (processed, or sent to the failure destination). */
   readonly checkpoints = new Map<string, string>();
   readonly outcomes: KinesisBatchOutcome[] = [];
+  /** `OK`, `PROBLEM: <why>` (a refused read or send: nothing is delivered), or `No records processed`. */
+  lastProcessingResult = 'No records processed';
   private readonly client: KinesisClient;
+  private readonly authorize: ((requests: AccessRequest[]) => Promise<void>) | undefined;
   private readonly invoke: (event: unknown) => Promise<InvocationResult>;
   private readonly activity: Activity;
   private readonly region: string;
@@ -172,6 +221,8 @@ export class KinesisEventSource {
     activity: Activity;
     region: string;
     failureQueue: LocalQueue | undefined;
+    /** Judges a call of the function's role; throws (the AWS error) when refused. Absent: IAM is off. */
+    authorize?: (requests: AccessRequest[]) => Promise<void>;
   }) {
     this.stream = options.stream;
     this.settings = options.settings;
@@ -181,6 +232,19 @@ export class KinesisEventSource {
     this.activity = options.activity;
     this.region = options.region;
     this.failureQueue = options.failureQueue;
+    this.authorize = options.authorize;
+  }
+
+  /** Whether the role may make the calls; a refusal is the mapping's `PROBLEM`. */
+  private async permitted(requests: AccessRequest[]): Promise<boolean> {
+    if (!this.authorize || requests.length === 0) return true;
+    try {
+      await this.authorize(requests);
+      return true;
+    } catch (error) {
+      this.lastProcessingResult = `PROBLEM: ${(error as Error).message}`;
+      return false;
+    }
   }
 
   async start(): Promise<void> {
@@ -249,6 +313,11 @@ export class KinesisEventSource {
 
   private async pollShard(shardId: string): Promise<void> {
     while (!this.stopped) {
+      // AWS retries a refused poll: nothing is delivered until the role may read (and decrypt) again.
+      if (!(await this.permitted(pollRequests(this.stream)))) {
+        await this.pause(1000);
+        continue;
+      }
       let records: KinesisRecord[];
       try {
         records = await this.gather(
@@ -309,6 +378,7 @@ export class KinesisEventSource {
       if (failedFrom === null) {
         checkpoint(batch.records.at(-1)!);
         this.outcomes.push({ shardId, records: batch.records.length, status: 'succeeded' });
+        this.lastProcessingResult = 'OK';
         continue;
       }
       // Records before the failure are done.
@@ -322,6 +392,10 @@ export class KinesisEventSource {
       const attempts = batch.attempts + 1;
       const limit = this.settings.maximumRetryAttempts;
       if (limit >= 0 && attempts > limit) {
+        // A refused send keeps the range: the shard waits (retrying) rather than lose it.
+        while (!this.stopped && !(await this.permitted(onFailureRequests(this.settings))))
+          await this.pause(1000);
+        if (this.stopped) return;
         this.sendToFailureDestination(shardId, rest, result, attempts);
         checkpoint(rest.at(-1)!);
         this.outcomes.push({ shardId, records: rest.length, status: 'sent-to-failure-destination' });

@@ -65,6 +65,7 @@ import {
   KinesisEventSource,
   kinesisClient,
   kinesisMappingSettings,
+  mappingCreateRequests,
   type StreamResource,
 } from './kinesis.ts';
 import { type MetricInput, MetricStore, parseEmf } from './metrics.ts';
@@ -541,6 +542,9 @@ export class LocalAws {
       const stream = streams.find((candidate) => candidate.arn === mapping.eventSourceArn);
       if (!stream || !mapping.enabled) continue;
       const settings = kinesisMappingSettings(mapping.properties);
+      // Lambda reads the stream as the function's role: each poll is judged (IAM and the stream's key).
+      const fn = this.function(mapping.functionName);
+      const roleArn = fn && this.iam?.model.functionRoles.get(fn.definition.arn);
       const source = new KinesisEventSource({
         stream,
         settings,
@@ -550,6 +554,9 @@ export class LocalAws {
         activity: this.activity,
         region: this.identity.region,
         failureQueue: settings.onFailure === undefined ? undefined : this.queue(settings.onFailure),
+        ...(this.iam && roleArn !== undefined
+          ? { authorize: (requests) => this.iam!.check({ kind: 'role', roleArn }, requests) }
+          : {}),
       });
       await source.start();
       this.streamSources.push(source);
@@ -1338,13 +1345,42 @@ export class LocalAws {
 
   /**
    * Deploy-time checks of event source mappings: CloudFormation refuses a mapping whose function role
-   * cannot receive and delete the queue's messages.
+   * cannot receive and delete the queue's messages, or read the stream and send to its on-failure destination.
    */
   private async checkEventSources(): Promise<void> {
     if (!this.iam) return;
+    const streams = this.stacks.flatMap((stack) => stack.streams);
     for (const mapping of this.stacks.flatMap((stack) => stack.eventSourceMappings)) {
       const fn = this.function(mapping.functionName);
       const roleArn = fn && this.iam.model.functionRoles.get(fn.definition.arn);
+      const stream = streams.find((candidate) => candidate.arn === mapping.eventSourceArn);
+      if (roleArn !== undefined && stream !== undefined) {
+        const requests = mappingCreateRequests(stream, kinesisMappingSettings(mapping.properties));
+        for (const [what, calls, message] of [
+          [
+            'stream',
+            requests.stream,
+            `Cannot access stream ${stream.arn}. Please ensure the role can perform the GetRecords, ` +
+              'GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM.',
+          ],
+          [
+            'on-failure destination',
+            requests.onFailure,
+            'The provided execution role does not have permissions to call SendMessage on SQS.',
+          ],
+        ] as const) {
+          try {
+            await this.iam.check({ kind: 'role', roleArn }, calls);
+          } catch (error) {
+            if (!(error instanceof AccessDeniedError)) throw error;
+            throw new Error(
+              `the event source mapping of ${fn!.definition.name} on ${stream.arn} would fail to deploy ` +
+                `(InvalidParameterValueException: ${message}): the function's role cannot use the ${what}: ${error.message}`,
+            );
+          }
+        }
+        continue;
+      }
       if (roleArn === undefined || mapping.eventSourceArn.split(':')[2] !== 'sqs') continue;
       const requests: AccessRequest[] = ['ReceiveMessage', 'DeleteMessage', 'GetQueueAttributes'].map(
         (operation) => ({

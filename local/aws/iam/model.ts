@@ -32,7 +32,7 @@ export interface IamModel {
   resourcePolicies: Map<string, PolicyDocument>;
   /** Key policies by key ARN. */
   keyPolicies: Map<string, PolicyDocument>;
-  /** Key ARN (or id) by the ARN of the resource encrypted with it: buckets, queues, topics, tables. */
+  /** Key ARN (or id) by the ARN of the resource encrypted with it: buckets, queues, topics, tables, streams. */
   encryption: Map<string, string>;
   /** The role a function runs as, by function ARN. */
   functionRoles: Map<string, string>;
@@ -227,6 +227,11 @@ export function addStackToModel(model: IamModel, resolver: IntrinsicResolver): I
       const key = keyArn(resolver.properties(id)[property]);
       if (key) model.encryption.set(physical(id).arn, key);
     }
+  }
+  for (const id of ids('AWS::Kinesis::Stream')) {
+    const encryption = resolver.properties(id)['StreamEncryption'];
+    const key = isObject(encryption) ? keyArn(encryption['KeyId']) : undefined;
+    if (key) model.encryption.set(physical(id).arn, key);
   }
   for (const id of ids('AWS::DynamoDB::Table')) {
     const sse = resolver.properties(id)['SSESpecification'];

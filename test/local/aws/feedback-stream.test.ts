@@ -204,4 +204,22 @@ describe('the feedback stream in local mode', () => {
     );
     expect(aws.timeline.ofType('access-denied')).toEqual([]);
   });
+
+  it("read the stream all along as the consumer's role, which local IAM allowed (reads, the stream's key, the failure queue)", () => {
+    const allowed = (action: string) =>
+      aws.iam!.decisions.some(
+        (decision) => decision.allowed && decision.action === action && /Feedback/.test(decision.principal),
+      );
+    for (const action of [
+      'kinesis:DescribeStream',
+      'kinesis:ListShards',
+      'kinesis:GetShardIterator',
+      'kinesis:GetRecords',
+      'kms:Decrypt',
+      'sqs:SendMessage',
+    ])
+      expect(allowed(action), action).toBe(true);
+    expect(aws.timeline.ofType('access-denied')).toEqual([]);
+    expect(aws.streamSources[0]!.lastProcessingResult).toBe('OK');
+  });
 });
