@@ -116,6 +116,29 @@ export class ModelDashboard extends Construct {
         height: HEIGHT,
       }),
     );
+    // A Data Capture window's drift per endpoint variant: the canary's inputs beside production's.
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Live traffic: drift share by endpoint variant (capture windows)',
+        left: [search(METRIC.datasetDriftShare.name, [DIMENSION.model, DIMENSION.variant], [], 'Maximum')],
+        leftYAxis: { min: 0, max: 1 },
+        width: HALF,
+        height: HEIGHT,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Live traffic: feature drift scores by endpoint variant',
+        left: [
+          search(
+            METRIC.featureDriftScore.name,
+            [DIMENSION.model, DIMENSION.variant, DIMENSION.feature],
+            [],
+            'Maximum',
+          ),
+        ],
+        width: HALF,
+        height: HEIGHT,
+      }),
+    );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Performance metrics (every metric and segment)',

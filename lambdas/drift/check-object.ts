@@ -222,7 +222,11 @@ export async function recordSuccess(
 
   // Last, so a retry after a failed write above does not count the file twice.
   publishMetricPoints(deps.metrics, [
-    ...driftMetricPoints(report, { model: model.name, criticalFeatures: model.criticalFeatures }),
+    ...driftMetricPoints(report, {
+      model: model.name,
+      criticalFeatures: model.criticalFeatures,
+      ...(window && { variant: window.variant }),
+    }),
     ...pagePoints(model.name, paging.reasons),
   ]);
   logger.info('Drift checked', {

@@ -12,6 +12,13 @@ export { createMetrics, type MetricPoint, publishMetricPoints } from '../shared/
  * and the drifted flag (Model, Feature, Segment). Scores that are not finite (CloudWatch refuses them) are
  * left out; the flag is still there.
  *
+ * A Data Capture window's check also names its endpoint `variant`: the drift of that variant's inputs gets
+ * the same whole-dataset values again with (Model, Variant): dataset drift, critical feature drift, drift
+ * share, rows and each feature's score (Model, Variant, Feature), so a canary's inputs are watched apart
+ * from the production variant's. No alarm watches them (the model's alarms watch the Model values, which
+ * every window still emits); per-segment values are not repeated per variant (metrics cost per name and
+ * dimension set).
+ *
  * @example
  * ```ts
  * publishMetricPoints(metrics, driftMetricPoints(report, { model: 'churn', criticalFeatures: ['age'] }));
@@ -19,7 +26,7 @@ export { createMetrics, type MetricPoint, publishMetricPoints } from '../shared/
  */
 export function driftMetricPoints(
   report: DriftReport,
-  config: { model: string; criticalFeatures: readonly string[] },
+  config: { model: string; criticalFeatures: readonly string[]; variant?: string },
 ): MetricPoint[] {
   const model = { [DIMENSION.model]: config.model };
   const critical = new Set(config.criticalFeatures);
@@ -44,6 +51,20 @@ export function driftMetricPoints(
     };
     if (Number.isFinite(entry.score)) points.push(point(METRIC.featureDriftScore, entry.score, dimensions));
     points.push(point(METRIC.featureDrifted, entry.drifted ? 1 : 0, dimensions));
+  }
+  if (config.variant !== undefined) {
+    const variant = { ...model, [DIMENSION.variant]: config.variant };
+    points.push(
+      point(METRIC.rowsChecked, report.rows.current, variant),
+      point(METRIC.datasetDrift, report.datasetDrift ? 1 : 0, variant),
+      point(METRIC.criticalFeatureDrift, criticalDrift ? 1 : 0, variant),
+      point(METRIC.datasetDriftShare, report.driftShare, variant),
+    );
+    for (const entry of report.features)
+      if (entry.segment === null && Number.isFinite(entry.score))
+        points.push(
+          point(METRIC.featureDriftScore, entry.score, { ...variant, [DIMENSION.feature]: entry.feature }),
+        );
   }
   return points;
 }

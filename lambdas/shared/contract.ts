@@ -19,6 +19,8 @@ export const DIMENSION = {
   segment: 'Segment',
   /** Performance metrics: the report's metric key, e.g. `accuracy`, `gini`. */
   metric: 'Metric',
+  /** Drift of a Data Capture window: the endpoint variant whose inputs it holds (`AllTraffic`, a canary's). */
+  variant: 'Variant',
 } as const;
 
 /** Segment dimension value of whole-dataset metrics. */

@@ -139,6 +139,11 @@ describe('the shared engine', () => {
     expect(body).toContain('\\"inputType\\":\\"select\\"');
     expect(body).toContain('MODEL_SELECTED');
     expect(body).toContain('PageReason');
+    // Capture windows' drift per endpoint variant, for the selected model.
+    expect(body).toMatch(
+      /SEARCH\('\{Driftwatch,Model,Variant\} MetricName=\W+DatasetDriftShare\W+ Model=\W+MODEL_SELECTED\W+', 'Maximum', 300\)/,
+    );
+    expect(body).toContain('{Driftwatch,Model,Variant,Feature} MetricName=');
   });
 });
 

@@ -251,6 +251,22 @@ describe('Data Capture windows in the engine', () => {
     // Per variant: the canary's window is a report of its own.
     const [canaryItem] = await windowItems('Canary');
     expect(canaryItem!.window).toMatchObject({ variant: 'Canary', files: 2, rows: 500, version: 1 });
+    // Each variant's drift is on its own metrics (Model, Variant), beside the model's.
+    const byVariant = (name: string, variant: string) =>
+      env.output
+        .metrics()
+        .filter(
+          (metric) =>
+            metric.name === name &&
+            metric.dimensions['Variant'] === variant &&
+            metric.dimensions['Model'] === 'churn',
+        )
+        .map((metric) => metric.value);
+    expect(byVariant('DatasetDriftShare', 'AllTraffic')).toEqual([report.driftShare]);
+    expect(byVariant('RowsChecked', 'Canary')).toEqual([500]);
+    expect(byVariant('FeatureDriftScore', 'Canary')).toHaveLength(
+      report.features.filter((entry) => entry.segment === null && Number.isFinite(entry.score)).length,
+    );
 
     // The Drift Detected event names the window.
     const events = env.putEvents().filter((event) => event.detail.window?.variant === 'AllTraffic');

@@ -10,6 +10,43 @@ import { entry, report } from './report-fixture.ts';
 
 const east = { column: 'region', value: 'east' };
 
+describe('driftMetricPoints of a Data Capture window', () => {
+  const window = report([
+    entry('age', true, 0.4),
+    entry('plan', false, Number.NaN),
+    entry('age', true, 0.3, east),
+  ]);
+  const plain = driftMetricPoints(window, { model: 'churn', criticalFeatures: ['age'] });
+  const points = driftMetricPoints(window, { model: 'churn', criticalFeatures: ['age'], variant: 'Canary' });
+
+  it('keeps every Model value the alarms watch, and adds the whole-dataset values with the Variant', () => {
+    expect(points.slice(0, plain.length)).toEqual(plain);
+    expect(points.slice(plain.length)).toEqual([
+      { name: 'RowsChecked', unit: 'Count', value: 90, dimensions: { Model: 'churn', Variant: 'Canary' } },
+      { name: 'DatasetDrift', unit: 'Count', value: 0, dimensions: { Model: 'churn', Variant: 'Canary' } },
+      {
+        name: 'CriticalFeatureDrift',
+        unit: 'Count',
+        value: 1,
+        dimensions: { Model: 'churn', Variant: 'Canary' },
+      },
+      {
+        name: 'DatasetDriftShare',
+        unit: 'None',
+        value: 0.5,
+        dimensions: { Model: 'churn', Variant: 'Canary' },
+      },
+      // Whole dataset only, finite scores only: no segment per variant, no NaN.
+      {
+        name: 'FeatureDriftScore',
+        unit: 'None',
+        value: 0.4,
+        dimensions: { Model: 'churn', Variant: 'Canary', Feature: 'age' },
+      },
+    ]);
+  });
+});
+
 describe('driftMetricPoints', () => {
   const points = driftMetricPoints(
     report([entry('age', true, 0.4), entry('plan', false, 0.02), entry('age', false, 0.05, east)]),
