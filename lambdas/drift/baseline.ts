@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { profileFromJson, type TableProfile } from '../core/drift/profile.ts';
 import { readAllText } from '../core/readers/decompress.ts';
@@ -30,7 +31,13 @@ export const MAX_PROFILE_BYTES = 1024 ** 3;
  * a HEAD; the profile is downloaded and parsed again only when its ETag changed (a new baseline).
  */
 export class BaselineProfileCache {
-  private cached: { bucket: string; key: string; etag: string; profile: TableProfile } | null = null;
+  private cached: {
+    bucket: string;
+    key: string;
+    etag: string;
+    profile: TableProfile;
+    version: string;
+  } | null = null;
   private readonly s3: S3Client;
 
   constructor(s3: S3Client) {
@@ -44,6 +51,14 @@ export class BaselineProfileCache {
    * @throws InputError when it is not a readable driftwatch profile.
    */
   async load(bucket: string, key: string): Promise<TableProfile> {
+    return (await this.loadVersioned(bucket, key)).profile;
+  }
+
+  /**
+   * The profile and its version: the object's ETag, or without one a hash of its content. Profiles made
+   * against one version (bins over its edges) are merged only with profiles made against the same version.
+   */
+  async loadVersioned(bucket: string, key: string): Promise<{ profile: TableProfile; version: string }> {
     let etag: string;
     try {
       const head = await this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
@@ -61,14 +76,19 @@ export class BaselineProfileCache {
       cached.etag === etag &&
       etag !== ''
     ) {
-      return cached.profile;
+      return cached;
     }
-    const profile = await this.download(bucket, key, etag);
-    this.cached = { bucket, key, etag, profile };
-    return profile;
+    const { profile, text } = await this.download(bucket, key, etag);
+    const version = etag !== '' ? etag : `sha256:${createHash('sha256').update(text).digest('hex')}`;
+    this.cached = { bucket, key, etag, profile, version };
+    return { profile, version };
   }
 
-  private async download(bucket: string, key: string, etag: string): Promise<TableProfile> {
+  private async download(
+    bucket: string,
+    key: string,
+    etag: string,
+  ): Promise<{ profile: TableProfile; text: string }> {
     const name = `s3://${bucket}/${key}`;
     let body: AsyncIterable<Uint8Array>;
     try {
@@ -82,6 +102,6 @@ export class BaselineProfileCache {
       throw error;
     }
     const text = await readAllText(body, { name, maxDecompressedBytes: MAX_PROFILE_BYTES });
-    return profileFromJson(text, name);
+    return { profile: profileFromJson(text, name), text };
   }
 }

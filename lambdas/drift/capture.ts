@@ -8,7 +8,9 @@
  * State lives in the capture table (one per deployment), under the window's partition key
  * `<model>#<endpoint>#<variant>#<window start>`:
  * - `ROWS`: the rows the window's period received, in arrival order (assigns files to parts);
- * - `F#<file id>`: one item per file (its part, rows, bad records, partial key); a retried file finds it;
+ * - `F#<file id>`: one item per file (its part, rows, bad records, partial key, and the version of the
+ *   baseline profile its partial was made against); a retried file finds it. A window checked against
+ *   another version (the baseline was replaced while it was open) profiles those files again first;
  * - `P#<part>`: the part's status (`open` until closed, then `closed`), the check `version` asked for and the
  *   `checkedVersion` done, and while open the `dueShard`/`due` pair the sweep's index finds it by.
  *
@@ -125,6 +127,8 @@ interface FileItem {
   rows: number;
   badRecords: number;
   firstError: { line: number; reason: string } | null;
+  /** The version of the baseline profile the partial was profiled against (absent before it was recorded). */
+  baselineVersion?: string;
   expiresAt: number;
 }
 
@@ -198,29 +202,8 @@ export async function captureObject(
         model.maxObjectBytes,
       );
     }
-    const baseline = await deps.baselines.load(config.dataBucket, model.baselineProfileKey);
-    const { resolved } = captureColumns(deps, baseline);
-    const input: CaptureAwareInput = withCapture(
-      s3TableInput(deps.clients.s3, found),
-      readerOptions(capture),
-    );
-    const partial = await profileInOnePass(
-      input,
-      resolved,
-      {
-        name: found.key,
-        expected: { columns: new Set(baseline.features), source: baseline.name },
-        edges: binEdgesOf(baseline),
-      },
-      { maxDecompressedBytes: model.maxDecompressedBytes },
-    );
-    const summary = input.capture?.summaries[0];
-    if (summary === undefined) {
-      throw new InputError(
-        { file: found.key },
-        'not a Data Capture file: its first line is no capture record',
-      );
-    }
+    const baseline = await deps.baselines.loadVersioned(config.dataBucket, model.baselineProfileKey);
+    const { partial, summary } = await profileCaptureFile(deps, found, baseline.profile);
     const time = location.time ?? deps.now?.() ?? new Date();
     registered = await registerFile(deps, storage, {
       found,
@@ -229,6 +212,7 @@ export async function captureObject(
       time,
       partial,
       summary,
+      baselineVersion: baseline.version,
     });
   } catch (error) {
     if (!isPermanentFailure(error)) throw error;
@@ -261,6 +245,72 @@ export async function captureObject(
   };
 }
 
+/** Profiles one capture file against `baseline` (its bin edges, features and column options). */
+async function profileCaptureFile(deps: CheckDependencies, found: S3ObjectVersion, baseline: TableProfile) {
+  const model = deps.config.model;
+  const { resolved } = captureColumns(deps, baseline);
+  const input: CaptureAwareInput = withCapture(
+    s3TableInput(deps.clients.s3, found),
+    readerOptions(model.capture!),
+  );
+  const partial = await profileInOnePass(
+    input,
+    resolved,
+    {
+      name: found.key,
+      expected: { columns: new Set(baseline.features), source: baseline.name },
+      edges: binEdgesOf(baseline),
+    },
+    { maxDecompressedBytes: model.maxDecompressedBytes },
+  );
+  const summary = input.capture?.summaries[0];
+  if (summary === undefined) {
+    throw new InputError({ file: found.key }, 'not a Data Capture file: its first line is no capture record');
+  }
+  return { partial, summary };
+}
+
+/**
+ * A file's partial as of `baseline`: the stored one when it was profiled against that version of the
+ * baseline profile; otherwise (the baseline was replaced while the window was open, or the file was
+ * registered before versions were recorded) the capture file is profiled again from the landing bucket,
+ * and its partial and version are replaced, so a window never merges bins over two baselines' edges.
+ */
+async function partialAsOf(
+  deps: CheckDependencies,
+  storage: CaptureStorage,
+  file: FileItem,
+  baseline: { profile: TableProfile; version: string },
+): Promise<TableProfile> {
+  if (file.baselineVersion === baseline.version) return loadPartial(deps, file.partialKey);
+  const { config, clients } = deps;
+  const found = await findObject(clients.s3, config.dataBucket, [file.key], file.versionId);
+  const { partial } = await profileCaptureFile(deps, found, baseline.profile);
+  await clients.s3.send(
+    new PutObjectCommand({
+      Bucket: config.resultsBucket,
+      Key: file.partialKey,
+      Body: gzipSync(profileToJson(partial)),
+      ContentType: 'application/json',
+      ContentEncoding: 'gzip',
+    }),
+  );
+  await clients.documents.send(
+    new UpdateCommand({
+      TableName: storage.table,
+      Key: { pk: file.pk, sk: file.sk },
+      UpdateExpression: 'SET baselineVersion = :version',
+      ExpressionAttributeValues: { ':version': baseline.version },
+    }),
+  );
+  deps.logger.info('Capture file profiled again: the baseline profile changed', {
+    key: file.key,
+    from: file.baselineVersion ?? null,
+    to: baseline.version,
+  });
+  return partial;
+}
+
 interface Registered {
   pk: string;
   part: number;
@@ -281,6 +331,7 @@ async function registerFile(
     time: Date;
     partial: TableProfile;
     summary: { records: number; rows: number; badRecords: number; firstError: FileItem['firstError'] };
+    baselineVersion: string;
   },
 ): Promise<Registered> {
   const { config, clients } = deps;
@@ -334,6 +385,7 @@ async function registerFile(
     rows: file.partial.rows,
     badRecords: file.summary.badRecords,
     firstError: file.summary.firstError,
+    baselineVersion: file.baselineVersion,
     expiresAt,
   };
   try {
@@ -602,13 +654,14 @@ async function checkPart(
     const started = performance.now();
     const files = await partFiles(deps, storage, item.pk, item.part);
     if (files.length === 0) throw new InputError({ file: windowKey }, 'the window has no capture files');
-    const baseline = await deps.baselines.load(config.dataBucket, model.baselineProfileKey);
+    const versioned = await deps.baselines.loadVersioned(config.dataBucket, model.baselineProfileKey);
+    const baseline = versioned.profile;
     const { options, resolved } = captureColumns(deps, baseline);
     const name = `${item.endpoint}/${item.variant} ${item.windowStart} to ${item.windowEnd}${item.part > 0 ? ` part ${item.part}` : ''}`;
     let merged: TableProfile | null = null;
     for (let at = 0; at < files.length; at += MERGE_BATCH) {
       const batch = await Promise.all(
-        files.slice(at, at + MERGE_BATCH).map((file) => loadPartial(deps, file.partialKey)),
+        files.slice(at, at + MERGE_BATCH).map((file) => partialAsOf(deps, storage, file, versioned)),
       );
       try {
         merged = mergeTableProfiles(merged === null ? batch : [merged, ...batch], { name });
