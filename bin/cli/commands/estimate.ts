@@ -4,8 +4,8 @@ import { checkLimits, describeBreach, describeUnchecked } from '../../../lambdas
 import { renderPerformanceText } from '../../../lambdas/core/performance/text.ts';
 import { addCaptureFlags, openTable, warnBadCaptureRecords } from '../capture.ts';
 import { EXIT } from '../exit.ts';
-import { collectList, collectRepeated, maxDecompressedBytesOption, maxSegmentsOption } from '../flags.ts';
 import { emit } from '../output.ts';
+import { addPerformanceFlags } from '../performance-flags.ts';
 import { ProgressReporter } from '../progress.ts';
 import { type EvaluateFlags, performanceSettings } from './evaluate.ts';
 
@@ -26,32 +26,8 @@ export function registerEstimate(program: Command): void {
     .argument('<reference>', 'labelled data the model was validated on (label and score columns)')
     .argument('<current>', 'data to estimate, with a score column (labels not needed)')
     .requiredOption('--label <column>', 'the label column of REFERENCE')
-    .requiredOption('--score <column>', "the score column: the model's probability of the positive class")
-    .option('--positive <value>', 'the positive label, compared as raw text (default "1")')
-    .option('--threshold <t>', 'predict positive when score >= t (default 0.5)')
-    .option('--segment <column>', 'also estimate each value of this column')
-    .option(
-      '--classes <labels>',
-      'the only labels allowed (comma-separated); any other label is an error',
-      collectList,
-    )
-    .option('--baseline <report>', 'a performance report to compare with (--max-drop)')
-    .option(
-      '--min <metric=value>',
-      'floor of a higher-is-better metric or positiveRate (repeatable)',
-      collectRepeated,
-    )
-    .option('--max <metric=value>', 'ceiling of logLoss, brier or positiveRate (repeatable)', collectRepeated)
-    .option(
-      '--max-drop <metric=share>',
-      'largest relative degradation against --baseline (repeatable)',
-      collectRepeated,
-    )
-    .addOption(maxSegmentsOption())
-    .addOption(maxDecompressedBytesOption())
-    .option('--format <format>', 'text or json (default: text on a terminal, json otherwise)')
-    .option('-o, --out <file>', 'write the report to FILE instead of stdout')
-    .option('-q, --quiet', 'no progress or warnings on stderr');
+    .requiredOption('--score <column>', "the score column: the model's probability of the positive class");
+  addPerformanceFlags(command, 'estimate');
   addCaptureFlags(command).action(
     async (referencePath: string, currentPath: string, flags: EvaluateFlags) => {
       const { format, limits, baseline, options } = await performanceSettings(flags);

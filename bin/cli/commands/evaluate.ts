@@ -17,8 +17,8 @@ import {
 import { renderPerformanceText } from '../../../lambdas/core/performance/text.ts';
 import { addCaptureFlags, type CaptureFlags, openTable, warnBadCaptureRecords } from '../capture.ts';
 import { EXIT } from '../exit.ts';
-import { collectList, collectRepeated, maxDecompressedBytesOption, maxSegmentsOption } from '../flags.ts';
 import { emit, readTextFile } from '../output.ts';
+import { addPerformanceFlags } from '../performance-flags.ts';
 import { ProgressReporter } from '../progress.ts';
 
 export interface EvaluateFlags extends CaptureFlags {
@@ -116,35 +116,8 @@ export function registerEvaluate(program: Command): void {
     )
     .argument('<file>', 'labelled data file with a score column')
     .requiredOption('--label <column>', 'the label column')
-    .requiredOption('--score <column>', "the score column: the model's probability of the positive class")
-    .option('--positive <value>', 'the positive label, compared as raw text (default "1")')
-    .option('--threshold <t>', 'predict positive when score >= t (default 0.5)')
-    .option('--segment <column>', 'also evaluate each value of this column')
-    .option(
-      '--classes <labels>',
-      'the only labels allowed (comma-separated); any other label is an error',
-      collectList,
-    )
-    .option(
-      '--baseline <report>',
-      'a report of `driftwatch evaluate --format json` to compare with (--max-drop)',
-    )
-    .option(
-      '--min <metric=value>',
-      'floor of a higher-is-better metric or positiveRate (repeatable)',
-      collectRepeated,
-    )
-    .option('--max <metric=value>', 'ceiling of logLoss, brier or positiveRate (repeatable)', collectRepeated)
-    .option(
-      '--max-drop <metric=share>',
-      'largest relative degradation against --baseline (repeatable)',
-      collectRepeated,
-    )
-    .addOption(maxSegmentsOption())
-    .addOption(maxDecompressedBytesOption())
-    .option('--format <format>', 'text or json (default: text on a terminal, json otherwise)')
-    .option('-o, --out <file>', 'write the report to FILE instead of stdout')
-    .option('-q, --quiet', 'no progress or warnings on stderr');
+    .requiredOption('--score <column>', "the score column: the model's probability of the positive class");
+  addPerformanceFlags(command, 'evaluate');
   addCaptureFlags(command).action(async (path: string, flags: EvaluateFlags) => {
     const { format, limits, baseline, options } = await performanceSettings(flags);
     const progress = new ProgressReporter(!flags.quiet);
