@@ -20,7 +20,6 @@ import {
   DETAIL_TYPE,
   type DriftModelRuntimeConfig,
   type EstimateWithheld,
-  type HistoryItem,
   type PerformanceEstimatedDegradedDetail,
 } from '../../../lambdas/shared/contract.ts';
 import { capturePath } from '../../helpers/capture-files.ts';
