@@ -256,8 +256,8 @@ export interface CaptureEstimateRuntimeConfig {
   /** The column of the reference holding the model's score. */
   referenceScoreColumn: string;
   /**
-   * The SageMaker model that scored the reference; null: the model serving the window's variant when the
-   * calibrator is first fitted on this version of the reference.
+   * The SageMaker model that scored the reference; null: the champion's (the endpoint's variant taking the
+   * most traffic) when the calibrator is first fitted on this version of the reference.
    */
   referenceModel: string | null;
   labelColumn: string;

@@ -529,7 +529,7 @@ export const CaptureEstimateSchema = doc(
     ).optional(),
     referenceModel: doc(
       text().nullable(),
-      "Name of the SageMaker model that scored the reference. A window whose variant serves another model (a promoted challenger, a canary) gets no estimate: its scores are not the ones the calibrator knows. null: the model serving the window's variant when the calibrator is first fitted on this version of the reference.",
+      "Name of the SageMaker model that scored the reference. A window whose variant serves another model (a promoted challenger, a canary) gets no estimate: its scores are not the ones the calibrator knows. null: the champion's model (the endpoint's variant taking the most traffic) when the calibrator is first fitted on this version of the reference.",
     ).default(null),
   }),
   'Performance estimated before labels arrive (CBPE) for each Data Capture window, per segment and variant, checked against `performance.limits` as `Performance Estimated Degraded` events (docs/deploy.md).',
