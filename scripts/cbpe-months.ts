@@ -91,7 +91,10 @@ export function cbpeMonths(csvPath = CHURN_CSV, months = 12, rowsPerMonth = 1000
     const weights = pool.map((row) => Math.exp(shift * score(row)));
     const cumulative: number[] = [];
     let total = 0;
-    for (const weight of weights) cumulative.push((total += weight));
+    for (const weight of weights) {
+      total += weight;
+      cumulative.push(total);
+    }
     const rows: string[][] = [];
     for (let i = 0; i < rowsPerMonth; i++) {
       const target = next() * total;

@@ -507,6 +507,24 @@ export async function estimateWindow(
   partialKeys: readonly string[],
   windowKey: string,
 ): Promise<EstimateOutcome> {
+  try {
+    return await estimateOrWithhold(deps, window, partialKeys, windowKey);
+  } catch (error) {
+    // The window's drift is recorded already: a bad baseline report must not turn it into a failed check.
+    if (!isPermanentFailure(error)) throw error;
+    return withholdEstimate(deps, window, windowKey, {
+      code: 'failed',
+      reason: `${(error as Error).name}: ${(error as Error).message}`.slice(0, 1000),
+    });
+  }
+}
+
+async function estimateOrWithhold(
+  deps: CheckDependencies & { servingModel: ServingModelLookup },
+  window: CaptureWindowLabel,
+  partialKeys: readonly string[],
+  windowKey: string,
+): Promise<EstimateOutcome> {
   const { config, clients } = deps;
   const model = config.model;
   const capture = model.capture!;
@@ -530,36 +548,7 @@ export async function estimateWindow(
     checkedAt,
   };
 
-  const withhold = async (withheld: EstimateWithheld): Promise<EstimateOutcome> => {
-    await clients.s3.send(
-      new PutObjectCommand({
-        Bucket: config.resultsBucket,
-        Key: reportKey,
-        Body: JSON.stringify({ estimated: true, withheld, ...where }),
-        ContentType: 'application/json',
-      }),
-    );
-    await putHistoryItem(clients.documents, config.historyTable, {
-      ...historyKey(model.name, 'estimate', checkedAt, windowKey),
-      model: model.name,
-      kind: 'estimate',
-      status: 'succeeded',
-      checkedAt,
-      bucket: config.dataBucket,
-      key: windowKey,
-      versionId: null,
-      etag: null,
-      reportKey,
-      estimated: true,
-      withheld,
-      window,
-    });
-    publishMetricPoints(deps.metrics, [
-      metricPoint(METRIC.estimatesWithheld, 1, { [DIMENSION.model]: model.name }),
-    ]);
-    deps.logger.warn('Estimate withheld', { window: variantDimension, start: window.start, ...withheld });
-    return { status: 'withheld', reportKey, withheld };
-  };
+  const withhold = (withheld: EstimateWithheld) => withholdEstimate(deps, window, windowKey, withheld);
 
   const { rows, problem } = await windowScores(deps, partialKeys);
   if (problem !== null) return withhold({ code: 'no-scores', reason: problem });
@@ -698,6 +687,66 @@ export async function estimateWindow(
     reportKey,
   });
   return { status: 'estimated', reportKey, breaches: breaches.length, accuracy: report.metrics.accuracy };
+}
+
+/** The report and history item of a window whose estimate is withheld, with the reason. */
+async function withholdEstimate(
+  deps: CheckDependencies,
+  window: CaptureWindowLabel,
+  windowKey: string,
+  withheld: EstimateWithheld,
+): Promise<EstimateOutcome> {
+  const { config, clients } = deps;
+  const model = config.model;
+  const checkedAt = (deps.now?.() ?? new Date()).toISOString();
+  const reportKey = captureWindowReportKey(
+    config.reportsPrefix,
+    model.name,
+    { endpoint: window.endpoint, variant: window.variant, start: new Date(window.start) },
+    'estimated',
+  );
+  await clients.s3.send(
+    new PutObjectCommand({
+      Bucket: config.resultsBucket,
+      Key: reportKey,
+      Body: JSON.stringify({
+        estimated: true,
+        withheld,
+        model: model.name,
+        endpoint: window.endpoint,
+        variant: window.variant,
+        windowStart: window.start,
+        windowEnd: window.end,
+        window,
+        checkedAt,
+      }),
+      ContentType: 'application/json',
+    }),
+  );
+  await putHistoryItem(clients.documents, config.historyTable, {
+    ...historyKey(model.name, 'estimate', checkedAt, windowKey),
+    model: model.name,
+    kind: 'estimate',
+    status: 'succeeded',
+    checkedAt,
+    bucket: config.dataBucket,
+    key: windowKey,
+    versionId: null,
+    etag: null,
+    reportKey,
+    estimated: true,
+    withheld,
+    window,
+  });
+  publishMetricPoints(deps.metrics, [
+    metricPoint(METRIC.estimatesWithheld, 1, { [DIMENSION.model]: model.name }),
+  ]);
+  deps.logger.warn('Estimate withheld', {
+    window: `${window.endpoint}/${window.variant}`,
+    start: window.start,
+    ...withheld,
+  });
+  return { status: 'withheld', reportKey, withheld };
 }
 
 /**

@@ -322,9 +322,16 @@ export interface EstimateWithheld {
   /**
    * `no-reference` (the reference is missing or unreadable), `one-class-reference` (its labels hold one
    * class), `model-changed` (the variant serves another model than the one that scored the reference),
-   * `serving-model-unknown` (the endpoint or variant could not be described), `no-scores` (no row scored).
+   * `serving-model-unknown` (the endpoint or variant could not be described), `no-scores` (no row scored),
+   * `failed` (anything else about the data, e.g. an unreadable baseline performance report).
    */
-  code: 'no-reference' | 'one-class-reference' | 'model-changed' | 'serving-model-unknown' | 'no-scores';
+  code:
+    | 'no-reference'
+    | 'one-class-reference'
+    | 'model-changed'
+    | 'serving-model-unknown'
+    | 'no-scores'
+    | 'failed';
   reason: string;
 }
 

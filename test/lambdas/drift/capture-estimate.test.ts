@@ -313,6 +313,22 @@ describe('estimated performance of Data Capture windows (CBPE)', () => {
     );
     expect(items.map((item) => item.withheld?.code)).toEqual(['one-class-reference']);
   });
+
+  it("withholds, with the error, an estimate that cannot be made, and leaves the window's drift check as it was", async () => {
+    const next = hour + 3 * 3_600_000;
+    await env.upload(REFERENCE_KEY, churnCsv(referenceRows));
+    await env.upload(ESTIMATE.baselineReportKey, '{"not": "a performance report"');
+    await arrive('AllTraffic', new Date(next + 5 * 60_000), 'd0', currentRows.slice(0, 300));
+    await sweep();
+    const report = JSON.parse(await env.resultText(reportKeyOf('AllTraffic', next))) as StoredEstimate;
+    expect(report.withheld?.code).toBe('failed');
+    expect(report.withheld?.reason).toContain('performance.json');
+    const drift = (await env.history()).filter(
+      (item) => item.kind === 'drift' && item.window?.start === new Date(next).toISOString(),
+    );
+    expect(drift.map((item) => item.status)).toEqual(['succeeded']);
+    expect(env.deadLetters()).toEqual([]);
+  });
 });
 
 describe('estimatedDegradedDetails', () => {
