@@ -206,6 +206,35 @@ export class Alerting extends Construct {
     });
   }
 
+  /**
+   * The estimate alarm of a model whose capture windows are estimated (CBPE): `EstimatedPerformanceBreaches`
+   * (Model) at 1 or more in an hour. Its own alarm, so on-call can tell an estimate from a measurement. It
+   * has no action and opens no incident: an estimate is an expectation that assumes no concept drift, and
+   * the labels, when they arrive, confirm it or not through the measured check, which pages. Route
+   * `Performance Estimated Degraded` events from the bus to be told earlier.
+   */
+  estimateAlarm(scope: Construct, id: string, model: string): cloudwatch.Alarm {
+    return new cloudwatch.Alarm(scope, id, {
+      alarmName: `${this.pageAlarmNamePrefix}${model}-PerformanceEstimated`,
+      alarmDescription:
+        `Model ${model}: the performance estimated from a Data Capture window's scores (CBPE, before labels) ` +
+        'breached a limit of performance.limits. An estimate, not a measurement: it pages no one. Runbook: ' +
+        `the dashboard's "Estimated performance" shows which variant and metric; the window's report is under ` +
+        `<reports prefix>${model}/capture-windows/; the measured check on labels is the authority.`,
+      metric: new cloudwatch.Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName: METRIC.estimatedPerformanceBreaches.name,
+        dimensionsMap: { [DIMENSION.model]: model },
+        statistic: 'Maximum',
+        period: Duration.hours(1),
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
   /** The alarms of the shared engine: dead letters, function errors, unrouted files, failed retraining. */
   alarmOnEngine(
     detector: DriftDetector,

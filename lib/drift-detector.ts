@@ -256,6 +256,11 @@ export class DriftDetector extends Construct {
       ],
     });
     const partials = resultsBucket.arnForObjects(`${CAPTURE.partialsPrefix}*`);
+    const calibrators = resultsBucket.arnForObjects(`${CAPTURE.calibratorsPrefix}*`);
+    const stack = Stack.of(this);
+    const sageMakerArn = (resource: string) =>
+      stack.formatArn({ service: 'sagemaker', resource, resourceName: '*' });
+    const endpoints = [sageMakerArn('endpoint'), sageMakerArn('endpoint-config')];
     const statements = [
       new iam.PolicyStatement({
         sid: 'CaptureWindows',
@@ -272,6 +277,18 @@ export class DriftDetector extends Construct {
         actions: ['s3:GetObject', 's3:PutObject'],
         resources: [partials],
       }),
+      // CBPE: one calibrator per version of a model's reference, fitted once and reused by every window.
+      new iam.PolicyStatement({
+        sid: 'CaptureCalibrators',
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [calibrators],
+      }),
+      // Which model serves a window's variant: an estimate is withheld when it is not the reference's.
+      new iam.PolicyStatement({
+        sid: 'DescribeServingModels',
+        actions: ['sagemaker:DescribeEndpoint', 'sagemaker:DescribeEndpointConfig'],
+        resources: endpoints,
+      }),
       new iam.PolicyStatement({
         sid: 'QueueWindowChecks',
         actions: ['sqs:SendMessage'],
@@ -285,6 +302,21 @@ export class DriftDetector extends Construct {
       ['s3:GetObject', 's3:PutObject'],
       `Partial profiles of Data Capture files, one new key per file under ${CAPTURE.partialsPrefix}<model>/<endpoint>/<variant>/<window>/.`,
     );
+    acknowledgeWildcardResource(
+      this.role,
+      calibrators,
+      ['s3:GetObject', 's3:PutObject'],
+      `Fitted CBPE calibrators, one key per version of a model's reference under ${CAPTURE.calibratorsPrefix}<model>/.`,
+    );
+    for (const resource of endpoints) {
+      acknowledgeWildcardResource(
+        this.role,
+        resource,
+        ['sagemaker:DescribeEndpoint', 'sagemaker:DescribeEndpointConfig'],
+        "Read-only: which model serves each captured endpoint variant. The endpoints are models' data (their SSM " +
+          'parameters), so adding a model changes no policy; endpoint config names are chosen by whoever deploys.',
+      );
+    }
     return rule;
   }
 

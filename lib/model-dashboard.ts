@@ -29,7 +29,7 @@ const HEIGHT = 6;
 /**
  * ONE CloudWatch dashboard for every model, with a model selector (a dashboard variable listing the models
  * that emitted metrics): the selected model's pages by reason, drift share, feature drift scores, files
- * checked and failed, performance metrics and checks; and the shared engine (functions, queues, retraining
+ * checked and failed, performance metrics and checks, estimated performance of capture windows; and the shared engine (functions, queues, retraining
  * executions, engine alarms). A model added later appears in the selector without a deployment.
  */
 export class ModelDashboard extends Construct {
@@ -159,6 +159,31 @@ export class ModelDashboard extends Construct {
           performance.metrics.checks(),
           performance.metrics.checkErrors(),
           performance.metrics.breaches(),
+        ],
+        width: HALF,
+        height: HEIGHT,
+      }),
+    );
+    // Estimates (CBPE, before labels) beside the measurements, never on the same graph.
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Estimated performance before labels (CBPE: accuracy, every variant and segment)',
+        left: [
+          search(
+            METRIC.estimatedPerformanceMetric.name,
+            [DIMENSION.model, DIMENSION.metric, DIMENSION.segment, DIMENSION.variant],
+            [`${DIMENSION.metric}="accuracy"`],
+            'Minimum',
+          ),
+        ],
+        width: HALF,
+        height: HEIGHT,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Estimated breaches and withheld estimates',
+        left: [
+          search(METRIC.estimatedPerformanceBreaches.name, [DIMENSION.model], [], 'Sum'),
+          search(METRIC.estimatesWithheld.name, [DIMENSION.model], [], 'Sum'),
         ],
         width: HALF,
         height: HEIGHT,

@@ -33,8 +33,9 @@ export function modelParameterValue(model: ModelConfig): string {
 
 /**
  * What one model has of its own, each because AWS needs one per model: its configuration as data (an SSM
- * parameter the shared functions read), its ONE paging alarm, its performance schedule, its model package
- * group and its retraining schedule. At most 5 resources; logical ids under the model's name.
+ * parameter the shared functions read), its ONE paging alarm, the alarm of its estimated performance (with
+ * capture and performance), its performance schedule, its model package group and its retraining schedule.
+ * At most 6 resources; logical ids under the model's name.
  */
 export class ModelResources extends Construct {
   readonly parameter: ssm.CfnParameter;
@@ -58,6 +59,10 @@ export class ModelResources extends Construct {
       description: `driftwatch: configuration of model ${model.name} (validated at synth; read by the shared functions)`,
     });
     engine.alerting.pageAlarm(this, 'PageAlarm', model.name);
+    // Estimated performance of capture windows has its own alarm, which pages no one (see estimateAlarm).
+    if (model.capture?.estimate.enabled && model.performance) {
+      engine.alerting.estimateAlarm(this, 'EstimateAlarm', model.name);
+    }
     if (model.performance) {
       engine.performance.scheduleFor(this, 'PerformanceSchedule', {
         model: model.name,

@@ -428,7 +428,7 @@ export class RetrainingPipeline extends Construct {
     this.rules.push(
       new events.Rule(this, 'OnRetrainingTrigger', {
         description:
-          'Drift Detected, Performance Degraded and Concept Drift Detected events that start a retraining of their model',
+          'Drift Detected, Performance (Estimated) Degraded and Concept Drift Detected events that start a retraining of their model',
         eventBus,
         eventPattern: {
           source: [EVENT_SOURCE],
@@ -436,6 +436,7 @@ export class RetrainingPipeline extends Construct {
             DETAIL_TYPE.driftDetected,
             DETAIL_TYPE.performanceDegraded,
             DETAIL_TYPE.conceptDriftDetected,
+            DETAIL_TYPE.performanceEstimatedDegraded,
           ],
           detail: { retrainingTrigger: [{ exists: true }] },
         },

@@ -10,7 +10,7 @@
  *   canary (5% -> 25% -> 100%) under generated traffic and labelled feedback: promoted.
  * - rollback: the same, but the challenger's variant fails a share of its requests: the canary rolls back.
  * - live traffic (local/demo/capture-story.ts): Data Capture of two variants, hourly windows checked per
- *   variant; only the canary's shifted hour drifts.
+ *   variant; only the canary's shifted hour drifts, and its accuracy estimated before any label (CBPE) falls.
  * - concept drift (local/demo/concept-drift.ts): labelled feedback on the Kinesis stream, the concept flips
  *   with the inputs unchanged, ADWIN fires, an emergency retraining on the recent window is promoted.
  *
@@ -40,6 +40,7 @@ if (summary.capture) {
   say(
     `live traffic: ${summary.capture.captureFiles} capture files, ${summary.capture.windows.length} hourly windows checked; ` +
       `drift in ${drifted.map((window) => `${window.variant} ${window.start.slice(11, 16)}Z`).join(', ') || 'none'}; ` +
+      `estimated accuracy before labels ${summary.capture.estimates.map((e) => `${e.variant} ${e.start.slice(11, 16)}Z ${e.accuracy?.toFixed(2) ?? 'withheld'}`).join(', ')}; ` +
       `${summary.capture.realSeconds.toFixed(1)} s`,
   );
 }

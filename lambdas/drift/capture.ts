@@ -32,17 +32,35 @@ import {
   resolveColumnOptions,
 } from '../core/drift/options.ts';
 import { profileFromJson, profileToJson, type TableProfile } from '../core/drift/profile.ts';
-import { mergeWithProfile, profileInOnePass } from '../core/drift/run.ts';
+import { mergeWithProfile } from '../core/drift/run.ts';
 import { DEFAULT_MIN_EFFECT } from '../core/drift/significance.ts';
-import { binEdgesOf } from '../core/drift/table-accumulator.ts';
+import { binEdgesOf, TableAccumulator } from '../core/drift/table-accumulator.ts';
 import { ConfigError, InputError, LimitExceededError } from '../core/errors.ts';
 import { CAPTURE_METADATA_COLUMNS, type CaptureAwareInput, withCapture } from '../core/readers/capture.ts';
+import { readTable } from '../core/readers/read-table.ts';
 import { CAPTURE, type CaptureRuntimeConfig, type CaptureWindowLabel } from '../shared/contract.ts';
 import type { CreatedObject } from '../shared/s3-event.ts';
 import { findObject, type S3ObjectVersion, s3TableInput } from '../shared/s3-input.ts';
+import {
+  estimateWindow,
+  type ScoresPartial,
+  type ServingModelLookup,
+  sageMakerServingModel,
+  scoresPartialOf,
+  scoresSink,
+  storeScores,
+  TeeSink,
+} from './capture-estimate.ts';
 import { type CheckDependencies, type CheckOutcome, recordFailure, recordSuccess } from './check-object.ts';
 import { driftOptions } from './config.ts';
 import { isPermanentFailure } from './failures.ts';
+
+let productionLookup: ServingModelLookup | undefined;
+/** SageMaker's Describe calls, made once per execution environment (their answers are cached a minute). */
+function defaultServingModel(): ServingModelLookup {
+  productionLookup ??= sageMakerServingModel();
+  return productionLookup;
+}
 
 /** Where the engine keeps window state and how it queues window checks. */
 export interface CaptureStorage {
@@ -203,7 +221,9 @@ export async function captureObject(
       );
     }
     const baseline = await deps.baselines.loadVersioned(config.dataBucket, model.baselineProfileKey);
-    const { partial, summary } = await profileCaptureFile(deps, found, baseline.profile);
+    // One read: the partial profile, and the scores a window's estimate needs when the model has one.
+    const scores = capture.estimate ? scoresSink(capture.estimate, capture.scoreColumn, found.key) : null;
+    const { partial, summary } = await profileCaptureFile(deps, found, baseline.profile, scores);
     const time = location.time ?? deps.now?.() ?? new Date();
     registered = await registerFile(deps, storage, {
       found,
@@ -211,6 +231,7 @@ export async function captureObject(
       variant: location.variant,
       time,
       partial,
+      scores: scores === null ? null : scoresPartialOf(scores),
       summary,
       baselineVersion: baseline.version,
     });
@@ -246,23 +267,27 @@ export async function captureObject(
 }
 
 /** Profiles one capture file against `baseline` (its bin edges, features and column options). */
-async function profileCaptureFile(deps: CheckDependencies, found: S3ObjectVersion, baseline: TableProfile) {
+async function profileCaptureFile(
+  deps: CheckDependencies,
+  found: S3ObjectVersion,
+  baseline: TableProfile,
+  scores: ReturnType<typeof scoresSink> | null = null,
+) {
   const model = deps.config.model;
   const { resolved } = captureColumns(deps, baseline);
   const input: CaptureAwareInput = withCapture(
     s3TableInput(deps.clients.s3, found),
     readerOptions(model.capture!),
   );
-  const partial = await profileInOnePass(
-    input,
-    resolved,
-    {
-      name: found.key,
-      expected: { columns: new Set(baseline.features), source: baseline.name },
-      edges: binEdgesOf(baseline),
-    },
-    { maxDecompressedBytes: model.maxDecompressedBytes },
-  );
+  const profiler = new TableAccumulator(resolved, {
+    name: found.key,
+    expected: { columns: new Set(baseline.features), source: baseline.name },
+    edges: binEdgesOf(baseline),
+  });
+  const read = await readTable(input, scores === null ? profiler : new TeeSink(profiler, scores), {
+    maxDecompressedBytes: model.maxDecompressedBytes,
+  });
+  const partial = profiler.finish({ format: read.format });
   const summary = input.capture?.summaries[0];
   if (summary === undefined) {
     throw new InputError({ file: found.key }, 'not a Data Capture file: its first line is no capture record');
@@ -330,6 +355,7 @@ async function registerFile(
     variant: string;
     time: Date;
     partial: TableProfile;
+    scores: ScoresPartial | null;
     summary: { records: number; rows: number; badRecords: number; firstError: FileItem['firstError'] };
     baselineVersion: string;
   },
@@ -358,6 +384,7 @@ async function registerFile(
       ContentEncoding: 'gzip',
     }),
   );
+  if (file.scores !== null) await storeScores(deps, partialKey, file.scores);
 
   // Arrival order within the window's period assigns the part. A retried delivery adds its rows again,
   // which moves later part boundaries a little; the file keeps the part it was given first (below).
@@ -715,6 +742,14 @@ async function checkPart(
       report,
       label,
     );
+    if (capture.estimate) {
+      await estimateWindow(
+        { ...deps, servingModel: deps.servingModel ?? defaultServingModel() },
+        label,
+        files.map((file) => file.partialKey),
+        windowKey,
+      );
+    }
   } catch (error) {
     if (!isPermanentFailure(error)) throw error;
     await recordFailure(deps, pseudoObject, windowKey, error, messageBody);

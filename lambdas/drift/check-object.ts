@@ -25,6 +25,7 @@ import { pagePoints } from '../shared/metrics.ts';
 import type { CreatedObject } from '../shared/s3-event.ts';
 import { findObject, type S3ObjectVersion, s3TableInput } from '../shared/s3-input.ts';
 import type { BaselineProfileCache } from './baseline.ts';
+import type { ServingModelLookup } from './capture-estimate.ts';
 import { type DriftHandlerConfig, driftOptions } from './config.ts';
 import { driftDetectedDetail } from './drift-event.ts';
 import { driftMetricPoints, fileErrorPoints, publishMetricPoints } from './emit-metrics.ts';
@@ -42,6 +43,8 @@ export interface CheckDependencies {
   now?: () => Date;
   /** How long a Data Capture window's check is left to the invocation that claimed it. @default 15 minutes */
   claimMs?: number;
+  /** The SageMaker model serving an endpoint variant, for window estimates. @default SageMaker's Describe calls */
+  servingModel?: ServingModelLookup;
 }
 
 /** How a check ended. Stored by the idempotency layer, so it holds no report data beyond the summary. */
@@ -225,7 +228,8 @@ export async function recordSuccess(
     ...driftMetricPoints(report, {
       model: model.name,
       criticalFeatures: model.criticalFeatures,
-      ...(window && { variant: window.variant }),
+      // `<endpoint>/<variant>`: two endpoints of one model may both have an `AllTraffic`.
+      ...(window && { variant: `${window.endpoint}/${window.variant}` }),
     }),
     ...pagePoints(model.name, paging.reasons),
   ]);

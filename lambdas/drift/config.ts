@@ -6,6 +6,7 @@ import { ALL_METHODS } from '../core/drift/decision.ts';
 import type { DriftOptions, MethodSetting } from '../core/drift/options.ts';
 import { DEFAULT_MIN_EFFECT } from '../core/drift/significance.ts';
 import { ConfigError } from '../core/errors.ts';
+import { validateLimits } from '../core/performance/limits.ts';
 import {
   type Environment,
   objectField,
@@ -14,7 +15,12 @@ import {
   requiredEnv,
   stringField,
 } from '../shared/config-fields.ts';
-import { type CaptureRuntimeConfig, DRIFT_ENV, type DriftModelRuntimeConfig } from '../shared/contract.ts';
+import {
+  type CaptureEstimateRuntimeConfig,
+  type CaptureRuntimeConfig,
+  DRIFT_ENV,
+  type DriftModelRuntimeConfig,
+} from '../shared/contract.ts';
 import { catalogFromEnvironment, type ModelCatalog } from '../shared/model-catalog.ts';
 
 /** Everything the drift Lambda reads from its environment, validated. */
@@ -162,6 +168,37 @@ function parseCapture(value: unknown, field: string): CaptureRuntimeConfig {
     maxBadShare,
     scoreColumn: stringField(json['scoreColumn'], at('scoreColumn')),
     features: strings(json['features'], at('features')),
+    ...(json['estimate'] !== undefined && { estimate: parseEstimate(json['estimate'], at('estimate')) }),
+  };
+}
+
+/** The `capture.estimate` settings of a `MODEL_CONFIG`. */
+function parseEstimate(value: unknown, field: string): CaptureEstimateRuntimeConfig {
+  const json = objectField(value, field);
+  const at = (name: string) => `${field}.${name}`;
+  const nullableString = (name: string) =>
+    json[name] === null || json[name] === undefined ? null : stringField(json[name], at(name));
+  const threshold = json['threshold'];
+  if (typeof threshold !== 'number' || !(threshold >= 0 && threshold <= 1))
+    throw new ConfigError(at('threshold'), 'expected a number in [0, 1]');
+  const limits = json['limits'];
+  if (!Array.isArray(limits)) throw new ConfigError(at('limits'), 'expected an array');
+  const referenceKey = json['referenceKey'];
+  if (typeof referenceKey !== 'string') throw new ConfigError(at('referenceKey'), 'expected a string');
+  return {
+    referenceKey,
+    referenceScoreColumn: stringField(json['referenceScoreColumn'], at('referenceScoreColumn')),
+    referenceModel: nullableString('referenceModel'),
+    labelColumn: stringField(json['labelColumn'], at('labelColumn')),
+    positiveClass: stringField(json['positiveClass'], at('positiveClass')),
+    classes:
+      json['classes'] === null || json['classes'] === undefined
+        ? null
+        : strings(json['classes'], at('classes')),
+    threshold,
+    segmentColumn: nullableString('segmentColumn'),
+    limits: validateLimits(limits, at('limits')),
+    baselineReportKey: stringField(json['baselineReportKey'], at('baselineReportKey')),
   };
 }
 

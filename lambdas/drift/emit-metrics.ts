@@ -12,7 +12,7 @@ export { createMetrics, type MetricPoint, publishMetricPoints } from '../shared/
  * and the drifted flag (Model, Feature, Segment). Scores that are not finite (CloudWatch refuses them) are
  * left out; the flag is still there.
  *
- * A Data Capture window's check also names its endpoint `variant`: the drift of that variant's inputs gets
+ * A Data Capture window's check also names its `<endpoint>/<variant>`: the drift of that variant's inputs gets
  * the same whole-dataset values again with (Model, Variant): dataset drift, critical feature drift, drift
  * share, rows and each feature's score (Model, Variant, Feature), so a canary's inputs are watched apart
  * from the production variant's. No alarm watches them (the model's alarms watch the Model values, which

@@ -3,6 +3,7 @@
  * environment a handler reads. Declared once here and imported by the handlers (which emit), the constructs
  * in lib/ (which alarm and draw dashboards) and the tests. No AWS SDK imports: plain data only.
  */
+import { compactTime } from '../core/drift/capture-window.ts';
 import type { MethodSetting } from '../core/drift/options.ts';
 import type { FeatureType } from '../core/drift/types.ts';
 import type { LimitKind, PerformanceLimit } from '../core/performance/limits.ts';
@@ -19,7 +20,7 @@ export const DIMENSION = {
   segment: 'Segment',
   /** Performance metrics: the report's metric key, e.g. `accuracy`, `gini`. */
   metric: 'Metric',
-  /** Drift of a Data Capture window: the endpoint variant whose inputs it holds (`AllTraffic`, a canary's). */
+  /** A Data Capture window's drift and estimated performance: `<endpoint>/<variant>` (`my-endpoint/Canary`). */
   variant: 'Variant',
 } as const;
 
@@ -92,6 +93,15 @@ export const METRIC = {
   conceptDriftLatency: { name: 'ConceptDriftDetectionLatency', unit: 'Seconds' },
   /** Rows of the golden dataset evaluated by one performance check (Model). */
   performanceRows: { name: 'PerformanceRowsEvaluated', unit: 'Count' },
+  /**
+   * A metric CBPE estimated for a Data Capture window without labels (Model, Metric, Segment, Variant):
+   * never mixed with {@link METRIC.performanceMetric}, which is measured against labels.
+   */
+  estimatedPerformanceMetric: { name: 'EstimatedPerformanceMetric', unit: 'None' },
+  /** Limits an estimate breached, per estimated window (Model); 0 for a window that breached none. */
+  estimatedPerformanceBreaches: { name: 'EstimatedPerformanceBreaches', unit: 'Count' },
+  /** Windows whose estimate was withheld: no usable reference, another model serving (Model). */
+  estimatesWithheld: { name: 'EstimatesWithheld', unit: 'Count' },
 } as const;
 
 /** What broke, as the `Reason` dimension of {@link METRIC.pageReason} names it. */
@@ -122,6 +132,8 @@ export const DETAIL_TYPE = {
   driftDetected: 'Drift Detected',
   performanceDegraded: 'Performance Degraded',
   conceptDriftDetected: 'Concept Drift Detected',
+  /** A limit breached by a CBPE estimate of a Data Capture window (labels not arrived): not a measurement. */
+  performanceEstimatedDegraded: 'Performance Estimated Degraded',
 } as const;
 
 /**
@@ -207,6 +219,11 @@ export interface CaptureWindowLabel {
 export const CAPTURE = {
   /** Key prefix of the partial profiles in the results bucket: `<prefix><model>/<endpoint>/<variant>/<window>/`. */
   partialsPrefix: 'capture-partials/',
+  /**
+   * Key prefix of the fitted CBPE calibrators in the results bucket: `<prefix><model>/<reference id>.json`,
+   * one per version of a model's reference, fitted once and reused by every window.
+   */
+  calibratorsPrefix: 'capture-calibrators/',
   /** The capture table's index of open window parts by due time. */
   dueIndex: 'due',
   /** `dueShard` of every open part: the due index's one partition. */
@@ -228,6 +245,29 @@ export interface CaptureRuntimeConfig {
   scoreColumn: string;
   /** Names of a CSV payload's fields in order: the model's declared features (empty: `_c0`, `_c1`, …). */
   features: string[];
+  /** Performance estimated before labels (CBPE) of each window; absent: none (no `performance`, or off). */
+  estimate?: CaptureEstimateRuntimeConfig;
+}
+
+/** How a model's capture windows get their CBPE estimate (see `lambdas/drift/capture-estimate.ts`). */
+export interface CaptureEstimateRuntimeConfig {
+  /** Key (landing bucket) of the labelled, scored table the calibrator is fitted on. */
+  referenceKey: string;
+  /** The column of the reference holding the model's score. */
+  referenceScoreColumn: string;
+  /**
+   * The SageMaker model that scored the reference; null: the champion's (the endpoint's variant taking the
+   * most traffic) when the calibrator is first fitted on this version of the reference.
+   */
+  referenceModel: string | null;
+  labelColumn: string;
+  positiveClass: string;
+  classes: string[] | null;
+  threshold: number;
+  segmentColumn: string | null;
+  limits: PerformanceLimit[];
+  /** The model's baseline performance report (landing bucket), for `maxDrop` limits. */
+  baselineReportKey: string;
 }
 
 /**
@@ -238,7 +278,7 @@ export interface HistoryItem {
   pk: string;
   sk: string;
   model: string;
-  kind: 'drift' | 'performance' | 'retraining';
+  kind: 'drift' | 'performance' | 'retraining' | 'estimate';
   status: 'succeeded' | 'failed';
   /** ISO 8601 time the check finished. */
   checkedAt: string;
@@ -269,6 +309,30 @@ export interface HistoryItem {
   error?: { name: string; message: string };
   /** A Data Capture window's check: its endpoint, variant, period and files. */
   window?: CaptureWindowLabel;
+  /** Estimates (`kind` `estimate`): true; the metrics are CBPE's expectations, not measurements. */
+  estimated?: true;
+  /** Estimates: why none was made for the window (null: it was). */
+  withheld?: EstimateWithheld | null;
+  /** Estimates: the estimated whole-window metrics. */
+  metrics?: Partial<Record<MetricName, number | null>>;
+}
+
+/** Why a window got no estimate: named in its report and history item, counted in `EstimatesWithheld`. */
+export interface EstimateWithheld {
+  /**
+   * `no-reference` (the reference is missing or unreadable), `one-class-reference` (its labels hold one
+   * class), `model-changed` (the variant serves another model than the one that scored the reference),
+   * `serving-model-unknown` (the endpoint or variant could not be described), `no-scores` (no row scored),
+   * `failed` (anything else about the data, e.g. an unreadable baseline performance report).
+   */
+  code:
+    | 'no-reference'
+    | 'one-class-reference'
+    | 'model-changed'
+    | 'serving-model-unknown'
+    | 'no-scores'
+    | 'failed';
+  reason: string;
 }
 
 export function historyKey(model: string, kind: HistoryItem['kind'], checkedAt: string, objectKey: string) {
@@ -325,6 +389,36 @@ export function driftReportKey(
 ): string {
   const fileName = objectKey.slice(objectKey.lastIndexOf('/') + 1);
   return `${reportsPrefix}${model}/${checkedAt}/${fileName}.${extension}`;
+}
+
+/** Key of a capture window's performance report: `<prefix><model>/capture-windows/<endpoint>/<variant>/<window start, compact>/<name>.json`. */
+export function captureWindowReportKey(
+  reportsPrefix: string,
+  model: string,
+  window: { endpoint: string; variant: string; start: Date },
+  name: 'estimated' | 'realized',
+): string {
+  return `${reportsPrefix}${model}/capture-windows/${window.endpoint}/${window.variant}/${compactTime(window.start)}/${name}.json`;
+}
+
+/**
+ * Detail of a `Performance Estimated Degraded` event: one per limit a capture window's CBPE estimate
+ * breached. An expectation from the scores, not a measurement: it starts a retraining only when the model's
+ * `retraining.triggers` name `estimatedPerformance`.
+ */
+export interface PerformanceEstimatedDegradedDetail extends PerformanceBreachSummary {
+  model: string;
+  estimated: true;
+  /** `estimatedPerformance` when the model retrains on estimates (absent: no retraining starts). */
+  retrainingTrigger?: 'estimatedPerformance';
+  drop: number | null;
+  endpoint: string;
+  variant: string;
+  /** The window estimated (its version says which re-check). */
+  window: CaptureWindowLabel;
+  /** S3 key of the estimated report in the results bucket ({@link captureWindowReportKey}). */
+  reportKey: string;
+  checkedAt: string;
 }
 
 /** Environment variables of the drift Lambda. */

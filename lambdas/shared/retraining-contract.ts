@@ -130,6 +130,7 @@ export type RetrainingTriggerType =
   | 'criticalFeatureDrift'
   | 'performance'
   | 'conceptDrift'
+  | 'estimatedPerformance'
   | 'schedule'
   | 'manual';
 

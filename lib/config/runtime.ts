@@ -48,6 +48,27 @@ export function driftRuntimeConfig(model: ModelConfig): DriftModelRuntimeConfig 
         maxBadShare: model.capture.maxBadShare,
         scoreColumn: model.capture.scoreColumn,
         features: Object.keys(model.features),
+        ...(model.performance &&
+          model.capture.estimate.enabled && {
+            estimate: {
+              // Without a reference nor a scored golden dataset the key is empty: every estimate is withheld.
+              referenceKey:
+                model.capture.estimate.reference !== undefined
+                  ? `${model.prefixes.golden}${model.capture.estimate.reference}`
+                  : model.performance.scoreColumn !== undefined
+                    ? `${model.prefixes.golden}${model.performance.goldenDataset}`
+                    : '',
+              referenceScoreColumn: model.performance.scoreColumn ?? model.capture.scoreColumn,
+              referenceModel: model.capture.estimate.referenceModel,
+              labelColumn: model.performance.labelColumn,
+              positiveClass: model.performance.positiveClass,
+              classes: model.performance.classes === null ? null : [...model.performance.classes],
+              threshold: model.performance.threshold,
+              segmentColumn: model.performance.segmentColumn,
+              limits: model.performance.limits.map((limit) => ({ ...limit })),
+              baselineReportKey: `${model.prefixes.baselines}${model.performance.baselineReport}`,
+            },
+          }),
       },
     }),
   };

@@ -68,7 +68,13 @@ export const LOG_RETENTION_DAYS: readonly number[] = [
 
 /** The metrics a performance limit can name: the report's, in the spec's order. */
 export const PERFORMANCE_METRICS: readonly MetricName[] = METRIC_NAMES;
-export const RETRAINING_TRIGGERS = ['drift', 'criticalFeatureDrift', 'performance', 'conceptDrift'] as const;
+export const RETRAINING_TRIGGERS = [
+  'drift',
+  'criticalFeatureDrift',
+  'performance',
+  'conceptDrift',
+  'estimatedPerformance',
+] as const;
 
 const MODEL_NAME = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
@@ -511,6 +517,24 @@ export const DEFAULT_CAPTURE_WINDOW_MINUTES = 60;
 export const DEFAULT_CAPTURE_MAX_ROWS = 1_000_000;
 export const DEFAULT_CAPTURE_GRACE_MINUTES = 10;
 
+export const CaptureEstimateSchema = doc(
+  strict({
+    enabled: doc(
+      flag(),
+      "Estimate every window's performance from its scores while its labels have not arrived (CBPE). Needs the model's `performance` section (a binary classifier with scores).",
+    ).default(true),
+    reference: doc(
+      relativeKey(),
+      "Labelled table the model scored, relative to `prefixes.golden`: the calibrator (isotonic regression of the label on the score) is fitted on it once per version of the object. It needs `performance.labelColumn` and the score column (`performance.scoreColumn`, else `capture.scoreColumn`). Omitted: `performance.goldenDataset` when it holds `performance.scoreColumn`; otherwise there is no reference and every window's estimate is withheld, with that reason.",
+    ).optional(),
+    referenceModel: doc(
+      text().nullable(),
+      "Name of the SageMaker model that scored the reference. A window whose variant serves another model (a promoted challenger, a canary) gets no estimate: its scores are not the ones the calibrator knows. null: the champion's model (the endpoint's variant taking the most traffic) when the calibrator is first fitted on this version of the reference.",
+    ).default(null),
+  }),
+  'Performance estimated before labels arrive (CBPE) for each Data Capture window, per segment and variant, checked against `performance.limits` as `Performance Estimated Degraded` events (docs/deploy.md).',
+);
+
 export const CaptureSchema = doc(
   strict({
     prefix: doc(
@@ -550,6 +574,10 @@ export const CaptureSchema = doc(
       text(),
       "Name of the column holding the endpoint's output (prediction drift is checked on it when the baseline profile has it). Omitted: `performance.scoreColumn`, else `score`.",
     ).optional(),
+    estimate: doc(CaptureEstimateSchema, CaptureEstimateSchema.description!).default({
+      enabled: true,
+      referenceModel: null,
+    }),
   }),
   "Watch the live traffic of the model's SageMaker endpoints through Data Capture: files are profiled as they arrive and checked per window, endpoint and variant.",
 );
@@ -712,7 +740,10 @@ export const RetrainingSchema = doc(
       text({ pattern: INSTANCE_TYPE, hint: 'a SageMaker instance type such as "ml.m5.large"' }),
       'Instance type of the batch transforms that score the holdout.',
     ).default(DEFAULT_TRANSFORM_INSTANCE_TYPE),
-    triggers: doc(list({ minLength: 1, item: oneOf(RETRAINING_TRIGGERS) }), 'What starts a retraining run.'),
+    triggers: doc(
+      list({ minLength: 1, item: oneOf(RETRAINING_TRIGGERS) }),
+      "What starts a retraining run. `estimatedPerformance` (a capture window's CBPE estimate breaching a limit, before any label) is never implied by `performance`: the realized check on labels stays the authority unless you name it.",
+    ),
     cooldownHours: doc(num({ min: 0 }), 'Least time between two runs, hours.').default(24),
     monthlyBudgetUsd: doc(
       num({ above: 0 }),

@@ -52,12 +52,25 @@ export interface WindowView {
   driftedFeatures: string[];
 }
 
+/** One window's estimate, as the story reports it. */
+export interface EstimateView {
+  variant: string;
+  start: string;
+  /** Estimated accuracy, null when withheld. */
+  accuracy: number | null;
+  /** Limits the estimate breached (`metric` of each). */
+  breaches: string[];
+  withheld: string | null;
+}
+
 export interface CaptureStoryResult {
   realSeconds: number;
   /** Capture files the endpoint wrote. */
   captureFiles: number;
   windows: WindowView[];
-  /** driftwatch's events (`Drift Detected`). */
+  /** Each window's estimated performance, before any label (CBPE). */
+  estimates: EstimateView[];
+  /** driftwatch's events (`Drift Detected`, `Performance Estimated Degraded`). */
   events: { time: string; detailType: string }[];
   alarms: { alarm: string; to: string }[];
   timeline: string[];
@@ -80,7 +93,15 @@ export async function runCaptureStory(options: {
   const hyperparameters = churn.retraining.hyperparameters as Record<string, string>;
   delete churn.retraining;
   delete churn.canary;
-  delete churn.performance;
+  // Performance: its limits for the windows' estimates; its golden dataset holds the champion's scores
+  // (the calibrator's reference). No scheduled check runs during the story.
+  const {
+    contentType: _type,
+    batchRows: _rows,
+    maxConcurrency: _concurrency,
+    ...performance
+  } = churn.performance;
+  churn.performance = { ...performance, schedule: 'rate(30 days)', scoreColumn: 'score' };
   const configPath = join(outDir, 'driftwatch.config.json');
   await writeFile(configPath, JSON.stringify(raw, null, 2));
   const modelConfig = loadConfig(configPath).models[0]!;
@@ -170,6 +191,7 @@ export async function runCaptureStory(options: {
     });
     await aws.putObject(landing, model.baselineProfileKey, profileToJson(profile));
     step(`baseline profile of the training window with the champion's scores (${profile.rows} rows)`);
+    await uploadScoredReference(aws, landing, modelConfig, data, unpackModel(artifact), model.exclude, step);
 
     await sagemaker.send(
       new CreateModelCommand({
@@ -255,7 +277,7 @@ export async function runCaptureStory(options: {
       )
     ).Items ?? []) as (HistoryItem & { window?: CaptureWindowLabel })[];
     const windows: WindowView[] = history
-      .filter((item) => item.window !== undefined && item.status === 'succeeded')
+      .filter((item) => item.kind === 'drift' && item.window !== undefined && item.status === 'succeeded')
       .map((item) => ({
         variant: item.window!.variant,
         start: item.window!.start,
@@ -272,6 +294,7 @@ export async function runCaptureStory(options: {
           `${window.driftedFeatures.length > 0 ? ` of ${window.driftedFeatures.join(', ')}` : ''}`,
       );
     }
+    const estimates = await estimatedBeforeLabels(history, step);
     const events = aws.timeline
       .ofType('event-put')
       .filter((event) => event.source === 'driftwatch')
@@ -281,6 +304,7 @@ export async function runCaptureStory(options: {
       realSeconds: (Date.now() - realStart) / 1000,
       captureFiles,
       windows,
+      estimates,
       events,
       alarms,
       timeline,
@@ -291,4 +315,61 @@ export async function runCaptureStory(options: {
     stopListening();
     await world.close();
   }
+}
+
+/**
+ * The calibrator's reference: the golden customers (labelled, before the shift) with the champion's scores,
+ * as the model's golden dataset (`performance.scoreColumn` is `score`, so the engine takes it as reference).
+ */
+async function uploadScoredReference(
+  aws: Awaited<ReturnType<typeof startDemoWorld>>['aws'],
+  landing: string,
+  modelConfig: ReturnType<typeof loadConfig>['models'][number],
+  data: ReturnType<typeof demoData>,
+  champion: ReturnType<typeof unpackModel>,
+  exclude: readonly string[],
+  step: (line: string) => void,
+): Promise<void> {
+  const scores = scoreRows(champion, instances(data.golden, exclude));
+  const scored: Table = {
+    header: [...data.golden.header, 'score'],
+    rows: data.golden.rows.map((row, i) => [...row, String(scores[i])]),
+  };
+  const key = `${modelConfig.prefixes.golden}${modelConfig.performance!.goldenDataset}`;
+  await aws.putObject(landing, key, toCsv(scored));
+  step(
+    `reference for estimates before labels: ${scored.rows.length} golden customers with the champion's scores (${key})`,
+  );
+}
+
+/**
+ * "Estimated accuracy falling before any label": each window's CBPE estimate, from its scores alone, as the
+ * engine recorded it when it checked the window (history items of kind `estimate`).
+ */
+async function estimatedBeforeLabels(
+  history: readonly HistoryItem[],
+  step: (line: string) => void,
+): Promise<EstimateView[]> {
+  const estimates: EstimateView[] = history
+    .filter((item) => item.kind === 'estimate' && item.window !== undefined)
+    .map((item) => ({
+      variant: item.window!.variant,
+      start: item.window!.start,
+      accuracy: item.metrics?.accuracy ?? null,
+      breaches: (item.breaches ?? []).map((breach) => breach.metric),
+      withheld: item.withheld?.reason ?? null,
+    }))
+    .sort((a, b) => a.start.localeCompare(b.start) || a.variant.localeCompare(b.variant));
+  for (const estimate of estimates) {
+    step(
+      `window ${estimate.start.slice(11, 16)}Z ${estimate.variant}: ` +
+        (estimate.accuracy === null
+          ? `estimate withheld: ${estimate.withheld}`
+          : `estimated accuracy ${estimate.accuracy.toFixed(3)} before any label` +
+            (estimate.breaches.length > 0
+              ? ` - BELOW its limit: Performance Estimated Degraded (an estimate: no page)`
+              : '')),
+    );
+  }
+  return estimates;
 }

@@ -166,10 +166,35 @@ describe('the live-traffic story (Data Capture)', () => {
     expect(drifted.map((w) => w.variant)).toEqual(['Canary']);
     expect(drifted[0]!.start).toBe(capture.windows[3]!.start);
     expect(drifted[0]!.driftedFeatures).toEqual(expect.arrayContaining(['international_plan', 'score']));
-    expect(capture.events.map((event) => event.detailType)).toEqual(['Drift Detected']);
+    expect(capture.events.map((event) => event.detailType).sort()).toEqual([
+      'Drift Detected',
+      'Performance Estimated Degraded',
+    ]);
     expect(capture.alarms).toContainEqual({ alarm: 'Driftwatch-churn-Page', to: 'ALARM' });
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary.capture.windows).toHaveLength(4);
     expect(existsSync(join(out, 'capture', 'timeline.txt'))).toBe(true);
+  });
+
+  it('estimates accuracy falling on the shifted canary hour before any label arrives (CBPE), without paging', () => {
+    expect(capture.estimates.map((e) => [e.variant, e.withheld])).toEqual([
+      ['AllTraffic', null],
+      ['Canary', null],
+      ['AllTraffic', null],
+      ['Canary', null],
+    ]);
+    const [first, canaryBefore, second, canaryShifted] = capture.estimates;
+    // Like the golden customers: about the champion's accuracy, above the 0.85 floor.
+    for (const estimate of [first!, canaryBefore!, second!]) {
+      expect(estimate.accuracy).toBeGreaterThan(0.85);
+      expect(estimate.breaches).toEqual([]);
+    }
+    // The shifted canary hour: its scores alone say accuracy fell below the floor.
+    expect(canaryShifted!.accuracy).toBeLessThan(0.85);
+    expect(canaryShifted!.accuracy!).toBeLessThan(canaryBefore!.accuracy! - 0.03);
+    expect(canaryShifted!.breaches).toEqual(['accuracy']);
+    // Its own alarm, not a measured Performance Degraded.
+    expect(capture.alarms).toContainEqual({ alarm: 'Driftwatch-churn-PerformanceEstimated', to: 'ALARM' });
+    expect(capture.events.map((event) => event.detailType)).not.toContain('Performance Degraded');
   });
 });

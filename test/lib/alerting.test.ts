@@ -188,3 +188,24 @@ describe('Alerting.alarmOnFailedExecutions', () => {
     ]);
   });
 });
+
+describe('Alerting.estimateAlarm', () => {
+  it('watches the estimated breaches of one model, under its own name, and pages no one', () => {
+    const scoped = testStack();
+    const own = new Alerting(scoped, 'Alerting', { alarmNamePrefix: 'dw' });
+    own.estimateAlarm(scoped, 'ChurnEstimate', 'churn');
+    const properties = onlyResource(Template.fromStack(scoped), 'AWS::CloudWatch::Alarm').properties;
+    expect(properties).toMatchObject({
+      AlarmName: 'dw-churn-PerformanceEstimated',
+      MetricName: 'EstimatedPerformanceBreaches',
+      Dimensions: [{ Name: 'Model', Value: 'churn' }],
+      Statistic: 'Maximum',
+      Period: 3600,
+      Threshold: 1,
+    });
+    // Not a Page alarm: the notifier's rule matches `<prefix>*-Page` only.
+    expect(String(properties['AlarmName'])).not.toMatch(/-Page$/);
+    expect(properties['AlarmActions']).toBeUndefined();
+    expect(String(properties['AlarmDescription'])).toContain('not a measurement');
+  });
+});

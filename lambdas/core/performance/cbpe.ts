@@ -177,18 +177,54 @@ export interface TableEstimate {
   warnings: string[];
 }
 
+/** What an estimate says of the reference its calibrator was fitted on (see {@link EstimatedReport}). */
+export type ReferenceSummary = EstimatedReport['reference'];
+
+/** A calibrator fitted on labelled reference rows, with what the report says of them. */
+export interface FittedReference {
+  calibrator: IsotonicCalibrator;
+  reference: ReferenceSummary;
+  /** Positive and negative reference rows: a calibrator of one class says nothing. */
+  classes: { positive: number; negative: number };
+  warnings: string[];
+}
+
+/** Fits the calibrator on the labelled reference rows (at least one). */
+export function fitReference(reference: ScoredRows): FittedReference {
+  const calibrator = fitIsotonic(reference.scores, reference.labels);
+  let positives = 0;
+  for (const label of reference.labels) positives += label;
+  const warnings = [...reference.warnings];
+  if (positives === 0 || positives === reference.scores.length) {
+    warnings.push(
+      'the reference holds one class only, so every calibrated probability is the same; the estimate says nothing',
+    );
+  }
+  return {
+    calibrator,
+    reference: {
+      rows: reference.scores.length,
+      skipped: reference.rowsRead - reference.scores.length,
+      positiveRate: positives / reference.scores.length,
+      scoreRange: [calibrator.x[0]!, calibrator.x[calibrator.x.length - 1]!],
+    },
+    classes: { positive: positives, negative: reference.scores.length - positives },
+    warnings,
+  };
+}
+
 /**
- * Fits the calibrator on the labelled reference rows and estimates the current rows' performance, overall
- * and per segment (one calibrator for all segments: a segment's reference rows are often too few to fit
- * their own). Rows of the current table need a score; their label, when present, is not used.
+ * Estimates the current rows' performance with a fitted calibrator, overall and per segment (one
+ * calibrator for all segments: a segment's reference rows are often too few to fit their own). Rows of the
+ * current table need a score; their label, when present, is not used.
  */
-export function estimateFromRows(
-  reference: ScoredRows,
+export function estimateWithCalibrator(
+  fitted: FittedReference,
   current: ScoredRows,
   threshold: number,
   segmentColumn: string | null,
 ): TableEstimate {
-  const calibrator = fitIsotonic(reference.scores, reference.labels);
+  const { calibrator } = fitted;
   const probabilities = calibrateAll(calibrator, current.scores);
   const { metrics, confusion } = estimatePerformance(current.scores, probabilities, threshold);
   const segments: EstimatedSegment[] =
@@ -202,12 +238,9 @@ export function estimateFromRows(
           );
           return { column: segmentColumn, value, rows: rows.length, ...estimate };
         });
-  const low = calibrator.x[0]!;
-  const high = calibrator.x[calibrator.x.length - 1]!;
+  const [low, high] = fitted.reference.scoreRange;
   let outside = 0;
   for (const score of current.scores) if (score < low || score > high) outside++;
-  let referencePositives = 0;
-  for (const label of reference.labels) referencePositives += label;
   const report: EstimatedReport = {
     rows: current.scores.length,
     skipped: current.rowsRead - current.scores.length,
@@ -216,20 +249,10 @@ export function estimateFromRows(
     metrics,
     confusion,
     segments,
-    reference: {
-      rows: reference.scores.length,
-      skipped: reference.rowsRead - reference.scores.length,
-      positiveRate: referencePositives / reference.scores.length,
-      scoreRange: [low, high],
-    },
+    reference: { ...fitted.reference, scoreRange: [low, high] },
     outsideReferenceRange: outside,
   };
-  const warnings = [...reference.warnings];
-  if (referencePositives === 0 || referencePositives === reference.scores.length) {
-    warnings.push(
-      'the reference holds one class only, so every calibrated probability is the same; the estimate says nothing',
-    );
-  }
+  const warnings = [...fitted.warnings];
   // A few scores beyond the reference's extremes are normal; a share worth a warning means new territory.
   if (outside > OUTSIDE_RANGE_WARNING_SHARE * report.rows) {
     warnings.push(
@@ -238,6 +261,19 @@ export function estimateFromRows(
     );
   }
   return { report, calibrator, warnings };
+}
+
+/**
+ * Fits the calibrator on the labelled reference rows and estimates the current rows' performance, overall
+ * and per segment: {@link fitReference} then {@link estimateWithCalibrator}.
+ */
+export function estimateFromRows(
+  reference: ScoredRows,
+  current: ScoredRows,
+  threshold: number,
+  segmentColumn: string | null,
+): TableEstimate {
+  return estimateWithCalibrator(fitReference(reference), current, threshold, segmentColumn);
 }
 
 /**

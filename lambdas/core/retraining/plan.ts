@@ -56,6 +56,8 @@ function triggerReason(input: RetrainingExecutionInput): string {
       return `critical features drifted: ${Array.isArray(d['criticalFeatures']) ? d['criticalFeatures'].join(', ') : '?'}`;
     case 'performance':
       return `performance degraded${typeof d['reason'] === 'string' ? `: ${d['reason']}` : ''}`;
+    case 'estimatedPerformance':
+      return `estimated ${String(d['metric'] ?? 'performance')} ${String(d['value'] ?? '?')} breached its ${String(d['limitKind'] ?? 'limit')} ${String(d['limit'] ?? '?')} on ${String(d['endpoint'] ?? '?')}/${String(d['variant'] ?? '?')} before labels (CBPE)`;
     case 'conceptDrift': {
       const cohort = d['cohort'] as { attribute?: unknown; value?: unknown } | null | undefined;
       const where = cohort ? ` in cohort ${String(cohort.attribute)}=${String(cohort.value)}` : '';

@@ -258,7 +258,7 @@ describe('Data Capture windows in the engine', () => {
         .filter(
           (metric) =>
             metric.name === name &&
-            metric.dimensions['Variant'] === variant &&
+            metric.dimensions['Variant'] === `churn-endpoint/${variant}` &&
             metric.dimensions['Model'] === 'churn',
         )
         .map((metric) => metric.value);

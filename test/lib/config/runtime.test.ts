@@ -148,3 +148,52 @@ describe('retrainingRuntimeConfig: the images the shared state machine checks', 
     expect(sageMaker.imageRegion).toBe('eu-west-1,us-east-1');
   });
 });
+
+describe('driftRuntimeConfig: capture windows estimated before labels (CBPE)', () => {
+  const withCapture = (performance: Record<string, unknown>, estimate?: Record<string, unknown>) => {
+    const raw = rawConfig();
+    Object.assign(raw.models[0]!, {
+      endpointName: 'churn-endpoint',
+      performance: {
+        schedule: 'rate(1 day)',
+        goldenDataset: 'golden.csv',
+        labelColumn: 'label',
+        positiveClass: 'yes',
+        limits: [{ metric: 'accuracy', min: 0.8 }],
+        ...performance,
+      },
+      capture: { prefix: 'churn/capture/', ...(estimate && { estimate }) },
+    });
+    return driftRuntimeConfig(testConfig(raw).models[0]!);
+  };
+
+  it('estimates with the golden dataset as reference when it holds scores, the limits of performance', () => {
+    const model = withCapture({ scoreColumn: 'p' });
+    expect(model.capture?.estimate).toEqual({
+      referenceKey: 'churn/golden/golden.csv',
+      referenceScoreColumn: 'p',
+      referenceModel: null,
+      labelColumn: 'label',
+      positiveClass: 'yes',
+      classes: null,
+      threshold: 0.5,
+      segmentColumn: 'region',
+      limits: [{ metric: 'accuracy', min: 0.8 }],
+      baselineReportKey: 'churn/baselines/performance.json',
+    });
+    // What the handler parses back is what the config says.
+    expect(parseModelConfig(JSON.stringify(model)).capture?.estimate).toEqual(model.capture?.estimate);
+  });
+
+  it('takes an explicit reference and its model; without one and without scores in the golden dataset, none', () => {
+    const explicit = withCapture({}, { reference: 'scored/ref.csv', referenceModel: 'churn-v3' });
+    expect(explicit.capture?.estimate).toMatchObject({
+      referenceKey: 'churn/golden/scored/ref.csv',
+      referenceScoreColumn: 'score',
+      referenceModel: 'churn-v3',
+    });
+    // Estimates are then withheld with that reason (see the handler), never silently skipped.
+    expect(withCapture({}).capture?.estimate?.referenceKey).toBe('');
+    expect(withCapture({ scoreColumn: 'p' }, { enabled: false }).capture?.estimate).toBeUndefined();
+  });
+});
