@@ -381,6 +381,9 @@ export class ColumnCursor {
   private pageCodes = new Int32Array(0);
   private pageRows = 0;
   private pageTaken = 0;
+  /** Rows of a block that spans two pages, copied. */
+  private blockNumbers: Float64Array;
+  private blockCodes: Int32Array;
 
   private readonly chunk: Uint8Array;
   private readonly meta: ColumnMetaData;
@@ -402,8 +405,10 @@ export class ColumnCursor {
     this.kind = kind;
     this.pos = 0;
     this.optional = element.repetition_type === 'OPTIONAL';
-    this.numbers = previous?.numbers ?? new Float64Array(kind.kind === 'number' ? block : 0);
-    this.codes = previous?.codes ?? new Int32Array(kind.kind === 'number' ? 0 : block);
+    this.blockNumbers = previous?.blockNumbers ?? new Float64Array(kind.kind === 'number' ? block : 0);
+    this.blockCodes = previous?.blockCodes ?? new Int32Array(kind.kind === 'number' ? 0 : block);
+    this.numbers = this.blockNumbers;
+    this.codes = this.blockCodes;
     if (previous) {
       this.pageNumbers = previous.pageNumbers;
       this.pageCodes = previous.pageCodes;
@@ -414,13 +419,29 @@ export class ColumnCursor {
     }
   }
 
-  /** Decodes the next `rows` rows into `numbers[0..rows)` or `codes[0..rows)`. */
+  /**
+   * Decodes the next `rows` rows into `numbers[0..rows)` or `codes[0..rows)`: a view of the decoded page when
+   * they are all in the current page (no copy), else a copy into the cursor's own block.
+   */
   next(rows: number): void {
+    const isNumber = this.kind.kind === 'number';
+    if (this.pageTaken === this.pageRows) this.readPage();
+    if (rows <= this.pageRows - this.pageTaken) {
+      const from = this.pageTaken;
+      if (isNumber) this.numbers = this.pageNumbers.subarray(from, from + rows);
+      else this.codes = this.pageCodes.subarray(from, from + rows);
+      this.pageTaken += rows;
+      return;
+    }
+    if (isNumber && this.blockNumbers.length < rows) this.blockNumbers = new Float64Array(rows);
+    if (!isNumber && this.blockCodes.length < rows) this.blockCodes = new Int32Array(rows);
+    this.numbers = this.blockNumbers;
+    this.codes = this.blockCodes;
     let filled = 0;
     while (filled < rows) {
       if (this.pageTaken === this.pageRows) this.readPage();
       const n = Math.min(rows - filled, this.pageRows - this.pageTaken);
-      if (this.kind.kind === 'number') {
+      if (isNumber) {
         this.numbers.set(this.pageNumbers.subarray(this.pageTaken, this.pageTaken + n), filled);
       } else {
         this.codes.set(this.pageCodes.subarray(this.pageTaken, this.pageTaken + n), filled);
@@ -535,8 +556,10 @@ export class ColumnCursor {
     present: number,
   ): void {
     const isNumber = this.kind.kind === 'number';
-    if (isNumber && this.pageNumbers.length < rows) this.pageNumbers = new Float64Array(rows);
-    if (!isNumber && this.pageCodes.length < rows) this.pageCodes = new Int32Array(rows);
+    // With room to spare: row groups differ by a few rows, and each new array of a page's size is one more
+    // large allocation for the process to place (which fragments its memory).
+    if (isNumber && this.pageNumbers.length < rows) this.pageNumbers = new Float64Array(withRoom(rows));
+    if (!isNumber && this.pageCodes.length < rows) this.pageCodes = new Int32Array(withRoom(rows));
     this.pageRows = rows;
     this.pageTaken = 0;
     // Values go to the front of the page's array, then are spread over the rows by the levels. The kernel
@@ -687,6 +710,11 @@ export class ColumnCursor {
     if (!this.byText.has(key)) this.byText.set(key, code);
     return code;
   }
+}
+
+/** A size with an eighth more room, rounded up to 4096. */
+export function withRoom(size: number): number {
+  return Math.ceil((size + (size >> 3)) / 4096) * 4096;
 }
 
 function readUint32(buf: Uint8Array, pos: number): number {
