@@ -24,6 +24,11 @@ const KERNELS = [
     name: 'CSV_LINES_WASM',
   },
   {
+    source: 'readers/wasm/jsonl-lines.as.ts',
+    module: 'readers/wasm/jsonl-lines.wasm.ts',
+    name: 'JSONL_LINES_WASM',
+  },
+  {
     source: 'readers/wasm/parquet-pages.as.ts',
     module: 'readers/wasm/parquet-pages.wasm.ts',
     name: 'PARQUET_PAGES_WASM',

@@ -1,5 +1,15 @@
 import { InputError, type InputLocation, LimitExceededError, ValueError } from '../errors.ts';
-import type { NumberBatch, TableSink } from './types.ts';
+import {
+  JSONL_FALSE,
+  JSONL_MISSING,
+  JSONL_NUMBER,
+  JSONL_PLAIN_WHOLE,
+  JSONL_ROWS,
+  JSONL_TEXT,
+  JSONL_TRUE,
+  JsonlLinesKernel,
+} from './jsonl-kernel.ts';
+import { MISSING_TEXT, type NumberBatch, type TableSink } from './types.ts';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -44,7 +54,20 @@ export interface JsonlOptions {
    * @default 64 MiB
    */
   maxLineBytes?: number;
+  /**
+   * Whether lines whose objects repeat the previous object's keys with plain values are read by the
+   * WebAssembly loop ({@link JsonlLinesKernel}); the values and errors are the same either way.
+   * @default true
+   */
+  kernel?: boolean;
 }
+
+/** After a line the kernel does not read, it is tried again this many lines on, doubling up to the most. */
+const KERNEL_RETRY_MAX = 1024;
+/** Objects with more keys than this are left to the parser (the kernel's arrays grow with the keys). */
+const KERNEL_MAX_KEYS = 1024;
+/** A `skipKinds` entry that skips no value. */
+const NO_KIND = JSONL_PLAIN_WHOLE + 1;
 
 /**
  * A streaming JSON Lines parser: push byte chunks of any size, then {@link JsonlParser.finish}. Each line
@@ -91,11 +114,34 @@ export class JsonlParser {
   private carry = new Uint8Array(0);
   private carryLength = 0;
 
+  private readonly useKernel: boolean;
+  private kernel: JsonlLinesKernel | null = null;
+  /** Whether the sink labels text (lastTextLabel and textLabel), and its bulk form, which the kernel counts. */
+  private readonly textLabels: boolean;
+  private readonly labelCounts: ((column: number, label: number, count: number) => void) | undefined;
+  /** The kernel is tried at the start of this line or a later one; how far it was put off the last time. */
+  private kernelLine = 2;
+  private kernelRetry = 1;
+  /** Counts push calls, so a chunk is copied into the kernel once (the caller may reuse the same buffer). */
+  private pushCalls = 0;
+  private kernelLoadedCall = -1;
+  private kernelLoadedFrom = 0;
+  /** Keys of the last line the parser read ({@link order}), and whether the kernel has them. */
+  private lastSlots = 0;
+  private keysChanged = true;
+  private kernelReady = false;
+  /** Scratch of the kernel's hand-over: the slots whose values go one by one, and which kinds they skip. */
+  private readonly perField: number[] = [];
+  private readonly skipKinds: number[] = [];
+
   constructor(sink: TableSink, options: JsonlOptions) {
     this.sink = sink;
     this.name = options.name;
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.batch = sink.numberBatch;
+    this.useKernel = options.kernel ?? true;
+    this.textLabels = sink.lastTextLabel !== undefined && sink.textLabel !== undefined;
+    this.labelCounts = this.textLabels ? sink.textLabelCounts : undefined;
   }
 
   /** Data rows passed to the sink so far. */
@@ -105,6 +151,7 @@ export class JsonlParser {
 
   /** Parses the next chunk. The chunk is not kept: the caller may reuse it once this returns. */
   push(chunk: Uint8Array): void {
+    this.pushCalls++;
     let start = 0;
     if (this.carryLength > 0) {
       const end = chunk.indexOf(LF);
@@ -120,6 +167,13 @@ export class JsonlParser {
     }
     const n = chunk.length;
     while (start < n) {
+      if (this.useKernel && this.line >= this.kernelLine) {
+        const taken = this.readPlainLines(chunk, start, n);
+        if (taken > 0) {
+          start += taken;
+          continue;
+        }
+      }
       const end = chunk.indexOf(LF, start);
       if (end < 0) {
         this.keep(chunk, start, n);
@@ -165,6 +219,7 @@ export class JsonlParser {
     const { sink } = this;
     const row = ++this.rowStamp;
     let slot = 0;
+    let changed = false;
     if (buf[pos] === CLOSE_BRACE) {
       pos++;
     } else {
@@ -181,6 +236,7 @@ export class JsonlParser {
         } else {
           keyEnd = this.scanString(buf, pos + 1, end);
           column = this.columnFor(buf, pos + 1, keyEnd, slot++);
+          changed = true;
         }
         pos = skipSpace(buf, keyEnd + 1, end);
         if (buf[pos] !== COLON) this.syntax(buf, pos, end, '":" after a key');
@@ -207,11 +263,169 @@ export class JsonlParser {
     }
     if (skipSpace(buf, pos, end) !== end)
       this.syntax(buf, skipSpace(buf, pos, end), end, 'the end of the line after the object');
+    if (changed || slot !== this.lastSlots) {
+      this.lastSlots = slot;
+      this.keysChanged = true;
+    }
     this.rowCount++;
     try {
       sink.endRow();
     } catch (error) {
       this.relocate(error, { file: this.name, line });
+    }
+  }
+
+  /**
+   * Reads the lines from `start` that the kernel takes and hands their values to the sink; returns the bytes
+   * taken (0 when it takes none: the parser reads the next line, and the kernel waits a while before it
+   * tries again).
+   */
+  private readPlainLines(buf: Uint8Array, start: number, end: number): number {
+    const kernel = this.kernelWithKeys();
+    if (kernel === null) {
+      this.putKernelOff();
+      return 0;
+    }
+    if (this.kernelLoadedCall !== this.pushCalls) {
+      // Whole lines only: a line cut by the chunk's end is the parser's.
+      const last = buf.lastIndexOf(LF, end - 1);
+      if (last < start) return 0;
+      kernel.load(buf, start, last + 1);
+      this.kernelLoadedCall = this.pushCalls;
+      this.kernelLoadedFrom = start;
+    }
+    let at = start;
+    for (;;) {
+      const rows = kernel.scan(at - this.kernelLoadedFrom);
+      this.handOverLines(buf, at, rows);
+      at += kernel.consumed;
+      if (rows < JSONL_ROWS) break;
+    }
+    const counts = this.labelCounts;
+    if (counts !== undefined) kernel.takeLabelCounts(counts);
+    if (at === start) this.putKernelOff();
+    else this.kernelRetry = 1;
+    return at - start;
+  }
+
+  private putKernelOff(): void {
+    this.kernelLine = this.line + this.kernelRetry;
+    this.kernelRetry = Math.min(this.kernelRetry * 2, KERNEL_RETRY_MAX);
+  }
+
+  /** The kernel, with the keys of the last line the parser read; null when it cannot take them. */
+  private kernelWithKeys(): JsonlLinesKernel | null {
+    if (!this.keysChanged) return this.kernelReady ? this.kernel : null;
+    this.keysChanged = false;
+    this.kernelReady = false;
+    const slots = this.lastSlots;
+    if (slots === 0 || slots > KERNEL_MAX_KEYS) return null;
+    const keys: Uint8Array[] = [];
+    const columns: number[] = [];
+    const skipped: boolean[] = [];
+    for (let slot = 0; slot < slots; slot++) {
+      const entry = this.order[slot];
+      // A key with escapes is not recognised by its bytes.
+      if (entry === undefined) return null;
+      keys.push(entry.bytes);
+      columns.push(entry.column);
+      skipped.push(this.ignored[entry.column] === 1);
+    }
+    if (this.kernel === null || this.kernel.capacity < slots) {
+      this.kernel = new JsonlLinesKernel(
+        Math.max(64, slots),
+        this.maxLineBytes,
+        this.labelCounts !== undefined,
+      );
+      this.kernelLoadedCall = -1;
+    }
+    this.kernelReady = this.kernel.setKeys(keys, columns, skipped);
+    return this.kernelReady ? this.kernel : null;
+  }
+
+  /**
+   * Hands the values of `rows` lines the kernel read from `at` to the sink, as {@link parseLine} would. A
+   * call per scan rather than one loop over the chunk: V8 then optimizes it as a whole.
+   */
+  private handOverLines(buf: Uint8Array, at: number, rows: number): void {
+    const kernel = this.kernel!;
+    const { starts, ends, texts, kinds, labels, columns, skipped } = kernel;
+    const values = kernel.numbers;
+    const { batch, perField, skipKinds, sink } = this;
+    const counting = this.labelCounts;
+    const slots = columns.length;
+    for (let done = 0; done < rows; ) {
+      // Up to the end of the sink's batch (its endRow counts a full batch), so stored numbers fit in it.
+      const count = batch === undefined ? rows - done : Math.min(rows - done, batch.size - batch.row);
+      perField.length = 0;
+      skipKinds.length = 0;
+      for (let slot = 0; slot < slots; slot++) {
+        if (skipped[slot]) continue;
+        const column = columns[slot]!;
+        const stored = batch?.values[column];
+        if (stored) {
+          // A column of numbers goes to the batch as one run, NaN for its other values, which follow; the
+          // plainly written numbers of a column that labels them are marked, and its others follow too.
+          const from = slot * JSONL_ROWS + done;
+          stored.set(values.subarray(from, from + count), batch!.row);
+          const plain = batch!.plain[column];
+          if (plain) {
+            for (let row = 0; row < count; row++)
+              plain[batch!.row + row] = kinds[from + row] === JSONL_PLAIN_WHOLE ? 1 : 0;
+            perField.push(slot);
+            skipKinds.push(JSONL_PLAIN_WHOLE);
+          } else if (texts[slot]! > 0) {
+            perField.push(slot);
+            skipKinds.push(JSONL_NUMBER);
+          }
+        } else {
+          perField.push(slot);
+          skipKinds.push(NO_KIND);
+        }
+      }
+      for (let row = done; row < done + count; row++) {
+        const line = this.line++;
+        this.lineNumber = line;
+        for (let k = 0; k < perField.length; k++) {
+          const slot = perField[k]!;
+          const field = slot * JSONL_ROWS + row;
+          const kind = kinds[field]!;
+          // Values the batch already holds whole.
+          if (kind !== JSONL_TEXT && kind <= JSONL_PLAIN_WHOLE && kind >= skipKinds[k]!) continue;
+          const column = columns[slot]!;
+          try {
+            if (kind === JSONL_NUMBER || kind === JSONL_PLAIN_WHOLE) {
+              this.number(column, values[field]!);
+            } else if (kind !== JSONL_TEXT) {
+              sink.value(column, kind === JSONL_TRUE ? true : kind === JSONL_FALSE ? false : null);
+            } else if (labels[field]! >= 0) {
+              // Counted by the kernel when the sink takes counts; a missing value is nothing to the sink.
+              if (counting === undefined && labels[field] !== JSONL_MISSING)
+                sink.textLabel!(column, labels[field]!);
+            } else {
+              const start = at + starts[field]!;
+              const end = at + ends[field]!;
+              sink.bytes(column, buf, start, end);
+              // Text the sink took as a category or as missing: the kernel knows it next time.
+              if (this.textLabels) {
+                const label = sink.lastTextLabel!(column);
+                const offset = start - this.kernelLoadedFrom;
+                if (label >= 0) kernel.register(slot, offset, end - start, label);
+                else if (label === MISSING_TEXT) kernel.registerMissing(slot, offset, end - start);
+              }
+            }
+          } catch (error) {
+            this.relocate(error, this.at(column));
+          }
+        }
+        this.rowCount++;
+        try {
+          sink.endRow();
+        } catch (error) {
+          this.relocate(error, { file: this.name, line });
+        }
+      }
+      done += count;
     }
   }
 

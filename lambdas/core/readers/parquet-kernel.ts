@@ -6,6 +6,8 @@ interface Exports {
   heapBase(): number;
   uncompress(input: number, inputLength: number, output: number, outputLength: number): number;
   hybrid(pos: number, end: number, width: number, out: number, count: number): number;
+  hybridFrom(pos: number, end: number, width: number, out: number, count: number, skip: number): number;
+  runOffset(): number;
   sum(at: number, count: number): number;
   gather(indices: number, count: number, dictionary: number, size: number, out: number): number;
   checkCodes(at: number, count: number, size: number): number;
@@ -130,6 +132,39 @@ export class PageKernel {
     if (present < rows) exports.spread(numbers, levels, rows, present, 1);
     return new Float64Array(this.bytes.buffer, numbers, rows);
   }
+
+  /**
+   * A piece of a dictionary-encoded page loaded whole ({@link load}) from the run at its start: passes over
+   * `skip` values of that run, then takes `count` indices, looked up in `dictionary` (numbers) or checked to be
+   * below `size` (codes, when `dictionary` is null). Where the next piece starts is then {@link pieceEnd}
+   * (bytes from the loaded start) and {@link pieceSkip}. Null when the indices are malformed or out of range.
+   */
+  dictionaryPiece(
+    width: number,
+    count: number,
+    skip: number,
+    dictionary: Float64Array | null,
+    size: number,
+  ): Float64Array | Int32Array | null {
+    const { numbers, indices, table } = this.regions(count, count, dictionary?.length ?? 0);
+    const { pageAt, exports } = this;
+    const end = exports.hybridFrom(pageAt, pageAt + this.pageLength, width, indices, count, skip);
+    if (end === 0 && count > 0) return null;
+    this.pieceEnd = end === 0 ? 0 : end - pageAt;
+    this.pieceSkip = exports.runOffset();
+    if (dictionary === null) {
+      if (exports.checkCodes(indices, count, size) !== 0) return null;
+      return new Int32Array(this.bytes.buffer, indices, count);
+    }
+    new Float64Array(this.bytes.buffer, table, dictionary.length).set(dictionary);
+    if (exports.gather(indices, count, table, dictionary.length, numbers) !== 0) return null;
+    return new Float64Array(this.bytes.buffer, numbers, count);
+  }
+
+  /** After {@link dictionaryPiece}: the byte (from the loaded start) of the run where the next piece starts. */
+  pieceEnd = 0;
+  /** After {@link dictionaryPiece}: the values of that run the piece took. */
+  pieceSkip = 0;
 
   /**
    * Dictionary-encoded text: `present` indices as codes, each below `size`, spread over `rows` rows (-1

@@ -381,6 +381,14 @@ export class ColumnCursor {
   private pageCodes = new Int32Array(0);
   private pageRows = 0;
   private pageTaken = 0;
+  /** Rows of a block that spans two pages, copied. */
+  private blockNumbers: Float64Array;
+  private blockCodes: Int32Array;
+  /** A dictionary-encoded page of more than {@link PIECE_ROWS} rows, decoded a piece at a time. */
+  private piece: Piece | null = null;
+  /** Its encoded indices and its rows' definition levels, kept from page to page with room to spare. */
+  private pieceBytes = new Uint8Array(0);
+  private pieceLevels = new Uint8Array(0);
 
   private readonly chunk: Uint8Array;
   private readonly meta: ColumnMetaData;
@@ -402,11 +410,15 @@ export class ColumnCursor {
     this.kind = kind;
     this.pos = 0;
     this.optional = element.repetition_type === 'OPTIONAL';
-    this.numbers = previous?.numbers ?? new Float64Array(kind.kind === 'number' ? block : 0);
-    this.codes = previous?.codes ?? new Int32Array(kind.kind === 'number' ? 0 : block);
+    this.blockNumbers = previous?.blockNumbers ?? new Float64Array(kind.kind === 'number' ? block : 0);
+    this.blockCodes = previous?.blockCodes ?? new Int32Array(kind.kind === 'number' ? 0 : block);
+    this.numbers = this.blockNumbers;
+    this.codes = this.blockCodes;
     if (previous) {
       this.pageNumbers = previous.pageNumbers;
       this.pageCodes = previous.pageCodes;
+      this.pieceBytes = previous.pieceBytes;
+      this.pieceLevels = previous.pieceLevels;
     }
     if (kind.kind === 'boolean') {
       this.entries.push(FALSE, TRUE);
@@ -414,13 +426,29 @@ export class ColumnCursor {
     }
   }
 
-  /** Decodes the next `rows` rows into `numbers[0..rows)` or `codes[0..rows)`. */
+  /**
+   * Decodes the next `rows` rows into `numbers[0..rows)` or `codes[0..rows)`: a view of the decoded page when
+   * they are all in the current page (no copy), else a copy into the cursor's own block.
+   */
   next(rows: number): void {
+    const isNumber = this.kind.kind === 'number';
+    if (this.pageTaken === this.pageRows) this.readPage();
+    if (rows <= this.pageRows - this.pageTaken) {
+      const from = this.pageTaken;
+      if (isNumber) this.numbers = this.pageNumbers.subarray(from, from + rows);
+      else this.codes = this.pageCodes.subarray(from, from + rows);
+      this.pageTaken += rows;
+      return;
+    }
+    if (isNumber && this.blockNumbers.length < rows) this.blockNumbers = new Float64Array(rows);
+    if (!isNumber && this.blockCodes.length < rows) this.blockCodes = new Int32Array(rows);
+    this.numbers = this.blockNumbers;
+    this.codes = this.blockCodes;
     let filled = 0;
     while (filled < rows) {
       if (this.pageTaken === this.pageRows) this.readPage();
       const n = Math.min(rows - filled, this.pageRows - this.pageTaken);
-      if (this.kind.kind === 'number') {
+      if (isNumber) {
         this.numbers.set(this.pageNumbers.subarray(this.pageTaken, this.pageTaken + n), filled);
       } else {
         this.codes.set(this.pageCodes.subarray(this.pageTaken, this.pageTaken + n), filled);
@@ -431,6 +459,10 @@ export class ColumnCursor {
   }
 
   private readPage(): void {
+    if (this.piece !== null) {
+      this.nextPiece();
+      return;
+    }
     for (;;) {
       if (this.pos >= this.chunk.length) throw new PageError('the column chunk ends before its last row');
       const thrift = new ThriftReader(this.chunk, this.pos);
@@ -535,8 +567,10 @@ export class ColumnCursor {
     present: number,
   ): void {
     const isNumber = this.kind.kind === 'number';
-    if (isNumber && this.pageNumbers.length < rows) this.pageNumbers = new Float64Array(rows);
-    if (!isNumber && this.pageCodes.length < rows) this.pageCodes = new Int32Array(rows);
+    // With room to spare: row groups differ by a few rows, and each new array of a page's size is one more
+    // large allocation for the process to place (which fragments its memory).
+    if (isNumber && this.pageNumbers.length < rows) this.pageNumbers = new Float64Array(withRoom(rows));
+    if (!isNumber && this.pageCodes.length < rows) this.pageCodes = new Int32Array(withRoom(rows));
     this.pageRows = rows;
     this.pageTaken = 0;
     // Values go to the front of the page's array, then are spread over the rows by the levels. The kernel
@@ -546,6 +580,10 @@ export class ColumnCursor {
         throw new PageError('a dictionary-encoded page has no dictionary');
       if (present > 0 && pos >= end) throw new PageError('the page ends early');
       const width = present > 0 ? page[pos]! : 0;
+      if (rows > PIECE_ROWS) {
+        this.startPieces(page, pos + 1, end, width, rows, present);
+        return;
+      }
       const decoded = isNumber
         ? pageKernel().dictionaryNumbers(pos + 1, end, width, present, rows, this.dictionary!)
         : pageKernel().dictionaryCodes(pos + 1, end, width, present, rows, this.dictionarySize);
@@ -573,6 +611,78 @@ export class ColumnCursor {
       throw new PageError(`page encoding ${encoding} is not supported`);
     }
     if (present < rows) this.spread(rows, present);
+  }
+
+  /**
+   * Starts decoding a long dictionary-encoded page (its indices at page bytes [start, end)) a piece of
+   * {@link PIECE_ROWS} rows at a time: its indices and levels are kept (a few bits and a byte per row) rather
+   * than its values (8 bytes per row), so memory stays that of a piece whatever the page's length.
+   */
+  private startPieces(
+    page: Uint8Array,
+    start: number,
+    end: number,
+    width: number,
+    rows: number,
+    present: number,
+  ): void {
+    const length = end - start;
+    if (this.pieceBytes.length < length) this.pieceBytes = new Uint8Array(withRoom(length));
+    this.pieceBytes.set(page.subarray(start, end));
+    let levels = false;
+    if (present < rows) {
+      if (this.pieceLevels.length < rows) this.pieceLevels = new Uint8Array(withRoom(rows));
+      this.pieceLevels.set(pageKernel().levelView());
+      levels = true;
+    }
+    this.piece = { length, width, at: 0, skip: 0, row: 0, rows, levels };
+    this.nextPiece();
+  }
+
+  /** Decodes the next piece of the long page into the page arrays, as if it were a page of its own. */
+  private nextPiece(): void {
+    const piece = this.piece!;
+    const rows = Math.min(PIECE_ROWS, piece.rows - piece.row);
+    let present = rows;
+    if (piece.levels) {
+      present = 0;
+      const levels = this.pieceLevels;
+      for (let row = piece.row; row < piece.row + rows; row++) present += levels[row]!;
+    }
+    const isNumber = this.kind.kind === 'number';
+    if (isNumber && this.pageNumbers.length < rows) this.pageNumbers = new Float64Array(withRoom(rows));
+    if (!isNumber && this.pageCodes.length < rows) this.pageCodes = new Int32Array(withRoom(rows));
+    const kernel = pageKernel();
+    kernel.load(this.pieceBytes.subarray(piece.at, piece.length));
+    const decoded = kernel.dictionaryPiece(
+      piece.width,
+      present,
+      piece.skip,
+      isNumber ? this.dictionary! : null,
+      this.dictionarySize,
+    );
+    if (decoded === null) throw new PageError('the dictionary indices are malformed or out of range');
+    piece.at += kernel.pieceEnd;
+    piece.skip = kernel.pieceSkip;
+    if (isNumber) this.pageNumbers.set(decoded);
+    else this.pageCodes.set(decoded);
+    if (piece.levels) {
+      // Present values to their rows, back to front, NaN or -1 for nulls.
+      const levels = this.pieceLevels;
+      let value = present - 1;
+      const from = piece.row;
+      if (isNumber) {
+        const out = this.pageNumbers;
+        for (let row = rows - 1; row >= 0; row--) out[row] = levels[from + row] ? out[value--]! : Number.NaN;
+      } else {
+        const out = this.pageCodes;
+        for (let row = rows - 1; row >= 0; row--) out[row] = levels[from + row] ? out[value--]! : -1;
+      }
+    }
+    this.pageRows = rows;
+    this.pageTaken = 0;
+    piece.row += rows;
+    if (piece.row === piece.rows) this.piece = null;
   }
 
   /** Moves the `present` values at the front to their rows (level 1), nulls elsewhere; back to front. */
@@ -687,6 +797,30 @@ export class ColumnCursor {
     if (!this.byText.has(key)) this.byText.set(key, code);
     return code;
   }
+}
+
+/**
+ * Rows of a piece of a long dictionary-encoded page (a page of a 1M-row group, say), decoded at a time. Above
+ * DuckDB's row groups of 122,880 rows, whose pages are decoded whole.
+ */
+export const PIECE_ROWS = 131_072;
+
+/** Where a page decoded a piece at a time is: the next piece starts `skip` values into the run at byte `at`. */
+interface Piece {
+  length: number;
+  width: number;
+  at: number;
+  skip: number;
+  /** Rows decoded so far, of `rows`. */
+  row: number;
+  rows: number;
+  /** Whether the page has nulls (its levels are in pieceLevels). */
+  levels: boolean;
+}
+
+/** A size with an eighth more room, rounded up to 4096. */
+export function withRoom(size: number): number {
+  return Math.ceil((size + (size >> 3)) / 4096) * 4096;
 }
 
 function readUint32(buf: Uint8Array, pos: number): number {

@@ -17,7 +17,14 @@ import {
 } from 'hyparquet';
 import { InputError, type InputLocation, ValueError } from '../errors.ts';
 import { readHandleRange, type TableInput } from './input.ts';
-import { ColumnCursor, type ColumnKind, columnKind, decodesChunk, PageError } from './parquet-pages.ts';
+import {
+  ColumnCursor,
+  type ColumnKind,
+  columnKind,
+  decodesChunk,
+  PageError,
+  withRoom,
+} from './parquet-pages.ts';
 import { MISSING_TEXT, type NumberBatch, type TableSink } from './types.ts';
 
 /** Where Parquet bytes come from: ranged reads of a source of known size. */
@@ -309,7 +316,7 @@ async function openCursors(
   }
   const { readInto, chunks } = reads;
   const total = runs.reduce((sum, run) => sum + (run.end - run.start), 0);
-  if (readInto && chunks.buffer.length < total) chunks.buffer = new Uint8Array(total);
+  if (readInto && chunks.buffer.length < total) chunks.buffer = new Uint8Array(withRoom(total));
   const bytes: Uint8Array[] = [];
   let at = 0;
   for (const run of runs) {
@@ -508,18 +515,20 @@ class BlockEmitter {
         }
         texts.length = pending;
       }
+      const numberCount = eachRowNumbers.length;
+      const textCount = texts.length;
       for (let row = 0; row < rows; row++) {
         let i = -1;
         try {
-          for (const k of eachRowNumbers) {
-            i = k;
-            const value = cursors[k]!.numbers[row]!;
-            if (!Number.isNaN(value)) sink.value(plans[k]!.id, value);
+          for (let n = 0; n < numberCount; n++) {
+            i = eachRowNumbers[n]!;
+            const value = cursors[i]!.numbers[row]!;
+            if (!Number.isNaN(value)) sink.value(plans[i]!.id, value);
           }
-          for (const k of texts) {
-            i = k;
-            const code = cursors[k]!.codes[row]!;
-            if (code >= 0) this.text(plans[k]!.id, cursors[k]!, textStates[k]!, code);
+          for (let t = 0; t < textCount; t++) {
+            i = texts[t]!;
+            const code = cursors[i]!.codes[row]!;
+            if (code >= 0) this.text(plans[i]!.id, cursors[i]!, textStates[i]!, code);
           }
           i = -1;
           sink.endRow();

@@ -10,7 +10,7 @@ import { fileInput } from '../../../lambdas/core/readers/input.ts';
 
 /**
  * The same rows as CSV, CSV gzip, JSON Lines (keys in a different order on every other line, missing values
- * as absent keys or null) and Parquet (Snappy and gzip, nullable columns, dictionary text) give the same drift
+ * as absent keys or null; and with the same keys on every line, as most writers write it) and Parquet (Snappy and gzip, nullable columns, dictionary text) give the same drift
  * report, to the drift spec's tolerance, for every pair of formats.
  */
 
@@ -72,11 +72,15 @@ function parquet(table: Row[], codec: 'SNAPPY' | 'GZIP'): Uint8Array {
   );
 }
 
+/** JSON Lines as most writers write it: the same keys in the same order on every line (the parser's kernel). */
+const orderedJsonl = (table: Row[]) => `${table.map((row) => JSON.stringify(row)).join('\n')}\n`;
+
 const FORMATS = {
   csv: (table: Row[]) => csv(table),
   'csv.gz': (table: Row[]) => gzipSync(csv(table)),
   jsonl: (table: Row[]) => jsonl(table),
   'jsonl.gz': (table: Row[]) => gzipSync(jsonl(table)),
+  'ordered.jsonl': (table: Row[]) => orderedJsonl(table),
   parquet: (table: Row[]) => parquet(table, 'SNAPPY'),
   'gzip.parquet': (table: Row[]) => parquet(table, 'GZIP'),
 };

@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { type ColumnSource, parquetWriteBuffer } from 'hyparquet-writer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { InputError } from '../../../lambdas/core/errors.ts';
 import { fileInput, type TableInput } from '../../../lambdas/core/readers/input.ts';
 import { readParquet } from '../../../lambdas/core/readers/parquet.ts';
+import { PageKernel } from '../../../lambdas/core/readers/parquet-kernel.ts';
+import { PIECE_ROWS } from '../../../lambdas/core/readers/parquet-pages.ts';
 import { RecordingSink } from '../../helpers/recording-sink.ts';
 
 let directory: string;
@@ -191,6 +193,31 @@ describe('readParquet', () => {
     expect(await readParquet(memoryInput(bytes, true), sink, { name: 'mem.parquet' })).toBe(count);
     expect(rows).toBe(count);
     expect(sum).toBe(data.reduce((a, b) => a + b, 0));
+  });
+
+  it('decodes a long dictionary-encoded page a piece at a time, nulls included, with the same values', async () => {
+    const count = 3 * PIECE_ROWS + 12_345;
+    const numbers = Array.from({ length: count }, (_, i) => (i % 7 === 3 ? null : (i % 977) / 4));
+    const texts = Array.from({ length: count }, (_, i) => (i % 11 === 5 ? null : `t${i % 13}`));
+    const bytes = writeParquet(
+      [
+        { name: 'n', data: numbers, type: 'DOUBLE' },
+        { name: 's', data: texts, type: 'STRING' },
+      ],
+      { rowGroupSize: count },
+    );
+    const pieces = vi.spyOn(PageKernel.prototype, 'dictionaryPiece');
+    const sink = new RecordingSink();
+    expect(await readParquet(memoryInput(bytes, true), sink, { name: 'mem.parquet' })).toBe(count);
+    // Pages of more than a piece's rows were decoded in pieces (how many depends on the writer's pages).
+    expect(pieces.mock.calls.length).toBeGreaterThan(2);
+    pieces.mockRestore();
+    sink.rows.forEach((row, i) => {
+      const expected: Record<string, unknown> = {};
+      if (numbers[i] !== null) expected.n = numbers[i];
+      if (texts[i] !== null) expected.s = texts[i];
+      expect({ ...row }, `row ${i}`).toEqual(expected);
+    });
   });
 
   it('reads encodings of its own through hyparquet (DELTA_BINARY_PACKED, BYTE_STREAM_SPLIT)', async () => {

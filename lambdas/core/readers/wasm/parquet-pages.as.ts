@@ -157,6 +157,86 @@ export function hybrid(pos: usize, end: usize, width: i32, out: usize, count: i3
   return pos;
 }
 
+/** Values of its run that the last {@link hybridFrom} call took, when it stopped inside a run. */
+let takenInRun: i32 = 0;
+
+export function runOffset(): i32 {
+  return takenInRun;
+}
+
+/**
+ * {@link hybrid} resumed: from the run whose header is at `pos`, passes over `skip` values (whole runs without
+ * decoding them), then decodes `count` values into `out`. Returns the header of the run where it stopped, with
+ * the values of that run it took in {@link runOffset} (0 when it stopped at a run's end), so the next call
+ * goes on from there: a long page is decoded a piece at a time. 0 when the input is malformed.
+ */
+export function hybridFrom(pos: usize, end: usize, width: i32, out: usize, count: i32, skip: i32): usize {
+  if (width < 0 || width > 32) return 0;
+  const valueBytes = <usize>((width + 7) >> 3);
+  const mask: u64 = width === 32 ? 0xffffffff : ((<u64>1) << (<u64>width)) - 1;
+  let left = count;
+  let offset = <usize>skip;
+  takenInRun = 0;
+  while (left > 0 || offset > 0) {
+    const runAt = pos;
+    if (pos >= end) return 0;
+    let header: u64 = 0;
+    let shift: u64 = 0;
+    for (;;) {
+      if (pos >= end || shift > 35) return 0;
+      const b = <u64>load<u8>(pos++);
+      header |= (b & 0x7f) << shift;
+      if ((b & 0x80) === 0) break;
+      shift += 7;
+    }
+    const rle = (header & 1) === 0;
+    const runLength = rle ? <usize>(header >> 1) : <usize>(header >> 1) * 8;
+    const dataBytes = rle ? valueBytes : <usize>(header >> 1) * <usize>width;
+    if (offset >= runLength) {
+      // A run wholly before the piece: passed over.
+      offset -= runLength;
+      pos += dataBytes;
+      if (pos > end) {
+        if (rle) return 0;
+        pos = end;
+      }
+      continue;
+    }
+    let n = runLength - offset;
+    if (<usize>left < n) n = <usize>left;
+    if (rle) {
+      if (pos + valueBytes > end) return 0;
+      let value: u32 = 0;
+      for (let i: usize = 0; i < valueBytes; i++) value |= (<u32>load<u8>(pos + i)) << (<u32>i * 8);
+      for (let i: usize = 0; i < n; i++) store<u32>(out + (i << 2), value);
+    } else {
+      const last = offset + n;
+      if (pos + ((last * <usize>width + 7) >> 3) > end) return 0;
+      for (let i = offset; i < last; i++) {
+        const bit = <u64>i * <u64>width;
+        const byte = pos + <usize>(bit >> 3);
+        let word: u64;
+        if (byte + 8 <= end) word = load<u64>(byte);
+        else {
+          word = 0;
+          for (let k: usize = 0; byte + k < end; k++) word |= (<u64>load<u8>(byte + k)) << (<u64>k * 8);
+        }
+        store<u32>(out + ((i - offset) << 2), <u32>((word >> (bit & 7)) & mask));
+      }
+    }
+    out += n << 2;
+    left -= <i32>n;
+    if (offset + n < runLength) {
+      takenInRun = <i32>(offset + n);
+      return runAt;
+    }
+    offset = 0;
+    pos += dataBytes;
+    if (pos > end) pos = end;
+  }
+  return pos;
+}
+
 /** The sum of `count` i32s at `at` (present values among definition levels of 0 and 1). */
 export function sum(at: usize, count: i32): i32 {
   let total: i32 = 0;
