@@ -1,6 +1,14 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../../lambdas/core/errors.ts';
 import { evaluateTable, type TableEvaluation } from '../../../lambdas/core/performance/evaluate.ts';
+import {
+  evaluateWithGroundTruth,
+  type GroundTruthJoin,
+  type LabelFileSummary,
+  sortLabelFiles,
+} from '../../../lambdas/core/performance/ground-truth.ts';
 import {
   assertDistinctLimits,
   checkLimits,
@@ -14,8 +22,15 @@ import {
   type PerformanceReport,
   performanceReportFromJson,
 } from '../../../lambdas/core/performance/report.ts';
-import { renderPerformanceText } from '../../../lambdas/core/performance/text.ts';
-import { addCaptureFlags, type CaptureFlags, openTable, warnBadCaptureRecords } from '../capture.ts';
+import { renderGroundTruthText, renderPerformanceText } from '../../../lambdas/core/performance/text.ts';
+import { fileInput } from '../../../lambdas/core/readers/input.ts';
+import {
+  addCaptureFlags,
+  type CaptureFlags,
+  captureOptions,
+  openTable,
+  warnBadCaptureRecords,
+} from '../capture.ts';
 import { EXIT } from '../exit.ts';
 import { collectList, collectRepeated, maxDecompressedBytesOption, maxSegmentsOption } from '../flags.ts';
 import { emit, readTextFile } from '../output.ts';
@@ -37,6 +52,37 @@ export interface EvaluateFlags extends CaptureFlags {
   maxSegments?: number;
   maxDecompressedBytes?: number;
   quiet?: boolean;
+  groundTruth?: string[];
+  groundTruthId?: string;
+  groundTruthLabel?: string;
+  groundTruthTime?: string;
+}
+
+const LABEL_FILE = /\.(jsonl|json|csv|tsv|parquet)(\.gz)?$/i;
+
+/** Label files of `--ground-truth` paths: files as given, directories recursively (label-like names only). */
+function labelFiles(paths: readonly string[]): string[] {
+  const files: string[] = [];
+  for (const path of paths) {
+    const stats = statSync(path, { throwIfNoEntry: false });
+    if (stats === undefined) throw new ConfigError('--ground-truth', `no such file or directory: ${path}`);
+    if (!stats.isDirectory()) {
+      files.push(path);
+      continue;
+    }
+    const found = (readdirSync(path, { recursive: true }) as string[])
+      .filter((name) => LABEL_FILE.test(name))
+      .map((name) => join(path, name))
+      .filter((name) => statSync(name).isFile());
+    if (found.length === 0) {
+      throw new ConfigError(
+        '--ground-truth',
+        `${path} holds no label files (*.jsonl, *.csv, *.parquet, .gz)`,
+      );
+    }
+    files.push(...found);
+  }
+  return files;
 }
 
 const LIMIT_FLAGS: readonly { kind: LimitKind; flag: string; key: 'min' | 'max' | 'maxDrop' }[] = [
@@ -142,19 +188,49 @@ export function registerEvaluate(program: Command): void {
     )
     .addOption(maxSegmentsOption())
     .addOption(maxDecompressedBytesOption())
+    .option(
+      '--ground-truth <path>',
+      'delayed labels joined to the captured predictions of FILE (repeatable; directories recursively): ' +
+        'SageMaker ground-truth records, or CSV/JSON Lines/Parquet with an id and a label column',
+      collectRepeated,
+    )
+    .option('--ground-truth-id <column>', 'id column of a label table (default inferenceId)')
+    .option('--ground-truth-label <column>', 'label column of a label table (default label)')
+    .option('--ground-truth-time <column>', 'column of a label table: when the label was known (delay)')
     .option('--format <format>', 'text or json (default: text on a terminal, json otherwise)')
     .option('-o, --out <file>', 'write the report to FILE instead of stdout')
     .option('-q, --quiet', 'no progress or warnings on stderr');
   addCaptureFlags(command).action(async (path: string, flags: EvaluateFlags) => {
     const { format, limits, baseline, options } = await performanceSettings(flags);
     const progress = new ProgressReporter(!flags.quiet);
-    let evaluation: TableEvaluation;
+    let evaluation: Pick<TableEvaluation, 'report' | 'warnings'>;
+    let join: GroundTruthJoin | null = null;
     const { input } = await openTable(path, flags);
+    const readOptions = {
+      maxDecompressedBytes: flags.maxDecompressedBytes,
+      onProgress: (update: Parameters<ProgressReporter['update']>[1]) => progress.update(path, update),
+    };
     try {
-      evaluation = await evaluateTable(input, options, {
-        maxDecompressedBytes: flags.maxDecompressedBytes,
-        onProgress: (update) => progress.update(path, update),
-      });
+      if (flags.groundTruth === undefined) {
+        evaluation = await evaluateTable(input, options, readOptions);
+      } else {
+        const files = sortLabelFiles(labelFiles(flags.groundTruth).map(fileInput));
+        const joined = await evaluateWithGroundTruth(
+          input,
+          files,
+          options,
+          {
+            idColumn: flags.groundTruthId,
+            labelColumn: flags.groundTruthLabel,
+            timeColumn: flags.groundTruthTime ?? null,
+            maxBadShare: captureOptions(flags).maxBadShare,
+          },
+          readOptions,
+        );
+        evaluation = joined;
+        join = joined.report.groundTruth;
+        warnBadLabelRecords(joined.labels.files, flags.quiet);
+      }
     } finally {
       progress.done();
     }
@@ -172,8 +248,22 @@ export function registerEvaluate(program: Command): void {
     const body =
       format === 'json'
         ? JSON.stringify(report, null, 2)
-        : renderPerformanceText(report, { input: path, positive: options.positive ?? '1', check });
+        : renderPerformanceText(report, { input: path, positive: options.positive ?? '1', check }) +
+          (join === null ? '' : renderGroundTruthText(join));
     await emit(body, flags.out);
     if (check !== null && check.breaches.length > 0) process.exitCode = EXIT.breach;
   });
+}
+
+/** Warns on stderr about every label file with bad records (left out of the join). */
+function warnBadLabelRecords(files: readonly LabelFileSummary[], quiet: boolean | undefined): void {
+  if (quiet) return;
+  for (const file of files) {
+    if (file.badRecords === 0 || file.firstError === null) continue;
+    const where = file.format === 'sagemaker' ? 'line' : 'row';
+    process.stderr.write(
+      `driftwatch: warning: ${file.file}: ${file.badRecords} of ${file.records} label records are bad and left ` +
+        `out; the first, on ${where} ${file.firstError.line}: ${file.firstError.reason}\n`,
+    );
+  }
 }
