@@ -235,7 +235,10 @@ export class DriftDetector extends Construct {
         maxConcurrency: props.maxConcurrency ?? DEFAULT_ENGINE_DRIFT_CONCURRENCY,
       }),
     );
-    if (props.captureTable) this.sweepRule = this.addCaptureSweep(props.captureTable, resultsBucket);
+    if (props.captureTable) {
+      this.sweepRule = this.addCaptureSweep(props.captureTable, resultsBucket);
+      this.grantGroundTruthJoins(resultsBucket, reportsPrefix);
+    }
     acknowledgeXRay(this.role);
   }
 
@@ -286,6 +289,28 @@ export class DriftDetector extends Construct {
       `Partial profiles of Data Capture files, one new key per file under ${CAPTURE.partialsPrefix}<model>/<endpoint>/<variant>/<window>/.`,
     );
     return rule;
+  }
+
+  /**
+   * Ground-truth joins (`lambdas/drift/ground-truth.ts`) read the window's capture and label files (granted
+   * with the landing bucket's other files) and the window's CBPE estimate, to sit beside the realized
+   * performance.
+   */
+  private grantGroundTruthJoins(resultsBucket: s3.IBucket, reportsPrefix: string) {
+    const estimates = resultsBucket.arnForObjects(`${reportsPrefix}*/capture-windows/*`);
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadCaptureWindowReports',
+        actions: ['s3:GetObject'],
+        resources: [estimates],
+      }),
+    );
+    acknowledgeWildcardResource(
+      this.role,
+      estimates,
+      ['s3:GetObject'],
+      `Reads the CBPE estimate of a capture window (${reportsPrefix}<model>/capture-windows/<endpoint>/<variant>/<window>/estimated.json) to put it beside the realized performance.`,
+    );
   }
 
   /** Every permission of the function besides logs, tracing and its queue. */

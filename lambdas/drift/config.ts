@@ -6,6 +6,7 @@ import { ALL_METHODS } from '../core/drift/decision.ts';
 import type { DriftOptions, MethodSetting } from '../core/drift/options.ts';
 import { DEFAULT_MIN_EFFECT } from '../core/drift/significance.ts';
 import { ConfigError } from '../core/errors.ts';
+import type { PerformanceLimit } from '../core/performance/limits.ts';
 import {
   type Environment,
   objectField,
@@ -14,7 +15,12 @@ import {
   requiredEnv,
   stringField,
 } from '../shared/config-fields.ts';
-import { type CaptureRuntimeConfig, DRIFT_ENV, type DriftModelRuntimeConfig } from '../shared/contract.ts';
+import {
+  type CaptureRuntimeConfig,
+  DRIFT_ENV,
+  type DriftModelRuntimeConfig,
+  type GroundTruthRuntimeConfig,
+} from '../shared/contract.ts';
 import { catalogFromEnvironment, type ModelCatalog } from '../shared/model-catalog.ts';
 
 /** Everything the drift Lambda reads from its environment, validated. */
@@ -162,6 +168,42 @@ function parseCapture(value: unknown, field: string): CaptureRuntimeConfig {
     maxBadShare,
     scoreColumn: stringField(json['scoreColumn'], at('scoreColumn')),
     features: strings(json['features'], at('features')),
+    ...(json['groundTruth'] !== undefined && {
+      groundTruth: parseGroundTruth(json['groundTruth'], at('groundTruth')),
+    }),
+  };
+}
+
+/** The `capture.groundTruth` settings of a `MODEL_CONFIG` (checked by the config schema; shapes only here). */
+function parseGroundTruth(value: unknown, field: string): GroundTruthRuntimeConfig {
+  const json = objectField(value, field);
+  const at = (name: string) => `${field}.${name}`;
+  const prefix = stringField(json['prefix'], at('prefix'));
+  if (!prefix.endsWith('/')) throw new ConfigError(at('prefix'), 'expected a prefix ending with "/"');
+  const whole = (name: string, min: number) => {
+    const number = json[name];
+    if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < min)
+      throw new ConfigError(at(name), `expected a whole number, at least ${min}`);
+    return number;
+  };
+  const threshold = json['threshold'];
+  if (typeof threshold !== 'number' || !(threshold >= 0 && threshold <= 1))
+    throw new ConfigError(at('threshold'), 'expected a number in [0, 1]');
+  const segment = json['segmentColumn'];
+  const baseline = json['baselineReportKey'];
+  if (!Array.isArray(json['limits'])) throw new ConfigError(at('limits'), 'expected an array');
+  return {
+    prefix,
+    idColumn: stringField(json['idColumn'], at('idColumn')),
+    labelColumn: stringField(json['labelColumn'], at('labelColumn')),
+    settleMinutes: whole('settleMinutes', 0),
+    maxDelayHours: whole('maxDelayHours', 1),
+    positiveClass: stringField(json['positiveClass'], at('positiveClass')),
+    classes: json['classes'] === null ? null : strings(json['classes'], at('classes')),
+    threshold,
+    segmentColumn: segment === null ? null : stringField(segment, at('segmentColumn')),
+    limits: json['limits'] as PerformanceLimit[],
+    baselineReportKey: baseline === null ? null : stringField(baseline, at('baselineReportKey')),
   };
 }
 
@@ -245,8 +287,15 @@ export function routeKey(
 ):
   | { kind: 'model'; entry: DriftCatalogEntry }
   | { kind: 'capture'; entry: DriftCatalogEntry }
+  | { kind: 'groundTruth'; entry: DriftCatalogEntry }
   | { kind: 'other'; entry: DriftCatalogEntry }
   | { kind: 'none' } {
+  // Ground-truth prefixes never overlap other prefixes either (validated).
+  const labelled = entries.find((entry) => {
+    const prefix = entry.drift.capture?.groundTruth?.prefix;
+    return prefix !== undefined && keyCandidates.some((key) => key.startsWith(prefix));
+  });
+  if (labelled) return { kind: 'groundTruth', entry: labelled };
   // Capture prefixes never overlap other prefixes (validated), so the first claim is the only one.
   const captured = entries.find((entry) => {
     const prefix = entry.drift.capture?.prefix;

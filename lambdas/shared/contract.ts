@@ -3,6 +3,7 @@
  * environment a handler reads. Declared once here and imported by the handlers (which emit), the constructs
  * in lib/ (which alarm and draw dashboards) and the tests. No AWS SDK imports: plain data only.
  */
+import { compactTime } from '../core/drift/capture-window.ts';
 import type { MethodSetting } from '../core/drift/options.ts';
 import type { FeatureType } from '../core/drift/types.ts';
 import type { LimitKind, PerformanceLimit } from '../core/performance/limits.ts';
@@ -226,6 +227,34 @@ export interface CaptureRuntimeConfig {
   scoreColumn: string;
   /** Names of a CSV payload's fields in order: the model's declared features (empty: `_c0`, `_c1`, …). */
   features: string[];
+  /** Delayed labels joined to each window's predictions (absent: none). */
+  groundTruth?: GroundTruthRuntimeConfig;
+}
+
+/** Settings of a model's ground-truth joins (the model config's `capture.groundTruth` and `performance`). */
+export interface GroundTruthRuntimeConfig {
+  prefix: string;
+  idColumn: string;
+  labelColumn: string;
+  settleMinutes: number;
+  maxDelayHours: number;
+  positiveClass: string;
+  classes: string[] | null;
+  threshold: number;
+  segmentColumn: string | null;
+  limits: PerformanceLimit[];
+  /** The model's baseline performance report in the landing bucket (for `maxDrop`); null without `performance`. */
+  baselineReportKey: string | null;
+}
+
+/** Key of a capture window's performance report: `<prefix><model>/capture-windows/<endpoint>/<variant>/<window start, compact>/<name>.json`. */
+export function captureWindowReportKey(
+  reportsPrefix: string,
+  model: string,
+  window: { endpoint: string; variant: string; start: Date },
+  name: 'estimated' | 'realized',
+): string {
+  return `${reportsPrefix}${model}/capture-windows/${window.endpoint}/${window.variant}/${compactTime(window.start)}/${name}.json`;
 }
 
 /**
@@ -400,6 +429,8 @@ export interface PerformanceDegradedDetail extends PerformanceBreachSummary {
   /** ISO 8601 time the check finished. */
   checkedAt: string;
   runId: string;
+  /** Realized performance of a Data Capture window (labels joined to its predictions); absent for a golden check. */
+  window?: CaptureWindowLabel;
 }
 
 /** How the performance Lambda obtains the scores of the golden dataset. */

@@ -65,6 +65,7 @@ const ACKNOWLEDGED = [
   'Driftwatch/Drift/Role: AwsSolutions-IAM5[Resource::<LandingBucket6D60388F.Arn>/*]',
   'Driftwatch/Drift/Role: AwsSolutions-IAM5[Resource::<ResultsBucket46167C27.Arn>/reports/*]',
   'Driftwatch/Drift/Role: AwsSolutions-IAM5[Resource::<ResultsBucket46167C27.Arn>/capture-partials/*]',
+  'Driftwatch/Drift/Role: AwsSolutions-IAM5[Resource::<ResultsBucket46167C27.Arn>/reports/*/capture-windows/*]',
   'Driftwatch/Drift/Role: AwsSolutions-IAM5[Resource::*]',
   'Driftwatch/Performance/Role: AwsSolutions-IAM5[Resource::<LandingBucket6D60388F.Arn>/*]',
   'Driftwatch/Performance/Role: AwsSolutions-IAM5[Resource::<ResultsBucket46167C27.Arn>/reports/*/performance/*]',

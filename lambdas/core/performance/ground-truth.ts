@@ -63,6 +63,8 @@ interface LabelEntry {
   /** Epoch ms the label was known; NaN when unknown. */
   time: number;
   used: boolean;
+  /** Whether an unmatched label counts as uncaptured (see {@link LabelIndex.expectCaptured}). */
+  expected: boolean;
 }
 
 /** Labels by prediction id, the last one of each id kept. */
@@ -73,19 +75,26 @@ export class LabelIndex {
   /** Label records read (bad ones excluded). */
   records = 0;
   readonly files: LabelFileSummary[] = [];
+  /**
+   * Whether the labels added next belong to the predictions joined with them, so an unmatched one is a
+   * label of a prediction never captured. False for a file that may label other windows (the engine's
+   * files outside the `yyyy/mm/dd/hh` layout, joined to every window they may belong to).
+   */
+  expectCaptured = true;
 
   add(id: string, labels: string[], time: number): void {
     this.records++;
     if (this.entries.has(id)) this.duplicates++;
     // Re-inserted, so the map's order stays that of the winning records.
     this.entries.delete(id);
-    this.entries.set(id, { labels, time, used: false });
+    this.entries.set(id, { labels, time, used: false, expected: this.expectCaptured });
   }
 
   /** Labels never joined to a captured prediction (after a join). */
   uncaptured(): number {
     let count = 0;
-    for (const entry of this.entries.values()) if (!entry.used) count += entry.labels.length;
+    for (const entry of this.entries.values())
+      if (!entry.used && entry.expected) count += entry.labels.length;
     return count;
   }
 }
@@ -398,6 +407,7 @@ export interface JoinedPerformanceReport extends PerformanceReport {
  */
 export class GroundTruthJoinSink implements TableSink {
   private readonly forward: number[] = [];
+  private readonly byName = new Map<string, number>();
   private inferenceIdAt = -1;
   private eventIdAt = -1;
   private timeAt = -1;
@@ -429,7 +439,11 @@ export class GroundTruthJoinSink implements TableSink {
         `the capture already has a column ${JSON.stringify(name)}: name the joined label otherwise`,
       );
     }
+    // Files read one after another into the same join declare their columns again: one column each.
+    const known = this.byName.get(name);
+    if (known !== undefined) return known;
     const at = this.forward.length;
+    this.byName.set(name, at);
     this.forward.push(this.inner.column(name));
     if (name === 'inferenceId') this.inferenceIdAt = at;
     if (name === 'eventId') this.eventIdAt = at;
