@@ -25,6 +25,7 @@ import { compactTime, windowOf } from '../core/drift/capture-window.ts';
 import { InputError, LimitExceededError } from '../core/errors.ts';
 import { PerformanceAccumulator, resolveEvaluateOptions } from '../core/performance/evaluate.ts';
 import {
+  compareWithEstimate,
   GroundTruthJoinSink,
   type JoinedPerformanceReport,
   LabelIndex,
@@ -32,7 +33,6 @@ import {
   sortLabelFiles,
 } from '../core/performance/ground-truth.ts';
 import { checkLimits, describeBreach, type LimitCheck } from '../core/performance/limits.ts';
-import { METRIC_NAMES, type MetricName } from '../core/performance/metrics.ts';
 import { type PerformanceReport, performanceReportFromJson } from '../core/performance/report.ts';
 import { withCapture } from '../core/readers/capture.ts';
 import { readAllText } from '../core/readers/decompress.ts';
@@ -317,24 +317,6 @@ async function loadEstimate(deps: CheckDependencies, key: string): Promise<Perfo
     deps.logger.warn('Estimate not readable: left out of the realized report', { key, error: error.message });
     return null;
   }
-}
-
-/** Per metric: the CBPE estimate, the realized value and realized - estimated (null where either is null). */
-export type EstimateComparison = Record<
-  MetricName,
-  { estimated: number | null; realized: number | null; difference: number | null }
->;
-
-export function compareWithEstimate(
-  realized: PerformanceReport,
-  estimated: PerformanceReport,
-): EstimateComparison {
-  const entries = METRIC_NAMES.map((metric) => {
-    const e = estimated.metrics[metric];
-    const r = realized.metrics[metric];
-    return [metric, { estimated: e, realized: r, difference: e === null || r === null ? null : r - e }];
-  });
-  return Object.fromEntries(entries) as EstimateComparison;
 }
 
 /** What one variant's join gave, before it is recorded. */

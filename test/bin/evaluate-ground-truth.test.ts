@@ -53,6 +53,41 @@ describe('driftwatch evaluate --ground-truth', () => {
     expect(result.stdout).toMatch(/label delay \(37 labels\): p50 /);
   });
 
+  it('puts an estimate made before the labels beside the realized values', async () => {
+    const estimated = join(work.dir, 'estimated.json');
+    const metrics = {
+      accuracy: 0.9,
+      precision: 0.5,
+      recall: 0.25,
+      f1: 0.3,
+      rocAuc: 0.8,
+      gini: 0.6,
+      logLoss: 0.3,
+      brier: 0.1,
+      positiveRate: 0.12,
+    };
+    await writeFile(
+      estimated,
+      JSON.stringify({ rows: 2000, skipped: 0, threshold: 0.5, metrics, segments: [], estimated: true }),
+    );
+    const result = await run(['--estimated', estimated, '--format', 'json', '--quiet']);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as {
+      metrics: Record<string, number>;
+      estimate: { metrics: Record<string, { estimated: number; realized: number; difference: number }> };
+    };
+    const realized = (expected as { metrics: Record<string, number> }).metrics;
+    for (const [metric, value] of Object.entries(metrics)) {
+      const entry = report.estimate.metrics[metric]!;
+      expect(entry.estimated).toBe(value);
+      expect(entry.realized).toBe(report.metrics[metric]);
+      expect(entry.difference).toBeCloseTo(realized[metric]! - value, 12);
+    }
+    const text = await run(['--estimated', estimated, '--format', 'text', '--quiet']);
+    expect(text.stdout).toContain(`Estimated before the labels (CBPE, ${estimated}) and realized:`);
+    expect(text.stdout).toMatch(/accuracy\s+0\.9000\s+0\.8599\s+-0\.0401/);
+  });
+
   it('names the missing id column of a label table', async () => {
     const labels = join(work.dir, 'labels.csv');
     await writeFile(labels, 'prediction,label\na,yes\n');

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../../lambdas/core/errors.ts';
 import { evaluateTable, type TableEvaluation } from '../../../lambdas/core/performance/evaluate.ts';
 import {
+  compareWithEstimate,
   evaluateWithGroundTruth,
   type GroundTruthJoin,
   type LabelFileSummary,
@@ -22,7 +23,11 @@ import {
   type PerformanceReport,
   performanceReportFromJson,
 } from '../../../lambdas/core/performance/report.ts';
-import { renderGroundTruthText, renderPerformanceText } from '../../../lambdas/core/performance/text.ts';
+import {
+  renderEstimateComparisonText,
+  renderGroundTruthText,
+  renderPerformanceText,
+} from '../../../lambdas/core/performance/text.ts';
 import { fileInput } from '../../../lambdas/core/readers/input.ts';
 import {
   addCaptureFlags,
@@ -56,6 +61,7 @@ export interface EvaluateFlags extends CaptureFlags {
   groundTruthId?: string;
   groundTruthLabel?: string;
   groundTruthTime?: string;
+  estimated?: string;
 }
 
 const LABEL_FILE = /\.(jsonl|json|csv|tsv|parquet)(\.gz)?$/i;
@@ -197,6 +203,10 @@ export function registerEvaluate(program: Command): void {
     .option('--ground-truth-id <column>', 'id column of a label table (default inferenceId)')
     .option('--ground-truth-label <column>', 'label column of a label table (default label)')
     .option('--ground-truth-time <column>', 'column of a label table: when the label was known (delay)')
+    .option(
+      '--estimated <report>',
+      'a report of `driftwatch estimate --format json` for the same predictions: shown beside the realized values',
+    )
     .option('--format <format>', 'text or json (default: text on a terminal, json otherwise)')
     .option('-o, --out <file>', 'write the report to FILE instead of stdout')
     .option('-q, --quiet', 'no progress or warnings on stderr');
@@ -236,6 +246,13 @@ export function registerEvaluate(program: Command): void {
     }
     warnBadCaptureRecords([input], flags.quiet);
     const { report } = evaluation;
+    const estimate =
+      flags.estimated === undefined
+        ? null
+        : compareWithEstimate(
+            report,
+            performanceReportFromJson(await readTextFile(flags.estimated), flags.estimated),
+          );
     const check = limits.length > 0 ? checkLimits(report, limits, baseline) : null;
     if (!flags.quiet) {
       for (const warning of evaluation.warnings) process.stderr.write(`driftwatch: warning: ${warning}\n`);
@@ -247,9 +264,16 @@ export function registerEvaluate(program: Command): void {
       process.stderr.write(`driftwatch: breach: ${describeBreach(breach)}\n`);
     const body =
       format === 'json'
-        ? JSON.stringify(report, null, 2)
+        ? JSON.stringify(
+            estimate === null
+              ? report
+              : { ...report, estimate: { report: flags.estimated, metrics: estimate } },
+            null,
+            2,
+          )
         : renderPerformanceText(report, { input: path, positive: options.positive ?? '1', check }) +
-          (join === null ? '' : renderGroundTruthText(join));
+          (join === null ? '' : renderGroundTruthText(join)) +
+          (estimate === null ? '' : renderEstimateComparisonText(estimate, flags.estimated!));
     await emit(body, flags.out);
     if (check !== null && check.breaches.length > 0) process.exitCode = EXIT.breach;
   });

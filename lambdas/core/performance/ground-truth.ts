@@ -28,6 +28,7 @@ import { type ReadTableOptions, readTable } from '../readers/read-table.ts';
 import type { CellValue, ReadOptions, TableSink } from '../readers/types.ts';
 import { quantileLinear } from '../stats/quantile.ts';
 import { type EvaluateOptions, PerformanceAccumulator, resolveEvaluateOptions } from './evaluate.ts';
+import { METRIC_NAMES, type MetricName } from './metrics.ts';
 import type { PerformanceReport } from './report.ts';
 
 /** @default id column of a label table */
@@ -571,4 +572,26 @@ export async function evaluateWithGroundTruth(
     warnings: evaluation.warnings,
     labels: index,
   };
+}
+
+/** Per metric: the CBPE estimate, the realized value and realized − estimated (null where either is null). */
+export type EstimateComparison = Record<
+  MetricName,
+  { estimated: number | null; realized: number | null; difference: number | null }
+>;
+
+/**
+ * The realized report's metrics beside the estimate made before the labels came (`driftwatch estimate`, or
+ * the engine's per-window estimate): how far the estimate was.
+ */
+export function compareWithEstimate(
+  realized: PerformanceReport,
+  estimated: PerformanceReport,
+): EstimateComparison {
+  const entries = METRIC_NAMES.map((metric) => {
+    const e = estimated.metrics[metric];
+    const r = realized.metrics[metric];
+    return [metric, { estimated: e, realized: r, difference: e === null || r === null ? null : r - e }];
+  });
+  return Object.fromEntries(entries) as EstimateComparison;
 }

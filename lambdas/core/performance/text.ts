@@ -1,4 +1,4 @@
-import type { GroundTruthJoin } from './ground-truth.ts';
+import type { EstimateComparison, GroundTruthJoin } from './ground-truth.ts';
 import { describeBreach, describeUnchecked, type LimitCheck } from './limits.ts';
 import { METRIC_NAMES, type MetricName, type PerformanceMetrics } from './metrics.ts';
 import type { PerformanceReport } from './report.ts';
@@ -113,4 +113,23 @@ export function renderGroundTruthText(join: GroundTruthJoin): string {
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The estimate made before the labels beside the realized values, one line per metric. */
+export function renderEstimateComparisonText(comparison: EstimateComparison, estimatedFrom: string): string {
+  const rows = METRIC_NAMES.map((metric) => {
+    const { estimated, realized, difference } = comparison[metric];
+    const signed = difference === null ? 'n/a' : `${difference >= 0 ? '+' : ''}${difference.toFixed(4)}`;
+    return [metric, cell(estimated), cell(realized), signed];
+  });
+  const header = ['', 'estimated', 'realized', 'difference'];
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column]!.length)),
+  );
+  const format = (row: string[]) =>
+    row
+      .map((text, column) => (column === 0 ? text.padEnd(widths[0]!) : text.padStart(widths[column]!)))
+      .join('  ')
+      .trimEnd();
+  return `\nEstimated before the labels (CBPE, ${estimatedFrom}) and realized:\n${[header, ...rows].map(format).join('\n')}\n`;
 }
