@@ -4,6 +4,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -311,6 +312,30 @@ export class DriftDetector extends Construct {
       ['s3:GetObject'],
       `Reads the CBPE estimate of a capture window (${reportsPrefix}<model>/capture-windows/<endpoint>/<variant>/<window>/estimated.json) to put it beside the realized performance.`,
     );
+  }
+
+  /**
+   * The outcomes of ground-truth joins go to the engine's feedback stream, for the concept-drift detectors
+   * of models with `conceptDrift`: the stream's name, `PutRecords` on it and, for its encryption, a data key.
+   */
+  feedJoinedOutcomes(stream: kinesis.IStream): void {
+    this.function.addEnvironment(DRIFT_ENV.feedbackStreamName, stream.streamName);
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'PutJoinedOutcomesOnFeedbackStream',
+        actions: ['kinesis:PutRecords'],
+        resources: [stream.streamArn],
+      }),
+    );
+    if (stream.encryptionKey) {
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'EncryptFeedbackRecords',
+          actions: ['kms:GenerateDataKey'],
+          resources: [stream.encryptionKey.keyArn],
+        }),
+      );
+    }
   }
 
   /** Every permission of the function besides logs, tracing and its queue. */

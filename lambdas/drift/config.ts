@@ -33,6 +33,8 @@ export interface DriftHandlerConfig {
   idempotencyTable: string;
   eventBusName: string;
   deadLetterQueueUrl: string;
+  /** The engine's feedback stream, for the outcomes of ground-truth joins; absent: no model has `conceptDrift`. */
+  feedbackStreamName?: string;
 }
 
 const FIELD = DRIFT_ENV.modelConfig;
@@ -204,6 +206,7 @@ function parseGroundTruth(value: unknown, field: string): GroundTruthRuntimeConf
     segmentColumn: segment === null ? null : stringField(segment, at('segmentColumn')),
     limits: json['limits'] as PerformanceLimit[],
     baselineReportKey: baseline === null ? null : stringField(baseline, at('baselineReportKey')),
+    feedback: json['feedback'] === true,
   };
 }
 
@@ -273,6 +276,7 @@ export function loadDriftEngineConfig(
       ? { table: env[DRIFT_ENV.captureTable]!, queueUrl: requiredEnv(env, DRIFT_ENV.queueUrl) }
       : null,
     ...(env[DRIFT_ENV.checksQueueUrl] ? { checksQueueUrl: env[DRIFT_ENV.checksQueueUrl] } : {}),
+    ...(env[DRIFT_ENV.feedbackStreamName] ? { feedbackStreamName: env[DRIFT_ENV.feedbackStreamName] } : {}),
   };
 }
 

@@ -19,6 +19,7 @@
  * - A label file arriving after the join raises the version again: the window is joined again, whole.
  */
 import { createHash } from 'node:crypto';
+import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { compactTime, windowOf } from '../core/drift/capture-window.ts';
@@ -27,6 +28,7 @@ import { PerformanceAccumulator, resolveEvaluateOptions } from '../core/performa
 import {
   compareWithEstimate,
   GroundTruthJoinSink,
+  type JoinedOutcome,
   type JoinedPerformanceReport,
   LabelIndex,
   readLabelFile,
@@ -84,6 +86,8 @@ interface JoinItem {
   dueShard?: string;
   due?: string;
   expiresAt: number;
+  /** Label files whose outcomes went to the feedback stream already (by a previous join). */
+  fedFiles?: Set<string>;
 }
 
 interface LabelFileItem {
@@ -364,6 +368,7 @@ export async function joinWindow(
   }
   const window = { start: new Date(item.windowStart), end: new Date(item.windowEnd) };
   const windowKey = `${groundTruth.prefix}window-${compactTime(window.start)}`;
+  let feeding: string[] = [];
   try {
     const labels = new LabelIndex();
     const files = sortLabelFiles(
@@ -371,6 +376,7 @@ export async function joinWindow(
     );
     for (const file of files) {
       labels.expectCaptured = file.layout;
+      labels.source = file.sk.slice(2);
       const input = s3TableInput(deps.clients.s3, {
         bucket: config.dataBucket,
         key: file.key,
@@ -408,9 +414,22 @@ export async function joinWindow(
     const variants = await windowCaptureFiles(deps, storage, model.name, window.start);
     const joins: VariantJoin[] = [];
     let captureFiles = 0;
+    // Outcomes of label files not fed before go to the model's concept-drift detectors.
+    const fed = item.fedFiles ?? new Set<string>();
+    const feed = groundTruth.feedback && config.feedbackStreamName !== undefined;
+    const outcomes: JoinedOutcome[] = [];
+    const watch = feed
+      ? {
+          score: capture.scoreColumn,
+          segment: groundTruth.segmentColumn,
+          onJoined: (outcome: JoinedOutcome) => {
+            if (!fed.has(outcome.source)) outcomes.push(outcome);
+          },
+        }
+      : null;
     for (const { endpoint, variant, files: captured } of variants) {
       const accumulator = new PerformanceAccumulator(options, `${endpoint}/${variant}`);
-      const join = new GroundTruthJoinSink(accumulator, labels, options.label);
+      const join = new GroundTruthJoinSink(accumulator, labels, options.label, watch);
       for (const file of captured) {
         const input = withCapture(s3TableInput(deps.clients.s3, file), {
           features: capture.features.length > 0 ? capture.features : null,
@@ -442,6 +461,10 @@ export async function joinWindow(
     for (const variantJoin of joins) {
       if (variantJoin.join.joined === 0) continue;
       breached += await recordRealized(deps, item, window, variantJoin, baseline);
+    }
+    if (feed) {
+      await putOutcomes(deps, config.feedbackStreamName!, outcomes);
+      feeding = files.map((file) => file.sk.slice(2)).filter((id) => !fed.has(id));
     }
     const checkedAt = (deps.now?.() ?? new Date()).toISOString();
     if (joins.some((join) => join.join.joined > 0)) {
@@ -484,9 +507,12 @@ export async function joinWindow(
       new UpdateCommand({
         TableName: storage.table,
         Key: { pk, sk: JOIN_SORT_KEY },
-        UpdateExpression: 'SET joinedVersion = :version',
+        UpdateExpression: `SET joinedVersion = :version${feeding.length > 0 ? ' ADD fedFiles :fed' : ''}`,
         ConditionExpression: 'joinedVersion < :version',
-        ExpressionAttributeValues: { ':version': item.version },
+        ExpressionAttributeValues: {
+          ':version': item.version,
+          ...(feeding.length > 0 && { ':fed': new Set(feeding) }),
+        },
       }),
     );
   } catch (error) {
@@ -631,4 +657,57 @@ async function recordRealized(
     estimate: estimated !== null,
   });
   return check.breaches.length;
+}
+
+/** Records per PutRecords call (the API's limit). */
+const RECORDS_PER_CALL = 500;
+const PUT_ATTEMPTS = 4;
+let kinesis: KinesisClient | undefined;
+
+/**
+ * Puts joined outcomes on the engine's feedback stream, as any producer of labelled feedback would (one
+ * record per outcome, the model as partition key, the prediction as a score), so the model's concept-drift
+ * detectors see delayed labels too. Records the stream refuses (throttling) are retried; after the last
+ * attempt the join fails and is retried whole, so an outcome may reach the detectors twice, never zero times.
+ */
+export async function putOutcomes(
+  deps: CheckDependencies,
+  streamName: string,
+  outcomes: readonly JoinedOutcome[],
+): Promise<void> {
+  const model = deps.config.model;
+  const segment = model.capture!.groundTruth!.segmentColumn;
+  kinesis ??= new KinesisClient({});
+  const encoder = new TextEncoder();
+  const records = outcomes.map((outcome) => ({
+    PartitionKey: model.name,
+    Data: encoder.encode(
+      JSON.stringify({
+        model: model.name,
+        label: outcome.label,
+        prediction: typeof outcome.score === 'number' ? outcome.score : Number(outcome.score),
+        score: true,
+        predictionId: outcome.id,
+        ...(segment !== null &&
+          outcome.segment !== null && { cohort: { [segment]: String(outcome.segment) } }),
+        ...(Number.isFinite(outcome.time) && { eventTime: new Date(outcome.time).toISOString() }),
+      }),
+    ),
+  }));
+  for (let at = 0; at < records.length; at += RECORDS_PER_CALL) {
+    let batch = records.slice(at, at + RECORDS_PER_CALL);
+    for (let attempt = 1; batch.length > 0; attempt++) {
+      const response = await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: batch }));
+      if ((response.FailedRecordCount ?? 0) === 0) break;
+      if (attempt === PUT_ATTEMPTS) {
+        throw new Error(
+          `the feedback stream refused ${response.FailedRecordCount} of ${batch.length} outcomes after ${attempt} attempts`,
+        );
+      }
+      batch = batch.filter((_, i) => response.Records?.[i]?.ErrorCode !== undefined);
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+    }
+  }
+  if (outcomes.length > 0)
+    deps.logger.info('Joined outcomes sent to the feedback stream', { outcomes: outcomes.length });
 }

@@ -245,6 +245,8 @@ export interface GroundTruthRuntimeConfig {
   limits: PerformanceLimit[];
   /** The model's baseline performance report in the landing bucket (for `maxDrop`); null without `performance`. */
   baselineReportKey: string | null;
+  /** The model has `conceptDrift`: each join's new outcomes go to the engine's feedback stream. */
+  feedback: boolean;
 }
 
 /** Key of a capture window's performance report: `<prefix><model>/capture-windows/<endpoint>/<variant>/<window start, compact>/<name>.json`. */
@@ -373,6 +375,8 @@ export const DRIFT_ENV = {
   checksQueueUrl: 'CHECKS_QUEUE_URL',
   /** The landing queue's `maxReceiveCount`: the delivery after which SQS dead-letters a message. */
   maxReceiveCount: 'MAX_RECEIVE_COUNT',
+  /** The engine's feedback stream (when a model has `conceptDrift`): outcomes of ground-truth joins go there. */
+  feedbackStreamName: 'FEEDBACK_STREAM_NAME',
 } as const;
 
 /** Environment variables of the notifier Lambda. */

@@ -64,6 +64,7 @@ export function driftRuntimeConfig(model: ModelConfig): DriftModelRuntimeConfig 
               model.performance === undefined
                 ? null
                 : `${model.prefixes.baselines}${model.performance.baselineReport}`,
+            feedback: model.conceptDrift !== undefined,
           },
         }),
       },

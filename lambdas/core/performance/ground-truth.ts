@@ -66,6 +66,20 @@ interface LabelEntry {
   used: boolean;
   /** Whether an unmatched label counts as uncaptured (see {@link LabelIndex.expectCaptured}). */
   expected: boolean;
+  /** The {@link LabelIndex.source} it was read with. */
+  source: string;
+}
+
+/** A captured prediction that got its label, for whoever watches the join (the engine's feedback loop). */
+export interface JoinedOutcome {
+  id: string;
+  label: string;
+  score: CellValue;
+  segment: CellValue;
+  /** Epoch ms of the prediction's `inferenceTime`; NaN when unknown. */
+  time: number;
+  /** The label file's {@link LabelIndex.source}. */
+  source: string;
 }
 
 /** Labels by prediction id, the last one of each id kept. */
@@ -82,13 +96,15 @@ export class LabelIndex {
    * files outside the `yyyy/mm/dd/hh` layout, joined to every window they may belong to).
    */
   expectCaptured = true;
+  /** A tag of the labels added next (the engine: the label file's id), passed on to joined outcomes. */
+  source = '';
 
   add(id: string, labels: string[], time: number): void {
     this.records++;
     if (this.entries.has(id)) this.duplicates++;
     // Re-inserted, so the map's order stays that of the winning records.
     this.entries.delete(id);
-    this.entries.set(id, { labels, time, used: false, expected: this.expectCaptured });
+    this.entries.set(id, { labels, time, used: false, expected: this.expectCaptured, source: this.source });
   }
 
   /** Labels never joined to a captured prediction (after a join). */
@@ -397,6 +413,13 @@ export interface GroundTruthJoin {
   delaySeconds: DelayDistribution | null;
 }
 
+/** What {@link GroundTruthJoinSink} passes on for each joined row. */
+export interface JoinWatch {
+  score: string;
+  segment: string | null;
+  onJoined(outcome: JoinedOutcome): void;
+}
+
 /** A performance report of joined rows: the spec's report with the join's summary. */
 export interface JoinedPerformanceReport extends PerformanceReport {
   groundTruth: GroundTruthJoin;
@@ -425,11 +448,18 @@ export class GroundTruthJoinSink implements TableSink {
   private readonly inner: TableSink;
   private readonly index: LabelIndex;
   private readonly labelColumn: string;
+  private readonly watch: JoinWatch | null;
+  private scoreAt = -1;
+  private segmentAt = -1;
+  private score: CellValue = null;
+  private segment: CellValue = null;
 
-  constructor(inner: TableSink, index: LabelIndex, labelColumn: string) {
+  /** @param watch columns to pass with every joined row to `onJoined` (the engine's feedback loop) */
+  constructor(inner: TableSink, index: LabelIndex, labelColumn: string, watch: JoinWatch | null = null) {
     this.inner = inner;
     this.index = index;
     this.labelColumn = labelColumn;
+    this.watch = watch;
     this.labelAt = inner.column(labelColumn);
   }
 
@@ -449,6 +479,8 @@ export class GroundTruthJoinSink implements TableSink {
     if (name === 'inferenceId') this.inferenceIdAt = at;
     if (name === 'eventId') this.eventIdAt = at;
     if (name === 'inferenceTime') this.timeAt = at;
+    if (name === this.watch?.score) this.scoreAt = at;
+    if (name === this.watch?.segment) this.segmentAt = at;
     return at;
   }
 
@@ -460,6 +492,8 @@ export class GroundTruthJoinSink implements TableSink {
     if (column === this.inferenceIdAt) this.inferenceId = typeof value === 'string' ? value : null;
     else if (column === this.eventIdAt) this.eventId = typeof value === 'string' ? value : null;
     else if (column === this.timeAt) this.inferenceTime = value;
+    if (column === this.scoreAt) this.score = value;
+    if (column === this.segmentAt) this.segment = value;
     this.inner.value(this.forward[column]!, value);
   }
 
@@ -482,9 +516,20 @@ export class GroundTruthJoinSink implements TableSink {
           ? new InputError({ field: 'label', file: `the label of ${id}` }, error.message)
           : error;
       }
-      const delay = (entry.time - parseTime(this.inferenceTime)) / 1000;
+      const time = parseTime(this.inferenceTime);
+      const delay = (entry.time - time) / 1000;
       if (Number.isFinite(delay)) this.delays.push(delay);
+      this.watch?.onJoined({
+        id: id!,
+        label,
+        score: this.score,
+        segment: this.segment,
+        time,
+        source: entry.source,
+      });
     }
+    this.score = null;
+    this.segment = null;
     this.inferenceId = null;
     this.eventId = null;
     this.inferenceTime = null;

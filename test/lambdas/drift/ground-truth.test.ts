@@ -1,8 +1,11 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type FeedbackRecord, parseFeedbackRecord } from '../../../lambdas/core/concept-drift/feedback.ts';
 import {
   evaluateWithGroundTruth,
   type JoinedPerformanceReport,
@@ -13,6 +16,7 @@ import { labelledWindows } from '../../../lambdas/drift/ground-truth.ts';
 import {
   captureWindowReportKey,
   DETAIL_TYPE,
+  DRIFT_ENV,
   type DriftModelRuntimeConfig,
   type PerformanceDegradedDetail,
 } from '../../../lambdas/shared/contract.ts';
@@ -66,6 +70,7 @@ const GROUND_TRUTH_MODEL: DriftModelRuntimeConfig = {
       segmentColumn: 'area_code',
       limits: [{ metric: 'accuracy', min: 0.99 }],
       baselineReportKey: null,
+      feedback: true,
     },
   },
 };
@@ -123,21 +128,42 @@ const groundTruthLine = (id: string, label: string, encoding: 'CSV' | 'JSON' | '
   });
 
 const rows = rowsOf(`${SCENARIOS}churn-shifted/current.csv`);
+const FEEDBACK_STREAM = 'driftwatch-feedback';
 const scratch = mkdtempSync(join(tmpdir(), 'driftwatch-ground-truth-'));
 const hour = Date.UTC(2026, 11, 1, 1, 0, 0);
 const windowStart = new Date(hour);
 
 let env: DriftEnvironment;
+const kinesis = mockClient(KinesisClient);
 beforeAll(async () => {
+  process.env[DRIFT_ENV.feedbackStreamName] = FEEDBACK_STREAM;
   env = await DriftEnvironment.start({ model: GROUND_TRUTH_MODEL, capture: true });
 });
 afterAll(async () => {
+  delete process.env[DRIFT_ENV.feedbackStreamName];
+  kinesis.restore();
   await env?.stop();
 });
 beforeEach(() => {
   env.resetStubs();
   env.output.clear();
+  kinesis.reset();
+  kinesis.on(PutRecordsCommand).callsFake((input: { Records: unknown[] }) => ({
+    FailedRecordCount: 0,
+    Records: input.Records.map((_, i) => ({ SequenceNumber: String(i), ShardId: 'shardId-000000000000' })),
+  }));
 });
+
+/** The outcomes put on the feedback stream, as the feedback consumer parses them. */
+function fedOutcomes(): FeedbackRecord[] {
+  return kinesis.commandCalls(PutRecordsCommand).flatMap((call) => {
+    expect(call.args[0].input.StreamName).toBe(FEEDBACK_STREAM);
+    return (call.args[0].input.Records ?? []).map((entry) => {
+      expect(entry.PartitionKey).toBe('churn');
+      return parseFeedbackRecord(new TextDecoder().decode(entry.Data));
+    });
+  });
+}
 
 /** Uploads a file (and a local copy under `scratch`) and runs the handler on its event. */
 async function arrive(key: string, body: string) {
@@ -257,11 +283,7 @@ describe('ground truth joined per capture window in the engine', () => {
     ids['Canary']!.forEach((id, i) => {
       if (i % 2 === 0) lines.push(groundTruthLine(id, truth('Canary', i)));
     });
-    lines.splice(
-      5,
-      0,
-      groundTruthLine(ids['AllTraffic']![0]!, truth('AllTraffic', 0) === 'yes' ? 'no' : 'yes'),
-    );
+    lines.unshift(groundTruthLine(ids['AllTraffic']![0]!, truth('AllTraffic', 0) === 'yes' ? 'no' : 'yes'));
     lines.push(
       groundTruthLine('never-captured-1', 'yes'),
       groundTruthLine('never-captured-2', 'no'),
@@ -321,6 +343,20 @@ describe('ground truth joined per capture window in the engine', () => {
     const history = (await env.history()).filter((item) => item.kind === 'performance');
     expect(history.map((item) => item.window?.variant).sort()).toEqual(['AllTraffic', 'Canary']);
     expect(history[0]!.breaches).toHaveLength(1);
+
+    // Every joined outcome went to the feedback stream once (the model has conceptDrift), as a record the
+    // feedback consumer accepts: the score, the label, the segment as cohort, the prediction's time.
+    const fed = fedOutcomes();
+    expect(fed).toHaveLength(500);
+    const first = fed.find((outcome) => outcome.predictionId === ids['AllTraffic']![0])!;
+    expect(first).toEqual({
+      model: 'churn',
+      label: String(allTraffic[0]!['churn']),
+      prediction: { kind: 'score', value: allTraffic[0]!['score'] },
+      predictionId: ids['AllTraffic']![0],
+      cohort: { area_code: String(allTraffic[0]!['area_code']) },
+      eventTime: hour + 2 * 60_000,
+    });
     expect(env.output.metrics().map((metric) => metric.name)).toContain('PerformanceBreaches');
   });
 
@@ -356,6 +392,10 @@ describe('ground truth joined per capture window in the engine', () => {
     expect(all.metrics).toEqual(expected.metrics);
     const canaryReport = await realized('Canary');
     expect(canaryReport.groundTruth).toMatchObject({ captured: 200, joined: 200, coverage: 1 });
+    // Only the new labels' outcomes go to the detectors: 200 late AllTraffic labels, 100 canary ones.
+    const fed = fedOutcomes();
+    expect(fed).toHaveLength(300);
+    expect(new Set(fed.map((outcome) => outcome.predictionId)).size).toBe(300);
   });
 
   it('records a label file that cannot be used as failed and sends it to the dead-letter queue', async () => {

@@ -851,6 +851,7 @@ describe('validateConfig errors name the field and say what is wrong', () => {
       segmentColumn: 'area_code',
       limits: [{ metric: 'accuracy', min: 0.85 }],
       baselineReportKey: 'churn/baselines/performance.json',
+      feedback: false,
     });
   });
 
