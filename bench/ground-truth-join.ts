@@ -45,7 +45,13 @@ if (values.worker !== undefined) {
     score: 'score',
     segment: 'segment',
   });
-  say(JSON.stringify({ rows: report.rows, accuracy: report.metrics.accuracy, coverage: report.groundTruth.coverage }));
+  say(
+    JSON.stringify({
+      rows: report.rows,
+      accuracy: report.metrics.accuracy,
+      coverage: report.groundTruth.coverage,
+    }),
+  );
   process.exit(0);
 }
 
@@ -64,8 +70,7 @@ function generate(): void {
   const marker = join(dir, `done-${predictions}-${fileCount}`);
   if (existsSync(marker)) return;
   const next = random(20261207);
-  const hex = (n: number) =>
-    Array.from({ length: n }, () => Math.floor(next() * 16).toString(16)).join('');
+  const hex = (n: number) => Array.from({ length: n }, () => Math.floor(next() * 16).toString(16)).join('');
   const uuid = () => `${hex(8)}-${hex(4)}-4${hex(3)}-${'89ab'[Math.floor(next() * 4)]}${hex(3)}-${hex(12)}`;
   const captureDir = join(dir, 'capture', 'model-endpoint', 'AllTraffic', '2026', '12', '07', '01');
   mkdirSync(captureDir, { recursive: true });
@@ -86,8 +91,18 @@ function generate(): void {
       lines.push(
         JSON.stringify({
           captureData: {
-            endpointInput: { observedContentType: 'text/csv', mode: 'INPUT', data: [...features, segment].join(','), encoding: 'CSV' },
-            endpointOutput: { observedContentType: 'text/csv', mode: 'OUTPUT', data: score.toFixed(6), encoding: 'CSV' },
+            endpointInput: {
+              observedContentType: 'text/csv',
+              mode: 'INPUT',
+              data: [...features, segment].join(','),
+              encoding: 'CSV',
+            },
+            endpointOutput: {
+              observedContentType: 'text/csv',
+              mode: 'OUTPUT',
+              data: score.toFixed(6),
+              encoding: 'CSV',
+            },
           },
           eventMetadata: { eventId, inferenceId: id, inferenceTime: time },
           eventVersion: '0',
@@ -95,11 +110,18 @@ function generate(): void {
       );
       const label = next() < score ? '1' : '0';
       labelLines[made % LABEL_FILES]!.push(
-        JSON.stringify({ groundTruthData: { data: label, encoding: 'CSV' }, eventMetadata: { eventId: id }, eventVersion: '0' }),
+        JSON.stringify({
+          groundTruthData: { data: label, encoding: 'CSV' },
+          eventMetadata: { eventId: id },
+          eventVersion: '0',
+        }),
       );
     }
     const minute = String(Math.floor((f / fileCount) * 60)).padStart(2, '0');
-    writeFileSync(join(captureDir, `${minute}-${String(f).padStart(5, '0')}-000-capture.jsonl`), `${lines.join('\n')}\n`);
+    writeFileSync(
+      join(captureDir, `${minute}-${String(f).padStart(5, '0')}-000-capture.jsonl`),
+      `${lines.join('\n')}\n`,
+    );
   }
   labelLines.forEach((lines, i) => {
     writeFileSync(join(dir, 'labels', `labels-${i}.jsonl`), `${lines.join('\n')}\n`);
@@ -137,7 +159,10 @@ print(json.dumps({'rows': len(joined), 'accuracy': float(accuracy_score(y, joine
 `;
 
 function timed(command: string, args: string[]): { seconds: number; mb: number; stdout: string } {
-  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', command, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', command, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
   if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr}`);
   const [seconds, kb] = result.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
   return { seconds: seconds!, mb: kb! / 1024, stdout: result.stdout.trim() };
@@ -151,7 +176,11 @@ for (let run = 0; run < runs; run++) {
   const a = timed(process.execPath, [new URL(import.meta.url).pathname, '--worker', dir]);
   const b = timed('/usr/bin/python3', ['-c', REFERENCE, dir]);
   ours = { seconds: Math.min(ours.seconds, a.seconds), mb: Math.max(ours.mb, a.mb), stdout: a.stdout };
-  reference = { seconds: Math.min(reference.seconds, b.seconds), mb: Math.max(reference.mb, b.mb), stdout: b.stdout };
+  reference = {
+    seconds: Math.min(reference.seconds, b.seconds),
+    mb: Math.max(reference.mb, b.mb),
+    stdout: b.stdout,
+  };
 }
 const got = JSON.parse(ours.stdout) as { rows: number; accuracy: number };
 const want = JSON.parse(reference.stdout) as { rows: number; accuracy: number };
@@ -166,12 +195,28 @@ const puts = 1; // the realized report
 const dynamoReads = 3 + Math.ceil((fileCount * 300) / 4096) + 1; // JOIN, VARIANTS, the files' Query (consistent), label files' Query
 const dynamoWrites = 2 + 1 + fileCount + 2 * LABEL_FILES; // JOIN (due off, joined), history item, VARIANTS per capture file, label files
 const lambdaUsd = ours.seconds * (1769 / 1024) * 0.0000133334;
-const perJoinUsd = (gets * 0.0004) / 1000 + (puts * 0.005) / 1000 + (dynamoReads * 0.125 + dynamoWrites * 0.625) / 1e6 + lambdaUsd;
+const perJoinUsd =
+  (gets * 0.0004) / 1000 +
+  (puts * 0.005) / 1000 +
+  (dynamoReads * 0.125 + dynamoWrites * 0.625) / 1e6 +
+  lambdaUsd;
 const perDay = perJoinUsd * 24;
 const dynamoAlternative = (10_000_000 * 0.625) / 1e6;
-say(`One hour of a 10M/day model: ${predictions.toLocaleString('en-US')} predictions in ${fileCount} capture files, ${got.rows.toLocaleString('en-US')} labels in ${LABEL_FILES} files`);
-say(`  join (driftwatch):  ${ours.seconds.toFixed(2)} s, peak RSS ${ours.mb.toFixed(0)} MB (best of ${runs})`);
-say(`  reference (pandas): ${reference.seconds.toFixed(2)} s, peak RSS ${reference.mb.toFixed(0)} MB; driftwatch ${(reference.seconds / ours.seconds).toFixed(1)}x faster, ${(ours.mb / reference.mb).toFixed(2)}x the memory`);
-say(`  requests per join: S3 ${gets} GET + ${puts} PUT; DynamoDB ${dynamoReads} read units + ${dynamoWrites} writes (incl. registering the hour's files)`);
-say(`  cost: $${perJoinUsd.toFixed(5)} per hourly join (Lambda $${lambdaUsd.toFixed(5)}), $${perDay.toFixed(3)} per day per model`);
-say(`  vs a DynamoDB item per prediction: $${dynamoAlternative.toFixed(2)} per day in writes alone (${(dynamoAlternative / perDay).toFixed(0)}x)`);
+say(
+  `One hour of a 10M/day model: ${predictions.toLocaleString('en-US')} predictions in ${fileCount} capture files, ${got.rows.toLocaleString('en-US')} labels in ${LABEL_FILES} files`,
+);
+say(
+  `  join (driftwatch):  ${ours.seconds.toFixed(2)} s, peak RSS ${ours.mb.toFixed(0)} MB (best of ${runs})`,
+);
+say(
+  `  reference (pandas): ${reference.seconds.toFixed(2)} s, peak RSS ${reference.mb.toFixed(0)} MB; driftwatch ${(reference.seconds / ours.seconds).toFixed(1)}x faster, ${(ours.mb / reference.mb).toFixed(2)}x the memory`,
+);
+say(
+  `  requests per join: S3 ${gets} GET + ${puts} PUT; DynamoDB ${dynamoReads} read units + ${dynamoWrites} writes (incl. registering the hour's files)`,
+);
+say(
+  `  cost: $${perJoinUsd.toFixed(5)} per hourly join (Lambda $${lambdaUsd.toFixed(5)}), $${perDay.toFixed(3)} per day per model`,
+);
+say(
+  `  vs a DynamoDB item per prediction: $${dynamoAlternative.toFixed(2)} per day in writes alone (${(dynamoAlternative / perDay).toFixed(0)}x)`,
+);

@@ -62,8 +62,8 @@ describe('the feedback stream of the engine', () => {
     expect(put.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^FeedbackStream/), 'Arn'] });
     const encrypt = statements.find((statement) => statement.Sid === 'EncryptFeedbackRecords')!;
     expect(actionsOf(encrypt)).toEqual(['kms:GenerateDataKey']);
-    const drift = Object.values(template.findResources('AWS::Lambda::Function')).find(
-      (fn) => fn['Properties']['Description']?.startsWith('driftwatch: drift checks'),
+    const drift = Object.values(template.findResources('AWS::Lambda::Function')).find((fn) =>
+      fn['Properties']['Description']?.startsWith('driftwatch: drift checks'),
     )!;
     expect(drift['Properties']['Environment']['Variables']['FEEDBACK_STREAM_NAME']).toEqual({
       Ref: expect.stringMatching(/^FeedbackStream/),
