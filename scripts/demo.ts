@@ -42,6 +42,14 @@ if (summary.capture) {
       `drift in ${drifted.map((window) => `${window.variant} ${window.start.slice(11, 16)}Z`).join(', ') || 'none'}; ` +
       `${summary.capture.realSeconds.toFixed(1)} s`,
   );
+  say(
+    `live traffic, late labels: realized accuracy ${summary.capture.realized
+      .map(
+        (view) =>
+          `${view.variant} ${view.accuracy.toFixed(3)}${view.breaches > 0 ? ' (below the limit)' : ''}`,
+      )
+      .join(', ')}`,
+  );
 }
 const concept = summary.conceptDrift;
 if (concept) {

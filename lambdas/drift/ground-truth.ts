@@ -341,14 +341,34 @@ export async function joinWindow(
   storage: CaptureStorage,
   pk: string,
   messageBody: string,
+  redriven = false,
 ): Promise<'joined' | 'done'> {
   const { config } = deps;
   const model = config.model;
   const capture = model.capture!;
   const groundTruth = capture.groundTruth!;
-  const current = await deps.clients.documents.send(
-    new GetCommand({ TableName: storage.table, Key: { pk, sk: JOIN_SORT_KEY }, ConsistentRead: true }),
-  );
+  // A failed join moved back from the dead-letter queue (its cause fixed) is joined again, as a new version.
+  const current = redriven
+    ? await deps.clients.documents
+        .send(
+          new UpdateCommand({
+            TableName: storage.table,
+            Key: { pk, sk: JOIN_SORT_KEY },
+            UpdateExpression: 'ADD #version :one',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':one': 1 },
+            ReturnValues: 'ALL_NEW',
+          }),
+        )
+        .then((response) => ({ Item: response.Attributes }))
+        .catch((error: unknown) => {
+          if (isConditionFailure(error)) return { Item: undefined };
+          throw error;
+        })
+    : await deps.clients.documents.send(
+        new GetCommand({ TableName: storage.table, Key: { pk, sk: JOIN_SORT_KEY }, ConsistentRead: true }),
+      );
   const item = current.Item as JoinItem | undefined;
   if (item === undefined || item.joinedVersion >= item.version) return 'done';
   // Taken off the due index (unless a newer label file came meanwhile), so the sweep stops asking.

@@ -355,7 +355,13 @@ async function processEngineMessage(
     logger.appendKeys({ model: entry.name, window: message.pk });
     metrics.setDefaultDimensions({ [DIMENSION.model]: entry.name });
     try {
-      const outcome = await joinWindow(dependenciesOf(current, entry.drift), storage, message.pk, body);
+      const outcome = await joinWindow(
+        dependenciesOf(current, entry.drift),
+        storage,
+        message.pk,
+        body,
+        redriven,
+      );
       logger.debug('Labels joined', { outcome });
     } finally {
       metrics.publishStoredMetrics();

@@ -32,8 +32,9 @@ import { driftRuntimeConfig } from '../../lib/config/runtime.ts';
 import { ManualClock } from '../sagemaker/clock.ts';
 import { unpackModel } from '../trainers/artifact.ts';
 import { scoreRows } from '../trainers/model.ts';
+import { deliverLateLabels, type RealizedView } from './capture-labels.ts';
 import { CHAMPION_IMAGE, DEMO_ROLE as ROLE } from './champion.ts';
-import { demoData, instances, type Table, toCsv } from './data.ts';
+import { column, demoData, instances, type Table, toCsv } from './data.ts';
 import { describeEvent } from './scenario.ts';
 import { startDemoWorld } from './world.ts';
 
@@ -57,7 +58,9 @@ export interface CaptureStoryResult {
   /** Capture files the endpoint wrote. */
   captureFiles: number;
   windows: WindowView[];
-  /** driftwatch's events (`Drift Detected`). */
+  /** The realized performance of the shifted hour, per variant, once its labels came. */
+  realized: RealizedView[];
+  /** driftwatch's events (`Drift Detected`, `Performance Degraded`). */
   events: { time: string; detailType: string }[];
   alarms: { alarm: string; to: string }[];
   timeline: string[];
@@ -76,11 +79,17 @@ export async function runCaptureStory(options: {
   // The demo config, with the endpoint's capture and without retraining.
   const raw = JSON.parse(await readFile(join(options.root, 'local/demo/demo.config.json'), 'utf8'));
   const churn = raw.models[0];
-  churn.capture = { prefix: 'churn/capture/', windowMinutes: 60, graceMinutes: 10 };
+  churn.capture = {
+    prefix: 'churn/capture/',
+    windowMinutes: 60,
+    graceMinutes: 10,
+    groundTruth: { prefix: 'churn/ground-truth/', settleMinutes: 0 },
+  };
   const hyperparameters = churn.retraining.hyperparameters as Record<string, string>;
   delete churn.retraining;
   delete churn.canary;
-  delete churn.performance;
+  // The performance limits judge the realized performance of the windows; no golden check runs meanwhile.
+  churn.performance.schedule = 'rate(30 days)';
   const configPath = join(outDir, 'driftwatch.config.json');
   await writeFile(configPath, JSON.stringify(raw, null, 2));
   const modelConfig = loadConfig(configPath).models[0]!;
@@ -272,6 +281,27 @@ export async function runCaptureStory(options: {
           `${window.driftedFeatures.length > 0 ? ` of ${window.driftedFeatures.join(', ')}` : ''}`,
       );
     }
+    // --- The labels of the shifted hour arrive late: realized accuracy per variant --------------------
+    const churnAt = column(data.cleanMonth, 'churn');
+    const requestLabels = (table: Table, size: number) =>
+      Array.from({ length: REQUESTS_PER_HOUR }, (_, i) =>
+        table.rows.slice(i * size, (i + 1) * size).map((row) => row[churnAt]!),
+      );
+    const realized = await deliverLateLabels({
+      aws,
+      model: model.name,
+      reportsPrefix: loadConfig(configPath).reportsPrefix,
+      endpoint: endpointName,
+      capturePrefix: modelConfig.capture!.prefix,
+      groundTruthPrefix: modelConfig.capture!.groundTruth!.prefix,
+      hourStart: firstHour + hour,
+      labels: {
+        AllTraffic: requestLabels(data.cleanMonth, perRequest.AllTraffic),
+        Canary: requestLabels(data.shiftedMonth, perRequest.Canary),
+      },
+      step,
+    });
+
     const events = aws.timeline
       .ofType('event-put')
       .filter((event) => event.source === 'driftwatch')
@@ -281,6 +311,7 @@ export async function runCaptureStory(options: {
       realSeconds: (Date.now() - realStart) / 1000,
       captureFiles,
       windows,
+      realized,
       events,
       alarms,
       timeline,

@@ -398,6 +398,22 @@ describe('ground truth joined per capture window in the engine', () => {
     expect(new Set(fed.map((outcome) => outcome.predictionId)).size).toBe(300);
   });
 
+  it('joins a window again when its join message is moved back from the dead-letter queue', async () => {
+    const before = (await realized('AllTraffic')).window.version;
+    const record = sqsRecord(
+      JSON.stringify({
+        driftwatch: 'ground-truth-join',
+        model: 'churn',
+        pk: 'churn#ground-truth#20261201T0100Z',
+      }),
+    );
+    record.messageAttributes = { errorName: { dataType: 'String', stringValue: 'InputError' } };
+    expect((await env.invoke([record])).batchItemFailures).toEqual([]);
+    expect((await realized('AllTraffic')).window.version).toBe(before + 1);
+    // Its outcomes were fed before: none again.
+    expect(fedOutcomes()).toEqual([]);
+  });
+
   it('records a label file that cannot be used as failed and sends it to the dead-letter queue', async () => {
     const key = 'ground-truth/2026/12/01/01/broken.jsonl';
     await arrive(
