@@ -456,13 +456,9 @@ export async function joinWindow(
           scoreColumn: capture.scoreColumn,
           maxBadShare: capture.maxBadShare,
         });
-        try {
-          await readTable(input, join, { maxDecompressedBytes: model.maxDecompressedBytes });
-        } catch (error) {
-          // A capture file recorded as failed on arrival: its predictions are not joined either.
-          if (!(error instanceof InputError)) throw error;
-          deps.logger.warn('Capture file left out of the join', { key: file.key, error: error.message });
-        }
+        // Only files registered on arrival are listed (a failed one never is), so an error here (a label
+        // outside performance.classes, say) fails the join, with its record and dead-letter message.
+        await readTable(input, join, { maxDecompressedBytes: model.maxDecompressedBytes });
         captureFiles++;
       }
       joins.push({ endpoint, variant, files: captured.length, accumulator, join });

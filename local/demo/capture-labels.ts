@@ -7,6 +7,7 @@
  * A step of its own, so the story can run it after its drift windows (and after an estimate step).
  */
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { compactTime } from '../../lambdas/core/drift/capture-window.ts';
 import { captureWindowReportKey } from '../../lambdas/shared/contract.ts';
 import type { LocalAws } from '../aws/local-aws.ts';
@@ -89,7 +90,24 @@ export async function deliverLateLabels(options: {
       { endpoint, variant, start: new Date(hourStart) },
       'realized',
     );
-    const body = await s3.send(new GetObjectCommand({ Bucket: results, Key: reportKey }));
+    const body = await s3
+      .send(new GetObjectCommand({ Bucket: results, Key: reportKey }))
+      .catch(async (error) => {
+        // Say why: the join's failure record, when there is one.
+        const history = await DynamoDBDocumentClient.from(aws.dynamoDbClient()).send(
+          new QueryCommand({
+            TableName: String(aws.outputs['HistoryTableName']),
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': `MODEL#${options.model}` },
+          }),
+        );
+        const failed = (history.Items ?? [])
+          .filter((item) => item['status'] === 'failed')
+          .map((item) => item['error']);
+        throw new Error(
+          `no realized report ${reportKey} (${(error as Error).name}); failures: ${JSON.stringify(failed)}`,
+        );
+      });
     const report = JSON.parse(await body.Body!.transformToString()) as {
       metrics: { accuracy: number };
       groundTruth: { joined: number; captured: number };

@@ -88,8 +88,7 @@ export async function runCaptureStory(options: {
   const hyperparameters = churn.retraining.hyperparameters as Record<string, string>;
   delete churn.retraining;
   delete churn.canary;
-  // The performance limits judge the realized performance of the windows; no golden check runs meanwhile.
-  churn.performance.schedule = 'rate(30 days)';
+  delete churn.performance;
   const configPath = join(outDir, 'driftwatch.config.json');
   await writeFile(configPath, JSON.stringify(raw, null, 2));
   const modelConfig = loadConfig(configPath).models[0]!;
@@ -285,7 +284,8 @@ export async function runCaptureStory(options: {
     const churnAt = column(data.cleanMonth, 'churn');
     const requestLabels = (table: Table, size: number) =>
       Array.from({ length: REQUESTS_PER_HOUR }, (_, i) =>
-        table.rows.slice(i * size, (i + 1) * size).map((row) => row[churnAt]!),
+        // The labelling job writes 1 for a customer who churned (the positive class without `performance`).
+        table.rows.slice(i * size, (i + 1) * size).map((row) => (row[churnAt] === '"yes"' ? '1' : '0')),
       );
     const realized = await deliverLateLabels({
       aws,

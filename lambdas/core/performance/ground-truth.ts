@@ -513,7 +513,7 @@ export class GroundTruthJoinSink implements TableSink {
         this.inner.value(this.labelAt, label);
       } catch (error) {
         throw error instanceof ValueError
-          ? new InputError({ field: 'label', file: `the label of ${id}` }, error.message)
+          ? new InputError({ file: `the label of prediction ${id}` }, error.message)
           : error;
       }
       const time = parseTime(this.inferenceTime);

@@ -65,7 +65,7 @@ const GROUND_TRUTH_MODEL: DriftModelRuntimeConfig = {
       settleMinutes: 0,
       maxDelayHours: 24,
       positiveClass: 'yes',
-      classes: null,
+      classes: ['no', 'yes'],
       threshold: 0.5,
       segmentColumn: 'area_code',
       limits: [{ metric: 'accuracy', min: 0.99 }],
