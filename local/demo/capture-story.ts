@@ -5,7 +5,9 @@
  * its sweep finds the hourly windows over, checks each variant's window by merging its files. In the first
  * hour both variants see customers like the training window's; in the second the canary gets the shifted
  * customers (more international callers, longer day minutes), so only the canary's window drifts, its
- * inputs and its predictions alike, and pages.
+ * inputs and its predictions alike, and pages. Then the labels of the shifted hour arrive late
+ * (`capture-labels.ts`): the engine joins them to the hour's captured predictions, and the realized accuracy
+ * of each variant confirms the canary's drop.
  *
  * Self-contained: its own world and a copy of the demo config with `capture` (and without retraining, so a
  * drifted window does not start one).
