@@ -4,6 +4,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -235,7 +236,10 @@ export class DriftDetector extends Construct {
         maxConcurrency: props.maxConcurrency ?? DEFAULT_ENGINE_DRIFT_CONCURRENCY,
       }),
     );
-    if (props.captureTable) this.sweepRule = this.addCaptureSweep(props.captureTable, resultsBucket);
+    if (props.captureTable) {
+      this.sweepRule = this.addCaptureSweep(props.captureTable, resultsBucket);
+      this.grantGroundTruthJoins(resultsBucket, reportsPrefix);
+    }
     acknowledgeXRay(this.role);
   }
 
@@ -318,6 +322,52 @@ export class DriftDetector extends Construct {
       );
     }
     return rule;
+  }
+
+  /**
+   * Ground-truth joins (`lambdas/drift/ground-truth.ts`) read the window's capture and label files (granted
+   * with the landing bucket's other files) and the window's CBPE estimate, to sit beside the realized
+   * performance.
+   */
+  private grantGroundTruthJoins(resultsBucket: s3.IBucket, reportsPrefix: string) {
+    const estimates = resultsBucket.arnForObjects(`${reportsPrefix}*/capture-windows/*`);
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadCaptureWindowReports',
+        actions: ['s3:GetObject'],
+        resources: [estimates],
+      }),
+    );
+    acknowledgeWildcardResource(
+      this.role,
+      estimates,
+      ['s3:GetObject'],
+      `Reads the CBPE estimate of a capture window (${reportsPrefix}<model>/capture-windows/<endpoint>/<variant>/<window>/estimated.json) to put it beside the realized performance.`,
+    );
+  }
+
+  /**
+   * The outcomes of ground-truth joins go to the engine's feedback stream, for the concept-drift detectors
+   * of models with `conceptDrift`: the stream's name, `PutRecords` on it and, for its encryption, a data key.
+   */
+  feedJoinedOutcomes(stream: kinesis.IStream): void {
+    this.function.addEnvironment(DRIFT_ENV.feedbackStreamName, stream.streamName);
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'PutJoinedOutcomesOnFeedbackStream',
+        actions: ['kinesis:PutRecords'],
+        resources: [stream.streamArn],
+      }),
+    );
+    if (stream.encryptionKey) {
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'EncryptFeedbackRecords',
+          actions: ['kms:GenerateDataKey'],
+          resources: [stream.encryptionKey.keyArn],
+        }),
+      );
+    }
   }
 
   /** Every permission of the function besides logs, tracing and its queue. */

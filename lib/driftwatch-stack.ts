@@ -166,6 +166,8 @@ export class DriftwatchStack extends Stack {
         parallelizationFactor: settings.parallelizationFactor,
         logRetention,
       });
+      // Labels joined to captured predictions feed the detectors too (issue 13 section 3, issue 14 section 2).
+      this.drift.feedJoinedOutcomes(this.feedback.stream);
       // Engine-wide: each message names its model (unparseable records) or the shard range (failed batches).
       engineAlarms.push(
         this.alerting.alarmOnMetric(this.feedback, 'FailuresAlarm', {

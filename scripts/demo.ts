@@ -43,6 +43,14 @@ if (summary.capture) {
       `estimated accuracy before labels ${summary.capture.estimates.map((e) => `${e.variant} ${e.start.slice(11, 16)}Z ${e.accuracy?.toFixed(2) ?? 'withheld'}`).join(', ')}; ` +
       `${summary.capture.realSeconds.toFixed(1)} s`,
   );
+  say(
+    `live traffic, late labels: realized accuracy ${summary.capture.realized
+      .map(
+        (view) =>
+          `${view.variant} ${view.accuracy.toFixed(3)}${view.breaches > 0 ? ' (below the limit)' : ''}`,
+      )
+      .join(', ')}`,
+  );
 }
 const concept = summary.conceptDrift;
 if (concept) {

@@ -16,7 +16,10 @@ export const EXAMPLES: Record<string, string[]> = {
     'driftwatch drift baseline.profile.json current.csv.gz --format html -o report.html',
     'driftwatch drift train.parquet current.jsonl --format json --fail-on-drift | jq .datasetDrift',
   ],
-  evaluate: ['driftwatch evaluate golden.csv --label churn --score p --positive yes --min accuracy=0.85'],
+  evaluate: [
+    'driftwatch evaluate golden.csv --label churn --score p --positive yes --min accuracy=0.85',
+    'driftwatch evaluate capture/ --ground-truth ground-truth/ --label churn --score score --positive yes',
+  ],
   detect: ['driftwatch detect feedback.csv --column error --method adwin --format json'],
   estimate: [
     'driftwatch estimate reference.csv current.csv --label churn --score p --positive yes --format json',

@@ -90,7 +90,9 @@ export interface WindowMessage {
 }
 
 /** The engine's own messages on the drift queue, or null for anything else (S3 events). */
-export function parseEngineMessage(body: string): typeof SWEEP_MESSAGE | WindowMessage | null {
+export function parseEngineMessage(
+  body: string,
+): typeof SWEEP_MESSAGE | WindowMessage | GroundTruthJoinMessage | null {
   if (!body.includes('"driftwatch"')) return null;
   let value: unknown;
   try {
@@ -108,7 +110,21 @@ export function parseEngineMessage(body: string): typeof SWEEP_MESSAGE | WindowM
   ) {
     return message as WindowMessage;
   }
+  if (
+    message?.driftwatch === 'ground-truth-join' &&
+    typeof message.model === 'string' &&
+    typeof message.pk === 'string'
+  ) {
+    return message as GroundTruthJoinMessage;
+  }
   return null;
+}
+
+/** A message asking for one window's labels to be joined (sent by the sweep; see `ground-truth.ts`). */
+export interface GroundTruthJoinMessage {
+  driftwatch: 'ground-truth-join';
+  model: string;
+  pk: string;
 }
 
 /** The state of one part of a window, as the capture table holds it. */
@@ -367,6 +383,20 @@ async function registerFile(
   const window = windowOf(file.time, capture.windowMinutes);
   const start = compactTime(window.start);
   const pk = `${model.name}#${file.endpoint}#${file.variant}#${start}`;
+  if (capture.groundTruth !== undefined) {
+    // The window's variants, for its ground-truth join (ground-truth.ts), which reads their files again.
+    await documents.send(
+      new UpdateCommand({
+        TableName: storage.table,
+        Key: { pk: `${model.name}#ground-truth#${start}`, sk: 'VARIANTS' },
+        UpdateExpression: 'ADD variants :variant SET expiresAt = :expiresAt',
+        ExpressionAttributeValues: {
+          ':variant': new Set([`${file.endpoint}#${file.variant}`]),
+          ':expiresAt': Math.floor(window.end.getTime() / 1000) + WINDOW_STATE_DAYS * 24 * 60 * 60,
+        },
+      }),
+    );
+  }
   const fileId = createHash('sha256')
     .update(`${file.found.key}\u0000${file.found.versionId ?? ''}`)
     .digest('hex')
@@ -625,6 +655,30 @@ export async function recheckClosed(
   await checkPart(deps, storage, updated.Attributes as PartItem, messageBody);
 }
 
+/** Every capture file registered with a window (all its parts), in capture-time order. */
+export async function windowFiles(
+  deps: Pick<CheckDependencies, 'clients'>,
+  storage: CaptureStorage,
+  pk: string,
+): Promise<{ key: string; versionId: string | null; time: string }[]> {
+  const files: FileItem[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.clients.documents.send(
+      new QueryCommand({
+        TableName: storage.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :files)',
+        ExpressionAttributeValues: { ':pk': pk, ':files': 'F#' },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    files.push(...((page.Items ?? []) as FileItem[]));
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return files.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.key < b.key ? -1 : 1));
+}
+
 /** The files of one part of a window, in capture-time order. */
 async function partFiles(deps: CheckDependencies, storage: CaptureStorage, pk: string, part: number) {
   const files: FileItem[] = [];
@@ -794,10 +848,11 @@ export async function sweepDueWindows(
         ExclusiveStartKey: start,
       }),
     );
-    // The index holds keys only: the model and part are in them.
+    // The index holds keys only: the model and part are in them. A `JOIN` item is a window's labels.
     const items = (page.Items ?? []).map((key) => ({
       pk: String(key['pk']),
       model: String(key['pk']).split('#')[0]!,
+      join: key['sk'] === 'JOIN',
       part: Number(String(key['sk']).slice(2)),
     }));
     for (let at = 0; at < items.length; at += 10) {
@@ -807,12 +862,20 @@ export async function sweepDueWindows(
           QueueUrl: storage.queueUrl,
           Entries: batch.map((item, i) => ({
             Id: String(i),
-            MessageBody: JSON.stringify({
-              driftwatch: 'capture-window',
-              model: item.model,
-              pk: item.pk,
-              part: item.part,
-            } satisfies WindowMessage),
+            MessageBody: JSON.stringify(
+              item.join
+                ? ({
+                    driftwatch: 'ground-truth-join',
+                    model: item.model,
+                    pk: item.pk,
+                  } satisfies GroundTruthJoinMessage)
+                : ({
+                    driftwatch: 'capture-window',
+                    model: item.model,
+                    pk: item.pk,
+                    part: item.part,
+                  } satisfies WindowMessage),
+            ),
           })),
         }),
       );

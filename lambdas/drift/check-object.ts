@@ -71,6 +71,14 @@ export type CheckOutcome =
       badRecords: number;
       /** What this file set off: a re-check of its window (`late`), or its window's early close (`rows`). */
       checked: 'late' | 'rows' | null;
+    }
+  | {
+      /** A label file registered with the windows it labels (joined once their labels settle). */
+      status: 'labelled';
+      key: string;
+      labels: number;
+      badRecords: number;
+      windows: number;
     };
 
 /** EventBridge accepted the call but not the entry (throttled, internal error): worth a retry. */

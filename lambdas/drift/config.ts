@@ -20,6 +20,7 @@ import {
   type CaptureRuntimeConfig,
   DRIFT_ENV,
   type DriftModelRuntimeConfig,
+  type GroundTruthRuntimeConfig,
 } from '../shared/contract.ts';
 import { catalogFromEnvironment, type ModelCatalog } from '../shared/model-catalog.ts';
 
@@ -33,6 +34,8 @@ export interface DriftHandlerConfig {
   idempotencyTable: string;
   eventBusName: string;
   deadLetterQueueUrl: string;
+  /** The engine's feedback stream, for the outcomes of ground-truth joins; absent: no model has `conceptDrift`. */
+  feedbackStreamName?: string;
 }
 
 const FIELD = DRIFT_ENV.modelConfig;
@@ -169,6 +172,9 @@ function parseCapture(value: unknown, field: string): CaptureRuntimeConfig {
     scoreColumn: stringField(json['scoreColumn'], at('scoreColumn')),
     features: strings(json['features'], at('features')),
     ...(json['estimate'] !== undefined && { estimate: parseEstimate(json['estimate'], at('estimate')) }),
+    ...(json['groundTruth'] !== undefined && {
+      groundTruth: parseGroundTruth(json['groundTruth'], at('groundTruth')),
+    }),
   };
 }
 
@@ -199,6 +205,40 @@ function parseEstimate(value: unknown, field: string): CaptureEstimateRuntimeCon
     segmentColumn: nullableString('segmentColumn'),
     limits: validateLimits(limits, at('limits')),
     baselineReportKey: stringField(json['baselineReportKey'], at('baselineReportKey')),
+  };
+}
+
+/** The `capture.groundTruth` settings of a `MODEL_CONFIG` (checked by the config schema; shapes only here). */
+function parseGroundTruth(value: unknown, field: string): GroundTruthRuntimeConfig {
+  const json = objectField(value, field);
+  const at = (name: string) => `${field}.${name}`;
+  const prefix = stringField(json['prefix'], at('prefix'));
+  if (!prefix.endsWith('/')) throw new ConfigError(at('prefix'), 'expected a prefix ending with "/"');
+  const whole = (name: string, min: number) => {
+    const number = json[name];
+    if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < min)
+      throw new ConfigError(at(name), `expected a whole number, at least ${min}`);
+    return number;
+  };
+  const threshold = json['threshold'];
+  if (typeof threshold !== 'number' || !(threshold >= 0 && threshold <= 1))
+    throw new ConfigError(at('threshold'), 'expected a number in [0, 1]');
+  const segment = json['segmentColumn'];
+  const baseline = json['baselineReportKey'];
+  if (!Array.isArray(json['limits'])) throw new ConfigError(at('limits'), 'expected an array');
+  return {
+    prefix,
+    idColumn: stringField(json['idColumn'], at('idColumn')),
+    labelColumn: stringField(json['labelColumn'], at('labelColumn')),
+    settleMinutes: whole('settleMinutes', 0),
+    maxDelayHours: whole('maxDelayHours', 1),
+    positiveClass: stringField(json['positiveClass'], at('positiveClass')),
+    classes: json['classes'] === null ? null : strings(json['classes'], at('classes')),
+    threshold,
+    segmentColumn: segment === null ? null : stringField(segment, at('segmentColumn')),
+    limits: validateLimits(json['limits'] as unknown[], at('limits')),
+    baselineReportKey: baseline === null ? null : stringField(baseline, at('baselineReportKey')),
+    feedback: json['feedback'] === true,
   };
 }
 
@@ -268,6 +308,7 @@ export function loadDriftEngineConfig(
       ? { table: env[DRIFT_ENV.captureTable]!, queueUrl: requiredEnv(env, DRIFT_ENV.queueUrl) }
       : null,
     ...(env[DRIFT_ENV.checksQueueUrl] ? { checksQueueUrl: env[DRIFT_ENV.checksQueueUrl] } : {}),
+    ...(env[DRIFT_ENV.feedbackStreamName] ? { feedbackStreamName: env[DRIFT_ENV.feedbackStreamName] } : {}),
   };
 }
 
@@ -282,8 +323,15 @@ export function routeKey(
 ):
   | { kind: 'model'; entry: DriftCatalogEntry }
   | { kind: 'capture'; entry: DriftCatalogEntry }
+  | { kind: 'groundTruth'; entry: DriftCatalogEntry }
   | { kind: 'other'; entry: DriftCatalogEntry }
   | { kind: 'none' } {
+  // Ground-truth prefixes never overlap other prefixes either (validated).
+  const labelled = entries.find((entry) => {
+    const prefix = entry.drift.capture?.groundTruth?.prefix;
+    return prefix !== undefined && keyCandidates.some((key) => key.startsWith(prefix));
+  });
+  if (labelled) return { kind: 'groundTruth', entry: labelled };
   // Capture prefixes never overlap other prefixes (validated), so the first claim is the only one.
   const captured = entries.find((entry) => {
     const prefix = entry.drift.capture?.prefix;

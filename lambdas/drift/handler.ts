@@ -42,6 +42,7 @@ import {
 } from './check-object.ts';
 import { type DriftCatalogEntry, type DriftEngineConfig, loadDriftEngineConfig, routeKey } from './config.ts';
 import { createMetrics } from './emit-metrics.ts';
+import { groundTruthObject, joinWindow } from './ground-truth.ts';
 import { isLastDelivery, maxReceiveCountFromEnvironment } from './paging.ts';
 import { checkGroupOf, ROUTED_ATTRIBUTE, routedMessage } from './route.ts';
 
@@ -59,6 +60,8 @@ interface CheckRequest {
   body: string;
   /** A Data Capture file (profiled into its window) rather than a dropped file (checked alone). */
   capture: boolean;
+  /** A label file (registered with the capture windows it labels). */
+  groundTruth?: boolean;
 }
 
 export { UNROUTED_MODEL };
@@ -124,9 +127,11 @@ function checkOf(
     const storage = current.engine.capture;
     check = makeIdempotent(
       (request: CheckRequest) =>
-        request.capture && storage !== null
-          ? captureObject(dependencies, storage, request.object, request.body)
-          : checkObject(dependencies, request.object, request.body),
+        request.groundTruth && storage !== null
+          ? groundTruthObject(dependencies, storage, request.object, request.body)
+          : request.capture && storage !== null
+            ? captureObject(dependencies, storage, request.object, request.body)
+            : checkObject(dependencies, request.object, request.body),
       {
         persistenceStore: current.persistence,
         config: current.idempotency,
@@ -173,7 +178,10 @@ async function processRecord(current: Runtime, record: SQSRecord, stage: Stage):
   if (engineMessage !== null) {
     const redriven = record.messageAttributes?.['errorName'] !== undefined;
     // A window check is a check like a file's: it waits in its model's message groups, not ahead of them.
-    if (stage === 'route' && engineMessage.driftwatch === 'capture-window') {
+    if (
+      stage === 'route' &&
+      (engineMessage.driftwatch === 'capture-window' || engineMessage.driftwatch === 'ground-truth-join')
+    ) {
       const entry = models.find((model) => model.name === engineMessage.model);
       if (entry !== undefined) {
         await current.shared.clients.sqs.send(
@@ -265,7 +273,7 @@ async function processRecord(current: Runtime, record: SQSRecord, stage: Stage):
       continue;
     }
     const entry = route.entry;
-    if (route.kind === 'capture' && current.engine.capture === null) {
+    if ((route.kind === 'capture' || route.kind === 'groundTruth') && current.engine.capture === null) {
       metrics.setDefaultDimensions({ [DIMENSION.model]: entry.name });
       try {
         await recordFailure(
@@ -300,6 +308,7 @@ async function processRecord(current: Runtime, record: SQSRecord, stage: Stage):
         object,
         body: record.body,
         capture: route.kind === 'capture',
+        groundTruth: route.kind === 'groundTruth',
       });
       logger.debug('Check finished', { outcome });
     } catch (error) {
@@ -335,6 +344,31 @@ async function processEngineMessage(
     return;
   }
   const entry = models.find((model) => model.name === message.model);
+  if (message.driftwatch === 'ground-truth-join') {
+    if (entry?.drift.capture?.groundTruth === undefined) {
+      logger.warn('Labels of a model without ground truth dropped', {
+        model: message.model,
+        window: message.pk,
+      });
+      return;
+    }
+    logger.appendKeys({ model: entry.name, window: message.pk });
+    metrics.setDefaultDimensions({ [DIMENSION.model]: entry.name });
+    try {
+      const outcome = await joinWindow(
+        dependenciesOf(current, entry.drift),
+        storage,
+        message.pk,
+        body,
+        redriven,
+      );
+      logger.debug('Labels joined', { outcome });
+    } finally {
+      metrics.publishStoredMetrics();
+      logger.removeKeys(['model', 'window']);
+    }
+    return;
+  }
   if (entry?.drift.capture === undefined) {
     logger.warn('Window of a model without capture dropped', { model: message.model, window: message.pk });
     return;

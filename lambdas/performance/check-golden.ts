@@ -391,8 +391,12 @@ async function storeBaseline(deps: CheckDependencies, report: object): Promise<b
   return true;
 }
 
-async function putPerformanceDegraded(
-  deps: CheckDependencies,
+/** Puts one `Performance Degraded` event per detail (10 per call); also used by the ground-truth joins. */
+export async function putPerformanceDegraded(
+  deps: {
+    clients: { eventBridge: Pick<EventBridgeClient, 'send'> };
+    config: { eventBusName: string };
+  },
   details: readonly PerformanceDegradedDetail[],
 ): Promise<void> {
   for (let start = 0; start < details.length; start += EVENTS_PER_CALL) {

@@ -247,10 +247,21 @@ export interface CaptureRuntimeConfig {
   features: string[];
   /** Performance estimated before labels (CBPE) of each window; absent: none (no `performance`, or off). */
   estimate?: CaptureEstimateRuntimeConfig;
+  /** Delayed labels joined to each window's predictions (absent: none). */
+  groundTruth?: GroundTruthRuntimeConfig;
+}
+
+/** How a model's windows are judged as a binary classifier: `performance`'s settings, shared by estimates and joins. */
+interface WindowPerformanceSettings {
+  positiveClass: string;
+  classes: string[] | null;
+  threshold: number;
+  segmentColumn: string | null;
+  limits: PerformanceLimit[];
 }
 
 /** How a model's capture windows get their CBPE estimate (see `lambdas/drift/capture-estimate.ts`). */
-export interface CaptureEstimateRuntimeConfig {
+export interface CaptureEstimateRuntimeConfig extends WindowPerformanceSettings {
   /** Key (landing bucket) of the labelled, scored table the calibrator is fitted on. */
   referenceKey: string;
   /** The column of the reference holding the model's score. */
@@ -261,13 +272,21 @@ export interface CaptureEstimateRuntimeConfig {
    */
   referenceModel: string | null;
   labelColumn: string;
-  positiveClass: string;
-  classes: string[] | null;
-  threshold: number;
-  segmentColumn: string | null;
-  limits: PerformanceLimit[];
   /** The model's baseline performance report (landing bucket), for `maxDrop` limits. */
   baselineReportKey: string;
+}
+
+/** Settings of a model's ground-truth joins (the model config's `capture.groundTruth` and `performance`). */
+export interface GroundTruthRuntimeConfig extends WindowPerformanceSettings {
+  prefix: string;
+  idColumn: string;
+  labelColumn: string;
+  settleMinutes: number;
+  maxDelayHours: number;
+  /** The model's baseline performance report in the landing bucket (for `maxDrop`); null without `performance`. */
+  baselineReportKey: string | null;
+  /** The model has `conceptDrift`: each join's new outcomes go to the engine's feedback stream. */
+  feedback: boolean;
 }
 
 /**
@@ -440,6 +459,8 @@ export const DRIFT_ENV = {
   checksQueueUrl: 'CHECKS_QUEUE_URL',
   /** The landing queue's `maxReceiveCount`: the delivery after which SQS dead-letters a message. */
   maxReceiveCount: 'MAX_RECEIVE_COUNT',
+  /** The engine's feedback stream (when a model has `conceptDrift`): outcomes of ground-truth joins go there. */
+  feedbackStreamName: 'FEEDBACK_STREAM_NAME',
 } as const;
 
 /** Environment variables of the notifier Lambda. */
@@ -496,6 +517,8 @@ export interface PerformanceDegradedDetail extends PerformanceBreachSummary {
   /** ISO 8601 time the check finished. */
   checkedAt: string;
   runId: string;
+  /** Realized performance of a Data Capture window (labels joined to its predictions); absent for a golden check. */
+  window?: CaptureWindowLabel;
 }
 
 /** How the performance Lambda obtains the scores of the golden dataset. */

@@ -69,6 +69,25 @@ export function driftRuntimeConfig(model: ModelConfig): DriftModelRuntimeConfig 
               baselineReportKey: `${model.prefixes.baselines}${model.performance.baselineReport}`,
             },
           }),
+        ...(model.capture.groundTruth && {
+          groundTruth: {
+            prefix: model.capture.groundTruth.prefix,
+            idColumn: model.capture.groundTruth.idColumn,
+            labelColumn: model.capture.groundTruth.labelColumn,
+            settleMinutes: model.capture.groundTruth.settleMinutes,
+            maxDelayHours: model.capture.groundTruth.maxDelayHours,
+            positiveClass: model.performance?.positiveClass ?? '1',
+            classes: model.performance?.classes ? [...model.performance.classes] : null,
+            threshold: model.performance?.threshold ?? 0.5,
+            segmentColumn: model.performance === undefined ? model.segment : model.performance.segmentColumn,
+            limits: (model.performance?.limits ?? []).map((limit) => ({ ...limit })),
+            baselineReportKey:
+              model.performance === undefined
+                ? null
+                : `${model.prefixes.baselines}${model.performance.baselineReport}`,
+            feedback: model.conceptDrift !== undefined,
+          },
+        }),
       },
     }),
   };

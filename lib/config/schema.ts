@@ -535,6 +535,32 @@ export const CaptureEstimateSchema = doc(
   'Performance estimated before labels arrive (CBPE) for each Data Capture window, per segment and variant, checked against `performance.limits` as `Performance Estimated Degraded` events (docs/deploy.md).',
 );
 
+export const DEFAULT_GROUND_TRUTH_SETTLE_MINUTES = 15;
+export const DEFAULT_GROUND_TRUTH_MAX_DELAY_HOURS = 24;
+
+export const GroundTruthSchema = doc(
+  strict({
+    prefix: doc(
+      prefix(),
+      "Where delayed labels land, in the landing bucket. SageMaker's convention (and the cheapest): `<prefix>yyyy/mm/dd/hh/<file>`, the hour being that of the predictions labelled, so a file is joined to that hour's window only. A file outside that layout is joined to every window of the last `maxDelayHours`. Must not overlap another prefix.",
+    ),
+    idColumn: doc(
+      text(),
+      "The id column of label files that are tables (CSV, JSON Lines, Parquet): a prediction's `inferenceId`, or its `eventId` when the capture has no inferenceId. SageMaker ground-truth records (`groundTruthData`) carry theirs in `eventMetadata.eventId`.",
+    ).default('inferenceId'),
+    labelColumn: doc(text(), 'The label column of label files that are tables.').default('label'),
+    settleMinutes: doc(
+      num({ integer: true, min: 0, max: 1440 }),
+      "How long a window waits after its last label file before it is joined (label files of one upload are joined once), and never before the capture window's end plus `graceMinutes`. A later label file joins the window again (a new version).",
+    ).default(DEFAULT_GROUND_TRUTH_SETTLE_MINUTES),
+    maxDelayHours: doc(
+      num({ integer: true, min: 1, max: 24 * 35 }),
+      'How long labels may lag their predictions, in hours: a label file outside the `yyyy/mm/dd/hh` layout is joined to every window of that many hours before it arrived.',
+    ).default(DEFAULT_GROUND_TRUTH_MAX_DELAY_HOURS),
+  }),
+  'Delayed labels joined to the captured predictions of each window (realized performance per window, endpoint, variant and segment, checked against `performance.limits`). The realized performance uses `performance`\'s positive class, threshold, classes and segment column (without `performance`: "1", 0.5, any, the model\'s `segment`).',
+);
+
 export const CaptureSchema = doc(
   strict({
     prefix: doc(
@@ -578,6 +604,7 @@ export const CaptureSchema = doc(
       enabled: true,
       referenceModel: null,
     }),
+    groundTruth: doc(GroundTruthSchema.optional(), `${GroundTruthSchema.description} Omitted: no labels.`),
   }),
   "Watch the live traffic of the model's SageMaker endpoints through Data Capture: files are profiled as they arrive and checked per window, endpoint and variant.",
 );
@@ -1377,11 +1404,17 @@ export const ConfigSchema = strict({
       const prefixes: Record<string, unknown> = {
         ...objectOr(model['prefixes']),
         capture: objectOr(model['capture'])['prefix'],
+        groundTruth: objectOr(objectOr(model['capture'])['groundTruth'])['prefix'],
       };
-      for (const kind of ['incoming', 'golden', 'baselines', 'capture'] as const) {
+      for (const kind of ['incoming', 'golden', 'baselines', 'capture', 'groundTruth'] as const) {
         const prefix = prefixes[kind];
         if (typeof prefix !== 'string') continue;
-        const fieldPath = kind === 'capture' ? ['capture', 'prefix'] : ['prefixes', kind];
+        const fieldPath =
+          kind === 'capture'
+            ? ['capture', 'prefix']
+            : kind === 'groundTruth'
+              ? ['capture', 'groundTruth', 'prefix']
+              : ['prefixes', kind];
         const path = `models[${i}].${fieldPath.join('.')}`;
         for (const other of seen) {
           if (prefix.startsWith(other.prefix) || other.prefix.startsWith(prefix))

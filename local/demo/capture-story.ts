@@ -5,7 +5,9 @@
  * its sweep finds the hourly windows over, checks each variant's window by merging its files. In the first
  * hour both variants see customers like the training window's; in the second the canary gets the shifted
  * customers (more international callers, longer day minutes), so only the canary's window drifts, its
- * inputs and its predictions alike, and pages.
+ * inputs and its predictions alike, and pages. Then the labels of the shifted hour arrive late
+ * (`capture-labels.ts`): the engine joins them to the hour's captured predictions, and the realized accuracy
+ * of each variant confirms the canary's drop.
  *
  * Self-contained: its own world and a copy of the demo config with `capture` (and without retraining, so a
  * drifted window does not start one).
@@ -32,8 +34,9 @@ import { driftRuntimeConfig } from '../../lib/config/runtime.ts';
 import { ManualClock } from '../sagemaker/clock.ts';
 import { unpackModel } from '../trainers/artifact.ts';
 import { scoreRows } from '../trainers/model.ts';
+import { deliverLateLabels, type RealizedView } from './capture-labels.ts';
 import { CHAMPION_IMAGE, DEMO_ROLE as ROLE } from './champion.ts';
-import { demoData, instances, type Table, toCsv } from './data.ts';
+import { column, demoData, instances, type Table, toCsv } from './data.ts';
 import { describeEvent } from './scenario.ts';
 import { startDemoWorld } from './world.ts';
 
@@ -70,7 +73,9 @@ export interface CaptureStoryResult {
   windows: WindowView[];
   /** Each window's estimated performance, before any label (CBPE). */
   estimates: EstimateView[];
-  /** driftwatch's events (`Drift Detected`, `Performance Estimated Degraded`). */
+  /** The realized performance of the shifted hour, per variant, once its labels came. */
+  realized: RealizedView[];
+  /** driftwatch's events (`Drift Detected`, `Performance Estimated Degraded`, `Performance Degraded`). */
   events: { time: string; detailType: string }[];
   alarms: { alarm: string; to: string }[];
   timeline: string[];
@@ -89,7 +94,12 @@ export async function runCaptureStory(options: {
   // The demo config, with the endpoint's capture and without retraining.
   const raw = JSON.parse(await readFile(join(options.root, 'local/demo/demo.config.json'), 'utf8'));
   const churn = raw.models[0];
-  churn.capture = { prefix: 'churn/capture/', windowMinutes: 60, graceMinutes: 10 };
+  churn.capture = {
+    prefix: 'churn/capture/',
+    windowMinutes: 60,
+    graceMinutes: 10,
+    groundTruth: { prefix: 'churn/ground-truth/', settleMinutes: 0 },
+  };
   const hyperparameters = churn.retraining.hyperparameters as Record<string, string>;
   delete churn.retraining;
   delete churn.canary;
@@ -295,6 +305,28 @@ export async function runCaptureStory(options: {
       );
     }
     const estimates = await estimatedBeforeLabels(history, step);
+    // --- The labels of the shifted hour arrive late: realized accuracy per variant --------------------
+    const churnAt = column(data.cleanMonth, 'churn');
+    const requestLabels = (table: Table, size: number) =>
+      Array.from({ length: REQUESTS_PER_HOUR }, (_, i) =>
+        // The labelling job writes `performance`'s classes: yes for a customer who churned.
+        table.rows.slice(i * size, (i + 1) * size).map((row) => (row[churnAt] === '"yes"' ? 'yes' : 'no')),
+      );
+    const realized = await deliverLateLabels({
+      aws,
+      model: model.name,
+      reportsPrefix: loadConfig(configPath).reportsPrefix,
+      endpoint: endpointName,
+      capturePrefix: modelConfig.capture!.prefix,
+      groundTruthPrefix: modelConfig.capture!.groundTruth!.prefix,
+      hourStart: firstHour + hour,
+      labels: {
+        AllTraffic: requestLabels(data.cleanMonth, perRequest.AllTraffic),
+        Canary: requestLabels(data.shiftedMonth, perRequest.Canary),
+      },
+      step,
+    });
+
     const events = aws.timeline
       .ofType('event-put')
       .filter((event) => event.source === 'driftwatch')
@@ -305,6 +337,7 @@ export async function runCaptureStory(options: {
       captureFiles,
       windows,
       estimates,
+      realized,
       events,
       alarms,
       timeline,

@@ -168,6 +168,7 @@ describe('the live-traffic story (Data Capture)', () => {
     expect(drifted[0]!.driftedFeatures).toEqual(expect.arrayContaining(['international_plan', 'score']));
     expect(capture.events.map((event) => event.detailType).sort()).toEqual([
       'Drift Detected',
+      'Performance Degraded',
       'Performance Estimated Degraded',
     ]);
     expect(capture.alarms).toContainEqual({ alarm: 'Driftwatch-churn-Page', to: 'ALARM' });
@@ -193,8 +194,23 @@ describe('the live-traffic story (Data Capture)', () => {
     expect(canaryShifted!.accuracy).toBeLessThan(0.85);
     expect(canaryShifted!.accuracy!).toBeLessThan(canaryBefore!.accuracy! - 0.03);
     expect(canaryShifted!.breaches).toEqual(['accuracy']);
-    // Its own alarm, not a measured Performance Degraded.
+    // Its own alarm and event, before any measured Performance Degraded (that needs the labels).
     expect(capture.alarms).toContainEqual({ alarm: 'Driftwatch-churn-PerformanceEstimated', to: 'ALARM' });
-    expect(capture.events.map((event) => event.detailType)).not.toContain('Performance Degraded');
+    const types = capture.events.map((event) => event.detailType);
+    expect(types).toContain('Performance Estimated Degraded');
+    expect(types.indexOf('Performance Estimated Degraded')).toBeLessThan(
+      types.indexOf('Performance Degraded'),
+    );
+  });
+
+  it('joins the late labels of the shifted hour: the realized accuracy confirms the canary dropped', () => {
+    const [all, canary] = capture.realized;
+    expect(all).toMatchObject({ variant: 'AllTraffic', joined: 480, captured: 480 });
+    expect(canary).toMatchObject({ variant: 'Canary', joined: 300, captured: 300 });
+    expect(canary!.accuracy).toBeLessThan(all!.accuracy - 0.03);
+    expect(canary!.start).toBe(capture.windows[3]!.start);
+    // The canary's realized accuracy breaches the 0.85 floor the estimate predicted it would.
+    expect(canary!.accuracy).toBeLessThan(0.85);
+    expect(capture.events.map((event) => event.detailType)).toContain('Performance Degraded');
   });
 });

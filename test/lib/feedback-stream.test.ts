@@ -4,7 +4,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../lib/config/validate.ts';
 import { addDriftwatch } from '../../lib/model-stacks.ts';
-import { testApp } from '../helpers/cdk.ts';
+import { actionsOf, policyStatements, testApp } from '../helpers/cdk.ts';
 
 const raw = JSON.parse(readFileSync('local/demo/concept-drift.config.json', 'utf8'));
 
@@ -67,6 +67,21 @@ describe('the feedback stream of the engine', () => {
     const counts = Object.keys(Template.fromStack(stack!).toJSON()['Resources']).length;
     expect(counts).toBeLessThanOrEqual(6);
     expect(engine.feedback).toBeDefined();
+  });
+
+  it('lets the drift function put the outcomes of ground-truth joins on the stream, and nothing more', () => {
+    const statements = policyStatements(template, 'DriftRole');
+    const put = statements.find((statement) => statement.Sid === 'PutJoinedOutcomesOnFeedbackStream')!;
+    expect(actionsOf(put)).toEqual(['kinesis:PutRecords']);
+    expect(put.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^FeedbackStream/), 'Arn'] });
+    const encrypt = statements.find((statement) => statement.Sid === 'EncryptFeedbackRecords')!;
+    expect(actionsOf(encrypt)).toEqual(['kms:GenerateDataKey']);
+    const drift = Object.values(template.findResources('AWS::Lambda::Function')).find((fn) =>
+      fn['Properties']['Description']?.startsWith('driftwatch: drift checks'),
+    )!;
+    expect(drift['Properties']['Environment']['Variables']['FEEDBACK_STREAM_NAME']).toEqual({
+      Ref: expect.stringMatching(/^FeedbackStream/),
+    });
   });
 
   it('alarms on the failure queue and on a consumer behind its stream, engine-wide', () => {

@@ -1,3 +1,4 @@
+import type { EstimateComparison, GroundTruthJoin } from './ground-truth.ts';
 import { describeBreach, describeUnchecked, type LimitCheck } from './limits.ts';
 import { METRIC_NAMES, type MetricName, type PerformanceMetrics } from './metrics.ts';
 import type { PerformanceReport } from './report.ts';
@@ -80,4 +81,55 @@ export function renderPerformanceText(
     for (const unchecked of check.unchecked) lines.push(`  ? ${describeUnchecked(unchecked)}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Seconds as a short duration: `42s`, `3.5m`, `6.2h`, `2.1d`. */
+function duration(seconds: number): string {
+  const abs = Math.abs(seconds);
+  if (abs < 90) return `${seconds.toFixed(0)}s`;
+  if (abs < 90 * 60) return `${(seconds / 60).toFixed(1)}m`;
+  if (abs < 48 * 3600) return `${(seconds / 3600).toFixed(1)}h`;
+  return `${(seconds / 86400).toFixed(1)}d`;
+}
+
+/** The ground-truth join's lines under a performance report: coverage, delay, uncaptured and duplicated labels. */
+export function renderGroundTruthText(join: GroundTruthJoin): string {
+  const coverage = join.coverage === null ? 'n/a' : `${(join.coverage * 100).toFixed(1)}%`;
+  const lines = [
+    '',
+    `Ground truth: ${join.joined.toLocaleString('en-US')} of ${join.captured.toLocaleString('en-US')} captured ` +
+      `predictions labelled (coverage ${coverage})`,
+    `  labels for predictions never captured: ${join.uncaptured.toLocaleString('en-US')}; duplicated labels ` +
+      `(the last wins): ${join.duplicates.toLocaleString('en-US')}; bad label records: ${join.badRecords.toLocaleString('en-US')}`,
+  ];
+  if (join.firstBadRecord !== null) {
+    const bad = join.firstBadRecord;
+    lines.push(`  first bad label record: ${bad.file}:${bad.line}: ${bad.reason}`);
+  }
+  if (join.delaySeconds !== null) {
+    const d = join.delaySeconds;
+    lines.push(
+      `  label delay (${d.count.toLocaleString('en-US')} labels): p50 ${duration(d.p50)}, p90 ${duration(d.p90)}, max ${duration(d.max)}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The estimate made before the labels beside the realized values, one line per metric. */
+export function renderEstimateComparisonText(comparison: EstimateComparison, estimatedFrom: string): string {
+  const rows = METRIC_NAMES.map((metric) => {
+    const { estimated, realized, difference } = comparison[metric];
+    const signed = difference === null ? 'n/a' : `${difference >= 0 ? '+' : ''}${difference.toFixed(4)}`;
+    return [metric, cell(estimated), cell(realized), signed];
+  });
+  const header = ['', 'estimated', 'realized', 'difference'];
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column]!.length)),
+  );
+  const format = (row: string[]) =>
+    row
+      .map((text, column) => (column === 0 ? text.padEnd(widths[0]!) : text.padStart(widths[column]!)))
+      .join('  ')
+      .trimEnd();
+  return `\nEstimated before the labels (CBPE, ${estimatedFrom}) and realized:\n${[header, ...rows].map(format).join('\n')}\n`;
 }

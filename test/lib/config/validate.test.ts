@@ -3,13 +3,14 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../lambdas/core/errors.ts';
 import { ConfigValidationError } from '../../../lib/config/errors.ts';
+import { driftRuntimeConfig } from '../../../lib/config/runtime.ts';
 import {
   DEFAULT_DRIFT_MEMORY_MB,
   DEFAULT_MAX_OBJECT_BYTES,
   LOG_RETENTION_DAYS,
   validateConfig,
 } from '../../../lib/config/validate.ts';
-import { configProblems, rawConfig } from '../../helpers/cdk.ts';
+import { configProblems, rawConfig, testConfig } from '../../helpers/cdk.ts';
 
 type Raw = ReturnType<typeof rawConfig>;
 type Json = Record<string, unknown>;
@@ -820,6 +821,49 @@ describe('validateConfig errors name the field and say what is wrong', () => {
       'models[1].prefixes.incoming: "churn/" overlaps models[0].prefixes.incoming ("churn/incoming/")',
       'models[1].prefixes.incoming: "churn/" overlaps models[0].prefixes.golden ("churn/golden/")',
       'models[1].prefixes.incoming: "churn/" overlaps models[0].prefixes.baselines ("churn/baselines/")',
+    ]);
+  });
+
+  it('fills in capture.groundTruth and gives the drift function its join settings', () => {
+    const raw = rawConfig();
+    Object.assign(raw.models[0]!, {
+      endpointName: 'churn-endpoint',
+      performance: performance({ segmentColumn: 'area_code', threshold: 0.4 }),
+      capture: { prefix: 'churn/capture/', groundTruth: { prefix: 'churn/ground-truth/' } },
+    });
+    const model = testConfig(raw).models[0]!;
+    expect(model.capture!.groundTruth).toEqual({
+      prefix: 'churn/ground-truth/',
+      idColumn: 'inferenceId',
+      labelColumn: 'label',
+      settleMinutes: 15,
+      maxDelayHours: 24,
+    });
+    expect(driftRuntimeConfig(model).capture!.groundTruth).toEqual({
+      prefix: 'churn/ground-truth/',
+      idColumn: 'inferenceId',
+      labelColumn: 'label',
+      settleMinutes: 15,
+      maxDelayHours: 24,
+      positiveClass: 'yes',
+      classes: null,
+      threshold: 0.4,
+      segmentColumn: 'area_code',
+      limits: [{ metric: 'accuracy', min: 0.85 }],
+      baselineReportKey: 'churn/baselines/performance.json',
+      feedback: false,
+    });
+  });
+
+  it('finds a ground-truth prefix that overlaps another prefix', () => {
+    const messages = problemsAfter((_, model) => {
+      Object.assign(model, {
+        endpointName: 'churn-endpoint',
+        capture: { prefix: 'churn/capture/', groundTruth: { prefix: 'churn/capture/labels/' } },
+      });
+    }).map((problem) => problem.message);
+    expect(messages).toEqual([
+      'models[0].capture.groundTruth.prefix: "churn/capture/labels/" overlaps models[0].capture.prefix ("churn/capture/")',
     ]);
   });
 
