@@ -1,10 +1,21 @@
 import { sortFloat64 } from '../stats/radix-sort.ts';
 import { mulberry32 } from '../stats/random.ts';
 
-/** How many rows a sample allocates room for at first; it grows eightfold up to its capacity. */
+/** How many rows a sample allocates room for at first: a small table stays small. */
 const FIRST_ROWS = 1024;
-/** Eightfold: a sample of 250,000 rows grows 3 times, copying 75,000 rows (doubling: 8 times, 261,000 rows). */
-const GROWTH = 8;
+/**
+ * Rows a sample then allocates room for at once (up to its capacity; larger capacities grow fourfold from
+ * there): the default capacity of 250,000 rows needs no growth, so no copy and no pages of a smaller array
+ * touched first and thrown away. Memory never written costs nothing.
+ */
+const ALLOCATED_ROWS = 1 << 18;
+const GROWTH = 4;
+/**
+ * Rows made missing (NaN) at a time as rows arrive, rather than all of the room at once: each block is
+ * written soon after, so its pages are touched when they are needed (a fresh page costs a fault, which is
+ * far dearer than the write).
+ */
+const FILL_ROWS = 8192;
 const EMPTY = new Float64Array(0);
 
 /**
@@ -34,6 +45,8 @@ export class RowSample {
    */
   private cleared: number[] = [];
   private allocatedRows: number;
+  /** Rows of every column made missing so far; rows from there on are unwritten memory. */
+  private filledRows: number;
   private readonly random: () => number;
   /** Index (in row order) of the next row that replaces a sampled one. */
   private next = 0;
@@ -43,6 +56,7 @@ export class RowSample {
   constructor(capacity: number, seed: number) {
     this.capacity = capacity;
     this.allocatedRows = Math.min(capacity, FIRST_ROWS);
+    this.filledRows = this.allocatedRows;
     this.random = mulberry32(seed >>> 0 || 0x9e3779b9);
   }
 
@@ -51,7 +65,7 @@ export class RowSample {
    * JSON Lines record) is missing in the rows already sampled.
    */
   addColumn(): number {
-    this.columns.push(new Float64Array(this.allocatedRows).fill(Number.NaN));
+    this.columns.push(new Float64Array(this.allocatedRows).fill(Number.NaN, 0, this.filledRows));
     this.cleared.push(this.width);
     return this.width++;
   }
@@ -102,7 +116,7 @@ export class RowSample {
     const row = ++this.rows;
     const capacity = this.capacity;
     if (row < capacity) {
-      if (row === this.allocatedRows) this.grow();
+      if (row === this.filledRows) this.extend();
       this.slot = row;
       return;
     }
@@ -151,17 +165,26 @@ export class RowSample {
     this.next = from + Math.floor(Math.log(1 - this.random()) / Math.log(1 - this.weight)) + 1;
   }
 
-  /** Grows each column's room (up to the capacity); the new rows start missing. */
-  private grow(): void {
-    const rows = Math.min(this.capacity, this.allocatedRows * GROWTH);
-    this.columns = this.columns.map((old) => {
-      if (old.length === 0) return old;
-      const column = new Float64Array(rows);
-      column.set(old);
-      column.fill(Number.NaN, old.length);
-      return column;
-    });
-    this.allocatedRows = rows;
+  /** Makes the next block of rows missing in every column, growing the columns' room first when it is full. */
+  private extend(): void {
+    if (this.filledRows === this.allocatedRows) {
+      const rows = Math.min(
+        this.capacity,
+        this.allocatedRows === FIRST_ROWS ? ALLOCATED_ROWS : this.allocatedRows * GROWTH,
+      );
+      const kept = this.filledRows;
+      this.columns = this.columns.map((old) => {
+        if (old.length === 0) return old;
+        const column = new Float64Array(rows);
+        column.set(old.subarray(0, kept));
+        return column;
+      });
+      this.allocatedRows = rows;
+    }
+    const from = this.filledRows;
+    const to = Math.min(this.allocatedRows, from + FILL_ROWS);
+    for (const column of this.columns) if (column.length > 0) column.fill(Number.NaN, from, to);
+    this.filledRows = to;
   }
 }
 

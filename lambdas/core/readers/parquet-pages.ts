@@ -395,7 +395,15 @@ export class ColumnCursor {
   private readonly element: SchemaElement;
   private readonly kind: ColumnKind;
 
-  /** `previous`: the same column's cursor of the last row group, whose buffers this one takes over. */
+  /** Whether the column holds numbers (else codes). */
+  get isNumber(): boolean {
+    return this.kind.kind === 'number';
+  }
+
+  /**
+   * `previous`: the same column's cursor of the last row group (or a column of the same kind of the last file),
+   * whose buffers this one takes over.
+   */
   constructor(
     chunk: Uint8Array,
     meta: ColumnMetaData,

@@ -182,11 +182,16 @@ export async function readTable(
     }
   }
 
+  // A local file is read through reused buffers (see TableInput.openReused): plain text by the parser, and
+  // gzip by zlib, which asks for the next chunk only once it is done with the last.
+  let source = () => input.open();
   if (readRange !== undefined && size !== undefined && input.openReused !== undefined && size > 0) {
-    // Plain text from a local file: read through reused buffers (see TableInput.openReused).
     const head = await readRange.call(input, 0, Math.min(size, SNIFF_BYTES));
     const format = byName?.format ?? sniffFormat(head);
-    if (!isGzip(head) && format !== 'parquet' && !isCaptureHead(head)) {
+    if (isGzip(head)) {
+      const { openReused } = input;
+      source = () => openReused.call(input);
+    } else if (format !== 'parquet' && !isCaptureHead(head)) {
       const parser =
         format === 'csv'
           ? new CsvParser(sink, { name, delimiter: byName?.delimiter })
@@ -199,7 +204,7 @@ export async function readTable(
     }
   }
 
-  const { compressed, stream } = await maybeGunzip(progress.count(input.open()), {
+  const { compressed, stream, reuseBuffers } = await maybeGunzip(progress.count(source()), {
     name,
     maxDecompressedBytes: options.maxDecompressedBytes,
   });
@@ -225,6 +230,8 @@ export async function readTable(
         ? new CsvParser(sink, { name, delimiter: byName?.delimiter })
         : new JsonlParser(sink, { name });
     progress.rows = () => parser.rows;
+    // The parser is done with a chunk before it asks for the next (the peeked ones were fresh).
+    reuseBuffers();
     for await (const chunk of data) parser.push(chunk);
     parser.finish();
     rows = parser.rows;
