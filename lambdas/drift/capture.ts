@@ -655,48 +655,50 @@ export async function recheckClosed(
   await checkPart(deps, storage, updated.Attributes as PartItem, messageBody);
 }
 
+/**
+ * Every `F#` item of a window (its files: capture files, or label files for a ground-truth window), one
+ * consistent paginated Query.
+ */
+export async function windowFileItems<Item>(
+  deps: Pick<CheckDependencies, 'clients'>,
+  storage: CaptureStorage,
+  pk: string,
+): Promise<Item[]> {
+  const items: Item[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.clients.documents.send(
+      new QueryCommand({
+        TableName: storage.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :files)',
+        ExpressionAttributeValues: { ':pk': pk, ':files': 'F#' },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    items.push(...((page.Items ?? []) as Item[]));
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return items;
+}
+
+function byCaptureTime(a: FileItem, b: FileItem): number {
+  return a.time < b.time ? -1 : a.time > b.time ? 1 : a.key < b.key ? -1 : 1;
+}
+
 /** Every capture file registered with a window (all its parts), in capture-time order. */
 export async function windowFiles(
   deps: Pick<CheckDependencies, 'clients'>,
   storage: CaptureStorage,
   pk: string,
 ): Promise<{ key: string; versionId: string | null; time: string }[]> {
-  const files: FileItem[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.clients.documents.send(
-      new QueryCommand({
-        TableName: storage.table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :files)',
-        ExpressionAttributeValues: { ':pk': pk, ':files': 'F#' },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    files.push(...((page.Items ?? []) as FileItem[]));
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
-  return files.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.key < b.key ? -1 : 1));
+  return (await windowFileItems<FileItem>(deps, storage, pk)).sort(byCaptureTime);
 }
 
 /** The files of one part of a window, in capture-time order. */
 async function partFiles(deps: CheckDependencies, storage: CaptureStorage, pk: string, part: number) {
-  const files: FileItem[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.clients.documents.send(
-      new QueryCommand({
-        TableName: storage.table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :files)',
-        ExpressionAttributeValues: { ':pk': pk, ':files': 'F#' },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of (page.Items ?? []) as FileItem[]) if (item.part === part) files.push(item);
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
-  return files.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.key < b.key ? -1 : 1));
+  const files = await windowFileItems<FileItem>(deps, storage, pk);
+  return files.filter((item) => item.part === part).sort(byCaptureTime);
 }
 
 async function loadPartial(deps: CheckDependencies, key: string): Promise<TableProfile> {

@@ -21,7 +21,7 @@
 import { createHash } from 'node:crypto';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { compactTime, windowOf } from '../core/drift/capture-window.ts';
 import { InputError, LimitExceededError } from '../core/errors.ts';
 import { PerformanceAccumulator, resolveEvaluateOptions } from '../core/performance/evaluate.ts';
@@ -62,7 +62,13 @@ import {
   type S3ObjectVersion,
   s3TableInput,
 } from '../shared/s3-input.ts';
-import { type CaptureStorage, OPEN_SHARD, WINDOW_STATE_DAYS, windowFiles } from './capture.ts';
+import {
+  type CaptureStorage,
+  OPEN_SHARD,
+  WINDOW_STATE_DAYS,
+  windowFileItems,
+  windowFiles,
+} from './capture.ts';
 import { type CheckDependencies, type CheckOutcome, recordFailure } from './check-object.ts';
 import { isPermanentFailure } from './failures.ts';
 
@@ -242,23 +248,8 @@ function isConditionFailure(error: unknown): boolean {
   return (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
 }
 
-async function labelFilesOf(deps: CheckDependencies, storage: CaptureStorage, pk: string) {
-  const files: LabelFileItem[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.clients.documents.send(
-      new QueryCommand({
-        TableName: storage.table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :files)',
-        ExpressionAttributeValues: { ':pk': pk, ':files': 'F#' },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    files.push(...((page.Items ?? []) as LabelFileItem[]));
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
-  return files;
+function labelFilesOf(deps: CheckDependencies, storage: CaptureStorage, pk: string) {
+  return windowFileItems<LabelFileItem>(deps, storage, pk);
 }
 
 /**
