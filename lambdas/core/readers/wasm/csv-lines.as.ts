@@ -8,25 +8,15 @@
 // >= 0x80, a blank line, the wrong number of fields, a line cut by the end of the input) stops it before
 // that line, which the JavaScript reader then takes.
 
-import { COUNTS_AT, find, fnv1a, MISSING_LABEL } from './label-tables.as';
+import { countLabel, labelOf } from './label-tables.as';
+// PLAIN_WHOLE here: a number written as digits alone, without a leading zero (`0` itself aside).
+import { CR, DOT, LF, MINUS, NUMBER, PLAIN_WHOLE, POW10, QUOTE, TEXT } from './line-kernel.as';
 
 export { countsOffset, register, tableBytes } from './label-tables.as';
+export { heapBase } from './line-kernel.as';
 
-const TEXT: u8 = 0;
-const NUMBER: u8 = 1;
-/** A number written as digits alone, without a leading zero (`0` itself aside): its value gives its text. */
-const PLAIN_WHOLE: u8 = 2;
-const LF: u8 = 10;
-const CR: u8 = 13;
-const QUOTE: u8 = 34;
-const MINUS: u8 = 45;
-const DOT: u8 = 46;
 /** 2^53: integers below it are exact doubles. */
 const EXACT_INTEGER_LIMIT: u64 = 9007199254740992;
-const POW10 = memory.data<f64>([
-  1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
-  1e20, 1e21, 1e22,
-]);
 
 let consumed: i32 = 0;
 
@@ -40,11 +30,6 @@ const LOW_7_BITS: u64 = 0x7f7f7f7f7f7f7f7f;
 /** A word with its low `bytes` bytes set (0 to 8). */
 function lowBytes(bytes: i32): u64 {
   return bytes >= 8 ? <u64>-1 : ((<u64>1) << (<u64>(bytes << 3))) - 1;
-}
-
-/** Where memory free for the caller starts. */
-export function heapBase(): usize {
-  return __heap_base;
 }
 
 /** Bytes of the input taken by the last {@link scanLines} call (whole lines, each with its LF). */
@@ -285,16 +270,8 @@ export function scanLines(
         const count = texts + ((<usize>column) << 2);
         store<i32>(count, load<i32>(count) + 1);
         const table = load<u32>(tables + ((<usize>column) << 2));
-        let label: i32 = -1;
-        if (table !== 0) {
-          const size = end - fieldStart;
-          const start = input + <usize>fieldStart;
-          label = find(table, start, size, fnv1a(start, size));
-          if (label >= 0 && countLabels && label !== MISSING_LABEL) {
-            const counted = table + COUNTS_AT + ((<usize>label) << 2);
-            store<i32>(counted, load<i32>(counted) + 1);
-          }
-        }
+        const label = labelOf(table, input + <usize>fieldStart, end - fieldStart);
+        if (countLabels) countLabel(table, label);
         store<i32>(labels + ((<usize>field) << 2), label);
       }
       store<u8>(kinds + <usize>field, kind);

@@ -12,34 +12,24 @@
 // cut by the end of the input, any syntax error) stops it before that line, which the JavaScript parser then
 // takes, with its errors.
 
-import { COUNTS_AT, find, fnv1a, MISSING_LABEL } from './label-tables.as';
+import { countLabel, labelOf } from './label-tables.as';
+// PLAIN_WHOLE here: a number whose value is a whole number from 0 to 1e21.
+import { CR, DOT, LF, MINUS, NUMBER, PLAIN_WHOLE, POW10, QUOTE, TEXT } from './line-kernel.as';
 
 export { countsOffset, register, tableBytes } from './label-tables.as';
+export { heapBase } from './line-kernel.as';
 
-const TEXT: u8 = 0;
-const NUMBER: u8 = 1;
-/** A number whose value is a whole number from 0 to 1e21: its text (as the reader labels it) is its value's. */
-const PLAIN_WHOLE: u8 = 2;
 const TRUE: u8 = 3;
 const FALSE: u8 = 4;
 const NULL: u8 = 5;
 const TAB: u8 = 9;
-const LF: u8 = 10;
-const CR: u8 = 13;
 const SPACE: u8 = 32;
-const QUOTE: u8 = 34;
 const COMMA: u8 = 44;
-const MINUS: u8 = 45;
 const PLUS: u8 = 43;
-const DOT: u8 = 46;
 const COLON: u8 = 58;
 const BACKSLASH: u8 = 92;
 const OPEN_BRACE: u8 = 123;
 const CLOSE_BRACE: u8 = 125;
-const POW10 = memory.data<f64>([
-  1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
-  1e20, 1e21, 1e22,
-]);
 /** "true", "fals" and "null" as little-endian words; "false" ends with an 'e'. */
 const TRUE_WORD: u32 = 0x65757274;
 const FALS_WORD: u32 = 0x736c6166;
@@ -49,11 +39,6 @@ let consumed: i32 = 0;
 /** Set by the value readers: the position after the value, or -1 when the line is not for this kernel. */
 let valueEnd: i32 = 0;
 let parsed: f64 = 0;
-
-/** Where memory free for the caller starts. */
-export function heapBase(): usize {
-  return __heap_base;
-}
 
 /** Bytes of the input taken by the last {@link scanLines} call (whole lines, each with its LF). */
 export function consumedBytes(): i32 {
@@ -242,12 +227,7 @@ export function scanLines(
           after = close + 1;
           if (!skipped) {
             const table = load<u32>(tables + ((<usize>slot) << 2));
-            let label: i32 = -1;
-            if (table !== 0) {
-              const size = close - i - 1;
-              const start = input + <usize>(i + 1);
-              label = find(table, start, size, fnv1a(start, size));
-            }
+            const label = labelOf(table, input + <usize>(i + 1), close - i - 1);
             store<i32>(labels + ((<usize>field) << 2), label);
             store<i32>(starts + ((<usize>field) << 2), i + 1 - from);
             store<i32>(ends + ((<usize>field) << 2), close - from);
@@ -339,10 +319,6 @@ function commit(
     const count = texts + ((<usize>slot) << 2);
     store<i32>(count, load<i32>(count) + 1);
     if (kind !== TEXT || !countLabels) continue;
-    const label = load<i32>(labels + ((<usize>field) << 2));
-    if (label >= 0 && label !== MISSING_LABEL) {
-      const counted = load<u32>(tables + ((<usize>slot) << 2)) + COUNTS_AT + ((<usize>label) << 2);
-      store<i32>(counted, load<i32>(counted) + 1);
-    }
+    countLabel(load<u32>(tables + ((<usize>slot) << 2)), load<i32>(labels + ((<usize>field) << 2)));
   }
 }

@@ -52,6 +52,18 @@ export function find(table: usize, ptr: usize, length: i32, hash: u32): i32 {
   }
 }
 
+/** The label of the bytes [ptr, ptr + length) in `table` (0: the column has none), or -1. */
+export function labelOf(table: usize, ptr: usize, length: i32): i32 {
+  return table === 0 ? -1 : find(table, ptr, length, fnv1a(ptr, length));
+}
+
+/** Counts one more field of `label` in `table` (none for -1 and for the missing values' label). */
+export function countLabel(table: usize, label: i32): void {
+  if (label < 0 || label === MISSING_LABEL) return;
+  const counted = table + COUNTS_AT + ((<usize>label) << 2);
+  store<i32>(counted, load<i32>(counted) + 1);
+}
+
 /** Adds label `id` with bytes [ptr, ptr + length) to `table`; false when the table has no room for it. */
 export function register(table: usize, ptr: usize, length: i32, id: i32): bool {
   if (id < 0 || id >= TABLE_LABELS) return false;
