@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
-import type { CaptureRuntimeConfig } from '../../lambdas/shared/contract.ts';
-import { type CaptureRecord, captureText, jsonInput, jsonOutput, record } from './capture-files.ts';
+import type { CaptureRuntimeConfig, GroundTruthRuntimeConfig } from '../../lambdas/shared/contract.ts';
+import {
+  type CaptureRecord,
+  capturePath,
+  captureText,
+  jsonInput,
+  jsonOutput,
+  record,
+} from './capture-files.ts';
 
 /** A row of a churn scenario CSV, with the model's score added. */
 export type ChurnRow = Record<string, string | number>;
@@ -86,4 +93,86 @@ export function churnCaptureRecords(
 /** The text of a capture file of rows ({@link churnCaptureRecords}). */
 export function churnCaptureText(rows: ChurnRow[], time: Date, requests: ChurnRequests = {}): string {
   return captureText(churnCaptureRecords(rows, time, requests));
+}
+
+/**
+ * The ground truth of the churn endpoint's windows in the drift tests: SageMaker's label files under
+ * `ground-truth/`, joined at once (no settling), outcomes fed to the concept-drift detectors; `limits` none.
+ */
+export function churnGroundTruth(limits: GroundTruthRuntimeConfig['limits'] = []): GroundTruthRuntimeConfig {
+  return {
+    prefix: 'ground-truth/',
+    idColumn: 'inferenceId',
+    labelColumn: 'label',
+    settleMinutes: 0,
+    maxDelayHours: 24,
+    positiveClass: 'yes',
+    classes: ['no', 'yes'],
+    threshold: 0.5,
+    segmentColumn: 'area_code',
+    limits,
+    baselineReportKey: null,
+    feedback: true,
+  };
+}
+
+/**
+ * Capture records of rows for a ground-truth join, one request per row: every other request carries an
+ * inferenceId (the label's id), else its eventId is the id. Ids are `<tag>-inference-<n>`, `<tag>-event-<n>`.
+ */
+export function labelledCaptureRecords(rows: ChurnRow[], time: Date, tag: string): CaptureRecord[] {
+  return churnCaptureRecords(rows, time, {
+    rowsPerRequest: 'one',
+    eventId: (n) => `${tag}-event-${n}`,
+    inferenceId: (n) => (n % 2 === 0 ? `${tag}-inference-${n}` : undefined),
+  });
+}
+
+/** The id a label file names for a capture record: its inferenceId, else its eventId. */
+export const labelId = (record: CaptureRecord): string =>
+  record.eventMetadata.inferenceId ?? record.eventMetadata.eventId;
+
+/** One line of a SageMaker ground-truth file: the label of the prediction `id`, in the given encoding. */
+export function groundTruthLine(
+  id: string,
+  label: string,
+  encoding: 'CSV' | 'JSON' | 'BASE64' = 'CSV',
+): string {
+  return JSON.stringify({
+    groundTruthData: {
+      data:
+        encoding === 'BASE64'
+          ? Buffer.from(label).toString('base64')
+          : encoding === 'JSON'
+            ? JSON.stringify(label)
+            : label,
+      encoding,
+    },
+    eventMetadata: { eventId: id },
+    eventVersion: '0',
+  });
+}
+
+/**
+ * The capture files of one hour's window of `churn-endpoint`, for a ground-truth join: per variant, its rows
+ * split over `files` files a quarter of an hour apart ({@link labelledCaptureRecords}), each handed to
+ * `arrive` (upload and check) in turn, variant by variant. Returns each variant's label ids in the order the files hold them.
+ */
+export async function arriveCaptureWindow(
+  hour: number,
+  variants: Readonly<Record<string, readonly [rows: ChurnRow[], files: number]>>,
+  arrive: (key: string, body: string) => Promise<unknown>,
+): Promise<Record<string, string[]>> {
+  const ids: Record<string, string[]> = {};
+  for (const [variant, [rows, files]] of Object.entries(variants)) {
+    ids[variant] = [];
+    const size = rows.length / files;
+    for (let f = 0; f < files; f++) {
+      const time = new Date(hour + (f * 15 + 2) * 60_000);
+      const records = labelledCaptureRecords(rows.slice(f * size, (f + 1) * size), time, `${variant}-${f}`);
+      ids[variant].push(...records.map(labelId));
+      await arrive(capturePath('capture', 'churn-endpoint', variant, time, `f${f}`), captureText(records));
+    }
+  }
+  return ids;
 }

@@ -246,6 +246,11 @@ export class DriftEnvironment extends HandlerEnvironment {
     return object;
   }
 
+  /** Runs the handler on one queue message (a JSON body, as the engine queues them): no message may fail. */
+  async deliver(body: Record<string, unknown>): Promise<void> {
+    expect((await this.invoke([sqsRecord(JSON.stringify(body))])).batchItemFailures).toEqual([]);
+  }
+
   /** Runs the capture sweep, then the window messages it queued (no message may fail); returns those messages. */
   async sweep(): Promise<string[]> {
     const before = this.batchMessages().length;

@@ -20,8 +20,13 @@ import {
   type DriftModelRuntimeConfig,
   type PerformanceDegradedDetail,
 } from '../../../lambdas/shared/contract.ts';
-import { capturePath, captureText } from '../../helpers/capture-files.ts';
-import { CHURN_CAPTURE, type ChurnRow, churnCaptureRecords, churnRows } from '../../helpers/churn-capture.ts';
+import {
+  arriveCaptureWindow,
+  CHURN_CAPTURE,
+  churnGroundTruth,
+  churnRows,
+  groundTruthLine,
+} from '../../helpers/churn-capture.ts';
 import { putEventEntries } from '../../helpers/lambda-harness.ts';
 import {
   DriftEnvironment,
@@ -43,47 +48,8 @@ import {
 
 const GROUND_TRUTH_MODEL: DriftModelRuntimeConfig = {
   ...MODEL,
-  capture: {
-    ...CHURN_CAPTURE,
-    groundTruth: {
-      prefix: 'ground-truth/',
-      idColumn: 'inferenceId',
-      labelColumn: 'label',
-      settleMinutes: 0,
-      maxDelayHours: 24,
-      positiveClass: 'yes',
-      classes: ['no', 'yes'],
-      threshold: 0.5,
-      segmentColumn: 'area_code',
-      limits: [{ metric: 'accuracy', min: 0.99 }],
-      baselineReportKey: null,
-      feedback: true,
-    },
-  },
+  capture: { ...CHURN_CAPTURE, groundTruth: churnGroundTruth([{ metric: 'accuracy', min: 0.99 }]) },
 };
-
-/** One request per row; every other request carries an inferenceId (the label's id), else its eventId is. */
-const labelledCaptureRecords = (rows: ChurnRow[], time: Date, tag: string) =>
-  churnCaptureRecords(rows, time, {
-    rowsPerRequest: 'one',
-    eventId: (n) => `${tag}-event-${n}`,
-    inferenceId: (n) => (n % 2 === 0 ? `${tag}-inference-${n}` : undefined),
-  });
-
-const groundTruthLine = (id: string, label: string, encoding: 'CSV' | 'JSON' | 'BASE64' = 'CSV') =>
-  JSON.stringify({
-    groundTruthData: {
-      data:
-        encoding === 'BASE64'
-          ? Buffer.from(label).toString('base64')
-          : encoding === 'JSON'
-            ? JSON.stringify(label)
-            : label,
-      encoding,
-    },
-    eventMetadata: { eventId: id },
-    eventVersion: '0',
-  });
 
 const rows = churnRows(`${SCENARIOS}churn-shifted/current.csv`);
 const FEEDBACK_STREAM = 'driftwatch-feedback';
@@ -166,19 +132,8 @@ const ids: Record<string, string[]> = {};
 
 describe('ground truth joined per capture window in the engine', () => {
   it('joins a window once its labels settle: per variant and segment, as the CLI joins the same files', async () => {
-    for (const [variant, part, files] of [
-      ['AllTraffic', allTraffic, 3],
-      ['Canary', canary, 1],
-    ] as const) {
-      ids[variant] = [];
-      const size = part.length / files;
-      for (let f = 0; f < files; f++) {
-        const time = new Date(hour + (f * 15 + 2) * 60_000);
-        const records = labelledCaptureRecords(part.slice(f * size, (f + 1) * size), time, `${variant}-${f}`);
-        ids[variant]!.push(...records.map((r) => r.eventMetadata.inferenceId ?? r.eventMetadata.eventId));
-        await arrive(capturePath('capture', 'churn-endpoint', variant, time, `f${f}`), captureText(records));
-      }
-    }
+    const variants = { AllTraffic: [allTraffic, 3], Canary: [canary, 1] } as const;
+    Object.assign(ids, await arriveCaptureWindow(hour, variants, arrive));
     // The estimate another check stored for the AllTraffic window, to sit beside the realized values.
     const estimateKey = captureWindowReportKey(
       REPORTS_PREFIX,
@@ -304,12 +259,11 @@ describe('ground truth joined per capture window in the engine', () => {
   it('joins a window once: a second sweep and a repeated join message do nothing', async () => {
     const before = (await env.history()).length;
     expect(await env.sweep()).toEqual([]);
-    const message = JSON.stringify({
+    await env.deliver({
       driftwatch: 'ground-truth-join',
       model: 'churn',
       pk: 'churn#ground-truth#20261201T0100Z',
     });
-    expect((await env.invoke([sqsRecord(message)])).batchItemFailures).toEqual([]);
     expect(await env.history()).toHaveLength(before);
   });
 
