@@ -230,6 +230,10 @@ function parseGroundTruth(value: unknown, field: string): GroundTruthRuntimeConf
     prefix,
     idColumn: stringField(json['idColumn'], at('idColumn')),
     labelColumn: stringField(json['labelColumn'], at('labelColumn')),
+    timeColumn:
+      json['timeColumn'] === undefined || json['timeColumn'] === null
+        ? null
+        : stringField(json['timeColumn'], at('timeColumn')),
     settleMinutes: whole('settleMinutes', 0),
     maxDelayHours: whole('maxDelayHours', 1),
     positiveClass: stringField(json['positiveClass'], at('positiveClass')),

@@ -71,6 +71,7 @@ import {
 } from './capture.ts';
 import { type CheckDependencies, type CheckOutcome, recordFailure } from './check-object.ts';
 import { isPermanentFailure } from './failures.ts';
+import { type LabelFileRecords, recordLabels, registerLabelFile, tallyWindow } from './label-tally.ts';
 
 /** The sort key of a window's join state; its label files are `F#<file id>` beside it. */
 export const JOIN_SORT_KEY = 'JOIN';
@@ -103,8 +104,14 @@ interface LabelFileItem {
   versionId: string | null;
   /** Epoch ms the file was registered: the labels' time when the records do not say. */
   arrivedAt: number;
-  /** In the `yyyy/mm/dd/hh` layout (labels of this window only): its unmatched labels count as uncaptured. */
+  /** In the `yyyy/mm/dd/hh` layout. */
   layout: boolean;
+  /**
+   * How many windows the file may label. With one, its labels unmatched by this window's predictions are
+   * the window report's `uncaptured`; with several, only the file's tally can tell (`label-tally.ts`).
+   * Absent on items registered before it was recorded: 1 for a layout file.
+   */
+  windows?: number;
   expiresAt: number;
 }
 
@@ -179,6 +186,7 @@ export async function groundTruthObject(
       {
         idColumn: groundTruth.idColumn,
         labelColumn: groundTruth.labelColumn,
+        timeColumn: groundTruth.timeColumn,
         maxBadShare: capture.maxBadShare,
       },
       { maxDecompressedBytes: model.maxDecompressedBytes },
@@ -200,6 +208,17 @@ export async function groundTruthObject(
     .update(`${found.key}\u0000${found.versionId ?? ''}`)
     .digest('hex')
     .slice(0, 24);
+  const lastEnd = starts.length === 0 ? now : windowOf(starts.at(-1)!, capture.windowMinutes).end;
+  await registerLabelFile(deps, storage, {
+    model: model.name,
+    fileId,
+    key: found.key,
+    versionId: found.versionId,
+    arrivedAt: now,
+    starts,
+    expiresAt:
+      Math.floor(Math.max(lastEnd.getTime(), now.getTime()) / 1000) + WINDOW_STATE_DAYS * 24 * 60 * 60,
+  });
   for (const start of starts) {
     const window = windowOf(start, capture.windowMinutes);
     const pk = groundTruthPk(model.name, window.start);
@@ -212,6 +231,7 @@ export async function groundTruthObject(
       versionId: found.versionId,
       arrivedAt: now.getTime(),
       layout,
+      windows: starts.length,
       expiresAt,
     };
     await deps.clients.documents.send(new PutCommand({ TableName: storage.table, Item: item }));
@@ -385,9 +405,11 @@ export async function joinWindow(
     const files = sortLabelFiles(
       (await labelFilesOf(deps, storage, pk)).map((file) => ({ ...file, name: file.key })),
     );
+    const tallied: LabelFileRecords[] = [];
     for (const file of files) {
-      labels.expectCaptured = file.layout;
+      labels.expectCaptured = (file.windows ?? (file.layout ? 1 : 0)) === 1;
       labels.source = file.sk.slice(2);
+      tallied.push(recordLabels(labels, file.sk.slice(2), file.key));
       const input = s3TableInput(deps.clients.s3, {
         bucket: config.dataBucket,
         key: file.key,
@@ -401,11 +423,13 @@ export async function joinWindow(
         {
           idColumn: groundTruth.idColumn,
           labelColumn: groundTruth.labelColumn,
+          timeColumn: groundTruth.timeColumn,
           maxBadShare: capture.maxBadShare,
         },
         { maxDecompressedBytes: model.maxDecompressedBytes },
         file.arrivedAt,
       );
+      labels.onAdd = null;
     }
     const options = resolveEvaluateOptions({
       label: '(label)',
@@ -469,6 +493,8 @@ export async function joinWindow(
       if (variantJoin.join.joined === 0) continue;
       breached += await recordRealized(deps, item, window, variantJoin, baseline);
     }
+    // Labels no window of their file matched are counted once, by the join completing the file's windows.
+    await tallyWindow(deps, storage, window.start, tallied, labels);
     if (feed) {
       await putOutcomes(deps, config.feedbackStreamName!, outcomes);
       feeding = files.map((file) => file.sk.slice(2)).filter((id) => !fed.has(id));
