@@ -121,6 +121,9 @@ export function parseModelConfig(text: string): DriftModelRuntimeConfig {
   const featureMethods = objectField(json['featureMethods'] ?? {}, field('featureMethods'));
   return {
     name: stringField(json['name'], field('name')),
+    ...(json['retrainingTriggers'] !== undefined && {
+      retrainingTriggers: strings(json['retrainingTriggers'], field('retrainingTriggers')),
+    }),
     incomingPrefix,
     baselineProfileKey: stringField(json['baselineProfileKey'], field('baselineProfileKey')),
     numeric: strings(json['numeric'], field('numeric')),

@@ -64,11 +64,14 @@ import {
 } from '../shared/s3-input.ts';
 import {
   type CaptureStorage,
+  defaultServingModel,
   OPEN_SHARD,
+  recordedServingModel,
   WINDOW_STATE_DAYS,
   windowFileItems,
   windowFiles,
 } from './capture.ts';
+import { type RecordedServingModel, ServingModelUnknownError } from './capture-estimate.ts';
 import { type CheckDependencies, type CheckOutcome, recordFailure } from './check-object.ts';
 import { isPermanentFailure } from './failures.ts';
 import { type LabelFileRecords, recordLabels, registerLabelFile, tallyWindow } from './label-tally.ts';
@@ -282,7 +285,7 @@ export async function windowCaptureFiles(
   storage: CaptureStorage,
   model: string,
   start: Date,
-): Promise<{ endpoint: string; variant: string; files: S3ObjectVersion[] }[]> {
+): Promise<{ endpoint: string; variant: string; files: S3ObjectVersion[]; served: RecordedServingModel }[]> {
   const stored = await deps.clients.documents.send(
     new GetCommand({
       TableName: storage.table,
@@ -291,13 +294,15 @@ export async function windowCaptureFiles(
     }),
   );
   const names = [...((stored.Item?.['variants'] as Set<string> | undefined) ?? [])].sort();
-  const variants: { endpoint: string; variant: string; files: S3ObjectVersion[] }[] = [];
+  const variants: Awaited<ReturnType<typeof windowCaptureFiles>> = [];
   for (const name of names) {
     const [endpoint, variant] = name.split('#') as [string, string];
-    const files = await windowFiles(deps, storage, `${model}#${endpoint}#${variant}#${compactTime(start)}`);
+    const pk = `${model}#${endpoint}#${variant}#${compactTime(start)}`;
+    const files = await windowFiles(deps, storage, pk);
     variants.push({
       endpoint,
       variant,
+      served: await recordedServingModel(deps, storage, pk),
       files: files.map((file) => ({
         bucket: deps.config.dataBucket,
         key: file.key,
@@ -338,6 +343,8 @@ async function loadEstimate(deps: CheckDependencies, key: string): Promise<Perfo
 interface VariantJoin {
   endpoint: string;
   variant: string;
+  /** The model that served the variant in the window, as recorded with its first capture file. */
+  served: RecordedServingModel;
   files: number;
   accumulator: PerformanceAccumulator;
   join: GroundTruthJoinSink;
@@ -462,7 +469,7 @@ export async function joinWindow(
           },
         }
       : null;
-    for (const { endpoint, variant, files: captured } of variants) {
+    for (const { endpoint, variant, files: captured, served } of variants) {
       const accumulator = new PerformanceAccumulator(options, `${endpoint}/${variant}`);
       const join = new GroundTruthJoinSink(accumulator, labels, options.label, watch);
       for (const file of captured) {
@@ -476,7 +483,7 @@ export async function joinWindow(
         await readTable(input, join, { maxDecompressedBytes: model.maxDecompressedBytes });
         captureFiles++;
       }
-      joins.push({ endpoint, variant, files: captured.length, accumulator, join });
+      joins.push({ endpoint, variant, served, files: captured.length, accumulator, join });
     }
     deps.logger.info('Window joined', {
       window: pk,
@@ -565,7 +572,8 @@ async function recordRealized(
   const { config, clients } = deps;
   const model = config.model;
   const groundTruth = model.capture!.groundTruth!;
-  const { endpoint, variant } = variantJoin;
+  const { endpoint, variant, served } = variantJoin;
+  const servingModel = served?.model ?? null;
   const evaluation = variantJoin.accumulator.finish();
   const report: JoinedPerformanceReport = { ...evaluation.report, groundTruth: variantJoin.join.summary() };
   const check: LimitCheck = checkLimits(report, groundTruth.limits, baseline);
@@ -617,6 +625,7 @@ async function recordRealized(
         ...report,
         estimated: false,
         model: model.name,
+        servingModel,
         checkedAt,
         window: label,
         limits: groundTruth.limits,
@@ -657,6 +666,7 @@ async function recordRealized(
     baselineReportKey: baseline === null ? null : groundTruth.baselineReportKey,
     baselineCreated: false,
     window: label,
+    servingModel,
   };
   await putHistoryItem(clients.documents, config.historyTable, history);
   const details = performanceDegradedDetails(check.breaches, {
@@ -668,9 +678,14 @@ async function recordRealized(
     checkedAt,
     runId,
   });
+  const retrains =
+    model.retrainingTriggers?.includes('performance') === true &&
+    details.length > 0 &&
+    !(await superseded(deps, endpoint, variant, servingModel));
   for (const detail of details) {
     detail.window = label;
-    if (model.retrainingTriggers?.includes('performance')) detail.retrainingTrigger = 'performance';
+    detail.servingModel = servingModel;
+    if (retrains) detail.retrainingTrigger = 'performance';
   }
   await putPerformanceDegraded(deps, details);
   publishMetricPoints(deps.metrics, [
@@ -690,6 +705,35 @@ async function recordRealized(
     estimate: estimated !== null,
   });
   return check.breaches.length;
+}
+
+/**
+ * Whether the model that served a window no longer serves its variant (a challenger was promoted since):
+ * its realized breach is recorded and published, but retraining the model serving now on it would blame
+ * the new model for the old one's predictions. Unknown (nothing recorded, SageMaker not answering): false.
+ */
+async function superseded(
+  deps: CheckDependencies,
+  endpoint: string,
+  variant: string,
+  servingModel: string | null,
+): Promise<boolean> {
+  if (servingModel === null) return false;
+  let now: string;
+  try {
+    now = (await (deps.servingModel ?? defaultServingModel())(endpoint, variant)).model;
+  } catch (error) {
+    if (!(error instanceof ServingModelUnknownError)) throw error;
+    return false;
+  }
+  if (now === servingModel) return false;
+  deps.logger.warn('Realized breach of a model no longer serving: no retraining started', {
+    endpoint,
+    variant,
+    servedBy: servingModel,
+    servingNow: now,
+  });
+  return true;
 }
 
 /** Records per PutRecords call (the API's limit). */

@@ -346,6 +346,8 @@ export interface HistoryItem {
   withheld?: EstimateWithheld | null;
   /** Estimates: the estimated whole-window metrics. */
   metrics?: Partial<Record<MetricName, number | null>>;
+  /** A window's realized performance: the model that served its variant then (null: unknown). */
+  servingModel?: string | null;
   /** Label files (`kind` `labels`): its labels counted once every window it may label was joined. */
   labelFile?: LabelFileTally;
 }
@@ -565,6 +567,12 @@ export interface PerformanceDegradedDetail extends PerformanceBreachSummary {
   runId: string;
   /** Realized performance of a Data Capture window (labels joined to its predictions); absent for a golden check. */
   window?: CaptureWindowLabel;
+  /**
+   * A window's realized performance: the SageMaker model that served its variant then (recorded with the
+   * window's first capture file; null: unknown). A breach of a model no longer serving the variant starts
+   * no retraining.
+   */
+  servingModel?: string | null;
 }
 
 /** How the performance Lambda obtains the scores of the golden dataset. */

@@ -1,3 +1,9 @@
+import {
+  DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { delayDistribution } from '../../../lambdas/core/performance/ground-truth.ts';
 import { groundTruthPk, labelledWindows } from '../../../lambdas/drift/ground-truth.ts';
@@ -64,7 +70,16 @@ const truth = (window: number, i: number) => String(captured[window]![i]!['churn
 const inferenceTime = (window: number) => starts[window]! + 7 * 60_000;
 
 let env: DriftEnvironment;
+// The serving model each window records: AllTraffic serves churn-v1.
+const sagemaker = mockClient(SageMakerClient);
 beforeAll(async () => {
+  sagemaker.on(DescribeEndpointCommand).resolves({
+    EndpointConfigName: 'churn-config',
+    ProductionVariants: [{ VariantName: 'AllTraffic', CurrentWeight: 1 }],
+  });
+  sagemaker.on(DescribeEndpointConfigCommand).resolves({
+    ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'churn-v1' }],
+  });
   env = await DriftEnvironment.start({ model: TALLY_MODEL, capture: true });
   for (const [window, part] of captured.entries()) {
     const time = new Date(inferenceTime(window));
@@ -85,6 +100,7 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => {
+  sagemaker.restore();
   await env?.stop();
 });
 beforeEach(() => {
@@ -205,7 +221,7 @@ describe('labels of predictions never captured, in label files outside the hourl
       uncaptured: 5,
       uncapturedIds: 5,
       duplicates: 1,
-    } satisfies Partial<LabelFileTally>);
+    });
     const report = JSON.parse(await env.resultText(counted[0]!.reportKey)) as LabelFileTally;
     expect(report).toEqual(counted[0]);
     expect(uncapturedPoints().map((point) => point.value)).toEqual([5]);
