@@ -269,6 +269,7 @@ export async function captureObject(
   if (status === 'closed') {
     checked = 'late';
     await recheckClosed(deps, storage, pk, part, messageBody);
+    if (capture.groundTruth !== undefined) await rejoinLabels(deps, storage, registered.window);
   } else if (closesPart) {
     checked = 'rows';
     await markFull(deps, storage, pk, part);
@@ -363,6 +364,7 @@ async function partialAsOf(
 
 interface Registered {
   pk: string;
+  window: { start: Date; end: Date };
   part: number;
   closesPart: boolean;
   status: PartItem['status'];
@@ -522,12 +524,51 @@ async function registerFile(
   }
   return {
     pk,
+    window,
     part,
     closesPart,
     status,
     rows: file.partial.rows,
     badRecords: file.summary.badRecords,
   };
+}
+
+/**
+ * A late capture file of a window whose labels were joined already: the window is joined again (a new
+ * version, at the next sweep), so its realized performance has every captured prediction, never fewer.
+ * Nothing happens when the window has no join yet (it will read the file) or none at all.
+ */
+async function rejoinLabels(
+  deps: CheckDependencies,
+  storage: CaptureStorage,
+  window: { start: Date; end: Date },
+): Promise<void> {
+  const model = deps.config.model;
+  const now = deps.now?.() ?? new Date();
+  try {
+    await deps.clients.documents.send(
+      new UpdateCommand({
+        TableName: storage.table,
+        Key: { pk: `${model.name}#ground-truth#${compactTime(window.start)}`, sk: 'JOIN' },
+        UpdateExpression: 'SET dueShard = :shard, #due = :due ADD #version :one',
+        ConditionExpression: 'joinedVersion > :zero',
+        ExpressionAttributeNames: { '#due': 'due', '#version': 'version' },
+        ExpressionAttributeValues: {
+          ':shard': OPEN_SHARD,
+          ':due': new Date(
+            Math.max(now.getTime(), window.end.getTime() + model.capture!.graceMinutes * 60_000),
+          ).toISOString(),
+          ':one': 1,
+          ':zero': 0,
+        },
+      }),
+    );
+    deps.logger.info('Late capture file: its window is joined with its labels again', {
+      window: window.start.toISOString(),
+    });
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
 }
 
 /**

@@ -258,4 +258,28 @@ describe('labels of predictions never captured, in label files outside the hourl
     expect(counted).toMatchObject([{ windows: 1, labels: 2, matched: 1, uncaptured: 1 }]);
     expect(uncapturedPoints().map((point) => point.value)).toEqual([1]);
   });
+  it('joins a window again when a capture file comes after its labels were joined', async () => {
+    const before = await realized(1);
+    // A late request of window 1, whose id a label file of the window holds ("not-captured" until now).
+    const time = new Date(inferenceTime(1) + 60_000);
+    const { churn: _label, score, ...features } = captured[1]![0]!;
+    const late = record(
+      jsonInput({ instances: [features] }),
+      jsonOutput({ predictions: [{ score }] }),
+      'event-late',
+      time.toISOString(),
+      'not-captured',
+    );
+    await arrive(
+      capturePath('capture', 'churn-endpoint', 'AllTraffic', time, 'late'),
+      `${JSON.stringify(late)}\n`,
+    );
+    await joinAll();
+    const after = await realized(1);
+    expect(after.window.version).toBe(before.window.version + 1);
+    expect(after.groundTruth.captured).toBe(before.groundTruth.captured + 1);
+    expect(after.groundTruth.joined).toBe(before.groundTruth.joined + 1);
+    // The layout file was counted once already: its count stands (a tally is made once).
+    expect(uncapturedPoints()).toEqual([]);
+  });
 });
