@@ -414,9 +414,11 @@ export async function joinWindow(
     );
     const tallied: LabelFileRecords[] = [];
     for (const file of files) {
-      labels.expectCaptured = (file.windows ?? (file.layout ? 1 : 0)) === 1;
+      // Items registered before `windows` was recorded: a layout file labels one hour-long window.
+      const windows = file.windows ?? (file.layout ? 1 : groundTruth.maxDelayHours);
+      labels.expectCaptured = windows === 1;
       labels.source = file.sk.slice(2);
-      tallied.push(recordLabels(labels, file.sk.slice(2), file.key));
+      tallied.push(recordLabels(labels, { fileId: file.sk.slice(2), key: file.key }));
       const input = s3TableInput(deps.clients.s3, {
         bucket: config.dataBucket,
         key: file.key,

@@ -85,8 +85,8 @@ export interface LabelFileRecords {
 }
 
 /** Starts recording the records `index` is given (one label file's), for {@link tallyWindow}. */
-export function recordLabels(index: LabelIndex, fileId: string, key: string): LabelFileRecords {
-  const records: LabelFileRecords = { fileId, key, ids: [], labels: [] };
+export function recordLabels(index: LabelIndex, file: { fileId: string; key: string }): LabelFileRecords {
+  const records: LabelFileRecords = { ...file, ids: [], labels: [] };
   index.onAdd = (id, labels) => {
     records.ids.push(id);
     records.labels.push(labels);
@@ -129,6 +129,7 @@ export async function tallyWindow(
   const counted: LabelFileTally[] = [];
   for (const records of files) {
     const bits = bitsOf(records, index);
+    // Kept even for a file of one window: a retried delivery may have given it more (see registerLabelFile).
     await clients.s3.send(
       new PutObjectCommand({
         Bucket: config.resultsBucket,
