@@ -221,6 +221,15 @@ async function countFile(
     countedAt,
     reportKey,
   };
+  // The report first (its key is the file's): a count claimed below always has its report.
+  await clients.s3.send(
+    new PutObjectCommand({
+      Bucket: config.resultsBucket,
+      Key: reportKey,
+      Body: JSON.stringify(tally),
+      ContentType: 'application/json',
+    }),
+  );
   try {
     await clients.documents.send(
       new UpdateCommand({
@@ -242,14 +251,6 @@ async function countFile(
     if ((error as Error).name === 'ConditionalCheckFailedException') return null;
     throw error;
   }
-  await clients.s3.send(
-    new PutObjectCommand({
-      Bucket: config.resultsBucket,
-      Key: reportKey,
-      Body: JSON.stringify(tally),
-      ContentType: 'application/json',
-    }),
-  );
   const history: HistoryItem = {
     ...historyKey(model, 'labels', countedAt, item.key),
     model,
