@@ -20,7 +20,6 @@
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   DescribeEndpointCommand,
@@ -44,8 +43,9 @@ import { checkLimits, describeBreach } from '../core/performance/limits.ts';
 import { METRIC_NAMES } from '../core/performance/metrics.ts';
 import { readTable } from '../core/readers/read-table.ts';
 import type { CellValue, TableSink } from '../core/readers/types.ts';
-import { loadBaselineReport } from '../performance/check-golden.ts';
-import { breachSummary } from '../performance/degraded-event.ts';
+import { loadPerformanceReport } from '../performance/check-golden.ts';
+import { reportedBreaches } from '../performance/degraded-event.ts';
+import { finiteMetricValues } from '../performance/emit-metrics.ts';
 import {
   CAPTURE,
   type CaptureEstimateRuntimeConfig,
@@ -54,16 +54,15 @@ import {
   DETAIL_TYPE,
   DIMENSION,
   type EstimateWithheld,
-  EVENT_SOURCE,
   type HistoryItem,
-  historyKey,
   METRIC,
   type PerformanceBreachSummary,
   type PerformanceEstimatedDegradedDetail,
   segmentDimensionValue,
 } from '../shared/contract.ts';
-import { putHistoryItem } from '../shared/history.ts';
+import { historyHead, putHistoryItem } from '../shared/history.ts';
 import { type MetricPoint, metricPoint, publishMetricPoints } from '../shared/metrics.ts';
+import { putEvents, putJsonObject } from '../shared/publish.ts';
 import { findObject, isForbidden, isNotFound, s3TableInput } from '../shared/s3-input.ts';
 import type { CheckDependencies } from './check-object.ts';
 import { isPermanentFailure } from './failures.ts';
@@ -550,27 +549,12 @@ async function estimateOrWithhold(
   const model = config.model;
   const capture = model.capture!;
   const estimate = capture.estimate!;
-  const checkedAt = (deps.now?.() ?? new Date()).toISOString();
-  const reportKey = captureWindowReportKey(
-    config.reportsPrefix,
-    model.name,
-    { endpoint: window.endpoint, variant: window.variant, start: new Date(window.start) },
-    'estimated',
-  );
+  const { checkedAt, reportKey, where } = estimateOfWindow(deps, window);
   const variantDimension = `${window.endpoint}/${window.variant}`;
   // The model that served the window's predictions, as recorded when its first file came; looked up now
   // only for a window that recorded none (the lookup failed then, or the window predates recording).
   const serving = async (): Promise<ServingModel> =>
     recorded ?? (await deps.servingModel(window.endpoint, window.variant));
-  const where = {
-    model: model.name,
-    endpoint: window.endpoint,
-    variant: window.variant,
-    windowStart: window.start,
-    windowEnd: window.end,
-    window,
-    checkedAt,
-  };
 
   const withhold = (withheld: EstimateWithheld) => withholdEstimate(deps, window, windowKey, withheld);
 
@@ -617,48 +601,30 @@ async function estimateOrWithhold(
     estimate.threshold,
     estimate.segmentColumn,
   );
-  const baseline = await loadBaselineReport(clients.s3, config.dataBucket, estimate.baselineReportKey);
+  const baseline = await loadPerformanceReport(clients.s3, config.dataBucket, estimate.baselineReportKey);
   const check = checkLimits(report, estimate.limits, baseline);
-  const breaches = check.breaches.map((breach) => ({
-    ...breachSummary(breach),
-    drop: breach.drop !== null && Number.isFinite(breach.drop) ? breach.drop : null,
-  }));
-  await clients.s3.send(
-    new PutObjectCommand({
-      Bucket: config.resultsBucket,
-      Key: reportKey,
-      // The estimate's report (the shape of `driftwatch estimate --format json`), with the window added.
-      Body: JSON.stringify({
-        ...report,
-        ...where,
-        withheld: null,
-        reference: {
-          ...report.reference,
-          key: calibrator.referenceKey,
-          versionId: calibrator.versionId,
-          scoredBy: calibrator.scoredBy,
-          calibratorKey: loaded.key,
-        },
-        servingModel,
-        servingModelSource: recorded === null ? 'looked-up' : 'recorded',
-        limits: estimate.limits,
-        breaches,
-        unchecked: check.unchecked,
-        warnings,
-      }),
-      ContentType: 'application/json',
-    }),
-  );
+  const breaches = reportedBreaches(check.breaches);
+  // The estimate's report (the shape of `driftwatch estimate --format json`), with the window added.
+  await putJsonObject(clients.s3, config.resultsBucket, reportKey, {
+    ...report,
+    ...where,
+    withheld: null,
+    reference: {
+      ...report.reference,
+      key: calibrator.referenceKey,
+      versionId: calibrator.versionId,
+      scoredBy: calibrator.scoredBy,
+      calibratorKey: loaded.key,
+    },
+    servingModel,
+    servingModelSource: recorded === null ? 'looked-up' : 'recorded',
+    limits: estimate.limits,
+    breaches,
+    unchecked: check.unchecked,
+    warnings,
+  });
   const item: HistoryItem = {
-    ...historyKey(model.name, 'estimate', checkedAt, windowKey),
-    model: model.name,
-    kind: 'estimate',
-    status: 'succeeded',
-    checkedAt,
-    bucket: config.dataBucket,
-    key: windowKey,
-    versionId: null,
-    etag: null,
+    ...estimateHistoryHead(deps, checkedAt, windowKey),
     reportKey,
     estimated: true,
     withheld: null,
@@ -678,25 +644,12 @@ async function estimateOrWithhold(
     checkedAt,
     retrains: model.retrainingTriggers?.includes('estimatedPerformance') ?? false,
   });
-  for (let start = 0; start < details.length; start += 10) {
-    const response = await clients.eventBridge.send(
-      new PutEventsCommand({
-        Entries: details.slice(start, start + 10).map((detail) => ({
-          EventBusName: config.eventBusName,
-          Source: EVENT_SOURCE,
-          DetailType: DETAIL_TYPE.performanceEstimatedDegraded,
-          Detail: JSON.stringify(detail),
-          Resources: [],
-        })),
-      }),
-    );
-    if ((response.FailedEntryCount ?? 0) > 0) {
-      const entry = response.Entries?.find((candidate) => candidate.ErrorCode !== undefined);
-      throw new Error(
-        `EventBridge refused ${response.FailedEntryCount} ${DETAIL_TYPE.performanceEstimatedDegraded} events: ${entry?.ErrorCode ?? 'unknown'}`,
-      );
-    }
-  }
+  await putEvents(
+    clients.eventBridge,
+    config.eventBusName,
+    DETAIL_TYPE.performanceEstimatedDegraded,
+    details,
+  );
 
   publishMetricPoints(
     deps.metrics,
@@ -723,41 +676,10 @@ async function withholdEstimate(
 ): Promise<EstimateOutcome> {
   const { config, clients } = deps;
   const model = config.model;
-  const checkedAt = (deps.now?.() ?? new Date()).toISOString();
-  const reportKey = captureWindowReportKey(
-    config.reportsPrefix,
-    model.name,
-    { endpoint: window.endpoint, variant: window.variant, start: new Date(window.start) },
-    'estimated',
-  );
-  await clients.s3.send(
-    new PutObjectCommand({
-      Bucket: config.resultsBucket,
-      Key: reportKey,
-      Body: JSON.stringify({
-        estimated: true,
-        withheld,
-        model: model.name,
-        endpoint: window.endpoint,
-        variant: window.variant,
-        windowStart: window.start,
-        windowEnd: window.end,
-        window,
-        checkedAt,
-      }),
-      ContentType: 'application/json',
-    }),
-  );
+  const { checkedAt, reportKey, where } = estimateOfWindow(deps, window);
+  await putJsonObject(clients.s3, config.resultsBucket, reportKey, { estimated: true, withheld, ...where });
   await putHistoryItem(clients.documents, config.historyTable, {
-    ...historyKey(model.name, 'estimate', checkedAt, windowKey),
-    model: model.name,
-    kind: 'estimate',
-    status: 'succeeded',
-    checkedAt,
-    bucket: config.dataBucket,
-    key: windowKey,
-    versionId: null,
-    etag: null,
+    ...estimateHistoryHead(deps, checkedAt, windowKey),
     reportKey,
     estimated: true,
     withheld,
@@ -772,6 +694,36 @@ async function withholdEstimate(
     ...withheld,
   });
   return { status: 'withheld', reportKey, withheld };
+}
+
+/** When a window's estimate is made, where its report goes, and what the report says of the window. */
+function estimateOfWindow(deps: CheckDependencies, window: CaptureWindowLabel) {
+  const model = deps.config.model;
+  const checkedAt = (deps.now?.() ?? new Date()).toISOString();
+  const reportKey = captureWindowReportKey(
+    deps.config.reportsPrefix,
+    model.name,
+    { endpoint: window.endpoint, variant: window.variant, start: new Date(window.start) },
+    'estimated',
+  );
+  const where = {
+    model: model.name,
+    endpoint: window.endpoint,
+    variant: window.variant,
+    windowStart: window.start,
+    windowEnd: window.end,
+    window,
+    checkedAt,
+  };
+  return { checkedAt, reportKey, where };
+}
+
+/** The head of a window's estimate history item: a window has no version or ETag. */
+function estimateHistoryHead(deps: CheckDependencies, checkedAt: string, windowKey: string): HistoryItem {
+  return historyHead(
+    { model: deps.config.model.name, kind: 'estimate', status: 'succeeded', checkedAt },
+    { bucket: deps.config.dataBucket, key: windowKey, versionId: null, etag: null },
+  );
 }
 
 /**
@@ -814,26 +766,15 @@ export function estimatePoints(
   const points: MetricPoint[] = [
     metricPoint(METRIC.estimatedPerformanceBreaches, breaches, { [DIMENSION.model]: model }),
   ];
-  const entries = [
-    { segment: null, metrics: report.metrics },
-    ...report.segments.map((entry) => ({
-      segment: { column: entry.column, value: entry.value },
-      metrics: entry.metrics,
-    })),
-  ];
-  for (const { segment, metrics } of entries) {
-    for (const name of METRIC_NAMES) {
-      const value = metrics[name];
-      if (value === null || !Number.isFinite(value)) continue;
-      points.push(
-        metricPoint(METRIC.estimatedPerformanceMetric, value, {
-          [DIMENSION.model]: model,
-          [DIMENSION.metric]: name,
-          [DIMENSION.segment]: segmentDimensionValue(segment),
-          [DIMENSION.variant]: variant,
-        }),
-      );
-    }
+  for (const { name, segment, value } of finiteMetricValues(report)) {
+    points.push(
+      metricPoint(METRIC.estimatedPerformanceMetric, value, {
+        [DIMENSION.model]: model,
+        [DIMENSION.metric]: name,
+        [DIMENSION.segment]: segmentDimensionValue(segment),
+        [DIMENSION.variant]: variant,
+      }),
+    );
   }
   return points;
 }

@@ -37,12 +37,12 @@ import { profileFromJson, profileToJson, type TableProfile } from '../core/drift
 import { mergeWithProfile } from '../core/drift/run.ts';
 import { DEFAULT_MIN_EFFECT } from '../core/drift/significance.ts';
 import { binEdgesOf, TableAccumulator } from '../core/drift/table-accumulator.ts';
-import { ConfigError, InputError, LimitExceededError } from '../core/errors.ts';
+import { ConfigError, InputError } from '../core/errors.ts';
 import { CAPTURE_METADATA_COLUMNS, type CaptureAwareInput, withCapture } from '../core/readers/capture.ts';
 import { readTable } from '../core/readers/read-table.ts';
 import { CAPTURE, type CaptureRuntimeConfig, type CaptureWindowLabel } from '../shared/contract.ts';
-import type { CreatedObject } from '../shared/s3-event.ts';
-import { findObject, type S3ObjectVersion, s3TableInput } from '../shared/s3-input.ts';
+import { type CreatedObject, unannouncedObject } from '../shared/s3-event.ts';
+import { checkObjectSize, findObject, type S3ObjectVersion, s3TableInput } from '../shared/s3-input.ts';
 import {
   estimateWindow,
   type RecordedServingModel,
@@ -238,13 +238,7 @@ export async function captureObject(
         `endpoint ${JSON.stringify(location.endpoint)} is not among the model's capture.endpoints (${capture.endpoints.join(', ')})`,
       );
     }
-    if (found.size > model.maxObjectBytes) {
-      throw new LimitExceededError(
-        { file: found.key },
-        `the object is ${found.size} bytes, above the limit of ${model.maxObjectBytes} bytes (maxObjectBytes)`,
-        model.maxObjectBytes,
-      );
-    }
+    checkObjectSize(found, model.maxObjectBytes);
     const baseline = await deps.baselines.loadVersioned(config.dataBucket, model.baselineProfileKey);
     // One read: the partial profile, and the scores a window's estimate needs when the model has one.
     const scores = capture.estimate ? scoresSink(capture.estimate, capture.scoreColumn, found.key) : null;
@@ -844,16 +838,7 @@ async function checkPart(
   const model = config.model;
   const capture = model.capture!;
   const windowKey = `${capture.prefix}${item.endpoint}/${item.variant}/window-${compactTime(new Date(item.windowStart))}${item.part > 0 ? `-part${item.part}` : ''}`;
-  const pseudoObject: CreatedObject = {
-    bucket: config.dataBucket,
-    eventKey: windowKey,
-    keyCandidates: [windowKey],
-    versionId: null,
-    etag: null,
-    size: null,
-    sequencer: null,
-    format: 'eventbridge',
-  };
+  const pseudoObject = unannouncedObject(config.dataBucket, windowKey);
   try {
     const started = performance.now();
     const files = await partFiles(deps, storage, item.pk, item.part);

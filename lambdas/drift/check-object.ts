@@ -1,11 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { runDrift } from '../core/drift/run.ts';
 import type { DriftReport } from '../core/drift/types.ts';
-import { LimitExceededError } from '../core/errors.ts';
 import { renderHtmlReport } from '../core/report/html.ts';
 import type { AwsClients } from '../shared/clients.ts';
 import {
@@ -13,17 +11,16 @@ import {
   DETAIL_TYPE,
   type DriftDetectedDetail,
   driftReportKey,
-  EVENT_SOURCE,
   type HistoryItem,
-  historyKey,
   PAGE_REASON,
   segmentDimensionValue,
   UNROUTED_MODEL,
 } from '../shared/contract.ts';
-import { putHistoryItem } from '../shared/history.ts';
+import { historyHead, putHistoryItem } from '../shared/history.ts';
 import { pagePoints } from '../shared/metrics.ts';
+import { putEvents, putJsonObject } from '../shared/publish.ts';
 import type { CreatedObject } from '../shared/s3-event.ts';
-import { findObject, type S3ObjectVersion, s3TableInput } from '../shared/s3-input.ts';
+import { checkObjectSize, findObject, type S3ObjectVersion, s3TableInput } from '../shared/s3-input.ts';
 import type { BaselineProfileCache } from './baseline.ts';
 import type { ServingModelLookup } from './capture-estimate.ts';
 import { type DriftHandlerConfig, driftOptions } from './config.ts';
@@ -81,10 +78,7 @@ export type CheckOutcome =
       windows: number;
     };
 
-/** EventBridge accepted the call but not the entry (throttled, internal error): worth a retry. */
-export class EventPublishError extends Error {
-  override readonly name = 'EventPublishError';
-}
+export { EventPublishError } from '../shared/publish.ts';
 
 /**
  * Checks one created object against the model's baseline profile and records the result: the JSON and
@@ -119,13 +113,7 @@ export async function checkObject(
   let report: DriftReport;
   try {
     found = await findObject(deps.clients.s3, object.bucket, keys, object.versionId);
-    if (found.size > model.maxObjectBytes) {
-      throw new LimitExceededError(
-        { file: found.key },
-        `the object is ${found.size} bytes, above the limit of ${model.maxObjectBytes} bytes (maxObjectBytes)`,
-        model.maxObjectBytes,
-      );
-    }
+    checkObjectSize(found, model.maxObjectBytes);
     const profile = await deps.baselines.load(config.dataBucket, model.baselineProfileKey);
     report = await runDrift(
       { kind: 'profile', profile },
@@ -159,14 +147,11 @@ export async function recordSuccess(
   const reportKey = driftReportKey(config.reportsPrefix, model.name, checkedAt, found.key, 'json');
   const htmlReportKey = driftReportKey(config.reportsPrefix, model.name, checkedAt, found.key, 'html');
   const source = { bucket: found.bucket, key: found.key, versionId: found.versionId };
-  await clients.s3.send(
-    new PutObjectCommand({
-      Bucket: config.resultsBucket,
-      Key: reportKey,
-      Body: JSON.stringify({ ...report, source, ...(window && { window }) }),
-      ContentType: 'application/json',
-    }),
-  );
+  await putJsonObject(clients.s3, config.resultsBucket, reportKey, {
+    ...report,
+    source,
+    ...(window && { window }),
+  });
   await clients.s3.send(
     new PutObjectCommand({
       Bucket: config.resultsBucket,
@@ -189,15 +174,10 @@ export async function recordSuccess(
     ),
   ];
   const item: HistoryItem = {
-    ...historyKey(model.name, 'drift', checkedAt, found.key),
-    model: model.name,
-    kind: 'drift',
-    status: 'succeeded',
-    checkedAt,
-    bucket: found.bucket,
-    key: found.key,
-    versionId: found.versionId,
-    etag: found.etag ?? object.etag,
+    ...historyHead(
+      { model: model.name, kind: 'drift', status: 'succeeded', checkedAt },
+      { ...found, etag: found.etag ?? object.etag },
+    ),
     reportKey,
     htmlReportKey,
     rows: report.rows,
@@ -270,25 +250,7 @@ export async function recordSuccess(
 }
 
 async function putDriftDetected(deps: CheckDependencies, detail: DriftDetectedDetail): Promise<void> {
-  const response = await deps.clients.eventBridge.send(
-    new PutEventsCommand({
-      Entries: [
-        {
-          EventBusName: deps.config.eventBusName,
-          Source: EVENT_SOURCE,
-          DetailType: DETAIL_TYPE.driftDetected,
-          Detail: JSON.stringify(detail),
-          Resources: [],
-        },
-      ],
-    }),
-  );
-  if ((response.FailedEntryCount ?? 0) > 0) {
-    const entry = response.Entries?.[0];
-    throw new EventPublishError(
-      `EventBridge refused the ${DETAIL_TYPE.driftDetected} event: ${entry?.ErrorCode ?? 'unknown'} ${entry?.ErrorMessage ?? ''}`.trim(),
-    );
-  }
+  await putEvents(deps.clients.eventBridge, deps.config.eventBusName, DETAIL_TYPE.driftDetected, [detail]);
 }
 
 /**
@@ -309,15 +271,7 @@ export async function recordFailure(
   const checkedAt = (deps.now?.() ?? new Date()).toISOString();
   if (object !== null) {
     await putHistoryItem(clients.documents, config.historyTable, {
-      ...historyKey(model.name, 'drift', checkedAt, key),
-      model: model.name,
-      kind: 'drift',
-      status: 'failed',
-      checkedAt,
-      bucket: object.bucket,
-      key,
-      versionId: object.versionId,
-      etag: object.etag,
+      ...historyHead({ model: model.name, kind: 'drift', status: 'failed', checkedAt }, { ...object, key }),
       error: failure,
     });
   }

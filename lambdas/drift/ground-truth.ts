@@ -20,10 +20,9 @@
  */
 import { createHash } from 'node:crypto';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { compactTime, windowOf } from '../core/drift/capture-window.ts';
-import { InputError, LimitExceededError } from '../core/errors.ts';
+import { InputError } from '../core/errors.ts';
 import { PerformanceAccumulator, resolveEvaluateOptions } from '../core/performance/evaluate.ts';
 import {
   compareWithEstimate,
@@ -35,33 +34,25 @@ import {
   sortLabelFiles,
 } from '../core/performance/ground-truth.ts';
 import { checkLimits, describeBreach, type LimitCheck } from '../core/performance/limits.ts';
-import { type PerformanceReport, performanceReportFromJson } from '../core/performance/report.ts';
+import type { PerformanceReport } from '../core/performance/report.ts';
 import { withCapture } from '../core/readers/capture.ts';
-import { readAllText } from '../core/readers/decompress.ts';
 import { readTable } from '../core/readers/read-table.ts';
-import { loadBaselineReport, putPerformanceDegraded } from '../performance/check-golden.ts';
-import { breachSummary, performanceDegradedDetails } from '../performance/degraded-event.ts';
-import { limitDrops, performanceMetricPoints } from '../performance/emit-metrics.ts';
+import { loadPerformanceReport, putPerformanceDegraded } from '../performance/check-golden.ts';
+import { performanceDegradedDetails, reportedBreaches } from '../performance/degraded-event.ts';
+import { performanceCheckPoints } from '../performance/emit-metrics.ts';
 import {
   type CaptureRuntimeConfig,
   type CaptureWindowLabel,
   captureWindowReportKey,
   type GroundTruthRuntimeConfig,
   type HistoryItem,
-  historyKey,
-  PAGE_REASON,
 } from '../shared/contract.ts';
-import { putHistoryItem } from '../shared/history.ts';
+import { historyHead, putHistoryItem } from '../shared/history.ts';
 import { setSignal } from '../shared/incidents.ts';
-import { pagePoints, publishMetricPoints } from '../shared/metrics.ts';
-import type { CreatedObject } from '../shared/s3-event.ts';
-import {
-  findObject,
-  isForbidden,
-  isNotFound,
-  type S3ObjectVersion,
-  s3TableInput,
-} from '../shared/s3-input.ts';
+import { publishMetricPoints } from '../shared/metrics.ts';
+import { putJsonObject } from '../shared/publish.ts';
+import { type CreatedObject, unannouncedObject } from '../shared/s3-event.ts';
+import { checkObjectSize, findObject, type S3ObjectVersion, s3TableInput } from '../shared/s3-input.ts';
 import {
   type CaptureStorage,
   defaultServingModel,
@@ -176,13 +167,7 @@ export async function groundTruthObject(
   let badRecords: number;
   try {
     found = await findObject(deps.clients.s3, object.bucket, keys, object.versionId);
-    if (found.size > model.maxObjectBytes) {
-      throw new LimitExceededError(
-        { file: found.key },
-        `the object is ${found.size} bytes, above the limit of ${model.maxObjectBytes} bytes (maxObjectBytes)`,
-        model.maxObjectBytes,
-      );
-    }
+    checkObjectSize(found, model.maxObjectBytes);
     const summary = await readLabelFile(
       s3TableInput(deps.clients.s3, found),
       new LabelIndex(),
@@ -317,20 +302,8 @@ export async function windowCaptureFiles(
 
 /** The window's CBPE estimate stored beside (`estimated.json`), or null when there is none. */
 async function loadEstimate(deps: CheckDependencies, key: string): Promise<PerformanceReport | null> {
-  let body: AsyncIterable<Uint8Array>;
   try {
-    const response = await deps.clients.s3.send(
-      new GetObjectCommand({ Bucket: deps.config.resultsBucket, Key: key }),
-    );
-    if (response.Body === undefined) return null;
-    body = response.Body as AsyncIterable<Uint8Array>;
-  } catch (error) {
-    if (isNotFound(error) || isForbidden(error) || (error as Error).name === 'AccessDenied') return null;
-    throw error;
-  }
-  const text = await readAllText(body, { name: key, maxDecompressedBytes: 64 * 1024 ** 2 });
-  try {
-    return performanceReportFromJson(text, key);
+    return await loadPerformanceReport(deps.clients.s3, deps.config.resultsBucket, key);
   } catch (error) {
     // A malformed estimate must not stop the realized report: it is left out, and said so.
     if (!(error instanceof InputError)) throw error;
@@ -496,7 +469,7 @@ export async function joinWindow(
     const baseline =
       groundTruth.baselineReportKey === null
         ? null
-        : await loadBaselineReport(deps.clients.s3, config.dataBucket, groundTruth.baselineReportKey);
+        : await loadPerformanceReport(deps.clients.s3, config.dataBucket, groundTruth.baselineReportKey);
     let breached = 0;
     for (const variantJoin of joins) {
       if (variantJoin.join.joined === 0) continue;
@@ -527,22 +500,7 @@ export async function joinWindow(
     }
   } catch (error) {
     if (!isPermanentFailure(error)) throw error;
-    await recordFailure(
-      deps,
-      {
-        bucket: config.dataBucket,
-        eventKey: windowKey,
-        keyCandidates: [windowKey],
-        versionId: null,
-        etag: null,
-        size: null,
-        sequencer: null,
-        format: 'eventbridge',
-      },
-      windowKey,
-      error,
-      messageBody,
-    );
+    await recordFailure(deps, unannouncedObject(config.dataBucket, windowKey), windowKey, error, messageBody);
   }
   try {
     await deps.clients.documents.send(
@@ -615,51 +573,36 @@ async function recordRealized(
             reason: report.groundTruth.firstBadRecord.reason,
           },
   };
-  const breaches = check.breaches.map((breach) => ({
-    ...breachSummary(breach),
-    drop: breach.drop !== null && Number.isFinite(breach.drop) ? breach.drop : null,
-  }));
-  await clients.s3.send(
-    new PutObjectCommand({
-      Bucket: config.resultsBucket,
-      Key: reportKey,
-      Body: JSON.stringify({
-        ...report,
-        estimated: false,
-        model: model.name,
-        servingModel,
-        checkedAt,
-        window: label,
-        limits: groundTruth.limits,
-        breaches,
-        unchecked: check.unchecked,
-        ...(estimated !== null && {
-          estimate: {
-            reportKey: captureWindowReportKey(
-              config.reportsPrefix,
-              model.name,
-              { endpoint, variant, start: window.start },
-              'estimated',
-            ),
-            metrics: compareWithEstimate(report, estimated),
-          },
-        }),
-      }),
-      ContentType: 'application/json',
+  const breaches = reportedBreaches(check.breaches);
+  await putJsonObject(clients.s3, config.resultsBucket, reportKey, {
+    ...report,
+    estimated: false,
+    model: model.name,
+    servingModel,
+    checkedAt,
+    window: label,
+    limits: groundTruth.limits,
+    breaches,
+    unchecked: check.unchecked,
+    ...(estimated !== null && {
+      estimate: {
+        reportKey: captureWindowReportKey(
+          config.reportsPrefix,
+          model.name,
+          { endpoint, variant, start: window.start },
+          'estimated',
+        ),
+        metrics: compareWithEstimate(report, estimated),
+      },
     }),
-  );
+  });
   const sourceKey = `${model.capture!.prefix}${endpoint}/${variant}/window-${compactTime(window.start)}`;
   const runId = `${item.pk}#v${item.version}`;
   const history: HistoryItem = {
-    ...historyKey(model.name, 'performance', checkedAt, sourceKey),
-    model: model.name,
-    kind: 'performance',
-    status: 'succeeded',
-    checkedAt,
-    bucket: config.dataBucket,
-    key: sourceKey,
-    versionId: null,
-    etag: null,
+    ...historyHead(
+      { model: model.name, kind: 'performance', status: 'succeeded', checkedAt },
+      { bucket: config.dataBucket, key: sourceKey, versionId: null, etag: null },
+    ),
     runId,
     reportKey,
     evaluatedRows: report.rows,
@@ -671,6 +614,11 @@ async function recordRealized(
     servingModel,
   };
   await putHistoryItem(clients.documents, config.historyTable, history);
+  // A breach of a model no longer serving the variant is published, but retrains no one (see superseded).
+  const retrains =
+    model.retrainingTriggers?.includes('performance') === true &&
+    check.breaches.length > 0 &&
+    !(await superseded(deps, endpoint, variant, servingModel));
   const details = performanceDegradedDetails(check.breaches, {
     model: model.name,
     reportKey,
@@ -679,21 +627,15 @@ async function recordRealized(
     versionId: null,
     checkedAt,
     runId,
+    retrains,
+    window: label,
   });
-  const retrains =
-    model.retrainingTriggers?.includes('performance') === true &&
-    details.length > 0 &&
-    !(await superseded(deps, endpoint, variant, servingModel));
-  for (const detail of details) {
-    detail.window = label;
-    detail.servingModel = servingModel;
-    if (retrains) detail.retrainingTrigger = 'performance';
-  }
+  for (const detail of details) detail.servingModel = servingModel;
   await putPerformanceDegraded(deps, details);
-  publishMetricPoints(deps.metrics, [
-    ...performanceMetricPoints(report, check, limitDrops(report, baseline, groundTruth.limits), model.name),
-    ...pagePoints(model.name, check.breaches.length > 0 ? [PAGE_REASON.performanceLimit] : []),
-  ]);
+  publishMetricPoints(
+    deps.metrics,
+    performanceCheckPoints(report, check, baseline, groundTruth.limits, model.name),
+  );
   deps.logger.info('Realized performance checked', {
     endpoint,
     variant,

@@ -22,13 +22,13 @@ import {
   CAPTURE,
   DIMENSION,
   type HistoryItem,
-  historyKey,
   type LabelFileTally,
   labelFileReportKey,
   METRIC,
 } from '../shared/contract.ts';
-import { putHistoryItem } from '../shared/history.ts';
+import { historyHead, putHistoryItem } from '../shared/history.ts';
 import { metricPoint, publishMetricPoints } from '../shared/metrics.ts';
+import { putJsonObject } from '../shared/publish.ts';
 import type { CaptureStorage } from './capture.ts';
 import type { CheckDependencies } from './check-object.ts';
 
@@ -222,14 +222,7 @@ async function countFile(
     reportKey,
   };
   // The report first (its key is the file's): a count claimed below always has its report.
-  await clients.s3.send(
-    new PutObjectCommand({
-      Bucket: config.resultsBucket,
-      Key: reportKey,
-      Body: JSON.stringify(tally),
-      ContentType: 'application/json',
-    }),
-  );
+  await putJsonObject(clients.s3, config.resultsBucket, reportKey, tally);
   try {
     await clients.documents.send(
       new UpdateCommand({
@@ -252,15 +245,10 @@ async function countFile(
     throw error;
   }
   const history: HistoryItem = {
-    ...historyKey(model, 'labels', countedAt, item.key),
-    model,
-    kind: 'labels',
-    status: 'succeeded',
-    checkedAt: countedAt,
-    bucket: config.dataBucket,
-    key: item.key,
-    versionId: item.versionId ?? null,
-    etag: null,
+    ...historyHead(
+      { model, kind: 'labels', status: 'succeeded', checkedAt: countedAt },
+      { bucket: config.dataBucket, key: item.key, versionId: item.versionId ?? null, etag: null },
+    ),
     reportKey,
     labelFile: tally,
   };

@@ -1,9 +1,10 @@
 /** The AWS side of the feedback consumer's ports: DynamoDB states, EventBridge events, the SQS failure queue. */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { type ConceptDriftDetectedDetail, DETAIL_TYPE, EVENT_SOURCE } from '../shared/contract.ts';
+import { type ConceptDriftDetectedDetail, DETAIL_TYPE } from '../shared/contract.ts';
+import { putEvents } from '../shared/publish.ts';
 import type { CohortStore, RejectedRecord, StoredCohort } from './consumer.ts';
 
 /** Environment variables of the feedback consumer. */
@@ -70,24 +71,7 @@ export function eventPutter(
   eventBridge: EventBridgeClient,
   eventBusName: string,
 ): (details: readonly ConceptDriftDetectedDetail[]) => Promise<void> {
-  return async (details) => {
-    for (let i = 0; i < details.length; i += 10) {
-      const response = await eventBridge.send(
-        new PutEventsCommand({
-          Entries: details.slice(i, i + 10).map((detail) => ({
-            Source: EVENT_SOURCE,
-            DetailType: DETAIL_TYPE.conceptDriftDetected,
-            Detail: JSON.stringify(detail),
-            EventBusName: eventBusName,
-          })),
-        }),
-      );
-      if ((response.FailedEntryCount ?? 0) > 0) {
-        const failure = response.Entries?.find((entry) => entry.ErrorCode);
-        throw new Error(`PutEvents failed: ${failure?.ErrorCode}: ${failure?.ErrorMessage}`);
-      }
-    }
-  };
+  return (details) => putEvents(eventBridge, eventBusName, DETAIL_TYPE.conceptDriftDetected, details);
 }
 
 /** Sends rejected records to the failure queue, ten per call; throws when any message was not sent. */

@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -22,18 +22,17 @@ import { readAllText } from '../core/readers/decompress.ts';
 import { readTable } from '../core/readers/read-table.ts';
 import {
   DETAIL_TYPE,
-  EVENT_SOURCE,
   type HistoryItem,
-  historyKey,
   PAGE_REASON,
   type PerformanceDegradedDetail,
   type PerformanceModelRuntimeConfig,
   performanceReportKey,
 } from '../shared/contract.ts';
 import { describeFailure } from '../shared/failure.ts';
-import { putHistoryItem } from '../shared/history.ts';
+import { historyHead, putHistoryItem } from '../shared/history.ts';
 import { setSignal } from '../shared/incidents.ts';
 import { pagePoints, publishMetricPoints } from '../shared/metrics.ts';
+import { putEvents, putJsonObject } from '../shared/publish.ts';
 import {
   findObject,
   isForbidden,
@@ -42,8 +41,8 @@ import {
   s3TableInput,
 } from '../shared/s3-input.ts';
 import type { PerformanceHandlerConfig } from './config.ts';
-import { breachSummary, performanceDegradedDetails } from './degraded-event.ts';
-import { checkErrorPoints, limitDrops, performanceMetricPoints } from './emit-metrics.ts';
+import { performanceDegradedDetails, reportedBreaches } from './degraded-event.ts';
+import { checkErrorPoints, performanceCheckPoints } from './emit-metrics.ts';
 import {
   ENDPOINT_SCORE_COLUMN,
   EndpointScoringSink,
@@ -87,16 +86,10 @@ export type CheckOutcome =
     }
   | { status: 'failed'; runId: string; key: string; error: { name: string; message: string } };
 
-/** EventBridge accepted the call but not every entry. */
-export class EventPublishError extends Error {
-  override readonly name = 'EventPublishError';
-}
+export { EventPublishError } from '../shared/publish.ts';
 
 /** Largest baseline report read, after decompression: a report is a few kilobytes per segment. */
 export const MAX_BASELINE_REPORT_BYTES = 64 * 1024 ** 2;
-
-/** PutEvents takes at most 10 entries per call. */
-const EVENTS_PER_CALL = 10;
 
 /** How the config names the options, for errors in history items and logs. */
 const FIELDS = {
@@ -135,7 +128,7 @@ export async function checkGolden(deps: CheckDependencies, runId: string): Promi
   let evaluated: Evaluated;
   try {
     found = await findObject(deps.clients.s3, deps.config.dataBucket, [model.goldenDatasetKey], null);
-    const baseline = await loadBaselineReport(
+    const baseline = await loadPerformanceReport(
       deps.clients.s3,
       deps.config.dataBucket,
       model.baselineReportKey,
@@ -215,12 +208,12 @@ async function evaluateGolden(
 }
 
 /**
- * The model's baseline report (JSON, optionally gzip), or null when there is none yet. A 403 counts as
- * none: without s3:ListBucket, that is how S3 answers for a missing key.
+ * A performance report in S3 (JSON, optionally gzip): the model's baseline, or a window's estimate; null when
+ * there is none yet. A 403 counts as none: without s3:ListBucket, that is how S3 answers for a missing key.
  *
  * @throws InputError when the object is not a performance report.
  */
-export async function loadBaselineReport(
+export async function loadPerformanceReport(
   s3: S3Client,
   bucket: string,
   key: string,
@@ -251,39 +244,21 @@ async function recordSuccess(
   const reportKey = performanceReportKey(config.reportsPrefix, model.name, checkedAt);
   const source = { bucket: found.bucket, key: found.key, versionId: found.versionId, etag: found.etag };
   const provenance = { model: model.name, checkedAt, runId, source };
-  const breaches = check.breaches.map((breach) => ({
-    ...breachSummary(breach),
-    drop: breach.drop !== null && Number.isFinite(breach.drop) ? breach.drop : null,
-  }));
-  await clients.s3.send(
-    new PutObjectCommand({
-      Bucket: config.resultsBucket,
-      Key: reportKey,
-      // The spec's report, with what was checked added (the spec allows added fields).
-      Body: JSON.stringify({
-        ...report,
-        ...provenance,
-        scoring: model.scoring.kind === 'column' ? 'scoreColumn' : 'endpoint',
-        baselineReportKey: baseline === null ? null : model.baselineReportKey,
-        limits: model.limits,
-        breaches,
-        unchecked: check.unchecked,
-      }),
-      ContentType: 'application/json',
-    }),
-  );
+  const breaches = reportedBreaches(check.breaches);
+  // The spec's report, with what was checked added (the spec allows added fields).
+  await putJsonObject(clients.s3, config.resultsBucket, reportKey, {
+    ...report,
+    ...provenance,
+    scoring: model.scoring.kind === 'column' ? 'scoreColumn' : 'endpoint',
+    baselineReportKey: baseline === null ? null : model.baselineReportKey,
+    limits: model.limits,
+    breaches,
+    unchecked: check.unchecked,
+  });
   const baselineCreated = baseline === null && (await storeBaseline(deps, { ...report, ...provenance }));
 
   const item: HistoryItem = {
-    ...historyKey(model.name, 'performance', checkedAt, found.key),
-    model: model.name,
-    kind: 'performance',
-    status: 'succeeded',
-    checkedAt,
-    bucket: found.bucket,
-    key: found.key,
-    versionId: found.versionId,
-    etag: found.etag,
+    ...historyHead({ model: model.name, kind: 'performance', status: 'succeeded', checkedAt }, found),
     runId,
     reportKey,
     evaluatedRows: report.rows,
@@ -302,10 +277,8 @@ async function recordSuccess(
     versionId: found.versionId,
     checkedAt,
     runId,
+    retrains: model.retrainingTriggers?.includes('performance') ?? false,
   });
-  if (model.retrainingTriggers?.includes('performance')) {
-    for (const detail of details) detail.retrainingTrigger = 'performance';
-  }
   await putPerformanceDegraded(deps, details);
   await setSignal(clients.documents, config.historyTable, model.name, 'performanceLimit', {
     open: check.breaches.length > 0,
@@ -326,10 +299,10 @@ async function recordSuccess(
   });
 
   // Last, so a retried invocation after a failed write above does not count the check twice.
-  publishMetricPoints(deps.metrics, [
-    ...performanceMetricPoints(report, check, limitDrops(report, baseline, model.limits), model.name),
-    ...pagePoints(model.name, check.breaches.length > 0 ? [PAGE_REASON.performanceLimit] : []),
-  ]);
+  publishMetricPoints(
+    deps.metrics,
+    performanceCheckPoints(report, check, baseline, model.limits, model.name),
+  );
   for (const warning of evaluated.warnings) logger.warn('Golden dataset warning', { warning });
   for (const unchecked of check.unchecked) {
     // The first run has no baseline by design: not worth a warning.
@@ -399,26 +372,12 @@ export async function putPerformanceDegraded(
   },
   details: readonly PerformanceDegradedDetail[],
 ): Promise<void> {
-  for (let start = 0; start < details.length; start += EVENTS_PER_CALL) {
-    const response = await deps.clients.eventBridge.send(
-      new PutEventsCommand({
-        Entries: details.slice(start, start + EVENTS_PER_CALL).map((detail) => ({
-          EventBusName: deps.config.eventBusName,
-          Source: EVENT_SOURCE,
-          DetailType: DETAIL_TYPE.performanceDegraded,
-          Detail: JSON.stringify(detail),
-          Resources: [],
-        })),
-      }),
-    );
-    if ((response.FailedEntryCount ?? 0) > 0) {
-      const entry = response.Entries?.find((candidate) => candidate.ErrorCode !== undefined);
-      throw new EventPublishError(
-        `EventBridge refused ${response.FailedEntryCount} ${DETAIL_TYPE.performanceDegraded} events: ` +
-          `${entry?.ErrorCode ?? 'unknown'} ${entry?.ErrorMessage ?? ''}`.trim(),
-      );
-    }
-  }
+  await putEvents(
+    deps.clients.eventBridge,
+    deps.config.eventBusName,
+    DETAIL_TYPE.performanceDegraded,
+    details,
+  );
 }
 
 /**
@@ -437,15 +396,15 @@ async function recordFailure(
   const checkedAt = (deps.now?.() ?? new Date()).toISOString();
   const key = found?.key ?? model.goldenDatasetKey;
   await putHistoryItem(clients.documents, config.historyTable, {
-    ...historyKey(model.name, 'performance', checkedAt, key),
-    model: model.name,
-    kind: 'performance',
-    status: 'failed',
-    checkedAt,
-    bucket: found?.bucket ?? config.dataBucket,
-    key,
-    versionId: found?.versionId ?? null,
-    etag: found?.etag ?? null,
+    ...historyHead(
+      { model: model.name, kind: 'performance', status: 'failed', checkedAt },
+      {
+        bucket: found?.bucket ?? config.dataBucket,
+        key,
+        versionId: found?.versionId ?? null,
+        etag: found?.etag ?? null,
+      },
+    ),
     runId,
     error: failure,
   });

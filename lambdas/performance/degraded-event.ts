@@ -1,16 +1,15 @@
 import type { PerformanceBreach } from '../core/performance/limits.ts';
 import type { PerformanceBreachSummary, PerformanceDegradedDetail } from '../shared/contract.ts';
 
-/** Where the breaches came from: the parts of the event the limit check does not hold. */
-export interface DegradedEventContext {
-  model: string;
-  reportKey: string;
-  bucket: string;
-  key: string;
-  versionId: string | null;
-  checkedAt: string;
-  runId: string;
-}
+/**
+ * Where the breaches came from: the parts of the event the limit check does not hold (with `window` for the
+ * realized performance of a Data Capture window), and whether the model retrains on degraded performance
+ * (the events then carry `retrainingTrigger: 'performance'`).
+ */
+export type DegradedEventContext = Pick<
+  PerformanceDegradedDetail,
+  'model' | 'reportKey' | 'bucket' | 'key' | 'versionId' | 'checkedAt' | 'runId' | 'window'
+> & { retrains?: boolean };
 
 /**
  * A breach as history items list it: metric, segment, kind, value, limit, baseline.
@@ -31,6 +30,20 @@ export function breachSummary(breach: PerformanceBreach): PerformanceBreachSumma
   };
 }
 
+/** A breach's relative drop as events and reports give it: null for none and for an infinite one (JSON has no infinity). */
+export const finiteDrop = (drop: number | null): number | null =>
+  drop !== null && Number.isFinite(drop) ? drop : null;
+
+/**
+ * The breaches as reports and events list them: {@link breachSummary} and the {@link finiteDrop}.
+ * History items list them without the drop.
+ */
+export function reportedBreaches(
+  breaches: readonly PerformanceBreach[],
+): (PerformanceBreachSummary & { drop: number | null })[] {
+  return breaches.map((breach) => ({ ...breachSummary(breach), drop: finiteDrop(breach.drop) }));
+}
+
 /**
  * The details of the `Performance Degraded` events of one check: one per breached limit, in the order of
  * the breaches (that of the config's limits). An infinite drop (a baseline of 0) is given as null, since
@@ -48,12 +61,14 @@ export function performanceDegradedDetails(
   return breaches.map((breach) => ({
     model: context.model,
     ...breachSummary(breach),
-    drop: breach.drop !== null && Number.isFinite(breach.drop) ? breach.drop : null,
+    drop: finiteDrop(breach.drop),
     reportKey: context.reportKey,
     bucket: context.bucket,
     key: context.key,
     versionId: context.versionId,
     checkedAt: context.checkedAt,
     runId: context.runId,
+    ...(context.window && { window: context.window }),
+    ...(context.retrains && { retrainingTrigger: 'performance' as const }),
   }));
 }

@@ -1,8 +1,8 @@
 import { type LimitCheck, type PerformanceLimit, relativeDrop } from '../core/performance/limits.ts';
 import { METRIC_DIRECTION, METRIC_NAMES, type MetricName } from '../core/performance/metrics.ts';
 import type { PerformanceReport } from '../core/performance/report.ts';
-import { DIMENSION, METRIC, segmentDimensionValue } from '../shared/contract.ts';
-import { type MetricPoint, metricPoint } from '../shared/metrics.ts';
+import { DIMENSION, METRIC, PAGE_REASON, segmentDimensionValue } from '../shared/contract.ts';
+import { type MetricPoint, metricPoint, pagePoints } from '../shared/metrics.ts';
 
 /**
  * The metrics of one successful performance check, as the contract declares them:
@@ -32,25 +32,14 @@ export function performanceMetricPoints(
     metricPoint(METRIC.performanceBreaches, check.breaches.length, modelDimension),
     metricPoint(METRIC.performanceRows, report.rows, modelDimension),
   ];
-  const entries = [
-    { segment: null, metrics: report.metrics },
-    ...report.segments.map((entry) => ({
-      segment: { column: entry.column, value: entry.value },
-      metrics: entry.metrics,
-    })),
-  ];
-  for (const { segment, metrics } of entries) {
-    for (const name of METRIC_NAMES) {
-      const value = metrics[name];
-      if (value === null || !Number.isFinite(value)) continue;
-      points.push(
-        metricPoint(METRIC.performanceMetric, value, {
-          ...modelDimension,
-          [DIMENSION.metric]: name,
-          [DIMENSION.segment]: segmentDimensionValue(segment),
-        }),
-      );
-    }
+  for (const { name, segment, value } of finiteMetricValues(report)) {
+    points.push(
+      metricPoint(METRIC.performanceMetric, value, {
+        ...modelDimension,
+        [DIMENSION.metric]: name,
+        [DIMENSION.segment]: segmentDimensionValue(segment),
+      }),
+    );
   }
   for (const { metric, segment, drop } of drops) {
     if (!Number.isFinite(drop)) continue;
@@ -63,6 +52,53 @@ export function performanceMetricPoints(
     );
   }
   return points;
+}
+
+/** One metric of a report, for the whole dataset (segment null) or one segment. */
+export interface MetricValue {
+  name: MetricName;
+  segment: { column: string; value: string } | null;
+  value: number;
+}
+
+/**
+ * Every finite metric of a report (measured or estimated): the whole dataset's, then each segment's, in
+ * {@link METRIC_NAMES} order. Null metrics (rocAuc and gini of one-class rows) are left out, since
+ * CloudWatch takes numbers only.
+ */
+export function finiteMetricValues(report: PerformanceReport): MetricValue[] {
+  const entries = [
+    { segment: null, metrics: report.metrics },
+    ...report.segments.map((entry) => ({
+      segment: { column: entry.column, value: entry.value },
+      metrics: entry.metrics,
+    })),
+  ];
+  const values: MetricValue[] = [];
+  for (const { segment, metrics } of entries) {
+    for (const name of METRIC_NAMES) {
+      const value = metrics[name];
+      if (value !== null && Number.isFinite(value)) values.push({ name, segment, value });
+    }
+  }
+  return values;
+}
+
+/**
+ * The metrics of one successful performance check and its page: {@link performanceMetricPoints} with the
+ * drops of the `limits` against the baseline, and a `PerformanceLimit` page point when a limit is breached.
+ */
+export function performanceCheckPoints(
+  report: PerformanceReport,
+  check: LimitCheck,
+  baseline: PerformanceReport | null,
+  limits: readonly PerformanceLimit[],
+  model: string,
+): MetricPoint[] {
+  return [
+    ...performanceMetricPoints(report, check, limitDrops(report, baseline, limits), model),
+    ...pagePoints(model, check.breaches.length > 0 ? [PAGE_REASON.performanceLimit] : []),
+  ];
 }
 
 /** A `maxDrop` limit compared with the baseline: which metric and segment, and the relative drop. */

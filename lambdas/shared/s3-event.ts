@@ -27,6 +27,23 @@ export interface CreatedObject {
 }
 
 /**
+ * An object no notification announced (a capture window's key, say), as a failure record names it: no
+ * version, ETag, size or sequencer.
+ */
+export function unannouncedObject(bucket: string, key: string): CreatedObject {
+  return {
+    bucket,
+    eventKey: key,
+    keyCandidates: [key],
+    versionId: null,
+    etag: null,
+    size: null,
+    sequencer: null,
+    format: 'eventbridge',
+  };
+}
+
+/**
  * Decodes a key the way S3 event notifications encode it (`application/x-www-form-urlencoded`: `+` for a
  * space, `%XX` for UTF-8 bytes); undefined when it is not validly encoded.
  *

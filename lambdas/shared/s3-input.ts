@@ -1,4 +1,5 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { LimitExceededError } from '../core/errors.ts';
 import type { TableInput } from '../core/readers/input.ts';
 
 /** The object a notification announced is not there (deleted since, or never under that key). */
@@ -88,6 +89,21 @@ export async function findObject(
     }
   }
   throw new ObjectNotFoundError(bucket, keys[0] ?? '', versionId, { forbidden });
+}
+
+/**
+ * Refuses an object above the model's `maxObjectBytes` before it is read.
+ *
+ * @throws LimitExceededError naming the file and the limit.
+ */
+export function checkObjectSize(found: S3ObjectVersion, maxObjectBytes: number): void {
+  if (found.size > maxObjectBytes) {
+    throw new LimitExceededError(
+      { file: found.key },
+      `the object is ${found.size} bytes, above the limit of ${maxObjectBytes} bytes (maxObjectBytes)`,
+      maxObjectBytes,
+    );
+  }
 }
 
 /**

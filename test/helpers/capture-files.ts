@@ -62,10 +62,14 @@ export const jsonOutput = (document: unknown, encoding: 'JSON' | 'BASE64' = 'JSO
   encoding,
 });
 
+/** The text of a capture file of records, one JSON line each; lines may be raw text (bad records). */
+export const captureText = (records: readonly (CaptureRecord | string)[]): string =>
+  `${records.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n')}\n`;
+
 /** Writes records as one capture file (gzip-compressed when the name ends in .gz); lines may be raw text. */
 export async function writeCaptureFile(path: string, records: (CaptureRecord | string)[]): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const text = records.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n') + '\n';
+  const text = captureText(records);
   await writeFile(path, path.endsWith('.gz') ? gzipSync(text) : text);
 }
 

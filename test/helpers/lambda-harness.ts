@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import type { AwsClientStub } from 'aws-sdk-client-mock';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import type { AwsEmulators } from './aws-emulators.ts';
+import { OutputCapture } from './emf.ts';
 
 /** The context Lambda hands a handler: a fresh request id, the function's name, memory and time left. */
 export function lambdaContext(fn: {
@@ -68,4 +76,80 @@ export async function modelHistory<Item>(
     }),
   );
   return (response.Items ?? []) as Item[];
+}
+
+/** The buckets, tables and bus a handler's tests deploy it with. */
+export const DATA_BUCKET = 'driftwatch-data';
+export const RESULTS_BUCKET = 'driftwatch-results';
+export const HISTORY_TABLE = 'driftwatch-history';
+export const EVENT_BUS = 'driftwatch-bus';
+export const REPORTS_PREFIX = 'reports/';
+
+/** An object put in the data bucket: what an event about it names. */
+export interface Uploaded {
+  key: string;
+  etag: string;
+  size: number;
+  versionId: string | null;
+}
+
+/**
+ * What a handler's world on loopback has in common, whatever the handler: the emulators (S3 with the data
+ * and results buckets, DynamoDB), EventBridge stubbed, stdout captured, and the process environment it set,
+ * given back by {@link stop}.
+ */
+export class HandlerEnvironment {
+  readonly aws: AwsEmulators;
+  readonly eventBridge = mockClient(EventBridgeClient);
+  readonly output = new OutputCapture();
+  private readonly savedEnv: Record<string, string | undefined> = {};
+
+  protected constructor(aws: AwsEmulators) {
+    this.aws = aws;
+  }
+
+  /** Sets (undefined: unsets) process environment variables; {@link stop} gives back what they were. */
+  protected setEnv(values: Record<string, string | undefined>): void {
+    for (const [name, value] of Object.entries(values)) {
+      if (!(name in this.savedEnv)) this.savedEnv[name] = process.env[name];
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+
+  async upload(key: string, body: string | Uint8Array): Promise<Uploaded> {
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    const response = await this.aws.s3.send(
+      new PutObjectCommand({ Bucket: DATA_BUCKET, Key: key, Body: bytes }),
+    );
+    return {
+      key,
+      etag: (response.ETag ?? '').replaceAll('"', ''),
+      size: bytes.length,
+      versionId: response.VersionId ?? null,
+    };
+  }
+
+  async deleteObject(key: string): Promise<void> {
+    await this.aws.s3.send(new DeleteObjectCommand({ Bucket: DATA_BUCKET, Key: key }));
+  }
+
+  async resultKeys(): Promise<string[]> {
+    return bucketKeys(this.aws.s3, RESULTS_BUCKET);
+  }
+
+  async resultText(key: string): Promise<string> {
+    return objectText(this.aws.s3, RESULTS_BUCKET, key);
+  }
+
+  /** Stops capturing and stubbing, stops the emulators and gives the process environment back. */
+  async stop(): Promise<void> {
+    this.output.restore();
+    this.eventBridge.restore();
+    await this.aws.stop();
+    for (const [name, value] of Object.entries(this.savedEnv)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
 }

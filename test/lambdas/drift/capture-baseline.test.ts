@@ -4,7 +4,7 @@
  * baseline's edges), so the window's report is that of its rows against the new baseline, exactly.
  * Through the real handler over s3rver and dynalite.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -15,73 +15,32 @@ import type { DriftReport } from '../../../lambdas/core/drift/types.ts';
 import { fileInput } from '../../../lambdas/core/readers/input.ts';
 import { driftOptions } from '../../../lambdas/drift/config.ts';
 import type { DriftModelRuntimeConfig } from '../../../lambdas/shared/contract.ts';
-import { capturePath, jsonInput, jsonOutput, record } from '../../helpers/capture-files.ts';
-import { DriftEnvironment, MODEL, objectCreatedEvent, SCENARIOS, sqsRecord } from './environment.ts';
+import { capturePath } from '../../helpers/capture-files.ts';
+import {
+  CHURN_CAPTURE,
+  type ChurnRow,
+  churnCaptureText,
+  churnCsv,
+  churnRows,
+} from '../../helpers/churn-capture.ts';
+import { DriftEnvironment, MODEL, SCENARIOS } from './environment.ts';
 
 const CAPTURE_MODEL: DriftModelRuntimeConfig = {
   ...MODEL,
-  capture: {
-    prefix: 'capture/',
-    endpoints: ['churn-endpoint'],
-    windowMinutes: 60,
-    maxRows: 1_000_000,
-    graceMinutes: 10,
-    maxBadShare: 0.01,
-    scoreColumn: 'score',
-    features: [],
-  },
+  capture: CHURN_CAPTURE,
 };
 
-type Row = Record<string, string | number>;
-
-/** The rows of a scenario CSV (no commas inside its quoted fields), with the model's score. */
-function rowsOf(path: string): Row[] {
-  const [header, ...lines] = readFileSync(path, 'utf8').trim().split('\n');
-  const names = header!.split(',').map((name) => name.replaceAll('"', ''));
-  return lines.map((line) => {
-    const row: Row = {};
-    line.split(',').forEach((field, i) => {
-      row[names[i]!] = field.startsWith('"') ? field.slice(1, -1) : Number(field);
-    });
-    row['score'] = Math.round(1e6 / (1 + Math.exp(-((row['total_day_minutes'] as number) - 180) / 40))) / 1e6;
-    return row;
-  });
-}
-
-function csvOf(rows: Row[]): string {
-  const names = Object.keys(rows[0]!);
-  const cell = (value: string | number) => (typeof value === 'string' ? `"${value}"` : String(value));
-  return `${names.join(',')}\n${rows.map((row) => names.map((name) => cell(row[name]!)).join(',')).join('\n')}\n`;
-}
-
-/** A capture file of `rows`, one request per row. */
-function captureFile(rows: Row[], time: Date): string {
-  return `${rows
-    .map((row, n) => {
-      const { churn: _label, score, ...features } = row;
-      return JSON.stringify(
-        record(
-          jsonInput({ instances: [features] }),
-          jsonOutput({ predictions: [{ score }] }),
-          `event-${time.getTime()}-${n}`,
-          time.toISOString(),
-        ),
-      );
-    })
-    .join('\n')}\n`;
-}
-
 const scratch = mkdtempSync(join(tmpdir(), 'driftwatch-capture-baseline-'));
-const oldRows = rowsOf(`${SCENARIOS}churn-halves/baseline.csv`);
-const liveRows = rowsOf(`${SCENARIOS}churn-shifted/current.csv`);
+const oldRows = churnRows(`${SCENARIOS}churn-halves/baseline.csv`);
+const liveRows = churnRows(`${SCENARIOS}churn-shifted/current.csv`);
 // The new baseline: other rows, so other bin edges.
 const newRows = liveRows.slice(0, 1500);
 
 let env: DriftEnvironment;
 
-async function profileOf(rows: Row[], name: string) {
+async function profileOf(rows: ChurnRow[], name: string) {
   const path = join(scratch, name);
-  writeFileSync(path, csvOf(rows));
+  writeFileSync(path, churnCsv(rows));
   return profileTable(fileInput(path), { exclude: MODEL.exclude, segment: MODEL.segment });
 }
 
@@ -101,8 +60,10 @@ describe('a baseline profile replaced while a capture window is open', () => {
     const arrive = async (i: number) => {
       const time = new Date(hour + i * 10 * 60_000);
       const key = capturePath('capture', 'churn-endpoint', 'AllTraffic', time, `f${i}`);
-      const object = await env.upload(key, captureFile(live.slice(i * 300, (i + 1) * 300), time));
-      expect((await env.invoke([sqsRecord(objectCreatedEvent(object))])).batchItemFailures).toEqual([]);
+      await env.arrive(
+        key,
+        churnCaptureText(live.slice(i * 300, (i + 1) * 300), time, { rowsPerRequest: 'one' }),
+      );
     };
     await arrive(0);
     await arrive(1);
@@ -112,11 +73,7 @@ describe('a baseline profile replaced while a capture window is open', () => {
     env.output.clear();
 
     // The sweep queues the window; its check merges the three partials.
-    expect(
-      (await env.invoke([sqsRecord(JSON.stringify({ driftwatch: 'capture-sweep' }))])).batchItemFailures,
-    ).toEqual([]);
-    for (const message of env.batchMessages())
-      expect((await env.invoke([sqsRecord(message)])).batchItemFailures).toEqual([]);
+    await env.sweep();
     const again = env.output
       .logs()
       .filter((line) => line['message'] === 'Capture file profiled again: the baseline profile changed');
@@ -130,7 +87,7 @@ describe('a baseline profile replaced while a capture window is open', () => {
     expect(item!.status).toBe('succeeded');
     const report = JSON.parse(await env.resultText(item!.reportKey!)) as DriftReport;
     const csv = join(scratch, 'window.csv');
-    writeFileSync(csv, csvOf(live));
+    writeFileSync(csv, churnCsv(live));
     const expected = await runDrift(
       { kind: 'profile', profile: newProfile },
       fileInput(csv),

@@ -23,15 +23,14 @@ import {
   type PerformanceEstimatedDegradedDetail,
 } from '../../../lambdas/shared/contract.ts';
 import { capturePath } from '../../helpers/capture-files.ts';
-import { type ChurnRow, churnCaptureText, churnCsv, churnRows } from '../../helpers/churn-capture.ts';
 import {
-  DriftEnvironment,
-  MODEL,
-  objectCreatedEvent,
-  REPORTS_PREFIX,
-  SCENARIOS,
-  sqsRecord,
-} from './environment.ts';
+  CHURN_CAPTURE,
+  type ChurnRow,
+  churnCaptureText,
+  churnCsv,
+  churnRows,
+} from '../../helpers/churn-capture.ts';
+import { DriftEnvironment, MODEL, REPORTS_PREFIX, SCENARIOS } from './environment.ts';
 
 /**
  * Performance estimated before labels (CBPE) of Data Capture windows, end to end through the real drift
@@ -62,17 +61,7 @@ const ESTIMATE_MODEL: DriftModelRuntimeConfig = {
   ...MODEL,
   // Retrains on measured performance: an estimate is not that.
   retrainingTriggers: ['performance'],
-  capture: {
-    prefix: 'capture/',
-    endpoints: ['churn-endpoint'],
-    windowMinutes: 60,
-    maxRows: 1_000_000,
-    graceMinutes: 10,
-    maxBadShare: 0.01,
-    scoreColumn: 'score',
-    features: [],
-    estimate: ESTIMATE,
-  },
+  capture: { ...CHURN_CAPTURE, estimate: ESTIMATE },
 };
 
 const referenceRows = churnRows(`${SCENARIOS}churn-halves/baseline.csv`);
@@ -121,18 +110,7 @@ beforeEach(() => {
 
 async function arrive(variant: string, time: Date, id: string, rows: ChurnRow[]) {
   const key = capturePath('capture', 'churn-endpoint', variant, time, id);
-  const object = await env.upload(key, churnCaptureText(rows, time));
-  expect((await env.invoke([sqsRecord(objectCreatedEvent(object))])).batchItemFailures).toEqual([]);
-}
-
-async function sweep() {
-  const before = env.batchMessages().length;
-  expect(
-    (await env.invoke([sqsRecord(JSON.stringify({ driftwatch: 'capture-sweep' }))])).batchItemFailures,
-  ).toEqual([]);
-  for (const message of env.batchMessages().slice(before)) {
-    expect((await env.invoke([sqsRecord(message)])).batchItemFailures).toEqual([]);
-  }
+  await env.arrive(key, churnCaptureText(rows, time));
 }
 
 type StoredEstimate = EstimatedReport & {
@@ -174,7 +152,7 @@ describe('estimated performance of Data Capture windows (CBPE)', () => {
       await arrive('AllTraffic', time, `a${i}`, window.slice(i * 250, (i + 1) * 250));
     }
     await arrive('Canary', new Date(hour + 30 * 60_000), 'c0', currentRows.slice(1000, 1300));
-    await sweep();
+    await env.sweep();
 
     // The engine's report, at the key the realized report sits beside.
     const report = JSON.parse(await env.resultText(reportKeyOf('AllTraffic', hour))) as StoredEstimate;
@@ -302,7 +280,7 @@ describe('estimated performance of Data Capture windows (CBPE)', () => {
     const next = hour + 2 * 3_600_000;
     await env.upload(REFERENCE_KEY, churnCsv(referenceRows.map((row) => ({ ...row, churn: 'no' }))));
     await arrive('AllTraffic', new Date(next + 5 * 60_000), 'b0', currentRows.slice(0, 300));
-    await sweep();
+    await env.sweep();
     const report = JSON.parse(await env.resultText(reportKeyOf('AllTraffic', next))) as StoredEstimate;
     expect(report.withheld?.code).toBe('one-class-reference');
     expect(report.withheld?.reason).toContain('one class only');
@@ -319,7 +297,7 @@ describe('estimated performance of Data Capture windows (CBPE)', () => {
     await env.upload(REFERENCE_KEY, churnCsv(referenceRows));
     await env.upload(ESTIMATE.baselineReportKey, '{"not": "a performance report"');
     await arrive('AllTraffic', new Date(next + 5 * 60_000), 'd0', currentRows.slice(0, 300));
-    await sweep();
+    await env.sweep();
     const report = JSON.parse(await env.resultText(reportKeyOf('AllTraffic', next))) as StoredEstimate;
     expect(report.withheld?.code).toBe('failed');
     expect(report.withheld?.reason).toContain('performance.json');

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -10,13 +10,14 @@ import type { DriftReport } from '../../../lambdas/core/drift/types.ts';
 import { fileInput } from '../../../lambdas/core/readers/input.ts';
 import { driftOptions } from '../../../lambdas/drift/config.ts';
 import type { CaptureWindowLabel, DriftModelRuntimeConfig } from '../../../lambdas/shared/contract.ts';
+import { capturePath, captureText } from '../../helpers/capture-files.ts';
 import {
-  type CaptureRecord,
-  capturePath,
-  jsonInput,
-  jsonOutput,
-  record,
-} from '../../helpers/capture-files.ts';
+  CHURN_CAPTURE,
+  churnCaptureRecords,
+  churnCaptureText,
+  churnCsv,
+  churnRows,
+} from '../../helpers/churn-capture.ts';
 import {
   DATA_BUCKET,
   DriftEnvironment,
@@ -36,66 +37,11 @@ import {
 const CAPTURE_MODEL: DriftModelRuntimeConfig = {
   ...MODEL,
   fdr: 0.05,
-  capture: {
-    prefix: 'capture/',
-    endpoints: ['churn-endpoint'],
-    windowMinutes: 60,
-    maxRows: 1_000_000,
-    graceMinutes: 10,
-    maxBadShare: 0.01,
-    scoreColumn: 'score',
-    features: [],
-  },
+  capture: CHURN_CAPTURE,
 };
 
-type Row = Record<string, string | number>;
-
-/** The rows of a scenario CSV (no commas inside its quoted fields), with the model's score added. */
-function rowsOf(path: string): Row[] {
-  const [header, ...lines] = readFileSync(path, 'utf8').trim().split('\n');
-  const names = header!.split(',').map((name) => name.replaceAll('"', ''));
-  return lines.map((line) => {
-    const row: Row = {};
-    line.split(',').forEach((field, i) => {
-      row[names[i]!] = field.startsWith('"') ? field.slice(1, -1) : Number(field);
-    });
-    const minutes = row['total_day_minutes'] as number;
-    row['score'] = Math.round(1e6 / (1 + Math.exp(-(minutes - 180) / 40))) / 1e6;
-    return row;
-  });
-}
-
-function csvOf(rows: Row[]): string {
-  const names = Object.keys(rows[0]!);
-  const cell = (value: string | number) => (typeof value === 'string' ? `"${value}"` : String(value));
-  return `${names.join(',')}\n${rows.map((row) => names.map((name) => cell(row[name]!)).join(',')).join('\n')}\n`;
-}
-
-/** Capture records of rows, as an endpoint sending `{"instances": [...]}` and answering `{"predictions": [...]}` writes them: 1 to 3 rows a request. */
-function captureRecords(rows: Row[], time: Date): CaptureRecord[] {
-  const records: CaptureRecord[] = [];
-  for (let at = 0, n = 0; at < rows.length; n++) {
-    const take = (n % 3) + 1;
-    const batch = rows.slice(at, at + take);
-    at += take;
-    const instances = batch.map(({ churn: _label, score: _score, ...features }) => features);
-    records.push(
-      record(
-        jsonInput({ instances }),
-        jsonOutput({ predictions: batch.map((row) => ({ score: row['score'] })) }),
-        `event-${time.getTime()}-${n}`,
-        time.toISOString(),
-      ),
-    );
-  }
-  return records;
-}
-
-const text = (records: (CaptureRecord | string)[]) =>
-  `${records.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n')}\n`;
-
-const baselineRows = rowsOf(`${SCENARIOS}churn-halves/baseline.csv`);
-const currentRows = rowsOf(`${SCENARIOS}churn-shifted/current.csv`);
+const baselineRows = churnRows(`${SCENARIOS}churn-halves/baseline.csv`);
+const currentRows = churnRows(`${SCENARIOS}churn-shifted/current.csv`);
 const scratch = mkdtempSync(join(tmpdir(), 'driftwatch-capture-'));
 
 let env: DriftEnvironment;
@@ -103,7 +49,7 @@ let env: DriftEnvironment;
 beforeAll(async () => {
   env = await DriftEnvironment.start({ model: CAPTURE_MODEL, capture: true });
   const baselineCsv = join(scratch, 'baseline.csv');
-  writeFileSync(baselineCsv, csvOf(baselineRows));
+  writeFileSync(baselineCsv, churnCsv(baselineRows));
   const profile = await profileTable(fileInput(baselineCsv), {
     exclude: MODEL.exclude,
     segment: MODEL.segment,
@@ -123,23 +69,8 @@ beforeEach(() => {
 /** Uploads a capture file and runs the handler on its event, as the landing queue would. */
 async function arrive(variant: string, time: Date, id: string, body: string) {
   const key = capturePath('capture', 'churn-endpoint', variant, time, id);
-  const object = await env.upload(key, body);
-  const response = await env.invoke([sqsRecord(objectCreatedEvent(object))]);
-  expect(response.batchItemFailures).toEqual([]);
+  await env.arrive(key, body);
   return key;
-}
-
-/** Runs the sweep, then the window messages it queued; returns those messages. */
-async function sweep(): Promise<string[]> {
-  const before = env.batchMessages().length;
-  expect(
-    (await env.invoke([sqsRecord(JSON.stringify({ driftwatch: 'capture-sweep' }))])).batchItemFailures,
-  ).toEqual([]);
-  const messages = env.batchMessages().slice(before);
-  for (const message of messages) {
-    expect((await env.invoke([sqsRecord(message)])).batchItemFailures).toEqual([]);
-  }
-  return messages;
 }
 
 const windowItems = async (variant: string) =>
@@ -187,17 +118,17 @@ describe('Data Capture windows in the engine', () => {
         'AllTraffic',
         time,
         `a${i}`,
-        text(captureRecords(allTraffic.slice(i * 250, (i + 1) * 250), time)),
+        churnCaptureText(allTraffic.slice(i * 250, (i + 1) * 250), time),
       );
     }
     for (const i of [0, 1]) {
       const time = new Date(hour + (20 + i) * 60_000);
-      await arrive('Canary', time, `c${i}`, text(captureRecords(canary.slice(i * 250, (i + 1) * 250), time)));
+      await arrive('Canary', time, `c${i}`, churnCaptureText(canary.slice(i * 250, (i + 1) * 250), time));
     }
     // Nothing is checked before the window closes.
     expect(await env.history()).toEqual([]);
 
-    const messages = await sweep();
+    const messages = await env.sweep();
     expect(messages).toHaveLength(2);
     const [item, ...others] = await windowItems('AllTraffic');
     expect(others).toEqual([]);
@@ -220,7 +151,7 @@ describe('Data Capture windows in the engine', () => {
 
     // The same rows as one CSV file, checked by `runDrift` against the same baseline profile.
     const csv = join(scratch, 'all-traffic.csv');
-    writeFileSync(csv, csvOf(allTraffic));
+    writeFileSync(csv, churnCsv(allTraffic));
     const baselineCsv = join(scratch, 'baseline.csv');
     const baseline = await profileTable(fileInput(baselineCsv), {
       exclude: MODEL.exclude,
@@ -278,7 +209,7 @@ describe('Data Capture windows in the engine', () => {
 
   it('checks a window once: a second sweep and a repeated window message do nothing', async () => {
     const before = (await env.history()).length;
-    expect(await sweep()).toEqual([]);
+    expect(await env.sweep()).toEqual([]);
     const message = JSON.stringify({
       driftwatch: 'capture-window',
       model: 'churn',
@@ -292,7 +223,7 @@ describe('Data Capture windows in the engine', () => {
   it('re-checks the window of a late file, with every file of it', async () => {
     const time = new Date(hour + 59 * 60_000);
     const late = currentRows.slice(0, 40);
-    await arrive('AllTraffic', time, 'late', text(captureRecords(late, time)));
+    await arrive('AllTraffic', time, 'late', churnCaptureText(late, time));
     const items = await windowItems('AllTraffic');
     expect(items.map((item) => item.window!.version).sort()).toEqual([1, 2]);
     const recheck = items.find((item) => item.window!.version === 2)!;
@@ -300,7 +231,7 @@ describe('Data Capture windows in the engine', () => {
     expect(recheck.rows).toEqual({ baseline: baselineRows.length, current: 2040 });
     // The same file delivered again is not counted twice, nor checked again.
     const key = capturePath('capture', 'churn-endpoint', 'AllTraffic', time, 'late');
-    const again = await env.upload(key, text(captureRecords(late, time)));
+    const again = await env.upload(key, churnCaptureText(late, time));
     await env.invoke([sqsRecord(objectCreatedEvent(again))]);
     expect(await windowItems('AllTraffic')).toHaveLength(2);
   });
@@ -308,17 +239,22 @@ describe('Data Capture windows in the engine', () => {
   it('counts bad records below the share and fails a file above it, with the first bad line', async () => {
     const hourTwo = hour + 3_600_000;
     const time = new Date(hourTwo + 60_000);
-    const good = captureRecords(currentRows.slice(0, 300), time);
+    const good = churnCaptureRecords(currentRows.slice(0, 300), time);
     // 1 bad record in 151: below the 1% allowed.
     const withOne = [
       ...good.slice(0, 50),
       '{"captureData": {"endpointInput": {"data": "%%%", "encoding": "BASE64"}}}',
       ...good.slice(50),
     ];
-    await arrive('AllTraffic', time, 'one-bad', text(withOne));
+    await arrive('AllTraffic', time, 'one-bad', captureText(withOne));
     // 3 bad records in 13: the file fails.
     const failing = [...good.slice(0, 5), 'not json', ...good.slice(5, 10), 'not json', 'not json'];
-    const failedKey = await arrive('AllTraffic', new Date(hourTwo + 120_000), 'many-bad', text(failing));
+    const failedKey = await arrive(
+      'AllTraffic',
+      new Date(hourTwo + 120_000),
+      'many-bad',
+      captureText(failing),
+    );
     const [failed] = (await env.history()).filter((item) => item.key === failedKey);
     expect(failed).toMatchObject({ status: 'failed', error: { name: 'InputError' } });
     expect(failed!.error!.message).toContain(failedKey);
@@ -326,7 +262,7 @@ describe('Data Capture windows in the engine', () => {
     expect(env.deadLetters()).toHaveLength(1);
     expect(env.deadLetters()[0]!.attributes['key']).toBe(failedKey);
 
-    await sweep();
+    await env.sweep();
     const [window] = (await windowItems('AllTraffic')).filter((item) =>
       item.window!.start.startsWith('2026-12-01T02'),
     );
@@ -344,13 +280,13 @@ describe('Data Capture windows in the engine', () => {
 
   it('records a window whose check fails for good, and checks it again when its message is redriven', async () => {
     const time = new Date(hour + 2 * 3_600_000 + 5 * 60_000);
-    await arrive('AllTraffic', time, 'redrive', text(captureRecords(currentRows.slice(0, 100), time)));
+    await arrive('AllTraffic', time, 'redrive', churnCaptureText(currentRows.slice(0, 100), time));
     const profileBytes = await env.aws.s3
       .send(new GetObjectCommand({ Bucket: DATA_BUCKET, Key: MODEL.baselineProfileKey }))
       .then((response) => response.Body!.transformToByteArray());
     await env.deleteObject(MODEL.baselineProfileKey);
     try {
-      const [message] = await sweep();
+      const [message] = await env.sweep();
       const windowKey = 'capture/churn-endpoint/AllTraffic/window-20261201T0300Z';
       const [failed] = (await env.history()).filter((item) => item.key === windowKey);
       expect(failed).toMatchObject({ status: 'failed', error: { name: 'BaselineProfileMissingError' } });

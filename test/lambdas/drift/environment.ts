@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { expect } from 'vitest';
 import { profileToJson } from '../../../lambdas/core/drift/profile.ts';
 import { profileTable } from '../../../lambdas/core/drift/run.ts';
 import { fileInput } from '../../../lambdas/core/readers/input.ts';
@@ -17,23 +17,31 @@ import {
   type HistoryItem,
 } from '../../../lambdas/shared/contract.ts';
 import { AwsEmulators } from '../../helpers/aws-emulators.ts';
-import { OutputCapture } from '../../helpers/emf.ts';
 import {
-  bucketKeys,
+  DATA_BUCKET,
+  EVENT_BUS,
+  HandlerEnvironment,
+  HISTORY_TABLE,
   modelHistory,
-  objectText,
   putEventEntries,
+  REPORTS_PREFIX,
+  RESULTS_BUCKET,
   lambdaContext as sharedLambdaContext,
+  type Uploaded,
+} from '../../helpers/lambda-harness.ts';
+
+export {
+  DATA_BUCKET,
+  EVENT_BUS,
+  HISTORY_TABLE,
+  REPORTS_PREFIX,
+  RESULTS_BUCKET,
+  type Uploaded,
 } from '../../helpers/lambda-harness.ts';
 
 export const SCENARIOS = new URL('../../fixtures/scenarios/', import.meta.url).pathname;
-export const DATA_BUCKET = 'driftwatch-data';
-export const RESULTS_BUCKET = 'driftwatch-results';
-export const HISTORY_TABLE = 'driftwatch-history';
 export const IDEMPOTENCY_TABLE = 'driftwatch-idempotency';
-export const EVENT_BUS = 'driftwatch-bus';
 export const DLQ_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/driftwatch-drift-dlq';
-export const REPORTS_PREFIX = 'reports/';
 export const CAPTURE_TABLE = 'driftwatch-capture';
 export const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/driftwatch-drift';
 
@@ -57,12 +65,6 @@ export const MODEL: DriftModelRuntimeConfig = {
   maxObjectBytes: 1_000_000,
   maxDecompressedBytes: 2_000_000,
 };
-
-export interface Uploaded {
-  key: string;
-  etag: string;
-  size: number;
-}
 
 /** An EventBridge "Object Created" event from S3, as the rule delivers it to the queue. */
 export function objectCreatedEvent(
@@ -154,16 +156,8 @@ export function lambdaContext(): Context {
  * buckets and the churn baseline profile, DynamoDB (dynalite) with the history and idempotency tables,
  * EventBridge and SQS stubbed, stdout captured for the EMF and log lines.
  */
-export class DriftEnvironment {
-  readonly aws: AwsEmulators;
-  readonly eventBridge = mockClient(EventBridgeClient);
+export class DriftEnvironment extends HandlerEnvironment {
   readonly sqs = mockClient(SQSClient);
-  readonly output = new OutputCapture();
-  private readonly savedEnv: Record<string, string | undefined> = {};
-
-  private constructor(aws: AwsEmulators) {
-    this.aws = aws;
-  }
 
   /**
    * @param options.model the model the function checks (default {@link MODEL})
@@ -213,14 +207,6 @@ export class DriftEnvironment {
     return environment;
   }
 
-  private setEnv(values: Record<string, string | undefined>): void {
-    for (const [name, value] of Object.entries(values)) {
-      this.savedEnv[name] = process.env[name];
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  }
-
   /** The profile `driftwatch profile --exclude churn --segment area_code` makes of the baseline half, gzip. */
   async uploadBaselineProfile(): Promise<void> {
     const profile = await profileTable(fileInput(`${SCENARIOS}churn-halves/baseline.csv`), {
@@ -228,10 +214,6 @@ export class DriftEnvironment {
       segment: MODEL.segment,
     });
     await this.upload(MODEL.baselineProfileKey, gzipSync(profileToJson(profile)));
-  }
-
-  async deleteObject(key: string): Promise<void> {
-    await this.aws.s3.send(new DeleteObjectCommand({ Bucket: DATA_BUCKET, Key: key }));
   }
 
   /** EventBridge accepts every event; SQS accepts every message. Call history cleared. */
@@ -252,17 +234,29 @@ export class DriftEnvironment {
     }));
   }
 
-  async upload(key: string, body: string | Uint8Array): Promise<Uploaded> {
-    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-    const response = await this.aws.s3.send(
-      new PutObjectCommand({ Bucket: DATA_BUCKET, Key: key, Body: bytes }),
-    );
-    return { key, etag: (response.ETag ?? '').replaceAll('"', ''), size: bytes.length };
-  }
-
   /** Runs the real handler on one SQS batch. */
   async invoke(records: SQSRecord[]): Promise<SQSBatchResponse> {
     return (await handler({ Records: records }, lambdaContext())) as SQSBatchResponse;
+  }
+
+  /** Uploads a data file and runs the handler on its event, as the landing queue would: no message may fail. */
+  async arrive(key: string, body: string | Uint8Array): Promise<Uploaded> {
+    const object = await this.upload(key, body);
+    expect((await this.invoke([sqsRecord(objectCreatedEvent(object))])).batchItemFailures).toEqual([]);
+    return object;
+  }
+
+  /** Runs the capture sweep, then the window messages it queued (no message may fail); returns those messages. */
+  async sweep(): Promise<string[]> {
+    const before = this.batchMessages().length;
+    expect(
+      (await this.invoke([sqsRecord(JSON.stringify({ driftwatch: 'capture-sweep' }))])).batchItemFailures,
+    ).toEqual([]);
+    const messages = this.batchMessages().slice(before);
+    for (const message of messages) {
+      expect((await this.invoke([sqsRecord(message)])).batchItemFailures).toEqual([]);
+    }
+    return messages;
   }
 
   async history(): Promise<HistoryItem[]> {
@@ -271,14 +265,6 @@ export class DriftEnvironment {
 
   async historyFor(key: string): Promise<HistoryItem[]> {
     return (await this.history()).filter((item) => item.key === key);
-  }
-
-  async resultKeys(): Promise<string[]> {
-    return bucketKeys(this.aws.s3, RESULTS_BUCKET);
-  }
-
-  async resultText(key: string): Promise<string> {
-    return objectText(this.aws.s3, RESULTS_BUCKET, key);
   }
 
   /** Details of the `Drift Detected` events put so far, with the entry fields around them. */
@@ -310,14 +296,8 @@ export class DriftEnvironment {
     });
   }
 
-  async stop(): Promise<void> {
-    this.output.restore();
-    this.eventBridge.restore();
+  override async stop(): Promise<void> {
     this.sqs.restore();
-    await this.aws.stop();
-    for (const [name, value] of Object.entries(this.savedEnv)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
+    await super.stop();
   }
 }

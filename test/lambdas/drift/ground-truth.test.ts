@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
@@ -25,18 +25,12 @@ import {
   type DriftModelRuntimeConfig,
   type PerformanceDegradedDetail,
 } from '../../../lambdas/shared/contract.ts';
-import {
-  type CaptureRecord,
-  capturePath,
-  jsonInput,
-  jsonOutput,
-  record,
-} from '../../helpers/capture-files.ts';
+import { capturePath, captureText } from '../../helpers/capture-files.ts';
+import { CHURN_CAPTURE, type ChurnRow, churnCaptureRecords, churnRows } from '../../helpers/churn-capture.ts';
 import { putEventEntries } from '../../helpers/lambda-harness.ts';
 import {
   DriftEnvironment,
   MODEL,
-  objectCreatedEvent,
   REPORTS_PREFIX,
   RESULTS_BUCKET,
   SCENARIOS,
@@ -55,14 +49,7 @@ import {
 const GROUND_TRUTH_MODEL: DriftModelRuntimeConfig = {
   ...MODEL,
   capture: {
-    prefix: 'capture/',
-    endpoints: ['churn-endpoint'],
-    windowMinutes: 60,
-    maxRows: 1_000_000,
-    graceMinutes: 10,
-    maxBadShare: 0.01,
-    scoreColumn: 'score',
-    features: [],
+    ...CHURN_CAPTURE,
     groundTruth: {
       prefix: 'ground-truth/',
       idColumn: 'inferenceId',
@@ -80,42 +67,13 @@ const GROUND_TRUTH_MODEL: DriftModelRuntimeConfig = {
   },
 };
 
-type Row = Record<string, string | number>;
-
-function rowsOf(path: string): Row[] {
-  const [header, ...lines] = readFileSync(path, 'utf8').trim().split('\n');
-  const names = header!.split(',').map((name) => name.replaceAll('"', ''));
-  return lines.map((line) => {
-    const row: Row = {};
-    line.split(',').forEach((field, i) => {
-      row[names[i]!] = field.startsWith('"') ? field.slice(1, -1) : Number(field);
-    });
-    const minutes = row['total_day_minutes'] as number;
-    row['score'] = Math.round(1e6 / (1 + Math.exp(-(minutes - 180) / 40))) / 1e6;
-    return row;
-  });
-}
-
 /** One request per row; every other request carries an inferenceId (the label's id), else its eventId is. */
-function captureRecords(rows: Row[], time: Date, tag: string): { records: CaptureRecord[]; ids: string[] } {
-  const records: CaptureRecord[] = [];
-  const ids: string[] = [];
-  rows.forEach(({ churn: _label, score, ...features }, n) => {
-    const eventId = `${tag}-event-${n}`;
-    const inferenceId = n % 2 === 0 ? `${tag}-inference-${n}` : undefined;
-    records.push(
-      record(
-        jsonInput({ instances: [features] }),
-        jsonOutput({ predictions: [{ score }] }),
-        eventId,
-        time.toISOString(),
-        inferenceId,
-      ),
-    );
-    ids.push(inferenceId ?? eventId);
+const labelledCaptureRecords = (rows: ChurnRow[], time: Date, tag: string) =>
+  churnCaptureRecords(rows, time, {
+    rowsPerRequest: 'one',
+    eventId: (n) => `${tag}-event-${n}`,
+    inferenceId: (n) => (n % 2 === 0 ? `${tag}-inference-${n}` : undefined),
   });
-  return { records, ids };
-}
 
 const groundTruthLine = (id: string, label: string, encoding: 'CSV' | 'JSON' | 'BASE64' = 'CSV') =>
   JSON.stringify({
@@ -132,7 +90,7 @@ const groundTruthLine = (id: string, label: string, encoding: 'CSV' | 'JSON' | '
     eventVersion: '0',
   });
 
-const rows = rowsOf(`${SCENARIOS}churn-shifted/current.csv`);
+const rows = churnRows(`${SCENARIOS}churn-shifted/current.csv`);
 const FEEDBACK_STREAM = 'driftwatch-feedback';
 const scratch = mkdtempSync(join(tmpdir(), 'driftwatch-ground-truth-'));
 const hour = Date.UTC(2026, 11, 1, 1, 0, 0);
@@ -188,21 +146,7 @@ async function arrive(key: string, body: string) {
   const copy = join(scratch, key);
   mkdirSync(dirname(copy), { recursive: true });
   writeFileSync(copy, body);
-  const object = await env.upload(key, body);
-  const response = await env.invoke([sqsRecord(objectCreatedEvent(object))]);
-  expect(response.batchItemFailures).toEqual([]);
-}
-
-async function sweep(): Promise<string[]> {
-  const before = env.batchMessages().length;
-  expect(
-    (await env.invoke([sqsRecord(JSON.stringify({ driftwatch: 'capture-sweep' }))])).batchItemFailures,
-  ).toEqual([]);
-  const messages = env.batchMessages().slice(before);
-  for (const message of messages) {
-    expect((await env.invoke([sqsRecord(message)])).batchItemFailures).toEqual([]);
-  }
-  return messages;
+  await env.arrive(key, body);
 }
 
 type Realized = JoinedPerformanceReport & {
@@ -249,12 +193,9 @@ describe('ground truth joined per capture window in the engine', () => {
       const size = part.length / files;
       for (let f = 0; f < files; f++) {
         const time = new Date(hour + (f * 15 + 2) * 60_000);
-        const made = captureRecords(part.slice(f * size, (f + 1) * size), time, `${variant}-${f}`);
-        ids[variant]!.push(...made.ids);
-        await arrive(
-          capturePath('capture', 'churn-endpoint', variant, time, `f${f}`),
-          `${made.records.map((r) => JSON.stringify(r)).join('\n')}\n`,
-        );
+        const records = labelledCaptureRecords(part.slice(f * size, (f + 1) * size), time, `${variant}-${f}`);
+        ids[variant]!.push(...records.map((r) => r.eventMetadata.inferenceId ?? r.eventMetadata.eventId));
+        await arrive(capturePath('capture', 'churn-endpoint', variant, time, `f${f}`), captureText(records));
       }
     }
     // The estimate another check stored for the AllTraffic window, to sit beside the realized values.
@@ -317,7 +258,7 @@ describe('ground truth joined per capture window in the engine', () => {
     await arrive(labelKey, `${lines.join('\n')}\n`);
     expect(env.deadLetters()).toEqual([]);
 
-    const messages = await sweep();
+    const messages = await env.sweep();
     // Two capture windows (drift) and one join.
     expect(messages.filter((m) => m.includes('ground-truth-join'))).toHaveLength(1);
     expect(messages.filter((m) => m.includes('capture-window'))).toHaveLength(2);
@@ -382,7 +323,7 @@ describe('ground truth joined per capture window in the engine', () => {
 
   it('joins a window once: a second sweep and a repeated join message do nothing', async () => {
     const before = (await env.history()).length;
-    expect(await sweep()).toEqual([]);
+    expect(await env.sweep()).toEqual([]);
     const message = JSON.stringify({
       driftwatch: 'ground-truth-join',
       model: 'churn',
@@ -399,7 +340,7 @@ describe('ground truth joined per capture window in the engine', () => {
     const table = `inferenceId,label\n${ids['Canary']!.flatMap((id, i) => (i % 2 === 1 ? [`${id},${String(canary[i]!['churn'])}`] : [])).join('\n')}\n`;
     await arrive('ground-truth/2026/12/01/01/labels-2.jsonl', `${late.join('\n')}\n`);
     await arrive('ground-truth/2026/12/01/01/labels-3.csv', table);
-    const messages = await sweep();
+    const messages = await env.sweep();
     expect(messages).toHaveLength(1);
     const all = await realized('AllTraffic');
     expect(all.window.version).toBe(3);
@@ -449,7 +390,7 @@ describe('ground truth joined per capture window in the engine', () => {
     expect(more).toEqual([]);
     expect(letter!.attributes['errorName']).toBe('InputError');
     // The window was not asked to join again.
-    expect(await sweep()).toEqual([]);
+    expect(await env.sweep()).toEqual([]);
   });
 });
 

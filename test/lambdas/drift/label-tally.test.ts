@@ -12,16 +12,9 @@ import {
   type DriftModelRuntimeConfig,
   type LabelFileTally,
 } from '../../../lambdas/shared/contract.ts';
-import { capturePath, jsonInput, jsonOutput, record } from '../../helpers/capture-files.ts';
-import { churnRows } from '../../helpers/churn-capture.ts';
-import {
-  DriftEnvironment,
-  MODEL,
-  objectCreatedEvent,
-  REPORTS_PREFIX,
-  SCENARIOS,
-  sqsRecord,
-} from './environment.ts';
+import { capturePath } from '../../helpers/capture-files.ts';
+import { CHURN_CAPTURE, churnCaptureText, churnRows } from '../../helpers/churn-capture.ts';
+import { DriftEnvironment, MODEL, REPORTS_PREFIX, SCENARIOS, sqsRecord } from './environment.ts';
 
 /**
  * Label tables outside SageMaker's `yyyy/mm/dd/hh` layout, end to end through the real drift handler over
@@ -34,14 +27,7 @@ import {
 const TALLY_MODEL: DriftModelRuntimeConfig = {
   ...MODEL,
   capture: {
-    prefix: 'capture/',
-    endpoints: ['churn-endpoint'],
-    windowMinutes: 60,
-    maxRows: 1_000_000,
-    graceMinutes: 10,
-    maxBadShare: 0.01,
-    scoreColumn: 'score',
-    features: [],
+    ...CHURN_CAPTURE,
     groundTruth: {
       prefix: 'ground-truth/',
       idColumn: 'inferenceId',
@@ -83,20 +69,14 @@ beforeAll(async () => {
   env = await DriftEnvironment.start({ model: TALLY_MODEL, capture: true });
   for (const [window, part] of captured.entries()) {
     const time = new Date(inferenceTime(window));
-    const text = part
-      .map(({ churn: _label, score, ...features }, i) =>
-        JSON.stringify(
-          record(
-            jsonInput({ instances: [features] }),
-            jsonOutput({ predictions: [{ score }] }),
-            `event-${window}-${i}`,
-            time.toISOString(),
-            idOf(window, i),
-          ),
-        ),
-      )
-      .join('\n');
-    await arrive(capturePath('capture', 'churn-endpoint', 'AllTraffic', time, `f${window}`), `${text}\n`);
+    await env.arrive(
+      capturePath('capture', 'churn-endpoint', 'AllTraffic', time, `f${window}`),
+      churnCaptureText(part, time, {
+        rowsPerRequest: 'one',
+        eventId: (i) => `event-${window}-${i}`,
+        inferenceId: (i) => idOf(window, i),
+      }),
+    );
   }
 });
 afterAll(async () => {
@@ -108,23 +88,12 @@ beforeEach(() => {
   env.output.clear();
 });
 
-async function arrive(key: string, body: string) {
-  const object = await env.upload(key, body);
-  expect((await env.invoke([sqsRecord(objectCreatedEvent(object))])).batchItemFailures).toEqual([]);
-}
-
 /**
  * Joins every window a label file arriving now may label: the sweep takes those that are due; the window of
  * this hour (due at its end) is joined by its message, as the sweep will send it then.
  */
 async function joinAll() {
-  const before = env.batchMessages().length;
-  expect(
-    (await env.invoke([sqsRecord(JSON.stringify({ driftwatch: 'capture-sweep' }))])).batchItemFailures,
-  ).toEqual([]);
-  for (const message of env.batchMessages().slice(before)) {
-    expect((await env.invoke([sqsRecord(message)])).batchItemFailures).toEqual([]);
-  }
+  await env.sweep();
   const { starts: windows } = labelledWindows(
     'x.csv',
     new Date(),
@@ -182,7 +151,7 @@ describe('labels of predictions never captured, in label files outside the hourl
     lines.push(`${idOf(1, 0)},${truth(1, 0)},`);
     lines.push(`${idOf(1, 199)},yes,yesterday`);
     const arrivedBefore = Date.now();
-    await arrive(first, `${lines.join('\n')}\n`);
+    await env.arrive(first, `${lines.join('\n')}\n`);
     expect(env.deadLetters()).toEqual([]);
     await joinAll();
 
@@ -234,7 +203,7 @@ describe('labels of predictions never captured, in label files outside the hourl
     for (let i = 150; i < 200; i++) lines.push(`${idOf(0, i)},${truth(0, i)},`);
     lines.push('never-captured-late-1,yes,', 'never-captured-late-2,no,');
     const late = 'ground-truth/exports/labels-day-1-late.csv';
-    await arrive(late, `${lines.join('\n')}\n`);
+    await env.arrive(late, `${lines.join('\n')}\n`);
     await joinAll();
 
     const zero = await realized(0);
@@ -251,7 +220,10 @@ describe('labels of predictions never captured, in label files outside the hourl
   it('a file in the hourly layout labels its window only: counted there and in its tally', async () => {
     const hour = new Date(starts[1]!);
     const key = `ground-truth/${hour.toISOString().slice(0, 13).replace(/[-T]/g, '/')}/labels.csv`;
-    await arrive(key, `inferenceId,label,labelled_at\n${idOf(1, 180)},${truth(1, 180)},\nnot-captured,no,\n`);
+    await env.arrive(
+      key,
+      `inferenceId,label,labelled_at\n${idOf(1, 180)},${truth(1, 180)},\nnot-captured,no,\n`,
+    );
     await joinAll();
     expect((await realized(1)).groundTruth.uncaptured).toBe(1);
     const counted = (await tallies()).filter((tally) => tally.labelFile.key === key);
@@ -262,17 +234,12 @@ describe('labels of predictions never captured, in label files outside the hourl
     const before = await realized(1);
     // A late request of window 1, whose id a label file of the window holds ("not-captured" until now).
     const time = new Date(inferenceTime(1) + 60_000);
-    const { churn: _label, score, ...features } = captured[1]![0]!;
-    const late = record(
-      jsonInput({ instances: [features] }),
-      jsonOutput({ predictions: [{ score }] }),
-      'event-late',
-      time.toISOString(),
-      'not-captured',
-    );
-    await arrive(
+    await env.arrive(
       capturePath('capture', 'churn-endpoint', 'AllTraffic', time, 'late'),
-      `${JSON.stringify(late)}\n`,
+      churnCaptureText(captured[1]!.slice(0, 1), time, {
+        eventId: () => 'event-late',
+        inferenceId: () => 'not-captured',
+      }),
     );
     await joinAll();
     const after = await realized(1);

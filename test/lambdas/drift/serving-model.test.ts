@@ -14,16 +14,15 @@ import {
   type PerformanceDegradedDetail,
 } from '../../../lambdas/shared/contract.ts';
 import { capturePath } from '../../helpers/capture-files.ts';
-import { type ChurnRow, churnCaptureText, churnCsv, churnRows } from '../../helpers/churn-capture.ts';
-import { putEventEntries } from '../../helpers/lambda-harness.ts';
 import {
-  DriftEnvironment,
-  MODEL,
-  objectCreatedEvent,
-  REPORTS_PREFIX,
-  SCENARIOS,
-  sqsRecord,
-} from './environment.ts';
+  CHURN_CAPTURE,
+  type ChurnRow,
+  churnCaptureText,
+  churnCsv,
+  churnRows,
+} from '../../helpers/churn-capture.ts';
+import { putEventEntries } from '../../helpers/lambda-harness.ts';
+import { DriftEnvironment, MODEL, REPORTS_PREFIX, SCENARIOS } from './environment.ts';
 
 /**
  * The model that served a window is recorded with the window's first capture file, end to end through the
@@ -38,14 +37,7 @@ const SERVING_MODEL: DriftModelRuntimeConfig = {
   ...MODEL,
   retrainingTriggers: ['performance'],
   capture: {
-    prefix: 'capture/',
-    endpoints: ['churn-endpoint'],
-    windowMinutes: 60,
-    maxRows: 1_000_000,
-    graceMinutes: 10,
-    maxBadShare: 0.01,
-    scoreColumn: 'score',
-    features: [],
+    ...CHURN_CAPTURE,
     estimate: {
       referenceKey: REFERENCE_KEY,
       referenceScoreColumn: 'score',
@@ -109,42 +101,21 @@ beforeEach(() => {
   env.resetStubs();
 });
 
-async function arrive(key: string, body: string) {
-  const object = await env.upload(key, body);
-  expect((await env.invoke([sqsRecord(objectCreatedEvent(object))])).batchItemFailures).toEqual([]);
-}
-
 const captureFile = (start: number, minute: number, id: string, part: ChurnRow[]) => {
   const time = new Date(start + minute * 60_000);
-  return arrive(
+  return env.arrive(
     capturePath('capture', 'churn-endpoint', 'AllTraffic', time, id),
-    churnCaptureText(part, time),
+    churnCaptureText(part, time, { rowsPerRequest: 'one' }),
   );
 };
 
-/**
- * A label table of the file captured at `start` + 5 minutes: the label of each one-row request, by its
- * eventId (`churnCaptureText`'s requests hold 1, 2, 3, 1, … rows; a table gives one label an id).
- */
+/** A label table of the first `count` rows captured at `start` + 5 minutes (one request a row), by eventId. */
 function labelLines(start: number, count: number): string[] {
   const time = start + 5 * 60_000;
-  const lines = ['inferenceId,label'];
-  for (let at = 0, n = 0; at < count; n++) {
-    const take = (n % 3) + 1;
-    if (take === 1) lines.push(`event-${time}-${n},${String(rows[at]!['churn'])}`);
-    at += take;
-  }
-  return lines;
-}
-
-async function sweep() {
-  const before = env.batchMessages().length;
-  expect(
-    (await env.invoke([sqsRecord(JSON.stringify({ driftwatch: 'capture-sweep' }))])).batchItemFailures,
-  ).toEqual([]);
-  for (const message of env.batchMessages().slice(before)) {
-    expect((await env.invoke([sqsRecord(message)])).batchItemFailures).toEqual([]);
-  }
+  return [
+    'inferenceId,label',
+    ...rows.slice(0, count).map((row, n) => `event-${time}-${n},${String(row['churn'])}`),
+  ];
 }
 
 const report = async <T>(start: number, name: 'estimated' | 'realized') =>
@@ -170,7 +141,7 @@ type Estimated = {
 describe('the model that served a window, recorded with its first file', () => {
   it('estimates a late re-check after a promotion with the model that made the predictions', async () => {
     await captureFile(hour, 5, 'a', rows.slice(0, 300));
-    await sweep();
+    await env.sweep();
     expect(await report<Estimated>(hour, 'estimated')).toMatchObject({
       window: { version: 1 },
       withheld: null,
@@ -192,8 +163,8 @@ describe('the model that served a window, recorded with its first file', () => {
 
   it("judges the window's realized performance as the old model's: named, and no retraining of the new one", async () => {
     const lines = labelLines(hour, 300);
-    await arrive('ground-truth/2026/12/01/01/labels.csv', `${lines.join('\n')}\n`);
-    await sweep();
+    await env.arrive('ground-truth/2026/12/01/01/labels.csv', `${lines.join('\n')}\n`);
+    await env.sweep();
     const realized = await report<{ servingModel: string | null; breaches: unknown[]; rows: number }>(
       hour,
       'realized',
@@ -217,8 +188,8 @@ describe('the model that served a window, recorded with its first file', () => {
     endpointServes('churn-v2', new Date(Date.UTC(2026, 11, 1, 1, 30)));
     await captureFile(next, 5, 'b', rows.slice(0, 300));
     const lines = labelLines(next, 300);
-    await arrive('ground-truth/2026/12/01/02/labels.csv', `${lines.join('\n')}\n`);
-    await sweep();
+    await env.arrive('ground-truth/2026/12/01/02/labels.csv', `${lines.join('\n')}\n`);
+    await env.sweep();
     expect((await report<{ servingModel: string }>(next, 'realized')).servingModel).toBe('churn-v2');
     const events = putEventEntries<PerformanceDegradedDetail>(env.eventBridge).filter(
       (event) => event.detailType === DETAIL_TYPE.performanceDegraded,
@@ -233,7 +204,7 @@ describe('the model that served a window, recorded with its first file', () => {
     const backlog = hour + 2 * 3_600_000;
     endpointServes('churn-v3', new Date(Date.UTC(2026, 11, 1, 3, 30)));
     await captureFile(backlog, 5, 'c', rows.slice(0, 100));
-    await sweep();
+    await env.sweep();
     // Nothing recorded: the check looks the model up, finds churn-v3 (not the calibrator's) and says so.
     const estimated = await report<Estimated>(backlog, 'estimated');
     expect(estimated.withheld?.code).toBe('model-changed');

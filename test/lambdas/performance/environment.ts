@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { vi } from 'vitest';
 import type { CheckOutcome } from '../../../lambdas/performance/check-golden.ts';
 import {
@@ -16,22 +15,27 @@ import {
 import { performanceRuntimeConfig } from '../../../lib/config/runtime.ts';
 import { validateConfig } from '../../../lib/config/validate.ts';
 import { AwsEmulators } from '../../helpers/aws-emulators.ts';
-import { OutputCapture } from '../../helpers/emf.ts';
 import {
-  bucketKeys,
+  DATA_BUCKET,
+  EVENT_BUS,
+  HandlerEnvironment,
+  HISTORY_TABLE,
   modelHistory,
-  objectText,
   putEventEntries,
+  REPORTS_PREFIX,
+  RESULTS_BUCKET,
   lambdaContext as sharedLambdaContext,
 } from '../../helpers/lambda-harness.ts';
 import { type Instance, SageMakerEndpointStub } from '../../helpers/sagemaker-endpoint-stub.ts';
 
 export const FIXTURES = new URL('../../fixtures/', import.meta.url).pathname;
-export const DATA_BUCKET = 'driftwatch-data';
-export const RESULTS_BUCKET = 'driftwatch-results';
-export const HISTORY_TABLE = 'driftwatch-history';
-export const EVENT_BUS = 'driftwatch-bus';
-export const REPORTS_PREFIX = 'reports/';
+export {
+  DATA_BUCKET,
+  EVENT_BUS,
+  HISTORY_TABLE,
+  REPORTS_PREFIX,
+  RESULTS_BUCKET,
+} from '../../helpers/lambda-harness.ts';
 
 const config = validateConfig(JSON.parse(readFileSync('driftwatch.config.json', 'utf8')));
 
@@ -85,20 +89,16 @@ export function lambdaContext(): Context {
  * EventBridge stubbed, stdout captured for the EMF and log lines. {@link useModel} changes the function's
  * `MODEL_CONFIG`; the handler module is loaded afresh after each change, as a new deployment would be.
  */
-export class PerformanceEnvironment {
-  readonly aws: AwsEmulators;
+export class PerformanceEnvironment extends HandlerEnvironment {
   readonly endpoint: SageMakerEndpointStub;
-  readonly eventBridge = mockClient(EventBridgeClient);
-  readonly output = new OutputCapture();
   model: PerformanceModelRuntimeConfig;
-  private readonly savedEnv: Record<string, string | undefined> = {};
 
   private constructor(
     aws: AwsEmulators,
     endpoint: SageMakerEndpointStub,
     model: PerformanceModelRuntimeConfig,
   ) {
-    this.aws = aws;
+    super(aws);
     this.endpoint = endpoint;
     this.model = model;
   }
@@ -137,14 +137,6 @@ export class PerformanceEnvironment {
     vi.resetModules();
   }
 
-  private setEnv(values: Record<string, string | undefined>): void {
-    for (const [name, value] of Object.entries(values)) {
-      if (!(name in this.savedEnv)) this.savedEnv[name] = process.env[name];
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  }
-
   /** EventBridge accepts every event; the endpoint forgets its requests and faults. */
   resetStubs(): void {
     this.eventBridge.reset();
@@ -154,18 +146,6 @@ export class PerformanceEnvironment {
     }));
     this.endpoint.reset();
     this.endpoint.score = churnScore;
-  }
-
-  async upload(key: string, body: string | Uint8Array): Promise<{ key: string; versionId: string | null }> {
-    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-    const response = await this.aws.s3.send(
-      new PutObjectCommand({ Bucket: DATA_BUCKET, Key: key, Body: bytes }),
-    );
-    return { key, versionId: response.VersionId ?? null };
-  }
-
-  async deleteObject(key: string): Promise<void> {
-    await this.aws.s3.send(new DeleteObjectCommand({ Bucket: DATA_BUCKET, Key: key }));
   }
 
   async dataText(key: string): Promise<string | null> {
@@ -188,27 +168,13 @@ export class PerformanceEnvironment {
     return modelHistory<HistoryItem>(this.aws.documents, HISTORY_TABLE, model);
   }
 
-  async resultKeys(): Promise<string[]> {
-    return bucketKeys(this.aws.s3, RESULTS_BUCKET);
-  }
-
-  async resultText(key: string): Promise<string> {
-    return objectText(this.aws.s3, RESULTS_BUCKET, key);
-  }
-
   /** The `Performance Degraded` events put so far, with the entry fields around them. */
   putEvents(): { source: string; detailType: string; bus: string; detail: PerformanceDegradedDetail }[] {
     return putEventEntries<PerformanceDegradedDetail>(this.eventBridge);
   }
 
-  async stop(): Promise<void> {
-    this.output.restore();
-    this.eventBridge.restore();
+  override async stop(): Promise<void> {
     await this.endpoint.close();
-    await this.aws.stop();
-    for (const [name, value] of Object.entries(this.savedEnv)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
+    await super.stop();
   }
 }
