@@ -344,6 +344,21 @@ export class DriftDetector extends Construct {
       ['s3:GetObject'],
       `Reads the CBPE estimate of a capture window (${reportsPrefix}<model>/capture-windows/<endpoint>/<variant>/<window>/estimated.json) to put it beside the realized performance.`,
     );
+    // Which labels of a label file each window matched, ORed once the file's windows are all joined.
+    const matches = resultsBucket.arnForObjects(`${CAPTURE.labelMatchesPrefix}*`);
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'LabelFileMatches',
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [matches],
+      }),
+    );
+    acknowledgeWildcardResource(
+      this.role,
+      matches,
+      ['s3:GetObject', 's3:PutObject'],
+      `Which labels of a label file each window's join matched, one key per label file and window under ${CAPTURE.labelMatchesPrefix}<model>/<label file id>/.`,
+    );
   }
 
   /**

@@ -180,11 +180,13 @@ export class ModelDashboard extends Construct {
         height: HEIGHT,
       }),
       new cloudwatch.GraphWidget({
-        title: 'Estimated breaches and withheld estimates',
+        title: 'Estimated breaches, withheld estimates, labels of predictions never captured',
         left: [
           search(METRIC.estimatedPerformanceBreaches.name, [DIMENSION.model], [], 'Sum'),
           search(METRIC.estimatesWithheld.name, [DIMENSION.model], [], 'Sum'),
         ],
+        // Counted once per label file: a sampling rate below 100% makes it large by design.
+        right: [search(METRIC.uncapturedLabels.name, [DIMENSION.model], [], 'Sum')],
         width: HALF,
         height: HEIGHT,
       }),

@@ -69,12 +69,23 @@ import { isPermanentFailure } from './failures.ts';
 
 /**
  * The SageMaker model serving a variant of an endpoint now, and the champion's: the model of the variant
- * taking the most traffic (`DescribeEndpoint`, `DescribeEndpointConfig`).
+ * taking the most traffic (`DescribeEndpoint`, `DescribeEndpointConfig`). `since`: when the endpoint config
+ * in force was created (the answer says nothing of predictions made before it; absent: unknown).
  */
-export type ServingModelLookup = (
-  endpoint: string,
-  variant: string,
-) => Promise<{ model: string; champion: string }>;
+export type ServingModelLookup = (endpoint: string, variant: string) => Promise<ServingModel>;
+
+/** Which model served (or serves) an endpoint variant, and the champion's model then. */
+export interface ServingModel {
+  model: string;
+  champion: string;
+  since?: Date;
+}
+
+/**
+ * The serving model a window recorded when its first file was profiled (`capture.ts`), or null: a window's
+ * re-check, estimate and realized performance use it, not the model serving when they run.
+ */
+export type RecordedServingModel = { model: string; champion: string; recordedAt: string } | null;
 
 /** A variant that is not (or no longer) on its endpoint, or an endpoint that is gone. */
 export class ServingModelUnknownError extends Error {
@@ -443,7 +454,10 @@ async function loadCalibrator(
 export function sageMakerServingModel(
   client: Pick<SageMakerClient, 'send'> = new SageMakerClient({}),
 ): ServingModelLookup {
-  const cache = new Map<string, { variants: Map<string, string>; champion: string; until: number }>();
+  const cache = new Map<
+    string,
+    { variants: Map<string, string>; champion: string; since: Date | undefined; until: number }
+  >();
   const describe = async (endpoint: string) => {
     const hit = cache.get(endpoint);
     if (hit !== undefined && hit.until > Date.now()) return hit;
@@ -465,7 +479,12 @@ export function sageMakerServingModel(
       if (champion === undefined) {
         throw new ServingModelUnknownError(`endpoint ${endpoint} has no production variant`);
       }
-      const entry = { variants, champion, until: Date.now() + 60_000 };
+      const entry = {
+        variants,
+        champion,
+        since: config.CreationTime === undefined ? undefined : new Date(config.CreationTime),
+        until: Date.now() + 60_000,
+      };
       cache.set(endpoint, entry);
       return entry;
     } catch (error) {
@@ -479,14 +498,14 @@ export function sageMakerServingModel(
     }
   };
   return async (endpoint, variant) => {
-    const { variants, champion } = await describe(endpoint);
+    const { variants, champion, since } = await describe(endpoint);
     const model = variants.get(variant);
     if (model === undefined) {
       throw new ServingModelUnknownError(
         `variant ${variant} is not in endpoint ${endpoint}'s current config: the model it served is unknown`,
       );
     }
-    return { model, champion };
+    return { model, champion, ...(since !== undefined && { since }) };
   };
 }
 
@@ -505,9 +524,10 @@ export async function estimateWindow(
   window: CaptureWindowLabel,
   partialKeys: readonly string[],
   windowKey: string,
+  recorded: RecordedServingModel = null,
 ): Promise<EstimateOutcome> {
   try {
-    return await estimateOrWithhold(deps, window, partialKeys, windowKey);
+    return await estimateOrWithhold(deps, window, partialKeys, windowKey, recorded);
   } catch (error) {
     // The window's drift is recorded already: a bad baseline report must not turn it into a failed check.
     if (!isPermanentFailure(error)) throw error;
@@ -523,6 +543,7 @@ async function estimateOrWithhold(
   window: CaptureWindowLabel,
   partialKeys: readonly string[],
   windowKey: string,
+  recorded: RecordedServingModel,
 ): Promise<EstimateOutcome> {
   const { config, clients } = deps;
   const model = config.model;
@@ -530,7 +551,10 @@ async function estimateOrWithhold(
   const estimate = capture.estimate!;
   const { checkedAt, reportKey, where } = estimateOfWindow(deps, window);
   const variantDimension = `${window.endpoint}/${window.variant}`;
-  const serving = async () => deps.servingModel(window.endpoint, window.variant);
+  // The model that served the window's predictions, as recorded when its first file came; looked up now
+  // only for a window that recorded none (the lookup failed then, or the window predates recording).
+  const serving = async (): Promise<ServingModel> =>
+    recorded ?? (await deps.servingModel(window.endpoint, window.variant));
 
   const withhold = (withheld: EstimateWithheld) => withholdEstimate(deps, window, windowKey, withheld);
 
@@ -593,6 +617,7 @@ async function estimateOrWithhold(
       calibratorKey: loaded.key,
     },
     servingModel,
+    servingModelSource: recorded === null ? 'looked-up' : 'recorded',
     limits: estimate.limits,
     breaches,
     unchecked: check.unchecked,

@@ -7,7 +7,9 @@
  *
  * State lives in the capture table (one per deployment), under the window's partition key
  * `<model>#<endpoint>#<variant>#<window start>`:
- * - `ROWS`: the rows the window's period received, in arrival order (assigns files to parts);
+ * - `ROWS`: the rows the window's period received, in arrival order (assigns files to parts), and the
+ *   SageMaker model that served the variant (recorded with its first file, for a model with estimates or
+ *   labels: a re-check after a promotion still judges the model that made the window's predictions);
  * - `F#<file id>`: one item per file (its part, rows, bad records, partial key, and the version of the
  *   baseline profile its partial was made against); a retried file finds it. A window checked against
  *   another version (the baseline was replaced while it was open) profiles those files again first;
@@ -43,7 +45,9 @@ import { type CreatedObject, unannouncedObject } from '../shared/s3-event.ts';
 import { checkObjectSize, findObject, type S3ObjectVersion, s3TableInput } from '../shared/s3-input.ts';
 import {
   estimateWindow,
+  type RecordedServingModel,
   type ScoresPartial,
+  type ServingModel,
   type ServingModelLookup,
   sageMakerServingModel,
   scoresPartialOf,
@@ -57,9 +61,14 @@ import { isPermanentFailure } from './failures.ts';
 
 let productionLookup: ServingModelLookup | undefined;
 /** SageMaker's Describe calls, made once per execution environment (their answers are cached a minute). */
-function defaultServingModel(): ServingModelLookup {
+export function defaultServingModel(): ServingModelLookup {
   productionLookup ??= sageMakerServingModel();
   return productionLookup;
+}
+
+/** Forgets this execution environment's SageMaker answers (tests: an endpoint changed within the minute). */
+export function forgetServingModels(): void {
+  productionLookup = undefined;
 }
 
 /** Where the engine keeps window state and how it queues window checks. */
@@ -254,6 +263,7 @@ export async function captureObject(
   if (status === 'closed') {
     checked = 'late';
     await recheckClosed(deps, storage, pk, part, messageBody);
+    if (capture.groundTruth !== undefined) await rejoinLabels(deps, storage, registered.window);
   } else if (closesPart) {
     checked = 'rows';
     await markFull(deps, storage, pk, part);
@@ -348,6 +358,7 @@ async function partialAsOf(
 
 interface Registered {
   pk: string;
+  window: { start: Date; end: Date };
   part: number;
   closesPart: boolean;
   status: PartItem['status'];
@@ -419,10 +430,16 @@ async function registerFile(
       UpdateExpression: 'ADD #rows :rows SET expiresAt = :expiresAt',
       ExpressionAttributeNames: { '#rows': 'rows' },
       ExpressionAttributeValues: { ':rows': file.partial.rows, ':expiresAt': expiresAt },
-      ReturnValues: 'UPDATED_NEW',
+      ReturnValues: 'ALL_NEW',
     }),
   );
   const after = Number(counted.Attributes?.['rows'] ?? file.partial.rows);
+  if (
+    (capture.estimate !== undefined || capture.groundTruth !== undefined) &&
+    counted.Attributes?.['servingModel'] === undefined
+  ) {
+    await recordServingModel(deps, storage, pk, file);
+  }
   let { part, closesPart } = windowPart(after - file.partial.rows, file.partial.rows, capture.maxRows);
   const item: FileItem = {
     pk,
@@ -501,11 +518,115 @@ async function registerFile(
   }
   return {
     pk,
+    window,
     part,
     closesPart,
     status,
     rows: file.partial.rows,
     badRecords: file.summary.badRecords,
+  };
+}
+
+/**
+ * A late capture file of a window whose labels were joined already: the window is joined again (a new
+ * version, at the next sweep), so its realized performance has every captured prediction, never fewer.
+ * Nothing happens when the window has no join yet (it will read the file) or none at all.
+ */
+async function rejoinLabels(
+  deps: CheckDependencies,
+  storage: CaptureStorage,
+  window: { start: Date; end: Date },
+): Promise<void> {
+  const model = deps.config.model;
+  const now = deps.now?.() ?? new Date();
+  try {
+    await deps.clients.documents.send(
+      new UpdateCommand({
+        TableName: storage.table,
+        Key: { pk: `${model.name}#ground-truth#${compactTime(window.start)}`, sk: 'JOIN' },
+        UpdateExpression: 'SET dueShard = :shard, #due = :due ADD #version :one',
+        ConditionExpression: 'joinedVersion > :zero',
+        ExpressionAttributeNames: { '#due': 'due', '#version': 'version' },
+        ExpressionAttributeValues: {
+          ':shard': OPEN_SHARD,
+          ':due': new Date(
+            Math.max(now.getTime(), window.end.getTime() + model.capture!.graceMinutes * 60_000),
+          ).toISOString(),
+          ':one': 1,
+          ':zero': 0,
+        },
+      }),
+    );
+    deps.logger.info('Late capture file: its window is joined with its labels again', {
+      window: window.start.toISOString(),
+    });
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+
+/**
+ * Records which SageMaker model serves the file's variant (and the champion's), once per window: the
+ * endpoint config in force now, if it was already in force when the file's predictions were made (created
+ * before the file's capture time). Otherwise, or when SageMaker cannot be asked, nothing is recorded (the
+ * next file of the window tries again, and a check of a window without one looks the model up then).
+ */
+async function recordServingModel(
+  deps: CheckDependencies,
+  storage: CaptureStorage,
+  pk: string,
+  file: { endpoint: string; variant: string; time: Date },
+): Promise<void> {
+  let served: ServingModel;
+  try {
+    served = await (deps.servingModel ?? defaultServingModel())(file.endpoint, file.variant);
+  } catch (error) {
+    // Drift does not depend on SageMaker answering: the window's check looks the model up instead.
+    deps.logger.warn('Serving model not recorded: SageMaker did not say', {
+      window: pk,
+      error: `${(error as Error).name}: ${(error as Error).message}`.slice(0, 500),
+    });
+    return;
+  }
+  if (served.since !== undefined && served.since.getTime() > file.time.getTime()) {
+    deps.logger.warn('Serving model not recorded: the endpoint config changed after the capture', {
+      window: pk,
+      capturedAt: file.time.toISOString(),
+      configSince: served.since.toISOString(),
+    });
+    return;
+  }
+  await deps.clients.documents.send(
+    new UpdateCommand({
+      TableName: storage.table,
+      Key: { pk, sk: 'ROWS' },
+      UpdateExpression:
+        'SET servingModel = if_not_exists(servingModel, :model), champion = if_not_exists(champion, :champion), ' +
+        'servingRecordedAt = if_not_exists(servingRecordedAt, :at)',
+      ExpressionAttributeValues: {
+        ':model': served.model,
+        ':champion': served.champion,
+        ':at': (deps.now?.() ?? new Date()).toISOString(),
+      },
+    }),
+  );
+}
+
+/** The serving model a window recorded (see {@link recordServingModel}), or null. */
+export async function recordedServingModel(
+  deps: Pick<CheckDependencies, 'clients'>,
+  storage: CaptureStorage,
+  pk: string,
+): Promise<RecordedServingModel> {
+  const stored = await deps.clients.documents.send(
+    new GetCommand({ TableName: storage.table, Key: { pk, sk: 'ROWS' }, ConsistentRead: true }),
+  );
+  const item = stored.Item;
+  if (item === undefined || typeof item['servingModel'] !== 'string') return null;
+  return {
+    model: item['servingModel'],
+    champion: String(item['champion']),
+    recordedAt: String(item['servingRecordedAt']),
   };
 }
 
@@ -789,6 +910,7 @@ async function checkPart(
         label,
         files.map((file) => file.partialKey),
         windowKey,
+        await recordedServingModel(deps, storage, item.pk),
       );
     }
   } catch (error) {

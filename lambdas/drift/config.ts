@@ -121,6 +121,9 @@ export function parseModelConfig(text: string): DriftModelRuntimeConfig {
   const featureMethods = objectField(json['featureMethods'] ?? {}, field('featureMethods'));
   return {
     name: stringField(json['name'], field('name')),
+    ...(json['retrainingTriggers'] !== undefined && {
+      retrainingTriggers: strings(json['retrainingTriggers'], field('retrainingTriggers')),
+    }),
     incomingPrefix,
     baselineProfileKey: stringField(json['baselineProfileKey'], field('baselineProfileKey')),
     numeric: strings(json['numeric'], field('numeric')),
@@ -230,6 +233,10 @@ function parseGroundTruth(value: unknown, field: string): GroundTruthRuntimeConf
     prefix,
     idColumn: stringField(json['idColumn'], at('idColumn')),
     labelColumn: stringField(json['labelColumn'], at('labelColumn')),
+    timeColumn:
+      json['timeColumn'] === undefined || json['timeColumn'] === null
+        ? null
+        : stringField(json['timeColumn'], at('timeColumn')),
     settleMinutes: whole('settleMinutes', 0),
     maxDelayHours: whole('maxDelayHours', 1),
     positiveClass: stringField(json['positiveClass'], at('positiveClass')),

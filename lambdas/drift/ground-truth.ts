@@ -55,13 +55,17 @@ import { type CreatedObject, unannouncedObject } from '../shared/s3-event.ts';
 import { checkObjectSize, findObject, type S3ObjectVersion, s3TableInput } from '../shared/s3-input.ts';
 import {
   type CaptureStorage,
+  defaultServingModel,
   OPEN_SHARD,
+  recordedServingModel,
   WINDOW_STATE_DAYS,
   windowFileItems,
   windowFiles,
 } from './capture.ts';
+import { type RecordedServingModel, ServingModelUnknownError } from './capture-estimate.ts';
 import { type CheckDependencies, type CheckOutcome, recordFailure } from './check-object.ts';
 import { isPermanentFailure } from './failures.ts';
+import { type LabelFileRecords, recordLabels, registerLabelFile, tallyWindow } from './label-tally.ts';
 
 /** The sort key of a window's join state; its label files are `F#<file id>` beside it. */
 export const JOIN_SORT_KEY = 'JOIN';
@@ -94,8 +98,14 @@ interface LabelFileItem {
   versionId: string | null;
   /** Epoch ms the file was registered: the labels' time when the records do not say. */
   arrivedAt: number;
-  /** In the `yyyy/mm/dd/hh` layout (labels of this window only): its unmatched labels count as uncaptured. */
+  /** In the `yyyy/mm/dd/hh` layout. */
   layout: boolean;
+  /**
+   * How many windows the file may label. With one, its labels unmatched by this window's predictions are
+   * the window report's `uncaptured`; with several, only the file's tally can tell (`label-tally.ts`).
+   * Absent on items registered before it was recorded: 1 for a layout file.
+   */
+  windows?: number;
   expiresAt: number;
 }
 
@@ -164,6 +174,7 @@ export async function groundTruthObject(
       {
         idColumn: groundTruth.idColumn,
         labelColumn: groundTruth.labelColumn,
+        timeColumn: groundTruth.timeColumn,
         maxBadShare: capture.maxBadShare,
       },
       { maxDecompressedBytes: model.maxDecompressedBytes },
@@ -185,6 +196,17 @@ export async function groundTruthObject(
     .update(`${found.key}\u0000${found.versionId ?? ''}`)
     .digest('hex')
     .slice(0, 24);
+  const lastEnd = starts.length === 0 ? now : windowOf(starts.at(-1)!, capture.windowMinutes).end;
+  await registerLabelFile(deps, storage, {
+    model: model.name,
+    fileId,
+    key: found.key,
+    versionId: found.versionId,
+    arrivedAt: now,
+    starts,
+    expiresAt:
+      Math.floor(Math.max(lastEnd.getTime(), now.getTime()) / 1000) + WINDOW_STATE_DAYS * 24 * 60 * 60,
+  });
   for (const start of starts) {
     const window = windowOf(start, capture.windowMinutes);
     const pk = groundTruthPk(model.name, window.start);
@@ -197,6 +219,7 @@ export async function groundTruthObject(
       versionId: found.versionId,
       arrivedAt: now.getTime(),
       layout,
+      windows: starts.length,
       expiresAt,
     };
     await deps.clients.documents.send(new PutCommand({ TableName: storage.table, Item: item }));
@@ -247,7 +270,7 @@ export async function windowCaptureFiles(
   storage: CaptureStorage,
   model: string,
   start: Date,
-): Promise<{ endpoint: string; variant: string; files: S3ObjectVersion[] }[]> {
+): Promise<{ endpoint: string; variant: string; files: S3ObjectVersion[]; served: RecordedServingModel }[]> {
   const stored = await deps.clients.documents.send(
     new GetCommand({
       TableName: storage.table,
@@ -256,13 +279,15 @@ export async function windowCaptureFiles(
     }),
   );
   const names = [...((stored.Item?.['variants'] as Set<string> | undefined) ?? [])].sort();
-  const variants: { endpoint: string; variant: string; files: S3ObjectVersion[] }[] = [];
+  const variants: Awaited<ReturnType<typeof windowCaptureFiles>> = [];
   for (const name of names) {
     const [endpoint, variant] = name.split('#') as [string, string];
-    const files = await windowFiles(deps, storage, `${model}#${endpoint}#${variant}#${compactTime(start)}`);
+    const pk = `${model}#${endpoint}#${variant}#${compactTime(start)}`;
+    const files = await windowFiles(deps, storage, pk);
     variants.push({
       endpoint,
       variant,
+      served: await recordedServingModel(deps, storage, pk),
       files: files.map((file) => ({
         bucket: deps.config.dataBucket,
         key: file.key,
@@ -291,6 +316,8 @@ async function loadEstimate(deps: CheckDependencies, key: string): Promise<Perfo
 interface VariantJoin {
   endpoint: string;
   variant: string;
+  /** The model that served the variant in the window, as recorded with its first capture file. */
+  served: RecordedServingModel;
   files: number;
   accumulator: PerformanceAccumulator;
   join: GroundTruthJoinSink;
@@ -358,9 +385,13 @@ export async function joinWindow(
     const files = sortLabelFiles(
       (await labelFilesOf(deps, storage, pk)).map((file) => ({ ...file, name: file.key })),
     );
+    const tallied: LabelFileRecords[] = [];
     for (const file of files) {
-      labels.expectCaptured = file.layout;
+      // Items registered before `windows` was recorded: a layout file labels one hour-long window.
+      const windows = file.windows ?? (file.layout ? 1 : groundTruth.maxDelayHours);
+      labels.expectCaptured = windows === 1;
       labels.source = file.sk.slice(2);
+      tallied.push(recordLabels(labels, { fileId: file.sk.slice(2), key: file.key }));
       const input = s3TableInput(deps.clients.s3, {
         bucket: config.dataBucket,
         key: file.key,
@@ -374,11 +405,13 @@ export async function joinWindow(
         {
           idColumn: groundTruth.idColumn,
           labelColumn: groundTruth.labelColumn,
+          timeColumn: groundTruth.timeColumn,
           maxBadShare: capture.maxBadShare,
         },
         { maxDecompressedBytes: model.maxDecompressedBytes },
         file.arrivedAt,
       );
+      labels.onAdd = null;
     }
     const options = resolveEvaluateOptions({
       label: '(label)',
@@ -411,7 +444,7 @@ export async function joinWindow(
           },
         }
       : null;
-    for (const { endpoint, variant, files: captured } of variants) {
+    for (const { endpoint, variant, files: captured, served } of variants) {
       const accumulator = new PerformanceAccumulator(options, `${endpoint}/${variant}`);
       const join = new GroundTruthJoinSink(accumulator, labels, options.label, watch);
       for (const file of captured) {
@@ -425,7 +458,7 @@ export async function joinWindow(
         await readTable(input, join, { maxDecompressedBytes: model.maxDecompressedBytes });
         captureFiles++;
       }
-      joins.push({ endpoint, variant, files: captured.length, accumulator, join });
+      joins.push({ endpoint, variant, served, files: captured.length, accumulator, join });
     }
     deps.logger.info('Window joined', {
       window: pk,
@@ -442,6 +475,8 @@ export async function joinWindow(
       if (variantJoin.join.joined === 0) continue;
       breached += await recordRealized(deps, item, window, variantJoin, baseline);
     }
+    // Labels no window of their file matched are counted once, by the join completing the file's windows.
+    await tallyWindow(deps, storage, window.start, tallied, labels);
     if (feed) {
       await putOutcomes(deps, config.feedbackStreamName!, outcomes);
       feeding = files.map((file) => file.sk.slice(2)).filter((id) => !fed.has(id));
@@ -497,7 +532,8 @@ async function recordRealized(
   const { config, clients } = deps;
   const model = config.model;
   const groundTruth = model.capture!.groundTruth!;
-  const { endpoint, variant } = variantJoin;
+  const { endpoint, variant, served } = variantJoin;
+  const servingModel = served?.model ?? null;
   const evaluation = variantJoin.accumulator.finish();
   const report: JoinedPerformanceReport = { ...evaluation.report, groundTruth: variantJoin.join.summary() };
   const check: LimitCheck = checkLimits(report, groundTruth.limits, baseline);
@@ -542,6 +578,7 @@ async function recordRealized(
     ...report,
     estimated: false,
     model: model.name,
+    servingModel,
     checkedAt,
     window: label,
     limits: groundTruth.limits,
@@ -574,8 +611,14 @@ async function recordRealized(
     baselineReportKey: baseline === null ? null : groundTruth.baselineReportKey,
     baselineCreated: false,
     window: label,
+    servingModel,
   };
   await putHistoryItem(clients.documents, config.historyTable, history);
+  // A breach of a model no longer serving the variant is published, but retrains no one (see superseded).
+  const retrains =
+    model.retrainingTriggers?.includes('performance') === true &&
+    check.breaches.length > 0 &&
+    !(await superseded(deps, endpoint, variant, servingModel));
   const details = performanceDegradedDetails(check.breaches, {
     model: model.name,
     reportKey,
@@ -584,9 +627,10 @@ async function recordRealized(
     versionId: null,
     checkedAt,
     runId,
-    retrains: model.retrainingTriggers?.includes('performance') ?? false,
+    retrains,
     window: label,
   });
+  for (const detail of details) detail.servingModel = servingModel;
   await putPerformanceDegraded(deps, details);
   publishMetricPoints(
     deps.metrics,
@@ -605,6 +649,35 @@ async function recordRealized(
     estimate: estimated !== null,
   });
   return check.breaches.length;
+}
+
+/**
+ * Whether the model that served a window no longer serves its variant (a challenger was promoted since):
+ * its realized breach is recorded and published, but retraining the model serving now on it would blame
+ * the new model for the old one's predictions. Unknown (nothing recorded, SageMaker not answering): false.
+ */
+async function superseded(
+  deps: CheckDependencies,
+  endpoint: string,
+  variant: string,
+  servingModel: string | null,
+): Promise<boolean> {
+  if (servingModel === null) return false;
+  let now: string;
+  try {
+    now = (await (deps.servingModel ?? defaultServingModel())(endpoint, variant)).model;
+  } catch (error) {
+    if (!(error instanceof ServingModelUnknownError)) throw error;
+    return false;
+  }
+  if (now === servingModel) return false;
+  deps.logger.warn('Realized breach of a model no longer serving: no retraining started', {
+    endpoint,
+    variant,
+    servedBy: servingModel,
+    servingNow: now,
+  });
+  return true;
 }
 
 /** Records per PutRecords call (the API's limit). */

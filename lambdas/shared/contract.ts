@@ -102,6 +102,11 @@ export const METRIC = {
   estimatedPerformanceBreaches: { name: 'EstimatedPerformanceBreaches', unit: 'Count' },
   /** Windows whose estimate was withheld: no usable reference, another model serving (Model). */
   estimatesWithheld: { name: 'EstimatesWithheld', unit: 'Count' },
+  /**
+   * Labels of a label file whose id matched no captured prediction of any window the file may label (Model):
+   * one point per label file, once every such window is joined.
+   */
+  uncapturedLabels: { name: 'UncapturedLabels', unit: 'Count' },
 } as const;
 
 /** What broke, as the `Reason` dimension of {@link METRIC.pageReason} names it. */
@@ -228,6 +233,11 @@ export const CAPTURE = {
   dueIndex: 'due',
   /** `dueShard` of every open part: the due index's one partition. */
   openShard: 'open',
+  /**
+   * Key prefix (results bucket) of which labels of a label file each window's join matched:
+   * `<prefix><model>/<label file id>/<window start>.bits.gz`, ORed once every window of the file is joined.
+   */
+  labelMatchesPrefix: 'ground-truth-matches/',
   /** How often the engine sweeps for windows to close. */
   sweepSchedule: 'rate(5 minutes)',
   /** The message the sweep schedule puts on the drift queue. */
@@ -281,6 +291,8 @@ export interface GroundTruthRuntimeConfig extends WindowPerformanceSettings {
   prefix: string;
   idColumn: string;
   labelColumn: string;
+  /** The label tables' column of when a label was known; absent, null (or an empty cell): the file's arrival. */
+  timeColumn?: string | null;
   settleMinutes: number;
   maxDelayHours: number;
   /** The model's baseline performance report in the landing bucket (for `maxDrop`); null without `performance`. */
@@ -297,7 +309,7 @@ export interface HistoryItem {
   pk: string;
   sk: string;
   model: string;
-  kind: 'drift' | 'performance' | 'retraining' | 'estimate';
+  kind: 'drift' | 'performance' | 'retraining' | 'estimate' | 'labels';
   status: 'succeeded' | 'failed';
   /** ISO 8601 time the check finished. */
   checkedAt: string;
@@ -334,6 +346,42 @@ export interface HistoryItem {
   withheld?: EstimateWithheld | null;
   /** Estimates: the estimated whole-window metrics. */
   metrics?: Partial<Record<MetricName, number | null>>;
+  /** A window's realized performance: the model that served its variant then (null: unknown). */
+  servingModel?: string | null;
+  /** Label files (`kind` `labels`): its labels counted once every window it may label was joined. */
+  labelFile?: LabelFileTally;
+}
+
+/**
+ * One label file's labels, counted once every capture window it may label was joined: how many matched a
+ * captured prediction of one of them, and how many none (a prediction never captured: sampled out, older
+ * than `maxDelayHours`, of another endpoint, or a wrong id).
+ */
+export interface LabelFileTally {
+  model: string;
+  labelFile: { key: string; versionId: string | null; arrivedAt: string };
+  /** The windows the file may label (ISO starts of the first and last). */
+  windows: number;
+  firstWindow: string;
+  lastWindow: string;
+  /** Label records read (bad ones excluded), distinct ids among them, and their labels (one per row). */
+  records: number;
+  ids: number;
+  labels: number;
+  /** Labels whose id matched a captured prediction of one of the windows. */
+  matched: number;
+  /** Labels (and ids) that matched none. */
+  uncaptured: number;
+  uncapturedIds: number;
+  /** Records replaced by a later record of the same id in the file. */
+  duplicates: number;
+  countedAt: string;
+  reportKey: string;
+}
+
+/** Key of a label file's tally report: `<prefix><model>/ground-truth-files/<label file id>.json`. */
+export function labelFileReportKey(reportsPrefix: string, model: string, fileId: string): string {
+  return `${reportsPrefix}${model}/ground-truth-files/${fileId}.json`;
 }
 
 /** Why a window got no estimate: named in its report and history item, counted in `EstimatesWithheld`. */
@@ -519,6 +567,12 @@ export interface PerformanceDegradedDetail extends PerformanceBreachSummary {
   runId: string;
   /** Realized performance of a Data Capture window (labels joined to its predictions); absent for a golden check. */
   window?: CaptureWindowLabel;
+  /**
+   * A window's realized performance: the SageMaker model that served its variant then (recorded with the
+   * window's first capture file; null: unknown). A breach of a model no longer serving the variant starts
+   * no retraining.
+   */
+  servingModel?: string | null;
 }
 
 /** How the performance Lambda obtains the scores of the golden dataset. */

@@ -74,6 +74,7 @@ export function driftRuntimeConfig(model: ModelConfig): DriftModelRuntimeConfig 
             prefix: model.capture.groundTruth.prefix,
             idColumn: model.capture.groundTruth.idColumn,
             labelColumn: model.capture.groundTruth.labelColumn,
+            timeColumn: model.capture.groundTruth.timeColumn,
             settleMinutes: model.capture.groundTruth.settleMinutes,
             maxDelayHours: model.capture.groundTruth.maxDelayHours,
             positiveClass: model.performance?.positiveClass ?? '1',

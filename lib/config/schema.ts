@@ -549,6 +549,10 @@ export const GroundTruthSchema = doc(
       "The id column of label files that are tables (CSV, JSON Lines, Parquet): a prediction's `inferenceId`, or its `eventId` when the capture has no inferenceId. SageMaker ground-truth records (`groundTruthData`) carry theirs in `eventMetadata.eventId`.",
     ).default('inferenceId'),
     labelColumn: doc(text(), 'The label column of label files that are tables.').default('label'),
+    timeColumn: doc(
+      text().nullable(),
+      "The column of label files that are tables holding when each label was known (ISO 8601, epoch seconds or a Parquet timestamp): the label delay is measured from the prediction's `inferenceTime` to it. An empty cell, a file without the column and SageMaker ground-truth records take the file's arrival time; a cell that is no time is a bad record. null: every label's time is its file's arrival.",
+    ).default(null),
     settleMinutes: doc(
       num({ integer: true, min: 0, max: 1440 }),
       "How long a window waits after its last label file before it is joined (label files of one upload are joined once), and never before the capture window's end plus `graceMinutes`. A later label file joins the window again (a new version).",

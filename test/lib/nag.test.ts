@@ -69,6 +69,7 @@ const ACKNOWLEDGED = [
   'Driftwatch/Drift/Role: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:endpoint/*]',
   'Driftwatch/Drift/Role: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:endpoint-config/*]',
   'Driftwatch/Drift/Role: AwsSolutions-IAM5[Resource::<ResultsBucket46167C27.Arn>/reports/*/capture-windows/*]',
+  'Driftwatch/Drift/Role: AwsSolutions-IAM5[Resource::<ResultsBucket46167C27.Arn>/ground-truth-matches/*]',
   'Driftwatch/Drift/Role: AwsSolutions-IAM5[Resource::*]',
   'Driftwatch/Performance/Role: AwsSolutions-IAM5[Resource::<LandingBucket6D60388F.Arn>/*]',
   'Driftwatch/Performance/Role: AwsSolutions-IAM5[Resource::<ResultsBucket46167C27.Arn>/reports/*/performance/*]',

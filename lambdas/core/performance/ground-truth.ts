@@ -98,6 +98,8 @@ export class LabelIndex {
   expectCaptured = true;
   /** A tag of the labels added next (the engine: the label file's id), passed on to joined outcomes. */
   source = '';
+  /** Told of every label record added (its id and label count): the engine's per-file tally. */
+  onAdd: ((id: string, labels: number) => void) | null = null;
 
   add(id: string, labels: string[], time: number): void {
     this.records++;
@@ -105,6 +107,7 @@ export class LabelIndex {
     // Re-inserted, so the map's order stays that of the winning records.
     this.entries.delete(id);
     this.entries.set(id, { labels, time, used: false, expected: this.expectCaptured, source: this.source });
+    this.onAdd?.(id, labels.length);
   }
 
   /** Labels never joined to a captured prediction (after a join). */
@@ -270,6 +273,8 @@ class LabelTableSink implements TableSink {
   private id: string | null = null;
   private label: string | null = null;
   private time = Number.NaN;
+  /** The time cell of the row held text that is no time (the row is then a bad record). */
+  private badTime: string | null = null;
   row = 0;
   readonly summary: LabelFileSummary;
 
@@ -306,7 +311,14 @@ class LabelTableSink implements TableSink {
   value(column: number, value: CellValue): void {
     if (column === this.idIndex) this.id = labelText(value);
     if (column === this.labelIndex) this.label = labelText(value);
-    if (column === this.timeIndex) this.time = parseTime(value);
+    if (column === this.timeIndex) {
+      this.time = parseTime(value);
+      // An empty cell falls back to the file's arrival; text that is no time is a bad record.
+      this.badTime =
+        Number.isNaN(this.time) && value !== null && !(typeof value === 'string' && isMissingText(value))
+          ? String(value).slice(0, 40)
+          : null;
+    }
   }
 
   endRow(): void {
@@ -316,12 +328,17 @@ class LabelTableSink implements TableSink {
     this.id = null;
     this.label = null;
     const time = Number.isNaN(this.time) ? this.arrivedAt : this.time;
+    const badTime = this.badTime;
     this.time = Number.NaN;
-    if (id === null || label === null) {
+    this.badTime = null;
+    if (id === null || label === null || badTime !== null) {
       this.summary.badRecords++;
       this.summary.firstError ??= {
         line: this.row,
-        reason: `${id === null ? this.options.idColumn : this.options.labelColumn} is missing`,
+        reason:
+          id === null || label === null
+            ? `${id === null ? this.options.idColumn : this.options.labelColumn} is missing`
+            : `${this.options.timeColumn}: ${JSON.stringify(badTime)} is not a time (ISO 8601 or epoch seconds)`,
       };
       return;
     }

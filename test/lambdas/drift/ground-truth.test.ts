@@ -3,6 +3,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FeedbackRecord, parseFeedbackRecord } from '../../../lambdas/core/concept-drift/feedback.ts';
@@ -59,13 +64,26 @@ const windowStart = new Date(hour);
 
 let env: DriftEnvironment;
 const kinesis = mockClient(KinesisClient);
+// The model each window records as serving its variant (realized reports name it).
+const sagemaker = mockClient(SageMakerClient);
 beforeAll(async () => {
+  sagemaker.on(DescribeEndpointCommand).resolves({
+    EndpointConfigName: 'churn-config',
+    ProductionVariants: [{ VariantName: 'AllTraffic', CurrentWeight: 0.9 }],
+  });
+  sagemaker.on(DescribeEndpointConfigCommand).resolves({
+    ProductionVariants: [
+      { VariantName: 'AllTraffic', ModelName: 'churn-v1' },
+      { VariantName: 'Canary', ModelName: 'churn-v2' },
+    ],
+  });
   process.env[DRIFT_ENV.feedbackStreamName] = FEEDBACK_STREAM;
   env = await DriftEnvironment.start({ model: GROUND_TRUTH_MODEL, capture: true });
 });
 afterAll(async () => {
   delete process.env[DRIFT_ENV.feedbackStreamName];
   kinesis.restore();
+  sagemaker.restore();
   await env?.stop();
 });
 beforeEach(() => {
@@ -98,6 +116,7 @@ async function arrive(key: string, body: string) {
 }
 
 type Realized = JoinedPerformanceReport & {
+  servingModel: string | null;
   window: { variant: string; version: number };
   estimate?: { metrics: Record<string, { estimated: number; realized: number; difference: number }> };
   breaches: unknown[];
@@ -207,6 +226,7 @@ describe('ground truth joined per capture window in the engine', () => {
       expect(report.segments.map((s) => s.value).length).toBeGreaterThan(1);
       expect(report.rows).toBe(expected.rows);
       expect(report.window).toMatchObject({ endpoint: 'churn-endpoint', variant, version: 1 });
+      expect(report.servingModel).toBe(variant === 'AllTraffic' ? 'churn-v1' : 'churn-v2');
       expect(report.groundTruth).toMatchObject({
         captured: variant === 'AllTraffic' ? 600 : 200,
         joined: variant === 'AllTraffic' ? 400 : 100,

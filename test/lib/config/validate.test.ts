@@ -836,6 +836,7 @@ describe('validateConfig errors name the field and say what is wrong', () => {
       prefix: 'churn/ground-truth/',
       idColumn: 'inferenceId',
       labelColumn: 'label',
+      timeColumn: null,
       settleMinutes: 15,
       maxDelayHours: 24,
     });
@@ -843,6 +844,7 @@ describe('validateConfig errors name the field and say what is wrong', () => {
       prefix: 'churn/ground-truth/',
       idColumn: 'inferenceId',
       labelColumn: 'label',
+      timeColumn: null,
       settleMinutes: 15,
       maxDelayHours: 24,
       positiveClass: 'yes',
