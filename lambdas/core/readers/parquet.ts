@@ -539,6 +539,13 @@ class BlockEmitter {
       }
       const numberCount = eachRowNumbers.length;
       const textCount = texts.length;
+      if (numberCount === 0 && textCount === 0 && sink.endRows !== undefined) {
+        // Every value of the block is in the batch or counted: its rows end in one call.
+        sink.endRows(rows);
+        done += rows;
+        this.countLabels(plans, textColumns, textStates);
+        continue;
+      }
       for (let row = 0; row < rows; row++) {
         let i = -1;
         try {
@@ -563,26 +570,34 @@ class BlockEmitter {
           );
         }
       }
-      if (this.counting) {
-        for (const k of textColumns) {
-          const { labels, counts } = textStates[k]!;
-          const id = plans[k]!.id;
-          for (let code = 0; code < counts.length; code++) {
-            if (counts[code]! > 0) {
-              sink.textLabelCounts!(id, labels[code]!, counts[code]!);
-              counts[code] = 0;
-            }
-          }
-        }
-      }
+      this.countLabels(plans, textColumns, textStates);
       done += rows;
     }
   }
 
+  /** Hands the text counted in the block to the sink, and starts the counts again. */
+  private countLabels(
+    plans: ColumnPlan[],
+    textColumns: number[],
+    textStates: { labels: Int32Array; counts: Float64Array }[],
+  ): void {
+    if (!this.counting) return;
+    for (const k of textColumns) {
+      const { labels, counts } = textStates[k]!;
+      const id = plans[k]!.id;
+      for (let code = 0; code < counts.length; code++) {
+        if (counts[code]! > 0) {
+          this.sink.textLabelCounts!(id, labels[code]!, counts[code]!);
+          counts[code] = 0;
+        }
+      }
+    }
+  }
+
   /**
-   * Copies a block of numbers into the sink's batch when it stores the column: as they are, or, while the
-   * column still counts its numbers' text, when every one is a plain whole number (marked `plain`). False
-   * when the block needs a call per value (infinities, other numbers of a labelled column, no batch yet).
+   * Copies a block of numbers into the sink's batch when it stores the column: as they are, marked `plain`
+   * while the column still counts its numbers' text (a typed number's text is `String(value)`, as
+   * `value()` takes it). False when the block needs a call per value (infinities, no batch yet).
    */
   private storeNumbers(id: number, values: Float64Array, rows: number): boolean {
     const batch = this.batch;
@@ -593,8 +608,6 @@ class BlockEmitter {
       const value = values[row]!;
       // Infinities go to the sink's value(), which takes them as text, as JSON Lines' would be.
       if (value - value !== 0 && !Number.isNaN(value)) return false;
-      if (plain && !Number.isNaN(value) && !(Number.isInteger(value) && value >= 0 && value < 1e21))
-        return false;
     }
     const at = batch.row;
     stored.set(values.subarray(0, rows), at);
