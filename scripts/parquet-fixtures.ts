@@ -48,6 +48,13 @@ async function main(): Promise<void> {
     await copy(MIXED, `mixed-${codec}.parquet`, `COMPRESSION ${codec}, ROW_GROUP_SIZE 2048`);
   }
   await copy(`${MIXED} LIMIT 0`, 'empty.parquet', 'COMPRESSION snappy');
+  // One row group of 140,000 rows, one PLAIN page per column: longer than the reader's long pages.
+  await copy(
+    `SELECT CASE WHEN i % 9 = 4 THEN NULL ELSE i * 0.5 - 7e4 END AS d, i - 99 + (i % 3) * 8589934592 AS big
+     FROM range(140000) r(i)`,
+    'long-plain.parquet',
+    'COMPRESSION snappy, ROW_GROUP_SIZE 200000',
+  );
   await copy(
     `SELECT i AS id, [i, i + 1] AS pair, {'x': i, 'y': i * 2} AS point FROM range(5) r(i)`,
     'nested.parquet',
