@@ -471,6 +471,7 @@ export class TableAccumulator implements TableSink {
     const whole = column.whole!;
     const small = column.smallLabels!;
     const byValue = column.numberLabels!;
+    let counts = whole.categoryCounts;
     for (let row = 0; row < rows; row++) {
       if (plain[row] === 0) continue;
       const value = stored[row]!;
@@ -482,7 +483,12 @@ export class TableAccumulator implements TableSink {
         if (this.keepLabel(index, column, label, cached ? value : -1) === NOT_TRACKED) return;
         if (!cached) byValue.set(value, label);
       }
-      whole.addLabel(label);
+      // whole.addLabel(label), without a call per row while the counts have room.
+      if (label < counts.length) counts[label]!++;
+      else {
+        whole.addLabel(label);
+        counts = whole.categoryCounts;
+      }
     }
   }
 
