@@ -80,7 +80,7 @@ export async function buildCli() {
       target: 'node24',
       // Packages stay external, but for the Parquet reader's: hyparquet's 28 modules cost each thread about
       // 60 ms to resolve and load one by one, and a few ms bundled (with Node's compile cache).
-      plugins: [bundledPackages(['hyparquet'])],
+      plugins: [bundledPackages(['hyparquet', 'zod'])],
       outExtension: { '.js': '.mjs' },
       chunkNames: 'chunk-[hash]',
       logLevel: 'silent',
