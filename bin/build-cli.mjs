@@ -1,6 +1,6 @@
 /**
  * The `driftwatch` command's bundle: bin/driftwatch.ts and its worker thread, bundled by esbuild into
- * dist/ (packages stay external; the commands that load the AWS SDK stay in chunks loaded only when asked
+ * dist/ (packages stay external but for hyparquet and zod, see buildCli; the commands that load the AWS SDK stay in chunks loaded only when asked
  * for). Plain JavaScript starts in about a third of the time of Node's type stripping of the sources, and
  * with ~40 MB less memory per thread. bin/driftwatch.mjs calls {@link freshBundle} on every run.
  */
@@ -78,8 +78,8 @@ export async function buildCli() {
       format: 'esm',
       platform: 'node',
       target: 'node24',
-      // Packages stay external, but for the Parquet reader's: hyparquet's 28 modules cost each thread about
-      // 60 ms to resolve and load one by one, and a few ms bundled (with Node's compile cache).
+      // Packages stay external, but for two ESM packages of many modules that every run loads: hyparquet
+      // (28 modules, about 60 ms per thread to resolve and load one by one) and zod (107, the config).
       plugins: [bundledPackages(['hyparquet', 'zod'])],
       outExtension: { '.js': '.mjs' },
       chunkNames: 'chunk-[hash]',
