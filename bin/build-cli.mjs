@@ -2,7 +2,8 @@
  * The `driftwatch` command's bundle: bin/driftwatch.ts and its worker thread, bundled by esbuild into
  * dist/ (packages stay external but for hyparquet and zod, see buildCli; the commands that load the AWS SDK
  * stay in chunks loaded only when asked for). Plain JavaScript starts in about a third of the time of Node's
- * type stripping of the sources, and with ~40 MB less memory per thread. bin/driftwatch.mjs calls {@link freshBundle} on every run.
+ * type stripping of the sources, and with ~40 MB less memory per thread. bin/driftwatch.mjs calls
+ * {@link freshBundle} on every run.
  */
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
