@@ -517,7 +517,7 @@ export class ColumnCursor {
         const rows = num(data, 1);
         if (this.optional && num(data, 3) !== RLE)
           throw new PageError('definition levels are not RLE-encoded');
-        if (rows > LONG_PAGE_ROWS && this.readLargePlainPage(body, uncompressed, rows, num(data, 2))) return;
+        if (rows > LONG_PAGE_ROWS && this.readLongPage(body, uncompressed, rows, num(data, 2))) return;
         const page = decompress(this.meta.codec, body, uncompressed);
         let at = 0;
         let nonNull = rows;
@@ -559,27 +559,36 @@ export class ColumnCursor {
   }
 
   /**
-   * A PLAIN page of DOUBLE or INT64 numbers of more than {@link LONG_PAGE_ROWS} rows (a 1M-row group's page):
-   * decompressed (Snappy, or none) straight into the page's own array and converted there, without the
-   * kernel, whose memory would otherwise hold the page twice more (its compressed and decompressed bytes,
-   * 8 MB each at 1M rows) for as long as the thread lives. False for any other page.
+   * A long page (more than {@link LONG_PAGE_ROWS} rows: a 1M-row group's) of a Snappy or uncompressed chunk,
+   * decoded without the kernel, whose memory (it never shrinks) would otherwise hold the page's compressed and
+   * decompressed bytes for as long as the thread lives: PLAIN DOUBLE or INT64 numbers are decompressed
+   * straight into the page's own array and converted there; dictionary indices into the bytes kept for
+   * decoding the page a piece at a time. False for any other page.
    */
-  private readLargePlainPage(
-    body: Uint8Array,
-    uncompressed: number,
-    rows: number,
-    encoding: number,
-  ): boolean {
+  private readLongPage(body: Uint8Array, uncompressed: number, rows: number, encoding: number): boolean {
+    const codec = this.meta.codec;
+    if (codec !== 'SNAPPY' && codec !== 'UNCOMPRESSED') return false;
+    if (encoding === PLAIN_DICTIONARY || encoding === RLE_DICTIONARY) {
+      if (this.pieceBytes.length < uncompressed) this.pieceBytes = new Uint8Array(withRoom(uncompressed));
+      const bytes = this.pieceBytes.subarray(0, uncompressed);
+      inflateInto(codec, body, bytes);
+      const { at, present } = this.longPageLevels(bytes, rows);
+      if (this.dictionarySize === 0 && present > 0)
+        throw new PageError('a dictionary-encoded page has no dictionary');
+      if (present > 0 && at >= uncompressed) throw new PageError('the page ends early');
+      const width = present > 0 ? bytes[at]! : 0;
+      this.piece = { length: uncompressed, width, at: at + 1, skip: 0, row: 0, rows, levels: present < rows };
+      this.nextPiece();
+      return true;
+    }
     const type = this.element.type;
     const scale = this.kind.kind === 'number' ? this.kind.toNumber : null;
-    const codec = this.meta.codec;
     if (
       encoding !== PLAIN ||
       scale === null ||
       scale.factor !== 1 ||
       scale.unsigned ||
-      (type !== 'DOUBLE' && type !== 'INT64') ||
-      (codec !== 'SNAPPY' && codec !== 'UNCOMPRESSED')
+      (type !== 'DOUBLE' && type !== 'INT64')
     ) {
       return false;
     }
@@ -587,31 +596,8 @@ export class ColumnCursor {
     if (this.pageNumbers.length < room) this.pageNumbers = new Float64Array(withRoom(room));
     const out = new Float64Array(this.pageNumbers.buffer, 0, this.pageNumbers.length);
     const bytes = new Uint8Array(out.buffer, 0, uncompressed);
-    if (codec === 'SNAPPY') {
-      try {
-        snappyUncompress(body, bytes);
-      } catch {
-        throw new PageError('corrupt Snappy data');
-      }
-    } else if (body.length !== uncompressed) {
-      throw new PageError('the page is not of its stated size');
-    } else {
-      bytes.set(body);
-    }
-    let at = 0;
-    let present = rows;
-    if (this.optional) {
-      const length = readUint32(bytes, 0);
-      if (4 + length > uncompressed) throw new PageError('the definition levels run past the page');
-      if (!allPresent(bytes, 4, 4 + length, rows)) {
-        // One byte per row, in the array a long dictionary-encoded page keeps its levels in.
-        if (this.pieceLevels.length < rows) this.pieceLevels = new Uint8Array(withRoom(rows));
-        decodeHybrid(bytes, 4, 4 + length, 1, this.pieceLevels, 0, rows);
-        present = 0;
-        for (let row = 0; row < rows; row++) present += this.pieceLevels[row]!;
-      }
-      at = 4 + length;
-    }
+    inflateInto(codec, body, bytes);
+    const { at, present } = this.longPageLevels(bytes, rows);
     if (at + 8 * present > uncompressed) throw new PageError('the page ends early');
     // The values to the front, where a Float64Array sees them (they follow the levels, at any byte).
     bytes.copyWithin(0, at, at + 8 * present);
@@ -630,6 +616,23 @@ export class ColumnCursor {
     this.pageRows = rows;
     this.pageTaken = 0;
     return true;
+  }
+
+  /**
+   * A long page's definition levels (a data page v1's, at its start): into `pieceLevels` (a byte per row)
+   * unless the page has no nulls. Where the values start, and how many there are.
+   */
+  private longPageLevels(bytes: Uint8Array, rows: number): { at: number; present: number } {
+    if (!this.optional) return { at: 0, present: rows };
+    const length = readUint32(bytes, 0);
+    const at = 4 + length;
+    if (at > bytes.length) throw new PageError('the definition levels run past the page');
+    if (allPresent(bytes, 4, at, rows)) return { at, present: rows };
+    if (this.pieceLevels.length < rows) this.pieceLevels = new Uint8Array(withRoom(rows));
+    decodeHybrid(bytes, 4, at, 1, this.pieceLevels, 0, rows);
+    let present = 0;
+    for (let row = 0; row < rows; row++) present += this.pieceLevels[row]!;
+    return { at, present };
   }
 
   /** Definition levels (0 null, 1 present) of `rows` rows; returns the number of present values. */
@@ -930,6 +933,21 @@ interface Piece {
   rows: number;
   /** Whether the page has nulls (its levels are in pieceLevels). */
   levels: boolean;
+}
+
+/** Decompresses a Snappy or uncompressed page into `out`, which has its stated size. */
+function inflateInto(codec: string, body: Uint8Array, out: Uint8Array): void {
+  if (codec === 'SNAPPY') {
+    try {
+      snappyUncompress(body, out);
+    } catch {
+      throw new PageError('corrupt Snappy data');
+    }
+  } else if (body.length !== out.length) {
+    throw new PageError('the page is not of its stated size');
+  } else {
+    out.set(body);
+  }
 }
 
 /**

@@ -220,21 +220,20 @@ describe('readParquet', () => {
     });
   });
 
-  it('decodes a long PLAIN page of doubles or 64-bit integers without the kernel, nulls or not', async () => {
-    // DuckDB's file (data pages v1): one row group of 140,000 rows, one PLAIN page per column.
-    const long = vi.spyOn(
-      ColumnCursor.prototype as unknown as { readLargePlainPage(): boolean },
-      'readLargePlainPage',
-    );
+  it('decodes long pages (PLAIN doubles and 64-bit integers, dictionary-encoded numbers and text) without the kernel', async () => {
+    // DuckDB's file (data pages v1): one row group of 140,000 rows, one page per column.
+    const long = vi.spyOn(ColumnCursor.prototype as unknown as { readLongPage(): boolean }, 'readLongPage');
     const sink = new RecordingSink();
     const file = fixture('long-plain.parquet');
     expect(await readParquet(fileInput(file), sink, { name: 'long-plain.parquet' })).toBe(140_000);
-    expect(long.mock.results.filter((result) => result.value === true)).toHaveLength(2);
+    expect(long.mock.results.filter((result) => result.value === true)).toHaveLength(4);
     long.mockRestore();
     expect(LONG_PAGE_ROWS).toBeLessThan(140_000);
     sink.rows.forEach((row, i) => {
       const expected: Record<string, unknown> = { big: i - 99 + (i % 3) * 8589934592 };
       if (i % 9 !== 4) expected.d = i * 0.5 - 7e4;
+      if (i % 11 !== 3) expected.few = (i % 500) / 4;
+      if (i % 13 !== 6) expected.cat = `c${i % 17}`;
       expect({ ...row }, `row ${i}`).toEqual(expected);
     });
   });
