@@ -48,6 +48,16 @@ async function main(): Promise<void> {
     await copy(MIXED, `mixed-${codec}.parquet`, `COMPRESSION ${codec}, ROW_GROUP_SIZE 2048`);
   }
   await copy(`${MIXED} LIMIT 0`, 'empty.parquet', 'COMPRESSION snappy');
+  // One row group of 140,000 rows, one page per column (PLAIN numbers, dictionary-encoded numbers and text):
+  // longer than the reader's long pages.
+  await copy(
+    `SELECT CASE WHEN i % 9 = 4 THEN NULL ELSE i * 0.5 - 7e4 END AS d, i - 99 + (i % 3) * 8589934592 AS big,
+            CASE WHEN i % 11 = 3 THEN NULL ELSE (i % 500) / 4 END AS few,
+            CASE WHEN i % 13 = 6 THEN NULL ELSE 'c' || (i % 17) END AS cat
+     FROM range(140000) r(i)`,
+    'long-plain.parquet',
+    'COMPRESSION snappy, ROW_GROUP_SIZE 200000',
+  );
   await copy(
     `SELECT i AS id, [i, i + 1] AS pair, {'x': i, 'y': i * 2} AS point FROM range(5) r(i)`,
     'nested.parquet',

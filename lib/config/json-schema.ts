@@ -7,8 +7,8 @@
 import * as z from 'zod';
 import { ConfigSchema } from './schema.ts';
 
-/** Where the schema is written, next to the config, and how the shipped configs refer to it. */
-export const CONFIG_SCHEMA_FILE = 'driftwatch.config.schema.json';
+export { CONFIG_SCHEMA_FILE } from './files.ts';
+/** How the shipped configs refer to the schema. */
 export const CONFIG_SCHEMA_ID = 'https://github.com/driftwatch/driftwatch/driftwatch.config.schema.json';
 
 export type JsonSchema = Record<string, unknown>;

@@ -4,8 +4,7 @@ import { ConfigValidationError } from './errors.ts';
 import type { DriftwatchConfig } from './model-config.ts';
 import { validateConfig } from './validate.ts';
 
-/** Where the app looks for the config when the `config` context value is not set. */
-export const DEFAULT_CONFIG_FILE = 'driftwatch.config.json';
+export { DEFAULT_CONFIG_FILE } from './files.ts';
 
 /**
  * Reads, parses and validates a config file.

@@ -7,15 +7,8 @@ import { profileTable } from '../../../lambdas/core/drift/run.ts';
 import { ConfigError } from '../../../lambdas/core/errors.ts';
 import { fileInput } from '../../../lambdas/core/readers/input.ts';
 import { ConfigValidationError } from '../../../lib/config/errors.ts';
-import { CONFIG_SCHEMA_FILE } from '../../../lib/config/json-schema.ts';
-import { DEFAULT_CONFIG_FILE } from '../../../lib/config/load.ts';
-import {
-  DEFAULT_BASELINE_PROFILE,
-  DEFAULT_LOG_RETENTION_DAYS,
-  DEFAULT_REPORTS_PREFIX,
-  DEFAULT_STACK_NAME,
-  validateConfig,
-} from '../../../lib/config/validate.ts';
+import { CONFIG_SCHEMA_FILE, DEFAULT_CONFIG_FILE } from '../../../lib/config/files.ts';
+import type * as Validation from '../../../lib/config/validate.ts';
 import { proposeModel } from '../init-model.ts';
 import { writeFileAtomic } from '../output.ts';
 
@@ -55,7 +48,15 @@ export function registerInit(program: Command): void {
     });
 }
 
+/**
+ * The config's validation (zod and every schema: about 100 ms of every command's start, so it is loaded
+ * only when `init` runs).
+ */
+let validation: typeof Validation;
+
 async function init(dataFile: string, flags: InitFlags): Promise<void> {
+  validation = await import('../../../lib/config/validate.ts');
+  const { DEFAULT_BASELINE_PROFILE, validateConfig } = validation;
   const configPath = flags.config;
   const raw = readExistingConfig(configPath);
   const models = raw['models'] as Record<string, unknown>[];
@@ -159,10 +160,10 @@ function readExistingConfig(path: string): Record<string, unknown> {
   if (!existsSync(path)) {
     return {
       $schema: schemaReference(path),
-      stackName: DEFAULT_STACK_NAME,
+      stackName: validation.DEFAULT_STACK_NAME,
       encryption: 'kms',
-      logRetentionDays: DEFAULT_LOG_RETENTION_DAYS,
-      reportsPrefix: DEFAULT_REPORTS_PREFIX,
+      logRetentionDays: validation.DEFAULT_LOG_RETENTION_DAYS,
+      reportsPrefix: validation.DEFAULT_REPORTS_PREFIX,
       alerts: { emails: [], httpsEndpoints: [] },
       models: [],
     };
@@ -170,7 +171,7 @@ function readExistingConfig(path: string): Record<string, unknown> {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
-    validateConfig(raw, path);
+    validation.validateConfig(raw, path);
   } catch (error) {
     if (error instanceof ConfigValidationError)
       throw new ConfigError(path, `fix it before adding a model:\n${error.message}`);

@@ -140,6 +140,41 @@ export class RowSample {
   }
 
   /**
+   * Ends `count` rows, as many {@link endRow} calls do (the same draws), writing each row's slot to
+   * `slots[at..at + count)`: runs of rows below the capacity, and of rows between two replacements, without
+   * a call each.
+   */
+  endRows(count: number, slots: Int32Array, at: number): void {
+    const end = at + count;
+    while (at < end) {
+      const rows = this.rows;
+      const capacity = this.capacity;
+      if (rows >= capacity && this.slot < 0) {
+        // Rows before the next replacement (row index `next`) are not sampled.
+        const run = Math.min(end - at, this.next - rows - 1);
+        if (run > 0) {
+          slots.fill(-1, at, at + run);
+          this.rows = rows + run;
+          at += run;
+          continue;
+        }
+      } else if (this.slot === rows) {
+        // Below the capacity (and the filled rows) each row goes to the slot of its index.
+        const run = Math.min(end - at, Math.min(capacity, this.filledRows) - rows - 1);
+        if (run > 0) {
+          for (let k = 0; k < run; k++) slots[at + k] = rows + k;
+          this.rows = rows + run;
+          this.slot = rows + run;
+          at += run;
+          continue;
+        }
+      }
+      slots[at++] = this.slot;
+      this.endRow();
+    }
+  }
+
+  /**
    * The present values of the column at `position` in the sampled rows, sorted ascending. Sorts the column in
    * place and hands it over: the column reads as empty afterwards.
    */

@@ -31,6 +31,8 @@ interface Column {
   numbersLabelled: boolean;
   /** Label id + 1 of small whole numbers written plainly (`0` to `4095`), so they skip the hash lookup. */
   smallLabels: Int32Array | null;
+  /** Label ids of the other numbers marked plain in the batch (see {@link NumberBatch.plain}), by value. */
+  numberLabels: Map<number, number> | null;
   /** Null for the segment column, which is read but not profiled. */
   whole: ColumnStats | null;
   /** Place in the rows of the samples; -1 for a column that only takes text. */
@@ -185,6 +187,8 @@ export class TableAccumulator implements TableSink {
             'an identifier or free text exclude it (--exclude), otherwise raise --max-categories',
         );
     const position = mode === TEXT_ONLY ? -1 : this.wholeSample.addColumn();
+    // A column first seen after some rows (a JSON Lines key) has a place in the segments' samples too.
+    if (position >= 0) for (const sample of this.segmentSamples) sample?.addColumn();
     const whole = isSegment ? null : this.newStats(name, position, null);
     this.columns.push({
       name,
@@ -192,6 +196,7 @@ export class TableAccumulator implements TableSink {
       dictionary,
       numbersLabelled: mode === INFER,
       smallLabels: mode === INFER ? new Int32Array(SMALL_LABELS) : null,
+      numberLabels: mode === INFER ? new Map() : null,
       whole,
       position,
       hasText: false,
@@ -399,6 +404,26 @@ export class TableAccumulator implements TableSink {
   }
 
   /**
+   * Ends `count` rows whose numbers are all in the number batch (at most to its end) and whose text was
+   * counted in bulk: {@link endRow} `count` times, with the row sample's draws made in one go.
+   */
+  endRows(count: number): void {
+    const batch = this.numberBatch;
+    if (batch === undefined || count > BATCH_ROWS - batch.row) {
+      for (let row = 0; row < count; row++) this.endRow();
+      return;
+    }
+    if (count > 0 && this.rows === 0) {
+      this.endRow();
+      count--;
+    }
+    this.wholeSample.endRows(count, this.slots, batch.row);
+    this.rows += count;
+    batch.row += count;
+    if (batch.row === BATCH_ROWS) this.countBatch();
+  }
+
+  /**
    * Counts the stored rows of numbers, then stores the numbers of columns that have stopped labelling them
    * too (from the next row on, so each row's values of a column are counted one way).
    */
@@ -445,17 +470,25 @@ export class TableAccumulator implements TableSink {
   ): void {
     const whole = column.whole!;
     const small = column.smallLabels!;
+    const byValue = column.numberLabels!;
+    let counts = whole.categoryCounts;
     for (let row = 0; row < rows; row++) {
       if (plain[row] === 0) continue;
       const value = stored[row]!;
-      const cached = value < SMALL_LABELS;
-      let label = cached ? small[value]! - 1 : -1;
+      const cached = value >= 0 && value < SMALL_LABELS && Number.isInteger(value);
+      let label = cached ? small[value]! - 1 : (byValue.get(value) ?? -1);
       if (label < 0) {
         label = column.dictionary.lookupText(String(value), NUMERIC_CATEGORY_LIMIT);
         // Past the limit the column's labels no longer count: the rest of the batch is left unlabelled.
         if (this.keepLabel(index, column, label, cached ? value : -1) === NOT_TRACKED) return;
+        if (!cached) byValue.set(value, label);
       }
-      whole.addLabel(label);
+      // whole.addLabel(label), without a call per row while the counts have room.
+      if (label < counts.length) counts[label]!++;
+      else {
+        whole.addLabel(label);
+        counts = whole.categoryCounts;
+      }
     }
   }
 
@@ -463,6 +496,7 @@ export class TableAccumulator implements TableSink {
   private stopLabelling(index: number, column: Column): void {
     column.numbersLabelled = false;
     column.smallLabels = null;
+    column.numberLabels = null;
     if (this.numberBatch) this.numberBatch.plain[index] = null;
   }
 

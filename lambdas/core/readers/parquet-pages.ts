@@ -1,5 +1,5 @@
 import * as zlib from 'node:zlib';
-import type { ColumnMetaData, SchemaElement } from 'hyparquet';
+import { type ColumnMetaData, type SchemaElement, snappyUncompress } from 'hyparquet';
 import { firstInvalidUtf8 } from './jsonl.ts';
 import { pageKernel } from './parquet-kernel.ts';
 
@@ -252,7 +252,7 @@ export function decodeHybrid(
   pos: number,
   end: number,
   width: number,
-  out: Int32Array,
+  out: Int32Array | Uint8Array,
   at: number,
   count: number,
 ): number {
@@ -296,7 +296,7 @@ function unpack(
   pos: number,
   end: number,
   width: number,
-  out: Int32Array,
+  out: Int32Array | Uint8Array,
   at: number,
   count: number,
 ): void {
@@ -384,13 +384,15 @@ export class ColumnCursor {
   /** Rows of a block that spans two pages, copied. */
   private blockNumbers: Float64Array;
   private blockCodes: Int32Array;
-  /** A dictionary-encoded page of more than {@link PIECE_ROWS} rows, decoded a piece at a time. */
+  /** A dictionary-encoded page of more than {@link LONG_PAGE_ROWS} rows, decoded a piece at a time. */
   private piece: Piece | null = null;
   /** Its encoded indices and its rows' definition levels, kept from page to page with room to spare. */
   private pieceBytes = new Uint8Array(0);
   private pieceLevels = new Uint8Array(0);
 
-  private readonly chunk: Uint8Array;
+  private chunk: Uint8Array;
+  /** The chunk's pages left after the first, copied by {@link readFirstPage}, with room to spare. */
+  private ownPages = new Uint8Array(0);
   private readonly meta: ColumnMetaData;
   private readonly element: SchemaElement;
   private readonly kind: ColumnKind;
@@ -427,6 +429,7 @@ export class ColumnCursor {
       this.pageCodes = previous.pageCodes;
       this.pieceBytes = previous.pieceBytes;
       this.pieceLevels = previous.pieceLevels;
+      this.ownPages = previous.ownPages;
     }
     if (kind.kind === 'boolean') {
       this.entries.push(FALSE, TRUE);
@@ -466,6 +469,24 @@ export class ColumnCursor {
     }
   }
 
+  /**
+   * Decodes the chunk's first data page now (its dictionary before it) and copies the pages after it, if
+   * any, so the bytes the cursor was made with may be reused: a row group's chunks are then read one after
+   * the other into one buffer rather than all at once.
+   */
+  readFirstPage(): void {
+    this.readPage();
+    const rest = this.chunk.length - this.pos;
+    if (rest > 0) {
+      if (this.ownPages.length < rest) this.ownPages = new Uint8Array(withRoom(rest));
+      this.ownPages.set(this.chunk.subarray(this.pos));
+      this.chunk = this.ownPages.subarray(0, rest);
+    } else {
+      this.chunk = this.chunk.subarray(0, 0);
+    }
+    this.pos = 0;
+  }
+
   private readPage(): void {
     if (this.piece !== null) {
       this.nextPiece();
@@ -493,16 +514,21 @@ export class ColumnCursor {
       if (type === DATA_PAGE) {
         const data = sub(header, 5);
         if (data === undefined) throw new PageError('a data page has no header');
-        const page = decompress(this.meta.codec, body, uncompressed);
         const rows = num(data, 1);
+        if (this.optional && num(data, 3) !== RLE)
+          throw new PageError('definition levels are not RLE-encoded');
+        if (rows > LONG_PAGE_ROWS && this.readLongPage(body, uncompressed, rows, num(data, 2))) return;
+        const page = decompress(this.meta.codec, body, uncompressed);
         let at = 0;
         let nonNull = rows;
         if (this.optional) {
-          if (num(data, 3) !== RLE) throw new PageError('definition levels are not RLE-encoded');
           const length = readUint32(page, 0);
           if (4 + length > page.length) throw new PageError('the definition levels run past the page');
-          nonNull = pageKernel().levels(4, 4 + length, rows);
-          if (nonNull < 0) throw new PageError('the encoded values are malformed');
+          // A page without nulls (a single run of 1s) needs no levels: the kernel's memory is not touched.
+          if (!allPresent(page, 4, 4 + length, rows)) {
+            nonNull = pageKernel().levels(4, 4 + length, rows);
+            if (nonNull < 0) throw new PageError('the encoded values are malformed');
+          }
           at = 4 + length;
         }
         // The levels may have grown the kernel's memory, which detaches the view.
@@ -530,6 +556,83 @@ export class ColumnCursor {
       }
       // Index pages and anything newer carry no rows.
     }
+  }
+
+  /**
+   * A long page (more than {@link LONG_PAGE_ROWS} rows: a 1M-row group's) of a Snappy or uncompressed chunk,
+   * decoded without the kernel, whose memory (it never shrinks) would otherwise hold the page's compressed and
+   * decompressed bytes for as long as the thread lives: PLAIN DOUBLE or INT64 numbers are decompressed
+   * straight into the page's own array and converted there; dictionary indices into the bytes kept for
+   * decoding the page a piece at a time. False for any other page.
+   */
+  private readLongPage(body: Uint8Array, uncompressed: number, rows: number, encoding: number): boolean {
+    const codec = this.meta.codec;
+    if (codec !== 'SNAPPY' && codec !== 'UNCOMPRESSED') return false;
+    if (encoding === PLAIN_DICTIONARY || encoding === RLE_DICTIONARY) {
+      if (this.pieceBytes.length < uncompressed) this.pieceBytes = new Uint8Array(withRoom(uncompressed));
+      const bytes = this.pieceBytes.subarray(0, uncompressed);
+      inflateInto(codec, body, bytes);
+      const { at, present } = this.longPageLevels(bytes, rows);
+      if (this.dictionarySize === 0 && present > 0)
+        throw new PageError('a dictionary-encoded page has no dictionary');
+      if (present > 0 && at >= uncompressed) throw new PageError('the page ends early');
+      const width = present > 0 ? bytes[at]! : 0;
+      this.piece = { length: uncompressed, width, at: at + 1, skip: 0, row: 0, rows, levels: present < rows };
+      this.nextPiece();
+      return true;
+    }
+    const type = this.element.type;
+    const scale = this.kind.kind === 'number' ? this.kind.toNumber : null;
+    if (
+      encoding !== PLAIN ||
+      scale === null ||
+      scale.factor !== 1 ||
+      scale.unsigned ||
+      (type !== 'DOUBLE' && type !== 'INT64')
+    ) {
+      return false;
+    }
+    const room = Math.ceil(Math.max(uncompressed, rows * 8) / 8);
+    if (this.pageNumbers.length < room) this.pageNumbers = new Float64Array(withRoom(room));
+    const out = new Float64Array(this.pageNumbers.buffer, 0, this.pageNumbers.length);
+    const bytes = new Uint8Array(out.buffer, 0, uncompressed);
+    inflateInto(codec, body, bytes);
+    const { at, present } = this.longPageLevels(bytes, rows);
+    if (at + 8 * present > uncompressed) throw new PageError('the page ends early');
+    // The values to the front, where a Float64Array sees them (they follow the levels, at any byte).
+    bytes.copyWithin(0, at, at + 8 * present);
+    if (type === 'INT64') {
+      // In place: each value's 8 bytes become its double's.
+      const view = new DataView(out.buffer, 0, 8 * present);
+      for (let i = 0; i < present; i++) {
+        out[i] = view.getInt32(8 * i + 4, true) * 4294967296 + view.getUint32(8 * i, true);
+      }
+    }
+    if (present < rows) {
+      const levels = this.pieceLevels;
+      let value = present - 1;
+      for (let row = rows - 1; row >= 0; row--) out[row] = levels[row] ? out[value--]! : Number.NaN;
+    }
+    this.pageRows = rows;
+    this.pageTaken = 0;
+    return true;
+  }
+
+  /**
+   * A long page's definition levels (a data page v1's, at its start): into `pieceLevels` (a byte per row)
+   * unless the page has no nulls. Where the values start, and how many there are.
+   */
+  private longPageLevels(bytes: Uint8Array, rows: number): { at: number; present: number } {
+    if (!this.optional) return { at: 0, present: rows };
+    const length = readUint32(bytes, 0);
+    const at = 4 + length;
+    if (at > bytes.length) throw new PageError('the definition levels run past the page');
+    if (allPresent(bytes, 4, at, rows)) return { at, present: rows };
+    if (this.pieceLevels.length < rows) this.pieceLevels = new Uint8Array(withRoom(rows));
+    decodeHybrid(bytes, 4, at, 1, this.pieceLevels, 0, rows);
+    let present = 0;
+    for (let row = 0; row < rows; row++) present += this.pieceLevels[row]!;
+    return { at, present };
   }
 
   /** Definition levels (0 null, 1 present) of `rows` rows; returns the number of present values. */
@@ -575,6 +678,16 @@ export class ColumnCursor {
     present: number,
   ): void {
     const isNumber = this.kind.kind === 'number';
+    const dictionaryEncoded = encoding === PLAIN_DICTIONARY || encoding === RLE_DICTIONARY;
+    if (dictionaryEncoded) {
+      if (this.dictionarySize === 0 && present > 0)
+        throw new PageError('a dictionary-encoded page has no dictionary');
+      if (present > 0 && pos >= end) throw new PageError('the page ends early');
+      if (rows > LONG_PAGE_ROWS) {
+        this.startPieces(page, pos + 1, end, present > 0 ? page[pos]! : 0, rows, present);
+        return;
+      }
+    }
     // With room to spare: row groups differ by a few rows, and each new array of a page's size is one more
     // large allocation for the process to place (which fragments its memory).
     if (isNumber && this.pageNumbers.length < rows) this.pageNumbers = new Float64Array(withRoom(rows));
@@ -583,15 +696,8 @@ export class ColumnCursor {
     this.pageTaken = 0;
     // Values go to the front of the page's array, then are spread over the rows by the levels. The kernel
     // does both for dictionary indices and integers, in its memory, where the page is.
-    if (encoding === PLAIN_DICTIONARY || encoding === RLE_DICTIONARY) {
-      if (this.dictionarySize === 0 && present > 0)
-        throw new PageError('a dictionary-encoded page has no dictionary');
-      if (present > 0 && pos >= end) throw new PageError('the page ends early');
+    if (dictionaryEncoded) {
       const width = present > 0 ? page[pos]! : 0;
-      if (rows > PIECE_ROWS) {
-        this.startPieces(page, pos + 1, end, width, rows, present);
-        return;
-      }
       const decoded = isNumber
         ? pageKernel().dictionaryNumbers(pos + 1, end, width, present, rows, this.dictionary!)
         : pageKernel().dictionaryCodes(pos + 1, end, width, present, rows, this.dictionarySize);
@@ -807,11 +913,14 @@ export class ColumnCursor {
   }
 }
 
+/** Rows of a piece of a long dictionary-encoded page (a page of a 1M-row group, say), decoded at a time. */
+export const PIECE_ROWS = 32_768;
+
 /**
- * Rows of a piece of a long dictionary-encoded page (a page of a 1M-row group, say), decoded at a time. Above
- * DuckDB's row groups of 122,880 rows, whose pages are decoded whole.
+ * Pages of more rows than this are long: decoded a piece at a time (dictionary-encoded) or without the
+ * kernel (PLAIN numbers). DuckDB's pages of 122,880 rows are not.
  */
-export const PIECE_ROWS = 131_072;
+export const LONG_PAGE_ROWS = 131_072;
 
 /** Where a page decoded a piece at a time is: the next piece starts `skip` values into the run at byte `at`. */
 interface Piece {
@@ -824,6 +933,38 @@ interface Piece {
   rows: number;
   /** Whether the page has nulls (its levels are in pieceLevels). */
   levels: boolean;
+}
+
+/** Decompresses a Snappy or uncompressed page into `out`, which has its stated size. */
+function inflateInto(codec: string, body: Uint8Array, out: Uint8Array): void {
+  if (codec === 'SNAPPY') {
+    try {
+      snappyUncompress(body, out);
+    } catch {
+      throw new PageError('corrupt Snappy data');
+    }
+  } else if (body.length !== out.length) {
+    throw new PageError('the page is not of its stated size');
+  } else {
+    out.set(body);
+  }
+}
+
+/**
+ * Whether the definition levels at bytes [start, end) begin with a run of 1s of at least `rows` (bit width 1):
+ * every row has a value. A writer encodes a page without nulls so.
+ */
+function allPresent(buf: Uint8Array, start: number, end: number, rows: number): boolean {
+  let header = 0;
+  let shift = 0;
+  let pos = start;
+  while (pos < end && shift < 35) {
+    const byte = buf[pos++]!;
+    header += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+    if (byte < 0x80) return header % 2 === 0 && header / 2 >= rows && pos < end && buf[pos] === 1;
+  }
+  return false;
 }
 
 /** A size with an eighth more room, rounded up to 4096. */

@@ -230,6 +230,7 @@ export async function readParquetRanges(
         source.size,
         { readRange, readInto, chunks },
         emitter.block,
+        (plan, error) => contentError(error, where(plan), `row group ${group + 1} cannot be read`),
       );
     } catch (error) {
       throw contentError(error, where(), `row group ${group + 1} cannot be read`);
@@ -293,7 +294,10 @@ function leafIndexes(children: SchemaTree[]): number[] {
 
 /**
  * Fetches the selected columns' chunks of a row group, adjacent ones in one read, and opens a cursor on
- * each chunk this module decodes (undefined for the others).
+ * each chunk this module decodes (undefined for the others). Each read's cursors decode their first page
+ * (and keep any later pages) before the next read, which reuses the buffer: memory holds one read's chunks
+ * (one column's, when the columns read are not adjacent) rather than the row group's, which matters for
+ * large row groups (a 1M-row group's chunk is up to 8 MB per column).
  */
 async function openCursors(
   rowGroup: RowGroup,
@@ -306,6 +310,7 @@ async function openCursors(
     chunks: { buffer: Uint8Array };
   },
   block: number,
+  relocate: (plan: ColumnPlan, error: unknown) => unknown,
 ): Promise<Cursor[]> {
   const spans = selected.map((plan) => {
     const meta = rowGroup.columns[plan.leaf]?.meta_data;
@@ -337,30 +342,34 @@ async function openCursors(
     k = last;
   }
   const { readInto, chunks } = reads;
-  const total = runs.reduce((sum, run) => sum + (run.end - run.start), 0);
-  if (readInto && chunks.buffer.length < total) chunks.buffer = new Uint8Array(withRoom(total));
-  const bytes: Uint8Array[] = [];
-  let at = 0;
+  const largest = runs.reduce((most, run) => Math.max(most, run.end - run.start), 0);
+  if (readInto && chunks.buffer.length < largest) chunks.buffer = new Uint8Array(withRoom(largest));
+  const cursors: Cursor[] = [];
   for (const run of runs) {
     const length = run.end - run.start;
     let data: Uint8Array;
     if (readInto) {
-      data = chunks.buffer.subarray(at, at + (await readInto(run.start, run.end, chunks.buffer, at)));
-      at += length;
+      data = chunks.buffer.subarray(0, await readInto(run.start, run.end, chunks.buffer, 0));
     } else {
       data = await reads.readRange(run.start, run.end);
     }
     if (data.length < length) throw new PageError('the file ends inside a column chunk (truncated)');
     for (let k = run.first; k < run.last; k++) {
-      const span = spans[order[k]!]!;
-      bytes[order[k]!] = data.subarray(span.start - run.start, span.end - run.start);
+      const i = order[k]!;
+      const { plan, meta, start, end } = spans[i]!;
+      if (!decodesChunk(meta)) continue;
+      const chunk = data.subarray(start - run.start, end - run.start);
+      plan.cursor = new ColumnCursor(chunk, meta, plan.element, plan.kind!, block, plan.cursor);
+      try {
+        plan.cursor.readFirstPage();
+      } catch (error) {
+        throw relocate(plan, error);
+      }
+      cursors[i] = plan.cursor;
     }
   }
-  return spans.map(({ plan, meta }, i) => {
-    if (!decodesChunk(meta)) return undefined;
-    plan.cursor = new ColumnCursor(bytes[i]!, meta, plan.element, plan.kind!, block, plan.cursor);
-    return plan.cursor;
-  }) as Cursor[];
+  cursors.length = spans.length;
+  return cursors;
 }
 
 /** Gaps up to this between two chunks are read rather than split into two reads. */
@@ -539,6 +548,13 @@ class BlockEmitter {
       }
       const numberCount = eachRowNumbers.length;
       const textCount = texts.length;
+      if (numberCount === 0 && textCount === 0 && sink.endRows !== undefined) {
+        // Every value of the block is in the batch or counted: its rows end in one call.
+        sink.endRows(rows);
+        done += rows;
+        this.countLabels(plans, textColumns, textStates);
+        continue;
+      }
       for (let row = 0; row < rows; row++) {
         let i = -1;
         try {
@@ -563,26 +579,34 @@ class BlockEmitter {
           );
         }
       }
-      if (this.counting) {
-        for (const k of textColumns) {
-          const { labels, counts } = textStates[k]!;
-          const id = plans[k]!.id;
-          for (let code = 0; code < counts.length; code++) {
-            if (counts[code]! > 0) {
-              sink.textLabelCounts!(id, labels[code]!, counts[code]!);
-              counts[code] = 0;
-            }
-          }
-        }
-      }
+      this.countLabels(plans, textColumns, textStates);
       done += rows;
     }
   }
 
+  /** Hands the text counted in the block to the sink, and starts the counts again. */
+  private countLabels(
+    plans: ColumnPlan[],
+    textColumns: number[],
+    textStates: { labels: Int32Array; counts: Float64Array }[],
+  ): void {
+    if (!this.counting) return;
+    for (const k of textColumns) {
+      const { labels, counts } = textStates[k]!;
+      const id = plans[k]!.id;
+      for (let code = 0; code < counts.length; code++) {
+        if (counts[code]! > 0) {
+          this.sink.textLabelCounts!(id, labels[code]!, counts[code]!);
+          counts[code] = 0;
+        }
+      }
+    }
+  }
+
   /**
-   * Copies a block of numbers into the sink's batch when it stores the column: as they are, or, while the
-   * column still counts its numbers' text, when every one is a plain whole number (marked `plain`). False
-   * when the block needs a call per value (infinities, other numbers of a labelled column, no batch yet).
+   * Copies a block of numbers into the sink's batch when it stores the column: as they are, marked `plain`
+   * while the column still counts its numbers' text (a typed number's text is `String(value)`, as
+   * `value()` takes it). False when the block needs a call per value (infinities, no batch yet).
    */
   private storeNumbers(id: number, values: Float64Array, rows: number): boolean {
     const batch = this.batch;
@@ -593,8 +617,6 @@ class BlockEmitter {
       const value = values[row]!;
       // Infinities go to the sink's value(), which takes them as text, as JSON Lines' would be.
       if (value - value !== 0 && !Number.isNaN(value)) return false;
-      if (plain && !Number.isNaN(value) && !(Number.isInteger(value) && value >= 0 && value < 1e21))
-        return false;
     }
     const at = batch.row;
     stored.set(values.subarray(0, rows), at);

@@ -56,6 +56,11 @@ export interface TableSink {
   value(column: number, value: CellValue): void;
   /** Ends the current row. */
   endRow(): void;
+  /**
+   * Optional: `count` calls of {@link endRow} at once, for rows that got no value by call (their numbers are
+   * in the number batch, at most to its end, and their text counted with `textLabelCounts`).
+   */
+  endRows?(count: number): void;
 }
 
 /** What `lastTextLabel` gives for a missing value. */
@@ -72,8 +77,9 @@ export interface NumberBatch {
   readonly values: (Float64Array | null)[];
   /**
    * For stored columns that also count the text of their numbers as labels: `plain[column][row] = 1` marks
-   * a number written as digits alone without a leading zero (`0` aside), whose value gives its text, and
-   * which the sink labels itself. Any other number of such a column still comes in a `number` call.
+   * a finite number whose text is its value's shortest form (`String(value)`: digits alone without a leading
+   * zero, `0` aside, in a delimited file; any number of a typed format), which the sink labels itself. Any
+   * other number of such a column still comes in a `number` call.
    */
   readonly plain: (Uint8Array | null)[];
 }

@@ -15,7 +15,7 @@ import { fileInput } from '../../../lambdas/core/readers/input.ts';
  */
 
 type Cell = number | string | null;
-const COLUMNS = ['x', 'count', 'rating', 'amount', 'epoch', 'colour', 'region'] as const;
+const COLUMNS = ['x', 'count', 'rating', 'score', 'amount', 'epoch', 'colour', 'region'] as const;
 type Row = Record<(typeof COLUMNS)[number], Cell>;
 
 function rows(count: number, seed: number, shift: number): Row[] {
@@ -24,10 +24,12 @@ function rows(count: number, seed: number, shift: number): Row[] {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
     return state / 2 ** 32;
   };
-  return Array.from({ length: count }, () => ({
+  return Array.from({ length: count }, (_, i) => ({
     x: Math.round((random() * 10 + shift) * 1000) / 1000,
     count: Math.floor(random() * 100),
     rating: Math.floor(random() * (5 + shift)),
+    // Few distinct numbers, negative and fractional: labelled by their text in every format.
+    score: ((i * 7919) % (9 + shift)) / 2 - 1,
     amount: random() < 0.1 ? null : Math.round(random() * 1e6 * (1 + shift)) / 100,
     epoch: 1_600_000_000 + Math.floor(random() * 1e7),
     colour: random() < 0.05 ? null : ['red', 'green', 'blue', 'grey'][Math.floor(random() * (3 + shift))]!,
@@ -60,6 +62,7 @@ function parquet(table: Row[], codec: 'SNAPPY' | 'GZIP'): Uint8Array {
         column('x', 'DOUBLE'),
         { ...column('count', 'INT32'), data: Int32Array.from(table, (row) => row.count as number) },
         column('rating', 'DOUBLE'),
+        column('score', 'DOUBLE'),
         column('amount', 'DOUBLE'),
         { ...column('epoch', 'INT64'), data: table.map((row) => BigInt(row.epoch as number)) },
         column('colour', 'STRING'),

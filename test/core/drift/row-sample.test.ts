@@ -18,6 +18,32 @@ function twoColumns(capacity: number, seed: number): RowSample {
 }
 
 describe('RowSample', () => {
+  it('ends rows in bulk with the slots and draws of one endRow per row', () => {
+    // Capacities below, at and above the first room (1,024 rows) and the rows filled at a time (8,192).
+    for (const capacity of [1, 700, 1024, 5000, 20_000]) {
+      const one = twoColumns(capacity, 3);
+      const bulk = twoColumns(capacity, 3);
+      const expected: number[] = [];
+      const actual: number[] = [];
+      const slots = new Int32Array(4096);
+      let count = 1;
+      for (let row = 0; row < 120_000; ) {
+        const rows = Math.min(count, 120_000 - row);
+        for (let k = 0; k < rows; k++) {
+          expected.push(one.slot);
+          one.endRow();
+        }
+        bulk.endRows(rows, slots, 7);
+        actual.push(...slots.subarray(7, 7 + rows));
+        row += rows;
+        count = (count * 7 + 3) % 4000;
+      }
+      expect(actual).toEqual(expected);
+      expect(bulk.slot).toBe(one.slot);
+      expect(bulk.rows).toBe(one.rows);
+    }
+  });
+
   it('keeps every row below its capacity, missing values left out of a column', () => {
     const sample = twoColumns(5000, 1);
     fill(sample, 3000);

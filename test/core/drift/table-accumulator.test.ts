@@ -23,6 +23,26 @@ function feed(sink: TableAccumulator, header: string[], rows: string[][]): void 
 }
 
 describe('TableAccumulator', () => {
+  it('samples a column first seen after some rows within each segment too (a JSON Lines key)', () => {
+    const sink = new TableAccumulator(resolveColumnOptions({ segment: 'region' }), { name: 't.jsonl' });
+    const region = sink.column('region');
+    const x = sink.column('x');
+    let late = -1;
+    for (let row = 0; row < 6; row++) {
+      sink.value(region, row % 2 === 0 ? 'north' : 'south');
+      sink.value(x, row);
+      // Both segments have rows before the key first appears.
+      if (row === 3) late = sink.column('late');
+      if (row >= 3) sink.value(late, row * 10);
+      sink.endRow();
+    }
+    const profile = sink.finish({ format: 'jsonl' });
+    const sample = (value: string) =>
+      profile.segments.find((segment) => segment.value === value)!.features.get('late')!.sample;
+    expect([...sample('north')]).toEqual([40]);
+    expect([...sample('south')]).toEqual([30, 50]);
+  });
+
   it('keeps its labels when the reader reuses one buffer for every chunk', () => {
     const sink = new TableAccumulator(resolveColumnOptions({}), { name: 't.csv' });
     const parser = new CsvParser(sink, { name: 't.csv' });

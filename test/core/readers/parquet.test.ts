@@ -8,7 +8,7 @@ import { InputError } from '../../../lambdas/core/errors.ts';
 import { fileInput, type TableInput } from '../../../lambdas/core/readers/input.ts';
 import { readParquet } from '../../../lambdas/core/readers/parquet.ts';
 import { PageKernel } from '../../../lambdas/core/readers/parquet-kernel.ts';
-import { PIECE_ROWS } from '../../../lambdas/core/readers/parquet-pages.ts';
+import { ColumnCursor, LONG_PAGE_ROWS, PIECE_ROWS } from '../../../lambdas/core/readers/parquet-pages.ts';
 import { RecordingSink } from '../../helpers/recording-sink.ts';
 
 let directory: string;
@@ -196,7 +196,7 @@ describe('readParquet', () => {
   });
 
   it('decodes a long dictionary-encoded page a piece at a time, nulls included, with the same values', async () => {
-    const count = 3 * PIECE_ROWS + 12_345;
+    const count = LONG_PAGE_ROWS + 3 * PIECE_ROWS + 12_345;
     const numbers = Array.from({ length: count }, (_, i) => (i % 7 === 3 ? null : (i % 977) / 4));
     const texts = Array.from({ length: count }, (_, i) => (i % 11 === 5 ? null : `t${i % 13}`));
     const bytes = writeParquet(
@@ -216,6 +216,24 @@ describe('readParquet', () => {
       const expected: Record<string, unknown> = {};
       if (numbers[i] !== null) expected.n = numbers[i];
       if (texts[i] !== null) expected.s = texts[i];
+      expect({ ...row }, `row ${i}`).toEqual(expected);
+    });
+  });
+
+  it('decodes long pages (PLAIN doubles and 64-bit integers, dictionary-encoded numbers and text) without the kernel', async () => {
+    // DuckDB's file (data pages v1): one row group of 140,000 rows, one page per column.
+    const long = vi.spyOn(ColumnCursor.prototype as unknown as { readLongPage(): boolean }, 'readLongPage');
+    const sink = new RecordingSink();
+    const file = fixture('long-plain.parquet');
+    expect(await readParquet(fileInput(file), sink, { name: 'long-plain.parquet' })).toBe(140_000);
+    expect(long.mock.results.filter((result) => result.value === true)).toHaveLength(4);
+    long.mockRestore();
+    expect(LONG_PAGE_ROWS).toBeLessThan(140_000);
+    sink.rows.forEach((row, i) => {
+      const expected: Record<string, unknown> = { big: i - 99 + (i % 3) * 8589934592 };
+      if (i % 9 !== 4) expected.d = i * 0.5 - 7e4;
+      if (i % 11 !== 3) expected.few = (i % 500) / 4;
+      if (i % 13 !== 6) expected.cat = `c${i % 17}`;
       expect({ ...row }, `row ${i}`).toEqual(expected);
     });
   });
