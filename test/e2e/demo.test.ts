@@ -214,4 +214,32 @@ describe('the live-traffic story (Data Capture)', () => {
     expect(canary!.accuracy).toBeLessThan(0.85);
     expect(capture.events.map((event) => event.detailType)).toContain('Performance Degraded');
   });
+
+  it('retrains on the realized breach only: one run started after the measured Performance Degraded ends on evidence', () => {
+    const degraded = capture.events.filter((event) => event.detailType === 'Performance Degraded');
+    const firstDegraded = degraded.map((event) => event.time).sort()[0]!;
+    // Neither the drifted window nor the estimate starts a run (triggers: performance only).
+    expect(capture.retraining.length).toBeGreaterThan(0);
+    for (const run of capture.retraining) {
+      expect(run.trigger).toBe('performance');
+      expect(run.startedAt >= firstDegraded).toBe(true);
+      expect(run.status).toBe('SUCCEEDED');
+    }
+    // One breach per variant under the floor: one run retrains, the others are skipped while it runs.
+    expect(capture.retraining).toHaveLength(degraded.length);
+    const runs = capture.retraining.filter((run) => run.outcome !== 'skipped');
+    expect(runs).toHaveLength(1);
+    expect(['promoted', 'rejected', 'rolled-back']).toContain(runs[0]!.outcome);
+    // The challenger beats the registered champion on the holdout and in the canary: promoted, served alone.
+    expect(runs[0]!.outcome).toBe('promoted');
+    expect(capture.packages.map((p) => [p.version, p.status])).toEqual([
+      [1, 'Approved'],
+      [2, 'Approved'],
+    ]);
+    const [variant, ...others] = Object.keys(capture.finalWeights);
+    expect(others).toEqual([]);
+    expect(variant).toMatch(/^v\d{8}-\d{6}$/);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.capture.retraining).toEqual(capture.retraining);
+  });
 });
