@@ -28,9 +28,8 @@ beforeAll(async () => {
   [promotion, rollback] = demo.results as [ScenarioResult, ScenarioResult];
   capture = demo.capture!;
   // Two cold syntheses (the demo config, the live-traffic story's) bundle the shared functions: minutes on a
-  // busy 2-core machine (267 s for this hook in a full `vitest run` at load 8-12, with a fourth story since
-  // left to concept-drift.test.ts).
-}, 600_000);
+  // busy 2-core machine (this hook took 487 s inside `npm test` and 558 s beside it, at load 12-13).
+}, 900_000);
 
 beforeEach(({ onTestFailed }) => {
   onTestFailed(() => {
