@@ -10,7 +10,8 @@
  *   canary (5% -> 25% -> 100%) under generated traffic and labelled feedback: promoted.
  * - rollback: the same, but the challenger's variant fails a share of its requests: the canary rolls back.
  * - live traffic (local/demo/capture-story.ts): Data Capture of two variants, hourly windows checked per
- *   variant; only the canary's shifted hour drifts, and its accuracy estimated before any label (CBPE) falls.
+ *   variant; only the canary's shifted hour drifts, and its accuracy estimated before any label (CBPE) falls;
+ *   the late labels' realized Performance Degraded starts a retraining (its challenger promoted).
  * - concept drift (local/demo/concept-drift.ts): labelled feedback on the Kinesis stream, the concept flips
  *   with the inputs unchanged, ADWIN fires, an emergency retraining on the recent window is promoted.
  *
@@ -50,6 +51,13 @@ if (summary.capture) {
           `${view.variant} ${view.accuracy.toFixed(3)}${view.breaches > 0 ? ' (below the limit)' : ''}`,
       )
       .join(', ')}`,
+  );
+  const run =
+    summary.capture.retraining.find((execution) => execution.outcome !== 'skipped') ??
+    summary.capture.retraining[0];
+  say(
+    `live traffic, retraining: ${run ? `started by the realized Performance Degraded (trigger ${run.trigger}): ${run.outcome ?? run.status}` : 'not run'}; ` +
+      `packages ${summary.capture.packages.map((p) => `v${p.version} ${p.status}`).join(', ')}; endpoint ${JSON.stringify(summary.capture.finalWeights)}`,
   );
 }
 const concept = summary.conceptDrift;

@@ -18,6 +18,7 @@ import type { HistoryItem } from '../../lambdas/shared/contract.ts';
 import type { ModelStateItem } from '../../lambdas/shared/retraining-contract.ts';
 import { loadConfig } from '../../lib/config/load.ts';
 import { driftRuntimeConfig } from '../../lib/config/runtime.ts';
+import type { ExecutionRecord } from '../aws/step-functions.ts';
 import type { TimelineEvent } from '../aws/timeline.ts';
 import { deployChampion } from './champion.ts';
 import { type DemoData, demoData, instances, labels, type Table, toCsv } from './data.ts';
@@ -75,6 +76,8 @@ export interface ScenarioResult {
     status: string;
     outcome: string | null;
     reason: string | null;
+    /** For a run that did not succeed: why (see {@link failureTrail}). */
+    failure?: string[];
   }[];
   packages: PackageView[];
   /** Variant name -> weight of the endpoint at the end. */
@@ -111,6 +114,28 @@ export function describeEvent(event: TimelineEvent): string | null {
     default:
       return null;
   }
+}
+
+/**
+ * Why an execution did not succeed, for a failure to explain itself: every state that failed, was retried
+ * or had its error caught, in order (`state: Error: cause`, the cause cut at 400 characters), then how the
+ * execution ended. Empty for an execution that succeeded.
+ */
+export function failureTrail(execution: ExecutionRecord): string[] {
+  if (execution.status === 'SUCCEEDED' || execution.status === 'RUNNING') return [];
+  const cut = (cause: unknown) => {
+    const text = typeof cause === 'string' ? cause : JSON.stringify(cause ?? null);
+    return text.length > 400 ? `${text.slice(0, 400)}...` : text;
+  };
+  const trail: string[] = [];
+  for (const event of execution.events) {
+    if (event.type === 'StateFailed') trail.push(`${event.state.name}: ${event.Error}: ${cut(event.Cause)}`);
+    else if (event.type === 'StateRetried')
+      trail.push(`${event.state.name}: retried (attempt ${event.retry.attempt})`);
+    else if (event.type === 'StateCaught') trail.push(`${event.state.name}: error caught`);
+  }
+  trail.push(`execution ${execution.status}: ${execution.error ?? ''}: ${cut(execution.cause)}`);
+  return trail;
 }
 
 function outcomeOf(output: string): string {
@@ -394,12 +419,14 @@ export async function runScenario(kind: ScenarioKind, options: DemoOptions): Pro
       executions: executions.map((execution) => {
         const output = execution.output ? (JSON.parse(execution.output) as Record<string, unknown>) : {};
         const outcome = (output['outcome'] ?? output) as { status?: string; reason?: string };
+        const failure = failureTrail(execution);
         return {
           name: execution.name,
           model: String((JSON.parse(execution.input) as { model?: unknown }).model),
           status: execution.status,
           outcome: outcome.status ?? null,
           reason: outcome.reason ?? null,
+          ...(failure.length > 0 && { failure }),
         };
       }),
       packages: (packages.ModelPackageSummaryList ?? []).map((summary) => ({
@@ -427,8 +454,9 @@ export async function runScenario(kind: ScenarioKind, options: DemoOptions): Pro
 }
 
 /**
- * Calls the endpoint `count` times, one customer per request (so each request is routed by the weights),
- * and returns the labelled feedback CSV (`variant,label,score`) of the requests that were answered.
+ * Calls the endpoint for `count` customers, `perRequest` to a request (one by default, so each customer is
+ * routed by the weights on its own), and returns the labelled feedback CSV (`variant,label,score`) of the
+ * customers whose request was answered.
  */
 export async function generateTraffic(
   runtime: DemoWorld['runtime'],
@@ -436,6 +464,7 @@ export async function generateTraffic(
   table: Table,
   offset: number,
   count: number,
+  perRequest = 1,
 ): Promise<{ csv: string; byVariant: Record<string, { ok: number; failed: number }> }> {
   const rows = instances(table, ['churn']);
   const truth = labels(table);
@@ -445,26 +474,31 @@ export async function generateTraffic(
     byVariant[variant] ??= { ok: 0, failed: 0 };
     return byVariant[variant];
   };
-  for (let i = 0; i < count; i++) {
-    const at = (offset + i) % rows.length;
+  for (let first = 0; first < count; first += perRequest) {
+    const at = Array.from(
+      { length: Math.min(perRequest, count - first) },
+      (_, i) => (offset + first + i) % rows.length,
+    );
     try {
       const response = await runtime.send(
         new InvokeEndpointCommand({
           EndpointName: endpointName,
           ContentType: 'application/json',
           Accept: 'application/json',
-          Body: JSON.stringify({ instances: [rows[at]] }),
+          Body: JSON.stringify({ instances: at.map((row) => rows[row]) }),
         }),
       );
       const variant = response.InvokedProductionVariant ?? 'unknown';
       const body = JSON.parse(new TextDecoder().decode(response.Body)) as {
         predictions: { score: number }[];
       };
-      lines.push(`${variant},${truth[at]},${body.predictions[0]!.score}`);
-      tally(variant).ok++;
+      at.forEach((row, i) => {
+        lines.push(`${variant},${truth[row]},${body.predictions[i]!.score}`);
+      });
+      tally(variant).ok += at.length;
     } catch {
       // A ModelError does not say which variant failed: counted apart (the bridge's metrics know).
-      tally('(failed)').failed++;
+      tally('(failed)').failed += at.length;
     }
   }
   return { csv: `${lines.join('\n')}\n`, byVariant };

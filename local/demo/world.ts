@@ -235,7 +235,22 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
       if (aws === undefined) throw new Error('the local AWS has not started yet');
       return aws.s3ClientAs(roleArn);
     },
-    timings: { endpointCreateSeconds: 0, endpointUpdateSeconds: 0, weightsUpdateSeconds: 0 },
+    // No timed phases: what the emulator does in the background is real work (loading an endpoint's
+    // models, training, scoring), never a wait on a clock ...
+    timings: {
+      trainingStartSeconds: 0,
+      trainingSeconds: 0,
+      endpointCreateSeconds: 0,
+      endpointUpdateSeconds: 0,
+      weightsUpdateSeconds: 0,
+      transformSeconds: 0,
+    },
+    // ... so the local clock waits for it: an endpoint still loading its models in real time must not see
+    // the retraining's DescribeEndpoint polls (30 s apart on the local clock) run out in a second of a
+    // story that advances minute by minute (a run FAILED with EndpointNotReady on a loaded machine).
+    onBackground: (work) => {
+      aws?.clock.activity.track(work);
+    },
     ...(options.sageMakerClock && { clock: options.sageMakerClock }),
   });
   const client = { region: REGION, credentials: LOCAL_CREDENTIALS };

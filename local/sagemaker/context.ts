@@ -81,6 +81,7 @@ export class EmulatorContext {
   readonly region: string;
   readonly accountId: string;
   private readonly onEvent: ((event: SageMakerEvent) => void) | undefined;
+  private readonly onBackground: ((work: Promise<void>) => void) | undefined;
   private readonly stopping = new AbortController();
   private readonly tasks = new Set<Promise<void>>();
 
@@ -93,6 +94,7 @@ export class EmulatorContext {
     region: string;
     accountId: string;
     onEvent?: (event: SageMakerEvent) => void;
+    onBackground?: (work: Promise<void>) => void;
   }) {
     this.s3Source = options.s3;
     this.clock = options.clock;
@@ -100,6 +102,7 @@ export class EmulatorContext {
     this.region = options.region;
     this.accountId = options.accountId;
     this.onEvent = options.onEvent;
+    this.onBackground = options.onBackground;
   }
 
   /** The S3 of the emulator itself (not a job's), resolved on first use when given as a function. */
@@ -143,6 +146,7 @@ export class EmulatorContext {
     });
     this.tasks.add(running);
     void running.finally(() => this.tasks.delete(running));
+    this.onBackground?.(running);
   }
 
   emit(detailType: string, resource: string, detail: Record<string, unknown>): void {

@@ -42,6 +42,11 @@ export interface SageMakerEmulatorOptions {
   seed?: number;
   /** Receives the EventBridge events SageMaker would send (model package, training job, endpoint state). */
   onEvent?: (event: SageMakerEvent) => void;
+  /**
+   * Receives each piece of background work as it starts (an endpoint loading its models, a job running),
+   * so a caller that moves its own clock can wait for it; the promise never rejects.
+   */
+  onBackground?: (work: Promise<void>) => void;
 }
 
 /** A running emulator. */
@@ -93,6 +98,7 @@ export async function startSageMakerEmulator(options: SageMakerEmulatorOptions):
     region: options.region ?? 'us-east-1',
     accountId: options.accountId ?? '123456789012',
     onEvent: options.onEvent,
+    onBackground: options.onBackground,
   });
   const runtime = new Runtime(context, options.seed ?? 1);
   const operations: Operations = {
