@@ -25,6 +25,7 @@ import { maybeGunzip } from '../readers/decompress.ts';
 import type { TableInput } from '../readers/input.ts';
 import { peek } from '../readers/peek.ts';
 import { type ReadTableOptions, readTable } from '../readers/read-table.ts';
+import { forEachLine } from '../readers/text-lines.ts';
 import type { CellValue, ReadOptions, TableSink } from '../readers/types.ts';
 import { quantileLinear } from '../stats/quantile.ts';
 import { type EvaluateOptions, PerformanceAccumulator, resolveEvaluateOptions } from './evaluate.ts';
@@ -219,8 +220,6 @@ async function readSageMakerLabels(
     badRecords: 0,
     firstError: null,
   };
-  const decoder = new TextDecoder('utf-8', { fatal: false });
-  let pending = '';
   let line = 0;
   const handle = (text: string) => {
     line++;
@@ -250,17 +249,7 @@ async function readSageMakerLabels(
       summary.firstError ??= { line, reason: error.message };
     }
   };
-  for await (const chunk of stream) {
-    pending += decoder.decode(chunk, { stream: true });
-    let newline = pending.indexOf('\n');
-    while (newline >= 0) {
-      handle(pending.slice(0, newline));
-      pending = pending.slice(newline + 1);
-      newline = pending.indexOf('\n');
-    }
-  }
-  pending += decoder.decode();
-  if (pending !== '') handle(pending);
+  await forEachLine(stream, handle);
   return summary;
 }
 

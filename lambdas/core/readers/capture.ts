@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { InputError, ValueError } from '../errors.ts';
 import { maybeGunzip } from './decompress.ts';
 import { fileInput, readFileRange, type TableInput } from './input.ts';
+import { forEachLine } from './text-lines.ts';
 import type { CellValue, ReadOptions, TableSink } from './types.ts';
 
 /**
@@ -166,8 +167,6 @@ export class CaptureReader {
     });
     const variant = capturePathParts(name)?.variant ?? null;
     const summary: CaptureFileSummary = { file: name, records: 0, rows: 0, badRecords: 0, firstError: null };
-    const decoder = new TextDecoder('utf-8', { fatal: false });
-    let pending = '';
     let line = 0;
     const handle = (text: string) => {
       line++;
@@ -185,17 +184,7 @@ export class CaptureReader {
       for (const row of rows) this.emit(row, name, line);
       summary.rows += rows.length;
     };
-    for await (const chunk of stream) {
-      pending += decoder.decode(chunk, { stream: true });
-      let newline = pending.indexOf('\n');
-      while (newline >= 0) {
-        handle(pending.slice(0, newline));
-        pending = pending.slice(newline + 1);
-        newline = pending.indexOf('\n');
-      }
-    }
-    pending += decoder.decode();
-    if (pending !== '') handle(pending);
+    await forEachLine(stream, handle);
     this.summaries.push(summary);
     if (summary.badRecords > this.maxBadShare * summary.records) {
       const { firstError } = summary;
