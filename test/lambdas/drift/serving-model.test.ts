@@ -19,6 +19,7 @@ import {
   type ChurnRow,
   churnCaptureText,
   churnCsv,
+  churnGroundTruth,
   churnRows,
 } from '../../helpers/churn-capture.ts';
 import { putEventEntries } from '../../helpers/lambda-harness.ts';
@@ -51,17 +52,8 @@ const SERVING_MODEL: DriftModelRuntimeConfig = {
       baselineReportKey: 'churn/baselines/performance.json',
     },
     groundTruth: {
-      prefix: 'ground-truth/',
-      idColumn: 'inferenceId',
-      labelColumn: 'label',
-      settleMinutes: 0,
-      maxDelayHours: 24,
-      positiveClass: 'yes',
-      classes: ['no', 'yes'],
-      threshold: 0.5,
+      ...churnGroundTruth([{ metric: 'accuracy', min: 0.99 }]),
       segmentColumn: null,
-      limits: [{ metric: 'accuracy', min: 0.99 }],
-      baselineReportKey: null,
       feedback: false,
     },
   },
