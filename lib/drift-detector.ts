@@ -8,20 +8,19 @@ import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CAPTURE, DRIFT_ENV, EVENT_SOURCE, METRIC_NAMESPACE } from '../lambdas/shared/contract.ts';
 import { MODELS_ENV } from '../lambdas/shared/model-catalog.ts';
+import { BundledFunction } from './bundled-function.ts';
 import {
   DEFAULT_DRIFT_MEMORY_MB,
   DEFAULT_DRIFT_TIMEOUT_SECONDS,
   DEFAULT_REPORTS_PREFIX,
 } from './config/validate.ts';
 import { DRIFT_METRICS_MODEL_VARIABLE, DriftMetrics } from './drift-metrics.ts';
-import { lambdaBundling } from './lambda-bundling.ts';
 import { acknowledgeWildcardResource, acknowledgeXRay } from './nag.ts';
 import { secureQueueProps } from './secure-defaults.ts';
 
@@ -106,7 +105,7 @@ export class DriftDetector extends Construct {
   readonly checksQueue: sqs.Queue;
   /** FIFO: checks that failed `maxReceiveCount` times (a FIFO queue's dead-letter queue is FIFO). */
   readonly checksDeadLetterQueue: sqs.Queue;
-  readonly function: nodejs.NodejsFunction;
+  readonly function: BundledFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   /** The model's drift metrics, as the handler emits them. */
@@ -186,11 +185,9 @@ export class DriftDetector extends Construct {
     this.logGroup.grantWrite(this.role);
     this.grantLeastPrivilege({ ...props, reportsPrefix, eventBus });
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
+    this.function = new BundledFunction(this, 'Function', {
       description: 'driftwatch: drift checks of every model (models from their SSM parameters)',
       entry: props.entry ?? DRIFT_HANDLER_ENTRY,
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? DEFAULT_DRIFT_MEMORY_MB,
       timeout,
@@ -218,7 +215,6 @@ export class DriftDetector extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: lambdaBundling(),
     });
     // Routing: many events per invocation, each a catalog lookup and one SendMessage.
     this.function.addEventSource(

@@ -7,15 +7,14 @@ import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FEEDBACK_ENV } from '../lambdas/feedback/aws.ts';
 import { EVENT_SOURCE, METRIC_NAMESPACE } from '../lambdas/shared/contract.ts';
 import { MODELS_ENV } from '../lambdas/shared/model-catalog.ts';
+import { BundledFunction } from './bundled-function.ts';
 import { modelParametersArn } from './drift-detector.ts';
-import { lambdaBundling } from './lambda-bundling.ts';
 import { acknowledge, acknowledgeXRay } from './nag.ts';
 import { secureQueueProps } from './secure-defaults.ts';
 
@@ -70,7 +69,7 @@ export class FeedbackStream extends Construct {
   readonly stream: kinesis.Stream;
   readonly table: dynamodb.Table;
   readonly failureQueue: sqs.Queue;
-  readonly function: nodejs.NodejsFunction;
+  readonly function: BundledFunction;
   readonly role: iam.Role;
 
   constructor(scope: Construct, id: string, props: FeedbackStreamProps) {
@@ -147,11 +146,9 @@ export class FeedbackStream extends Construct {
     ])
       this.role.addToPrincipalPolicy(statement);
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
+    this.function = new BundledFunction(this, 'Function', {
       description: 'driftwatch: concept drift detectors on the labelled feedback of every model',
       entry: props.entry ?? FEEDBACK_HANDLER_ENTRY,
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       // A batch of 1,000 outcomes takes a few milliseconds of CPU; the time is DynamoDB and EventBridge.
       memorySize: 512,
@@ -171,7 +168,6 @@ export class FeedbackStream extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: lambdaBundling(),
     });
     // The model's incident record (pk INCIDENT#<model>) beside its checks: read it, set one signal.
     this.role.addToPrincipalPolicy(

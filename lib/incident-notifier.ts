@@ -6,7 +6,6 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -14,7 +13,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { NOTIFIER_ENV } from '../lambdas/notifier/notify.ts';
 import { METRIC_NAMESPACE } from '../lambdas/shared/contract.ts';
-import { lambdaBundling } from './lambda-bundling.ts';
+import { BundledFunction } from './bundled-function.ts';
 import { acknowledgeXRay } from './nag.ts';
 
 /** The notifier shipped with driftwatch. */
@@ -53,7 +52,7 @@ export interface IncidentNotifierProps {
  * retraining executions, so a failed retraining opens the model's `retraining` signal.
  */
 export class IncidentNotifier extends Construct {
-  readonly function: nodejs.NodejsFunction;
+  readonly function: BundledFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   /** `CloudWatch Alarm State Change` of the Page alarms, to ALARM. */
@@ -86,11 +85,9 @@ export class IncidentNotifier extends Construct {
     ])
       this.role.addToPrincipalPolicy(statement);
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
+    this.function = new BundledFunction(this, 'Function', {
       description: 'driftwatch: pages on-call once per model incident (model, what fired, latest report)',
       entry: props.entry ?? NOTIFIER_HANDLER_ENTRY,
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.seconds(30),
@@ -108,7 +105,6 @@ export class IncidentNotifier extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: lambdaBundling(),
     });
     acknowledgeXRay(this.role);
 

@@ -7,6 +7,7 @@ export {
   type FailedExecutionsAlarmOptions,
   type MetricAlarmOptions,
 } from './alerting.ts';
+export { BundledFunction, type BundledFunctionProps } from './bundled-function.ts';
 export { ConfigValidationError } from './config/errors.ts';
 export { DEFAULT_CONFIG_FILE, loadConfig } from './config/load.ts';
 export type * from './config/model-config.ts';
@@ -17,7 +18,7 @@ export { DriftMetrics } from './drift-metrics.ts';
 export { DriftwatchStack, type DriftwatchStackProps } from './driftwatch-stack.ts';
 export { FEEDBACK_HANDLER_ENTRY, FeedbackStream, type FeedbackStreamProps } from './feedback-stream.ts';
 export { IdempotencyTable } from './idempotency-table.ts';
-export { ESM_REQUIRE_BANNER, lambdaBundling } from './lambda-bundling.ts';
+export { ESM_REQUIRE_BANNER, handlerBundle, SHIPPED_HANDLERS } from './lambda-bundles.ts';
 export { LandingBucket, type LandingBucketProps } from './landing-bucket.ts';
 export { ModelDashboard, type ModelDashboardProps } from './model-dashboard.ts';
 export {

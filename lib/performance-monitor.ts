@@ -5,7 +5,6 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -17,6 +16,7 @@ import {
   type PerformanceCheckEvent,
 } from '../lambdas/shared/contract.ts';
 import { MODELS_ENV } from '../lambdas/shared/model-catalog.ts';
+import { BundledFunction } from './bundled-function.ts';
 import {
   DEFAULT_PERFORMANCE_MEMORY_MB,
   DEFAULT_PERFORMANCE_TIMEOUT_SECONDS,
@@ -24,7 +24,6 @@ import {
 } from './config/validate.ts';
 import { modelParametersArn } from './drift-detector.ts';
 import { DRIFT_METRICS_MODEL_VARIABLE } from './drift-metrics.ts';
-import { lambdaBundling } from './lambda-bundling.ts';
 import { acknowledgeWildcardResource, acknowledgeXRay } from './nag.ts';
 import { PerformanceMetrics } from './performance-metrics.ts';
 
@@ -97,7 +96,7 @@ export interface PerformanceScheduleOptions {
  * ```
  */
 export class PerformanceMonitor extends Construct {
-  readonly function: nodejs.NodejsFunction;
+  readonly function: BundledFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   /** The role EventBridge Scheduler assumes to invoke the function (every model's schedule). */
@@ -123,12 +122,10 @@ export class PerformanceMonitor extends Construct {
     this.logGroup.grantWrite(this.role);
     this.grantLeastPrivilege({ ...props, reportsPrefix, eventBus });
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
+    this.function = new BundledFunction(this, 'Function', {
       description:
         'driftwatch: scheduled performance checks (invoke with {"model": "<name>"} to run one now)',
       entry: props.entry ?? PERFORMANCE_HANDLER_ENTRY,
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? DEFAULT_PERFORMANCE_MEMORY_MB,
       timeout: props.timeout ?? Duration.seconds(DEFAULT_PERFORMANCE_TIMEOUT_SECONDS),
@@ -149,7 +146,6 @@ export class PerformanceMonitor extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: lambdaBundling(),
     });
     acknowledgeXRay(this.role);
 

@@ -5,7 +5,6 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
@@ -20,10 +19,10 @@ import {
   type RetrainingExecutionInput,
   retrainingNames,
 } from '../lambdas/shared/retraining-contract.ts';
+import { BundledFunction } from './bundled-function.ts';
 import type { ModelConfig } from './config/model-config.ts';
 import { RETRAINING_WORK_PREFIX } from './config/runtime.ts';
 import { modelParametersArn } from './drift-detector.ts';
-import { lambdaBundling } from './lambda-bundling.ts';
 import { acknowledgeWildcardResource, acknowledgeXRay, XRAY_FUNCTION_ACTIONS } from './nag.ts';
 import { ENGINE_TAG } from './retraining/engine-tag.ts';
 import { type RetrainingFunctions, retrainingDefinition } from './retraining/retraining-states.ts';
@@ -180,11 +179,9 @@ export class RetrainingPipeline extends Construct {
       if (name !== 'canaryDecision') {
         acknowledgeXRay(role);
       }
-      return new nodejs.NodejsFunction(this, name, {
+      return new BundledFunction(this, name, {
         description: `driftwatch: ${description} (every model)`,
         entry: retrainingHandlerEntry(name),
-        handler: 'handler',
-        runtime: lambda.Runtime.NODEJS_24_X,
         architecture: lambda.Architecture.ARM_64,
         memorySize: name === 'evaluate' || name === 'prepareInputs' ? 1769 : 512,
         timeout,
@@ -192,7 +189,6 @@ export class RetrainingPipeline extends Construct {
         role,
         logGroup,
         environment: { ...environment, POWERTOOLS_SERVICE_NAME: `driftwatch-retraining-${name}` },
-        bundling: lambdaBundling(),
       });
     };
     const functions: RetrainingFunctions = {

@@ -328,7 +328,7 @@ export class LocalAws {
     return synthesizeCached({
       configPath: options.configPath,
       projectDir,
-      cacheDir: options.synthCache ?? join(projectDir, 'node_modules', '.cache', 'driftwatch-local-aws'),
+      ...(options.synthCache !== undefined && { cacheDir: options.synthCache }),
     });
   }
 

@@ -176,7 +176,14 @@ export async function synthesizeApp(options: SynthesizeOptions): Promise<string>
       cwd: projectDir,
       shell,
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(context) },
+      env: {
+        ...process.env,
+        CDK_OUTDIR: outdir,
+        CDK_CONTEXT_JSON: JSON.stringify(context),
+        // The CDK's built-in template validation only warns, and nobody reads a local synthesis's warnings:
+        // `cdk synth` runs it (test/bin/app.test.ts checks its report is empty). cdk-nag still runs.
+        CDK_VALIDATION: 'false',
+      },
     });
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
     child.on('error', fail);
@@ -220,20 +227,44 @@ function hashInputs(hash: ReturnType<typeof createHash>, path: string, label: st
  * ```
  */
 export async function synthesizeCached(
-  options: Omit<SynthesizeOptions, 'outdir'> & { cacheDir: string; keep?: number },
+  options: Omit<SynthesizeOptions, 'outdir'> & { cacheDir?: string; keep?: number },
 ): Promise<string> {
   const projectDir = resolve(options.projectDir ?? process.cwd());
+  const cacheDir = options.cacheDir ?? defaultSynthCacheDir(projectDir);
   const hash = createHash('sha256');
   hash.update(JSON.stringify(options.context ?? {}));
   hash.update(readFileSync(options.configPath));
   for (const input of SYNTH_INPUTS) hashInputs(hash, join(projectDir, input), input);
   const key = hash.digest('hex').slice(0, 32);
-  const target = join(options.cacheDir, key);
+  const target = join(cacheDir, key);
   if (existsSync(join(target, 'manifest.json'))) return target;
+  // The same assembly asked for again while it is synthesized (the demo prepares its stories' stacks
+  // ahead): one synthesis serves both.
+  let pending = synthesesInFlight.get(target);
+  if (pending === undefined) {
+    pending = synthesizeInto(target, { ...options, projectDir, cacheDir }).finally(() =>
+      synthesesInFlight.delete(target),
+    );
+    synthesesInFlight.set(target, pending);
+  }
+  return pending;
+}
+
+/** Where {@link synthesizeCached} keeps assemblies unless told: the project's `node_modules/.cache`. */
+export function defaultSynthCacheDir(projectDir: string): string {
+  return join(projectDir, 'node_modules', '.cache', 'driftwatch-local-aws');
+}
+
+const synthesesInFlight = new Map<string, Promise<string>>();
+
+async function synthesizeInto(
+  target: string,
+  options: Omit<SynthesizeOptions, 'outdir'> & { projectDir: string; cacheDir: string; keep?: number },
+): Promise<string> {
   mkdirSync(options.cacheDir, { recursive: true });
   const staging = `${target}.${process.pid}.${Date.now()}.tmp`;
   try {
-    await synthesizeApp({ ...options, projectDir, outdir: staging });
+    await synthesizeApp({ ...options, outdir: staging });
     renameSync(staging, target);
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });

@@ -120,18 +120,13 @@ export interface CaptureStoryResult {
   timeline: string[];
 }
 
-export async function runCaptureStory(options: {
-  root: string;
-  out: string;
-  log?: (line: string) => void;
-}): Promise<CaptureStoryResult> {
-  const log = options.log ?? (() => {});
-  const realStart = Date.now();
-  const outDir = join(options.out, 'capture');
+/**
+ * Writes the story's config (the demo config with the endpoint's capture, retraining on a measured breach
+ * only) as `driftwatch.config.json` in the story's output directory, and returns its path.
+ */
+export async function writeCaptureStoryConfig(root: string, outDir: string): Promise<string> {
   await mkdir(outDir, { recursive: true });
-
-  // The demo config, with the endpoint's capture, retraining on a measured breach only.
-  const raw = JSON.parse(await readFile(join(options.root, 'local/demo/demo.config.json'), 'utf8'));
+  const raw = JSON.parse(await readFile(join(root, 'local/demo/demo.config.json'), 'utf8'));
   // Only the story's model: the demo config's second model has no golden data here (its scheduled check
   // would fail and page on the side).
   const churn = raw.models[0];
@@ -142,7 +137,6 @@ export async function runCaptureStory(options: {
     graceMinutes: 10,
     groundTruth: { prefix: 'churn/ground-truth/', settleMinutes: 0 },
   };
-  const hyperparameters = churn.retraining.hyperparameters as Record<string, string>;
   churn.retraining.triggers = ['performance'];
   // A two-step canary, judged every minute: the story's run ends in seconds of real time.
   churn.canary = { ...churn.canary, steps: CANARY_STEPS, bakeMinutes: CANARY_BAKE_MINUTES };
@@ -157,6 +151,18 @@ export async function runCaptureStory(options: {
   churn.performance = { ...performance, schedule: 'rate(30 days)', scoreColumn: 'score' };
   const configPath = join(outDir, 'driftwatch.config.json');
   await writeFile(configPath, JSON.stringify(raw, null, 2));
+  return configPath;
+}
+
+export async function runCaptureStory(options: {
+  root: string;
+  out: string;
+  log?: (line: string) => void;
+}): Promise<CaptureStoryResult> {
+  const log = options.log ?? (() => {});
+  const realStart = Date.now();
+  const outDir = join(options.out, 'capture');
+  const configPath = await writeCaptureStoryConfig(options.root, outDir);
   const modelConfig = loadConfig(configPath).models[0]!;
   const model = driftRuntimeConfig(modelConfig);
   const endpointName = modelConfig.endpointName!;
@@ -200,7 +206,7 @@ export async function runCaptureStory(options: {
         TrainingJobName: 'churn-capture-champion',
         AlgorithmSpecification: { TrainingImage: CHAMPION_IMAGE, TrainingInputMode: 'File' },
         RoleArn: ROLE,
-        HyperParameters: hyperparameters,
+        HyperParameters: modelConfig.retraining!.hyperparameters,
         InputDataConfig: [
           {
             ChannelName: 'train',

@@ -80,10 +80,13 @@ function withEventTimes(table: Table, start: number): Table {
   };
 }
 
+/** The story's config, in the project. */
+export const CONCEPT_DRIFT_CONFIG = 'local/demo/concept-drift.config.json';
+
 export async function runConceptDriftStory(options: DemoOptions): Promise<ConceptDriftStoryResult> {
   const log = options.log ?? (() => {});
   const realStart = Date.now();
-  const configPath = join(options.root, 'local/demo/concept-drift.config.json');
+  const configPath = join(options.root, CONCEPT_DRIFT_CONFIG);
   const modelConfig = loadConfig(configPath).models[0]!;
   const endpointName = modelConfig.endpointName!;
   const golden = modelConfig.prefixes.golden;

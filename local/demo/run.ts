@@ -5,9 +5,10 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type CaptureStoryResult, runCaptureStory } from './capture-story.ts';
-import { type ConceptDriftStoryResult, runConceptDriftStory } from './concept-drift.ts';
-import { runScenario, type ScenarioKind, type ScenarioResult } from './scenario.ts';
+import { synthesizeCached } from '../aws/template.ts';
+import { type CaptureStoryResult, runCaptureStory, writeCaptureStoryConfig } from './capture-story.ts';
+import { CONCEPT_DRIFT_CONFIG, type ConceptDriftStoryResult, runConceptDriftStory } from './concept-drift.ts';
+import { runScenario, SCENARIO_CONFIG, type ScenarioKind, type ScenarioResult } from './scenario.ts';
 
 export interface DemoSummary {
   startedAt: string;
@@ -41,6 +42,7 @@ export async function runDemo(options: RunDemoOptions): Promise<{
   await mkdir(options.out, { recursive: true });
   const results: ScenarioResult[] = [];
   const story = { root: options.root, out: options.out, ...(options.log ? { log: options.log } : {}) };
+  await prepareStacks(options);
   for (const kind of options.scenarios ?? (['promotion', 'rollback'] as const)) {
     const result = await runScenario(kind, story);
     await writeFile(join(options.out, kind, 'timeline.txt'), `${result.timeline.join('\n')}\n`);
@@ -57,4 +59,28 @@ export async function runDemo(options: RunDemoOptions): Promise<{
   };
   await writeFile(join(options.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   return { summary, results, capture, ...(conceptDrift ? { conceptDrift } : {}) };
+}
+
+/**
+ * Starts synthesizing every story's stack, one after the other, so that the later stories' stacks are ready
+ * when they start: on a first run each synthesis takes seconds, and all but the first overlap the earlier
+ * stories. A story asking for a stack still being synthesized waits for that synthesis; a failed one is
+ * left to the story that needs it, which synthesizes again and reports the error.
+ */
+async function prepareStacks(options: RunDemoOptions): Promise<void> {
+  const configs: string[] = [];
+  if ((options.scenarios ?? ['promotion']).length > 0) {
+    configs.push(join(options.root, SCENARIO_CONFIG));
+  }
+  if (options.capture !== false) {
+    configs.push(await writeCaptureStoryConfig(options.root, join(options.out, 'capture')));
+  }
+  if (options.conceptDrift !== false) {
+    configs.push(join(options.root, CONCEPT_DRIFT_CONFIG));
+  }
+  void (async () => {
+    for (const configPath of configs) {
+      await synthesizeCached({ configPath, projectDir: options.root }).catch(() => undefined);
+    }
+  })();
 }

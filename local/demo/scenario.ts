@@ -147,11 +147,14 @@ function outcomeOf(output: string): string {
   }
 }
 
+/** The promotion and rollback scenarios' config, in the project. */
+export const SCENARIO_CONFIG = 'local/demo/demo.config.json';
+
 /** Runs one scenario end to end and returns what happened; the world is stopped at the end. */
 export async function runScenario(kind: ScenarioKind, options: DemoOptions): Promise<ScenarioResult> {
   const log = options.log ?? (() => {});
   const realStart = Date.now();
-  const configPath = join(options.root, 'local/demo/demo.config.json');
+  const configPath = join(options.root, SCENARIO_CONFIG);
   const modelConfig = loadConfig(configPath).models.find((m) => m.name === STORY_MODEL[kind])!;
   const model = driftRuntimeConfig(modelConfig);
   const CHAMPION = {
