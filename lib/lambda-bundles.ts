@@ -66,8 +66,8 @@ interface BuildRecord {
 
 const RECORD_FILE = 'inputs.json';
 
-/** Builds made by this process, by cache key. */
-const built = new Map<string, string>();
+/** Build directories this process has checked or made (a synthesis checks each once). */
+const checked = new Set<string>();
 
 /**
  * The directory holding the bundle of one handler (`index.mjs` and its source map), built with every
@@ -91,9 +91,9 @@ export function handlerBundle(entry: string, cacheDir: string = BUNDLE_CACHE_DIR
     .digest('hex')
     .slice(0, 24);
   const dir = join(cacheDir, key);
-  if (!built.has(key)) {
+  if (!checked.has(dir)) {
     if (!isCurrent(dir)) build(entries, dir);
-    built.set(key, dir);
+    checked.add(dir);
   }
   return join(dir, bundleDirName(name));
 }
