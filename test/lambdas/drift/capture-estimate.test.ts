@@ -14,7 +14,6 @@ import { fileInput } from '../../../lambdas/core/readers/input.ts';
 import { estimatedDegradedDetails } from '../../../lambdas/drift/capture-estimate.ts';
 import {
   CAPTURE,
-  type CaptureEstimateRuntimeConfig,
   type CaptureWindowLabel,
   captureWindowReportKey,
   DETAIL_TYPE,
@@ -25,9 +24,11 @@ import {
 import { capturePath } from '../../helpers/capture-files.ts';
 import {
   CHURN_CAPTURE,
+  CHURN_REFERENCE_KEY,
   type ChurnRow,
   churnCaptureText,
   churnCsv,
+  churnEstimate,
   churnRows,
 } from '../../helpers/churn-capture.ts';
 import { DriftEnvironment, MODEL, REPORTS_PREFIX, SCENARIOS } from './environment.ts';
@@ -39,23 +40,11 @@ import { DriftEnvironment, MODEL, REPORTS_PREFIX, SCENARIOS } from './environmen
  * estimate by default, withheld estimates say why, late files redo the estimate.
  */
 
-const REFERENCE_KEY = 'churn/golden/reference.csv';
-const ESTIMATE: CaptureEstimateRuntimeConfig = {
-  referenceKey: REFERENCE_KEY,
-  referenceScoreColumn: 'score',
-  referenceModel: null,
-  labelColumn: 'churn',
-  positiveClass: 'yes',
-  classes: null,
-  threshold: 0.5,
-  segmentColumn: 'area_code',
-  // Estimated accuracy of the shifted rows is about 0.85: a floor of 0.9 is breached, recall's is not.
-  limits: [
-    { metric: 'accuracy', min: 0.9 },
-    { metric: 'recall', min: 0 },
-  ],
-  baselineReportKey: 'churn/baselines/performance.json',
-};
+// Estimated accuracy of the shifted rows is about 0.85: a floor of 0.9 is breached, recall's is not.
+const ESTIMATE = churnEstimate([
+  { metric: 'accuracy', min: 0.9 },
+  { metric: 'recall', min: 0 },
+]);
 
 const ESTIMATE_MODEL: DriftModelRuntimeConfig = {
   ...MODEL,
@@ -95,7 +84,7 @@ beforeAll(async () => {
   stubEndpoint();
   env = await DriftEnvironment.start({ model: ESTIMATE_MODEL, capture: true });
   writeFileSync(join(scratch, 'reference.csv'), churnCsv(referenceRows));
-  await env.upload(REFERENCE_KEY, churnCsv(referenceRows));
+  await env.upload(CHURN_REFERENCE_KEY, churnCsv(referenceRows));
 });
 
 afterAll(async () => {
@@ -163,7 +152,7 @@ describe('estimated performance of Data Capture windows (CBPE)', () => {
       variant: 'AllTraffic',
       windowStart: '2026-12-01T01:00:00.000Z',
       servingModel: 'churn-v1',
-      reference: { key: REFERENCE_KEY, scoredBy: 'churn-v1', rows: referenceRows.length },
+      reference: { key: CHURN_REFERENCE_KEY, scoredBy: 'churn-v1', rows: referenceRows.length },
     });
     expect(report.window).toMatchObject({ variant: 'AllTraffic', files: 4, rows: 1000, version: 1 });
 
@@ -278,7 +267,7 @@ describe('estimated performance of Data Capture windows (CBPE)', () => {
 
   it('refits when the reference changes, and withholds the estimate of a one-class reference', async () => {
     const next = hour + 2 * 3_600_000;
-    await env.upload(REFERENCE_KEY, churnCsv(referenceRows.map((row) => ({ ...row, churn: 'no' }))));
+    await env.upload(CHURN_REFERENCE_KEY, churnCsv(referenceRows.map((row) => ({ ...row, churn: 'no' }))));
     await arrive('AllTraffic', new Date(next + 5 * 60_000), 'b0', currentRows.slice(0, 300));
     await env.sweep();
     const report = JSON.parse(await env.resultText(reportKeyOf('AllTraffic', next))) as StoredEstimate;
@@ -294,7 +283,7 @@ describe('estimated performance of Data Capture windows (CBPE)', () => {
 
   it("withholds, with the error, an estimate that cannot be made, and leaves the window's drift check as it was", async () => {
     const next = hour + 3 * 3_600_000;
-    await env.upload(REFERENCE_KEY, churnCsv(referenceRows));
+    await env.upload(CHURN_REFERENCE_KEY, churnCsv(referenceRows));
     await env.upload(ESTIMATE.baselineReportKey, '{"not": "a performance report"');
     await arrive('AllTraffic', new Date(next + 5 * 60_000), 'd0', currentRows.slice(0, 300));
     await env.sweep();

@@ -16,9 +16,11 @@ import {
 import { capturePath } from '../../helpers/capture-files.ts';
 import {
   CHURN_CAPTURE,
+  CHURN_REFERENCE_KEY,
   type ChurnRow,
   churnCaptureText,
   churnCsv,
+  churnEstimate,
   churnGroundTruth,
   churnRows,
 } from '../../helpers/churn-capture.ts';
@@ -33,24 +35,12 @@ import { DriftEnvironment, MODEL, REPORTS_PREFIX, SCENARIOS } from './environmen
  * serving now; a window whose first file comes after the endpoint config changed records nothing.
  */
 
-const REFERENCE_KEY = 'churn/golden/reference.csv';
 const SERVING_MODEL: DriftModelRuntimeConfig = {
   ...MODEL,
   retrainingTriggers: ['performance'],
   capture: {
     ...CHURN_CAPTURE,
-    estimate: {
-      referenceKey: REFERENCE_KEY,
-      referenceScoreColumn: 'score',
-      referenceModel: null,
-      labelColumn: 'churn',
-      positiveClass: 'yes',
-      classes: null,
-      threshold: 0.5,
-      segmentColumn: null,
-      limits: [],
-      baselineReportKey: 'churn/baselines/performance.json',
-    },
+    estimate: { ...churnEstimate(), segmentColumn: null },
     groundTruth: {
       ...churnGroundTruth([{ metric: 'accuracy', min: 0.99 }]),
       segmentColumn: null,
@@ -83,7 +73,7 @@ let env: DriftEnvironment;
 beforeAll(async () => {
   endpointServes('churn-v1', new Date(Date.UTC(2026, 10, 1)));
   env = await DriftEnvironment.start({ model: SERVING_MODEL, capture: true });
-  await env.upload(REFERENCE_KEY, churnCsv(churnRows(`${SCENARIOS}churn-halves/baseline.csv`)));
+  await env.upload(CHURN_REFERENCE_KEY, churnCsv(churnRows(`${SCENARIOS}churn-halves/baseline.csv`)));
 });
 afterAll(async () => {
   sagemaker.restore();
