@@ -1,11 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  DescribeEndpointCommand,
-  DescribeEndpointConfigCommand,
-  SageMakerClient,
-} from '@aws-sdk/client-sagemaker';
+import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type EstimatedReport, estimateTables } from '../../../lambdas/core/performance/cbpe.ts';
@@ -31,6 +27,7 @@ import {
   churnEstimate,
   churnRows,
 } from '../../helpers/churn-capture.ts';
+import { stubServingModels } from '../../helpers/serving-models.ts';
 import { DriftEnvironment, MODEL, REPORTS_PREFIX, SCENARIOS } from './environment.ts';
 
 /**
@@ -63,21 +60,7 @@ let env: DriftEnvironment;
 /** The endpoint: AllTraffic serves churn-v1 (the champion, 90%), Canary a challenger, churn-v2. */
 function stubEndpoint() {
   sagemaker.reset();
-  sagemaker.on(DescribeEndpointCommand).resolves({
-    EndpointName: 'churn-endpoint',
-    EndpointConfigName: 'churn-config',
-    ProductionVariants: [
-      { VariantName: 'Canary', CurrentWeight: 0.1 },
-      { VariantName: 'AllTraffic', CurrentWeight: 0.9 },
-    ],
-  });
-  sagemaker.on(DescribeEndpointConfigCommand).resolves({
-    EndpointConfigName: 'churn-config',
-    ProductionVariants: [
-      { VariantName: 'AllTraffic', ModelName: 'churn-v1' },
-      { VariantName: 'Canary', ModelName: 'churn-v2' },
-    ],
-  });
+  stubServingModels(sagemaker, { AllTraffic: ['churn-v1', 0.9], Canary: ['churn-v2', 0.1] });
 }
 
 beforeAll(async () => {

@@ -1,13 +1,8 @@
-import {
-  DescribeEndpointCommand,
-  DescribeEndpointConfigCommand,
-  SageMakerClient,
-} from '@aws-sdk/client-sagemaker';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { forgetServingModels } from '../../../lambdas/drift/capture.ts';
 import {
-  captureWindowReportKey,
   DETAIL_TYPE,
   type DriftModelRuntimeConfig,
   type EstimateWithheld,
@@ -25,7 +20,8 @@ import {
   churnRows,
 } from '../../helpers/churn-capture.ts';
 import { putEventEntries } from '../../helpers/lambda-harness.ts';
-import { DriftEnvironment, MODEL, REPORTS_PREFIX, SCENARIOS } from './environment.ts';
+import { stubServingModels } from '../../helpers/serving-models.ts';
+import { DriftEnvironment, MODEL, SCENARIOS } from './environment.ts';
 
 /**
  * The model that served a window is recorded with the window's first capture file, end to end through the
@@ -57,16 +53,7 @@ const sagemaker = mockClient(SageMakerClient);
 function endpointServes(model: string, since: Date) {
   forgetServingModels();
   sagemaker.reset();
-  sagemaker.on(DescribeEndpointCommand).resolves({
-    EndpointName: 'churn-endpoint',
-    EndpointConfigName: `config-${model}`,
-    ProductionVariants: [{ VariantName: 'AllTraffic', CurrentWeight: 1 }],
-  });
-  sagemaker.on(DescribeEndpointConfigCommand).resolves({
-    EndpointConfigName: `config-${model}`,
-    CreationTime: since,
-    ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: model }],
-  });
+  stubServingModels(sagemaker, { AllTraffic: [model, 1] }, { name: `config-${model}`, createdAt: since });
 }
 
 let env: DriftEnvironment;
@@ -100,17 +87,8 @@ function labelLines(start: number, count: number): string[] {
   ];
 }
 
-const report = async <T>(start: number, name: 'estimated' | 'realized') =>
-  JSON.parse(
-    await env.resultText(
-      captureWindowReportKey(
-        REPORTS_PREFIX,
-        'churn',
-        { endpoint: 'churn-endpoint', variant: 'AllTraffic', start: new Date(start) },
-        name,
-      ),
-    ),
-  ) as T;
+const report = <T>(start: number, name: 'estimated' | 'realized') =>
+  env.windowReport<T>('AllTraffic', start, name);
 
 type Estimated = {
   window: { version: number };
