@@ -9,6 +9,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DIMENSION, METRIC, METRIC_NAMESPACE, UNROUTED_MODEL } from '../lambdas/shared/contract.ts';
 import type { DriftDetector } from './drift-detector.ts';
+import { modelMetric } from './metric-factory.ts';
 import type { PerformanceMonitor } from './performance-monitor.ts';
 import { secureKeyProps, secureTopicProps } from './secure-defaults.ts';
 
@@ -156,7 +157,19 @@ export class Alerting extends Construct {
 
   /** An alarm on `metric` that publishes to the topic. */
   alarmOnMetric(scope: Construct, id: string, options: MetricAlarmOptions): cloudwatch.Alarm {
-    const alarm = new cloudwatch.Alarm(scope, id, {
+    const alarm = this.metricAlarm(scope, id, options);
+    if (options.notify !== false) alarm.addAlarmAction(new actions.SnsAction(this.topic));
+    this.alarms.push(alarm);
+    return alarm;
+  }
+
+  /** An alarm on `metric`, named with the prefix, the defaults of {@link MetricAlarmOptions}, no action. */
+  private metricAlarm(
+    scope: Construct,
+    id: string,
+    options: Omit<MetricAlarmOptions, 'notify'>,
+  ): cloudwatch.Alarm {
+    return new cloudwatch.Alarm(scope, id, {
       alarmName: `${this.alarmNamePrefix}-${options.name}`,
       alarmDescription: options.description,
       metric: options.metric,
@@ -166,9 +179,6 @@ export class Alerting extends Construct {
         options.comparisonOperator ?? cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: options.treatMissingData ?? cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    if (options.notify !== false) alarm.addAlarmAction(new actions.SnsAction(this.topic));
-    this.alarms.push(alarm);
-    return alarm;
   }
 
   /** Start of the models' Page alarm names: `<prefix>-`. */
@@ -184,25 +194,15 @@ export class Alerting extends Construct {
    * latest report.
    */
   pageAlarm(scope: Construct, id: string, model: string): cloudwatch.Alarm {
-    return new cloudwatch.Alarm(scope, id, {
-      alarmName: `${this.pageAlarmNamePrefix}${model}-Page`,
-      alarmDescription:
+    return this.metricAlarm(scope, id, {
+      name: `${model}-Page`,
+      description:
         `Model ${model}: something broke - drift or critical-feature drift persisting (M of the last N checks), ` +
         'a file sent to the dead-letter queue, a performance limit breached, a performance check or a retraining ' +
         'failed. The notifier pages once per incident, naming what fired. Runbook: open the driftwatch dashboard, ' +
         `select ${model}: "What paged (by reason)" names it; the page links the latest report, and the history ` +
         `table holds the checks and the incident record (pk INCIDENT#${model}, sk incident).`,
-      metric: new cloudwatch.Metric({
-        namespace: METRIC_NAMESPACE,
-        metricName: METRIC.page.name,
-        dimensionsMap: { [DIMENSION.model]: model },
-        statistic: 'Sum',
-        period: Duration.minutes(5),
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      metric: modelMetric(model, Duration.minutes(5), METRIC.page, 'Sum'),
     });
   }
 
@@ -214,24 +214,14 @@ export class Alerting extends Construct {
    * `Performance Estimated Degraded` events from the bus to be told earlier.
    */
   estimateAlarm(scope: Construct, id: string, model: string): cloudwatch.Alarm {
-    return new cloudwatch.Alarm(scope, id, {
-      alarmName: `${this.pageAlarmNamePrefix}${model}-PerformanceEstimated`,
-      alarmDescription:
+    return this.metricAlarm(scope, id, {
+      name: `${model}-PerformanceEstimated`,
+      description:
         `Model ${model}: the performance estimated from a Data Capture window's scores (CBPE, before labels) ` +
         'breached a limit of performance.limits. An estimate, not a measurement: it pages no one. Runbook: ' +
         `the dashboard's "Estimated performance" shows which variant and metric; the window's report is under ` +
         `<reports prefix>${model}/capture-windows/; the measured check on labels is the authority.`,
-      metric: new cloudwatch.Metric({
-        namespace: METRIC_NAMESPACE,
-        metricName: METRIC.estimatedPerformanceBreaches.name,
-        dimensionsMap: { [DIMENSION.model]: model },
-        statistic: 'Maximum',
-        period: Duration.hours(1),
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      metric: modelMetric(model, Duration.hours(1), METRIC.estimatedPerformanceBreaches, 'Maximum'),
     });
   }
 

@@ -43,8 +43,8 @@ import { scoreRows } from '../trainers/model.ts';
 import { deliverLateLabels, type RealizedView } from './capture-labels.ts';
 import { CHAMPION_IMAGE, DEMO_ROLE as ROLE } from './champion.ts';
 import { column, demoData, instances, type Table, toCsv } from './data.ts';
-import { describeEvent, failureTrail, generateTraffic } from './scenario.ts';
-import { startDemoWorld } from './world.ts';
+import { describeEvent, failureTrail } from './scenario.ts';
+import { driveCanary, startDemoWorld } from './world.ts';
 
 const minute = 60_000;
 const hour = 60 * minute;
@@ -416,40 +416,16 @@ export async function runCaptureStory(options: {
 
     // --- The realized breach started a retraining: its canary gets traffic and labels every minute ---------
     const stateMachine = String(aws.outputs['RetrainingStateMachineArn'] ?? '');
-    const running = () =>
-      aws.executions().filter((e) => e.status === 'RUNNING' && e.stateMachineArn === stateMachine);
-    const feedbackPrefix = loadConfig(configPath).models[0]!.canary!.feedbackPrefix!;
-    let sent = 0;
-    for (let minutes = 0; minutes < MAX_CANARY_MINUTES && running().length > 0; minutes++) {
-      const variants = emulator.state.endpoints.get(endpointName)?.variants ?? [];
-      if (variants.some((v) => v.name !== 'AllTraffic' && v.name !== 'Canary')) {
-        const feedback = await generateTraffic(
-          runtime,
-          endpointName,
-          data.shiftedTraffic,
-          sent,
-          CANARY_CUSTOMERS_PER_MINUTE,
-          CANARY_CUSTOMERS_PER_REQUEST,
-        );
-        sent += CANARY_CUSTOMERS_PER_MINUTE;
-        await aws.putObject(
-          landing,
-          `${feedbackPrefix}minute-${String(minutes).padStart(3, '0')}.csv`,
-          feedback.csv,
-        );
-        world.bridge.flush();
-      }
-      await aws.advance(minute);
-    }
-    if (running().length > 0) {
-      const states = running().map(
-        (execution) =>
-          execution.events.findLast((event) => event.type === 'StateEntered')?.state.name ?? 'not started',
-      );
-      throw new Error(
-        `the retraining did not finish in ${MAX_CANARY_MINUTES} minutes (still in ${states.join(', ')})`,
-      );
-    }
+    await driveCanary(world, {
+      endpointName,
+      feedbackPrefix: loadConfig(configPath).models[0]!.canary!.feedbackPrefix!,
+      // The story's own variants: the retraining's canary serves the challenger beside AllTraffic.
+      oldVariants: ['AllTraffic', 'Canary'],
+      traffic: data.shiftedTraffic,
+      customersPerMinute: CANARY_CUSTOMERS_PER_MINUTE,
+      customersPerRequest: CANARY_CUSTOMERS_PER_REQUEST,
+      maxMinutes: MAX_CANARY_MINUTES,
+    });
     const retraining = aws
       .executions()
       .filter((execution) => execution.stateMachineArn === stateMachine)

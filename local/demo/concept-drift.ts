@@ -19,8 +19,8 @@ import type { ModelStateItem } from '../../lambdas/shared/retraining-contract.ts
 import { loadConfig } from '../../lib/config/load.ts';
 import { deployChampion } from './champion.ts';
 import { column, instances, parseChurn, random, type Table, toCsv } from './data.ts';
-import { type DemoOptions, describeEvent, generateTraffic } from './scenario.ts';
-import { startDemoWorld } from './world.ts';
+import { type DemoOptions, describeEvent } from './scenario.ts';
+import { driveCanary, startDemoWorld } from './world.ts';
 
 const CHAMPION = { model: 'churn-v1', config: 'churn-prod-config-1', variant: 'AllTraffic' };
 /** Outcomes before and after the flip, one millisecond of event time apart (1,000 a second). */
@@ -231,26 +231,15 @@ export async function runConceptDriftStory(options: DemoOptions): Promise<Concep
 
     // --- The emergency run's canary: traffic and labelled feedback every minute ---------------------------
     const stateMachine = String(aws.outputs['RetrainingStateMachineArn'] ?? '');
-    const running = () =>
-      aws.executions().filter((e) => e.status === 'RUNNING' && e.stateMachineArn === stateMachine);
-    const feedbackPrefix = modelConfig.canary!.feedbackPrefix;
-    let sent = 0;
-    for (let minutes = 0; minutes < MAX_CANARY_MINUTES && running().length > 0; minutes++) {
-      const variants = emulator.state.endpoints.get(endpointName)?.variants ?? [];
-      if (variants.length > 1) {
-        const feedback = await generateTraffic(runtime, endpointName, traffic, sent, REQUESTS_PER_MINUTE);
-        sent += REQUESTS_PER_MINUTE;
-        await aws.putObject(
-          landing,
-          `${feedbackPrefix}minute-${String(minutes).padStart(3, '0')}.csv`,
-          feedback.csv,
-        );
-        world.bridge.flush();
-      }
-      await aws.advance(minute);
-    }
-    if (running().length > 0)
-      throw new Error(`the emergency run did not finish in ${MAX_CANARY_MINUTES} minutes`);
+    await driveCanary(world, {
+      endpointName,
+      feedbackPrefix: modelConfig.canary!.feedbackPrefix,
+      oldVariants: [CHAMPION.variant],
+      traffic,
+      customersPerMinute: REQUESTS_PER_MINUTE,
+      maxMinutes: MAX_CANARY_MINUTES,
+      runName: 'the emergency run',
+    });
 
     // What each run trained on: its manifest (prepare-inputs writes it beside the training data).
     const s3 = aws.s3Client();

@@ -9,7 +9,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ListModelPackagesCommand } from '@aws-sdk/client-sagemaker';
-import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { profileToJson } from '../../lambdas/core/drift/profile.ts';
 import { profileTable } from '../../lambdas/core/drift/run.ts';
@@ -21,8 +20,8 @@ import { driftRuntimeConfig } from '../../lib/config/runtime.ts';
 import type { ExecutionRecord } from '../aws/step-functions.ts';
 import type { TimelineEvent } from '../aws/timeline.ts';
 import { deployChampion } from './champion.ts';
-import { type DemoData, demoData, instances, labels, type Table, toCsv } from './data.ts';
-import { type DemoWorld, startDemoWorld } from './world.ts';
+import { type DemoData, demoData, type Table, toCsv } from './data.ts';
+import { type DemoWorld, driveCanary, startDemoWorld } from './world.ts';
 
 export type ScenarioKind = 'promotion' | 'rollback';
 
@@ -176,7 +175,7 @@ export async function runScenario(kind: ScenarioKind, options: DemoOptions): Pro
     projectDir: options.root,
     startTime: Math.floor(Date.now() / minute) * minute,
   });
-  const { aws, emulator, sagemaker, runtime } = world;
+  const { aws, emulator, sagemaker } = world;
   const step = (line: string) => log(`${aws.clock.date().toISOString().slice(0, 16)}Z  [demo] ${line}`);
   const timelineLines: string[] = [];
   const stopListening = aws.timeline.on((event) => {
@@ -305,50 +304,31 @@ export async function runScenario(kind: ScenarioKind, options: DemoOptions): Pro
     // --- The canary: traffic and feedback every minute until the run ends ------------------------------
     // One state machine retrains every model; this run is the story's model's.
     const stateMachine = String(aws.outputs['RetrainingStateMachineArn'] ?? '');
-    const running = () =>
-      aws
-        .executions()
-        .filter((execution) => execution.status === 'RUNNING' && execution.stateMachineArn === stateMachine);
-    let challengerVariant: string | null = null;
-    let faulted = false;
-    let sent = 0;
-    for (let minutes = 0; minutes < MAX_CANARY_MINUTES && running().length > 0; minutes++) {
-      const endpoint = emulator.state.endpoints.get(endpointName);
-      const variants = endpoint?.variants ?? [];
-      const challenger = variants.find(
-        (variant) => variant.name !== CHAMPION.variant && variant.name !== challengerVariant,
-      );
-      if (challenger && challengerVariant === null) challengerVariant = challenger.name;
-      if (challengerVariant !== null && variants.length > 1) {
-        if (kind === 'rollback' && !faulted) {
-          emulator.injectFaults({
-            endpoint: endpointName,
-            variant: challengerVariant,
-            errorRate: ROLLBACK_FAULT_RATE,
-          });
-          faulted = true;
-          step(`fault injection: ${ROLLBACK_FAULT_RATE * 100}% of ${challengerVariant}'s requests fail`);
-        }
-        const weights = variants.map((variant) => `${variant.name} ${variant.currentWeight}`).join(', ');
-        const feedback = await generateTraffic(
-          runtime,
-          endpointName,
-          data.shiftedTraffic,
-          sent,
-          REQUESTS_PER_MINUTE,
+    const { challenger: challengerVariant } = await driveCanary(world, {
+      endpointName,
+      feedbackPrefix,
+      oldVariants: [CHAMPION.variant],
+      traffic: data.shiftedTraffic,
+      customersPerMinute: REQUESTS_PER_MINUTE,
+      maxMinutes: MAX_CANARY_MINUTES,
+      runName: 'the retraining run',
+      onCanaryStart: (challenger) => {
+        if (kind !== 'rollback') return;
+        emulator.injectFaults({
+          endpoint: endpointName,
+          variant: challenger,
+          errorRate: ROLLBACK_FAULT_RATE,
+        });
+        step(`fault injection: ${ROLLBACK_FAULT_RATE * 100}% of ${challenger}'s requests fail`);
+      },
+      onTraffic: (minutes, { weights, byVariant }) => {
+        if (minutes % 5 !== 0) return;
+        const shares = Object.entries(weights).map(([variant, weight]) => `${variant} ${weight}`);
+        step(
+          `traffic: ${REQUESTS_PER_MINUTE} requests (weights ${shares.join(', ')}): ${JSON.stringify(byVariant)}`,
         );
-        sent += REQUESTS_PER_MINUTE;
-        await put(landing, `${feedbackPrefix}minute-${String(minutes).padStart(3, '0')}.csv`, feedback.csv);
-        world.bridge.flush();
-        if (minutes % 5 === 0)
-          step(
-            `traffic: ${REQUESTS_PER_MINUTE} requests (weights ${weights}): ${JSON.stringify(feedback.byVariant)}`,
-          );
-      }
-      await aws.advance(minute);
-    }
-    if (running().length > 0)
-      throw new Error(`the retraining run did not finish in ${MAX_CANARY_MINUTES} minutes`);
+      },
+    });
     emulator.clearFaults();
     await aws.advance(2 * minute);
 
@@ -454,55 +434,4 @@ export async function runScenario(kind: ScenarioKind, options: DemoOptions): Pro
     stopListening();
     await world.close();
   }
-}
-
-/**
- * Calls the endpoint for `count` customers, `perRequest` to a request (one by default, so each customer is
- * routed by the weights on its own), and returns the labelled feedback CSV (`variant,label,score`) of the
- * customers whose request was answered.
- */
-export async function generateTraffic(
-  runtime: DemoWorld['runtime'],
-  endpointName: string,
-  table: Table,
-  offset: number,
-  count: number,
-  perRequest = 1,
-): Promise<{ csv: string; byVariant: Record<string, { ok: number; failed: number }> }> {
-  const rows = instances(table, ['churn']);
-  const truth = labels(table);
-  const lines = ['variant,label,score'];
-  const byVariant: Record<string, { ok: number; failed: number }> = {};
-  const tally = (variant: string) => {
-    byVariant[variant] ??= { ok: 0, failed: 0 };
-    return byVariant[variant];
-  };
-  for (let first = 0; first < count; first += perRequest) {
-    const at = Array.from(
-      { length: Math.min(perRequest, count - first) },
-      (_, i) => (offset + first + i) % rows.length,
-    );
-    try {
-      const response = await runtime.send(
-        new InvokeEndpointCommand({
-          EndpointName: endpointName,
-          ContentType: 'application/json',
-          Accept: 'application/json',
-          Body: JSON.stringify({ instances: at.map((row) => rows[row]) }),
-        }),
-      );
-      const variant = response.InvokedProductionVariant ?? 'unknown';
-      const body = JSON.parse(new TextDecoder().decode(response.Body)) as {
-        predictions: { score: number }[];
-      };
-      at.forEach((row, i) => {
-        lines.push(`${variant},${truth[row]},${body.predictions[i]!.score}`);
-      });
-      tally(variant).ok += at.length;
-    } catch {
-      // A ModelError does not say which variant failed: counted apart (the bridge's metrics know).
-      tally('(failed)').failed += at.length;
-    }
-  }
-  return { csv: `${lines.join('\n')}\n`, byVariant };
 }

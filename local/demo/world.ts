@@ -4,6 +4,7 @@
  * run through {@link sageMakerIntegrations} (the real SDK against the emulator), the Lambdas reach the
  * emulator through `AWS_ENDPOINT_URL_SAGEMAKER[_RUNTIME]`, and a {@link MetricBridge} copies the
  * emulator's per-variant invocation counts into the local CloudWatch, as SageMaker publishes them.
+ * {@link driveCanary} drives a retraining's canary: traffic and labelled feedback every local minute.
  */
 import {
   CreateEndpointConfigCommand,
@@ -19,11 +20,12 @@ import {
   UpdateEndpointCommand,
   UpdateEndpointWeightsAndCapacitiesCommand,
 } from '@aws-sdk/client-sagemaker';
-import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { LOCAL_CREDENTIALS, type LocalAws, startLocalAws } from '../aws/local-aws.ts';
 import type { ServiceIntegration } from '../aws/step-functions.ts';
 import type { Clock } from '../sagemaker/clock.ts';
 import { type SageMakerEmulator, startSageMakerEmulator } from '../sagemaker/server.ts';
+import { instances, labels, type Table } from './data.ts';
 
 const REGION = 'us-east-1';
 
@@ -287,4 +289,139 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
       await emulator.close();
     },
   };
+}
+
+export interface DriveCanaryOptions {
+  endpointName: string;
+  /** Where each minute's feedback CSV goes in the landing bucket: `<feedbackPrefix>minute-NNN.csv`. */
+  feedbackPrefix: string;
+  /** The endpoint's variants before the run: one not among them is the challenger. */
+  oldVariants: readonly string[];
+  /** The customers sent, in order from the first, starting over at the end. */
+  traffic: Table;
+  customersPerMinute: number;
+  /** Customers a request, each request routed by the weights. @default 1 */
+  customersPerRequest?: number;
+  /** The most local minutes driven before giving up. */
+  maxMinutes: number;
+  /** What the error calls the run that did not finish. @default 'the retraining' */
+  runName?: string;
+  /** Called once, before the challenger's first traffic (e.g. to inject faults into its variant). */
+  onCanaryStart?: (challenger: string) => void;
+  /** Called after each minute's traffic: the loop's minute, the weights it was sent under, what answered. */
+  onTraffic?: (minute: number, traffic: { weights: Record<string, number>; byVariant: TrafficTally }) => void;
+}
+
+/**
+ * Drives a retraining's canary on the local clock: while the retraining state machine has a run RUNNING,
+ * each minute that the endpoint serves the challenger (a variant not among `oldVariants`) beside another
+ * variant, sends the minute's customers through the SageMaker runtime ({@link generateTraffic}), puts
+ * their labelled feedback under `feedbackPrefix` and flushes the {@link MetricBridge} (the canary decision
+ * reads the invocation metrics); then advances the clock a minute. Throws, naming the states the runs are
+ * still in, when they have not ended after `maxMinutes`. Returns the challenger's variant, if one served.
+ */
+export async function driveCanary(
+  world: DemoWorld,
+  options: DriveCanaryOptions,
+): Promise<{ challenger: string | null }> {
+  const { aws, emulator } = world;
+  const landing = String(aws.outputs['LandingBucketName']);
+  const stateMachine = String(aws.outputs['RetrainingStateMachineArn'] ?? '');
+  const running = () =>
+    aws
+      .executions()
+      .filter((execution) => execution.status === 'RUNNING' && execution.stateMachineArn === stateMachine);
+  const isOld = (name: string) => options.oldVariants.includes(name);
+  let challenger: string | null = null;
+  let sent = 0;
+  for (let minute = 0; minute < options.maxMinutes && running().length > 0; minute++) {
+    const variants = emulator.state.endpoints.get(options.endpointName)?.variants ?? [];
+    challenger ??= variants.find((variant) => !isOld(variant.name))?.name ?? null;
+    if (variants.length > 1 && variants.some((variant) => !isOld(variant.name))) {
+      if (sent === 0 && challenger !== null) options.onCanaryStart?.(challenger);
+      const weights = Object.fromEntries(variants.map((variant) => [variant.name, variant.currentWeight]));
+      const feedback = await generateTraffic(
+        world.runtime,
+        options.endpointName,
+        options.traffic,
+        sent,
+        options.customersPerMinute,
+        options.customersPerRequest,
+      );
+      sent += options.customersPerMinute;
+      await aws.putObject(
+        landing,
+        `${options.feedbackPrefix}minute-${String(minute).padStart(3, '0')}.csv`,
+        feedback.csv,
+      );
+      world.bridge.flush();
+      options.onTraffic?.(minute, { weights, byVariant: feedback.byVariant });
+    }
+    await aws.advance(60_000);
+  }
+  const still = running();
+  if (still.length > 0) {
+    const states = still.map(
+      (execution) =>
+        execution.events.findLast((event) => event.type === 'StateEntered')?.state.name ?? 'not started',
+    );
+    throw new Error(
+      `${options.runName ?? 'the retraining'} did not finish in ${options.maxMinutes} minutes (still in ${states.join(', ')})`,
+    );
+  }
+  return { challenger };
+}
+
+/** Customers answered (`ok`) and not (`failed`), by the variant that answered (`(failed)`: unknown). */
+export type TrafficTally = Record<string, { ok: number; failed: number }>;
+
+/**
+ * Calls the endpoint for `count` customers, `perRequest` to a request (one by default, so each customer is
+ * routed by the weights on its own), and returns the labelled feedback CSV (`variant,label,score`) of the
+ * customers whose request was answered.
+ */
+export async function generateTraffic(
+  runtime: DemoWorld['runtime'],
+  endpointName: string,
+  table: Table,
+  offset: number,
+  count: number,
+  perRequest = 1,
+): Promise<{ csv: string; byVariant: TrafficTally }> {
+  const rows = instances(table, ['churn']);
+  const truth = labels(table);
+  const lines = ['variant,label,score'];
+  const byVariant: TrafficTally = {};
+  const tally = (variant: string) => {
+    byVariant[variant] ??= { ok: 0, failed: 0 };
+    return byVariant[variant];
+  };
+  for (let first = 0; first < count; first += perRequest) {
+    const at = Array.from(
+      { length: Math.min(perRequest, count - first) },
+      (_, i) => (offset + first + i) % rows.length,
+    );
+    try {
+      const response = await runtime.send(
+        new InvokeEndpointCommand({
+          EndpointName: endpointName,
+          ContentType: 'application/json',
+          Accept: 'application/json',
+          Body: JSON.stringify({ instances: at.map((row) => rows[row]) }),
+        }),
+      );
+      const variant = response.InvokedProductionVariant ?? 'unknown';
+      const body = JSON.parse(new TextDecoder().decode(response.Body)) as {
+        predictions: { score: number }[];
+      };
+      at.forEach((row, i) => {
+        lines.push(`${variant},${truth[row]},${body.predictions[i]!.score}`);
+      });
+      tally(variant).ok += at.length;
+    } catch {
+      // A ModelError does not say which variant failed: counted apart (the bridge's metrics know).
+      tally('(failed)').failed += at.length;
+    }
+  }
+  return { csv: `${lines.join('\n')}\n`, byVariant };
 }

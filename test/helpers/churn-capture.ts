@@ -1,5 +1,9 @@
 import { readFileSync } from 'node:fs';
-import type { CaptureRuntimeConfig, GroundTruthRuntimeConfig } from '../../lambdas/shared/contract.ts';
+import type {
+  CaptureEstimateRuntimeConfig,
+  CaptureRuntimeConfig,
+  GroundTruthRuntimeConfig,
+} from '../../lambdas/shared/contract.ts';
 import {
   type CaptureRecord,
   capturePath,
@@ -93,6 +97,31 @@ export function churnCaptureRecords(
 /** The text of a capture file of rows ({@link churnCaptureRecords}). */
 export function churnCaptureText(rows: ChurnRow[], time: Date, requests: ChurnRequests = {}): string {
   return captureText(churnCaptureRecords(rows, time, requests));
+}
+
+/** Where the drift tests put the reference of the churn model's estimates: scored, labelled customers. */
+export const CHURN_REFERENCE_KEY = 'churn/golden/reference.csv';
+
+/**
+ * The estimate (CBPE) of the churn endpoint's windows in the drift tests: the calibrator's reference at
+ * {@link CHURN_REFERENCE_KEY} (its `score` column, labels in `churn`, `yes` positive, threshold 0.5),
+ * segmented by `area_code`, with a baseline report; `limits` none.
+ */
+export function churnEstimate(
+  limits: CaptureEstimateRuntimeConfig['limits'] = [],
+): CaptureEstimateRuntimeConfig {
+  return {
+    referenceKey: CHURN_REFERENCE_KEY,
+    referenceScoreColumn: 'score',
+    referenceModel: null,
+    labelColumn: 'churn',
+    positiveClass: 'yes',
+    classes: null,
+    threshold: 0.5,
+    segmentColumn: 'area_code',
+    limits,
+    baselineReportKey: 'churn/baselines/performance.json',
+  };
 }
 
 /**

@@ -1,11 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  DescribeEndpointCommand,
-  DescribeEndpointConfigCommand,
-  SageMakerClient,
-} from '@aws-sdk/client-sagemaker';
+import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type EstimatedReport, estimateTables } from '../../../lambdas/core/performance/cbpe.ts';
@@ -14,7 +10,6 @@ import { fileInput } from '../../../lambdas/core/readers/input.ts';
 import { estimatedDegradedDetails } from '../../../lambdas/drift/capture-estimate.ts';
 import {
   CAPTURE,
-  type CaptureEstimateRuntimeConfig,
   type CaptureWindowLabel,
   captureWindowReportKey,
   DETAIL_TYPE,
@@ -25,11 +20,14 @@ import {
 import { capturePath } from '../../helpers/capture-files.ts';
 import {
   CHURN_CAPTURE,
+  CHURN_REFERENCE_KEY,
   type ChurnRow,
   churnCaptureText,
   churnCsv,
+  churnEstimate,
   churnRows,
 } from '../../helpers/churn-capture.ts';
+import { stubServingModels } from '../../helpers/serving-models.ts';
 import { DriftEnvironment, MODEL, REPORTS_PREFIX, SCENARIOS } from './environment.ts';
 
 /**
@@ -39,23 +37,11 @@ import { DriftEnvironment, MODEL, REPORTS_PREFIX, SCENARIOS } from './environmen
  * estimate by default, withheld estimates say why, late files redo the estimate.
  */
 
-const REFERENCE_KEY = 'churn/golden/reference.csv';
-const ESTIMATE: CaptureEstimateRuntimeConfig = {
-  referenceKey: REFERENCE_KEY,
-  referenceScoreColumn: 'score',
-  referenceModel: null,
-  labelColumn: 'churn',
-  positiveClass: 'yes',
-  classes: null,
-  threshold: 0.5,
-  segmentColumn: 'area_code',
-  // Estimated accuracy of the shifted rows is about 0.85: a floor of 0.9 is breached, recall's is not.
-  limits: [
-    { metric: 'accuracy', min: 0.9 },
-    { metric: 'recall', min: 0 },
-  ],
-  baselineReportKey: 'churn/baselines/performance.json',
-};
+// Estimated accuracy of the shifted rows is about 0.85: a floor of 0.9 is breached, recall's is not.
+const ESTIMATE = churnEstimate([
+  { metric: 'accuracy', min: 0.9 },
+  { metric: 'recall', min: 0 },
+]);
 
 const ESTIMATE_MODEL: DriftModelRuntimeConfig = {
   ...MODEL,
@@ -74,28 +60,14 @@ let env: DriftEnvironment;
 /** The endpoint: AllTraffic serves churn-v1 (the champion, 90%), Canary a challenger, churn-v2. */
 function stubEndpoint() {
   sagemaker.reset();
-  sagemaker.on(DescribeEndpointCommand).resolves({
-    EndpointName: 'churn-endpoint',
-    EndpointConfigName: 'churn-config',
-    ProductionVariants: [
-      { VariantName: 'Canary', CurrentWeight: 0.1 },
-      { VariantName: 'AllTraffic', CurrentWeight: 0.9 },
-    ],
-  });
-  sagemaker.on(DescribeEndpointConfigCommand).resolves({
-    EndpointConfigName: 'churn-config',
-    ProductionVariants: [
-      { VariantName: 'AllTraffic', ModelName: 'churn-v1' },
-      { VariantName: 'Canary', ModelName: 'churn-v2' },
-    ],
-  });
+  stubServingModels(sagemaker, { AllTraffic: ['churn-v1', 0.9], Canary: ['churn-v2', 0.1] });
 }
 
 beforeAll(async () => {
   stubEndpoint();
   env = await DriftEnvironment.start({ model: ESTIMATE_MODEL, capture: true });
   writeFileSync(join(scratch, 'reference.csv'), churnCsv(referenceRows));
-  await env.upload(REFERENCE_KEY, churnCsv(referenceRows));
+  await env.upload(CHURN_REFERENCE_KEY, churnCsv(referenceRows));
 });
 
 afterAll(async () => {
@@ -163,7 +135,7 @@ describe('estimated performance of Data Capture windows (CBPE)', () => {
       variant: 'AllTraffic',
       windowStart: '2026-12-01T01:00:00.000Z',
       servingModel: 'churn-v1',
-      reference: { key: REFERENCE_KEY, scoredBy: 'churn-v1', rows: referenceRows.length },
+      reference: { key: CHURN_REFERENCE_KEY, scoredBy: 'churn-v1', rows: referenceRows.length },
     });
     expect(report.window).toMatchObject({ variant: 'AllTraffic', files: 4, rows: 1000, version: 1 });
 
@@ -278,7 +250,7 @@ describe('estimated performance of Data Capture windows (CBPE)', () => {
 
   it('refits when the reference changes, and withholds the estimate of a one-class reference', async () => {
     const next = hour + 2 * 3_600_000;
-    await env.upload(REFERENCE_KEY, churnCsv(referenceRows.map((row) => ({ ...row, churn: 'no' }))));
+    await env.upload(CHURN_REFERENCE_KEY, churnCsv(referenceRows.map((row) => ({ ...row, churn: 'no' }))));
     await arrive('AllTraffic', new Date(next + 5 * 60_000), 'b0', currentRows.slice(0, 300));
     await env.sweep();
     const report = JSON.parse(await env.resultText(reportKeyOf('AllTraffic', next))) as StoredEstimate;
@@ -294,7 +266,7 @@ describe('estimated performance of Data Capture windows (CBPE)', () => {
 
   it("withholds, with the error, an estimate that cannot be made, and leaves the window's drift check as it was", async () => {
     const next = hour + 3 * 3_600_000;
-    await env.upload(REFERENCE_KEY, churnCsv(referenceRows));
+    await env.upload(CHURN_REFERENCE_KEY, churnCsv(referenceRows));
     await env.upload(ESTIMATE.baselineReportKey, '{"not": "a performance report"');
     await arrive('AllTraffic', new Date(next + 5 * 60_000), 'd0', currentRows.slice(0, 300));
     await env.sweep();

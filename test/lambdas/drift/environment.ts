@@ -11,6 +11,7 @@ import { fileInput } from '../../../lambdas/core/readers/input.ts';
 import { handler } from '../../../lambdas/drift/handler.ts';
 import {
   CAPTURE,
+  captureWindowReportKey,
   DRIFT_ENV,
   type DriftDetectedDetail,
   type DriftModelRuntimeConfig,
@@ -270,6 +271,17 @@ export class DriftEnvironment extends HandlerEnvironment {
 
   async historyFor(key: string): Promise<HistoryItem[]> {
     return (await this.history()).filter((item) => item.key === key);
+  }
+
+  /** A stored report (`estimated`, `realized`) of a window of `churn-endpoint`'s capture, parsed. */
+  async windowReport<T>(variant: string, start: number, name: 'estimated' | 'realized'): Promise<T> {
+    const key = captureWindowReportKey(
+      REPORTS_PREFIX,
+      MODEL.name,
+      { endpoint: 'churn-endpoint', variant, start: new Date(start) },
+      name,
+    );
+    return JSON.parse(await this.resultText(key)) as T;
   }
 
   /** Details of the `Drift Detected` events put so far, with the entry fields around them. */

@@ -3,11 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import {
-  DescribeEndpointCommand,
-  DescribeEndpointConfigCommand,
-  SageMakerClient,
-} from '@aws-sdk/client-sagemaker';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FeedbackRecord, parseFeedbackRecord } from '../../../lambdas/core/concept-drift/feedback.ts';
@@ -33,6 +29,7 @@ import {
   groundTruthLine,
 } from '../../helpers/churn-capture.ts';
 import { putEventEntries } from '../../helpers/lambda-harness.ts';
+import { stubServingModels } from '../../helpers/serving-models.ts';
 import {
   DriftEnvironment,
   MODEL,
@@ -67,16 +64,7 @@ const kinesis = mockClient(KinesisClient);
 // The model each window records as serving its variant (realized reports name it).
 const sagemaker = mockClient(SageMakerClient);
 beforeAll(async () => {
-  sagemaker.on(DescribeEndpointCommand).resolves({
-    EndpointConfigName: 'churn-config',
-    ProductionVariants: [{ VariantName: 'AllTraffic', CurrentWeight: 0.9 }],
-  });
-  sagemaker.on(DescribeEndpointConfigCommand).resolves({
-    ProductionVariants: [
-      { VariantName: 'AllTraffic', ModelName: 'churn-v1' },
-      { VariantName: 'Canary', ModelName: 'churn-v2' },
-    ],
-  });
+  stubServingModels(sagemaker, { AllTraffic: ['churn-v1', 0.9], Canary: ['churn-v2', 0.1] });
   process.env[DRIFT_ENV.feedbackStreamName] = FEEDBACK_STREAM;
   env = await DriftEnvironment.start({ model: GROUND_TRUTH_MODEL, capture: true });
 });
@@ -122,17 +110,7 @@ type Realized = JoinedPerformanceReport & {
   breaches: unknown[];
 };
 
-const realized = async (variant: string) =>
-  JSON.parse(
-    await env.resultText(
-      captureWindowReportKey(
-        REPORTS_PREFIX,
-        'churn',
-        { endpoint: 'churn-endpoint', variant, start: windowStart },
-        'realized',
-      ),
-    ),
-  ) as Realized;
+const realized = (variant: string) => env.windowReport<Realized>(variant, hour, 'realized');
 
 /** The CLI's join of the local copies: one variant's capture files and the label files. */
 async function cliJoin(variant: string, labelFiles: string[]) {

@@ -1,20 +1,13 @@
-import {
-  DescribeEndpointCommand,
-  DescribeEndpointConfigCommand,
-  SageMakerClient,
-} from '@aws-sdk/client-sagemaker';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { delayDistribution } from '../../../lambdas/core/performance/ground-truth.ts';
 import { groundTruthPk, labelledWindows } from '../../../lambdas/drift/ground-truth.ts';
-import {
-  captureWindowReportKey,
-  type DriftModelRuntimeConfig,
-  type LabelFileTally,
-} from '../../../lambdas/shared/contract.ts';
+import type { DriftModelRuntimeConfig, LabelFileTally } from '../../../lambdas/shared/contract.ts';
 import { capturePath } from '../../helpers/capture-files.ts';
-import { CHURN_CAPTURE, churnCaptureText, churnRows } from '../../helpers/churn-capture.ts';
-import { DriftEnvironment, MODEL, REPORTS_PREFIX, SCENARIOS, sqsRecord } from './environment.ts';
+import { CHURN_CAPTURE, churnCaptureText, churnGroundTruth, churnRows } from '../../helpers/churn-capture.ts';
+import { stubServingModels } from '../../helpers/serving-models.ts';
+import { DriftEnvironment, MODEL, SCENARIOS, sqsRecord } from './environment.ts';
 
 /**
  * Label tables outside SageMaker's `yyyy/mm/dd/hh` layout, end to end through the real drift handler over
@@ -28,21 +21,8 @@ const TALLY_MODEL: DriftModelRuntimeConfig = {
   ...MODEL,
   capture: {
     ...CHURN_CAPTURE,
-    groundTruth: {
-      prefix: 'ground-truth/',
-      idColumn: 'inferenceId',
-      labelColumn: 'label',
-      timeColumn: 'labelled_at',
-      settleMinutes: 0,
-      maxDelayHours: 24,
-      positiveClass: 'yes',
-      classes: ['no', 'yes'],
-      threshold: 0.5,
-      segmentColumn: 'area_code',
-      limits: [],
-      baselineReportKey: null,
-      feedback: false,
-    },
+    // Labels with the time they were given: the label delay is measured from it.
+    groundTruth: { ...churnGroundTruth(), timeColumn: 'labelled_at', feedback: false },
   },
 };
 
@@ -59,13 +39,7 @@ let env: DriftEnvironment;
 // The serving model each window records: AllTraffic serves churn-v1.
 const sagemaker = mockClient(SageMakerClient);
 beforeAll(async () => {
-  sagemaker.on(DescribeEndpointCommand).resolves({
-    EndpointConfigName: 'churn-config',
-    ProductionVariants: [{ VariantName: 'AllTraffic', CurrentWeight: 1 }],
-  });
-  sagemaker.on(DescribeEndpointConfigCommand).resolves({
-    ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'churn-v1' }],
-  });
+  stubServingModels(sagemaker, { AllTraffic: ['churn-v1', 1] });
   env = await DriftEnvironment.start({ model: TALLY_MODEL, capture: true });
   for (const [window, part] of captured.entries()) {
     const time = new Date(inferenceTime(window));
@@ -106,17 +80,8 @@ async function joinAll() {
   }
 }
 
-const realized = async (window: number) =>
-  JSON.parse(
-    await env.resultText(
-      captureWindowReportKey(
-        REPORTS_PREFIX,
-        'churn',
-        { endpoint: 'churn-endpoint', variant: 'AllTraffic', start: new Date(starts[window]!) },
-        'realized',
-      ),
-    ),
-  ) as {
+const realized = (window: number) =>
+  env.windowReport<{
     window: { version: number };
     groundTruth: {
       captured: number;
@@ -126,7 +91,7 @@ const realized = async (window: number) =>
       firstBadRecord: { file: string; line: number; reason: string } | null;
       delaySeconds: { count: number; p50: number; p90: number; max: number } | null;
     };
-  };
+  }>('AllTraffic', starts[window]!, 'realized');
 
 const tallies = async () =>
   (await env.history()).filter((item) => item.kind === 'labels').map((item) => item.labelFile!);

@@ -1,13 +1,8 @@
-import {
-  DescribeEndpointCommand,
-  DescribeEndpointConfigCommand,
-  SageMakerClient,
-} from '@aws-sdk/client-sagemaker';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { forgetServingModels } from '../../../lambdas/drift/capture.ts';
 import {
-  captureWindowReportKey,
   DETAIL_TYPE,
   type DriftModelRuntimeConfig,
   type EstimateWithheld,
@@ -16,14 +11,17 @@ import {
 import { capturePath } from '../../helpers/capture-files.ts';
 import {
   CHURN_CAPTURE,
+  CHURN_REFERENCE_KEY,
   type ChurnRow,
   churnCaptureText,
   churnCsv,
+  churnEstimate,
   churnGroundTruth,
   churnRows,
 } from '../../helpers/churn-capture.ts';
 import { putEventEntries } from '../../helpers/lambda-harness.ts';
-import { DriftEnvironment, MODEL, REPORTS_PREFIX, SCENARIOS } from './environment.ts';
+import { stubServingModels } from '../../helpers/serving-models.ts';
+import { DriftEnvironment, MODEL, SCENARIOS } from './environment.ts';
 
 /**
  * The model that served a window is recorded with the window's first capture file, end to end through the
@@ -33,24 +31,12 @@ import { DriftEnvironment, MODEL, REPORTS_PREFIX, SCENARIOS } from './environmen
  * serving now; a window whose first file comes after the endpoint config changed records nothing.
  */
 
-const REFERENCE_KEY = 'churn/golden/reference.csv';
 const SERVING_MODEL: DriftModelRuntimeConfig = {
   ...MODEL,
   retrainingTriggers: ['performance'],
   capture: {
     ...CHURN_CAPTURE,
-    estimate: {
-      referenceKey: REFERENCE_KEY,
-      referenceScoreColumn: 'score',
-      referenceModel: null,
-      labelColumn: 'churn',
-      positiveClass: 'yes',
-      classes: null,
-      threshold: 0.5,
-      segmentColumn: null,
-      limits: [],
-      baselineReportKey: 'churn/baselines/performance.json',
-    },
+    estimate: { ...churnEstimate(), segmentColumn: null },
     groundTruth: {
       ...churnGroundTruth([{ metric: 'accuracy', min: 0.99 }]),
       segmentColumn: null,
@@ -67,23 +53,14 @@ const sagemaker = mockClient(SageMakerClient);
 function endpointServes(model: string, since: Date) {
   forgetServingModels();
   sagemaker.reset();
-  sagemaker.on(DescribeEndpointCommand).resolves({
-    EndpointName: 'churn-endpoint',
-    EndpointConfigName: `config-${model}`,
-    ProductionVariants: [{ VariantName: 'AllTraffic', CurrentWeight: 1 }],
-  });
-  sagemaker.on(DescribeEndpointConfigCommand).resolves({
-    EndpointConfigName: `config-${model}`,
-    CreationTime: since,
-    ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: model }],
-  });
+  stubServingModels(sagemaker, { AllTraffic: [model, 1] }, { name: `config-${model}`, createdAt: since });
 }
 
 let env: DriftEnvironment;
 beforeAll(async () => {
   endpointServes('churn-v1', new Date(Date.UTC(2026, 10, 1)));
   env = await DriftEnvironment.start({ model: SERVING_MODEL, capture: true });
-  await env.upload(REFERENCE_KEY, churnCsv(churnRows(`${SCENARIOS}churn-halves/baseline.csv`)));
+  await env.upload(CHURN_REFERENCE_KEY, churnCsv(churnRows(`${SCENARIOS}churn-halves/baseline.csv`)));
 });
 afterAll(async () => {
   sagemaker.restore();
@@ -110,17 +87,8 @@ function labelLines(start: number, count: number): string[] {
   ];
 }
 
-const report = async <T>(start: number, name: 'estimated' | 'realized') =>
-  JSON.parse(
-    await env.resultText(
-      captureWindowReportKey(
-        REPORTS_PREFIX,
-        'churn',
-        { endpoint: 'churn-endpoint', variant: 'AllTraffic', start: new Date(start) },
-        name,
-      ),
-    ),
-  ) as T;
+const report = <T>(start: number, name: 'estimated' | 'realized') =>
+  env.windowReport<T>('AllTraffic', start, name);
 
 type Estimated = {
   window: { version: number };
