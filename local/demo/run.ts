@@ -4,6 +4,7 @@
  * and `summary.json` go to the output directory.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { synthesizeCached } from '../aws/template.ts';
 import { type CaptureStoryResult, runCaptureStory, writeCaptureStoryConfig } from './capture-story.ts';
@@ -29,6 +30,8 @@ export interface RunDemoOptions {
   /** Run the concept-drift story too. @default true */
   conceptDrift?: boolean;
   log?: (line: string) => void;
+  /** Stories run at once (their lines still print in story order). @default 2, or 1 on a one-core machine */
+  parallel?: number;
 }
 
 export async function runDemo(options: RunDemoOptions): Promise<{
@@ -40,25 +43,80 @@ export async function runDemo(options: RunDemoOptions): Promise<{
   const started = Date.now();
   await rm(options.out, { recursive: true, force: true });
   await mkdir(options.out, { recursive: true });
-  const results: ScenarioResult[] = [];
-  const story = { root: options.root, out: options.out, ...(options.log ? { log: options.log } : {}) };
   await prepareStacks(options);
-  for (const kind of options.scenarios ?? (['promotion', 'rollback'] as const)) {
-    const result = await runScenario(kind, story);
-    await writeFile(join(options.out, kind, 'timeline.txt'), `${result.timeline.join('\n')}\n`);
-    results.push(result);
+  const story = (log: (line: string) => void) => ({ root: options.root, out: options.out, log });
+  const results: ScenarioResult[] = [];
+  let captureResult: CaptureStoryResult | undefined;
+  let conceptDriftResult: ConceptDriftStoryResult | undefined;
+  const stories: Story[] = (options.scenarios ?? (['promotion', 'rollback'] as const)).map(
+    (kind, index) => async (log) => {
+      const result = await runScenario(kind, story(log));
+      await writeFile(join(options.out, kind, 'timeline.txt'), `${result.timeline.join('\n')}\n`);
+      results[index] = result;
+    },
+  );
+  if (options.capture !== false) {
+    stories.push(async (log) => {
+      captureResult = await runCaptureStory(story(log));
+    });
   }
-  const capture = options.capture === false ? null : await runCaptureStory(story);
-  const conceptDrift = options.conceptDrift === false ? undefined : await runConceptDriftStory(story);
+  if (options.conceptDrift !== false) {
+    stories.push(async (log) => {
+      conceptDriftResult = await runConceptDriftStory(story(log));
+    });
+  }
+  await runInStoryOrder(stories, options.parallel ?? Math.min(2, availableParallelism()), options.log);
   const summary: DemoSummary = {
     startedAt: new Date(started).toISOString(),
     realSeconds: (Date.now() - started) / 1000,
     scenarios: results.map(({ timeline: _, ...rest }) => rest),
-    ...(capture && { capture: (({ timeline: _, ...rest }) => rest)(capture) }),
-    ...(conceptDrift ? { conceptDrift: (({ timeline: _, ...rest }) => rest)(conceptDrift) } : {}),
+    ...(captureResult && { capture: (({ timeline: _, ...rest }) => rest)(captureResult) }),
+    ...(conceptDriftResult ? { conceptDrift: (({ timeline: _, ...rest }) => rest)(conceptDriftResult) } : {}),
   };
   await writeFile(join(options.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  return { summary, results, capture, ...(conceptDrift ? { conceptDrift } : {}) };
+  return {
+    summary,
+    results,
+    capture: captureResult ?? null,
+    ...(conceptDriftResult ? { conceptDrift: conceptDriftResult } : {}),
+  };
+}
+
+type Story = (log: (line: string) => void) => Promise<void>;
+
+/**
+ * Runs the stories a few at a time (each in its own local AWS and emulator; one story keeps about one core
+ * busy) and prints their lines as if they ran one after the other: the first unfinished story's lines as
+ * they come, a later story's once every story before it has finished. Every story runs to its end; the
+ * first error is thrown then.
+ */
+async function runInStoryOrder(
+  stories: Story[],
+  parallel: number,
+  print: (line: string) => void = () => {},
+): Promise<void> {
+  const buffers = stories.map(() => [] as string[]);
+  const finished = stories.map(() => false);
+  const errors: unknown[] = [];
+  let shown = 0;
+  let next = 0;
+  const lane = async () => {
+    while (next < stories.length) {
+      const index = next++;
+      try {
+        await stories[index]!((line) => (index === shown ? print(line) : buffers[index]!.push(line)));
+      } catch (error) {
+        errors.push(error);
+      }
+      finished[index] = true;
+      while (shown < stories.length && finished[shown]) {
+        shown++;
+        for (const line of buffers[shown]?.splice(0) ?? []) print(line);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, parallel) }, lane));
+  if (errors.length > 0) throw errors[0];
 }
 
 /**
