@@ -8,10 +8,14 @@
  * the results bucket), and the join that completes the file's windows ORs them: the labels no window matched
  * are counted as uncaptured, **once**: one report, one history item (`kind: labels`) and one
  * `UncapturedLabels` point, whichever window finished last and however often windows are joined again.
+ * A window joined again after the count (a late capture file) may match labels counted as uncaptured: the
+ * file is recounted, its report and tally corrected and a history item added (`recountedAt`), without a
+ * second `UncapturedLabels` point (the metric counts each file once, when first counted).
  *
  * State: `<model>#label-file#<file id>` / `TALLY` in the capture table: the file, the set of its windows
- * (written before any of them is registered, so a join never sees fewer than all), the set of windows joined
- * and, once counted, the counts and `countedAt` (a conditional write: the count happens once).
+ * (written before any of them is registered, so a join never sees fewer than all), the set of windows joined,
+ * each window's number of matched labels (`matched#<window start>`) and, once counted, the counts and
+ * `countedAt` (a conditional write: the first count happens once).
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -94,6 +98,15 @@ export function recordLabels(index: LabelIndex, file: { fileId: string; key: str
   return records;
 }
 
+/** Labels records marked in a window's matches. */
+function matchedCount(bits: Uint8Array): number {
+  let count = 0;
+  for (const byte of bits) {
+    for (let b = byte; b !== 0; b &= b - 1) count++;
+  }
+  return count;
+}
+
 function bitsOf(records: LabelFileRecords, index: LabelIndex): Uint8Array {
   const bits = new Uint8Array(Math.ceil(records.ids.length / 8));
   records.ids.forEach((id, i) => {
@@ -110,12 +123,14 @@ interface TallyItem {
   windows?: Set<string>;
   joined?: Set<string>;
   countedAt?: string;
+  /** The count as last recorded (set with `countedAt`). */
+  uncaptured?: number;
 }
 
 /**
  * After a window's join: stores which labels of each of its label files the window matched, marks the
- * window joined for each file, and counts the files whose every window is joined now. Returns the tallies
- * counted by this call.
+ * window joined for each file, and counts the files whose every window is joined now (or recounts a file
+ * counted before whose count this join changed). Returns the tallies counted or recounted by this call.
  */
 export async function tallyWindow(
   deps: CheckDependencies,
@@ -138,24 +153,33 @@ export async function tallyWindow(
         ContentType: 'application/octet-stream',
       }),
     );
-    const updated = await clients.documents
+    // How many of the file's labels this window matched, kept per window: a window joined again after the
+    // count (a late capture file) recounts the file only when it matched more.
+    const matchedHere = matchedCount(bits);
+    const previous = await clients.documents
       .send(
         new UpdateCommand({
           TableName: storage.table,
           Key: { pk: labelFilePk(model, records.fileId), sk: TALLY_SORT_KEY },
-          UpdateExpression: 'ADD joined :start',
+          UpdateExpression: 'ADD joined :start SET #matchedHere = :matchedHere',
           // A file registered before tallies existed has none: it is not counted (its windows' reports are).
           ConditionExpression: 'attribute_exists(windows)',
-          ExpressionAttributeValues: { ':start': new Set([start.toISOString()]) },
-          ReturnValues: 'ALL_NEW',
+          ExpressionAttributeNames: { '#matchedHere': `matched#${start.toISOString()}` },
+          ExpressionAttributeValues: {
+            ':start': new Set([start.toISOString()]),
+            ':matchedHere': matchedHere,
+          },
+          ReturnValues: 'ALL_OLD',
         }),
       )
       .catch((error: unknown) => {
         if ((error as Error).name === 'ConditionalCheckFailedException') return null;
         throw error;
       });
-    const item = updated?.Attributes as TallyItem | undefined;
-    if (item === undefined || item.countedAt !== undefined) continue;
+    const old = previous?.Attributes as (TallyItem & Record<string, unknown>) | undefined;
+    if (old === undefined) continue;
+    if (old.countedAt !== undefined && old[`matched#${start.toISOString()}`] === matchedHere) continue;
+    const item: TallyItem = { ...old, joined: new Set([...(old.joined ?? []), start.toISOString()]) };
     const windows = [...(item.windows ?? [])].sort();
     if (!windows.every((window) => item.joined?.has(window))) continue;
     const tally = await countFile(deps, storage, records, bits, start, windows, item);
@@ -164,7 +188,10 @@ export async function tallyWindow(
   return counted;
 }
 
-/** ORs the matches of every window of a file, counts and records its uncaptured labels; null if counted already. */
+/**
+ * ORs the matches of every window of a file and counts its uncaptured labels: records the first count, or
+ * corrects an earlier one this join changed. Null when another join counted first or nothing changed.
+ */
 async function countFile(
   deps: CheckDependencies,
   storage: CaptureStorage,
@@ -203,7 +230,10 @@ async function countFile(
       uncapturedIds++;
     }
   }
-  const countedAt = (deps.now?.() ?? new Date()).toISOString();
+  const now = (deps.now?.() ?? new Date()).toISOString();
+  const recount = item.countedAt !== undefined;
+  if (recount && uncaptured === item.uncaptured) return null;
+  const countedAt = item.countedAt ?? now;
   const reportKey = labelFileReportKey(config.reportsPrefix, model, records.fileId);
   const tally: LabelFileTally = {
     model,
@@ -219,6 +249,7 @@ async function countFile(
     uncapturedIds,
     duplicates: records.ids.length - seen.size,
     countedAt,
+    ...(recount && { recountedAt: now }),
     reportKey,
   };
   // The report first (its key is the file's): a count claimed below always has its report.
@@ -230,29 +261,41 @@ async function countFile(
         Key: { pk: labelFilePk(model, records.fileId), sk: TALLY_SORT_KEY },
         UpdateExpression:
           'SET countedAt = :at, uncaptured = :uncaptured, matched = :matched, labels = :labels',
-        ConditionExpression: 'attribute_not_exists(countedAt)',
+        // The first count happens once; a recount corrects the count it read (a concurrent one loses).
+        ConditionExpression: recount ? 'uncaptured = :previous' : 'attribute_not_exists(countedAt)',
         ExpressionAttributeValues: {
           ':at': countedAt,
           ':uncaptured': uncaptured,
           ':matched': tally.matched,
           ':labels': labels,
+          ...(recount && { ':previous': item.uncaptured }),
         },
       }),
     );
   } catch (error) {
-    // Another window's join counted it first.
+    // Another window's join counted it first (or recounted it meanwhile: it wrote the same report).
     if ((error as Error).name === 'ConditionalCheckFailedException') return null;
     throw error;
   }
   const history: HistoryItem = {
     ...historyHead(
-      { model, kind: 'labels', status: 'succeeded', checkedAt: countedAt },
+      { model, kind: 'labels', status: 'succeeded', checkedAt: now },
       { bucket: config.dataBucket, key: item.key, versionId: item.versionId ?? null, etag: null },
     ),
     reportKey,
     labelFile: tally,
   };
   await putHistoryItem(clients.documents, config.historyTable, history);
+  if (recount) {
+    deps.logger.info('Label file recounted: a window joined again matched labels counted as uncaptured', {
+      key: item.key,
+      labels,
+      matched: tally.matched,
+      uncaptured,
+      previouslyUncaptured: item.uncaptured,
+    });
+    return tally;
+  }
   publishMetricPoints(deps.metrics, [
     metricPoint(METRIC.uncapturedLabels, uncaptured, { [DIMENSION.model]: model }),
   ]);

@@ -376,6 +376,8 @@ export interface LabelFileTally {
   /** Records replaced by a later record of the same id in the file. */
   duplicates: number;
   countedAt: string;
+  /** When a window joined again after the count (a late capture file) changed it: the counts are as of then. */
+  recountedAt?: string;
   reportKey: string;
 }
 

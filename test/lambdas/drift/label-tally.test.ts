@@ -182,9 +182,11 @@ describe('labels of predictions never captured, in label files outside the hourl
     expect(uncapturedPoints().map((point) => point.value)).toEqual([2]);
   });
 
+  // A file in the hourly layout of window 1, with one label of a prediction not captured (yet).
+  const hourly = `ground-truth/${new Date(starts[1]!).toISOString().slice(0, 13).replace(/[-T]/g, '/')}/labels.csv`;
+
   it('a file in the hourly layout labels its window only: counted there and in its tally', async () => {
-    const hour = new Date(starts[1]!);
-    const key = `ground-truth/${hour.toISOString().slice(0, 13).replace(/[-T]/g, '/')}/labels.csv`;
+    const key = hourly;
     await env.arrive(
       key,
       `inferenceId,label,labelled_at\n${idOf(1, 180)},${truth(1, 180)},\nnot-captured,no,\n`,
@@ -211,7 +213,15 @@ describe('labels of predictions never captured, in label files outside the hourl
     expect(after.window.version).toBe(before.window.version + 1);
     expect(after.groundTruth.captured).toBe(before.groundTruth.captured + 1);
     expect(after.groundTruth.joined).toBe(before.groundTruth.joined + 1);
-    // The layout file was counted once already: its count stands (a tally is made once).
+    expect(after.groundTruth.uncaptured).toBe(0);
+    // The layout file's "not-captured" label, counted as uncaptured, matched now: the file is recounted (its
+    // report and a history item corrected) without a second UncapturedLabels point.
+    const recounts = (await tallies()).filter((tally) => tally.recountedAt !== undefined);
+    expect(recounts).toMatchObject([{ labelFile: { key: hourly }, labels: 2, matched: 2, uncaptured: 0 }]);
+    expect(JSON.parse(await env.resultText(recounts[0]!.reportKey))).toEqual(recounts[0]);
     expect(uncapturedPoints()).toEqual([]);
+    // The daily files matched nothing new in window 1: not recounted, however often it is joined again.
+    await joinAll();
+    expect((await tallies()).filter((tally) => tally.recountedAt !== undefined)).toHaveLength(1);
   });
 });
