@@ -21,11 +21,7 @@ import {
   CreateEndpointCommand,
   CreateEndpointConfigCommand,
   CreateModelCommand,
-  CreateModelPackageCommand,
-  CreateModelPackageGroupCommand,
-  CreateTrainingJobCommand,
   DescribeEndpointCommand,
-  DescribeTrainingJobCommand,
   ListModelPackagesCommand,
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
@@ -41,7 +37,7 @@ import { ManualClock } from '../sagemaker/clock.ts';
 import { unpackModel } from '../trainers/artifact.ts';
 import { scoreRows } from '../trainers/model.ts';
 import { deliverLateLabels, type RealizedView } from './capture-labels.ts';
-import { CHAMPION_IMAGE, DEMO_ROLE as ROLE } from './champion.ts';
+import { CHAMPION_IMAGE, DEMO_ROLE as ROLE, registerChampion, trainChampion, waitFor } from './champion.ts';
 import { column, demoData, instances, type Table, toCsv } from './data.ts';
 import { describeEvent, failureTrail } from './scenario.ts';
 import { driveCanary, startDemoWorld } from './world.ts';
@@ -193,49 +189,19 @@ export async function runCaptureStory(options: {
   });
   try {
     const landing = String(aws.outputs['LandingBucketName']);
-    const results = String(aws.outputs['ResultsBucketName']);
     const documents = DynamoDBDocumentClient.from(aws.dynamoDbClient());
 
     // --- The champion, and a baseline profile of the training window WITH its scores -----------------
     // Where the engine's SageMaker role may read it (see champion.ts): the challenger's evaluation scores
     // the holdout with a copy of the champion.
-    const championPrefix = `retraining/${model.name}/champion-1/`;
-    await aws.putObject(results, `${championPrefix}train/train.csv`, toCsv(data.training));
-    await sagemaker.send(
-      new CreateTrainingJobCommand({
-        TrainingJobName: 'churn-capture-champion',
-        AlgorithmSpecification: { TrainingImage: CHAMPION_IMAGE, TrainingInputMode: 'File' },
-        RoleArn: ROLE,
-        HyperParameters: modelConfig.retraining!.hyperparameters,
-        InputDataConfig: [
-          {
-            ChannelName: 'train',
-            ContentType: 'text/csv',
-            DataSource: {
-              S3DataSource: {
-                S3DataType: 'S3Prefix',
-                S3Uri: `s3://${results}/${championPrefix}train/`,
-                S3DataDistributionType: 'FullyReplicated',
-              },
-            },
-          },
-        ],
-        OutputDataConfig: { S3OutputPath: `s3://${results}/${championPrefix}output/` },
-        ResourceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1, VolumeSizeInGB: 10 },
-        StoppingCondition: { MaxRuntimeInSeconds: 3600 },
-      }),
-    );
-    let job = await sagemaker.send(
-      new DescribeTrainingJobCommand({ TrainingJobName: 'churn-capture-champion' }),
-    );
-    while (!['Completed', 'Failed', 'Stopped'].includes(job.TrainingJobStatus ?? '')) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      job = await sagemaker.send(
-        new DescribeTrainingJobCommand({ TrainingJobName: 'churn-capture-champion' }),
-      );
-    }
-    if (job.TrainingJobStatus !== 'Completed') throw new Error(`champion training: ${job.FailureReason}`);
-    const artifactUri = job.ModelArtifacts!.S3ModelArtifacts!;
+    const artifactUri = await trainChampion({
+      aws,
+      sagemaker,
+      model: model.name,
+      hyperparameters: modelConfig.retraining!.hyperparameters,
+      trainingCsv: toCsv(data.training),
+      jobName: 'churn-capture-champion',
+    });
     const [, artifactBucket, artifactKey] = /^s3:\/\/([^/]+)\/(.+)$/.exec(artifactUri)!;
     const artifact = await aws
       .s3Client()
@@ -288,14 +254,19 @@ export async function runCaptureStory(options: {
     await sagemaker.send(
       new CreateEndpointCommand({ EndpointName: endpointName, EndpointConfigName: 'churn-capture-config' }),
     );
-    while (
-      (await sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName }))).EndpointStatus !==
-      'InService'
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await waitFor(
+      () => sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName })),
+      (value) => value.EndpointStatus === 'InService',
+      'the endpoint',
+    );
     step(`endpoint ${endpointName} InService: AllTraffic and Canary, Data Capture of every request`);
-    const championPackage = await registerChampion(aws, sagemaker, model.name, artifactUri);
+    const championPackage = await registerChampion(
+      aws,
+      sagemaker,
+      model.name,
+      artifactUri,
+      'the champion (logistic regression on the training window), live with capture',
+    );
     await documents.send(
       new PutCommand({
         TableName: String(aws.outputs['ModelStateTableName']),
@@ -509,35 +480,6 @@ export async function runCaptureStory(options: {
     await writeFile(join(outDir, 'timeline.txt'), `${timeline.join('\n')}\n`);
     await world.close();
   }
-}
-
-/** Registers the story's champion, Approved, in the model's package group (`<stack>-<model>`). */
-async function registerChampion(
-  aws: Awaited<ReturnType<typeof startDemoWorld>>['aws'],
-  sagemaker: Awaited<ReturnType<typeof startDemoWorld>>['sagemaker'],
-  model: string,
-  artifacts: string,
-): Promise<{ packageArn: string | null; groupName: string }> {
-  const groupName = `${aws.stacks[0]!.stackName}-${model}`;
-  await sagemaker.send(
-    new CreateModelPackageGroupCommand({
-      ModelPackageGroupName: groupName,
-      ModelPackageGroupDescription: `driftwatch demo: ${model}`,
-    }),
-  );
-  const created = await sagemaker.send(
-    new CreateModelPackageCommand({
-      ModelPackageGroupName: groupName,
-      ModelPackageDescription: 'the champion (logistic regression on the training window), live with capture',
-      InferenceSpecification: {
-        Containers: [{ Image: CHAMPION_IMAGE, ModelDataUrl: artifacts }],
-        SupportedContentTypes: ['text/csv', 'application/json'],
-        SupportedResponseMIMETypes: ['text/csv', 'application/json'],
-      },
-      ModelApprovalStatus: 'Approved',
-    }),
-  );
-  return { packageArn: created.ModelPackageArn ?? null, groupName };
 }
 
 /**

@@ -60,10 +60,57 @@ export async function deployChampion(
   options: ChampionOptions,
 ): Promise<{ artifacts: string; packageArn: string | null; groupName: string }> {
   const { aws, sagemaker, model, names } = options;
+  const artifacts = await trainChampion(options);
+  await sagemaker.send(
+    new CreateModelCommand({
+      ModelName: names.model,
+      ExecutionRoleArn: DEMO_ROLE,
+      PrimaryContainer: { Image: CHAMPION_IMAGE, ModelDataUrl: artifacts },
+    }),
+  );
+  await sagemaker.send(
+    new CreateEndpointConfigCommand({
+      EndpointConfigName: names.config,
+      ProductionVariants: [
+        {
+          VariantName: names.variant,
+          ModelName: names.model,
+          InstanceType: 'ml.m5.large',
+          InitialInstanceCount: 1,
+          InitialVariantWeight: 1,
+        },
+      ],
+    }),
+  );
+  await sagemaker.send(
+    new CreateEndpointCommand({ EndpointName: options.endpointName, EndpointConfigName: names.config }),
+  );
+  await waitFor(
+    () => sagemaker.send(new DescribeEndpointCommand({ EndpointName: options.endpointName })),
+    (value) => value.EndpointStatus === 'InService' || value.EndpointStatus === 'Failed',
+    'the endpoint',
+  );
+  return {
+    artifacts,
+    ...(await registerChampion(aws, sagemaker, model, artifacts, options.packageDescription)),
+  };
+}
+
+/**
+ * Trains the champion (logistic regression) with a SageMaker job on the training CSV, written under the
+ * model's `retraining/<model>/champion-1/` in the results bucket; returns the artefact's S3 URI.
+ */
+export async function trainChampion(
+  options: Pick<ChampionOptions, 'aws' | 'sagemaker' | 'model' | 'hyperparameters' | 'trainingCsv'> & {
+    /** @default `<model>-champion-1` */
+    jobName?: string;
+  },
+): Promise<string> {
+  const { aws, sagemaker, model } = options;
   const results = String(aws.outputs['ResultsBucketName']);
   const prefix = `retraining/${model}/champion-1/`;
   await aws.putObject(results, `${prefix}train/train.csv`, options.trainingCsv);
-  const jobName = `${model}-champion-1`;
+  const jobName = options.jobName ?? `${model}-champion-1`;
   await sagemaker.send(
     new CreateTrainingJobCommand({
       TrainingJobName: jobName,
@@ -94,36 +141,17 @@ export async function deployChampion(
     'the champion training job',
   );
   if (job.TrainingJobStatus !== 'Completed') throw new Error(`champion training: ${job.FailureReason}`);
-  const artifacts = job.ModelArtifacts!.S3ModelArtifacts!;
-  await sagemaker.send(
-    new CreateModelCommand({
-      ModelName: names.model,
-      ExecutionRoleArn: DEMO_ROLE,
-      PrimaryContainer: { Image: CHAMPION_IMAGE, ModelDataUrl: artifacts },
-    }),
-  );
-  await sagemaker.send(
-    new CreateEndpointConfigCommand({
-      EndpointConfigName: names.config,
-      ProductionVariants: [
-        {
-          VariantName: names.variant,
-          ModelName: names.model,
-          InstanceType: 'ml.m5.large',
-          InitialInstanceCount: 1,
-          InitialVariantWeight: 1,
-        },
-      ],
-    }),
-  );
-  await sagemaker.send(
-    new CreateEndpointCommand({ EndpointName: options.endpointName, EndpointConfigName: names.config }),
-  );
-  await waitFor(
-    () => sagemaker.send(new DescribeEndpointCommand({ EndpointName: options.endpointName })),
-    (value) => value.EndpointStatus === 'InService' || value.EndpointStatus === 'Failed',
-    'the endpoint',
-  );
+  return job.ModelArtifacts!.S3ModelArtifacts!;
+}
+
+/** Registers the champion, Approved, in the model's package group (`<stack>-<model>`, created here). */
+export async function registerChampion(
+  aws: LocalAws,
+  sagemaker: SageMakerClient,
+  model: string,
+  artifacts: string,
+  description: string,
+): Promise<{ packageArn: string | null; groupName: string }> {
   const groupName = `${aws.stacks[0]!.stackName}-${model}`;
   await sagemaker.send(
     new CreateModelPackageGroupCommand({
@@ -131,10 +159,10 @@ export async function deployChampion(
       ModelPackageGroupDescription: `driftwatch demo: ${model}`,
     }),
   );
-  const championPackage = await sagemaker.send(
+  const created = await sagemaker.send(
     new CreateModelPackageCommand({
       ModelPackageGroupName: groupName,
-      ModelPackageDescription: options.packageDescription,
+      ModelPackageDescription: description,
       InferenceSpecification: {
         Containers: [{ Image: CHAMPION_IMAGE, ModelDataUrl: artifacts }],
         SupportedContentTypes: ['text/csv', 'application/json'],
@@ -143,5 +171,5 @@ export async function deployChampion(
       ModelApprovalStatus: 'Approved',
     }),
   );
-  return { artifacts, packageArn: championPackage.ModelPackageArn ?? null, groupName };
+  return { packageArn: created.ModelPackageArn ?? null, groupName };
 }
