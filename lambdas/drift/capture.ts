@@ -84,6 +84,13 @@ export const OPEN_SHARD = CAPTURE.openShard;
 export const DUE_INDEX = CAPTURE.dueIndex;
 /** Window state is kept this long after its window (a late file older than that starts a fresh window). */
 export const WINDOW_STATE_DAYS = 35;
+
+/** The capture table's partition of a window's ground truth (ground-truth.ts; this module marks it due). */
+export const groundTruthPk = (model: string, start: Date) => `${model}#ground-truth#${compactTime(start)}`;
+/** The sort key of a window's join state; its label files are `F#<file id>` beside it. */
+export const JOIN_SORT_KEY = 'JOIN';
+/** The sort key of the set of a window's `<endpoint>#<variant>`s (written here as files arrive). */
+export const VARIANTS_SORT_KEY = 'VARIANTS';
 /** Partials merged at once while checking a window: memory stays that of this many, whatever the window. */
 const MERGE_BATCH = 64;
 
@@ -393,7 +400,7 @@ async function registerFile(
     await documents.send(
       new UpdateCommand({
         TableName: storage.table,
-        Key: { pk: `${model.name}#ground-truth#${start}`, sk: 'VARIANTS' },
+        Key: { pk: groundTruthPk(model.name, window.start), sk: VARIANTS_SORT_KEY },
         UpdateExpression: 'ADD variants :variant SET expiresAt = :expiresAt',
         ExpressionAttributeValues: {
           ':variant': new Set([`${file.endpoint}#${file.variant}`]),
@@ -543,7 +550,7 @@ async function rejoinLabels(
     await deps.clients.documents.send(
       new UpdateCommand({
         TableName: storage.table,
-        Key: { pk: `${model.name}#ground-truth#${compactTime(window.start)}`, sk: 'JOIN' },
+        Key: { pk: groundTruthPk(model.name, window.start), sk: JOIN_SORT_KEY },
         UpdateExpression: 'SET dueShard = :shard, #due = :due ADD #version :one',
         ConditionExpression: 'joinedVersion > :zero',
         ExpressionAttributeNames: { '#due': 'due', '#version': 'version' },
@@ -961,7 +968,7 @@ export async function sweepDueWindows(
     const items = (page.Items ?? []).map((key) => ({
       pk: String(key['pk']),
       model: String(key['pk']).split('#')[0]!,
-      join: key['sk'] === 'JOIN',
+      join: key['sk'] === JOIN_SORT_KEY,
       part: Number(String(key['sk']).slice(2)),
     }));
     for (let at = 0; at < items.length; at += 10) {

@@ -56,8 +56,11 @@ import { checkObjectSize, findObject, type S3ObjectVersion, s3TableInput } from 
 import {
   type CaptureStorage,
   defaultServingModel,
+  groundTruthPk,
+  JOIN_SORT_KEY,
   OPEN_SHARD,
   recordedServingModel,
+  VARIANTS_SORT_KEY,
   WINDOW_STATE_DAYS,
   windowFileItems,
   windowFiles,
@@ -67,14 +70,9 @@ import { type CheckDependencies, type CheckOutcome, recordFailure } from './chec
 import { isPermanentFailure } from './failures.ts';
 import { type LabelFileRecords, recordLabels, registerLabelFile, tallyWindow } from './label-tally.ts';
 
-/** The sort key of a window's join state; its label files are `F#<file id>` beside it. */
-export const JOIN_SORT_KEY = 'JOIN';
-/** The sort key of the set of a window's `<endpoint>#<variant>`s (written by `capture.ts` as files arrive). */
-export const VARIANTS_SORT_KEY = 'VARIANTS';
-const HOUR_MS = 60 * 60_000;
+export { groundTruthPk } from './capture.ts';
 
-/** The capture table's partition of a window's ground truth. */
-export const groundTruthPk = (model: string, start: Date) => `${model}#ground-truth#${compactTime(start)}`;
+const HOUR_MS = 60 * 60_000;
 
 interface JoinItem {
   pk: string;
