@@ -156,6 +156,7 @@ export async function tallyWindow(
     // How many of the file's labels this window matched, kept per window: a window joined again after the
     // count (a late capture file) recounts the file only when it matched more.
     const matchedHere = matchedCount(bits);
+    const matchedAttribute = `matched#${start.toISOString()}`;
     const previous = await clients.documents
       .send(
         new UpdateCommand({
@@ -164,7 +165,7 @@ export async function tallyWindow(
           UpdateExpression: 'ADD joined :start SET #matchedHere = :matchedHere',
           // A file registered before tallies existed has none: it is not counted (its windows' reports are).
           ConditionExpression: 'attribute_exists(windows)',
-          ExpressionAttributeNames: { '#matchedHere': `matched#${start.toISOString()}` },
+          ExpressionAttributeNames: { '#matchedHere': matchedAttribute },
           ExpressionAttributeValues: {
             ':start': new Set([start.toISOString()]),
             ':matchedHere': matchedHere,
@@ -178,7 +179,7 @@ export async function tallyWindow(
       });
     const old = previous?.Attributes as (TallyItem & Record<string, unknown>) | undefined;
     if (old === undefined) continue;
-    if (old.countedAt !== undefined && old[`matched#${start.toISOString()}`] === matchedHere) continue;
+    if (old.countedAt !== undefined && old[matchedAttribute] === matchedHere) continue;
     const item: TallyItem = { ...old, joined: new Set([...(old.joined ?? []), start.toISOString()]) };
     const windows = [...(item.windows ?? [])].sort();
     if (!windows.every((window) => item.joined?.has(window))) continue;
